@@ -1,0 +1,829 @@
+//! The configuration model: inbound **sources** and outbound **endpoints**.
+//!
+//! One model serves every deployable: `hookline dev` reads it from `hookline.toml`, the Worker
+//! from a JSON var, the Lambda from its environment. Loading never stops at the first problem:
+//! [`Config::from_toml`] and [`Config::from_json`] report every problem with its path
+//! (`sources.stripe.scheme: unknown scheme "strpe" (did you mean "stripe"?)`), so one edit
+//! fixes a file.
+//!
+//! ```toml
+//! [sources.stripe]
+//! scheme = "stripe"
+//! secrets = ["env:STRIPE_WEBHOOK_SECRET", "env:STRIPE_WEBHOOK_SECRET_PREVIOUS"]
+//!
+//! [sources.acme]
+//! scheme = "generic"
+//! secrets = ["env:ACME_SECRET"]
+//! generic = { header = "X-Acme-Signature", prefix = "sha256=", signed_content = "{timestamp}.{body}", timestamp_header = "X-Acme-Timestamp" }
+//! event_type = { pointer = "/event" }
+//!
+//! [endpoints.billing]
+//! url = "https://billing.example.com/webhooks"
+//! secrets = ["env:BILLING_WHSEC"]
+//! events = ["invoice.*", "customer.created"]
+//! ```
+//!
+//! Secrets are references (`env:NAME`), resolved by [`Config::resolve_sources`] and
+//! [`Config::resolve_endpoint_secrets`] with a lookup the adapter provides (Worker secrets,
+//! process environment).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::headers::Headers;
+use crate::pattern::EventPattern;
+use crate::retry::RetryPolicy;
+use crate::secret::{Secret, SecretRef};
+use crate::ssrf::Cidr;
+use crate::verify::{MAX_TOLERANCE, Scheme, SchemeKind, Verifier};
+
+/// Default largest body a source accepts (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 1024 * 1024;
+/// The largest `max_body_bytes` a source may set (100 MiB, Cloudflare's request-body limit on
+/// the Free and Pro plans).
+pub const MAX_BODY_BYTES_LIMIT: u64 = 100 * 1024 * 1024;
+/// Default time a delivery may take before it counts as a timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest delivery timeout an endpoint may set. Lambda functions run at most 15 minutes and
+/// a batch holds several deliveries; a minute per delivery is already generous.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A whole configuration file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Inbound sources by name (the `{source}` of `/hooks/{source}`).
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+    /// Outbound endpoints by name.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, EndpointConfig>,
+    /// Defaults for every outbound delivery.
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
+}
+
+/// One inbound source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The signature scheme's name (see [`SchemeKind::name`]).
+    pub scheme: String,
+    /// Secret references, `env:NAME`; several for rotation (any one may match).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// The replay window for schemes that sign a timestamp (default 5 minutes, at most 1 hour).
+    #[serde(
+        default,
+        with = "crate::time::duration_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tolerance: Option<Duration>,
+    /// The largest accepted body in bytes (default 1 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<u64>,
+    /// Where the event id is read from (default: the scheme's usual place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<FieldRef>,
+    /// Where the event type is read from (default: the scheme's usual place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<FieldRef>,
+    /// Where verified events go.
+    #[serde(default)]
+    pub destination: Destination,
+    /// With `destination = "relay"`: the outbound endpoints to deliver to (empty = every
+    /// endpoint subscribed to the event's type).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relay_endpoints: Vec<String>,
+    /// Parameters of the generic scheme (required when `scheme = "generic"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic: Option<crate::verify::GenericHmac>,
+    /// The URL the provider posts to, when it differs from the URL the receiver sees (Twilio
+    /// signs the URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Extra request headers to copy into the envelope, besides the scheme's defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forward_headers: Vec<String>,
+}
+
+/// Where a source's verified events go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Destination {
+    /// The inbound queue, for your consumers (Cloudflare Queues, forwarded to SQS when set).
+    #[default]
+    Queue,
+    /// Straight to the outbound queue as outbound messages: an inbound webhook fans out to
+    /// your endpoints with signed, retried delivery.
+    Relay,
+}
+
+/// Where a value is read from: a request header or a JSON pointer into the body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldRef {
+    /// A header, e.g. `X-GitHub-Delivery`.
+    Header(String),
+    /// A JSON pointer (RFC 6901) into a JSON body, e.g. `/data/id`.
+    Pointer(String),
+}
+
+impl FieldRef {
+    /// Reads the value from a request: a header's value, or a string or number in the JSON body.
+    pub fn extract(&self, headers: &Headers, json: Option<&serde_json::Value>) -> Option<String> {
+        let value = match self {
+            FieldRef::Header(name) => headers.get_all(name).next().map(str::to_owned),
+            FieldRef::Pointer(ptr) => match json?.pointer(ptr)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            },
+        }?;
+        (!value.is_empty()).then_some(value)
+    }
+}
+
+/// What an outbound delivery's body looks like.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Standard Webhooks: `{"type":..,"timestamp":..,"data":..}`, signed.
+    #[default]
+    Standard,
+    /// The message's `data` as is, signed.
+    Raw,
+    /// A Slack incoming-webhook message (the URL is the secret; not signed).
+    Slack,
+    /// A Discord webhook message (the URL is the secret; not signed).
+    Discord,
+    /// A user template, signed.
+    Template,
+}
+
+impl Format {
+    /// True for formats whose deliveries carry Standard Webhooks signatures.
+    pub fn is_signed(self) -> bool {
+        !matches!(self, Format::Slack | Format::Discord)
+    }
+}
+
+/// One outbound endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    /// The URL deliveries are POSTed to, or `env:NAME` when the URL itself is a secret
+    /// (Slack and Discord incoming webhooks).
+    pub url: String,
+    /// Signing secret references (`whsec_...` values); several sign with each (rotation).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Event-type patterns the endpoint subscribes to (default: every event).
+    #[serde(default = "every_event")]
+    pub events: Vec<String>,
+    /// The body format.
+    #[serde(default)]
+    pub format: Format,
+    /// The body template, with `format = "template"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Extra headers sent with every delivery.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Delivery timeout (default [`DeliveryConfig::timeout`]).
+    #[serde(
+        default,
+        with = "crate::time::duration_serde::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<Duration>,
+    /// Retry policy (default [`DeliveryConfig::retry`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+    /// A disabled endpoint receives nothing; its messages are not lost, just not fanned out.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn every_event() -> Vec<String> {
+    vec!["*".to_owned()]
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Defaults for every outbound delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// The retry policy.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// The delivery timeout.
+    #[serde(default = "default_timeout", with = "crate::time::duration_serde")]
+    pub timeout: Duration,
+    /// Address blocks the SSRF guard lets through (e.g. `127.0.0.0/8` for local development).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ssrf_allow: Vec<Cidr>,
+}
+
+fn default_timeout() -> Duration {
+    DEFAULT_TIMEOUT
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            timeout: DEFAULT_TIMEOUT,
+            ssrf_allow: Vec::new(),
+        }
+    }
+}
+
+/// One problem in a configuration, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where: a dotted path such as `sources.stripe.secrets[0]`, or `line 3, column 9` for syntax
+    /// errors.
+    pub path: String,
+    /// What is wrong and, where it helps, what to do.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem found in a configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl ConfigErrors {
+    fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigErrors(vec![ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+/// Collects problems while walking a config.
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigError {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn finish<T>(self, ok: T) -> Result<T, ConfigErrors> {
+        if self.0.is_empty() {
+            Ok(ok)
+        } else {
+            Err(ConfigErrors(self.0))
+        }
+    }
+}
+
+/// The largest config file accepted, so a hostile or corrupted var cannot exhaust memory.
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+
+impl Config {
+    /// Parses and validates TOML.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigErrors> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigErrors::single(
+                "",
+                "configuration is larger than 1 MiB",
+            ));
+        }
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let path = e
+                .span()
+                .map(|span| line_col(text, span.start))
+                .unwrap_or_default();
+            ConfigErrors::single(path, e.message().to_owned())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses and validates JSON (the Worker's `HOOKLINE_CONFIG` var, the Lambda's environment).
+    pub fn from_json(text: &str) -> Result<Self, ConfigErrors> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigErrors::single(
+                "",
+                "configuration is larger than 1 MiB",
+            ));
+        }
+        let config: Config = serde_json::from_str(text).map_err(|e| {
+            ConfigErrors::single(
+                format!("line {}, column {}", e.line(), e.column()),
+                e.to_string(),
+            )
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks everything that can be checked without reading secrets.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut p = Problems::default();
+        for (name, source) in &self.sources {
+            let at = format!("sources.{name}");
+            if !is_name(name) {
+                p.add(&at, NAME_RULE);
+            }
+            source.check(&at, self, &mut p);
+        }
+        for (name, endpoint) in &self.endpoints {
+            let at = format!("endpoints.{name}");
+            if !is_name(name) {
+                p.add(&at, NAME_RULE);
+            }
+            endpoint.check(&at, &mut p);
+        }
+        if let Err(e) = self.delivery.retry.validate() {
+            p.add("delivery.retry", e.to_string());
+        }
+        check_timeout("delivery.timeout", self.delivery.timeout, &mut p);
+        p.finish(())
+    }
+
+    /// Builds a ready verifier for every source, reading secrets through `lookup`. Reports every
+    /// missing or unusable secret at once.
+    pub fn resolve_sources(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<BTreeMap<String, ResolvedSource>, ConfigErrors> {
+        let mut p = Problems::default();
+        let mut out = BTreeMap::new();
+        for (name, source) in &self.sources {
+            let at = format!("sources.{name}");
+            if let Some(resolved) = source.resolve(name, &at, &lookup, &mut p) {
+                out.insert(name.clone(), resolved);
+            }
+        }
+        p.finish(out)
+    }
+
+    /// Reads an endpoint's signing secrets through `lookup`.
+    pub fn resolve_endpoint_secrets(
+        &self,
+        endpoint: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Vec<Secret>, ConfigErrors> {
+        let at = format!("endpoints.{endpoint}");
+        let Some(e) = self.endpoints.get(endpoint) else {
+            return Err(ConfigErrors::single(at, "no such endpoint"));
+        };
+        let mut p = Problems::default();
+        let secrets = resolve_secrets(&e.secrets, &format!("{at}.secrets"), &lookup, &mut p);
+        p.finish(secrets)
+    }
+}
+
+/// A source with its secrets read and its defaults filled in: what the receiver runs.
+#[derive(Clone, Debug)]
+pub struct ResolvedSource {
+    /// The source's name.
+    pub name: String,
+    /// The verifier, with the source's replay window.
+    pub verifier: Verifier,
+    /// The largest accepted body.
+    pub max_body_bytes: u64,
+    /// Where the event id is read (None: derive one from the verified request).
+    pub event_id: Option<FieldRef>,
+    /// Where the event type is read.
+    pub event_type: Option<FieldRef>,
+    /// Where verified events go.
+    pub destination: Destination,
+    /// Endpoints for `destination = "relay"`.
+    pub relay_endpoints: Vec<String>,
+    /// The URL the provider signs, when it differs from the request's.
+    pub public_url: Option<String>,
+    /// Lower-case names of the headers copied into the envelope.
+    pub forward_headers: Vec<String>,
+}
+
+const NAME_RULE: &str =
+    "names must be 1 to 63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit";
+
+/// `[a-z0-9][a-z0-9_-]{0,62}`: safe in URL paths, queue attributes and metric dimensions.
+pub fn is_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    matches!(b.first(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+fn check_timeout(at: &str, t: Duration, p: &mut Problems) {
+    if t.is_zero() || t > MAX_TIMEOUT {
+        p.add(at, "must be more than 0 and at most 60s");
+    }
+}
+
+fn check_secret_refs(refs: &[String], at: &str, required: bool, p: &mut Problems) {
+    if required && refs.is_empty() {
+        p.add(
+            format!("{at}.secrets"),
+            "at least one secret reference is required, e.g. secrets = [\"env:MY_SECRET\"]",
+        );
+    }
+    for (i, r) in refs.iter().enumerate() {
+        if let Err(e) = r.parse::<SecretRef>() {
+            p.add(format!("{at}.secrets[{i}]"), e.to_string());
+        }
+    }
+}
+
+fn resolve_secrets(
+    refs: &[String],
+    at: &str,
+    lookup: &impl Fn(&str) -> Option<String>,
+    p: &mut Problems,
+) -> Vec<Secret> {
+    let mut out = Vec::new();
+    for (i, r) in refs.iter().enumerate() {
+        match r.parse::<SecretRef>().and_then(|r| r.resolve(lookup)) {
+            Ok(s) => out.push(s),
+            Err(e) => p.add(format!("{at}[{i}]"), e.to_string()),
+        }
+    }
+    out
+}
+
+impl SourceConfig {
+    fn check(&self, at: &str, config: &Config, p: &mut Problems) {
+        let kind = match SchemeKind::from_name(&self.scheme) {
+            Some(kind) => Some(kind),
+            None => {
+                let names: Vec<&str> = SchemeKind::ALL.iter().map(|k| k.name()).collect();
+                let hint = closest(&self.scheme, &names)
+                    .map(|s| format!(" (did you mean \"{s}\"?)"))
+                    .unwrap_or_default();
+                p.add(
+                    format!("{at}.scheme"),
+                    format!(
+                        "unknown scheme \"{}\"{hint}; expected one of: {}",
+                        self.scheme,
+                        names.join(", ")
+                    ),
+                );
+                None
+            }
+        };
+        check_secret_refs(&self.secrets, at, true, p);
+        match (kind, &self.generic) {
+            (Some(SchemeKind::Generic), None) => p.add(
+                format!("{at}.generic"),
+                "the generic scheme needs its parameters, e.g. generic = { header = \"X-Signature\" }",
+            ),
+            (Some(SchemeKind::Generic), Some(g)) => {
+                for (field, msg) in g.problems() {
+                    p.add(format!("{at}.generic.{field}"), msg);
+                }
+            }
+            (Some(_), Some(_)) => p.add(
+                format!("{at}.generic"),
+                "only the generic scheme takes parameters",
+            ),
+            _ => {}
+        }
+        if let Some(t) = self.tolerance
+            && (t.is_zero() || t > MAX_TOLERANCE)
+        {
+            p.add(
+                format!("{at}.tolerance"),
+                "must be more than 0 and at most 1h",
+            );
+        }
+        if let Some(n) = self.max_body_bytes
+            && (n == 0 || n > MAX_BODY_BYTES_LIMIT)
+        {
+            p.add(
+                format!("{at}.max_body_bytes"),
+                format!("must be between 1 and {MAX_BODY_BYTES_LIMIT}"),
+            );
+        }
+        for (field, f) in [
+            ("event_id", &self.event_id),
+            ("event_type", &self.event_type),
+        ] {
+            if let Some(f) = f {
+                f.check(&format!("{at}.{field}"), p);
+            }
+        }
+        if self.destination != Destination::Relay && !self.relay_endpoints.is_empty() {
+            p.add(
+                format!("{at}.relay_endpoints"),
+                "only used with destination = \"relay\"",
+            );
+        }
+        // A receiver-only deployment has no [endpoints]: names can only be checked when there are.
+        if !config.endpoints.is_empty() {
+            for (i, e) in self.relay_endpoints.iter().enumerate() {
+                if !config.endpoints.contains_key(e) {
+                    p.add(
+                        format!("{at}.relay_endpoints[{i}]"),
+                        format!("no endpoint named \"{e}\""),
+                    );
+                }
+            }
+        }
+        if let Some(url) = &self.public_url
+            && let Err(msg) = check_url(url)
+        {
+            p.add(format!("{at}.public_url"), msg);
+        }
+        for (i, h) in self.forward_headers.iter().enumerate() {
+            if h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                p.add(format!("{at}.forward_headers[{i}]"), "not a header name");
+            }
+        }
+    }
+
+    fn resolve(
+        &self,
+        name: &str,
+        at: &str,
+        lookup: &impl Fn(&str) -> Option<String>,
+        p: &mut Problems,
+    ) -> Option<ResolvedSource> {
+        let kind = SchemeKind::from_name(&self.scheme)?;
+        let scheme = match kind {
+            SchemeKind::Generic => Scheme::Generic(self.generic.clone()?),
+            other => Scheme::from_kind(other)?,
+        };
+        let secrets = resolve_secrets(&self.secrets, &format!("{at}.secrets"), lookup, p);
+        if secrets.len() != self.secrets.len() {
+            return None;
+        }
+        let verifier = match Verifier::new(scheme, secrets) {
+            Ok(v) => v,
+            Err(e) => {
+                p.add(format!("{at}.secrets"), e.to_string());
+                return None;
+            }
+        };
+        let verifier = match self.tolerance {
+            Some(t) => verifier.with_tolerance(t),
+            None => verifier,
+        };
+        let (default_id, default_type) = default_fields(kind);
+        let mut forward_headers: Vec<String> = default_forward_headers(kind)
+            .iter()
+            .map(|h| (*h).to_owned())
+            .chain(self.forward_headers.iter().map(|h| h.to_ascii_lowercase()))
+            .collect();
+        forward_headers.sort();
+        forward_headers.dedup();
+        // Signature headers never travel in envelopes, even when asked for.
+        forward_headers.retain(|h| !kind.signature_headers().contains(&h.as_str()));
+        Some(ResolvedSource {
+            name: name.to_owned(),
+            verifier,
+            max_body_bytes: self.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            event_id: self.event_id.clone().or(default_id),
+            event_type: self.event_type.clone().or(default_type),
+            destination: self.destination,
+            relay_endpoints: self.relay_endpoints.clone(),
+            public_url: self.public_url.clone(),
+            forward_headers,
+        })
+    }
+}
+
+impl FieldRef {
+    fn check(&self, at: &str, p: &mut Problems) {
+        match self {
+            FieldRef::Header(h) if h.is_empty() => p.add(at, "header name is empty"),
+            FieldRef::Pointer(ptr) if !ptr.is_empty() && !ptr.starts_with('/') => p.add(
+                at,
+                format!(
+                    "\"{ptr}\" is not a JSON pointer; pointers start with '/', e.g. \"/data/id\""
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
+impl EndpointConfig {
+    fn check(&self, at: &str, p: &mut Problems) {
+        if !self.url.starts_with("env:") {
+            if let Err(msg) = check_url(&self.url) {
+                p.add(format!("{at}.url"), msg);
+            }
+        } else if let Err(e) = self.url.parse::<SecretRef>() {
+            p.add(format!("{at}.url"), e.to_string());
+        }
+        check_secret_refs(&self.secrets, at, self.format.is_signed(), p);
+        if self.events.is_empty() {
+            p.add(
+                format!("{at}.events"),
+                "an empty event filter matches nothing; use [\"*\"] for every event or remove the endpoint",
+            );
+        }
+        for (i, e) in self.events.iter().enumerate() {
+            if let Err(err) = e.parse::<EventPattern>() {
+                p.add(format!("{at}.events[{i}]"), err.to_string());
+            }
+        }
+        match (self.format, &self.template) {
+            (Format::Template, None) => p.add(
+                format!("{at}.template"),
+                "format = \"template\" needs a template",
+            ),
+            (f, Some(_)) if f != Format::Template => p.add(
+                format!("{at}.template"),
+                "a template is only used with format = \"template\"",
+            ),
+            _ => {}
+        }
+        for name in self.headers.keys() {
+            let lower = name.to_ascii_lowercase();
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                p.add(format!("{at}.headers.{name}"), "not a header name");
+            } else if lower.starts_with("webhook-") || lower == "content-length" || lower == "host"
+            {
+                p.add(
+                    format!("{at}.headers.{name}"),
+                    "set by hookline itself and cannot be overridden",
+                );
+            }
+        }
+        if let Some(t) = self.timeout {
+            check_timeout(&format!("{at}.timeout"), t, p);
+        }
+        if let Some(r) = &self.retry
+            && let Err(e) = r.validate()
+        {
+            p.add(format!("{at}.retry"), e.to_string());
+        }
+    }
+
+    /// The endpoint's subscriptions, parsed (patterns that fail to parse were reported by
+    /// validation and are skipped here).
+    pub fn patterns(&self) -> Vec<EventPattern> {
+        self.events.iter().filter_map(|e| e.parse().ok()).collect()
+    }
+
+    /// True when the endpoint is enabled and subscribed to `event_type`.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.enabled
+            && self
+                .events
+                .iter()
+                .filter_map(|e| e.parse::<EventPattern>().ok())
+                .any(|p| p.matches(event_type))
+    }
+}
+
+/// An absolute http(s) URL with a host and no fragment.
+fn check_url(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("\"{raw}\" is not a valid URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme \"{}\" is not supported; use https (or http for local development)",
+            url.scheme()
+        ));
+    }
+    if url.host().is_none() {
+        return Err("the URL has no host".to_owned());
+    }
+    if url.fragment().is_some() {
+        return Err("the URL has a #fragment, which is never sent to the server".to_owned());
+    }
+    Ok(())
+}
+
+/// Where each scheme's providers put the event id and type.
+pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) {
+    let h = |s: &str| Some(FieldRef::Header(s.to_owned()));
+    let j = |s: &str| Some(FieldRef::Pointer(s.to_owned()));
+    match kind {
+        // The signed `webhook-id` is the id (see `Verified::signed_id`).
+        SchemeKind::StandardWebhooks => (None, j("/type")),
+        SchemeKind::Stripe => (j("/id"), j("/type")),
+        SchemeKind::Github => (h("x-github-delivery"), h("x-github-event")),
+        SchemeKind::Slack => (j("/event_id"), j("/event/type")),
+        SchemeKind::Shopify => (h("x-shopify-webhook-id"), h("x-shopify-topic")),
+        SchemeKind::Twilio => (h("i-twilio-idempotency-token"), None),
+        SchemeKind::Paddle => (j("/event_id"), j("/event_type")),
+        SchemeKind::Zendesk => (j("/id"), j("/type")),
+        SchemeKind::Linear => (h("linear-delivery"), h("linear-event")),
+        SchemeKind::Intercom => (j("/id"), j("/topic")),
+        SchemeKind::Discord => (j("/id"), j("/type")),
+        SchemeKind::Generic => (None, None),
+    }
+}
+
+/// Headers copied into envelopes by default: content type and the provider's event headers.
+pub fn default_forward_headers(kind: SchemeKind) -> &'static [&'static str] {
+    match kind {
+        SchemeKind::StandardWebhooks => &[
+            "content-type",
+            "user-agent",
+            "webhook-id",
+            "webhook-timestamp",
+        ],
+        SchemeKind::Github => &[
+            "content-type",
+            "user-agent",
+            "x-github-delivery",
+            "x-github-event",
+            "x-github-hook-id",
+            "x-github-hook-installation-target-id",
+            "x-github-hook-installation-target-type",
+        ],
+        SchemeKind::Shopify => &[
+            "content-type",
+            "user-agent",
+            "x-shopify-api-version",
+            "x-shopify-event-id",
+            "x-shopify-shop-domain",
+            "x-shopify-topic",
+            "x-shopify-triggered-at",
+            "x-shopify-webhook-id",
+        ],
+        SchemeKind::Linear => &[
+            "content-type",
+            "user-agent",
+            "linear-delivery",
+            "linear-event",
+        ],
+        SchemeKind::Twilio => &["content-type", "user-agent", "i-twilio-idempotency-token"],
+        _ => &["content-type", "user-agent"],
+    }
+}
+
+/// The closest candidate within edit distance 2, for "did you mean".
+fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+fn line_col(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {col}")
+}

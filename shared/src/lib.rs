@@ -1,0 +1,33 @@
+//! # hookline-core
+//!
+//! The pure core shared by every hookline deployable: the Cloudflare Worker receiver, the AWS
+//! Lambda sender and the `hookline` CLI.
+//!
+//! It does no I/O, never reads the clock and never draws random numbers: callers pass the current
+//! [`time::Timestamp`] and any jitter in. That keeps every decision (is this signature fresh? when
+//! is the next retry?) deterministic and testable to the second, and lets the crate build for
+//! `wasm32-unknown-unknown`, where `SystemTime::now()` panics.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`verify`] | webhook signature schemes: verify and sign (Standard Webhooks, Stripe, GitHub, ...) |
+//! | [`secret`] | the [`secret::Secret`] newtype and secret references |
+//! | [`headers`] | a small case-insensitive header list that detects duplicates |
+//! | [`config`] | sources and endpoints, their validation with exact error locations |
+//! | [`envelope`] | the inbound envelope and the outbound message formats |
+//! | [`retry`] | the delivery retry policy and `Retry-After` parsing |
+//! | [`ssrf`] | the address classifier behind the outbound SSRF guard |
+//! | [`pattern`] | event-type patterns such as `invoice.*` |
+//! | [`time`] | timestamps and the date formats webhooks use (RFC 3339, HTTP dates) |
+//!
+//! The crate has no feature flags.
+
+pub mod config;
+pub mod envelope;
+pub mod headers;
+pub mod pattern;
+pub mod retry;
+pub mod secret;
+pub mod ssrf;
+pub mod time;
+pub mod verify;

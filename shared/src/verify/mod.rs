@@ -1,0 +1,670 @@
+//! Webhook signature schemes: verify what providers send, and sign the way they do.
+//!
+//! Every scheme works on the raw body bytes (never a re-encoded JSON value), compares MACs in
+//! constant time with lengths checked, accepts a request when *any* of its signatures matches
+//! *any* configured secret (so secrets can be rotated without downtime), and, where the provider
+//! signs a timestamp, refuses requests outside the replay window ([`DEFAULT_TOLERANCE`] unless
+//! configured otherwise).
+//!
+//! ```
+//! use hookline_core::headers::Headers;
+//! use hookline_core::secret::Secret;
+//! use hookline_core::time::Timestamp;
+//! use hookline_core::verify::{Request, Scheme, Signer, Verifier};
+//!
+//! let secret = || Secret::new(b"whsec_test_secret".to_vec()).unwrap();
+//! let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
+//! let now = Timestamp::from_unix_secs(1_763_900_000);
+//!
+//! // What Stripe would send...
+//! let signer = Signer::new(Scheme::Stripe, vec![secret()]).unwrap();
+//! let unsigned = Headers::new();
+//! let req = Request { method: "POST", url: "https://example.com/hooks/stripe", headers: &unsigned, body };
+//! let headers: Headers = signer.sign(&req, "evt_1", now).unwrap().into_iter().collect();
+//!
+//! // ...verifies.
+//! let verifier = Verifier::new(Scheme::Stripe, vec![secret()]).unwrap();
+//! let req = Request { headers: &headers, ..req };
+//! let verified = verifier.verify(&req, now).unwrap();
+//! assert_eq!(verified.body(), body);
+//! ```
+
+mod common;
+mod discord;
+mod generic;
+mod hmac_schemes;
+mod standard;
+mod twilio;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use generic::{GenericHmac, SecretEncoding, Template, TemplateError, TimestampFormat};
+pub use twilio::body_sha256_hex as twilio_body_sha256_hex;
+
+use crate::headers::Headers;
+use crate::secret::Secret;
+use crate::time::Timestamp;
+use common::MacKey;
+
+/// The default replay window: a signed timestamp more than 5 minutes from `now`, in either
+/// direction, is refused. Standard Webhooks, Stripe and Slack all recommend 5 minutes.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// The largest replay window a configuration may set (1 hour): wider windows make captured
+/// requests replayable for too long.
+pub const MAX_TOLERANCE: Duration = Duration::from_secs(3600);
+
+/// The signature schemes hookline knows, without their parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SchemeKind {
+    /// Standard Webhooks / Svix: `webhook-*` or `svix-*` headers, `v1` HMAC-SHA256, `v1a` Ed25519.
+    StandardWebhooks,
+    /// Stripe: `Stripe-Signature: t=..,v1=..`.
+    Stripe,
+    /// GitHub: `X-Hub-Signature-256: sha256=..`.
+    Github,
+    /// Slack: `X-Slack-Signature: v0=..` over `v0:{ts}:{body}`.
+    Slack,
+    /// Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC of the body.
+    Shopify,
+    /// Twilio: `X-Twilio-Signature`, HMAC-SHA1 over the URL and sorted form parameters.
+    Twilio,
+    /// Paddle Billing: `Paddle-Signature: ts=..;h1=..` over `{ts}:{body}`.
+    Paddle,
+    /// Zendesk: `X-Zendesk-Webhook-Signature` over `{timestamp}{body}`.
+    Zendesk,
+    /// Linear: `Linear-Signature`, hex HMAC of the body; `webhookTimestamp` in the body.
+    Linear,
+    /// Intercom: `X-Hub-Signature: sha1=..`.
+    Intercom,
+    /// Discord interactions: Ed25519 over `{timestamp}{body}`.
+    Discord,
+    /// A configurable HMAC scheme for everything else.
+    Generic,
+}
+
+impl SchemeKind {
+    /// Every scheme, in documentation order.
+    pub const ALL: [SchemeKind; 12] = [
+        SchemeKind::StandardWebhooks,
+        SchemeKind::Stripe,
+        SchemeKind::Github,
+        SchemeKind::Slack,
+        SchemeKind::Shopify,
+        SchemeKind::Twilio,
+        SchemeKind::Paddle,
+        SchemeKind::Zendesk,
+        SchemeKind::Linear,
+        SchemeKind::Intercom,
+        SchemeKind::Discord,
+        SchemeKind::Generic,
+    ];
+
+    /// The name used in configuration files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemeKind::StandardWebhooks => "standard-webhooks",
+            SchemeKind::Stripe => "stripe",
+            SchemeKind::Github => "github",
+            SchemeKind::Slack => "slack",
+            SchemeKind::Shopify => "shopify",
+            SchemeKind::Twilio => "twilio",
+            SchemeKind::Paddle => "paddle",
+            SchemeKind::Zendesk => "zendesk",
+            SchemeKind::Linear => "linear",
+            SchemeKind::Intercom => "intercom",
+            SchemeKind::Discord => "discord",
+            SchemeKind::Generic => "generic",
+        }
+    }
+
+    /// Looks a scheme up by its configuration name; `svix` and `standard` are accepted too.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "svix" | "standard" => Some(SchemeKind::StandardWebhooks),
+            _ => Self::ALL.into_iter().find(|k| k.name() == name),
+        }
+    }
+
+    /// True when the provider signs a timestamp, so a replay window applies.
+    /// (The generic scheme has one only when it is configured with a timestamp header.)
+    pub fn signs_timestamp(self) -> bool {
+        !matches!(
+            self,
+            SchemeKind::Github | SchemeKind::Shopify | SchemeKind::Twilio | SchemeKind::Intercom
+        )
+    }
+
+    /// Headers that carry signatures: never copied into envelopes or logs.
+    pub fn signature_headers(self) -> &'static [&'static str] {
+        match self {
+            SchemeKind::StandardWebhooks => &["webhook-signature", "svix-signature"],
+            SchemeKind::Stripe => &["stripe-signature"],
+            SchemeKind::Github => &["x-hub-signature-256", "x-hub-signature"],
+            SchemeKind::Slack => &["x-slack-signature"],
+            SchemeKind::Shopify => &["x-shopify-hmac-sha256"],
+            SchemeKind::Twilio => &["x-twilio-signature"],
+            SchemeKind::Paddle => &["paddle-signature"],
+            SchemeKind::Zendesk => &["x-zendesk-webhook-signature"],
+            SchemeKind::Linear => &["linear-signature"],
+            SchemeKind::Intercom => &["x-hub-signature"],
+            SchemeKind::Discord => &["x-signature-ed25519"],
+            SchemeKind::Generic => &[],
+        }
+    }
+}
+
+impl fmt::Display for SchemeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for SchemeKind {
+    type Err = UnknownScheme;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or_else(|| UnknownScheme(s.to_owned()))
+    }
+}
+
+/// A scheme name that hookline does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scheme `{0}`")]
+pub struct UnknownScheme(pub String);
+
+/// A configured scheme: its kind and, for the generic scheme, its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scheme {
+    /// See [`SchemeKind::StandardWebhooks`].
+    StandardWebhooks,
+    /// See [`SchemeKind::Stripe`].
+    Stripe,
+    /// See [`SchemeKind::Github`].
+    Github,
+    /// See [`SchemeKind::Slack`].
+    Slack,
+    /// See [`SchemeKind::Shopify`].
+    Shopify,
+    /// See [`SchemeKind::Twilio`].
+    Twilio,
+    /// See [`SchemeKind::Paddle`].
+    Paddle,
+    /// See [`SchemeKind::Zendesk`].
+    Zendesk,
+    /// See [`SchemeKind::Linear`].
+    Linear,
+    /// See [`SchemeKind::Intercom`].
+    Intercom,
+    /// See [`SchemeKind::Discord`].
+    Discord,
+    /// See [`SchemeKind::Generic`].
+    Generic(GenericHmac),
+}
+
+impl Scheme {
+    /// The scheme's kind.
+    pub fn kind(&self) -> SchemeKind {
+        match self {
+            Scheme::StandardWebhooks => SchemeKind::StandardWebhooks,
+            Scheme::Stripe => SchemeKind::Stripe,
+            Scheme::Github => SchemeKind::Github,
+            Scheme::Slack => SchemeKind::Slack,
+            Scheme::Shopify => SchemeKind::Shopify,
+            Scheme::Twilio => SchemeKind::Twilio,
+            Scheme::Paddle => SchemeKind::Paddle,
+            Scheme::Zendesk => SchemeKind::Zendesk,
+            Scheme::Linear => SchemeKind::Linear,
+            Scheme::Intercom => SchemeKind::Intercom,
+            Scheme::Discord => SchemeKind::Discord,
+            Scheme::Generic(_) => SchemeKind::Generic,
+        }
+    }
+
+    /// The parameterless scheme of a kind; `None` for [`SchemeKind::Generic`], which needs
+    /// parameters.
+    pub fn from_kind(kind: SchemeKind) -> Option<Self> {
+        Some(match kind {
+            SchemeKind::StandardWebhooks => Scheme::StandardWebhooks,
+            SchemeKind::Stripe => Scheme::Stripe,
+            SchemeKind::Github => Scheme::Github,
+            SchemeKind::Slack => Scheme::Slack,
+            SchemeKind::Shopify => Scheme::Shopify,
+            SchemeKind::Twilio => Scheme::Twilio,
+            SchemeKind::Paddle => Scheme::Paddle,
+            SchemeKind::Zendesk => Scheme::Zendesk,
+            SchemeKind::Linear => Scheme::Linear,
+            SchemeKind::Intercom => Scheme::Intercom,
+            SchemeKind::Discord => Scheme::Discord,
+            SchemeKind::Generic => return None,
+        })
+    }
+
+    /// True when this configured scheme checks a signed timestamp.
+    pub fn signs_timestamp(&self) -> bool {
+        match self {
+            Scheme::Generic(g) => g.timestamp_header.is_some(),
+            other => other.kind().signs_timestamp(),
+        }
+    }
+
+    /// The MAC algorithm of HMAC-based schemes.
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Scheme::Twilio | Scheme::Intercom => Algorithm::Sha1,
+            Scheme::Generic(g) => g.algorithm,
+            _ => Algorithm::Sha256,
+        }
+    }
+}
+
+/// A hash function for HMAC.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// HMAC-SHA1 (Twilio, Intercom and older APIs).
+    Sha1,
+    /// HMAC-SHA256.
+    #[default]
+    Sha256,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+/// How a MAC is written in a header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Hexadecimal (either case accepted when verifying; lower case when signing).
+    #[default]
+    Hex,
+    /// Standard base64 with padding.
+    Base64,
+}
+
+/// The parts of an HTTP request a scheme reads. `url` is the full URL the provider sent the
+/// request to (Twilio signs it; behind a proxy, pass the public URL).
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The HTTP method, e.g. `POST`.
+    pub method: &'a str,
+    /// The full request URL as the provider saw it.
+    pub url: &'a str,
+    /// The request headers.
+    pub headers: &'a Headers,
+    /// The raw body bytes, exactly as received.
+    pub body: &'a [u8],
+}
+
+/// Why a request failed verification. Never carries secret material or signature bytes; header
+/// names are not secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// A required header is absent.
+    #[error("missing header `{0}`")]
+    MissingHeader(Cow<'static, str>),
+    /// A header that must appear once appears more than once.
+    #[error("header `{0}` appears more than once")]
+    DuplicateHeader(Cow<'static, str>),
+    /// A signature header cannot be parsed.
+    #[error("header `{0}` is malformed")]
+    MalformedHeader(Cow<'static, str>),
+    /// The scheme signs a timestamp but none was sent.
+    #[error("missing signed timestamp")]
+    MissingTimestamp,
+    /// The timestamp is not a valid non-negative integer or date.
+    #[error("invalid timestamp")]
+    InvalidTimestamp,
+    /// The timestamp is older than the replay window.
+    #[error("timestamp is too old")]
+    TimestampTooOld,
+    /// The timestamp is further in the future than the replay window.
+    #[error("timestamp is in the future")]
+    TimestampInFuture,
+    /// The header holds no signature of a version this scheme accepts (e.g. only `v0`).
+    #[error("no signature of a supported version")]
+    UnsupportedSignatureVersion,
+    /// No signature matched any configured secret.
+    #[error("no signature matches")]
+    SignatureMismatch,
+    /// Twilio: the body does not hash to the `bodySHA256` the URL carries.
+    #[error("body hash does not match")]
+    BodyHashMismatch,
+    /// The request URL cannot be used (Twilio signs it).
+    #[error("request URL is malformed")]
+    MalformedUrl,
+}
+
+impl VerifyError {
+    /// A short, stable code for logs, metrics and JSON error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::MissingHeader(_) => "missing_header",
+            VerifyError::DuplicateHeader(_) => "duplicate_header",
+            VerifyError::MalformedHeader(_) => "malformed_header",
+            VerifyError::MissingTimestamp => "missing_timestamp",
+            VerifyError::InvalidTimestamp => "invalid_timestamp",
+            VerifyError::TimestampTooOld => "timestamp_too_old",
+            VerifyError::TimestampInFuture => "timestamp_in_future",
+            VerifyError::UnsupportedSignatureVersion => "unsupported_signature_version",
+            VerifyError::SignatureMismatch => "signature_mismatch",
+            VerifyError::BodyHashMismatch => "body_hash_mismatch",
+            VerifyError::MalformedUrl => "malformed_url",
+        }
+    }
+}
+
+/// Why a secret could not be used as a key for a scheme (configuration time).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// No secrets were given.
+    #[error("at least one secret is required")]
+    NoSecrets,
+    /// The secret is not valid base64 where the scheme needs base64 (e.g. after `whsec_`).
+    #[error("secret #{0} is not valid base64")]
+    InvalidBase64(usize),
+    /// The secret is not valid hex where the scheme needs hex (e.g. a Discord public key).
+    #[error("secret #{0} is not valid hex")]
+    InvalidHex(usize),
+    /// The secret decodes to an empty key.
+    #[error("secret #{0} is empty")]
+    Empty(usize),
+    /// The secret is not a valid Ed25519 key of the right kind.
+    #[error("secret #{0} is not a valid Ed25519 {1}")]
+    InvalidEd25519(usize, &'static str),
+    /// A signing key was configured where a verification key belongs, or the reverse.
+    #[error("secret #{0}: {1}")]
+    WrongKeyKind(usize, &'static str),
+}
+
+/// Why a request could not be signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The signed-content template names a header the request does not have.
+    #[error("cannot sign: missing header `{0}`")]
+    MissingHeader(String),
+    /// The request URL cannot be used (Twilio signs it).
+    #[error("cannot sign: request URL is malformed")]
+    MalformedUrl,
+}
+
+/// A request whose signature checked out. Only a [`Verifier`] can make one, so unverified bytes
+/// cannot be forwarded by mistake.
+#[derive(Clone, Debug)]
+pub struct Verified<'a> {
+    scheme: SchemeKind,
+    body: &'a [u8],
+    signed_at: Option<Timestamp>,
+    signed_id: Option<&'a str>,
+}
+
+impl<'a> Verified<'a> {
+    /// The scheme that verified the request.
+    pub fn scheme(&self) -> SchemeKind {
+        self.scheme
+    }
+    /// The verified raw body.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+    /// The signed timestamp, for schemes that sign one.
+    pub fn signed_at(&self) -> Option<Timestamp> {
+        self.signed_at
+    }
+    /// The message id covered by the signature (Standard Webhooks' `webhook-id`).
+    pub fn signed_id(&self) -> Option<&'a str> {
+        self.signed_id
+    }
+}
+
+/// Keys prepared for one scheme.
+#[derive(Clone)]
+pub(crate) struct Keys {
+    /// HMAC keys with their pads pre-hashed.
+    mac: Vec<MacKey>,
+    /// Ed25519 public keys (Discord, Standard Webhooks `v1a`).
+    ed25519: Vec<ed25519_dalek::VerifyingKey>,
+}
+
+/// Verifies requests for one source: a scheme, its secrets and a replay window.
+#[derive(Clone)]
+pub struct Verifier {
+    scheme: Scheme,
+    keys: Keys,
+    tolerance: Option<Duration>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.scheme)
+            .field("mac_keys", &self.keys.mac.len())
+            .field("ed25519_keys", &self.keys.ed25519.len())
+            .field("tolerance", &self.tolerance)
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// Prepares a verifier. Secrets are given exactly as the provider hands them out:
+    /// `whsec_...`/`whpk_...` for Standard Webhooks, the hex public key for Discord, the signing
+    /// secret as text for the others. Any one of them may match (rotation).
+    pub fn new(scheme: Scheme, secrets: Vec<Secret>) -> Result<Self, KeyError> {
+        if secrets.is_empty() {
+            return Err(KeyError::NoSecrets);
+        }
+        let keys = match &scheme {
+            Scheme::StandardWebhooks => standard::verify_keys(&secrets)?,
+            Scheme::Discord => discord::verify_keys(&secrets)?,
+            Scheme::Generic(g) => Keys {
+                mac: generic::mac_keys(g, &secrets)?,
+                ed25519: Vec::new(),
+            },
+            other => Keys {
+                mac: secrets
+                    .iter()
+                    .map(|s| MacKey::new(other.algorithm(), s.expose()))
+                    .collect(),
+                ed25519: Vec::new(),
+            },
+        };
+        Ok(Self {
+            tolerance: scheme.signs_timestamp().then_some(DEFAULT_TOLERANCE),
+            scheme,
+            keys,
+        })
+    }
+
+    /// Sets the replay window (ignored by schemes that sign no timestamp).
+    pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
+        if self.scheme.signs_timestamp() {
+            self.tolerance = Some(tolerance);
+        }
+        self
+    }
+
+    /// Turns the replay window off. For tests that replay recorded requests only: in
+    /// production this makes every captured request replayable forever.
+    pub fn danger_disable_replay_window(mut self) -> Self {
+        self.tolerance = None;
+        self
+    }
+
+    /// The configured scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
+    /// The replay window in force, if any.
+    pub fn tolerance(&self) -> Option<Duration> {
+        self.tolerance
+    }
+
+    /// Verifies one request at time `now`.
+    pub fn verify<'a>(
+        &self,
+        req: &Request<'a>,
+        now: Timestamp,
+    ) -> Result<Verified<'a>, VerifyError> {
+        let (signed_at, signed_id) = match &self.scheme {
+            Scheme::StandardWebhooks => {
+                let (at, id) = standard::verify(&self.keys, req, now, self.tolerance)?;
+                (Some(at), Some(id))
+            }
+            Scheme::Discord => (
+                Some(discord::verify(&self.keys, req, now, self.tolerance)?),
+                None,
+            ),
+            Scheme::Twilio => {
+                twilio::verify(&self.keys.mac, req)?;
+                (None, None)
+            }
+            Scheme::Generic(g) => (
+                generic::verify(g, &self.keys.mac, req, now, self.tolerance)?,
+                None,
+            ),
+            other => (
+                hmac_schemes::verify(other.kind(), &self.keys.mac, req, now, self.tolerance)?,
+                None,
+            ),
+        };
+        Ok(Verified {
+            scheme: self.scheme.kind(),
+            body: req.body,
+            signed_at,
+            signed_id,
+        })
+    }
+}
+
+/// Signs requests the way a provider would: for `hookline sign`, for the sender's outbound
+/// deliveries (Standard Webhooks) and for tests.
+#[derive(Clone)]
+pub struct Signer {
+    scheme: Scheme,
+    mac: Vec<MacKey>,
+    ed25519: Vec<ed25519_dalek::SigningKey>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("scheme", &self.scheme)
+            .field("keys", &(self.mac.len() + self.ed25519.len()))
+            .finish()
+    }
+}
+
+impl Signer {
+    /// Prepares a signer. For HMAC schemes the secrets are the same as the verifier's; for
+    /// Ed25519 they are private keys (`whsk_...` for Standard Webhooks `v1a`, a 32-byte hex
+    /// seed for Discord). With several secrets, schemes that carry a list of signatures
+    /// (Standard Webhooks, Stripe, Paddle) sign with each; the others use the first.
+    pub fn new(scheme: Scheme, secrets: Vec<Secret>) -> Result<Self, KeyError> {
+        if secrets.is_empty() {
+            return Err(KeyError::NoSecrets);
+        }
+        let (mac, ed25519) = match &scheme {
+            Scheme::StandardWebhooks => standard::sign_keys(&secrets)?,
+            Scheme::Discord => (Vec::new(), discord::sign_keys(&secrets)?),
+            Scheme::Generic(g) => (generic::mac_keys(g, &secrets)?, Vec::new()),
+            other => (
+                secrets
+                    .iter()
+                    .map(|s| MacKey::new(other.algorithm(), s.expose()))
+                    .collect(),
+                Vec::new(),
+            ),
+        };
+        Ok(Self {
+            scheme,
+            mac,
+            ed25519,
+        })
+    }
+
+    /// The headers a provider would add to `req`, for a message `id` sent at `timestamp`.
+    /// `id` is signed by Standard Webhooks only; `req.headers` are the request's other headers
+    /// (the generic scheme's template may read them, Twilio reads the content type).
+    pub fn sign(
+        &self,
+        req: &Request<'_>,
+        id: &str,
+        timestamp: Timestamp,
+    ) -> Result<Vec<(String, String)>, SignError> {
+        match &self.scheme {
+            Scheme::StandardWebhooks => Ok(standard::sign(
+                &self.mac,
+                &self.ed25519,
+                id,
+                timestamp,
+                req.body,
+            )),
+            Scheme::Discord => Ok(discord::sign(&self.ed25519, timestamp, req.body)),
+            Scheme::Twilio => twilio::sign(&self.mac, req),
+            Scheme::Generic(g) => generic::sign(g, &self.mac, req, timestamp),
+            other => hmac_schemes::sign(other.kind(), &self.mac, req, timestamp),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_names_round_trip() {
+        for kind in SchemeKind::ALL {
+            assert_eq!(SchemeKind::from_name(kind.name()), Some(kind));
+            assert_eq!(kind.to_string().parse::<SchemeKind>(), Ok(kind));
+        }
+        assert_eq!(
+            SchemeKind::from_name("svix"),
+            Some(SchemeKind::StandardWebhooks)
+        );
+        assert!("strpe".parse::<SchemeKind>().is_err());
+    }
+
+    #[test]
+    fn no_secrets_is_a_key_error() {
+        assert_eq!(
+            Verifier::new(Scheme::Stripe, vec![]).unwrap_err(),
+            KeyError::NoSecrets
+        );
+    }
+
+    #[test]
+    fn tolerance_applies_only_to_timestamped_schemes() {
+        let s = || vec![Secret::new(b"k".to_vec()).unwrap()];
+        let github = Verifier::new(Scheme::Github, s()).unwrap();
+        assert_eq!(github.tolerance(), None);
+        let github = github.with_tolerance(Duration::from_secs(1));
+        assert_eq!(github.tolerance(), None);
+        let stripe = Verifier::new(Scheme::Stripe, s()).unwrap();
+        assert_eq!(stripe.tolerance(), Some(DEFAULT_TOLERANCE));
+        assert_eq!(stripe.danger_disable_replay_window().tolerance(), None);
+    }
+
+    #[test]
+    fn debug_output_hides_keys() {
+        let v = Verifier::new(
+            Scheme::Stripe,
+            vec![Secret::new(b"whsec_topsecret".to_vec()).unwrap()],
+        )
+        .unwrap();
+        assert!(!format!("{v:?}").contains("topsecret"));
+    }
+}
