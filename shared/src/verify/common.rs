@@ -44,6 +44,15 @@ impl MacKey {
         }
     }
 
+    /// The hash function this key uses.
+    pub(crate) fn algorithm(&self) -> Algorithm {
+        match self {
+            MacKey::Sha1(_) => Algorithm::Sha1,
+            MacKey::Sha256(_) => Algorithm::Sha256,
+            MacKey::Sha512(_) => Algorithm::Sha512,
+        }
+    }
+
     /// The MAC of the concatenation of `parts`, without concatenating them.
     pub(crate) fn compute(&self, parts: &[&[u8]]) -> SigBuf {
         fn run<M: Mac + Clone>(mac: &M, parts: &[&[u8]]) -> SigBuf {
@@ -162,11 +171,15 @@ fn hex_val(c: u8) -> Option<u8> {
 /// True when any key's MAC over `parts` equals any candidate. Every candidate is compared in
 /// constant time; the loop stops at the first match, which reveals only *that* some
 /// signature matched, never bytes of the expected MAC.
-pub(crate) fn any_mac_matches(keys: &[MacKey], parts: &[&[u8]], candidates: &[SigBuf]) -> bool {
+pub(crate) fn any_mac_matches<'k>(
+    keys: impl IntoIterator<Item = &'k MacKey>,
+    parts: &[&[u8]],
+    candidates: &[SigBuf],
+) -> bool {
     if candidates.is_empty() {
         return false;
     }
-    keys.iter().any(|key| {
+    keys.into_iter().any(|key| {
         let expected = key.compute(parts);
         candidates.iter().any(|c| expected.ct_eq(c))
     })

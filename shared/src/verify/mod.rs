@@ -52,7 +52,8 @@ use crate::time::Timestamp;
 use common::MacKey;
 
 /// The default replay window: a signed timestamp more than 5 minutes from `now`, in either
-/// direction, is refused. Standard Webhooks, Stripe and Slack all recommend 5 minutes.
+/// direction, is refused. Standard Webhooks, Stripe and Slack all recommend 5 minutes; Paddle
+/// and Linear ask for less (see [`SchemeKind::default_tolerance`]).
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// The largest replay window a configuration may set (1 hour): wider windows make captured
@@ -138,6 +139,18 @@ impl SchemeKind {
             self,
             SchemeKind::Github | SchemeKind::Shopify | SchemeKind::Twilio | SchemeKind::Intercom
         )
+    }
+
+    /// The replay window the provider's own SDK applies: 5 s for Paddle, 60 s for Linear,
+    /// [`DEFAULT_TOLERANCE`] for the others that sign a timestamp; `None` when there is no
+    /// signed timestamp.
+    pub fn default_tolerance(self) -> Option<Duration> {
+        match self {
+            SchemeKind::Paddle => Some(Duration::from_secs(5)),
+            SchemeKind::Linear => Some(Duration::from_secs(60)),
+            k if k.signs_timestamp() => Some(DEFAULT_TOLERANCE),
+            _ => None,
+        }
     }
 
     /// Headers that carry signatures: never copied into envelopes or logs.
@@ -255,7 +268,7 @@ impl Scheme {
     /// The MAC algorithm of HMAC-based schemes.
     fn algorithm(&self) -> Algorithm {
         match self {
-            Scheme::Twilio | Scheme::Intercom => Algorithm::Sha1,
+            Scheme::Intercom => Algorithm::Sha1,
             Scheme::Generic(g) => g.algorithm,
             _ => Algorithm::Sha256,
         }
@@ -338,6 +351,10 @@ pub enum VerifyError {
     /// The request URL cannot be used (Twilio signs it).
     #[error("request URL is malformed")]
     MalformedUrl,
+    /// Twilio: a body that is neither form-encoded nor covered by `bodySHA256` is not signed,
+    /// so it cannot be trusted.
+    #[error("the body is not covered by the signature")]
+    BodyNotSigned,
 }
 
 impl VerifyError {
@@ -355,6 +372,7 @@ impl VerifyError {
             VerifyError::SignatureMismatch => "signature_mismatch",
             VerifyError::BodyHashMismatch => "body_hash_mismatch",
             VerifyError::MalformedUrl => "malformed_url",
+            VerifyError::BodyNotSigned => "body_not_signed",
         }
     }
 }
@@ -393,6 +411,9 @@ pub enum SignError {
     /// The request URL cannot be used (Twilio signs it).
     #[error("cannot sign: request URL is malformed")]
     MalformedUrl,
+    /// The request asks for a signature algorithm the scheme does not have.
+    #[error("cannot sign: unsupported signature algorithm")]
+    UnsupportedAlgorithm,
 }
 
 /// A request whose signature checked out. Only a [`Verifier`] can make one, so unverified bytes
@@ -463,6 +484,10 @@ impl Verifier {
         let keys = match &scheme {
             Scheme::StandardWebhooks => standard::verify_keys(&secrets)?,
             Scheme::Discord => discord::verify_keys(&secrets)?,
+            Scheme::Twilio => Keys {
+                mac: twilio::mac_keys(&secrets),
+                ed25519: Vec::new(),
+            },
             Scheme::Generic(g) => Keys {
                 mac: generic::mac_keys(g, &secrets)?,
                 ed25519: Vec::new(),
@@ -475,8 +500,12 @@ impl Verifier {
                 ed25519: Vec::new(),
             },
         };
+        let tolerance = match &scheme {
+            Scheme::Generic(g) => g.timestamp_header.as_ref().map(|_| DEFAULT_TOLERANCE),
+            other => other.kind().default_tolerance(),
+        };
         Ok(Self {
-            tolerance: scheme.signs_timestamp().then_some(DEFAULT_TOLERANCE),
+            tolerance,
             scheme,
             keys,
         })
@@ -574,6 +603,7 @@ impl Signer {
         let (mac, ed25519) = match &scheme {
             Scheme::StandardWebhooks => standard::sign_keys(&secrets)?,
             Scheme::Discord => (Vec::new(), discord::sign_keys(&secrets)?),
+            Scheme::Twilio => (twilio::mac_keys(&secrets), Vec::new()),
             Scheme::Generic(g) => (generic::mac_keys(g, &secrets)?, Vec::new()),
             other => (
                 secrets

@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use base64::Engine as _;
+use base64::alphabet;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 use super::common::{MacKey, SigBuf, any_mac_matches, check_fresh, parse_unix_secs, required};
@@ -21,8 +23,15 @@ use crate::time::Timestamp;
 /// (each `v1a` entry costs an Ed25519 verification).
 const MAX_CANDIDATES: usize = 16;
 
+/// Secrets are decoded whether or not their `=` padding survived copy and paste, as the
+/// official libraries do (they re-pad before decoding). Signatures stay strictly padded.
+const SECRET_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 fn decode_b64(s: &str, index: usize) -> Result<Vec<u8>, KeyError> {
-    let bytes = BASE64
+    let bytes = SECRET_BASE64
         .decode(s)
         .map_err(|_| KeyError::InvalidBase64(index))?;
     if bytes.is_empty() {

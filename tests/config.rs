@@ -1,0 +1,362 @@
+//! The configuration suite: the documented examples load, and every kind of mistake is
+//! reported at its exact path with a message that says what to do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashMap;
+
+use hookline_core::config::{Config, Destination, FieldRef};
+use hookline_core::headers::Headers;
+use hookline_core::secret::Secret;
+use hookline_core::time::Timestamp;
+use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
+
+/// Every ```toml block of docs/config.md, with the line it starts on.
+fn doc_examples() -> Vec<(usize, String)> {
+    let doc = include_str!("../docs/config.md");
+    let mut out = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, line) in doc.lines().enumerate() {
+        match (&mut current, line.trim()) {
+            (None, "```toml") => current = Some((i + 1, String::new())),
+            (Some(_), "```") => out.push(current.take().unwrap()),
+            (Some((_, text)), _) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A lookup that knows every variable the documentation mentions.
+fn env(name: &str) -> Option<String> {
+    Some(match name {
+        n if n.contains("WHSEC") || n.starts_with("STANDARD") => {
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()
+        }
+        "DISCORD_PUBLIC_KEY" => {
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a".to_owned()
+        }
+        n if n.ends_with("_URL") => "https://hooks.slack.com/services/T0/B0/X".to_owned(),
+        _ => format!("secret-for-{name}"),
+    })
+}
+
+#[test]
+fn documented_examples_load_and_resolve() {
+    let examples = doc_examples();
+    assert!(examples.len() >= 4, "docs/config.md lost its examples");
+    for (line, text) in examples {
+        let config = Config::from_toml(&text)
+            .unwrap_or_else(|e| panic!("docs/config.md:{line}: example does not load:\n{e}"));
+        config
+            .resolve_sources(env)
+            .unwrap_or_else(|e| panic!("docs/config.md:{line}: secrets do not resolve:\n{e}"));
+        for name in config.endpoints.keys() {
+            config
+                .resolve_endpoint_secrets(name, env)
+                .unwrap_or_else(|e| panic!("docs/config.md:{line}: {e}"));
+        }
+    }
+}
+
+/// The problems of a config, as "path: message" lines.
+fn problems(toml: &str) -> Vec<String> {
+    match Config::from_toml(toml) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn assert_problem(toml: &str, path: &str, needle: &str) {
+    let all = problems(toml);
+    assert!(
+        all.iter()
+            .any(|p| p.starts_with(&format!("{path}: ")) && p.contains(needle)),
+        "expected a problem at {path} mentioning {needle:?}, got {all:#?}"
+    );
+}
+
+#[test]
+fn unknown_scheme_suggests_the_closest_name() {
+    assert_problem(
+        "[sources.pay]\nscheme = \"strpe\"\nsecrets = [\"env:S\"]\n",
+        "sources.pay.scheme",
+        "did you mean \"stripe\"",
+    );
+    assert_problem(
+        "[sources.pay]\nscheme = \"nonsense\"\nsecrets = [\"env:S\"]\n",
+        "sources.pay.scheme",
+        "expected one of: standard-webhooks, stripe",
+    );
+}
+
+#[test]
+fn missing_secret_reference_is_reported() {
+    assert_problem(
+        "[sources.gh]\nscheme = \"github\"\n",
+        "sources.gh.secrets",
+        "at least one secret reference",
+    );
+    assert_problem(
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"GITHUB_SECRET\"]\n",
+        "sources.gh.secrets[0]",
+        "env:NAME",
+    );
+}
+
+#[test]
+fn a_secret_pasted_into_the_config_is_not_echoed() {
+    let all = problems("[sources.gh]\nscheme = \"github\"\nsecrets = [\"ghs_s3cr3t_value\"]\n");
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|p| !p.contains("s3cr3t")), "{all:?}");
+}
+
+#[test]
+fn empty_secret_is_rejected_at_config_load() {
+    let config = Config::from_toml(
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"env:GH\", \"env:GH_OLD\"]\n",
+    )
+    .unwrap();
+    let vars: HashMap<&str, &str> = [("GH", "")].into();
+    let err = config
+        .resolve_sources(|n| vars.get(n).map(|v| (*v).to_owned()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sources.gh.secrets[0]: environment variable or secret `GH` is empty"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sources.gh.secrets[1]: environment variable or secret `GH_OLD` is not set"),
+        "{err}"
+    );
+    // A literal empty secret, and a Standard Webhooks secret that decodes to nothing.
+    assert_problem(
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:\"]\n",
+        "sources.gh.secrets[0]",
+        "empty",
+    );
+    let sw = Config::from_toml(
+        "[sources.sw]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:whsec_\"]\n",
+    )
+    .unwrap();
+    let err = sw.resolve_sources(|_| None).unwrap_err().to_string();
+    assert!(
+        err.contains("sources.sw.secrets: secret #0 is empty"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_urls_are_reported() {
+    for (url, needle) in [
+        ("not a url", "not a valid URL"),
+        ("ftp://example.com/x", "scheme \"ftp\" is not supported"),
+        ("https://example.com/x#frag", "fragment"),
+        ("/relative/path", "not a valid URL"),
+    ] {
+        assert_problem(
+            &format!("[endpoints.e]\nurl = \"{url}\"\nsecrets = [\"env:W\"]\n"),
+            "endpoints.e.url",
+            needle,
+        );
+    }
+}
+
+#[test]
+fn empty_event_filter_is_reported() {
+    assert_problem(
+        "[endpoints.e]\nurl = \"https://e.com\"\nsecrets = [\"env:W\"]\nevents = []\n",
+        "endpoints.e.events",
+        "matches nothing",
+    );
+    assert_problem(
+        "[endpoints.e]\nurl = \"https://e.com\"\nsecrets = [\"env:W\"]\nevents = [\"ok.*\", \"bad pattern\"]\n",
+        "endpoints.e.events[1]",
+        "may not appear",
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let all = problems(
+        r#"
+[sources.a]
+scheme = "strpe"
+[sources.b]
+scheme = "generic"
+secrets = ["env:B"]
+[endpoints.e]
+url = "nope"
+events = []
+timeout = "5m"
+"#,
+    );
+    let paths: Vec<&str> = all.iter().map(|p| p.split(": ").next().unwrap()).collect();
+    for want in [
+        "sources.a.scheme",
+        "sources.a.secrets",
+        "sources.b.generic",
+        "endpoints.e.url",
+        "endpoints.e.secrets",
+        "endpoints.e.events",
+        "endpoints.e.timeout",
+    ] {
+        assert!(paths.contains(&want), "{want} missing from {all:#?}");
+    }
+}
+
+#[test]
+fn syntax_errors_and_unknown_fields_give_a_line() {
+    let all = problems("[sources.a]\nscheme = \"stripe\"\nsecret = [\"env:S\"]\n");
+    assert!(all[0].starts_with("line 3, column 1: "), "{all:?}");
+    assert!(all[0].contains("unknown field `secret`"), "{all:?}");
+    let all = problems("[sources.a\n");
+    assert!(all[0].starts_with("line 1"), "{all:?}");
+}
+
+#[test]
+fn generic_parameters_are_checked() {
+    assert_problem(
+        "[sources.g]\nscheme = \"generic\"\nsecrets = [\"env:G\"]\ngeneric = { header = \"X-Sig\", signed_content = \"{timestamp}\" }\n",
+        "sources.g.generic.signed_content",
+        "must include {body}",
+    );
+    assert_problem(
+        "[sources.g]\nscheme = \"generic\"\nsecrets = [\"env:G\"]\ngeneric = { header = \"X-Sig\", signed_content = \"{timestamp}.{body}\" }\n",
+        "sources.g.generic.signed_content",
+        "no timestamp_header",
+    );
+    assert_problem(
+        "[sources.g]\nscheme = \"github\"\nsecrets = [\"env:G\"]\ngeneric = { header = \"X-Sig\" }\n",
+        "sources.g.generic",
+        "only the generic scheme",
+    );
+    let all = problems(
+        "[sources.g]\nscheme = \"generic\"\nsecrets = [\"env:G\"]\ngeneric = { header = \"X-Sig\", signed_content = \"{bdy}\" }\n",
+    );
+    assert!(
+        all.iter()
+            .any(|p| p.contains("unknown placeholder `{bdy}`")),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn limits_are_enforced() {
+    assert_problem(
+        "[sources.s]\nscheme = \"stripe\"\nsecrets = [\"env:S\"]\ntolerance = \"2h\"\n",
+        "sources.s.tolerance",
+        "at most 1h",
+    );
+    assert_problem(
+        "[sources.s]\nscheme = \"stripe\"\nsecrets = [\"env:S\"]\nmax_body_bytes = 0\n",
+        "sources.s.max_body_bytes",
+        "between 1 and",
+    );
+    assert_problem(
+        "[endpoints.e]\nurl = \"https://e.com\"\nsecrets = [\"env:W\"]\nretry = { schedule = [\"13h\"] }\n",
+        "endpoints.e.retry",
+        "12h",
+    );
+    assert_problem(
+        "[sources.Bad_Name]\nscheme = \"stripe\"\nsecrets = [\"env:S\"]\n",
+        "sources.Bad_Name",
+        "names must be",
+    );
+    assert_problem(
+        "[endpoints.e]\nurl = \"https://e.com\"\nsecrets = [\"env:W\"]\nheaders = { webhook-signature = \"x\" }\n",
+        "endpoints.e.headers.webhook-signature",
+        "set by hookline",
+    );
+}
+
+#[test]
+fn relay_endpoints_must_exist() {
+    assert_problem(
+        r#"
+[sources.s]
+scheme = "stripe"
+secrets = ["env:S"]
+destination = "relay"
+relay_endpoints = ["billing", "missing"]
+[endpoints.billing]
+url = "https://e.com"
+secrets = ["env:W"]
+"#,
+        "sources.s.relay_endpoints[1]",
+        "no endpoint named \"missing\"",
+    );
+}
+
+#[test]
+fn json_config_loads_like_toml() {
+    let json =
+        r#"{"sources":{"gh":{"scheme":"github","secrets":["env:GH"],"destination":"relay"}}}"#;
+    let c = Config::from_json(json).unwrap();
+    assert_eq!(c.sources["gh"].destination, Destination::Relay);
+    let err = Config::from_json(r#"{"sources":{"gh":{"scheme":"gitlab"}}}"#).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("sources.gh.scheme: unknown scheme \"gitlab\"")
+    );
+}
+
+#[test]
+fn resolved_source_verifies_what_the_provider_signs() {
+    let config = Config::from_toml(
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"env:NEW\", \"env:OLD\"]\nforward_headers = [\"X-Request-Id\", \"X-Hub-Signature-256\"]\n",
+    )
+    .unwrap();
+    let sources = config
+        .resolve_sources(|n| Some(format!("secret-{n}")))
+        .unwrap();
+    let gh = &sources["gh"];
+    assert_eq!(gh.verifier.scheme().kind(), SchemeKind::Github);
+    // Defaults: GitHub's delivery id and event headers, never its signature header.
+    assert_eq!(
+        gh.event_id,
+        Some(FieldRef::Header("x-github-delivery".into()))
+    );
+    assert!(gh.forward_headers.contains(&"x-request-id".to_owned()));
+    assert!(
+        !gh.forward_headers
+            .iter()
+            .any(|h| h.starts_with("x-hub-signature"))
+    );
+    // Signed with the *old* secret (mid-rotation): still verifies.
+    let body = br#"{"zen":"Design for failure."}"#;
+    let old = Signer::new(
+        Scheme::Github,
+        vec![Secret::new(b"secret-OLD".to_vec()).unwrap()],
+    )
+    .unwrap();
+    let none = Headers::new();
+    let req = Request {
+        method: "POST",
+        url: "https://h.example/hooks/gh",
+        headers: &none,
+        body,
+    };
+    let headers: Headers = old
+        .sign(&req, "", Timestamp::from_unix_secs(0))
+        .unwrap()
+        .into_iter()
+        .collect();
+    gh.verifier
+        .verify(
+            &Request {
+                headers: &headers,
+                ..req
+            },
+            Timestamp::from_unix_secs(0),
+        )
+        .unwrap();
+}
