@@ -145,6 +145,11 @@ fn verify_with(
     v.verify(&case.request(headers, body), now).map(|_| ())
 }
 
+/// Verifies a case unchanged, at another time.
+fn verify_at(file: &VectorFile, case: &Case, now: Timestamp) -> Result<(), VerifyError> {
+    verify_with(file, case, &case.header_list(), &case.body_bytes(), now)
+}
+
 /// Runs `check` over the valid cases it applies to (it returns None to skip a case) and
 /// asserts the verifier refuses each with one of `codes`. Also asserts the mutation applied
 /// to at least `min_cases` cases, so a test cannot pass by skipping everything.
@@ -612,13 +617,7 @@ fn stale_timestamp_is_rejected() {
         |file, case| {
             let (at, tolerance) = signed_at(file, case)?;
             let now = at.saturating_add(tolerance + Duration::from_millis(1));
-            Some(verify_with(
-                file,
-                case,
-                &case.header_list(),
-                &case.body_bytes(),
-                now,
-            ))
+            Some(verify_at(file, case, now))
         },
     );
 }
@@ -632,13 +631,7 @@ fn future_timestamp_is_rejected() {
         |file, case| {
             let (at, tolerance) = signed_at(file, case)?;
             let now = at.saturating_sub(tolerance + Duration::from_millis(1));
-            Some(verify_with(
-                file,
-                case,
-                &case.header_list(),
-                &case.body_bytes(),
-                now,
-            ))
+            Some(verify_at(file, case, now))
         },
     );
 }
@@ -652,7 +645,7 @@ fn timestamp_at_the_edge_of_the_window_is_accepted() {
             continue;
         };
         for now in [at.saturating_add(tolerance), at.saturating_sub(tolerance)] {
-            verify_with(file, case, &case.header_list(), &case.body_bytes(), now)
+            verify_at(file, case, now)
                 .unwrap_or_else(|e| panic!("{}/{}: {e}", file.scheme, case.name));
         }
         n += 1;

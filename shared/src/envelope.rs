@@ -433,6 +433,18 @@ fn parse_top<E>(
     serde_json::from_slice(bytes).map_err(|e| json(e.to_string()))
 }
 
+/// [`parse_top`] with the message decoders' errors.
+fn parse_message(bytes: &[u8]) -> Result<RawObject, MessageError> {
+    parse_top(
+        bytes,
+        |size| MessageError::TooLarge {
+            size,
+            max: MAX_DECODE_BYTES,
+        },
+        MessageError::Json,
+    )
+}
+
 /// Encodes a value whose `Serialize` cannot fail.
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // serde_json only fails on a failing `Serialize` impl or a non-string map key. Every type in
@@ -929,14 +941,7 @@ impl OutboundMessage {
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
     /// ignored, but `hookline` is refused so the two formats sharing a queue never overlap.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
-        let obj = parse_top(
-            bytes,
-            |size| MessageError::TooLarge {
-                size,
-                max: MAX_DECODE_BYTES,
-            },
-            MessageError::Json,
-        )?;
+        let obj = parse_message(bytes)?;
         Self::from_object(obj).map_err(MessageError::from)
     }
 
@@ -1086,14 +1091,7 @@ impl DeliveryMessage {
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
     /// ignored.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
-        let obj = parse_top(
-            bytes,
-            |size| MessageError::TooLarge {
-                size,
-                max: MAX_DECODE_BYTES,
-            },
-            MessageError::Json,
-        )?;
+        let obj = parse_message(bytes)?;
         Self::from_object(obj).map_err(MessageError::from)
     }
 
@@ -1170,14 +1168,7 @@ impl QueueMessage {
     /// Decodes untrusted bytes (at most [`MAX_DECODE_BYTES`]): a delivery when the object has a
     /// `hookline` field, which must then be `"delivery"`; an outbound message otherwise.
     pub fn from_json(bytes: &[u8]) -> Result<QueueMessage, MessageError> {
-        let obj = parse_top(
-            bytes,
-            |size| MessageError::TooLarge {
-                size,
-                max: MAX_DECODE_BYTES,
-            },
-            MessageError::Json,
-        )?;
+        let obj = parse_message(bytes)?;
         Self::from_object(obj).map_err(MessageError::from)
     }
 
