@@ -360,3 +360,55 @@ fn resolved_source_verifies_what_the_provider_signs() {
         )
         .unwrap();
 }
+
+#[test]
+fn secrets_pasted_into_the_wrong_field_are_not_echoed() {
+    for toml in [
+        "[sources.s]\nscheme = \"stripe\"\nsecrets = \"whsec_TOPSECRETvalue\"\n",
+        "[sources.s]\nscheme = \"stripe\"\nsecrets = [\"env:S\"]\ntolerance = \"whsec_TOPSECRETvalue\"\n",
+        "[endpoints.e]\nurl = \"https//hooks.slack.com/services/TOPSECRETvalue\"\nsecrets = [\"env:W\"]\n",
+    ] {
+        let all = problems(toml);
+        assert!(!all.is_empty(), "{toml}");
+        assert!(all.iter().all(|p| !p.contains("TOPSECRET")), "{all:?}");
+    }
+    let all: Vec<String> = Config::from_json(
+        r#"{"sources":{"s":{"scheme":"stripe","secrets":"whsec_TOPSECRETvalue"}}}"#,
+    )
+    .unwrap_err()
+    .0
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    assert!(all.iter().all(|p| !p.contains("TOPSECRET")), "{all:?}");
+}
+
+#[test]
+fn debug_output_hides_literal_secrets_and_endpoint_urls() {
+    let config = Config::from_toml(
+        "[sources.s]\nscheme = \"github\"\nsecrets = [\"literal:TOPSECRET1\", \"env:GH\"]\n\
+         [endpoints.slack]\nurl = \"https://hooks.slack.com/services/TOPSECRET2\"\nformat = \"slack\"\n",
+    )
+    .unwrap();
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("TOPSECRET"), "{debug}");
+    assert!(
+        debug.contains("env:GH"),
+        "env references are not secret: {debug}"
+    );
+}
+
+#[test]
+fn generic_signature_header_is_never_forwarded() {
+    let config = Config::from_toml(
+        "[sources.g]\nscheme = \"generic\"\nsecrets = [\"env:G\"]\nforward_headers = [\"X-Sig\", \"X-Request-Id\"]\ngeneric = { header = \"X-Sig\" }\n",
+    )
+    .unwrap();
+    let g = &config.resolve_sources(|_| Some("k".into())).unwrap()["g"];
+    assert!(g.forward_headers.contains(&"x-request-id".to_owned()));
+    assert!(
+        !g.forward_headers.contains(&"x-sig".to_owned()),
+        "{:?}",
+        g.forward_headers
+    );
+}

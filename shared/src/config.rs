@@ -66,8 +66,8 @@ pub struct Config {
     pub delivery: DeliveryConfig,
 }
 
-/// One inbound source.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One inbound source. Its `Debug` output hides `literal:` secrets.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// The signature scheme's name (see [`SchemeKind::name`]).
@@ -171,8 +171,9 @@ impl Format {
     }
 }
 
-/// One outbound endpoint.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One outbound endpoint. Its `Debug` output hides `literal:` secrets and the URL (which is
+/// itself a secret for Slack and Discord webhooks).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
     /// The URL deliveries are POSTed to, or `env:NAME` when the URL itself is a secret
@@ -206,6 +207,58 @@ pub struct EndpointConfig {
     /// A disabled endpoint receives nothing; its messages are not lost, just not fanned out.
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// Secret references as `Debug` may show them: `env:NAME` as is, literal values hidden.
+fn redacted_refs(refs: &[String]) -> Vec<&str> {
+    refs.iter()
+        .map(|r| {
+            if r.starts_with("env:") {
+                r.as_str()
+            } else {
+                "(hidden)"
+            }
+        })
+        .collect()
+}
+
+impl fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("scheme", &self.scheme)
+            .field("secrets", &redacted_refs(&self.secrets))
+            .field("tolerance", &self.tolerance)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("event_id", &self.event_id)
+            .field("event_type", &self.event_type)
+            .field("destination", &self.destination)
+            .field("relay_endpoints", &self.relay_endpoints)
+            .field("generic", &self.generic)
+            .field("public_url", &self.public_url)
+            .field("forward_headers", &self.forward_headers)
+            .finish()
+    }
+}
+
+impl fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = if self.url.starts_with("env:") {
+            self.url.as_str()
+        } else {
+            "(hidden)"
+        };
+        f.debug_struct("EndpointConfig")
+            .field("url", &url)
+            .field("secrets", &redacted_refs(&self.secrets))
+            .field("events", &self.events)
+            .field("format", &self.format)
+            .field("template", &self.template)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
 }
 
 fn every_event() -> Vec<String> {
@@ -330,7 +383,7 @@ impl Config {
                 .span()
                 .map(|span| line_col(text, span.start))
                 .unwrap_or_default();
-            ConfigErrors::single(path, e.message().to_owned())
+            ConfigErrors::single(path, redact_values(e.message()))
         })?;
         config.validate()?;
         Ok(config)
@@ -347,7 +400,7 @@ impl Config {
         let config: Config = serde_json::from_str(text).map_err(|e| {
             ConfigErrors::single(
                 format!("line {}, column {}", e.line(), e.column()),
-                e.to_string(),
+                redact_values(&e.to_string()),
             )
         })?;
         config.validate()?;
@@ -612,7 +665,10 @@ impl SourceConfig {
         forward_headers.sort();
         forward_headers.dedup();
         // Signature headers never travel in envelopes, even when asked for.
-        forward_headers.retain(|h| !kind.signature_headers().contains(&h.as_str()));
+        let generic_header = self.generic.as_ref().map(|g| g.header.to_ascii_lowercase());
+        forward_headers.retain(|h| {
+            !kind.signature_headers().contains(&h.as_str()) && generic_header.as_ref() != Some(h)
+        });
         Some(ResolvedSource {
             name: name.to_owned(),
             verifier,
@@ -719,7 +775,8 @@ impl EndpointConfig {
 
 /// An absolute http(s) URL with a host and no fragment.
 fn check_url(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw).map_err(|e| format!("\"{raw}\" is not a valid URL: {e}"))?;
+    // The URL is not echoed: Slack and Discord webhook URLs are secrets.
+    let url = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "scheme \"{}\" is not supported; use https (or http for local development)",
@@ -819,6 +876,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev.last().copied().unwrap_or(0)
+}
+
+/// Parser messages quote the offending value (`invalid type: string "whsec_...", expected a
+/// sequence`); when a secret was pasted into the wrong field that would print it. Quoted values
+/// are replaced by `"…"`; field names, which parsers quote with backticks, stay.
+fn redact_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for c in message.chars() {
+        if in_quotes {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    in_quotes = false;
+                    out.push_str("…\"");
+                }
+                _ => escaped = false,
+            }
+        } else {
+            out.push(c);
+            in_quotes = c == '"';
+        }
+    }
+    out
 }
 
 fn line_col(text: &str, offset: usize) -> String {

@@ -45,11 +45,8 @@ impl fmt::Debug for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        // Best effort: volatile-free zeroing may be elided by the optimiser in theory, but it
-        // costs nothing and keeps secrets out of core dumps in practice.
-        for b in self.0.iter_mut() {
-            *b = 0;
-        }
+        // `zeroize` writes with volatile semantics, so the optimiser cannot drop the wipe.
+        zeroize::Zeroize::zeroize(&mut *self.0);
     }
 }
 

@@ -80,6 +80,44 @@ impl GenericHmac {
                 "uses {timestamp} but no timestamp_header is set".to_owned(),
             ));
         }
+        // A timestamp that is checked but not signed can be set to anything: the replay window
+        // would only look like it works.
+        if let Some(th) = &self.timestamp_header {
+            let signed = segments.iter().any(|seg| match seg {
+                Segment::Timestamp => true,
+                Segment::Header(h) => h.eq_ignore_ascii_case(th),
+                _ => false,
+            });
+            if !signed {
+                out.push((
+                    "timestamp_header",
+                    "the timestamp is not signed: add {timestamp} to signed_content".to_owned(),
+                ));
+            }
+        }
+        // Two placeholders side by side have no boundary between them: bytes can move from one
+        // to the other (`{header:X}{body}` verifies X="a{" with body "...}" as X="a", body
+        // "{...}"). Only {timestamp} may touch another placeholder, because the replay window
+        // pins it to a fixed number of digits (or an RFC 3339 date ending in Z or an offset).
+        for pair in segments.windows(2) {
+            if let [a, b] = pair
+                && a.is_placeholder()
+                && b.is_placeholder()
+                && *a != Segment::Timestamp
+                && *b != Segment::Timestamp
+            {
+                out.push((
+                    "signed_content",
+                    format!(
+                        "{} and {} are side by side; put a separator between them, e.g. {}.{}",
+                        a.source(),
+                        b.source(),
+                        a.source(),
+                        b.source()
+                    ),
+                ));
+            }
+        }
         for seg in segments {
             if let Segment::Header(name) = seg
                 && !is_token(name)
@@ -128,7 +166,7 @@ pub enum SecretEncoding {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Segment {
+pub(crate) enum Segment {
     Literal(String),
     Body,
     Timestamp,
@@ -136,6 +174,24 @@ enum Segment {
     Url,
     /// A header name, lower-cased.
     Header(String),
+}
+
+impl Segment {
+    fn is_placeholder(&self) -> bool {
+        !matches!(self, Segment::Literal(_))
+    }
+
+    /// How the placeholder is written in a template.
+    fn source(&self) -> String {
+        match self {
+            Segment::Literal(l) => l.clone(),
+            Segment::Body => "{body}".to_owned(),
+            Segment::Timestamp => "{timestamp}".to_owned(),
+            Segment::Method => "{method}".to_owned(),
+            Segment::Url => "{url}".to_owned(),
+            Segment::Header(h) => format!("{{header:{h}}}"),
+        }
+    }
 }
 
 /// A signed-content template such as `{timestamp}.{body}`.
@@ -437,6 +493,61 @@ mod tests {
             Err(TemplateError::Unknown("bdy".into()))
         );
         assert_eq!("é{body}ü".parse::<Template>().unwrap().segments.len(), 3);
+    }
+
+    fn params(template: &str, timestamp_header: Option<&str>) -> GenericHmac {
+        GenericHmac {
+            header: "X-Sig".into(),
+            prefix: String::new(),
+            encoding: Encoding::Hex,
+            algorithm: Algorithm::Sha256,
+            signed_content: template.parse().unwrap(),
+            timestamp_header: timestamp_header.map(Into::into),
+            timestamp_format: TimestampFormat::Unix,
+            secret_encoding: SecretEncoding::Utf8,
+        }
+    }
+
+    #[test]
+    fn unsigned_timestamp_header_is_refused() {
+        // Checked but not signed: an attacker would simply send a fresh timestamp.
+        let p = params("{body}", Some("X-Ts")).problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "timestamp_header");
+        assert!(
+            params("{timestamp}.{body}", Some("X-Ts"))
+                .problems()
+                .is_empty()
+        );
+        assert!(
+            params("{header:x-ts}.{body}", Some("X-Ts"))
+                .problems()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn adjacent_placeholders_are_refused() {
+        for t in [
+            "{header:X-Id}{body}",
+            "{body}{header:X-Id}",
+            "{method}{body}",
+            "{url}{method}.{body}",
+        ] {
+            let p = params(t, None).problems();
+            assert!(
+                p.iter()
+                    .any(|(f, m)| *f == "signed_content" && m.contains("side by side")),
+                "{t}: {p:?}"
+            );
+        }
+        // The replay window pins {timestamp}'s shape, so it may touch {body} (Zendesk's layout).
+        assert!(
+            params("{timestamp}{body}", Some("X-Ts"))
+                .problems()
+                .is_empty()
+        );
+        assert!(params("{header:X-Id}.{body}", None).problems().is_empty());
     }
 
     #[test]

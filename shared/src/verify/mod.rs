@@ -399,6 +399,22 @@ pub enum KeyError {
     /// A signing key was configured where a verification key belongs, or the reverse.
     #[error("secret #{0}: {1}")]
     WrongKeyKind(usize, &'static str),
+    /// The generic scheme's parameters are unsafe or inconsistent (see
+    /// [`GenericHmac::problems`]).
+    #[error("generic scheme: {0}")]
+    InvalidParameters(String),
+}
+
+/// Refuses generic parameters that would verify what they should not.
+fn check_scheme(scheme: &Scheme) -> Result<(), KeyError> {
+    if let Scheme::Generic(g) = scheme {
+        let problems = g.problems();
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            return Err(KeyError::InvalidParameters(text.join("; ")));
+        }
+    }
+    Ok(())
 }
 
 /// Why a request could not be signed.
@@ -481,6 +497,7 @@ impl Verifier {
         if secrets.is_empty() {
             return Err(KeyError::NoSecrets);
         }
+        check_scheme(&scheme)?;
         let keys = match &scheme {
             Scheme::StandardWebhooks => standard::verify_keys(&secrets)?,
             Scheme::Discord => discord::verify_keys(&secrets)?,
@@ -600,6 +617,7 @@ impl Signer {
         if secrets.is_empty() {
             return Err(KeyError::NoSecrets);
         }
+        check_scheme(&scheme)?;
         let (mac, ed25519) = match &scheme {
             Scheme::StandardWebhooks => standard::sign_keys(&secrets)?,
             Scheme::Discord => (Vec::new(), discord::sign_keys(&secrets)?),
@@ -686,6 +704,54 @@ mod tests {
         let stripe = Verifier::new(Scheme::Stripe, s()).unwrap();
         assert_eq!(stripe.tolerance(), Some(DEFAULT_TOLERANCE));
         assert_eq!(stripe.danger_disable_replay_window().tolerance(), None);
+    }
+
+    #[test]
+    fn unsafe_generic_parameters_are_refused_by_the_constructors() {
+        // Without {body} any body would come back as Verified: the config loader refuses this,
+        // and so must code that builds a verifier directly.
+        let g: GenericHmac = serde_json::from_str(
+            r#"{"header":"X-Sig","signed_content":"{timestamp}","timestamp_header":"X-Ts"}"#,
+        )
+        .unwrap();
+        let s = || vec![Secret::new(b"k".to_vec()).unwrap()];
+        assert!(matches!(
+            Verifier::new(Scheme::Generic(g.clone()), s()),
+            Err(KeyError::InvalidParameters(_))
+        ));
+        assert!(matches!(
+            Signer::new(Scheme::Generic(g), s()),
+            Err(KeyError::InvalidParameters(_))
+        ));
+    }
+
+    #[test]
+    fn too_many_v1a_entries_are_refused_before_any_is_checked() {
+        let v = Verifier::new(
+            Scheme::StandardWebhooks,
+            vec![
+                Secret::new(b"whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".to_vec()).unwrap(),
+            ],
+        )
+        .unwrap();
+        let sig = format!("v1a,{}", "A".repeat(86) + "==");
+        let headers: Headers = [
+            ("webhook-id", "msg_1".to_owned()),
+            ("webhook-timestamp", "1763900000".to_owned()),
+            ("webhook-signature", vec![sig; 5].join(" ")),
+        ]
+        .into_iter()
+        .collect();
+        let req = Request {
+            method: "POST",
+            url: "https://e.com/",
+            headers: &headers,
+            body: b"{}",
+        };
+        assert!(matches!(
+            v.verify(&req, Timestamp::from_unix_secs(1_763_900_000)),
+            Err(VerifyError::MalformedHeader(_))
+        ));
     }
 
     #[test]

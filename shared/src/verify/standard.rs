@@ -19,9 +19,12 @@ use super::{Algorithm, KeyError, Keys, Request, VerifyError};
 use crate::secret::Secret;
 use crate::time::Timestamp;
 
-/// More signatures than this in one header is not rotation, it is an attack on CPU time
-/// (each `v1a` entry costs an Ed25519 verification).
+/// More signatures than this in one header is not rotation, it is an attack on CPU time.
 const MAX_CANDIDATES: usize = 16;
+
+/// Each `v1a` entry costs an Ed25519 verification, which hashes the whole body again: a
+/// rotation needs two, so more than four is refused before any of them is checked.
+const MAX_V1A: usize = 4;
 
 /// Secrets are decoded whether or not their `=` padding survived copy and paste, as the
 /// official libraries do (they re-pad before decoding). Signatures stay strictly padded.
@@ -141,7 +144,7 @@ pub(crate) fn verify<'a>(
             continue;
         }
         supported = true;
-        if v1.len() + v1a.len() >= MAX_CANDIDATES {
+        if v1.len() + v1a.len() >= MAX_CANDIDATES || (version == "v1a" && v1a.len() >= MAX_V1A) {
             return Err(VerifyError::MalformedHeader(sig_h.into()));
         }
         if let Some(s) = SigBuf::from_base64(value) {

@@ -11,6 +11,12 @@
 //! same. Letting that header choose between HMAC-SHA1 and HMAC-SHA256 under the same secret is
 //! not a downgrade: both are sound MACs.
 //! <https://www.twilio.com/docs/usage/webhooks/webhooks-security>
+//!
+//! Twilio's string to sign joins each name to its value with no separator, sorts the pairs and
+//! (in its Python SDK, which this follows) drops duplicates. So different raw bodies can carry
+//! the same signature: `Body=HiT&o=1` signs like `Body=Hi&To=1`. That is Twilio's design, not a
+//! bypass of it, but consumers of a verified Twilio request should read the decoded parameters
+//! rather than trust the raw bytes' layout.
 
 use sha2::{Digest, Sha256};
 
