@@ -191,6 +191,10 @@ pub struct EndpointConfig {
     /// The body template, with `format = "template"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// A filter expression over the payload (see [`crate::filter`]): only matching events are
+    /// delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
     /// Extra headers sent with every delivery.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
@@ -253,6 +257,7 @@ impl fmt::Debug for EndpointConfig {
             .field("events", &self.events)
             .field("format", &self.format)
             .field("template", &self.template)
+            .field("filter", &self.filter)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -728,7 +733,17 @@ impl EndpointConfig {
                 format!("{at}.template"),
                 "a template is only used with format = \"template\"",
             ),
+            (_, Some(t)) => {
+                if let Err(e) = t.parse::<crate::render::BodyTemplate>() {
+                    p.add(format!("{at}.template"), e.to_string());
+                }
+            }
             _ => {}
+        }
+        if let Some(f) = &self.filter
+            && let Err(e) = f.parse::<crate::filter::Filter>()
+        {
+            p.add(format!("{at}.filter"), e.to_string());
         }
         for name in self.headers.keys() {
             let lower = name.to_ascii_lowercase();

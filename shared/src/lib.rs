@@ -15,6 +15,8 @@
 //! | [`headers`] | a small case-insensitive header list that detects duplicates |
 //! | [`config`] | sources and endpoints, their validation with exact error locations |
 //! | [`envelope`] | the inbound envelope and the outbound message formats |
+//! | [`render`] | the body of an outbound delivery (Standard Webhooks, raw, Slack, Discord, templates) |
+//! | [`filter`] | endpoint filter expressions over an event's payload |
 //! | [`retry`] | the delivery retry policy and `Retry-After` parsing |
 //! | [`ssrf`] | the address classifier behind the outbound SSRF guard |
 //! | [`pattern`] | event-type patterns such as `invoice.*` |
@@ -24,8 +26,10 @@
 
 pub mod config;
 pub mod envelope;
+pub mod filter;
 pub mod headers;
 pub mod pattern;
+pub mod render;
 pub mod retry;
 pub mod secret;
 pub mod ssrf;

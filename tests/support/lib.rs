@@ -7,6 +7,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod harness;
+
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;

@@ -1,0 +1,447 @@
+//! The Lambda's work: one `SqsEvent` in, one `SqsBatchResponse` out.
+//!
+//! Each record is one of two messages (`hookline_core::envelope::QueueMessage`):
+//! - an **outbound message** an app enqueued: fanned out to every subscribed endpoint. With one
+//!   endpoint it is delivered right away; with several, one delivery message per endpoint goes
+//!   back on the queue, so each endpoint retries on its own schedule;
+//! - a **delivery message**: rendered, signed and POSTed to its endpoint.
+//!
+//! No message is lost: a record is reported as succeeded only after a 2xx, after it was fanned
+//! out, or after it was written to the dead-letter queue. A retryable failure sets the record's
+//! visibility timeout to the retry policy's next delay and reports the record in
+//! `batchItemFailures`, so SQS redelivers it then; `ApproximateReceiveCount` is the attempt.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use futures_util::StreamExt as _;
+use hookline_core::envelope::{DeliveryMessage, OutboundMessage, QueueMessage};
+use hookline_core::render::render;
+use hookline_core::retry::Decision;
+use hookline_core::time::Timestamp;
+use serde_json::json;
+
+use crate::http::{Attempt, Http};
+use crate::observe::Logger;
+use crate::settings::{Endpoint, Settings};
+
+/// How many records of one batch are worked on at once.
+const CONCURRENCY: usize = 32;
+
+/// The message attributes a dead-lettered message carries.
+pub mod dlq_attr {
+    /// The last HTTP status, when there was one.
+    pub const STATUS: &str = "hookline-status";
+    /// Why the message was dead-lettered (a stable code, then detail).
+    pub const ERROR: &str = "hookline-error";
+    /// How many delivery attempts were made.
+    pub const ATTEMPTS: &str = "hookline-attempts";
+    /// The endpoint, for delivery messages.
+    pub const ENDPOINT: &str = "hookline-endpoint";
+}
+
+/// The sender: settings, an HTTP client and an SQS client, made once per cold start.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    settings: Arc<Settings>,
+    http: Http,
+    sqs: aws_sdk_sqs::Client,
+    log: Logger,
+}
+
+/// Why one record could not be finished now (it stays on the queue).
+#[derive(Debug)]
+struct Unfinished;
+
+/// Why a message is dead-lettered.
+struct DeadLetter<'a> {
+    body: String,
+    error: String,
+    status: Option<u16>,
+    attempts: u32,
+    endpoint: Option<&'a str>,
+}
+
+impl Sender {
+    /// Builds the sender from its parts.
+    pub fn new(
+        settings: Settings,
+        sqs: aws_sdk_sqs::Client,
+        log: Logger,
+    ) -> Result<Self, reqwest::Error> {
+        let http = Http::new(settings.ssrf.clone())?;
+        Ok(Self {
+            settings: Arc::new(settings),
+            http,
+            sqs,
+            log,
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Handles one batch: every record is finished, or named in `batch_item_failures`.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let results: Vec<(Option<String>, Result<(), Unfinished>)> =
+            futures_util::stream::iter(event.records.iter())
+                .map(|rec| async move { (rec.message_id.clone(), self.handle_record(rec).await) })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut response = SqsBatchResponse::default();
+        for (id, result) in results {
+            if result.is_err() {
+                match id {
+                    Some(id) => response.add_failure(id),
+                    // Without an id a failure cannot be reported; Lambda never sends one.
+                    None => self
+                        .log
+                        .event(json!({"level": "error", "msg": "record without messageId"})),
+                }
+            }
+        }
+        response
+    }
+
+    async fn handle_record(&self, rec: &SqsMessage) -> Result<(), Unfinished> {
+        let body = rec.body.as_deref().unwrap_or("");
+        let attempt = rec
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(1);
+        match QueueMessage::from_json(body.as_bytes()) {
+            Err(e) => {
+                // A malformed message must not poison its batch: it goes to the DLQ with the
+                // reason, and the rest of the batch carries on.
+                self.log.event(json!({
+                    "level": "warn", "msg": "malformed_message",
+                    "sqs_message_id": rec.message_id, "error": e.to_string(),
+                }));
+                self.dead_letter(DeadLetter {
+                    body: body.to_owned(),
+                    error: format!("malformed: {e}"),
+                    status: None,
+                    attempts: attempt,
+                    endpoint: None,
+                })
+                .await
+            }
+            Ok(QueueMessage::Outbound(msg)) => self.fan_out(rec, &msg, attempt).await,
+            Ok(QueueMessage::Delivery(d)) => self.deliver(rec, &d, attempt).await,
+        }
+    }
+
+    async fn fan_out(
+        &self,
+        rec: &SqsMessage,
+        msg: &OutboundMessage,
+        attempt: u32,
+    ) -> Result<(), Unfinished> {
+        let message_id = msg.id.clone().unwrap_or_else(|| {
+            // Stable across redeliveries of this SQS message, so webhook-id stays the same.
+            format!("msg_{}", rec.message_id.as_deref().unwrap_or("unknown"))
+        });
+        let now = now();
+        let data = msg.data.to_value().unwrap_or(serde_json::Value::Null);
+        let mut unknown = Vec::new();
+        if let Some(names) = &msg.endpoints {
+            for n in names {
+                if !self.settings.endpoints.contains_key(n) {
+                    unknown.push(n.clone());
+                }
+            }
+        }
+        let targets: Vec<&Endpoint> = self
+            .settings
+            .endpoints
+            .values()
+            .filter(|e| {
+                msg.endpoints
+                    .as_ref()
+                    .is_none_or(|names| names.contains(&e.name))
+            })
+            .filter(|e| e.config.wants(&msg.event_type))
+            .filter(|e| {
+                e.filter
+                    .as_ref()
+                    .is_none_or(|f| f.matches(&msg.event_type, &message_id, &data))
+            })
+            .collect();
+        for name in &unknown {
+            // An app named an endpoint that does not exist: keep the evidence in the DLQ.
+            let d = DeliveryMessage::new(message_id.clone(), name.clone(), msg, now);
+            self.dead_letter(DeadLetter {
+                body: String::from_utf8_lossy(&d.to_json()).into_owned(),
+                error: format!("unknown_endpoint: no endpoint named \"{name}\""),
+                status: None,
+                attempts: 0,
+                endpoint: Some(name),
+            })
+            .await?;
+        }
+        self.log.event(json!({
+            "level": "info", "msg": "fan_out", "message_id": message_id,
+            "event_type": msg.event_type, "endpoints": targets.iter().map(|e| &e.name).collect::<Vec<_>>(),
+        }));
+        match targets.as_slice() {
+            [] => {
+                self.log
+                    .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
+                Ok(())
+            }
+            [only] => {
+                let d = DeliveryMessage::new(message_id, only.name.clone(), msg, now);
+                self.deliver(rec, &d, attempt).await
+            }
+            many => {
+                let deliveries: Vec<DeliveryMessage> = many
+                    .iter()
+                    .map(|e| DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now))
+                    .collect();
+                self.enqueue(&deliveries).await
+            }
+        }
+    }
+
+    /// Puts delivery messages on the outbound queue, ten per request.
+    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), Unfinished> {
+        for chunk in deliveries.chunks(10) {
+            let entries: Vec<SendMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(String::from_utf8_lossy(&d.to_json()))
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let out = self
+                .sqs
+                .send_message_batch()
+                .queue_url(&self.settings.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+            match out {
+                Ok(o) if o.failed().is_empty() => {}
+                Ok(o) => {
+                    // Redelivering the whole message re-sends deliveries that did go out: at
+                    // least once, with a stable webhook-id for endpoints to deduplicate on.
+                    self.log.event(json!({"level": "warn", "msg": "fan_out_partial", "failed": o.failed().len()}));
+                    return Err(Unfinished);
+                }
+                Err(e) => {
+                    self.log.event(
+                        json!({"level": "warn", "msg": "fan_out_failed", "error": e.to_string()}),
+                    );
+                    return Err(Unfinished);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn deliver(
+        &self,
+        rec: &SqsMessage,
+        d: &DeliveryMessage,
+        attempt: u32,
+    ) -> Result<(), Unfinished> {
+        let dead = |error: String, status: Option<u16>| DeadLetter {
+            body: String::from_utf8_lossy(&d.to_json()).into_owned(),
+            error,
+            status,
+            attempts: attempt,
+            endpoint: Some(d.endpoint.as_str()),
+        };
+        let Some(endpoint) = self.settings.endpoints.get(&d.endpoint) else {
+            return self
+                .dead_letter(dead(
+                    format!("unknown_endpoint: no endpoint named \"{}\"", d.endpoint),
+                    None,
+                ))
+                .await;
+        };
+        let rendered = match render(endpoint.format, endpoint.template.as_ref(), d) {
+            Ok(r) => r,
+            Err(e) => return self.dead_letter(dead(format!("render: {e}"), None)).await,
+        };
+        let now = now();
+        let mut headers: Vec<(String, String)> = endpoint.headers.clone();
+        headers.push(("content-type".to_owned(), rendered.content_type.to_owned()));
+        if let Some(signer) = &endpoint.signer {
+            let none = hookline_core::headers::Headers::new();
+            let req = hookline_core::verify::Request {
+                method: "POST",
+                url: &endpoint.url,
+                headers: &none,
+                body: &rendered.body,
+            };
+            // Standard Webhooks signing cannot fail; the error arm keeps this panic-free.
+            match signer.sign(&req, &d.message_id, now) {
+                Ok(h) => headers.extend(h),
+                Err(e) => return self.dead_letter(dead(format!("sign: {e}"), None)).await,
+            }
+        }
+        let result = self
+            .http
+            .post(
+                &endpoint.url,
+                &headers,
+                rendered.body,
+                endpoint.timeout,
+                now,
+            )
+            .await;
+        let decision = endpoint
+            .retry
+            .decide(attempt, &result.outcome, fastrand::f64());
+        self.log_attempt(d, attempt, &result, &decision);
+        let endpoint_name = endpoint.name.as_str();
+        match decision {
+            Decision::Delivered => {
+                self.log
+                    .metric("Delivered", "Count", 1.0, endpoint_name, now.unix_millis());
+                self.log.metric(
+                    "DeliveryLatency",
+                    "Milliseconds",
+                    result.latency.as_secs_f64() * 1000.0,
+                    endpoint_name,
+                    now.unix_millis(),
+                );
+                Ok(())
+            }
+            Decision::Retry { delay, .. } => {
+                self.log
+                    .metric("Retried", "Count", 1.0, endpoint_name, now.unix_millis());
+                self.delay(rec, delay).await;
+                Err(Unfinished)
+            }
+            Decision::GiveUp { reason } => {
+                self.log.metric(
+                    "DeadLettered",
+                    "Count",
+                    1.0,
+                    endpoint_name,
+                    now.unix_millis(),
+                );
+                let detail = result
+                    .error
+                    .clone()
+                    .or_else(|| result.status.map(|s| format!("HTTP {s}")))
+                    .unwrap_or_default();
+                self.dead_letter(dead(
+                    format!("{}: {detail}", reason.as_str()),
+                    result.status,
+                ))
+                .await
+            }
+        }
+    }
+
+    fn log_attempt(&self, d: &DeliveryMessage, attempt: u32, a: &Attempt, decision: &Decision) {
+        let (outcome, next_delay_ms) = match decision {
+            Decision::Delivered => ("delivered", None),
+            Decision::Retry { delay, .. } => ("retry", Some(delay.as_millis())),
+            Decision::GiveUp { .. } => ("dead_lettered", None),
+        };
+        self.log.event(json!({
+            "level": if outcome == "delivered" { "info" } else { "warn" },
+            "msg": "delivery_attempt",
+            "message_id": d.message_id,
+            "endpoint": d.endpoint,
+            "event_type": d.event_type,
+            "attempt": attempt,
+            "status": a.status,
+            "error": a.error,
+            "outcome": outcome,
+            "latency_ms": a.latency.as_millis(),
+            "next_delay_ms": next_delay_ms,
+        }));
+    }
+
+    /// Hides the record until its next attempt is due. If this fails the record still comes
+    /// back, after the queue's own visibility timeout.
+    async fn delay(&self, rec: &SqsMessage, delay: Duration) {
+        let Some(receipt) = rec.receipt_handle.as_deref() else {
+            return;
+        };
+        // SQS counts whole seconds; round up so a 1.5 s delay is not cut to 1 s.
+        let secs = i32::try_from(delay.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
+        if let Err(e) = self
+            .sqs
+            .change_message_visibility()
+            .queue_url(&self.settings.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(secs)
+            .send()
+            .await
+        {
+            self.log.event(
+                json!({"level": "warn", "msg": "change_visibility_failed", "error": e.to_string()}),
+            );
+        }
+    }
+
+    /// Writes a message to the DLQ; only once that succeeds is the record finished.
+    async fn dead_letter(&self, dl: DeadLetter<'_>) -> Result<(), Unfinished> {
+        let attr = |v: String, number: bool| {
+            MessageAttributeValue::builder()
+                .data_type(if number { "Number" } else { "String" })
+                .string_value(v)
+                .build()
+                .ok()
+        };
+        let mut req = self
+            .sqs
+            .send_message()
+            .queue_url(&self.settings.dlq_url)
+            .message_body(if dl.body.is_empty() {
+                "(empty)".to_owned()
+            } else {
+                dl.body
+            });
+        // SQS attribute values are limited to 256 KiB; an error text is kept short anyway.
+        let error: String = dl.error.chars().take(1024).collect();
+        for (name, value) in [
+            (dlq_attr::ERROR, attr(error, false)),
+            (dlq_attr::ATTEMPTS, attr(dl.attempts.to_string(), true)),
+            (
+                dlq_attr::STATUS,
+                dl.status.and_then(|s| attr(s.to_string(), true)),
+            ),
+            (
+                dlq_attr::ENDPOINT,
+                dl.endpoint.and_then(|e| attr(e.to_owned(), false)),
+            ),
+        ] {
+            if let Some(v) = value {
+                req = req.message_attributes(name, v);
+            }
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.log.event(
+                    json!({"level": "error", "msg": "dead_letter_failed", "error": e.to_string()}),
+                );
+                Err(Unfinished)
+            }
+        }
+    }
+}
+
+fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_millis(ms)
+}

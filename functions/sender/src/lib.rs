@@ -1,0 +1,26 @@
+//! # hookline-sender
+//!
+//! The outbound half of hookline: an AWS Lambda fed by an SQS event source mapping with
+//! `ReportBatchItemFailures`. Apps put outbound messages on the queue; the sender fans each out
+//! to the endpoints subscribed to its type, renders and signs every delivery (Standard Webhooks
+//! headers), POSTs it behind an SSRF guard, and retries on SQS itself: a failed delivery's
+//! visibility timeout is set to the retry policy's next delay, and after the last attempt (or a
+//! `410 Gone`, or a permanent error) the delivery goes to the dead-letter queue with its last
+//! status, error and attempt count.
+//!
+//! The entry point (`main.rs`) only wires things up: [`Settings`] and the clients are built once
+//! per cold start, and [`Sender::handle`] does the work, so tests call it directly with real
+//! `SqsEvent` JSON. [`local::LocalEventSource`] stands in for the event source mapping in the
+//! integration tests and in `hookline dev`.
+//!
+//! No feature flags.
+
+mod handler;
+mod http;
+pub mod local;
+pub mod observe;
+pub mod settings;
+
+pub use handler::{Sender, dlq_attr};
+pub use http::{Attempt, Http};
+pub use settings::{Endpoint, Settings, SettingsError};

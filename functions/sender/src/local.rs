@@ -1,0 +1,162 @@
+//! A local stand-in for Lambda's SQS event source mapping, for the integration tests and for
+//! `hookline dev`: poll a queue, hand the batch to the handler as a real `SqsEvent`, delete what
+//! succeeded, leave what failed.
+//!
+//! It follows Lambda's rules for `ReportBatchItemFailures`: a handler that returns an error, or
+//! names a message id that was not in the batch, fails the whole batch (nothing is deleted).
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+
+/// What one poll did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollStats {
+    /// Messages received and handed to the handler.
+    pub received: usize,
+    /// Messages deleted after the handler finished them.
+    pub deleted: usize,
+    /// Messages left on the queue (retry later).
+    pub failed: usize,
+}
+
+/// Polls one queue the way Lambda's event source mapping does.
+#[derive(Clone, Debug)]
+pub struct LocalEventSource {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    batch_size: i32,
+    wait_seconds: i32,
+    event_source_arn: String,
+}
+
+/// Why a poll failed (the handler's own errors are not poll errors: they fail the batch).
+pub type PollError = aws_sdk_sqs::Error;
+
+impl LocalEventSource {
+    /// Polls `queue_url` in batches of `batch_size` (1 to 10), long-polling `wait_seconds`.
+    pub fn new(
+        sqs: aws_sdk_sqs::Client,
+        queue_url: String,
+        batch_size: i32,
+        wait_seconds: i32,
+    ) -> Self {
+        let name = queue_url.rsplit('/').next().unwrap_or("queue").to_owned();
+        Self {
+            sqs,
+            queue_url,
+            batch_size: batch_size.clamp(1, 10),
+            wait_seconds: wait_seconds.clamp(0, 20),
+            event_source_arn: format!("arn:aws:sqs:us-east-1:000000000000:{name}"),
+        }
+    }
+
+    /// Receives one batch, runs `handler` on it, deletes the successes.
+    pub async fn poll_once<F, Fut, E>(&self, handler: F) -> Result<PollStats, PollError>
+    where
+        F: FnOnce(SqsEvent) -> Fut,
+        Fut: Future<Output = Result<SqsBatchResponse, E>>,
+    {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(self.batch_size)
+            .wait_time_seconds(self.wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(aws_sdk_sqs::Error::from)?;
+        let messages = out.messages();
+        if messages.is_empty() {
+            return Ok(PollStats::default());
+        }
+        let mut event = SqsEvent::default();
+        for m in messages {
+            let mut rec = SqsMessage::default();
+            rec.message_id = m.message_id().map(str::to_owned);
+            rec.receipt_handle = m.receipt_handle().map(str::to_owned);
+            rec.body = m.body().map(str::to_owned);
+            rec.md5_of_body = m.md5_of_body().map(str::to_owned);
+            rec.attributes = m
+                .attributes()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                        .collect::<HashMap<_, _>>()
+                })
+                .unwrap_or_default();
+            rec.event_source = Some("aws:sqs".to_owned());
+            rec.event_source_arn = Some(self.event_source_arn.clone());
+            rec.aws_region = Some("us-east-1".to_owned());
+            event.records.push(rec);
+        }
+        let received = event.records.len();
+        let receipts: Vec<(String, String)> = event
+            .records
+            .iter()
+            .filter_map(|r| Some((r.message_id.clone()?, r.receipt_handle.clone()?)))
+            .collect();
+        let failed: HashSet<String> = match handler(event).await {
+            Ok(resp) => resp
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect(),
+            // Lambda: an invocation error fails every record of the batch.
+            Err(_) => {
+                return Ok(PollStats {
+                    received,
+                    deleted: 0,
+                    failed: received,
+                });
+            }
+        };
+        if failed
+            .iter()
+            .any(|id| !receipts.iter().any(|(m, _)| m == id))
+        {
+            // Lambda: a failure naming an id that was not in the batch fails the whole batch.
+            return Ok(PollStats {
+                received,
+                deleted: 0,
+                failed: received,
+            });
+        }
+        let to_delete: Vec<&(String, String)> = receipts
+            .iter()
+            .filter(|(id, _)| !failed.contains(id))
+            .collect();
+        let mut deleted = 0;
+        for chunk in to_delete.chunks(10) {
+            let entries: Vec<DeleteMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, receipt))| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(receipt)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            let out = self
+                .sqs
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(aws_sdk_sqs::Error::from)?;
+            deleted += out.successful().len();
+        }
+        Ok(PollStats {
+            received,
+            deleted,
+            failed: received - deleted,
+        })
+    }
+}

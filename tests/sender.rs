@@ -1,0 +1,490 @@
+//! The sender suite: the Lambda handler against a real SQS API (moto on loopback) through the
+//! local event source mapping, delivering over real HTTP to a sink that checks every signature
+//! with the official `standardwebhooks` library. Needs `tests/harness/setup.sh` (tests/run does
+//! it); without moto these tests fail, they never pass silently.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use hookline_core::config::Config;
+use hookline_sender::local::{LocalEventSource, PollStats};
+use hookline_sender::observe::Logger;
+use hookline_sender::{Sender, Settings, dlq_attr};
+use hookline_tests::harness::{Moto, Sink, poll_until, queue_with_dlq, sqs_client};
+use serde_json::{Value, json};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// One moto server for the whole suite; every test uses its own queues.
+fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(Moto::start)
+}
+
+struct World {
+    sqs: aws_sdk_sqs::Client,
+    queue: String,
+    dlq: String,
+    sender: Sender,
+    logs: Arc<Mutex<Vec<String>>>,
+    source: LocalEventSource,
+}
+
+/// A sender over fresh queues, configured with `endpoints` (TOML) and loopback allowed unless
+/// `allow_loopback` is false.
+async fn world(endpoints_toml: &str, allow_loopback: bool) -> World {
+    let sqs = sqs_client(&moto().endpoint).await;
+    let (queue, dlq) = queue_with_dlq(&sqs, "sender", 20).await;
+    let allow = if allow_loopback {
+        "ssrf_allow = [\"127.0.0.0/8\"]"
+    } else {
+        ""
+    };
+    let toml = format!(
+        "[delivery]\ntimeout = \"2s\"\n{allow}\n[delivery.retry]\nschedule = [\"1s\", \"1s\"]\njitter = 0.0\n\n{endpoints_toml}"
+    );
+    let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
+        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
+    })
+    .unwrap();
+    let (log, logs) = Logger::capture();
+    let sender = Sender::new(settings, sqs.clone(), log).unwrap();
+    let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 0);
+    World {
+        sqs,
+        queue,
+        dlq,
+        sender,
+        logs,
+        source,
+    }
+}
+
+impl World {
+    async fn send(&self, body: &Value) {
+        self.sqs
+            .send_message()
+            .queue_url(&self.queue)
+            .message_body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn poll(&self) -> PollStats {
+        let sender = &self.sender;
+        self.source
+            .poll_once(|event: SqsEvent| async move {
+                Ok::<SqsBatchResponse, std::convert::Infallible>(sender.handle(event).await)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Polls until `done` says the world reached the state, or fails at the deadline.
+    async fn pump_until(&self, deadline: Duration, mut done: impl FnMut() -> bool) {
+        let until = Instant::now() + deadline;
+        loop {
+            self.poll().await;
+            if done() {
+                return;
+            }
+            assert!(
+                Instant::now() < until,
+                "state not reached within {deadline:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn dlq_messages(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.dlq)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        out.messages().to_vec()
+    }
+
+    async fn queue_depth(&self) -> (i64, i64) {
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        let get = |k: aws_sdk_sqs::types::QueueAttributeName| {
+            out.attributes()
+                .and_then(|a| a.get(&k))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (
+            get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
+            get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+
+    fn log_text(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+fn endpoint(name: &str, url: &str) -> String {
+    format!("[endpoints.{name}]\nurl = \"{url}\"\nsecrets = [\"env:SINK_WHSEC\"]\n")
+}
+
+fn attr<'a>(m: &'a aws_sdk_sqs::types::Message, name: &str) -> Option<&'a str> {
+    m.message_attributes()?.get(name)?.string_value()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn handler_takes_a_real_sqs_event() {
+    // The fixture is the SQS event example from the AWS Lambda developer guide, with its body
+    // replaced by an outbound message.
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
+        true,
+    )
+    .await;
+    let mut event: Value = serde_json::from_str(include_str!("fixtures/sqs-event.json")).unwrap();
+    event["Records"][0]["body"] = json!(
+        json!({"type": "invoice.paid", "id": "evt_fixture", "data": {"amount": 42}}).to_string()
+    );
+    let event: SqsEvent = serde_json::from_value(event).unwrap();
+    let resp = w.sender.handle(event).await;
+    // Both records finished: the first delivered, the second ("Test message.") dead-lettered.
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let dlq = w.dlq_messages().await;
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0].body(), Some("Test message."));
+    let got = sink.wait_for(1, Duration::from_secs(5));
+    assert_eq!(got[0]["signature_valid"], true, "{got:?}");
+    assert_eq!(got[0]["webhook_id"], "evt_fixture");
+    let body: Value = serde_json::from_str(got[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["type"], "invoice.paid");
+    assert_eq!(body["data"], json!({"amount": 42}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivers_signed_and_deletes() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("billing", &format!("{}/ok/d", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "invoice.paid", "data": {"n": 1}}))
+        .await;
+    w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
+        .await;
+    let got = sink.deliveries();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["signature_valid"], true);
+    assert!(got[0]["webhook_id"].as_str().unwrap().starts_with("msg_"));
+    assert_eq!(w.queue_depth().await, (0, 0), "delivered message deleted");
+    assert!(w.dlq_messages().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webhook_id() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("e", &format!("{}/fail/1/then/200/x", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "a.b", "id": "evt_retry", "data": {}}))
+        .await;
+    let first = w.poll().await;
+    assert_eq!((first.received, first.failed), (1, 1));
+    // The retry policy's 1 s delay hides the message: an immediate poll sees nothing.
+    assert_eq!(
+        w.poll().await.received,
+        0,
+        "message visible before its retry delay"
+    );
+    w.pump_until(Duration::from_secs(10), || sink.deliveries().len() >= 2)
+        .await;
+    let got = sink.deliveries();
+    let gap = got[1]["received_at"].as_f64().unwrap() - got[0]["received_at"].as_f64().unwrap();
+    assert!(gap >= 0.95, "retried after {gap}s, before the 1 s delay");
+    assert_eq!(got[0]["webhook_id"], "evt_retry");
+    assert_eq!(
+        got[1]["webhook_id"], "evt_retry",
+        "webhook-id is stable across retries"
+    );
+    assert!(got.iter().all(|d| d["signature_valid"] == true));
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("down", &format!("{}/status/503/y", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "a.b", "id": "evt_dead", "data": {"k": "v"}}))
+        .await;
+    w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
+        .await;
+    // Three attempts (schedule of two retries); the third failure dead-letters.
+    let dlq = poll_until(Duration::from_secs(5), || async {
+        let m = w.dlq_messages().await;
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    let m = &dlq[0];
+    assert_eq!(attr(m, dlq_attr::STATUS), Some("503"));
+    assert_eq!(attr(m, dlq_attr::ATTEMPTS), Some("3"));
+    assert_eq!(attr(m, dlq_attr::ENDPOINT), Some("down"));
+    assert!(
+        attr(m, dlq_attr::ERROR).unwrap().starts_with("exhausted"),
+        "{:?}",
+        attr(m, dlq_attr::ERROR)
+    );
+    let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+    assert_eq!(body["hookline"], "delivery");
+    assert_eq!(body["message_id"], "evt_dead");
+    assert_eq!(body["data"], json!({"k": "v"}));
+    assert_eq!(sink.deliveries().len(), 3);
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gone_is_not_retried() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("old", &format!("{}/status/410/z", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "a.b", "data": {}})).await;
+    w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
+        .await;
+    let dlq = poll_until(Duration::from_secs(5), || async {
+        let m = w.dlq_messages().await;
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert_eq!(attr(&dlq[0], dlq_attr::STATUS), Some("410"));
+    assert_eq!(attr(&dlq[0], dlq_attr::ATTEMPTS), Some("1"));
+    assert!(attr(&dlq[0], dlq_attr::ERROR).unwrap().starts_with("gone"));
+    assert_eq!(sink.deliveries().len(), 1, "410 Gone must not be retried");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("busy", &format!("{}/retry-after/3/r", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "a.b", "data": {}})).await;
+    let first = w.poll().await;
+    assert_eq!(first.failed, 1);
+    w.pump_until(Duration::from_secs(12), || sink.deliveries().len() >= 2)
+        .await;
+    let got = sink.deliveries();
+    let gap = got[1]["received_at"].as_f64().unwrap() - got[0]["received_at"].as_f64().unwrap();
+    // The schedule says 1 s; the endpoint said 3 s: the later one wins.
+    assert!(gap >= 2.9, "retried after {gap}s despite Retry-After: 3");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeouts_and_refused_connections_are_retried() {
+    let sink = Sink::start(&[SECRET]);
+    // A port nothing listens on: bind, read the port, close.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let toml = [
+        endpoint("hang", &format!("{}/hang/t", sink.base_url)),
+        "timeout = \"1s\"\nevents = [\"hang.*\"]\n".to_owned(),
+        endpoint("refused", &format!("http://127.0.0.1:{closed}/x")),
+        "events = [\"refused.*\"]\n".to_owned(),
+    ]
+    .concat();
+    let w = world(&toml, true).await;
+    w.send(&json!({"type": "hang.now", "data": {}})).await;
+    w.send(&json!({"type": "refused.now", "data": {}})).await;
+    w.pump_until(Duration::from_secs(15), || {
+        let logs = w.log_text();
+        logs.contains("timed out") && logs.contains("onnection refused")
+    })
+    .await;
+    let logs = w.log_text();
+    assert!(logs.contains("\"outcome\":\"retry\""), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
+    let sink = Sink::start(&[SECRET]);
+    let toml = [
+        endpoint("up", &format!("{}/ok/up", sink.base_url)),
+        endpoint("down", &format!("{}/status/500/down", sink.base_url)),
+    ]
+    .concat();
+    let w = world(&toml, true).await;
+    w.send(&json!({"type": "order.created", "id": "evt_fan", "data": {}}))
+        .await;
+    // Poll 1 fans out into two delivery messages; poll 2 delivers both (one fails).
+    let started = Instant::now();
+    w.pump_until(Duration::from_secs(10), || {
+        sink.deliveries().iter().any(|d| d["path"] == "/ok/up")
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "healthy endpoint waited for the failing one"
+    );
+    let got = sink.deliveries();
+    let up: Vec<_> = got.iter().filter(|d| d["path"] == "/ok/up").collect();
+    assert_eq!(up.len(), 1);
+    assert_eq!(up[0]["webhook_id"], "evt_fan");
+    assert!(got.iter().any(|d| d["path"] == "/status/500/down"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
+    let sink = Sink::start(&[SECRET]);
+    let toml = [
+        endpoint("loopback", &format!("{}/ok/never", sink.base_url)),
+        "events = [\"l.*\"]\n".to_owned(),
+        endpoint("metadata", "http://169.254.169.254/latest/meta-data/"),
+        "events = [\"m.*\"]\n".to_owned(),
+        endpoint(
+            "localhost",
+            &sink.base_url.replace("127.0.0.1", "localhost"),
+        ),
+        "events = [\"h.*\"]\n".to_owned(),
+    ]
+    .concat();
+    let w = world(&toml, false).await;
+    for t in ["l.x", "m.x", "h.x"] {
+        w.send(&json!({"type": t, "data": {}})).await;
+    }
+    let dlq = poll_until(Duration::from_secs(10), || async {
+        w.poll().await;
+        let m = w.dlq_messages().await;
+        (m.len() >= 3).then_some(m)
+    })
+    .await;
+    for m in &dlq {
+        let err = attr(m, dlq_attr::ERROR).unwrap();
+        assert!(err.starts_with("blocked"), "{err}");
+    }
+    assert!(
+        sink.deliveries().is_empty(),
+        "a blocked target was contacted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(&endpoint("e", &format!("{}/ok/m", sink.base_url)), true).await;
+    w.sqs
+        .send_message()
+        .queue_url(&w.queue)
+        .message_body("{not json")
+        .send()
+        .await
+        .unwrap();
+    w.send(&json!({"type": "", "data": {}})).await;
+    w.send(&json!({"type": "good.one", "data": {}})).await;
+    w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
+        .await;
+    let dlq = poll_until(Duration::from_secs(5), || async {
+        let m = w.dlq_messages().await;
+        (m.len() >= 2).then_some(m)
+    })
+    .await;
+    let errors: Vec<&str> = dlq
+        .iter()
+        .map(|m| attr(m, dlq_attr::ERROR).unwrap())
+        .collect();
+    assert!(
+        errors.iter().all(|e| e.starts_with("malformed")),
+        "{errors:?}"
+    );
+    assert!(
+        dlq.iter().any(|m| m.body() == Some("{not json")),
+        "original body kept"
+    );
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redirects_are_not_followed() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("moved", &format!("{}/redirect/x", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "a.b", "data": {}})).await;
+    let first = w.poll().await;
+    assert_eq!(first.failed, 1, "a 302 is not a success");
+    assert!(
+        sink.deliveries()
+            .iter()
+            .all(|d| d["path"] != "/ok/redirected")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_never_contain_secrets_or_signatures() {
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("e", &format!("{}/fail/1/then/200/s", sink.base_url)),
+        true,
+    )
+    .await;
+    w.send(&json!({"type": "a.b", "data": {"card": "4242424242424242"}}))
+        .await;
+    w.pump_until(Duration::from_secs(10), || sink.deliveries().len() >= 2)
+        .await;
+    let logs = w.log_text();
+    assert!(logs.contains("delivery_attempt"));
+    let sigs: Vec<String> = sink
+        .deliveries()
+        .iter()
+        .map(|d| {
+            d["headers"]["webhook-signature"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for needle in [
+        SECRET,
+        "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "4242424242424242",
+    ]
+    .into_iter()
+    .chain(sigs.iter().map(|s| s.trim_start_matches("v1,")))
+    {
+        assert!(!logs.contains(needle), "logs leak {needle}");
+    }
+}
