@@ -5,7 +5,9 @@ use hookline_core::config::Config;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for loaded in [Config::from_toml(text), Config::from_json(text)] {
         if let Ok(config) = loaded {
             let _ = config.resolve_sources(|name| Some(format!("whsec_{name}AAAA")));

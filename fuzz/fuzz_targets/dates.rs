@@ -7,7 +7,9 @@ use hookline_core::time::{Timestamp, format_duration, parse_duration};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Some(t) = Timestamp::parse_rfc3339(s) {
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
     }

@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(env) = InboundEnvelope::from_json(data) {
-        let again = InboundEnvelope::from_json(&env.to_json()).expect("re-encoded envelope decodes");
+        let again =
+            InboundEnvelope::from_json(&env.to_json()).expect("re-encoded envelope decodes");
         assert_eq!(env, again);
     }
     if let Ok(msg) = QueueMessage::from_json(data) {

@@ -9,7 +9,9 @@ use hookline_core::verify::Template;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(s) = std::str::from_utf8(data) else { return };
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(t) = s.parse::<Template>() {
         assert_eq!(t.to_string(), s);
     }

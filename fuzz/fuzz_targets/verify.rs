@@ -36,7 +36,9 @@ fn keys(kind: SchemeKind) -> (Vec<Secret>, Vec<Secret>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let kind = SchemeKind::ALL[usize::from(selector) % SchemeKind::ALL.len()];
     // Layout: header lines "name:value\n" up to a NUL byte, then the body.
     let (head, body) = match rest.iter().position(|&b| b == 0) {
@@ -54,7 +56,15 @@ fuzz_target!(|data: &[u8]| {
     let url = "https://hooks.example.com/hooks/x?a=1";
     let now = Timestamp::from_unix_secs(NOW);
     // 1. Attacker-controlled headers and body: any answer but a panic is fine.
-    let _ = verifier.verify(&Request { method: "POST", url, headers: &headers, body }, now);
+    let _ = verifier.verify(
+        &Request {
+            method: "POST",
+            url,
+            headers: &headers,
+            body,
+        },
+        now,
+    );
 
     // 2. What we sign verifies; a changed byte does not. (Twilio only signs bodies that are
     // form-encoded, and Linear needs a JSON timestamp in the body: skip the property there.)
@@ -63,15 +73,37 @@ fuzz_target!(|data: &[u8]| {
     }
     let signer = Signer::new(scheme(kind), sign_keys).unwrap();
     let base = Headers::new();
-    let req = Request { method: "POST", url, headers: &base, body };
-    let signed: Headers = signer.sign(&req, "msg_fuzz", now).unwrap().into_iter().collect();
-    let ok = Request { headers: &signed, ..req };
-    assert!(verifier.verify(&ok, now).is_ok(), "{kind}: own signature rejected");
+    let req = Request {
+        method: "POST",
+        url,
+        headers: &base,
+        body,
+    };
+    let signed: Headers = signer
+        .sign(&req, "msg_fuzz", now)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let ok = Request {
+        headers: &signed,
+        ..req
+    };
+    assert!(
+        verifier.verify(&ok, now).is_ok(),
+        "{kind}: own signature rejected"
+    );
     let mut changed = body.to_vec();
     match changed.first_mut() {
         Some(b) => *b ^= 0x80,
         None => changed.push(b'x'),
     }
-    let bad = Request { headers: &signed, body: &changed, ..req };
-    assert!(verifier.verify(&bad, now).is_err(), "{kind}: changed body accepted");
+    let bad = Request {
+        headers: &signed,
+        body: &changed,
+        ..req
+    };
+    assert!(
+        verifier.verify(&bad, now).is_err(),
+        "{kind}: changed body accepted"
+    );
 });

@@ -1,0 +1,180 @@
+//! Deliveries per second of the sender's handler against a local HTTP sink, beside a peer
+//! measured in the same run: bare `reqwest` POSTing the same bodies with the same concurrency.
+//! The handler does everything a delivery needs (decode, render, sign, SSRF-checked POST, retry
+//! decision, log lines); the ratio says what that costs over the bare HTTP round trip.
+//!
+//!     cargo bench -p hookline-sender --bench deliveries            # both runtimes
+//!
+//! Batches of 10 (the event source mapping's default), concurrent within the batch, connections
+//! reused. Runs once on a one-thread runtime (the per-core figure) and once multi-threaded.
+// A benchmark, not attacker-facing code: panics on a broken setup are what we want.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use hookline_core::config::Config;
+use hookline_core::envelope::{DeliveryMessage, OutboundMessage};
+use hookline_core::time::Timestamp;
+use hookline_sender::observe::Logger;
+use hookline_sender::{Sender, Settings};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BATCH: usize = 10;
+const RUN: Duration = Duration::from_secs(3);
+
+/// A keep-alive HTTP/1.1 sink that answers 204 to everything and counts requests.
+async fn sink(count: Arc<AtomicU64>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(8192);
+                let mut chunk = [0u8; 8192];
+                loop {
+                    // Read one request: head, then Content-Length bytes of body.
+                    let (head_end, len) = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                            let len = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                            break (i + 4, len);
+                        }
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    };
+                    while buf.len() < head_end + len {
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    buf.drain(..head_end + len);
+                    count.fetch_add(1, Ordering::Relaxed);
+                    if sock
+                        .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn event(i: u64) -> SqsEvent {
+    let msg: OutboundMessage = OutboundMessage::from_json(
+        br#"{"type":"invoice.paid","data":{"id":"in_1","amount":4200,"currency":"usd","customer":{"id":"cus_1","email":"ada@example.com"},"lines":[{"sku":"pro","qty":1}]}}"#,
+    )
+    .unwrap();
+    let mut ev = SqsEvent::default();
+    for j in 0..BATCH as u64 {
+        let d = DeliveryMessage::new(
+            format!("msg_{i}_{j}"),
+            "sink".into(),
+            &msg,
+            Timestamp::from_unix_secs(1_763_900_000),
+        );
+        let mut rec = SqsMessage::default();
+        rec.message_id = Some(format!("{i}-{j}"));
+        rec.receipt_handle = Some("r".into());
+        rec.body = Some(String::from_utf8(d.to_json()).unwrap());
+        rec.attributes
+            .insert("ApproximateReceiveCount".into(), "1".into());
+        ev.records.push(rec);
+    }
+    ev
+}
+
+async fn run(label: &str) {
+    let count = Arc::new(AtomicU64::new(0));
+    let port = sink(Arc::clone(&count)).await;
+    let url = format!("http://127.0.0.1:{port}/hooks");
+    let toml = format!(
+        "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+    // Logs go nowhere: we measure the handler, not the terminal.
+    let (log, buf) = Logger::capture();
+    let sender = Sender::new(settings, sqs, log).unwrap();
+
+    // The handler.
+    for i in 0..20 {
+        sender.handle(event(i)).await;
+    }
+    buf.lock().unwrap().clear();
+    let before = count.load(Ordering::Relaxed);
+    let start = Instant::now();
+    let mut i = 1000;
+    while start.elapsed() < RUN {
+        let resp = sender.handle(event(i)).await;
+        assert!(resp.batch_item_failures.is_empty());
+        i += 1;
+        buf.lock().unwrap().clear();
+    }
+    let handler_rate =
+        (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
+
+    // The peer: bare reqwest, same bodies, same concurrency, same reused connections.
+    let client = reqwest::Client::new();
+    let body = br#"{"type":"invoice.paid","timestamp":"2025-11-23T12:13:20Z","data":{"id":"in_1","amount":4200,"currency":"usd","customer":{"id":"cus_1","email":"ada@example.com"},"lines":[{"sku":"pro","qty":1}]}}"#.to_vec();
+    let before = count.load(Ordering::Relaxed);
+    let start = Instant::now();
+    while start.elapsed() < RUN {
+        let posts = (0..BATCH).map(|_| {
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+        });
+        for r in futures_util::future::join_all(posts).await {
+            assert_eq!(r.unwrap().status().as_u16(), 204);
+        }
+    }
+    let bare_rate = (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "{label}: handler {handler_rate:.0} deliveries/s, bare reqwest {bare_rate:.0} posts/s, handler/bare = {:.2}",
+        handler_rate / bare_rate
+    );
+}
+
+fn main() {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run("1 thread "));
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run("2 threads"));
+}
