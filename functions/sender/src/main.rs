@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let sender = Arc::new(Sender::new(
         settings,
         aws_sdk_sqs::Client::new(&aws),
-        Logger::stdout(),
+        Logger::stdout().with_level(&std::env::var("RUST_LOG").unwrap_or_default()),
     )?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let sender = Arc::clone(&sender);

@@ -13,6 +13,19 @@ pub const NAMESPACE: &str = "hookline";
 #[derive(Clone)]
 pub struct Logger {
     sink: Arc<dyn Fn(&str) + Send + Sync>,
+    min: u8,
+}
+
+/// Orders log levels; lines below the logger's level are dropped.
+fn rank(level: &str) -> Option<u8> {
+    match level.trim().to_ascii_lowercase().as_str() {
+        "trace" => Some(0),
+        "debug" => Some(1),
+        "info" => Some(2),
+        "warn" | "warning" => Some(3),
+        "error" => Some(4),
+        _ => None,
+    }
 }
 
 impl std::fmt::Debug for Logger {
@@ -25,6 +38,7 @@ impl Logger {
     /// Writes each line to stdout.
     pub fn stdout() -> Self {
         Self {
+            min: 0,
             sink: Arc::new(|line| {
                 use std::io::Write as _;
                 let mut out = std::io::stdout().lock();
@@ -39,6 +53,7 @@ impl Logger {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let b = Arc::clone(&buf);
         let logger = Self {
+            min: 0,
             sink: Arc::new(move |line| {
                 if let Ok(mut v) = b.lock() {
                     v.push(line.to_owned());
@@ -48,8 +63,19 @@ impl Logger {
         (logger, buf)
     }
 
-    /// Writes one structured line.
+    /// Drops lines below `level` (`error`, `warn`, `info`, `debug`, `trace`, as in `RUST_LOG`;
+    /// anything else means `info`). Metric lines carry no level and are always written.
+    pub fn with_level(mut self, level: &str) -> Self {
+        self.min = rank(level).unwrap_or(2);
+        self
+    }
+
+    /// Writes one structured line, unless its `level` is below the logger's.
     pub fn event(&self, value: Value) {
+        let level = value.get("level").and_then(Value::as_str).and_then(rank);
+        if level.is_some_and(|l| l < self.min) {
+            return;
+        }
         (self.sink)(&value.to_string());
     }
 
@@ -68,5 +94,33 @@ impl Logger {
             "Endpoint": endpoint,
             name: value,
         }));
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_filters_log_lines_but_never_metrics() {
+        let (log, buf) = Logger::capture();
+        let log = log.with_level("warn");
+        log.event(json!({"level": "info", "msg": "a"}));
+        log.event(json!({"level": "warn", "msg": "b"}));
+        log.event(json!({"level": "error", "msg": "c"}));
+        log.metric("Delivered", "Count", 1.0, "e", 0);
+        let lines = buf.lock().unwrap().clone();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].contains("\"b\"") && lines[1].contains("\"c\""));
+        assert!(lines[2].contains("CloudWatchMetrics"));
+        let (log, buf) = Logger::capture();
+        log.with_level("nonsense").event(json!({"level": "debug"}));
+        assert!(buf.lock().unwrap().is_empty(), "unknown levels mean info");
     }
 }
