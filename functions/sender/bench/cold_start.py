@@ -57,7 +57,10 @@ class Runtime(BaseHTTPRequestHandler):
             return
         if Runtime.served:
             Runtime.done.wait(30)  # the runtime polls again: hold it until we stop
-            self.send_error(410)
+            try:
+                self.send_error(410)
+            except OSError:
+                pass  # the process was killed while its poll was held
             return
         Runtime.served = True
         body = json.dumps(EVENT).encode()
