@@ -139,6 +139,15 @@ impl World {
         )
     }
 
+    /// Waits until the dead-letter queue holds at least `n` messages, and returns them.
+    async fn wait_dlq(&self, n: usize) -> Vec<aws_sdk_sqs::types::Message> {
+        poll_until(Duration::from_secs(5), || async {
+            let m = self.dlq_messages().await;
+            (m.len() >= n).then_some(m)
+        })
+        .await
+    }
+
     fn log_text(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
@@ -246,11 +255,7 @@ async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
     w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
         .await;
     // Three attempts (schedule of two retries); the third failure dead-letters.
-    let dlq = poll_until(Duration::from_secs(5), || async {
-        let m = w.dlq_messages().await;
-        (!m.is_empty()).then_some(m)
-    })
-    .await;
+    let dlq = w.wait_dlq(1).await;
     let m = &dlq[0];
     assert_eq!(attr(m, dlq_attr::STATUS), Some("503"));
     assert_eq!(attr(m, dlq_attr::ATTEMPTS), Some("3"));
@@ -279,11 +284,7 @@ async fn gone_is_not_retried() {
     w.send(&json!({"type": "a.b", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
         .await;
-    let dlq = poll_until(Duration::from_secs(5), || async {
-        let m = w.dlq_messages().await;
-        (!m.is_empty()).then_some(m)
-    })
-    .await;
+    let dlq = w.wait_dlq(1).await;
     assert_eq!(attr(&dlq[0], dlq_attr::STATUS), Some("410"));
     assert_eq!(attr(&dlq[0], dlq_attr::ATTEMPTS), Some("1"));
     assert!(attr(&dlq[0], dlq_attr::ERROR).unwrap().starts_with("gone"));
@@ -415,11 +416,7 @@ async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
     w.send(&json!({"type": "good.one", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
         .await;
-    let dlq = poll_until(Duration::from_secs(5), || async {
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    let dlq = w.wait_dlq(2).await;
     let errors: Vec<&str> = dlq
         .iter()
         .map(|m| attr(m, dlq_attr::ERROR).unwrap())
