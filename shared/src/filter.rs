@@ -57,10 +57,8 @@
 //! expressions, no backtracking); substring search is linear-time.
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
 /// The longest filter accepted, in bytes.
@@ -114,17 +112,7 @@ impl PartialEq for Filter {
 
 impl Eq for Filter {}
 
-impl fmt::Debug for Filter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Filter({:?})", self.source)
-    }
-}
-
-impl fmt::Display for Filter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
-    }
-}
+crate::string_backed!(Filter, this => this.source.as_str());
 
 impl FromStr for Filter {
     type Err = FilterError;
@@ -163,20 +151,6 @@ impl FromStr for Filter {
             source: source.to_owned(),
             expr,
         })
-    }
-}
-
-impl Serialize for Filter {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.source)
-    }
-}
-
-impl<'de> Deserialize<'de> for Filter {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -801,6 +775,7 @@ fn num_cmp(a: &Number, b: &Number) -> Option<Ordering> {
 )]
 mod tests {
     use super::*;
+    use serde::{Deserialize, Serialize};
     use serde_json::json;
 
     fn invoice() -> Value {

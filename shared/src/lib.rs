@@ -24,6 +24,43 @@
 //!
 //! The crate has no feature flags.
 
+/// For a type parsed from text that keeps its text: `Debug` as `Name("text")`, `Display` as the
+/// text, and serde as a string (deserialising through `FromStr`, so invalid text is refused).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! string_backed {
+    ($ty:ident, $this:ident => $text:expr) => {
+        impl ::std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let $this = self;
+                write!(f, concat!(stringify!($ty), "({:?})"), $text)
+            }
+        }
+
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                let $this = self;
+                f.write_str($text)
+            }
+        }
+
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let $this = self;
+                s.serialize_str($text)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <String as ::serde::Deserialize>::deserialize(d)?
+                    .parse()
+                    .map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 pub mod config;
 pub mod envelope;
 pub mod filter;

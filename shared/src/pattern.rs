@@ -4,10 +4,7 @@
 //! (dots included): `invoice.paid` (exactly that), `invoice.*` (`invoice.paid`,
 //! `invoice.payment.failed`), `*.created`, `*` (everything).
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 /// The longest pattern or event type accepted, in bytes.
 pub const MAX_LEN: usize = 256;
@@ -92,31 +89,7 @@ impl FromStr for EventPattern {
     }
 }
 
-impl fmt::Display for EventPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for EventPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "EventPattern({:?})", self.0)
-    }
-}
-
-impl Serialize for EventPattern {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for EventPattern {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+crate::string_backed!(EventPattern, this => this.0.as_str());
 
 #[cfg(test)]
 #[allow(

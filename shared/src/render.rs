@@ -87,7 +87,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::config::Format;
@@ -540,17 +540,7 @@ impl PartialEq for BodyTemplate {
 
 impl Eq for BodyTemplate {}
 
-impl fmt::Debug for BodyTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "BodyTemplate({:?})", self.source)
-    }
-}
-
-impl fmt::Display for BodyTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
-    }
-}
+crate::string_backed!(BodyTemplate, this => this.source.as_str());
 
 impl FromStr for BodyTemplate {
     type Err = BodyTemplateError;
@@ -560,20 +550,6 @@ impl FromStr for BodyTemplate {
             source: source.to_owned(),
             pieces: parse_template(source)?,
         })
-    }
-}
-
-impl Serialize for BodyTemplate {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.source)
-    }
-}
-
-impl<'de> Deserialize<'de> for BodyTemplate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -804,6 +780,7 @@ mod tests {
     use crate::envelope::RawJson;
     use crate::filter::MAX_PATH_SEGMENTS;
     use crate::time::Timestamp;
+    use serde::Serialize;
     use serde_json::{Value, json};
 
     const INVOICE: &str = r#"{

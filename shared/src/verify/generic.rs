@@ -7,7 +7,6 @@
 //! `timestamp_header`, the replay window applies.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -210,17 +209,7 @@ impl Default for Template {
     }
 }
 
-impl fmt::Debug for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Template({:?})", self.source)
-    }
-}
-
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.source)
-    }
-}
+crate::string_backed!(Template, this => this.source.as_str());
 
 /// Why a template does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -293,19 +282,6 @@ impl FromStr for Template {
             source: src.to_owned(),
             segments,
         })
-    }
-}
-
-impl Serialize for Template {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.source)
-    }
-}
-
-impl<'de> Deserialize<'de> for Template {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
