@@ -59,6 +59,7 @@ fn ts_header(file: &VectorFile, case: &Case) -> Option<String> {
         SchemeKind::StandardWebhooks if has(case, "svix-timestamp") => "svix-timestamp",
         SchemeKind::StandardWebhooks => "webhook-timestamp",
         SchemeKind::Slack => "x-slack-request-timestamp",
+        SchemeKind::Zoom => "x-zm-request-timestamp",
         SchemeKind::Zendesk => "x-zendesk-webhook-signature-timestamp",
         SchemeKind::Discord => "x-signature-timestamp",
         SchemeKind::Generic => {
@@ -95,7 +96,7 @@ fn map_sigs(file: &VectorFile, case: &Case, value: &str, f: &dyn Fn(&str) -> Str
             })
             .collect::<Vec<_>>()
             .join(" "),
-        SchemeKind::Github | SchemeKind::Intercom | SchemeKind::Slack => {
+        SchemeKind::Github | SchemeKind::Intercom | SchemeKind::Slack | SchemeKind::Zoom => {
             let (prefix, sig) = value.split_once('=').unwrap();
             format!("{prefix}={}", f(sig))
         }
@@ -580,7 +581,7 @@ fn wrong_version_prefix_is_rejected() {
                 }
                 SchemeKind::Github => &|v| v.replace("sha256=", "sha1="),
                 SchemeKind::Intercom => &|v| v.replace("sha1=", "sha256="),
-                SchemeKind::Slack => &|v| v.replace("v0=", "v1="),
+                SchemeKind::Slack | SchemeKind::Zoom => &|v| v.replace("v0=", "v1="),
                 _ => return None,
             };
             let headers = with_header(case, &header, swap);
@@ -668,6 +669,7 @@ fn negative_timestamp_is_rejected() {
                 SchemeKind::StandardWebhooks
                     | SchemeKind::Stripe
                     | SchemeKind::Slack
+                    | SchemeKind::Zoom
                     | SchemeKind::Paddle
                     | SchemeKind::Discord
                     | SchemeKind::Linear

@@ -824,6 +824,8 @@ pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) 
         SchemeKind::Linear => (h("linear-delivery"), h("linear-event")),
         SchemeKind::Intercom => (j("/id"), j("/topic")),
         SchemeKind::Discord => (j("/id"), j("/type")),
+        // Zoom events carry `event` and `event_ts` but no id, and no header names the event.
+        SchemeKind::Zoom => (None, j("/event")),
         SchemeKind::Generic => (None, None),
     }
 }
@@ -863,6 +865,7 @@ pub fn default_forward_headers(kind: SchemeKind) -> &'static [&'static str] {
             "linear-event",
         ],
         SchemeKind::Twilio => &["content-type", "user-agent", "i-twilio-idempotency-token"],
+        SchemeKind::Zoom => &["content-type", "user-agent", "x-zm-trackingid"],
         _ => &["content-type", "user-agent"],
     }
 }

@@ -669,7 +669,7 @@ pub enum Body {
 
 /// Whether a `Content-Type` names JSON: `application/json` or any `type/subtype+json`, with or
 /// without parameters, in any case.
-fn is_json_content_type(content_type: &str) -> bool {
+pub(crate) fn is_json_content_type(content_type: &str) -> bool {
     let essence = content_type
         .split(';')
         .next()

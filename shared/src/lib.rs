@@ -14,6 +14,7 @@
 //! | [`secret`] | the [`secret::Secret`] newtype and secret references |
 //! | [`headers`] | a small case-insensitive header list that detects duplicates |
 //! | [`config`] | sources and endpoints, their validation with exact error locations |
+//! | [`inbound`] | the receiver's routing, checks, handshakes and envelope for one request |
 //! | [`envelope`] | the inbound envelope and the outbound message formats |
 //! | [`render`] | the body of an outbound delivery (Standard Webhooks, raw, Slack, Discord, templates) |
 //! | [`filter`] | endpoint filter expressions over an event's payload |
@@ -65,6 +66,7 @@ pub mod config;
 pub mod envelope;
 pub mod filter;
 pub mod headers;
+pub mod inbound;
 pub mod pattern;
 pub mod render;
 pub mod retry;

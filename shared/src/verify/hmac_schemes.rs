@@ -1,5 +1,5 @@
 //! The provider schemes that are a plain HMAC over some arrangement of timestamp and body:
-//! Stripe, GitHub, Slack, Shopify, Paddle, Zendesk, Linear and Intercom.
+//! Stripe, GitHub, Slack, Shopify, Paddle, Zendesk, Linear, Intercom and Zoom.
 //!
 //! Each provider's layout, from its documentation:
 //!
@@ -13,6 +13,10 @@
 //! | Zendesk | `X-Zendesk-Webhook-Signature: S` | `T` + `body` | base64 | `X-Zendesk-Webhook-Signature-Timestamp` (RFC 3339) |
 //! | Linear | `Linear-Signature: S` | `body` | hex | `webhookTimestamp` in the JSON body (ms) |
 //! | Intercom | `X-Hub-Signature: sha1=S` | `body` | hex (HMAC-SHA1) | none |
+//! | Zoom | `x-zm-signature: v0=S` | `v0:T:body` | hex | `x-zm-request-timestamp` (unix s) |
+//!
+//! Zoom copied Slack's layout under its own header names, so the two share one code path
+//! ([`V0Headers`]).
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -126,15 +130,8 @@ pub(crate) fn verify(
             cands.check(keys, &[ts.as_bytes(), b":", body])?;
             Ok(Some(at))
         }
-        SchemeKind::Slack => {
-            let ts = required(req, "x-slack-request-timestamp")?;
-            let sig = required(req, "x-slack-signature")?;
-            let at = unix(ts)?;
-            check_fresh(at, now, tolerance)?;
-            let cands = prefixed(sig, "v0=")?;
-            cands.check(keys, &[b"v0:", ts.as_bytes(), b":", body])?;
-            Ok(Some(at))
-        }
+        SchemeKind::Slack => SLACK.verify(keys, req, now, tolerance),
+        SchemeKind::Zoom => ZOOM.verify(keys, req, now, tolerance),
         SchemeKind::Zendesk => {
             let sig = required(req, "x-zendesk-webhook-signature")?;
             let ts = required(req, "x-zendesk-webhook-signature-timestamp")?;
@@ -172,6 +169,60 @@ pub(crate) fn verify(
         | SchemeKind::Twilio
         | SchemeKind::Discord
         | SchemeKind::Generic => Err(VerifyError::SignatureMismatch),
+    }
+}
+
+/// The layout Slack introduced and Zoom copied: `{signature}: v0=` + hex HMAC-SHA256 of
+/// `v0:{ts}:{body}`, where `ts` is the `{timestamp}` header's value in unix seconds.
+struct V0Headers {
+    /// The timestamp header, lower case (as looked up and reported in errors).
+    timestamp: &'static str,
+    /// The signature header, lower case.
+    signature: &'static str,
+    /// The two names as the provider writes them, for signing.
+    timestamp_sent: &'static str,
+    signature_sent: &'static str,
+}
+
+const SLACK: V0Headers = V0Headers {
+    timestamp: "x-slack-request-timestamp",
+    signature: "x-slack-signature",
+    timestamp_sent: "X-Slack-Request-Timestamp",
+    signature_sent: "X-Slack-Signature",
+};
+
+/// Zoom writes its header names in lower case.
+const ZOOM: V0Headers = V0Headers {
+    timestamp: "x-zm-request-timestamp",
+    signature: "x-zm-signature",
+    timestamp_sent: "x-zm-request-timestamp",
+    signature_sent: "x-zm-signature",
+};
+
+impl V0Headers {
+    fn verify(
+        &self,
+        keys: &[MacKey],
+        req: &Request<'_>,
+        now: Timestamp,
+        tolerance: Option<Duration>,
+    ) -> Result<Option<Timestamp>, VerifyError> {
+        let ts = required(req, self.timestamp)?;
+        let sig = required(req, self.signature)?;
+        let at = unix(ts)?;
+        check_fresh(at, now, tolerance)?;
+        let cands = prefixed(sig, "v0=")?;
+        cands.check(keys, &[b"v0:", ts.as_bytes(), b":", req.body])?;
+        Ok(Some(at))
+    }
+
+    /// One signature, with the first key: the header has room for no more.
+    fn sign(&self, keys: &[MacKey], body: &[u8], ts: String) -> Vec<(String, String)> {
+        let sig = first(keys, &[b"v0:", ts.as_bytes(), b":", body]).to_hex();
+        vec![
+            (self.timestamp_sent.to_owned(), ts),
+            (self.signature_sent.to_owned(), format!("v0={sig}")),
+        ]
     }
 }
 
@@ -232,13 +283,8 @@ pub(crate) fn sign(
             }
             vec![h("Paddle-Signature", v)]
         }
-        SchemeKind::Slack => {
-            let sig = first(keys, &[b"v0:", ts.as_bytes(), b":", body]).to_hex();
-            vec![
-                h("X-Slack-Request-Timestamp", ts),
-                h("X-Slack-Signature", format!("v0={sig}")),
-            ]
-        }
+        SchemeKind::Slack => SLACK.sign(keys, body, ts),
+        SchemeKind::Zoom => ZOOM.sign(keys, body, ts),
         SchemeKind::Zendesk => {
             let ts = Timestamp::from_unix_secs(timestamp.unix_secs()).to_rfc3339();
             let sig = first(keys, &[ts.as_bytes(), body]).to_base64();
@@ -262,4 +308,120 @@ pub(crate) fn sign(
         | SchemeKind::Discord
         | SchemeKind::Generic => Vec::new(),
     })
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use crate::headers::Headers;
+    use crate::verify::Algorithm;
+
+    const BODY: &[u8] =
+        br#"{"event":"meeting.started","payload":{"account_id":"acc"},"event_ts":1763899990123}"#;
+    const TS: &str = "1763899990";
+    const ZOOM_SIG: &str = "v0=fa0cdd9096b7064f8913a8d2c4b756eb611bcac06b815f2c9e94b9bb6efdbfa3";
+
+    fn keys() -> Vec<MacKey> {
+        vec![MacKey::new(Algorithm::Sha256, b"zoom-secret-token-1")]
+    }
+
+    fn run(kind: SchemeKind, headers: &[(&str, &str)]) -> Result<Option<Timestamp>, VerifyError> {
+        let headers: Headers = headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+        let req = Request {
+            method: "POST",
+            url: "https://hooks.example.com/hooks/zoom",
+            headers: &headers,
+            body: BODY,
+        };
+        let now = Timestamp::from_unix_secs(1_763_900_000);
+        verify(kind, &keys(), &req, now, Some(Duration::from_secs(300)))
+    }
+
+    #[test]
+    fn zoom_verifies_the_documented_signature() {
+        let at = run(
+            SchemeKind::Zoom,
+            &[("x-zm-request-timestamp", TS), ("x-zm-signature", ZOOM_SIG)],
+        );
+        assert_eq!(at, Ok(Some(Timestamp::from_unix_secs(1_763_899_990))));
+    }
+
+    #[test]
+    fn zoom_and_slack_read_only_their_own_headers() {
+        // The same MAC under the other provider's header names is not that provider's request.
+        assert_eq!(
+            run(
+                SchemeKind::Slack,
+                &[("x-zm-request-timestamp", TS), ("x-zm-signature", ZOOM_SIG)],
+            ),
+            Err(VerifyError::MissingHeader(Cow::Borrowed(
+                "x-slack-request-timestamp"
+            )))
+        );
+        assert_eq!(
+            run(
+                SchemeKind::Zoom,
+                &[
+                    ("X-Slack-Request-Timestamp", TS),
+                    ("X-Slack-Signature", ZOOM_SIG)
+                ],
+            ),
+            Err(VerifyError::MissingHeader(Cow::Borrowed(
+                "x-zm-request-timestamp"
+            )))
+        );
+        assert_eq!(
+            run(
+                SchemeKind::Zoom,
+                &[
+                    ("x-zm-request-timestamp", TS),
+                    ("X-Slack-Signature", ZOOM_SIG)
+                ],
+            ),
+            Err(VerifyError::MissingHeader(Cow::Borrowed("x-zm-signature")))
+        );
+    }
+
+    #[test]
+    fn zoom_signature_without_v0_prefix_is_unsupported() {
+        let bare = ZOOM_SIG.trim_start_matches("v0=");
+        assert_eq!(
+            run(
+                SchemeKind::Zoom,
+                &[("x-zm-request-timestamp", TS), ("x-zm-signature", bare)],
+            ),
+            Err(VerifyError::UnsupportedSignatureVersion)
+        );
+    }
+
+    #[test]
+    fn zoom_signer_writes_the_documented_headers() {
+        let headers = Headers::new();
+        let req = Request {
+            method: "POST",
+            url: "https://hooks.example.com/hooks/zoom",
+            headers: &headers,
+            body: BODY,
+        };
+        let signed = sign(
+            SchemeKind::Zoom,
+            &keys(),
+            &req,
+            Timestamp::from_unix_secs(1_763_899_990),
+        )
+        .unwrap();
+        assert_eq!(
+            signed,
+            vec![
+                ("x-zm-request-timestamp".to_owned(), TS.to_owned()),
+                ("x-zm-signature".to_owned(), ZOOM_SIG.to_owned()),
+            ]
+        );
+    }
 }

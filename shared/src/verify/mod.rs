@@ -85,13 +85,16 @@ pub enum SchemeKind {
     Intercom,
     /// Discord interactions: Ed25519 over `{timestamp}{body}`.
     Discord,
+    /// Zoom: `x-zm-signature: v0=..` over `v0:{ts}:{body}`, Slack's layout under Zoom's header
+    /// names.
+    Zoom,
     /// A configurable HMAC scheme for everything else.
     Generic,
 }
 
 impl SchemeKind {
     /// Every scheme, in documentation order.
-    pub const ALL: [SchemeKind; 12] = [
+    pub const ALL: [SchemeKind; 13] = [
         SchemeKind::StandardWebhooks,
         SchemeKind::Stripe,
         SchemeKind::Github,
@@ -103,6 +106,7 @@ impl SchemeKind {
         SchemeKind::Linear,
         SchemeKind::Intercom,
         SchemeKind::Discord,
+        SchemeKind::Zoom,
         SchemeKind::Generic,
     ];
 
@@ -120,6 +124,7 @@ impl SchemeKind {
             SchemeKind::Linear => "linear",
             SchemeKind::Intercom => "intercom",
             SchemeKind::Discord => "discord",
+            SchemeKind::Zoom => "zoom",
             SchemeKind::Generic => "generic",
         }
     }
@@ -142,8 +147,8 @@ impl SchemeKind {
     }
 
     /// The replay window the provider's own SDK applies: 5 s for Paddle, 60 s for Linear,
-    /// [`DEFAULT_TOLERANCE`] for the others that sign a timestamp; `None` when there is no
-    /// signed timestamp.
+    /// [`DEFAULT_TOLERANCE`] for the others that sign a timestamp (Zendesk and Zoom ship no
+    /// verifier, so they get Slack's 5 minutes); `None` when there is no signed timestamp.
     pub fn default_tolerance(self) -> Option<Duration> {
         match self {
             SchemeKind::Paddle => Some(Duration::from_secs(5)),
@@ -153,7 +158,7 @@ impl SchemeKind {
         }
     }
 
-    /// Headers that carry signatures: never copied into envelopes or logs.
+    /// Headers that carry signatures or credentials: never copied into envelopes or logs.
     pub fn signature_headers(self) -> &'static [&'static str] {
         match self {
             SchemeKind::StandardWebhooks => &["webhook-signature", "svix-signature"],
@@ -167,6 +172,9 @@ impl SchemeKind {
             SchemeKind::Linear => &["linear-signature"],
             SchemeKind::Intercom => &["x-hub-signature"],
             SchemeKind::Discord => &["x-signature-ed25519"],
+            // Zoom also still sends the deprecated verification token as `authorization`: a
+            // credential that must not travel either, even when `forward_headers` lists it.
+            SchemeKind::Zoom => &["x-zm-signature", "authorization"],
             SchemeKind::Generic => &[],
         }
     }
@@ -215,6 +223,8 @@ pub enum Scheme {
     Intercom,
     /// See [`SchemeKind::Discord`].
     Discord,
+    /// See [`SchemeKind::Zoom`].
+    Zoom,
     /// See [`SchemeKind::Generic`].
     Generic(GenericHmac),
 }
@@ -234,6 +244,7 @@ impl Scheme {
             Scheme::Linear => SchemeKind::Linear,
             Scheme::Intercom => SchemeKind::Intercom,
             Scheme::Discord => SchemeKind::Discord,
+            Scheme::Zoom => SchemeKind::Zoom,
             Scheme::Generic(_) => SchemeKind::Generic,
         }
     }
@@ -253,6 +264,7 @@ impl Scheme {
             SchemeKind::Linear => Scheme::Linear,
             SchemeKind::Intercom => Scheme::Intercom,
             SchemeKind::Discord => Scheme::Discord,
+            SchemeKind::Zoom => Scheme::Zoom,
             SchemeKind::Generic => return None,
         })
     }
@@ -588,6 +600,24 @@ impl Verifier {
             signed_id,
         })
     }
+
+    /// Zoom's answer to its `endpoint.url_validation` challenge, the `encryptedToken` of
+    /// `{"plainToken": .., "encryptedToken": ..}`: the lower-case hex HMAC-SHA256 of
+    /// `plain_token` under the first configured secret (so list the secret Zoom holds now
+    /// first). `None` unless the scheme is [`Scheme::Zoom`].
+    ///
+    /// Call it only after [`Verifier::verify`] accepted the request that carries the token, and
+    /// only with the `payload.plainToken` of that verified body: Zoom signs the challenge like
+    /// any event. Called on unverified input this is an HMAC oracle under the signing secret:
+    /// asked for the token `v0:{ts}:{body}`, it returns a valid `x-zm-signature` for any event
+    /// anyone cares to make up.
+    pub fn zoom_encrypted_token(&self, plain_token: &str) -> Option<String> {
+        if !matches!(self.scheme, Scheme::Zoom) {
+            return None;
+        }
+        let key = self.keys.mac.first()?;
+        Some(key.compute(&[plain_token.as_bytes()]).to_hex())
+    }
 }
 
 /// Signs requests the way a provider would: for `hookline sign`, for the sender's outbound
@@ -752,6 +782,52 @@ mod tests {
             v.verify(&req, Timestamp::from_unix_secs(1_763_900_000)),
             Err(VerifyError::MalformedHeader(_))
         ));
+    }
+
+    const ZOOM_PLAIN_TOKEN: &str = "qgg8vlvZRS6UYooatFL8Aw";
+    const ZOOM_ENCRYPTED_TOKEN: &str =
+        "0e5b0d12b8a75ee80179999fbb875d29b1469544a54e8863e0687da36bade919";
+
+    #[test]
+    fn zoom_encrypted_token_is_the_hmac_of_the_plain_token_under_the_first_secret() {
+        let secrets = || {
+            vec![
+                Secret::new(b"zoom-secret-token-1".to_vec()).unwrap(),
+                Secret::new(b"zoom-secret-token-2".to_vec()).unwrap(),
+            ]
+        };
+        let v = Verifier::new(Scheme::Zoom, secrets()).unwrap();
+        assert_eq!(
+            v.zoom_encrypted_token(ZOOM_PLAIN_TOKEN).as_deref(),
+            Some(ZOOM_ENCRYPTED_TOKEN),
+            "python3: hmac.new(b'zoom-secret-token-1', b'{ZOOM_PLAIN_TOKEN}', sha256).hexdigest()"
+        );
+        for kind in SchemeKind::ALL {
+            if kind == SchemeKind::Zoom {
+                continue;
+            }
+            let Some(scheme) = Scheme::from_kind(kind) else {
+                continue;
+            };
+            // Discord and Standard Webhooks refuse these secrets as keys; nothing to ask then.
+            if let Ok(v) = Verifier::new(scheme, secrets()) {
+                assert_eq!(v.zoom_encrypted_token(ZOOM_PLAIN_TOKEN), None, "{kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn zoom_never_forwards_its_legacy_verification_token() {
+        assert!(
+            SchemeKind::Zoom
+                .signature_headers()
+                .contains(&"authorization")
+        );
+        assert_eq!(SchemeKind::Zoom.signature_headers()[0], "x-zm-signature");
+        assert_eq!(
+            SchemeKind::Zoom.default_tolerance(),
+            Some(DEFAULT_TOLERANCE)
+        );
     }
 
     #[test]

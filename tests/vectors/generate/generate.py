@@ -1649,6 +1649,134 @@ def discord(out: Path) -> Path:
 
 
 # =============================================================================================
+# zoom
+# =============================================================================================
+
+def zoom(out: Path) -> Path:
+    scheme = "zoom"
+    url = f"{BASE_URL}/{scheme}"
+    # Zoom shows the Secret Token as 22 URL-safe characters.
+    secret = b62("zoom/secret-token", 22)
+    new_secret = b62("zoom/secret-token-new", 22)
+    never_configured = b62("zoom/secret-token-other", 22)
+    account = b62("zoom/account", 22)
+    host = b62("zoom/host", 22)
+    meeting_id = int(digits("zoom/meeting", 11))
+
+    def event(etype: str, obj: dict, ts: int) -> dict:
+        # Zoom's key order: event, payload, event_ts (milliseconds).
+        return {"event": etype, "payload": {"account_id": account, "object": obj}, "event_ts": ts * 1000 + 123}
+
+    def meeting(label: str, topic: str, **extra) -> dict:
+        return {
+            "duration": 0,
+            "start_time": iso(SIGNED_AT - 2),
+            "timezone": "Europe/Zurich",
+            "topic": topic,
+            "id": str(meeting_id),
+            "type": 2,
+            "uuid": b64(material(f"zoom/meeting-uuid/{label}", 16)),
+            "host_id": host,
+            **extra,
+        }
+
+    started = compact(event("meeting.started", meeting("started", "Weekly sync"), SIGNED_AT))
+    # The challenge Zoom sends when the endpoint URL is validated (and every 72 hours after):
+    # signed like any event, answered with {"plainToken", "encryptedToken"} (see Verifier::zoom_encrypted_token).
+    url_validation = compact({"payload": {"plainToken": b62("zoom/plain-token", 22)}, "event_ts": SIGNED_AT * 1000 + 456, "event": "endpoint.url_validation"})
+    recording = sized(
+        event(
+            "recording.completed",
+            meeting(
+                "recording",
+                "",
+                recording_count=1,
+                share_url=f"https://zoom.us/rec/share/{b62('zoom/share', 32)}",
+                recording_files=[{"id": fake_uuid("zoom/recording-file"), "file_type": "MP4", "file_size": 7340032, "recording_type": "shared_screen_with_speaker_view"}],
+            ),
+            SIGNED_AT,
+        ),
+        ["payload", "object", "topic"],
+    )
+    non_ascii = compact(event("meeting.started", meeting("utf8", "Grüße aus Zürich — café ☕ 🎉", agenda=NON_ASCII_TEXT), SIGNED_AT))
+    ended = compact(event("meeting.ended", meeting("ended", "Weekly sync", end_time=iso(SIGNED_AT - 1)), SIGNED_AT))
+
+    doc = "x-zm-signature = v0= + hex HMAC-SHA256(key = the Secret Token's text, message = 'v0:' + x-zm-request-timestamp + ':' + raw body), computed with Python stdlib hmac per Zoom's docs"
+
+    def sign(sec: str, ts: int, body) -> str:
+        return "v0=" + hmac.new(sec.encode(), b"v0:" + str(ts).encode() + b":" + as_bytes(body), hashlib.sha256).hexdigest()
+
+    def hdrs(name: str, ts: int, sig: str) -> list[tuple[str, str]]:
+        return [
+            ("content-type", "application/json; charset=utf-8"),
+            ("user-agent", "Zoom Marketplace/1.0a"),
+            ("x-zm-request-timestamp", str(ts)),
+            ("x-zm-signature", sig),
+            ("x-zm-trackingid", hexstr(f"zoom/tracking/{name}", 32)),
+        ]
+
+    cases = []
+
+    def add(name, desc, body, *, secrets=(secret,), signed_with=secret, sent_body=None, ts=SIGNED_AT, reason=None):
+        cases.append(
+            make_case(
+                name,
+                f"{desc} {doc}.",
+                secrets=list(secrets),
+                headers=hdrs(name, ts, sign(signed_with, ts, body)),
+                body=body if sent_body is None else sent_body,
+                url=url,
+                timestamp=ts,
+                expect="invalid" if reason else "valid",
+                reason=reason,
+            )
+        )
+
+    add("meeting-started", "meeting.started event.", started)
+    add("endpoint-url-validation", "The endpoint.url_validation challenge, which Zoom signs like any event.", url_validation)
+    add("json-1kib", "1024-byte recording.completed event.", recording)
+    add("utf8-non-ascii", "meeting.started event with accents, emoji and CJK text.", non_ascii)
+    add(
+        "rotation-signed-with-second-secret",
+        "meeting.ended event; two secrets are configured (a new one first, during rotation) and Zoom still signs with the second.",
+        ended, secrets=(new_secret, secret),
+    )
+    add(
+        "rotation-signed-with-first-secret",
+        "meeting.ended event; two secrets are configured and Zoom signs with the first.",
+        ended, secrets=(new_secret, secret), signed_with=new_secret,
+    )
+    add(
+        "invalid-wrong-secret",
+        "meeting.started event signed with a Secret Token that is not configured.",
+        started, signed_with=never_configured,
+        reason="no configured secret gives this signature",
+    )
+    tampered = started.replace("Weekly sync", "Weekly sink")
+    assert tampered != started
+    add(
+        "invalid-tampered-body",
+        "The meeting-started signature sent with 'Weekly sync' changed to 'Weekly sink' in the body.",
+        started, sent_body=tampered,
+        reason="the signature does not cover this body",
+    )
+    add(
+        "invalid-stale-timestamp",
+        "Correct signature made 600 s before now.",
+        started, ts=NOW - 600,
+        reason="x-zm-request-timestamp more than 5 minutes from now (Zoom documents no window; 5 minutes is Slack's, whose layout Zoom copied)",
+    )
+    for case in cases:
+        REPORT.note(scheme, case, "no official SDK", "checked by check_vectors.py only")
+    origin = (
+        "No official SDK verifies Zoom webhooks: signed with Python stdlib hmac per the documented algorithm "
+        "(x-zm-signature: v0=<hex HMAC-SHA256 of 'v0:' + x-zm-request-timestamp + ':' + raw body, key = the app's "
+        "Secret Token as text>; x-zm-request-timestamp in unix seconds). Checked only by check_vectors.py."
+    )
+    return write_file(out, scheme, origin, "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events", cases)
+
+
+# =============================================================================================
 # generic (hookline's own configurable scheme)
 # =============================================================================================
 
@@ -1772,6 +1900,7 @@ SCHEMES = {
     "linear": linear,
     "intercom": intercom,
     "discord": discord,
+    "zoom": zoom,
     "generic": generic,
 }
 

@@ -1,0 +1,381 @@
+//! The Worker's entry points: the wiring between the Workers runtime and the pure code in
+//! [`hookline_core::inbound`], [`crate::settings`], [`crate::forward`] and [`crate::sqs`].
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use hookline_core::envelope::ClaimStore;
+use hookline_core::headers::Headers as CoreHeaders;
+use hookline_core::inbound::{
+    Accepted, Incoming, Rejection, Route, claim_check, claim_check_key, needs_claim_check, ok_body,
+    receive, route,
+};
+use hookline_core::time::Timestamp;
+use wasm_bindgen::JsValue;
+use worker::{
+    Context, Date, Env, Fetch, HttpMetadata, MessageBatch, MessageExt as _, Method,
+    QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder, Request, RequestInit, Response,
+    event,
+};
+
+use crate::forward::{Target, entry_index, plan};
+use crate::settings::{CONFIG_VAR, Settings};
+use crate::sqs;
+
+/// The queue producer binding.
+const QUEUE_BINDING: &str = "INBOUND_QUEUE";
+/// The R2 binding for claim-checked bodies.
+const BUCKET_BINDING: &str = "BODIES";
+
+thread_local! {
+    /// Settings are read once per isolate: vars and secrets only change with a new deployment,
+    /// which starts new isolates.
+    static SETTINGS: RefCell<Option<Rc<Settings>>> = const { RefCell::new(None) };
+}
+
+fn settings(env: &Env) -> Result<Rc<Settings>, String> {
+    if let Some(s) = SETTINGS.with(|c| c.borrow().clone()) {
+        return Ok(s);
+    }
+    let config = match env.object_var::<serde_json::Value>(CONFIG_VAR) {
+        Ok(serde_json::Value::String(text)) => Some(text),
+        Ok(serde_json::Value::Null) | Err(_) => None,
+        Ok(other) => Some(other.to_string()),
+    };
+    let lookup = |name: &str| {
+        env.secret(name)
+            .map(|s| s.to_string())
+            .or_else(|_| env.var(name).map(|v| v.to_string()))
+            .ok()
+    };
+    let loaded = Rc::new(Settings::load(config.as_deref(), lookup).map_err(|e| e.to_string())?);
+    SETTINGS.with(|c| *c.borrow_mut() = Some(Rc::clone(&loaded)));
+    Ok(loaded)
+}
+
+fn now(env: &Env) -> Timestamp {
+    #[cfg(feature = "test-clock")]
+    if let Some(secs) = env
+        .var("HOOKLINE_TEST_NOW")
+        .ok()
+        .and_then(|v| v.to_string().parse::<i64>().ok())
+    {
+        return Timestamp::from_unix_secs(secs);
+    }
+    let _ = env;
+    Timestamp::from_unix_millis(i64::try_from(Date::now().as_millis()).unwrap_or(i64::MAX))
+}
+
+fn json_response(status: u16, body: String) -> Response {
+    let response = Response::from_bytes(body.into_bytes())
+        .map(|r| r.with_status(status))
+        .unwrap_or_else(|_| Response::empty().unwrap_or_else(|_| Response::builder().empty()));
+    let _ = response.headers().set("content-type", "application/json");
+    let _ = response.headers().set("cache-control", "no-store");
+    response
+}
+
+fn reject(r: Rejection) -> Response {
+    json_response(r.status, r.body())
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    Ok(match handle(&mut req, &env).await {
+        Ok(response) => response,
+        Err(rejection) => {
+            let response = reject(rejection);
+            if rejection == Rejection::METHOD_NOT_ALLOWED {
+                let path = req.path();
+                let allow = route(&path).map_or("POST", |r| Rejection::allow(&r));
+                let _ = response.headers().set("allow", allow);
+            }
+            response
+        }
+    })
+}
+
+async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
+    let url = req.url().map_err(|_| Rejection::NOT_FOUND)?;
+    let method = req.method();
+    let target = route(url.path())?;
+    let Route::Hook { source, handler } = target else {
+        return match method {
+            Method::Get | Method::Head => match settings(env) {
+                Ok(_) => Ok(json_response(200, "{\"ok\":true}".to_owned())),
+                Err(e) => {
+                    worker::console_error!("hookline: {e}");
+                    Err(Rejection::CONFIGURATION_ERROR)
+                }
+            },
+            _ => Err(Rejection::METHOD_NOT_ALLOWED),
+        };
+    };
+    if method != Method::Post {
+        return Err(Rejection::METHOD_NOT_ALLOWED);
+    }
+    let settings = settings(env).map_err(|e| {
+        worker::console_error!("hookline: {e}");
+        Rejection::CONFIGURATION_ERROR
+    })?;
+    let source = settings
+        .sources
+        .get(source)
+        .ok_or(Rejection::UNKNOWN_SOURCE)?;
+    let limit = source.max_body_bytes;
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Rejection::PAYLOAD_TOO_LARGE);
+    }
+    let body = read_limited(req, limit).await?;
+
+    let mut headers = CoreHeaders::new();
+    for (name, value) in req.headers().entries() {
+        headers.push(name, value);
+    }
+    let incoming = Incoming {
+        method: "POST",
+        url: url.as_str(),
+        headers: &headers,
+        body: &body,
+        handler,
+    };
+    match receive(source, &incoming, now(env))? {
+        Accepted::Handshake { content_type, body } => {
+            let response = json_response(200, body);
+            let _ = response.headers().set("content-type", content_type);
+            Ok(response)
+        }
+        Accepted::Event(mut envelope) => {
+            let mut json = envelope.to_json();
+            if needs_claim_check(json.len()) {
+                let Some(bucket) = settings.bucket.as_deref() else {
+                    worker::console_error!(
+                        "hookline: a {} byte body from {} needs the BODIES R2 binding and HOOKLINE_BODIES_BUCKET",
+                        body.len(),
+                        envelope.source
+                    );
+                    return Err(Rejection::PAYLOAD_TOO_LARGE);
+                };
+                let key = claim_check_key(&envelope);
+                let bytes = claim_check(&mut envelope, ClaimStore::R2, bucket, key.clone())
+                    .ok_or(Rejection::QUEUE_UNAVAILABLE)?;
+                store_body(env, &key, bytes, &envelope).await.map_err(|e| {
+                    worker::console_error!("hookline: R2 put {key} failed: {e}");
+                    Rejection::QUEUE_UNAVAILABLE
+                })?;
+                json = envelope.to_json();
+            }
+            enqueue(env, json).await.map_err(|e| {
+                worker::console_error!("hookline: queue send failed: {e}");
+                Rejection::QUEUE_UNAVAILABLE
+            })?;
+            Ok(json_response(200, ok_body(&envelope.id)))
+        }
+    }
+}
+
+/// Reads the body, refusing it as soon as it passes `limit`: a lying or missing
+/// `Content-Length` cannot make the Worker buffer more than the limit.
+async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, Rejection> {
+    let mut stream = match req.stream() {
+        Ok(stream) => stream,
+        // No body at all.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Rejection::UNREADABLE_BODY)?;
+        if u64::try_from(body.len() + chunk.len()).map_or(true, |n| n > limit) {
+            return Err(Rejection::PAYLOAD_TOO_LARGE);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+async fn store_body(
+    env: &Env,
+    key: &str,
+    bytes: Vec<u8>,
+    envelope: &hookline_core::envelope::InboundEnvelope,
+) -> worker::Result<()> {
+    let bucket = env.bucket(BUCKET_BINDING)?;
+    let content_type = envelope.headers.get("content-type").cloned();
+    let sha256 = match &envelope.body {
+        hookline_core::envelope::Body::ClaimCheck(c) => c.sha256.to_vec(),
+        _ => Vec::new(),
+    };
+    let mut metadata = HashMap::new();
+    metadata.insert("hookline-source".to_owned(), envelope.source.clone());
+    metadata.insert("hookline-id".to_owned(), envelope.id.clone());
+    let mut put = bucket
+        .put(key, bytes)
+        .http_metadata(HttpMetadata {
+            content_type,
+            ..HttpMetadata::default()
+        })
+        .custom_metadata(metadata);
+    if !sha256.is_empty() {
+        // R2 refuses the upload if the bytes do not hash to this.
+        put = put.sha256(sha256);
+    }
+    put.execute().await.map(|_| ())
+}
+
+async fn enqueue(env: &Env, json: Vec<u8>) -> worker::Result<()> {
+    let text = String::from_utf8(json).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    env.queue(QUEUE_BINDING)?
+        .send_raw(
+            RawMessageBuilder::new(JsValue::from_str(&text))
+                .build_with_content_type(QueueContentType::Text),
+        )
+        .await
+}
+
+// ------------------------------------------------------------------------------------------
+// Queue consumer
+// ------------------------------------------------------------------------------------------
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<JsValue>, env: Env, _ctx: Context) -> worker::Result<()> {
+    // Never return an error: the runtime would retry the whole batch, including messages this
+    // run already delivered. Each message is acked or retried explicitly instead.
+    consume(&batch, &env).await;
+    Ok(())
+}
+
+async fn consume(batch: &MessageBatch<JsValue>, env: &Env) {
+    let messages: Vec<_> = batch.raw_iter().collect();
+    let settings = match settings(env) {
+        Ok(s) => s,
+        Err(e) => {
+            worker::console_error!("hookline: consumer cannot start: {e}");
+            batch.retry_all_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(60)
+                    .build(),
+            );
+            return;
+        }
+    };
+    let now_ms = Date::now().as_millis();
+    let retry = |m: &worker::RawMessage| {
+        let sent = m.timestamp().as_millis();
+        let age = Duration::from_millis(now_ms.saturating_sub(sent));
+        let delay = settings.forward.retry_delay(age);
+        m.retry_with_options(
+            &QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(delay)
+                .build(),
+        );
+    };
+    let bodies: Vec<String> = messages
+        .iter()
+        .map(|m| m.body().as_string().unwrap_or_default())
+        .collect();
+    let forward = &settings.forward;
+    let queue_for = |t: Target| match t {
+        Target::Queue => forward.queue.as_ref(),
+        Target::Outbound => forward.outbound.as_ref(),
+    };
+    let plan = plan(&bodies, &settings.sources, |t| {
+        queue_for(t).map(|q| q.url.ends_with(".fifo"))
+    });
+    for (index, hold) in &plan.holds {
+        worker::console_error!("hookline: holding message {index}: {hold}");
+        if let Some(m) = messages.get(*index) {
+            retry(m);
+        }
+    }
+    let Some(creds) = forward.credentials.as_ref() else {
+        // Unreachable when a queue is set (settings require credentials); hold everything.
+        for m in &messages {
+            retry(m);
+        }
+        return;
+    };
+    for (target, entries) in plan.sends {
+        let Some(queue) = queue_for(target) else {
+            continue;
+        };
+        for chunk in sqs::chunk(entries, 10, sqs::MAX_BATCH_BYTES) {
+            let acked = send_chunk(queue, creds, &chunk).await;
+            for entry in &chunk {
+                let Some(m) = entry_index(&entry.id).and_then(|i| messages.get(i)) else {
+                    continue;
+                };
+                if acked.contains(&entry.id) {
+                    m.ack();
+                } else {
+                    retry(m);
+                }
+            }
+        }
+    }
+}
+
+/// Sends one batch; returns the entry ids SQS accepted (none on any transport error).
+async fn send_chunk(
+    queue: &sqs::Queue,
+    creds: &sqs::Credentials,
+    entries: &[sqs::Entry],
+) -> Vec<String> {
+    let unix = Date::now().as_millis() / 1000;
+    let request = match sqs::send_message_batch(queue, creds, entries, unix) {
+        Ok(r) => r,
+        Err(e) => {
+            worker::console_error!("hookline: cannot build SendMessageBatch: {e}");
+            return Vec::new();
+        }
+    };
+    let result = async {
+        let headers = worker::Headers::new();
+        for (name, value) in &request.headers {
+            headers.set(name, value)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(
+                js_sys::Uint8Array::from(request.body.as_slice()).into(),
+            ));
+        let req = Request::new_with_init(&request.url, &init)?;
+        let mut response = Fetch::Request(req).send().await?;
+        let status = response.status_code();
+        let body = response.bytes().await?;
+        Ok::<_, worker::Error>((status, body))
+    }
+    .await;
+    match result {
+        Ok((status, body)) => match sqs::parse_send_message_batch(status, &body, entries) {
+            Ok(outcome) => {
+                for f in &outcome.failed {
+                    worker::console_error!(
+                        "hookline: SQS refused {}: {} {}",
+                        f.id,
+                        f.code,
+                        f.message
+                    );
+                }
+                outcome.successful
+            }
+            Err(e) => {
+                worker::console_error!("hookline: SendMessageBatch failed: {e}");
+                Vec::new()
+            }
+        },
+        Err(e) => {
+            worker::console_error!("hookline: SendMessageBatch did not reach SQS: {e}");
+            Vec::new()
+        }
+    }
+}

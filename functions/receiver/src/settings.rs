@@ -1,0 +1,267 @@
+//! What the Worker reads from its environment: the sources (secrets resolved, verifiers ready),
+//! the claim-check bucket, and where the queue consumer forwards to.
+//!
+//! Read through a lookup function so that it is plain, natively tested code; the Worker passes
+//! one that reads its vars and secrets.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hookline_core::config::{Config, ConfigErrors, ResolvedSource};
+use hookline_core::time::parse_duration;
+
+use crate::sqs::{Credentials, Queue};
+
+/// The var holding the configuration: a JSON object in `wrangler.toml` (`[vars.HOOKLINE_CONFIG]`
+/// tables), or a string of JSON or TOML.
+pub const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
+/// The var naming the R2 bucket behind the `BODIES` binding (a binding does not know its name,
+/// and consumers need it to fetch claim-checked bodies).
+pub const BUCKET_VAR: &str = "HOOKLINE_BODIES_BUCKET";
+/// The SQS queue that verified events are forwarded to (`destination = "queue"` sources).
+pub const SQS_QUEUE_VAR: &str = "HOOKLINE_SQS_QUEUE_URL";
+/// The sender's outbound SQS queue (`destination = "relay"` sources).
+pub const SQS_OUTBOUND_VAR: &str = "HOOKLINE_SQS_OUTBOUND_URL";
+/// The AWS region, when the queue URL does not name one (a local SQS server).
+pub const REGION_VAR: &str = "HOOKLINE_SQS_REGION";
+/// The first retry delay of a failed forward; later ones double (default 30s).
+pub const RETRY_BASE_VAR: &str = "HOOKLINE_FORWARD_RETRY_BASE";
+/// The longest retry delay of a failed forward (default 1h; Cloudflare allows 12h).
+pub const RETRY_MAX_VAR: &str = "HOOKLINE_FORWARD_RETRY_MAX";
+
+/// The longest delay Cloudflare Queues accepts for a retry.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// The fetch handler's view: the sources and the claim-check bucket.
+#[derive(Debug)]
+pub struct Settings {
+    /// Sources by name, ready to verify.
+    pub sources: BTreeMap<String, ResolvedSource>,
+    /// The claim-check bucket's name, if configured.
+    pub bucket: Option<String>,
+    /// The queue consumer's settings.
+    pub forward: Forward,
+}
+
+/// Where the queue consumer sends events, and how it backs off.
+#[derive(Debug)]
+pub struct Forward {
+    /// The SQS queue for `destination = "queue"` sources.
+    pub queue: Option<Queue>,
+    /// The SQS queue for `destination = "relay"` sources.
+    pub outbound: Option<Queue>,
+    /// Credentials for both, when either is set.
+    pub credentials: Option<Credentials>,
+    /// The first retry delay.
+    pub retry_base: Duration,
+    /// The largest retry delay.
+    pub retry_max: Duration,
+}
+
+/// Why the Worker cannot serve. Every request then gets 500 `configuration_error` and the log
+/// says what to fix; nothing is accepted that could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// `HOOKLINE_CONFIG` is missing.
+    #[error("the {CONFIG_VAR} var is not set (see docs/receiver.md)")]
+    MissingConfig,
+    /// The configuration does not load or validate, or a secret is missing.
+    #[error("invalid configuration:\n{0}")]
+    Config(#[from] ConfigErrors),
+    /// A var has a value that cannot be used.
+    #[error("{var}: {message}")]
+    Var {
+        /// The var's name.
+        var: &'static str,
+        /// What is wrong (never the value of a secret).
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Reads everything through `lookup`, which returns a var's or secret's text. `config` is
+    /// the configuration's text (JSON or TOML), read separately because the var may be an
+    /// object.
+    pub fn load(
+        config: Option<&str>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SettingsError> {
+        let text = config.ok_or(SettingsError::MissingConfig)?;
+        let config = if text.trim_start().starts_with('{') {
+            Config::from_json(text)?
+        } else {
+            Config::from_toml(text)?
+        };
+        config.validate()?;
+        let sources = config.resolve_sources(&lookup)?;
+        let region = lookup(REGION_VAR).filter(|r| !r.is_empty());
+        let queue = |var: &'static str| -> Result<Option<Queue>, SettingsError> {
+            match lookup(var).filter(|u| !u.is_empty()) {
+                None => Ok(None),
+                Some(url) => Queue::parse(&url, region.as_deref())
+                    .map(Some)
+                    .map_err(|e| SettingsError::Var {
+                        var,
+                        message: e.to_string(),
+                    }),
+            }
+        };
+        let queue_url = queue(SQS_QUEUE_VAR)?;
+        let outbound = queue(SQS_OUTBOUND_VAR)?;
+        let credentials = if queue_url.is_some() || outbound.is_some() {
+            Some(credentials(&lookup)?)
+        } else {
+            None
+        };
+        let duration = |var: &'static str, default: Duration| -> Result<Duration, SettingsError> {
+            match lookup(var).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(text) => parse_duration(&text)
+                    .filter(|d| *d <= MAX_RETRY_DELAY)
+                    .ok_or_else(|| SettingsError::Var {
+                        var,
+                        message: format!("{text:?} is not a duration of at most 12h, like \"30s\""),
+                    }),
+            }
+        };
+        Ok(Self {
+            sources,
+            bucket: lookup(BUCKET_VAR).filter(|b| !b.is_empty()),
+            forward: Forward {
+                queue: queue_url,
+                outbound,
+                credentials,
+                retry_base: duration(RETRY_BASE_VAR, Duration::from_secs(30))?,
+                retry_max: duration(RETRY_MAX_VAR, Duration::from_secs(60 * 60))?,
+            },
+        })
+    }
+}
+
+fn credentials(lookup: &impl Fn(&str) -> Option<String>) -> Result<Credentials, SettingsError> {
+    let required = |var: &'static str| {
+        lookup(var)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| SettingsError::Var {
+                var,
+                message: "is required when an SQS queue URL is set (wrangler secret put)"
+                    .to_owned(),
+            })
+    };
+    Ok(Credentials {
+        access_key_id: required("AWS_ACCESS_KEY_ID")?,
+        secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
+        session_token: lookup("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()),
+    })
+}
+
+impl Forward {
+    /// The delay before retrying a message first enqueued `age` ago: at least the base, then
+    /// the message's age, so each retry waits about as long as all the earlier ones together
+    /// (doubling, like exponential backoff, without needing the attempt count), capped at the
+    /// maximum. In whole seconds, as Cloudflare Queues takes it.
+    pub fn retry_delay(&self, age: Duration) -> u32 {
+        let delay = age.max(self.retry_base).min(self.retry_max);
+        u32::try_from(delay.as_secs()).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str =
+        r#"{"sources":{"stripe":{"scheme":"stripe","secrets":["env:STRIPE_SECRET"]}}}"#;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn loads_json_or_toml_with_secrets() {
+        let s = Settings::load(Some(CONFIG), env(&[("STRIPE_SECRET", "whsec_x")])).unwrap();
+        assert!(s.sources.contains_key("stripe"));
+        assert!(s.forward.queue.is_none() && s.forward.credentials.is_none());
+        assert_eq!(s.forward.retry_base, Duration::from_secs(30));
+
+        let toml = "[sources.gh]\nscheme = \"github\"\nsecrets = [\"env:GH\"]\n";
+        let s = Settings::load(Some(toml), env(&[("GH", "s")])).unwrap();
+        assert!(s.sources.contains_key("gh"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_panicked() {
+        assert!(matches!(
+            Settings::load(None, env(&[])),
+            Err(SettingsError::MissingConfig)
+        ));
+        let e = Settings::load(Some(CONFIG), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("STRIPE_SECRET"), "{e}");
+        let e = Settings::load(Some("{not json"), env(&[])).unwrap_err();
+        assert!(matches!(e, SettingsError::Config(_)), "{e}");
+
+        // A queue URL without credentials.
+        let e = Settings::load(
+            Some(CONFIG),
+            env(&[
+                ("STRIPE_SECRET", "whsec_x"),
+                (
+                    SQS_QUEUE_VAR,
+                    "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
+                ),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("AWS_ACCESS_KEY_ID"), "{e}");
+
+        let e = Settings::load(
+            Some(CONFIG),
+            env(&[("STRIPE_SECRET", "whsec_x"), (RETRY_BASE_VAR, "13h")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(RETRY_BASE_VAR), "{e}");
+    }
+
+    #[test]
+    fn sqs_forwarding_settings() {
+        let s = Settings::load(
+            Some(CONFIG),
+            env(&[
+                ("STRIPE_SECRET", "whsec_x"),
+                (
+                    SQS_QUEUE_VAR,
+                    "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
+                ),
+                (
+                    SQS_OUTBOUND_VAR,
+                    "http://127.0.0.1:5000/123456789012/outbound",
+                ),
+                (REGION_VAR, "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "AKID"),
+                ("AWS_SECRET_ACCESS_KEY", "shh"),
+                (RETRY_BASE_VAR, "2s"),
+                (RETRY_MAX_VAR, "10s"),
+            ]),
+        )
+        .unwrap();
+        assert!(s.forward.queue.is_some() && s.forward.outbound.is_some());
+        assert_eq!(s.forward.retry_delay(Duration::ZERO), 2);
+        assert_eq!(s.forward.retry_delay(Duration::from_secs(5)), 5);
+        assert_eq!(s.forward.retry_delay(Duration::from_secs(500)), 10);
+        assert!(!format!("{s:?}").contains("shh"), "secrets never in Debug");
+    }
+}

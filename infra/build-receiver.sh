@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the receiver Worker (functions/receiver) into functions/receiver/build/: index.js (the
+# shim) and index_bg.wasm. wrangler.toml runs it as the build command.
+#
+# worker-build would download wasm-bindgen, wasm-opt and esbuild from GitHub; this points it at
+# the pinned copies instead, so the build works offline: wasm-bindgen-cli from `cargo install`
+# (infra/install-worker-tools.sh puts it in .tools/bin), wasm-opt and esbuild from npm.
+#
+#   infra/build-receiver.sh                     # release build (what wrangler deploys)
+#   infra/build-receiver.sh --test              # + feature test-clock, into build-test/, no wasm-opt
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$root/.tools/bin:$PATH"
+for tool in worker-build wasm-bindgen; do
+  command -v "$tool" >/dev/null || {
+    echo "build-receiver: $tool not found; run infra/install-worker-tools.sh" >&2
+    exit 1
+  }
+done
+[[ -x "$root/node_modules/.bin/wasm-opt" ]] || {
+  echo "build-receiver: node_modules missing; run npm ci at the repository root" >&2
+  exit 1
+}
+export WASM_BINDGEN_BIN="$root/.tools/bin/wasm-bindgen"
+export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
+export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
+cd "$root/functions/receiver"
+if [[ "${1:-}" == "--test" ]]; then
+  exec worker-build --release --no-opt --out-dir build-test -- --features test-clock
+fi
+exec worker-build --release

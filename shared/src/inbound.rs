@@ -1,0 +1,920 @@
+//! What the receiver does with one request, decided without I/O: the routing of
+//! `/hooks/{source}[/{handler}]`, verification, validation, provider handshakes and the
+//! [`InboundEnvelope`] to enqueue.
+//!
+//! The Cloudflare Worker and `hookline dev` are thin adapters over this module: they read the
+//! body (stopping at [`ResolvedSource::max_body_bytes`]), call [`receive`], then either answer
+//! the handshake, or enqueue the envelope durably and only then answer
+//! [`ok_body`] with status 200. Every refusal is a [`Rejection`]: a status and a stable JSON
+//! error code, never a panic.
+//!
+//! | status | code | when |
+//! |---|---|---|
+//! | 404 | `not_found` | the path is not `/hooks/{source}[/{handler}]` or `/healthz` |
+//! | 404 | `unknown_source` | no source has that name |
+//! | 405 | `method_not_allowed` | not `POST` (not `GET` for `/healthz`) |
+//! | 413 | `payload_too_large` | the body is over the source's `max_body_bytes` |
+//! | 401 | a [`VerifyError::code`] | missing or bad signature, replayed or stale timestamp |
+//! | 400 | `invalid_json` | the body claims to be JSON (`Content-Type`) and does not parse |
+//! | 400 | `unreadable_body` | (adapter) the body stream broke off |
+//! | 400 | `invalid_handshake` | a handshake the provider would never send (no challenge) |
+//! | 503 | `queue_unavailable` | (adapter) the durable enqueue failed: the provider retries |
+//! | 500 | `configuration_error` | (adapter) the configuration does not load |
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::ResolvedSource;
+use crate::envelope::{
+    Body, ClaimCheck, ClaimStore, InboundEnvelope, MAX_CF_QUEUE_MESSAGE_BYTES, OutboundMessage,
+    RawJson, is_json_content_type, is_valid_event_type, is_valid_message_id,
+};
+use crate::headers::Headers;
+use crate::time::Timestamp;
+use crate::verify::{Request, SchemeKind, Verified, VerifyError};
+
+/// A refusal: the HTTP status and the JSON error code of the response body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable error code, `{"error":"<code>"}`.
+    pub code: &'static str,
+}
+
+impl Rejection {
+    /// 404 `not_found`: a path the receiver does not serve.
+    pub const NOT_FOUND: Self = Self::new(404, "not_found");
+    /// 404 `unknown_source`: `/hooks/{source}` names no configured source.
+    pub const UNKNOWN_SOURCE: Self = Self::new(404, "unknown_source");
+    /// 405 `method_not_allowed`.
+    pub const METHOD_NOT_ALLOWED: Self = Self::new(405, "method_not_allowed");
+    /// 413 `payload_too_large`: the body is over the source's limit.
+    pub const PAYLOAD_TOO_LARGE: Self = Self::new(413, "payload_too_large");
+    /// 400 `invalid_json`: the body says it is JSON and is not.
+    pub const INVALID_JSON: Self = Self::new(400, "invalid_json");
+    /// 400 `unreadable_body`: the request body could not be read to its end.
+    pub const UNREADABLE_BODY: Self = Self::new(400, "unreadable_body");
+    /// 400 `invalid_handshake`: a handshake without the value the provider expects back.
+    pub const INVALID_HANDSHAKE: Self = Self::new(400, "invalid_handshake");
+    /// 503 `queue_unavailable`: the enqueue failed, nothing was accepted; the provider retries.
+    pub const QUEUE_UNAVAILABLE: Self = Self::new(503, "queue_unavailable");
+    /// 500 `configuration_error`: the receiver's configuration does not load.
+    pub const CONFIGURATION_ERROR: Self = Self::new(500, "configuration_error");
+
+    const fn new(status: u16, code: &'static str) -> Self {
+        Self { status, code }
+    }
+
+    /// A signature failure: 401 with the verifier's code.
+    pub fn unauthorized(error: &VerifyError) -> Self {
+        Self::new(401, error.code())
+    }
+
+    /// The response body, `{"error":"<code>"}`.
+    pub fn body(&self) -> String {
+        format!("{{\"error\":\"{}\"}}", self.code)
+    }
+
+    /// The `Allow` header value that goes with a 405 on a path, if any.
+    pub fn allow(route: &Route<'_>) -> &'static str {
+        match route {
+            Route::Health => "GET, HEAD",
+            _ => "POST",
+        }
+    }
+}
+
+/// The 200 body for an accepted event: `{"ok":true,"id":"<id>"}`.
+pub fn ok_body(id: &str) -> String {
+    let mut out = String::from("{\"ok\":true,\"id\":");
+    // A string always serialises.
+    out.push_str(&serde_json::to_string(id).unwrap_or_default());
+    out.push('}');
+    out
+}
+
+/// Where a request path leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `/healthz`.
+    Health,
+    /// `/hooks/{source}` or `/hooks/{source}/{handler}`.
+    Hook {
+        /// The source name (not yet looked up).
+        source: &'a str,
+        /// The handler segment, if any.
+        handler: Option<&'a str>,
+    },
+}
+
+/// Routes a request path (without the query). Names are matched exactly: no percent-decoding,
+/// no trailing slash, no empty segment, so one path has one meaning.
+pub fn route(path: &str) -> Result<Route<'_>, Rejection> {
+    if path == "/healthz" {
+        return Ok(Route::Health);
+    }
+    let rest = path.strip_prefix("/hooks/").ok_or(Rejection::NOT_FOUND)?;
+    let mut parts = rest.split('/');
+    let source = parts.next().filter(|s| !s.is_empty());
+    let handler = parts.next();
+    match (source, handler, parts.next()) {
+        (Some(source), None, None) => Ok(Route::Hook {
+            source,
+            handler: None,
+        }),
+        (Some(source), Some(handler), None) if is_handler_name(handler) => Ok(Route::Hook {
+            source,
+            handler: Some(handler),
+        }),
+        _ => Err(Rejection::NOT_FOUND),
+    }
+}
+
+/// Handlers are free-form labels for consumers: `[A-Za-z0-9._-]{1,63}`.
+fn is_handler_name(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// One request as the adapter read it.
+#[derive(Clone, Copy, Debug)]
+pub struct Incoming<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The full URL as the receiver saw it (used for schemes that sign the URL, unless the
+    /// source sets `public_url`).
+    pub url: &'a str,
+    /// The request headers.
+    pub headers: &'a Headers,
+    /// The raw body, complete (the adapter refuses over-long bodies before calling).
+    pub body: &'a [u8],
+    /// The `{handler}` path segment.
+    pub handler: Option<&'a str>,
+}
+
+/// What to do with a request that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// A provider handshake: answer 200 with this body; nothing is enqueued.
+    Handshake {
+        /// The response's `Content-Type`.
+        content_type: &'static str,
+        /// The response body.
+        body: String,
+    },
+    /// A verified event: enqueue it durably, then answer 200 [`ok_body`].
+    Event(Box<InboundEnvelope>),
+}
+
+/// Checks one request against its source and decides the answer. `now` is the receiver's
+/// clock, used for the replay window and `received_at`.
+pub fn receive(
+    source: &ResolvedSource,
+    req: &Incoming<'_>,
+    now: Timestamp,
+) -> Result<Accepted, Rejection> {
+    if req.method != "POST" {
+        return Err(Rejection::METHOD_NOT_ALLOWED);
+    }
+    if u64::try_from(req.body.len()).map_or(true, |n| n > source.max_body_bytes) {
+        return Err(Rejection::PAYLOAD_TOO_LARGE);
+    }
+    let signed_url = signed_url(source.public_url.as_deref(), req.url);
+    let verified = source
+        .verifier
+        .verify(
+            &Request {
+                method: req.method,
+                url: &signed_url,
+                headers: req.headers,
+                body: req.body,
+            },
+            now,
+        )
+        .map_err(|e| Rejection::unauthorized(&e))?;
+
+    let content_type = req.headers.get_all("content-type").next();
+    let json = if content_type.is_some_and(is_json_content_type) {
+        Some(serde_json::from_slice::<Value>(req.body).map_err(|_| Rejection::INVALID_JSON)?)
+    } else {
+        None
+    };
+
+    if let Some(answer) = handshake(source, json.as_ref())? {
+        return Ok(answer);
+    }
+
+    let id = event_id(source, req, &verified, json.as_ref());
+    let event_type = source
+        .event_type
+        .as_ref()
+        .and_then(|f| f.extract(req.headers, json.as_ref()))
+        .filter(|t| is_valid_event_type(t));
+    Ok(Accepted::Event(Box::new(InboundEnvelope {
+        version: InboundEnvelope::VERSION,
+        id,
+        source: source.name.clone(),
+        handler: req.handler.map(str::to_owned),
+        event_type,
+        received_at: now,
+        headers: forwarded_headers(source, req.headers),
+        body: Body::from_bytes(req.body, content_type),
+    })))
+}
+
+/// The URL the provider signed: `public_url` when set (with the request's query string when
+/// `public_url` has none), otherwise the request's own URL.
+fn signed_url(public_url: Option<&str>, request_url: &str) -> String {
+    match public_url {
+        None => request_url.to_owned(),
+        Some(public) if public.contains('?') => public.to_owned(),
+        Some(public) => match request_url.split_once('?') {
+            Some((_, query)) => format!("{public}?{query}"),
+            None => public.to_owned(),
+        },
+    }
+}
+
+/// Provider handshakes, answered only after the request verified (a handshake answer made
+/// with the secret, such as Zoom's, would otherwise be a signing oracle).
+fn handshake(source: &ResolvedSource, json: Option<&Value>) -> Result<Option<Accepted>, Rejection> {
+    let Some(json) = json else {
+        return Ok(None);
+    };
+    let reply = |value: Value| {
+        Ok(Some(Accepted::Handshake {
+            content_type: "application/json",
+            body: value.to_string(),
+        }))
+    };
+    match source.verifier.scheme().kind() {
+        // https://docs.slack.dev/reference/events/url_verification
+        SchemeKind::Slack
+            if json.get("type").and_then(Value::as_str) == Some("url_verification") =>
+        {
+            let challenge = json
+                .get("challenge")
+                .and_then(Value::as_str)
+                .ok_or(Rejection::INVALID_HANDSHAKE)?;
+            reply(serde_json::json!({ "challenge": challenge }))
+        }
+        // Discord interactions: PING (type 1) is answered with PONG (type 1).
+        SchemeKind::Discord if json.get("type").and_then(Value::as_u64) == Some(1) => {
+            reply(serde_json::json!({ "type": 1 }))
+        }
+        // https://developers.zoom.us/docs/api/webhooks/#validate-your-webhook-endpoint
+        SchemeKind::Zoom
+            if json.get("event").and_then(Value::as_str) == Some("endpoint.url_validation") =>
+        {
+            let plain = json
+                .pointer("/payload/plainToken")
+                .and_then(Value::as_str)
+                .ok_or(Rejection::INVALID_HANDSHAKE)?;
+            let encrypted = source
+                .verifier
+                .zoom_encrypted_token(plain)
+                .ok_or(Rejection::INVALID_HANDSHAKE)?;
+            reply(serde_json::json!({ "plainToken": plain, "encryptedToken": encrypted }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The envelope id: the provider's id (header or JSON pointer), else the signed message id,
+/// else a digest of the source and body. A provider's retry carries the same id or the same
+/// body, so the id is stable across retries and consumers can dedupe on it.
+fn event_id(
+    source: &ResolvedSource,
+    req: &Incoming<'_>,
+    verified: &Verified<'_>,
+    json: Option<&Value>,
+) -> String {
+    let provided = source
+        .event_id
+        .as_ref()
+        .and_then(|f| f.extract(req.headers, json))
+        .or_else(|| verified.signed_id().map(str::to_owned));
+    match provided {
+        Some(id) if is_valid_message_id(&id) => id,
+        // An id with characters that would be awkward downstream (or over 256 bytes) is
+        // replaced by its digest: still stable, still unique.
+        Some(id) => format!("h-{}", short_digest(&[id.as_bytes()])),
+        None => format!(
+            "b-{}",
+            short_digest(&[source.name.as_bytes(), &[0], req.body])
+        ),
+    }
+}
+
+/// The first 128 bits of SHA-256 over `parts`, in hex.
+fn short_digest(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    let digest = h.finalize();
+    let mut out = String::with_capacity(32);
+    for b in digest.iter().take(16) {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The allow-listed headers, lower-case, repeated headers joined with `, `; signature headers
+/// never, even when listed.
+fn forwarded_headers(source: &ResolvedSource, headers: &Headers) -> BTreeMap<String, String> {
+    let secret_ones = source.verifier.scheme().kind().signature_headers();
+    let mut out = BTreeMap::new();
+    for name in &source.forward_headers {
+        if secret_ones.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let values: Vec<&str> = headers.get_all(name).collect();
+        if !values.is_empty() {
+            out.insert(name.to_ascii_lowercase(), values.join(", "));
+        }
+    }
+    out
+}
+
+/// The largest envelope sent to a Cloudflare Queue as is: the queue's limit less room for
+/// Cloudflare's own per-message metadata.
+pub const MAX_INLINE_ENVELOPE_BYTES: usize = MAX_CF_QUEUE_MESSAGE_BYTES - 1_000;
+
+/// Whether an envelope whose JSON is `encoded_len` bytes must carry its body by claim check.
+pub fn needs_claim_check(encoded_len: usize) -> bool {
+    encoded_len > MAX_INLINE_ENVELOPE_BYTES
+}
+
+/// The object key for a claim-checked body: `{source}/{yyyy-mm-dd}/{id}`, the id with any
+/// byte outside `A-Za-z0-9._-` percent-encoded, so keys sort by source and day.
+pub fn claim_check_key(envelope: &InboundEnvelope) -> String {
+    let day = envelope
+        .received_at
+        .to_rfc3339()
+        .get(..10)
+        .unwrap_or("unknown")
+        .to_owned();
+    let mut key = format!("{}/{day}/", envelope.source);
+    for b in envelope.id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
+            key.push(char::from(b));
+        } else {
+            let _ = write!(key, "%{b:02X}");
+        }
+    }
+    key
+}
+
+/// Replaces the envelope's inline body by a claim check for an object stored at
+/// `store`/`bucket`/`key`; returns the body bytes to store there. Call it only on an envelope
+/// whose body is inline (as [`receive`] makes them): a body already claim-checked is returned
+/// unchanged with no bytes.
+pub fn claim_check(
+    envelope: &mut InboundEnvelope,
+    store: ClaimStore,
+    bucket: &str,
+    key: String,
+) -> Option<Vec<u8>> {
+    let bytes = envelope.body.decoded_bytes()?;
+    let check = ClaimCheck {
+        store,
+        bucket: bucket.to_owned(),
+        key,
+        size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+        sha256: Sha256::digest(&bytes).into(),
+        content_type: envelope.headers.get("content-type").cloned(),
+    };
+    envelope.body = Body::ClaimCheck(check);
+    Some(bytes)
+}
+
+/// The outbound message a `destination = "relay"` source puts on the sender's queue for a
+/// verified event:
+///
+/// * `type`: the event's type, or `{source}.webhook` when it has none;
+/// * `id`: `{source}.{envelope id}` (the sender's idempotency key and the delivered
+///   `webhook-id`, stable across the provider's retries);
+/// * `data`: the provider's JSON body as is; for any other body (form-encoded, binary, claim
+///   check) the whole inbound envelope, so nothing is lost;
+/// * `endpoints`: the source's `relay_endpoints`, or every subscribed endpoint when empty;
+/// * `timestamp`: when the receiver accepted the webhook.
+///
+/// Fails only if the envelope cannot be encoded, which hookline's own envelopes always can.
+pub fn relay_message(
+    envelope: &InboundEnvelope,
+    relay_endpoints: &[String],
+) -> Result<OutboundMessage, serde_json::Error> {
+    let event_type = envelope
+        .event_type
+        .clone()
+        .unwrap_or_else(|| format!("{}.webhook", envelope.source));
+    let data = match &envelope.body {
+        Body::Json(raw) => raw.clone(),
+        _ => RawJson::from_value(envelope)?,
+    };
+    let mut id = format!("{}.{}", envelope.source, envelope.id);
+    if !is_valid_message_id(&id) {
+        id = format!(
+            "{}.h-{}",
+            envelope.source,
+            short_digest(&[envelope.id.as_bytes()])
+        );
+    }
+    Ok(OutboundMessage {
+        event_type,
+        data,
+        id: Some(id),
+        endpoints: (!relay_endpoints.is_empty()).then(|| relay_endpoints.to_vec()),
+        timestamp: Some(envelope.received_at),
+    })
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::secret::Secret;
+    use crate::verify::{Scheme, Signer};
+
+    const NOW: Timestamp = Timestamp::from_unix_secs(1_795_435_200);
+    const STRIPE_SECRET: &str = "whsec_test_secret";
+
+    fn sources(toml: &str) -> BTreeMap<String, ResolvedSource> {
+        let config = Config::from_toml(toml).unwrap();
+        config.validate().unwrap();
+        config.resolve_sources(|_| None).unwrap()
+    }
+
+    fn stripe() -> ResolvedSource {
+        sources(&format!(
+            "[sources.stripe]\nscheme = \"stripe\"\nsecrets = [\"literal:{STRIPE_SECRET}\"]\nmax_body_bytes = 4096\n"
+        ))
+        .remove("stripe")
+        .unwrap()
+    }
+
+    fn signed(
+        scheme: Scheme,
+        secret: &str,
+        url: &str,
+        mut headers: Headers,
+        body: &[u8],
+        at: Timestamp,
+    ) -> Headers {
+        let signer = Signer::new(
+            scheme,
+            vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
+        )
+        .unwrap();
+        let extra = signer
+            .sign(
+                &Request {
+                    method: "POST",
+                    url,
+                    headers: &headers,
+                    body,
+                },
+                "msg_1",
+                at,
+            )
+            .unwrap();
+        for (name, value) in extra {
+            headers.push(name, value);
+        }
+        headers
+    }
+
+    fn json_headers() -> Headers {
+        let mut h = Headers::new();
+        h.push("Content-Type", "application/json; charset=utf-8");
+        h.push("User-Agent", "Stripe/1.0");
+        h.push("X-Not-Forwarded", "1");
+        h
+    }
+
+    const URL: &str = "https://hooks.example.com/hooks/stripe";
+    const STRIPE_BODY: &[u8] = br#"{"id":"evt_123","type":"invoice.paid","data":{}}"#;
+
+    fn call(
+        source: &ResolvedSource,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<Accepted, Rejection> {
+        receive(
+            source,
+            &Incoming {
+                method: "POST",
+                url: URL,
+                headers,
+                body,
+                handler: Some("billing"),
+            },
+            NOW,
+        )
+    }
+
+    fn event(a: Result<Accepted, Rejection>) -> InboundEnvelope {
+        match a {
+            Ok(Accepted::Event(e)) => *e,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("/healthz"), Ok(Route::Health));
+        assert_eq!(
+            route("/hooks/stripe"),
+            Ok(Route::Hook {
+                source: "stripe",
+                handler: None
+            })
+        );
+        assert_eq!(
+            route("/hooks/stripe/Billing_v2.x-1"),
+            Ok(Route::Hook {
+                source: "stripe",
+                handler: Some("Billing_v2.x-1")
+            })
+        );
+        for bad in [
+            "/",
+            "/hooks",
+            "/hooks/",
+            "/hooks//x",
+            "/hooks/stripe/",
+            "/hooks/stripe/a/b",
+            "/hooks/stripe/a%20b",
+            "/hooks/stripe/a b",
+            "/healthz/",
+            "/HOOKS/stripe",
+            "/other/stripe",
+        ] {
+            assert_eq!(route(bad), Err(Rejection::NOT_FOUND), "{bad}");
+        }
+        let long = format!("/hooks/s/{}", "a".repeat(64));
+        assert_eq!(route(&long), Err(Rejection::NOT_FOUND));
+    }
+
+    #[test]
+    fn a_signed_stripe_event_becomes_an_envelope() {
+        let source = stripe();
+        let headers = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            STRIPE_BODY,
+            NOW,
+        );
+        let env = event(call(&source, &headers, STRIPE_BODY));
+        assert_eq!(env.id, "evt_123");
+        assert_eq!(env.source, "stripe");
+        assert_eq!(env.handler.as_deref(), Some("billing"));
+        assert_eq!(env.event_type.as_deref(), Some("invoice.paid"));
+        assert_eq!(env.received_at, NOW);
+        assert_eq!(
+            env.headers.keys().collect::<Vec<_>>(),
+            ["content-type", "user-agent"],
+            "only allow-listed headers, never the signature"
+        );
+        assert_eq!(env.body.as_bytes(), Some(STRIPE_BODY));
+        assert_eq!(env.body.encoding(), "json");
+        // The envelope round-trips through its own decoder.
+        assert_eq!(InboundEnvelope::from_json(&env.to_json()).unwrap(), env);
+    }
+
+    #[test]
+    fn refusals_carry_status_and_code() {
+        let source = stripe();
+        let good = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            STRIPE_BODY,
+            NOW,
+        );
+
+        let get = receive(
+            &source,
+            &Incoming {
+                method: "GET",
+                url: URL,
+                headers: &good,
+                body: b"",
+                handler: None,
+            },
+            NOW,
+        );
+        assert_eq!(get, Err(Rejection::METHOD_NOT_ALLOWED));
+
+        let big = vec![b' '; 4097];
+        let big_headers = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            &big,
+            NOW,
+        );
+        assert_eq!(
+            call(&source, &big_headers, &big),
+            Err(Rejection::PAYLOAD_TOO_LARGE)
+        );
+
+        let tampered = br#"{"id":"evt_123","type":"invoice.paid","data":{"x":1}}"#;
+        let r = call(&source, &good, tampered).unwrap_err();
+        assert_eq!((r.status, r.code), (401, "signature_mismatch"));
+
+        let wrong = signed(
+            Scheme::Stripe,
+            "whsec_other",
+            URL,
+            json_headers(),
+            STRIPE_BODY,
+            NOW,
+        );
+        assert_eq!(
+            call(&source, &wrong, STRIPE_BODY).unwrap_err().code,
+            "signature_mismatch"
+        );
+
+        let stale_at = NOW.saturating_sub(std::time::Duration::from_secs(301));
+        let stale = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            STRIPE_BODY,
+            stale_at,
+        );
+        let r = call(&source, &stale, STRIPE_BODY).unwrap_err();
+        assert_eq!((r.status, r.code), (401, "timestamp_too_old"));
+
+        let r = call(&source, &json_headers(), STRIPE_BODY).unwrap_err();
+        assert_eq!((r.status, r.code), (401, "missing_header"));
+        assert_eq!(r.body(), r#"{"error":"missing_header"}"#);
+
+        // Signed, but not the JSON it claims to be: 400, checked only after the signature.
+        let not_json = b"{\"id\": ";
+        let h = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            not_json,
+            NOW,
+        );
+        assert_eq!(call(&source, &h, not_json), Err(Rejection::INVALID_JSON));
+        assert_eq!(
+            call(&source, &json_headers(), not_json).unwrap_err().status,
+            401
+        );
+    }
+
+    #[test]
+    fn ids_are_stable_per_delivery() {
+        let github = sources("[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\n")
+            .remove("gh")
+            .unwrap();
+        let body = br#"{"zen":"Keep it logically awesome."}"#;
+        let mut h = json_headers();
+        h.push("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+        h.push("X-GitHub-Event", "ping");
+        let h = signed(Scheme::Github, "s3cret", URL, h, body, NOW);
+        let env = event(call(&github, &h, body));
+        assert_eq!(env.id, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+        assert_eq!(env.event_type.as_deref(), Some("ping"));
+        assert_eq!(env.headers["x-github-event"], "ping");
+
+        // No delivery header: the id derives from source and body, the same on a retry.
+        let bare = signed(Scheme::Github, "s3cret", URL, json_headers(), body, NOW);
+        let first = event(call(&github, &bare, body)).id;
+        let retry = event(call(&github, &bare, body)).id;
+        assert_eq!(first, retry);
+        assert!(first.starts_with("b-") && first.len() == 34, "{first}");
+        let other = br#"{"zen":"Design for failure."}"#;
+        let h2 = signed(Scheme::Github, "s3cret", URL, json_headers(), other, NOW);
+        assert_ne!(event(call(&github, &h2, other)).id, first);
+
+        // An id with characters unsafe downstream is replaced by its digest.
+        let mut odd = json_headers();
+        odd.push("X-GitHub-Delivery", "a/b c");
+        let odd = signed(Scheme::Github, "s3cret", URL, odd, body, NOW);
+        let id = event(call(&github, &odd, body)).id;
+        assert!(id.starts_with("h-") && is_valid_message_id(&id), "{id}");
+
+        // Standard Webhooks: the signed webhook-id.
+        let sw = sources("[sources.sw]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n")
+            .remove("sw")
+            .unwrap();
+        let h = signed(
+            Scheme::StandardWebhooks,
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            URL,
+            json_headers(),
+            br#"{"type":"user.created"}"#,
+            NOW,
+        );
+        let env = event(call(&sw, &h, br#"{"type":"user.created"}"#));
+        assert_eq!(env.id, "msg_1");
+        assert_eq!(env.event_type.as_deref(), Some("user.created"));
+    }
+
+    #[test]
+    fn slack_url_verification_is_answered_only_when_signed() {
+        let slack = sources("[sources.slack]\nscheme = \"slack\"\nsecrets = [\"literal:8f742231b10e8888abcd99yyyzzz85a5\"]\n")
+            .remove("slack")
+            .unwrap();
+        let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+        let h = signed(
+            Scheme::Slack,
+            "8f742231b10e8888abcd99yyyzzz85a5",
+            URL,
+            json_headers(),
+            body,
+            NOW,
+        );
+        assert_eq!(
+            call(&slack, &h, body),
+            Ok(Accepted::Handshake {
+                content_type: "application/json",
+                body: r#"{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#
+                    .to_owned()
+            })
+        );
+        assert_eq!(call(&slack, &json_headers(), body).unwrap_err().status, 401);
+        let no_challenge = br#"{"type":"url_verification"}"#;
+        let h = signed(
+            Scheme::Slack,
+            "8f742231b10e8888abcd99yyyzzz85a5",
+            URL,
+            json_headers(),
+            no_challenge,
+            NOW,
+        );
+        assert_eq!(
+            call(&slack, &h, no_challenge),
+            Err(Rejection::INVALID_HANDSHAKE)
+        );
+        // An ordinary event is enqueued.
+        let ev = br#"{"type":"event_callback","event_id":"Ev123","event":{"type":"app_mention"}}"#;
+        let h = signed(
+            Scheme::Slack,
+            "8f742231b10e8888abcd99yyyzzz85a5",
+            URL,
+            json_headers(),
+            ev,
+            NOW,
+        );
+        let env = event(call(&slack, &h, ev));
+        assert_eq!(
+            (env.id.as_str(), env.event_type.as_deref()),
+            ("Ev123", Some("app_mention"))
+        );
+    }
+
+    #[test]
+    fn zoom_url_validation_is_answered_with_the_secret_only_when_signed() {
+        let zoom = sources(
+            "[sources.zoom]\nscheme = \"zoom\"\nsecrets = [\"literal:zoom_secret_token\"]\n",
+        )
+        .remove("zoom")
+        .unwrap();
+        let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
+        let h = signed(
+            Scheme::Zoom,
+            "zoom_secret_token",
+            URL,
+            json_headers(),
+            body,
+            NOW,
+        );
+        let Ok(Accepted::Handshake { body: answer, .. }) = call(&zoom, &h, body) else {
+            panic!("expected a handshake");
+        };
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(answer["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
+        // hex(HMAC-SHA256("zoom_secret_token", "qgg8vlvZRS6UYooatFL8Aw")), by Python's hmac.
+        assert_eq!(
+            answer["encryptedToken"],
+            "bd48235863f4a6323ccc4963c594908b7c97f88b4a6a95278f4f093690b12726"
+        );
+        assert_eq!(call(&zoom, &json_headers(), body).unwrap_err().status, 401);
+        let no_token = br#"{"payload":{},"event":"endpoint.url_validation"}"#;
+        let h = signed(
+            Scheme::Zoom,
+            "zoom_secret_token",
+            URL,
+            json_headers(),
+            no_token,
+            NOW,
+        );
+        assert_eq!(call(&zoom, &h, no_token), Err(Rejection::INVALID_HANDSHAKE));
+    }
+
+    #[test]
+    fn public_url_is_what_gets_verified() {
+        assert_eq!(signed_url(None, "http://a/x?q=1"), "http://a/x?q=1");
+        assert_eq!(
+            signed_url(Some("https://p/x"), "http://a/x?q=1"),
+            "https://p/x?q=1"
+        );
+        assert_eq!(
+            signed_url(Some("https://p/x?k=v"), "http://a/x?q=1"),
+            "https://p/x?k=v"
+        );
+        assert_eq!(signed_url(Some("https://p/x"), "http://a/x"), "https://p/x");
+    }
+
+    #[test]
+    fn claim_checks_keep_the_body_whole() {
+        let source = stripe();
+        let headers = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            STRIPE_BODY,
+            NOW,
+        );
+        let mut env = event(call(&source, &headers, STRIPE_BODY));
+        env.id = "evt/../1 2".to_owned();
+        let key = claim_check_key(&env);
+        assert_eq!(key, "stripe/2026-11-23/evt%2F..%2F1%202");
+        let bytes = claim_check(&mut env, ClaimStore::R2, "bodies", key.clone()).unwrap();
+        assert_eq!(bytes, STRIPE_BODY);
+        let Body::ClaimCheck(c) = &env.body else {
+            panic!("{:?}", env.body)
+        };
+        assert_eq!(
+            (c.bucket.as_str(), c.key.as_str(), c.size),
+            ("bodies", key.as_str(), STRIPE_BODY.len() as u64)
+        );
+        let expected: [u8; 32] = Sha256::digest(STRIPE_BODY).into();
+        assert_eq!(c.sha256, expected);
+        assert_eq!(
+            c.content_type.as_deref(),
+            Some("application/json; charset=utf-8")
+        );
+        assert_eq!(claim_check(&mut env, ClaimStore::R2, "bodies", key), None);
+        assert!(!needs_claim_check(MAX_INLINE_ENVELOPE_BYTES));
+        assert!(needs_claim_check(MAX_INLINE_ENVELOPE_BYTES + 1));
+        assert_eq!(InboundEnvelope::from_json(&env.to_json()).unwrap(), env);
+    }
+
+    #[test]
+    fn relayed_events_keep_their_payload_and_id() {
+        let source = stripe();
+        let headers = signed(
+            Scheme::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            STRIPE_BODY,
+            NOW,
+        );
+        let env = event(call(&source, &headers, STRIPE_BODY));
+        let msg = relay_message(&env, &["billing".to_owned()]).unwrap();
+        msg.validate().unwrap();
+        assert_eq!(msg.event_type, "invoice.paid");
+        assert_eq!(msg.data.get().as_bytes(), STRIPE_BODY);
+        assert_eq!(msg.id.as_deref(), Some("stripe.evt_123"));
+        assert_eq!(msg.endpoints, Some(vec!["billing".to_owned()]));
+        assert_eq!(msg.timestamp, Some(NOW));
+        assert_eq!(OutboundMessage::from_json(&msg.to_json()).unwrap(), msg);
+
+        // A form body travels as the whole envelope; no type means `{source}.webhook`.
+        let mut form = env.clone();
+        form.body = Body::Base64(b"a=1&b=2".to_vec());
+        form.event_type = None;
+        form.id = "weird id".to_owned();
+        let msg = relay_message(&form, &[]).unwrap();
+        msg.validate().unwrap();
+        assert_eq!(msg.event_type, "stripe.webhook");
+        assert_eq!(msg.endpoints, None);
+        assert!(msg.id.as_deref().unwrap().starts_with("stripe.h-"));
+        let inner = InboundEnvelope::from_json(msg.data.get().as_bytes()).unwrap();
+        assert_eq!(inner, form);
+    }
+
+    #[test]
+    fn ok_body_escapes_the_id() {
+        assert_eq!(ok_body("evt_1"), r#"{"ok":true,"id":"evt_1"}"#);
+        assert_eq!(ok_body("a\"b"), r#"{"ok":true,"id":"a\"b"}"#);
+    }
+}
