@@ -1,0 +1,166 @@
+//! Latency of the receiver's 200 path in workerd on loopback: a 1 KiB Stripe-signed event is
+//! verified, enveloped and sent to the Cloudflare Queue (the send awaited) before the answer.
+//! The peer, measured in the same run against the same Worker, is `GET /healthz`, which crosses
+//! the same runtime, HTTP stack and config cache but does no verification and no queue send: the
+//! ratio is what hookline's work costs on top of the platform. An unsigned POST of the same body
+//! (refused with 401 before any envelope or queue send) separates the queue send's share.
+//!
+//!     infra/build-receiver.sh && cargo bench -p hookline-tests --bench receiver_latency
+//!
+//! Environment: `HOOKLINE_BENCH_REQUESTS` (default 2000 per path, after 200 warm-up requests).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hookline_core::headers::Headers;
+use hookline_core::secret::Secret;
+use hookline_core::time::Timestamp;
+use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_tests::harness::{ReceiverBuild, Workerd};
+use serde_json::json;
+
+const SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let (p50, p99) = (percentile(&samples, 50.0), percentile(&samples, 99.0));
+    println!(
+        "{name:<32} n={:<5} p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
+        samples.len(),
+        p50.as_secs_f64() * 1e3,
+        percentile(&samples, 90.0).as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        samples.last().unwrap().as_secs_f64() * 1e3,
+    );
+    (p50, p99)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let n: usize = std::env::var("HOOKLINE_BENCH_REQUESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let vars = json!({
+        "HOOKLINE_CONFIG": { "sources": { "stripe": { "scheme": "stripe", "secrets": ["env:STRIPE_SECRET"] } } },
+        "STRIPE_SECRET": SECRET,
+    });
+    let worker = Workerd::start(ReceiverBuild::Release, vars, false, 0);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let signer = Signer::new(
+        Scheme::Stripe,
+        vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
+    )
+    .unwrap();
+
+    // Each request is a distinct event (its own id), signed now, as Stripe would send it.
+    let event = |i: usize| {
+        let mut body = format!(
+            r#"{{"id":"evt_bench_{i:08}","object":"event","type":"invoice.paid","data":{{"object":{{"id":"in_1","memo":"PAD"}}}}}}"#
+        );
+        let pad = 1024 + 3 - body.len();
+        body = body.replace("PAD", &"x".repeat(pad));
+        let now = Timestamp::from_unix_secs(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64,
+        );
+        let headers = Headers::new();
+        let sig = signer
+            .sign(
+                &Request {
+                    method: "POST",
+                    url: "",
+                    headers: &headers,
+                    body: body.as_bytes(),
+                },
+                "",
+                now,
+            )
+            .unwrap();
+        (body, sig)
+    };
+    let hook = worker.url("/hooks/stripe");
+    let health = worker.url("/healthz");
+
+    let post = |i: usize| {
+        let (body, sig) = event(i);
+        let mut req = client
+            .post(&hook)
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in sig {
+            req = req.header(name, value);
+        }
+        async move {
+            let start = Instant::now();
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap();
+            start.elapsed()
+        }
+    };
+    let get = || {
+        let req = client.get(&health);
+        async move {
+            let start = Instant::now();
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap();
+            start.elapsed()
+        }
+    };
+
+    // The same body, unsigned: read, routed and refused (401) before any envelope or queue send.
+    let unsigned = |i: usize| {
+        let req = client
+            .post(&hook)
+            .header("content-type", "application/json")
+            .body(event(i).0);
+        async move {
+            let start = Instant::now();
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 401);
+            res.bytes().await.unwrap();
+            start.elapsed()
+        }
+    };
+
+    for i in 0..200 {
+        post(1_000_000 + i).await;
+        get().await;
+        unsigned(i).await;
+    }
+    // Interleaved, so every path sees the same machine load.
+    let (mut hooks, mut healths, mut refused) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for i in 0..n {
+        hooks.push(post(i).await);
+        healths.push(get().await);
+        refused.push(unsigned(i).await);
+    }
+    println!("receiver in workerd (Miniflare 4.20260730.0), 1 connection, loopback:");
+    let (p50, p99) = report("POST /hooks/stripe (1 KiB, 200)", hooks);
+    let (h50, h99) = report("GET /healthz (peer)", healths);
+    report("POST unsigned (401, no enqueue)", refused);
+    println!(
+        "ratio to the peer: p50 {:.2}x, p99 {:.2}x",
+        p50.as_secs_f64() / h50.as_secs_f64(),
+        p99.as_secs_f64() / h99.as_secs_f64()
+    );
+}
