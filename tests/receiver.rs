@@ -353,6 +353,31 @@ async fn refusals_are_json_with_the_right_status() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_failed_enqueue_is_a_503_never_a_200() {
+    // No queue binding: the send fails, so the event was not accepted and the provider must retry.
+    let worker = Workerd::start_with(
+        ReceiverBuild::Release,
+        json!({ "vars": stripe_only(1 << 20), "noQueue": true }),
+    );
+    let body = stripe_event("evt_no_queue");
+    let (s, j) = post(
+        &worker.url("/hooks/stripe"),
+        &stripe_headers(&body, now()),
+        body,
+    )
+    .await;
+    assert_eq!((s, j), (503, json!({ "error": "queue_unavailable" })));
+    // The log line reaches workerd's output a moment after the response.
+    poll_until(Duration::from_secs(10), || async {
+        worker
+            .log_tail()
+            .contains("queue send failed")
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_broken_configuration_refuses_everything_loudly() {
     // The secret the source references is not set.
     let vars = json!({
@@ -373,11 +398,10 @@ async fn a_broken_configuration_refuses_everything_loudly() {
     )
     .await;
     assert_eq!((s, j), (500, json!({ "error": "configuration_error" })));
-    assert!(
-        worker.log_tail().contains("MISSING"),
-        "{}",
-        worker.log_tail()
-    );
+    poll_until(Duration::from_secs(10), || async {
+        worker.log_tail().contains("MISSING").then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -677,4 +701,76 @@ async fn what_cannot_be_forwarded_ends_in_the_dead_letter_queue() {
         InboundEnvelope::from_json(dead[0]["body"].as_str().unwrap().as_bytes()).unwrap();
     assert_eq!(envelope.id, "evt_dead_letter");
     assert_eq!(envelope.body.as_bytes(), Some(body.as_slice()));
+}
+
+/// moto with its signature checks on: the Worker's SigV4 signatures (made in wasm, with a
+/// session token) are accepted, and a wrong secret key is refused and the event kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_checks_the_workers_sigv4_signatures() {
+    let moto = Moto::start();
+    let setup = sqs_client(&moto.endpoint).await;
+    let queue = fresh_queue(&setup, "signed", &[]).await;
+    let creds = moto.enable_auth();
+    let session = &creds["session"];
+    let with = |key: &str, secret: &str| {
+        forwarding_vars(
+            &queue,
+            "",
+            json!({
+                "AWS_ACCESS_KEY_ID": key,
+                "AWS_SECRET_ACCESS_KEY": secret,
+                "AWS_SESSION_TOKEN": session["session_token"],
+                "HOOKLINE_FORWARD_RETRY_BASE": "1s",
+            }),
+        )
+    };
+    let key = session["access_key_id"].as_str().unwrap();
+    let secret = session["secret_access_key"].as_str().unwrap();
+
+    // A wrong secret: SQS refuses the call, the consumer retries, nothing is acked.
+    let forged = Workerd::start(ReceiverBuild::Release, with(key, "wrong-secret"), true, 100);
+    let body = stripe_event("evt_forged_signature");
+    let (s, _) = post(
+        &forged.url("/hooks/stripe"),
+        &stripe_headers(&body, now()),
+        body,
+    )
+    .await;
+    assert_eq!(s, 200);
+    poll_until(Duration::from_secs(20), || async {
+        forged
+            .log_tail()
+            .contains("SignatureDoesNotMatch")
+            .then_some(())
+    })
+    .await;
+    drop(forged);
+
+    // The right credentials: the signed batch is accepted.
+    let worker = Workerd::start(ReceiverBuild::Release, with(key, secret), true, 100);
+    let body = stripe_event("evt_signed_batch");
+    let (s, _) = post(
+        &worker.url("/hooks/stripe"),
+        &stripe_headers(&body, now()),
+        body,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let reader = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url(&moto.endpoint)
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                key,
+                secret,
+                session["session_token"].as_str().map(str::to_owned),
+                None,
+                "moto-session",
+            ))
+            .build(),
+    );
+    let messages = Sqs { client: reader }.take(&queue, 1, &worker).await;
+    let envelope = InboundEnvelope::from_json(messages[0].body().unwrap().as_bytes()).unwrap();
+    assert_eq!(envelope.id, "evt_signed_batch");
 }

@@ -8,6 +8,7 @@
 //   vars         the Worker's vars and secrets (strings, or objects such as HOOKLINE_CONFIG)
 //   consumer     true: this Worker consumes hookline-inbound (as in wrangler.toml)
 //   maxRetries   the consumer's max_retries (default 10)
+//   noQueue      true: leave the INBOUND_QUEUE binding out, so every send fails (the 503 path)
 //
 // It prints one line, `READY {"url":...,"control":...}`, once both servers listen, and shuts
 // workerd down when its stdin closes (a killed node would leave workerd orphaned).
@@ -31,7 +32,7 @@ const receiver = {
   modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
   compatibilityDate: "2026-07-01",
   bindings: options.vars ?? {},
-  queueProducers: { INBOUND_QUEUE: { queueName: "hookline-inbound" } },
+  queueProducers: options.noQueue ? {} : { INBOUND_QUEUE: { queueName: "hookline-inbound" } },
   r2Buckets: ["BODIES"],
 };
 if (options.consumer) {

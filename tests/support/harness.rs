@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The variable naming the harness venv's `bin` directory (the output of `tests/harness/setup.sh`).
 pub const HARNESS_BIN_VAR: &str = "HOOKLINE_HARNESS_BIN";
@@ -311,6 +311,25 @@ impl Moto {
             Ok((200, _)) => {}
             other => panic!("moto reset failed: {other:?}\n{}", self.log_tail()),
         }
+    }
+
+    /// Creates IAM credentials on this moto, then makes it check the SigV4 signature of every
+    /// later request (`tests/harness/moto_auth.py`). Returns `{"user": {access_key_id,
+    /// secret_access_key}, "session": {.., session_token}}`. Irreversible: use a moto of its own.
+    pub fn enable_auth(&self) -> Value {
+        let out = Command::new(harness_tool("python"))
+            .arg(harness_file("moto_auth.py"))
+            .arg(&self.endpoint)
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            panic!(
+                "moto_auth.py failed: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                self.log_tail()
+            );
+        }
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     /// The last lines moto wrote (its request log), for failure messages.
@@ -594,6 +613,15 @@ impl Workerd {
     /// its own queue consumer when `consumer` is set. Panics with what to run when the build or
     /// node_modules are missing (tests/run builds both).
     pub fn start(build: ReceiverBuild, vars: Value, consumer: bool, max_retries: u32) -> Workerd {
+        Self::start_with(
+            build,
+            json!({ "vars": vars, "consumer": consumer, "maxRetries": max_retries }),
+        )
+    }
+
+    /// Starts the Worker with raw `tests/harness/workerd.mjs` options (`vars`, `consumer`,
+    /// `maxRetries`, `noQueue`); `build` is filled in.
+    pub fn start_with(build: ReceiverBuild, mut options: Value) -> Workerd {
         let root = repo_root();
         let dir = root.join(match build {
             ReceiverBuild::Release => "functions/receiver/build",
@@ -617,12 +645,7 @@ impl Workerd {
                 node.display()
             );
         }
-        let options = serde_json::json!({
-            "build": dir,
-            "vars": vars,
-            "consumer": consumer,
-            "maxRetries": max_retries,
-        });
+        options["build"] = json!(dir);
         let mut child = Command::new(&node)
             .arg(harness_file("workerd.mjs"))
             .arg(options.to_string())

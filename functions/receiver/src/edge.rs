@@ -7,6 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use futures_util::future::{Either, select};
 use hookline_core::envelope::ClaimStore;
 use hookline_core::headers::Headers as CoreHeaders;
 use hookline_core::inbound::{
@@ -16,7 +17,7 @@ use hookline_core::inbound::{
 use hookline_core::time::Timestamp;
 use wasm_bindgen::JsValue;
 use worker::{
-    Context, Date, Env, Fetch, HttpMetadata, MessageBatch, MessageExt as _, Method,
+    Context, Date, Delay, Env, Fetch, HttpMetadata, MessageBatch, MessageExt as _, Method,
     QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder, Request, RequestInit, Response,
     event,
 };
@@ -267,16 +268,21 @@ async fn consume(batch: &MessageBatch<JsValue>, env: &Env) {
             return;
         }
     };
+    // Cloudflare acks every message the handler neither acked nor retried: each one is settled
+    // explicitly, and whatever is still unsettled at the end is retried.
+    let mut settled = vec![false; messages.len()];
     let now_ms = Date::now().as_millis();
-    let retry = |m: &worker::RawMessage| {
-        let sent = m.timestamp().as_millis();
-        let age = Duration::from_millis(now_ms.saturating_sub(sent));
-        let delay = settings.forward.retry_delay(age);
+    let retry = |index: usize, settled: &mut [bool]| {
+        let (Some(m), Some(done)) = (messages.get(index), settled.get_mut(index)) else {
+            return;
+        };
+        let age = Duration::from_millis(now_ms.saturating_sub(m.timestamp().as_millis()));
         m.retry_with_options(
             &QueueRetryOptionsBuilder::new()
-                .with_delay_seconds(delay)
+                .with_delay_seconds(settings.forward.retry_delay(age))
                 .build(),
         );
+        *done = true;
     };
     let bodies: Vec<String> = messages
         .iter()
@@ -292,36 +298,39 @@ async fn consume(batch: &MessageBatch<JsValue>, env: &Env) {
     });
     for (index, hold) in &plan.holds {
         worker::console_error!("hookline: holding message {index}: {hold}");
-        if let Some(m) = messages.get(*index) {
-            retry(m);
-        }
+        retry(*index, &mut settled);
     }
-    let Some(creds) = forward.credentials.as_ref() else {
-        // Unreachable when a queue is set (settings require credentials); hold everything.
-        for m in &messages {
-            retry(m);
-        }
-        return;
-    };
     for (target, entries) in plan.sends {
-        let Some(queue) = queue_for(target) else {
+        // Settings only set a queue together with credentials; without either, hold.
+        let (Some(queue), Some(creds)) = (queue_for(target), forward.credentials.as_ref()) else {
             continue;
         };
-        for chunk in sqs::chunk(entries, 10, sqs::MAX_BATCH_BYTES) {
-            let acked = send_chunk(queue, creds, &chunk).await;
+        for chunk in sqs::chunk(entries, sqs::MAX_BATCH_ENTRIES, sqs::MAX_BATCH_BYTES) {
+            let accepted = send_chunk(queue, creds, &chunk).await;
             for entry in &chunk {
-                let Some(m) = entry_index(&entry.id).and_then(|i| messages.get(i)) else {
+                let Some(index) = entry_index(&entry.id) else {
                     continue;
                 };
-                if acked.contains(&entry.id) {
-                    m.ack();
+                if accepted.contains(&entry.id) {
+                    if let (Some(m), Some(done)) = (messages.get(index), settled.get_mut(index)) {
+                        m.ack();
+                        *done = true;
+                    }
                 } else {
-                    retry(m);
+                    retry(index, &mut settled);
                 }
             }
         }
     }
+    for index in 0..messages.len() {
+        if settled.get(index) == Some(&false) {
+            retry(index, &mut settled);
+        }
+    }
 }
+
+/// How long one `SendMessageBatch` may take before it counts as failed (and is retried).
+const SQS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sends one batch; returns the entry ids SQS accepted (none on any transport error).
 async fn send_chunk(
@@ -337,7 +346,7 @@ async fn send_chunk(
             return Vec::new();
         }
     };
-    let result = async {
+    let call = async {
         let headers = worker::Headers::new();
         for (name, value) in &request.headers {
             headers.set(name, value)?;
@@ -353,8 +362,14 @@ async fn send_chunk(
         let status = response.status_code();
         let body = response.bytes().await?;
         Ok::<_, worker::Error>((status, body))
-    }
-    .await;
+    };
+    let result = match select(Box::pin(call), Box::pin(Delay::from(SQS_TIMEOUT))).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(worker::Error::RustError(format!(
+            "no answer within {}s",
+            SQS_TIMEOUT.as_secs()
+        ))),
+    };
     match result {
         Ok((status, body)) => match sqs::parse_send_message_batch(status, &body, entries) {
             Ok(outcome) => {
