@@ -7,7 +7,8 @@
 # (infra/install-worker-tools.sh puts it in .tools/bin), wasm-opt and esbuild from npm.
 #
 #   infra/build-receiver.sh                     # release build (what wrangler deploys)
-#   infra/build-receiver.sh --test              # + feature test-clock, into build-test/, no wasm-opt
+#   infra/build-receiver.sh --test              # + feature test-clock, into build-test/: a dev
+#                                               # build (no LTO, no wasm-opt), quicker in CI
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$root/.tools/bin:$PATH"
@@ -26,6 +27,6 @@ export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
 cd "$root/functions/receiver"
 if [[ "${1:-}" == "--test" ]]; then
-  exec worker-build --release --no-opt --out-dir build-test -- --features test-clock
+  exec worker-build --dev --out-dir build-test -- --features test-clock
 fi
 exec worker-build --release

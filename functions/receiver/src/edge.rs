@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use futures_util::future::{Either, select};
-use hookline_core::envelope::ClaimStore;
+use hookline_core::envelope::{Body, ClaimCheck, ClaimStore, InboundEnvelope};
 use hookline_core::headers::Headers as CoreHeaders;
 use hookline_core::inbound::{
     Accepted, Incoming, Rejection, Route, claim_check, claim_check_key, needs_claim_check, ok_body,
@@ -71,9 +71,9 @@ fn now(env: &Env) -> Timestamp {
 }
 
 fn json_response(status: u16, body: String) -> Response {
-    let response = Response::from_bytes(body.into_bytes())
-        .map(|r| r.with_status(status))
-        .unwrap_or_else(|_| Response::empty().unwrap_or_else(|_| Response::builder().empty()));
+    let response = Response::builder()
+        .with_status(status)
+        .fixed(body.into_bytes());
     let _ = response.headers().set("content-type", "application/json");
     let _ = response.headers().set("cache-control", "no-store");
     response
@@ -169,10 +169,15 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
                 let key = claim_check_key(&envelope);
                 let bytes = claim_check(&mut envelope, ClaimStore::R2, bucket, key.clone())
                     .ok_or(Rejection::QUEUE_UNAVAILABLE)?;
-                store_body(env, &key, bytes, &envelope).await.map_err(|e| {
-                    worker::console_error!("hookline: R2 put {key} failed: {e}");
-                    Rejection::QUEUE_UNAVAILABLE
-                })?;
+                let Body::ClaimCheck(check) = &envelope.body else {
+                    return Err(Rejection::QUEUE_UNAVAILABLE);
+                };
+                store_body(env, check, bytes, &envelope)
+                    .await
+                    .map_err(|e| {
+                        worker::console_error!("hookline: R2 put {key} failed: {e}");
+                        Rejection::QUEUE_UNAVAILABLE
+                    })?;
                 json = envelope.to_json();
             }
             enqueue(env, json).await.map_err(|e| {
@@ -203,33 +208,28 @@ async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, Rejectio
     Ok(body)
 }
 
+/// Stores a claim-checked body in R2 under the check's key; R2 refuses the upload unless the
+/// bytes hash to the check's SHA-256.
 async fn store_body(
     env: &Env,
-    key: &str,
+    check: &ClaimCheck,
     bytes: Vec<u8>,
-    envelope: &hookline_core::envelope::InboundEnvelope,
+    envelope: &InboundEnvelope,
 ) -> worker::Result<()> {
-    let bucket = env.bucket(BUCKET_BINDING)?;
-    let content_type = envelope.headers.get("content-type").cloned();
-    let sha256 = match &envelope.body {
-        hookline_core::envelope::Body::ClaimCheck(c) => c.sha256.to_vec(),
-        _ => Vec::new(),
-    };
     let mut metadata = HashMap::new();
     metadata.insert("hookline-source".to_owned(), envelope.source.clone());
     metadata.insert("hookline-id".to_owned(), envelope.id.clone());
-    let mut put = bucket
-        .put(key, bytes)
+    env.bucket(BUCKET_BINDING)?
+        .put(&check.key, bytes)
         .http_metadata(HttpMetadata {
-            content_type,
+            content_type: check.content_type.clone(),
             ..HttpMetadata::default()
         })
-        .custom_metadata(metadata);
-    if !sha256.is_empty() {
-        // R2 refuses the upload if the bytes do not hash to this.
-        put = put.sha256(sha256);
-    }
-    put.execute().await.map(|_| ())
+        .custom_metadata(metadata)
+        .sha256(check.sha256.to_vec())
+        .execute()
+        .await
+        .map(|_| ())
 }
 
 async fn enqueue(env: &Env, json: Vec<u8>) -> worker::Result<()> {

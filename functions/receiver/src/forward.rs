@@ -113,7 +113,7 @@ fn entry_for(
     let (group_id, dedup_id) = if fifo {
         (
             Some(envelope.source.clone()),
-            Some(hex(&Sha256::digest(format!(
+            Some(hex::encode(Sha256::digest(format!(
                 "{}\0{dedup_key}",
                 envelope.source
             )))),
@@ -131,15 +131,6 @@ fn entry_for(
             dedup_id,
         },
     ))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 #[cfg(test)]
