@@ -497,6 +497,11 @@ mod tests {
         headers
     }
 
+    /// `json_headers()` signed as Stripe would with [`STRIPE_SECRET`].
+    fn stripe_signed(body: &[u8], at: Timestamp) -> Headers {
+        signed(Scheme::Stripe, STRIPE_SECRET, URL, json_headers(), body, at)
+    }
+
     fn json_headers() -> Headers {
         let mut h = Headers::new();
         h.push("Content-Type", "application/json; charset=utf-8");
@@ -572,14 +577,7 @@ mod tests {
     #[test]
     fn a_signed_stripe_event_becomes_an_envelope() {
         let source = stripe();
-        let headers = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            STRIPE_BODY,
-            NOW,
-        );
+        let headers = stripe_signed(STRIPE_BODY, NOW);
         let env = event(call(&source, &headers, STRIPE_BODY));
         assert_eq!(env.id, "evt_123");
         assert_eq!(env.source, "stripe");
@@ -600,14 +598,7 @@ mod tests {
     #[test]
     fn refusals_carry_status_and_code() {
         let source = stripe();
-        let good = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            STRIPE_BODY,
-            NOW,
-        );
+        let good = stripe_signed(STRIPE_BODY, NOW);
 
         let get = receive(
             &source,
@@ -623,14 +614,7 @@ mod tests {
         assert_eq!(get, Err(Rejection::METHOD_NOT_ALLOWED));
 
         let big = vec![b' '; 4097];
-        let big_headers = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            &big,
-            NOW,
-        );
+        let big_headers = stripe_signed(&big, NOW);
         assert_eq!(
             call(&source, &big_headers, &big),
             Err(Rejection::PAYLOAD_TOO_LARGE)
@@ -654,14 +638,7 @@ mod tests {
         );
 
         let stale_at = NOW.saturating_sub(std::time::Duration::from_secs(301));
-        let stale = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            STRIPE_BODY,
-            stale_at,
-        );
+        let stale = stripe_signed(STRIPE_BODY, stale_at);
         let r = call(&source, &stale, STRIPE_BODY).unwrap_err();
         assert_eq!((r.status, r.code), (401, "timestamp_too_old"));
 
@@ -671,14 +648,7 @@ mod tests {
 
         // Signed, but not the JSON it claims to be: 400, checked only after the signature.
         let not_json = b"{\"id\": ";
-        let h = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            not_json,
-            NOW,
-        );
+        let h = stripe_signed(not_json, NOW);
         assert_eq!(call(&source, &h, not_json), Err(Rejection::INVALID_JSON));
         assert_eq!(
             call(&source, &json_headers(), not_json).unwrap_err().status,
@@ -844,14 +814,7 @@ mod tests {
     #[test]
     fn claim_checks_keep_the_body_whole() {
         let source = stripe();
-        let headers = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            STRIPE_BODY,
-            NOW,
-        );
+        let headers = stripe_signed(STRIPE_BODY, NOW);
         let mut env = event(call(&source, &headers, STRIPE_BODY));
         env.id = "evt/../1 2".to_owned();
         let key = claim_check_key(&env);
@@ -880,14 +843,7 @@ mod tests {
     #[test]
     fn relayed_events_keep_their_payload_and_id() {
         let source = stripe();
-        let headers = signed(
-            Scheme::Stripe,
-            STRIPE_SECRET,
-            URL,
-            json_headers(),
-            STRIPE_BODY,
-            NOW,
-        );
+        let headers = stripe_signed(STRIPE_BODY, NOW);
         let env = event(call(&source, &headers, STRIPE_BODY));
         let msg = relay_message(&env, &["billing".to_owned()]).unwrap();
         msg.validate().unwrap();
