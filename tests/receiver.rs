@@ -10,8 +10,6 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,7 +19,7 @@ use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, Signer};
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Workerd, free_port, fresh_queue, poll_until, sqs_client,
+    Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until, sqs_client,
 };
 use hookline_tests::load_vectors;
 use serde_json::{Value, json};
@@ -250,47 +248,6 @@ fn stripe_only(max_body: u64) -> Value {
         })),
         "STRIPE_SECRET": STRIPE_SECRET,
     })
-}
-
-/// Sends a chunked request with no Content-Length, `total` bytes in 1 KiB chunks, and returns
-/// the status line's code: the Worker must stop reading at its limit.
-fn chunked_post(url: &str, total: usize) -> u16 {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (addr, path) = rest.split_once('/').unwrap();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let head = format!(
-        "POST /{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    let chunk = vec![b'x'; 1024];
-    let mut sent = 0;
-    while sent < total {
-        // The server may answer and close before everything is sent.
-        if stream.write_all(b"400\r\n").is_err()
-            || stream.write_all(&chunk).is_err()
-            || stream.write_all(b"\r\n").is_err()
-        {
-            break;
-        }
-        sent += chunk.len();
-    }
-    let _ = stream.write_all(b"0\r\n\r\n");
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        response.extend_from_slice(&buf[..n]);
-        if response.windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&response);
-    text.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -738,6 +738,53 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+// ---- raw HTTP ---------------------------------------------------------------------------------
+
+/// Sends a chunked request with no Content-Length, `total` bytes in 1 KiB chunks, and returns
+/// the status line's code: the receiver (Worker or `hookline dev`) must stop reading at its limit.
+pub fn chunked_post(url: &str, total: usize) -> u16 {
+    let rest = url.strip_prefix("http://").expect("chunked_post");
+    let (addr, path) = rest.split_once('/').expect("chunked_post");
+    let mut stream = TcpStream::connect(addr).expect("chunked_post");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("chunked_post");
+    let head = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("chunked_post");
+    let chunk = vec![b'x'; 1024];
+    let mut sent = 0;
+    while sent < total {
+        // The server may answer and close before everything is sent.
+        if stream.write_all(b"400\r\n").is_err()
+            || stream.write_all(&chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buf[..n]);
+        if response.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .expect("chunked_post")
+        .parse()
+        .expect("chunked_post")
+}
+
 // ---- polling ------------------------------------------------------------------------------------
 
 /// Calls `f` until it gives `Some`, pausing briefly between calls, and returns that value; panics

@@ -87,9 +87,16 @@ impl Sender {
 
     /// Handles one batch: every record is finished, or named in `batch_item_failures`.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        // The futures are made up front (they are lazy) rather than by a `map` over the records:
+        // a stream whose closure takes `&SqsMessage` is not `Send` (rust-lang/rust#102211), and
+        // `hookline dev` runs the handler on spawned tasks.
+        let pending: Vec<_> = event
+            .records
+            .iter()
+            .map(|rec| self.handle_identified(rec))
+            .collect();
         let results: Vec<(Option<String>, Result<(), Unfinished>)> =
-            futures_util::stream::iter(event.records.iter())
-                .map(|rec| async move { (rec.message_id.clone(), self.handle_record(rec).await) })
+            futures_util::stream::iter(pending)
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
@@ -106,6 +113,13 @@ impl Sender {
             }
         }
         response
+    }
+
+    async fn handle_identified(
+        &self,
+        rec: &SqsMessage,
+    ) -> (Option<String>, Result<(), Unfinished>) {
+        (rec.message_id.clone(), self.handle_record(rec).await)
     }
 
     async fn handle_record(&self, rec: &SqsMessage) -> Result<(), Unfinished> {

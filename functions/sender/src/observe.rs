@@ -48,6 +48,14 @@ impl Logger {
         }
     }
 
+    /// Hands each line to `sink` (`hookline dev` prints them its own way).
+    pub fn with_sink(sink: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Self {
+            min: 0,
+            sink: Arc::new(sink),
+        }
+    }
+
     /// Collects lines in memory; returns the logger and the buffer.
     pub fn capture() -> (Self, Arc<Mutex<Vec<String>>>) {
         let buf = Arc::new(Mutex::new(Vec::new()));

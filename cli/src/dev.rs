@@ -1,0 +1,803 @@
+//! `hookline dev`: the whole system in one process, no cloud account.
+//!
+//! - **Receiver**: the Worker's routes (`POST /hooks/{source}[/{handler}]`, `GET /healthz`) with
+//!   the same checks, order and status codes, because both call `hookline_core::inbound`.
+//!   Verified events are committed to the embedded queue before the `200`.
+//! - **Embedded queue**: SQLite with SQS semantics ([`crate::store`]), served over the SQS JSON
+//!   protocol ([`crate::sqs_api`]) on the same port: `hookline-inbound` (what your consumers
+//!   read), `hookline-outbound` (what the sender delivers) and a dead-letter queue for each.
+//! - **Outbound events**: `POST /events` takes the same JSON an app puts on SQS (one message, or
+//!   an array of them) and answers `202` once it is stored.
+//! - **Sender**: the Lambda's own handler (`hookline_sender::Sender`) fed by the same
+//!   event-source loop the tests use, talking to the embedded queue through `aws-sdk-sqs`: the
+//!   same fan-out, signing, SSRF guard, retries (visibility timeouts) and dead-lettering.
+//!
+//! Everything it receives and delivers is printed as it happens (`--json` for JSON lines).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use hookline_core::config::{Config, Destination, ResolvedSource};
+use hookline_core::envelope::{InboundEnvelope, OutboundMessage};
+use hookline_core::headers::Headers;
+use hookline_core::inbound::{self, Accepted, Incoming, Rejection, Route};
+use hookline_core::time::Timestamp;
+use hookline_sender::local::LocalEventSource;
+use hookline_sender::observe::Logger;
+use hookline_sender::{Sender, Settings};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming as HyperBody;
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::sqs_api::SqsApi;
+use crate::store::{Attribute, QueueSpec, Store};
+use crate::ui::Style;
+use crate::{CliError, Ui};
+
+/// The configuration `hookline dev` runs when there is no `hookline.toml` (the repository's own
+/// sample, built in).
+pub const DEMO_CONFIG: &str = include_str!("../../hookline.toml");
+/// The queue verified inbound events go to (sources with `destination = "queue"`).
+pub const INBOUND_QUEUE: &str = "hookline-inbound";
+/// The queue the sender delivers from.
+pub const OUTBOUND_QUEUE: &str = "hookline-outbound";
+/// Dead letters of the inbound queue (redrive after 10 receives, as the Worker's consumer).
+pub const INBOUND_DLQ: &str = "hookline-inbound-dlq";
+/// Dead letters of the sender.
+pub const OUTBOUND_DLQ: &str = "hookline-outbound-dlq";
+/// The largest `POST /events` or SQS request body.
+const MAX_API_BODY: usize = 2 * 1024 * 1024;
+
+/// `hookline dev` options.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  hookline dev                          # ./hookline.toml, or the built-in demo
+  hookline dev --config prod-like.toml --port 8788
+  hookline dev --reset                  # start with empty queues
+
+Then: POST webhooks to http://127.0.0.1:8787/hooks/{source}, outbound events to
+http://127.0.0.1:8787/events, and point any SQS client at http://127.0.0.1:8787.")]
+pub struct Args {
+    /// The configuration file [default: ./hookline.toml if it exists, else the built-in demo].
+    #[arg(long, short, env = "HOOKLINE_CONFIG_FILE")]
+    pub config: Option<PathBuf>,
+    /// The address to listen on. The SQS API has no authentication: keep it on loopback.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+    /// The port to listen on.
+    #[arg(long, short, default_value_t = 8787, env = "HOOKLINE_DEV_PORT")]
+    pub port: u16,
+    /// Where the queue database lives.
+    #[arg(long, default_value = ".hookline", env = "HOOKLINE_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Delete every queued message before starting.
+    #[arg(long)]
+    pub reset: bool,
+    /// How many delivery loops run at once (each takes batches of 10).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
+}
+
+/// Milliseconds since the epoch, from the system clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The loaded configuration and where it came from.
+struct Loaded {
+    config: Config,
+    origin: String,
+}
+
+fn load_config(path: Option<&Path>) -> Result<Loaded, CliError> {
+    let (text, origin) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .map_err(|e| CliError::Io(format!("cannot read {}: {e}", p.display())))?,
+            p.display().to_string(),
+        ),
+        None if Path::new("hookline.toml").is_file() => (
+            std::fs::read_to_string("hookline.toml")
+                .map_err(|e| CliError::Io(format!("cannot read hookline.toml: {e}")))?,
+            "hookline.toml".to_owned(),
+        ),
+        None => (DEMO_CONFIG.to_owned(), "the built-in demo".to_owned()),
+    };
+    let config = Config::from_toml(&text)
+        .map_err(|e| CliError::Config(format!("{origin} is not valid:\n{e}")))?;
+    Ok(Loaded { config, origin })
+}
+
+/// Everything a request needs.
+struct App {
+    sources: std::collections::BTreeMap<String, ResolvedSource>,
+    sqs: SqsApi,
+    out: Printer,
+}
+
+/// Prints what happens, for people (`--json`: for scripts).
+#[derive(Clone, Copy)]
+struct Printer {
+    ui: Ui,
+}
+
+impl Printer {
+    fn clock(&self) -> String {
+        let secs = now_ms().div_euclid(1000).rem_euclid(86_400);
+        self.ui.paint(
+            Style::Dim,
+            &format!(
+                "{:02}:{:02}:{:02}",
+                secs / 3600,
+                (secs / 60) % 60,
+                secs % 60
+            ),
+        )
+    }
+
+    fn received(&self, source: &str, status: u16, detail: &str, json: Value) {
+        if self.ui.json {
+            self.ui.json_line(&json);
+            return;
+        }
+        let style = if status < 300 {
+            Style::Green
+        } else {
+            Style::Red
+        };
+        self.ui.line(&format!(
+            "{} {} {:<12} {} {}",
+            self.clock(),
+            self.ui.paint(Style::Cyan, "← received"),
+            source,
+            self.ui.paint(style, &status.to_string()),
+            detail
+        ));
+    }
+
+    /// One line of the sender's log, reworded.
+    fn sender_line(&self, line: &str) {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            return;
+        };
+        if v.get("_aws").is_some() {
+            return; // metrics: CloudWatch's business, not a person's
+        }
+        if self.ui.json {
+            self.ui.line(line);
+            return;
+        }
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        match v.get("msg").and_then(Value::as_str) {
+            Some("delivery_attempt") => {
+                let status = v
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .map_or_else(|| s("error"), |n| n.to_string());
+                let attempt = v.get("attempt").and_then(Value::as_u64).unwrap_or(1);
+                let ms = v.get("latency_ms").and_then(Value::as_u64).unwrap_or(0);
+                let (label, style, extra) = match s("outcome").as_str() {
+                    "delivered" => ("→ delivered", Style::Green, String::new()),
+                    "retry" => {
+                        let next = v.get("next_delay_ms").and_then(Value::as_u64).unwrap_or(0);
+                        (
+                            "↻ retrying",
+                            Style::Yellow,
+                            format!(", next attempt in {}", human_ms(next)),
+                        )
+                    }
+                    _ => ("✘ dead-lettered", Style::Red, String::new()),
+                };
+                self.ui.line(&format!(
+                    "{} {} {:<12} {} {} {} ({} ms, attempt {attempt}{extra})",
+                    self.clock(),
+                    self.ui.paint(style, label),
+                    s("endpoint"),
+                    status,
+                    s("event_type"),
+                    self.ui.paint(Style::Dim, &s("message_id")),
+                    ms
+                ));
+            }
+            Some("fan_out") => {}
+            Some(msg) if s("level") != "info" && s("level") != "debug" => {
+                let detail = v.get("error").and_then(Value::as_str).unwrap_or("");
+                self.ui.line(&format!(
+                    "{} {} {msg} {detail}",
+                    self.clock(),
+                    self.ui.paint(Style::Yellow, "! sender")
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn human_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 120_000 {
+        format!("{} s", ms.div_ceil(1000))
+    } else {
+        format!("{} min", ms / 60_000)
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn json_response(status: u16, body: String) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn reject(r: Rejection, path: &str) -> Resp {
+    let mut resp = json_response(r.status, r.body());
+    if r == Rejection::METHOD_NOT_ALLOWED {
+        let allow = inbound::route(path).map_or("POST", |r| Rejection::allow(&r));
+        resp.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static(allow),
+        );
+    }
+    resp
+}
+
+/// Reads a body, refusing it once it passes `limit` bytes (with or without `Content-Length`).
+async fn read_limited(body: HyperBody, limit: usize) -> Result<Bytes, Rejection> {
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Rejection::PAYLOAD_TOO_LARGE),
+        Err(_) => Err(Rejection::UNREADABLE_BODY),
+    }
+}
+
+async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallible> {
+    let path = req.uri().path().to_owned();
+    if req.method() == Method::POST
+        && let Some(target) = req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    {
+        return Ok(sqs(req, &target, &app).await);
+    }
+    if path == "/events" {
+        return Ok(events(req, &app).await);
+    }
+    Ok(match hook(req, &app).await {
+        Ok(resp) => resp,
+        Err(r) => reject(r, &path),
+    })
+}
+
+async fn sqs(req: Request<HyperBody>, target: &str, app: &App) -> Resp {
+    let body = match read_limited(req.into_body(), MAX_API_BODY).await {
+        Ok(b) => b,
+        Err(r) => return json_response(r.status, r.body()),
+    };
+    let (status, extra, body) = match app.sqs.handle(target, &body).await {
+        Ok(v) => (200, None, v.to_string()),
+        Err(e) => {
+            let (status, query, body) = e.to_response();
+            (status, Some(query), body)
+        }
+    };
+    let mut resp = json_response(status, body);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    if let Some(q) = extra.and_then(|q| hyper::header::HeaderValue::from_str(&q).ok()) {
+        resp.headers_mut().insert("x-amzn-query-error", q);
+    }
+    resp
+}
+
+/// `POST /events`: one outbound message, or an array of them, stored in one transaction.
+async fn events(req: Request<HyperBody>, app: &App) -> Resp {
+    if req.method() != Method::POST {
+        let mut r = json_response(405, "{\"error\":\"method_not_allowed\"}".to_owned());
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("POST"),
+        );
+        return r;
+    }
+    let body = match read_limited(req.into_body(), MAX_API_BODY).await {
+        Ok(b) => b,
+        Err(r) => return json_response(r.status, r.body()),
+    };
+    let bad = |detail: String| {
+        json_response(
+            400,
+            json!({"error": "invalid_message", "detail": detail}).to_string(),
+        )
+    };
+    let items: Vec<Box<serde_json::value::RawValue>> =
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => match serde_json::from_slice(&body) {
+                Ok(v) => v,
+                Err(e) => return bad(format!("not a JSON array of messages: {e}")),
+            },
+            _ => match serde_json::from_slice(&body) {
+                Ok(v) => vec![v],
+                Err(e) => return bad(format!("not JSON: {e}")),
+            },
+        };
+    if items.is_empty() {
+        return bad("an empty array holds no messages".to_owned());
+    }
+    let mut batch = Vec::with_capacity(items.len());
+    let mut types = Vec::with_capacity(items.len());
+    for (i, raw) in items.iter().enumerate() {
+        match OutboundMessage::from_json(raw.get().as_bytes()) {
+            Ok(m) => {
+                types.push(m.event_type.clone());
+                let body = String::from_utf8_lossy(&m.to_json()).into_owned();
+                batch.push((body, Vec::new(), Duration::ZERO));
+            }
+            Err(e) if items.len() == 1 => return bad(e.to_string()),
+            Err(e) => return bad(format!("message {i}: {e}")),
+        }
+    }
+    match app.sqs.store().send_batch(OUTBOUND_QUEUE, &batch, now_ms()) {
+        Ok(sent) => {
+            let ids: Vec<&str> = sent.iter().map(|s| s.message_id.as_str()).collect();
+            app.out.received(
+                "/events",
+                202,
+                &format!("{} queued on {OUTBOUND_QUEUE}", types.join(", ")),
+                json!({"event": "queued", "queue": OUTBOUND_QUEUE, "types": types, "message_ids": ids}),
+            );
+            app.sqs.notify();
+            json_response(202, json!({"ok": true, "message_ids": ids}).to_string())
+        }
+        Err(e) => {
+            app.out
+                .ui
+                .note(&format!("hookline dev: enqueue failed: {e}"));
+            json_response(503, "{\"error\":\"queue_unavailable\"}".to_owned())
+        }
+    }
+}
+
+/// The receiver's routes, as the Worker answers them.
+async fn hook(req: Request<HyperBody>, app: &App) -> Result<Resp, Rejection> {
+    let path = req.uri().path().to_owned();
+    let route = inbound::route(&path)?;
+    let Route::Hook { source, handler } = route else {
+        return match *req.method() {
+            Method::GET | Method::HEAD => Ok(json_response(200, "{\"ok\":true}".to_owned())),
+            _ => Err(Rejection::METHOD_NOT_ALLOWED),
+        };
+    };
+    if req.method() != Method::POST {
+        return Err(Rejection::METHOD_NOT_ALLOWED);
+    }
+    let name = source.to_owned();
+    let handler = handler.map(str::to_owned);
+    let Some(source) = app.sources.get(&name) else {
+        app.out.received(
+            &name,
+            404,
+            "unknown_source",
+            json!({"event": "rejected", "source": name, "status": 404, "error": "unknown_source"}),
+        );
+        return Err(Rejection::UNKNOWN_SOURCE);
+    };
+    let result = receive(req, source, handler.as_deref(), app).await;
+    if let Err(r) = &result {
+        app.out.received(
+            &name,
+            r.status,
+            r.code,
+            json!({"event": "rejected", "source": name, "status": r.status, "error": r.code}),
+        );
+    }
+    result
+}
+
+async fn receive(
+    req: Request<HyperBody>,
+    source: &ResolvedSource,
+    handler: Option<&str>,
+    app: &App,
+) -> Result<Resp, Rejection> {
+    let limit = source.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Rejection::PAYLOAD_TOO_LARGE);
+    }
+    let mut headers = Headers::new();
+    for (name, value) in req.headers() {
+        headers.push(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
+    }
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned();
+    let url = format!(
+        "http://{host}{}",
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let body = read_limited(
+        req.into_body(),
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    )
+    .await?;
+    let incoming = Incoming {
+        method: "POST",
+        url: &url,
+        headers: &headers,
+        body: &body,
+        handler,
+    };
+    match inbound::receive(source, &incoming, Timestamp::from_unix_millis(now_ms()))? {
+        Accepted::Handshake { content_type, body } => {
+            app.out.received(
+                &source.name,
+                200,
+                "handshake answered",
+                json!({"event": "handshake", "source": source.name}),
+            );
+            let mut resp = json_response(200, body);
+            if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+                resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+            }
+            Ok(resp)
+        }
+        Accepted::Event(envelope) => {
+            let (queue, message_id) = enqueue(&envelope, source, app)?;
+            let event_type = envelope.event_type.as_deref().unwrap_or("-");
+            app.out.received(
+                &source.name,
+                200,
+                &format!(
+                    "{event_type} {} → {queue}",
+                    app.out.ui.paint(Style::Dim, &envelope.id)
+                ),
+                json!({
+                    "event": "received", "source": source.name, "status": 200,
+                    "id": envelope.id, "type": envelope.event_type, "queue": queue,
+                    "message_id": message_id,
+                }),
+            );
+            // Woken only now, so the delivery's line never comes before this one.
+            app.sqs.notify();
+            Ok(json_response(200, inbound::ok_body(&envelope.id)))
+        }
+    }
+}
+
+/// Commits the event to its queue (the inbound queue, or the outbound queue as a relay message)
+/// before anything is answered.
+fn enqueue(
+    envelope: &InboundEnvelope,
+    source: &ResolvedSource,
+    app: &App,
+) -> Result<(&'static str, String), Rejection> {
+    let mut attributes = vec![
+        text_attr("hookline-source", &envelope.source),
+        text_attr("hookline-id", &envelope.id),
+    ];
+    if let Some(t) = &envelope.event_type {
+        attributes.push(text_attr("hookline-type", t));
+    }
+    let (queue, body) = match source.destination {
+        Destination::Queue => (
+            INBOUND_QUEUE,
+            String::from_utf8_lossy(&envelope.to_json()).into_owned(),
+        ),
+        Destination::Relay => {
+            let msg = inbound::relay_message(envelope, &source.relay_endpoints)
+                .map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
+            (
+                OUTBOUND_QUEUE,
+                String::from_utf8_lossy(&msg.to_json()).into_owned(),
+            )
+        }
+    };
+    match app.sqs.send_local(queue, body, attributes) {
+        Ok(id) => Ok((queue, id)),
+        Err(e) => {
+            app.out
+                .ui
+                .note(&format!("hookline dev: enqueue on {queue} failed: {e}"));
+            Err(Rejection::QUEUE_UNAVAILABLE)
+        }
+    }
+}
+
+fn text_attr(name: &str, value: &str) -> Attribute {
+    Attribute {
+        name: name.to_owned(),
+        data_type: "String".to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// An SQS client for the embedded queue at `base_url` (any credentials do).
+pub fn local_sqs_client(base_url: &str) -> aws_sdk_sqs::Client {
+    let conf = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .endpoint_url(base_url)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "hookline",
+            "hookline",
+            None,
+            None,
+            "hookline-dev",
+        ))
+        .build();
+    aws_sdk_sqs::Client::from_conf(conf)
+}
+
+fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let path = dir.join("dev.sqlite3");
+    let store = Store::open(&path)
+        .map_err(|e| CliError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let spec = |name: &str, vt: u64, redrive: Option<(&str, u32)>| QueueSpec {
+        name: name.to_owned(),
+        visibility_timeout: Duration::from_secs(vt),
+        redrive: redrive.map(|(d, n)| (d.to_owned(), n)),
+    };
+    let queues = [
+        spec(INBOUND_DLQ, 30, None),
+        spec(OUTBOUND_DLQ, 30, None),
+        // As wrangler.toml's consumer: ten tries, then the dead-letter queue.
+        spec(INBOUND_QUEUE, 30, Some((INBOUND_DLQ, 10))),
+        // The sender dead-letters by itself after its last retry; the redrive is the safety
+        // net (template.yaml's MaxReceiveCount plays the same part), set above any schedule.
+        spec(OUTBOUND_QUEUE, 60, Some((OUTBOUND_DLQ, 100))),
+    ];
+    for q in &queues {
+        store
+            .ensure_queue(q)
+            .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        if reset {
+            store
+                .purge(&q.name)
+                .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        }
+    }
+    Ok((store, path))
+}
+
+/// Runs `hookline dev` until interrupted.
+pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
+    let loaded = load_config(args.config.as_deref())?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let sources = loaded
+        .config
+        .resolve_sources(lookup)
+        .map_err(|e| CliError::Config(format!("{} is not valid:\n{e}", loaded.origin)))?;
+    let addr = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        CliError::Unavailable(format!(
+            "cannot listen on {addr}: {e} (is another `hookline dev` running? pick another --port)"
+        ))
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| CliError::Unavailable(format!("cannot listen on {addr}: {e}")))?;
+    let base_url = format!("http://{local}");
+    let (store, db_path) = open_store(&args.data_dir, args.reset)?;
+    let released = store
+        .release_leases(now_ms())
+        .map_err(|e| CliError::Io(e.to_string()))?;
+    let store = Arc::new(store);
+    let sqs_api = SqsApi::new(Arc::clone(&store), base_url.clone(), now_ms);
+    let client = local_sqs_client(&base_url);
+    let printer = Printer { ui };
+    let settings = Settings::from_config(
+        &loaded.config,
+        sqs_api.queue_url(OUTBOUND_QUEUE),
+        sqs_api.queue_url(OUTBOUND_DLQ),
+        lookup,
+    )
+    .map_err(|e| CliError::Config(format!("{} is not valid:\n{e}", loaded.origin)))?;
+    let log = Logger::with_sink(move |line| printer.sender_line(line))
+        .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
+    let sender = Arc::new(
+        Sender::new(settings, client.clone(), log)
+            .map_err(|e| CliError::Unavailable(format!("cannot build the HTTP client: {e}")))?,
+    );
+    let app = Arc::new(App {
+        sources,
+        sqs: sqs_api.clone(),
+        out: printer,
+    });
+    banner(
+        ui, &loaded, &app, &sender, &base_url, &db_path, released, &store,
+    );
+
+    for _ in 0..args.workers {
+        let source =
+            LocalEventSource::new(client.clone(), sqs_api.queue_url(OUTBOUND_QUEUE), 10, 1);
+        let sender = Arc::clone(&sender);
+        tokio::spawn(deliver_loop(source, sender, printer.ui));
+    }
+
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let app = Arc::clone(&app);
+                tokio::spawn(async move {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let service = hyper::service::service_fn(move |req| serve(req, Arc::clone(&app)));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    ui.emit(
+        || "hookline dev stopped; queued messages are kept for the next start".to_owned(),
+        || json!({"event": "stopped"}),
+    );
+    Ok(())
+}
+
+/// One delivery loop: what Lambda's event source mapping does, against the embedded queue.
+async fn deliver_loop(source: LocalEventSource, sender: Arc<Sender>, ui: Ui) {
+    loop {
+        let polled = source
+            .poll_once(|event| handle_batch(Arc::clone(&sender), event))
+            .await;
+        if let Err(e) = polled {
+            ui.note(&format!("hookline dev: delivery loop: {e}"));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+async fn handle_batch(
+    sender: Arc<Sender>,
+    event: aws_lambda_events::event::sqs::SqsEvent,
+) -> Result<aws_lambda_events::event::sqs::SqsBatchResponse, Infallible> {
+    Ok(sender.handle(event).await)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn banner(
+    ui: Ui,
+    loaded: &Loaded,
+    app: &App,
+    sender: &Sender,
+    base_url: &str,
+    db_path: &Path,
+    released: usize,
+    store: &Store,
+) {
+    let now = now_ms();
+    let pending: u64 = [INBOUND_QUEUE, OUTBOUND_QUEUE]
+        .iter()
+        .filter_map(|q| store.counts(q, now).ok())
+        .map(|c| c.visible + c.in_flight + c.delayed)
+        .sum();
+    let sources: Vec<Value> = app
+        .sources
+        .values()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "url": format!("{base_url}/hooks/{}", s.name),
+                "scheme": s.verifier.scheme().kind().name(),
+                "destination": match s.destination { Destination::Queue => INBOUND_QUEUE, Destination::Relay => OUTBOUND_QUEUE },
+            })
+        })
+        .collect();
+    let endpoints: Vec<Value> = sender
+        .settings()
+        .endpoints
+        .values()
+        .map(|e| json!({"name": e.name, "url": e.url, "events": e.config.events}))
+        .collect();
+    if ui.json {
+        ui.json_line(&json!({
+            "event": "ready", "url": base_url, "config": loaded.origin,
+            "database": db_path.display().to_string(), "pending": pending,
+            "released": released, "sources": sources, "endpoints": endpoints,
+            "sqs_endpoint": base_url,
+            "queues": {
+                "inbound": app.sqs.queue_url(INBOUND_QUEUE),
+                "outbound": app.sqs.queue_url(OUTBOUND_QUEUE),
+                "inbound_dlq": app.sqs.queue_url(INBOUND_DLQ),
+                "outbound_dlq": app.sqs.queue_url(OUTBOUND_DLQ),
+            },
+        }));
+        return;
+    }
+    let b = |t: &str| ui.paint(Style::Bold, t);
+    ui.line(&format!(
+        "{} {}  ({}; queue {}, {pending} pending{})",
+        b("hookline dev"),
+        ui.paint(Style::Cyan, base_url),
+        loaded.origin,
+        db_path.display(),
+        if released > 0 {
+            format!(", {released} in-flight released")
+        } else {
+            String::new()
+        }
+    ));
+    for s in &sources {
+        let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        ui.line(&format!(
+            "  {} POST {}  {} → {}",
+            b("source  "),
+            get("url"),
+            get("scheme"),
+            get("destination")
+        ));
+    }
+    for e in &endpoints {
+        let get = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        ui.line(&format!(
+            "  {} {}  {}  {}",
+            b("endpoint"),
+            get("name"),
+            get("url"),
+            e.get("events").map(Value::to_string).unwrap_or_default()
+        ));
+    }
+    ui.line(&format!(
+        "  {} POST {base_url}/events  (outbound messages, the JSON you would put on SQS)",
+        b("events  ")
+    ));
+    ui.line(&format!(
+        "  {} {base_url}  (queues {INBOUND_QUEUE}, {OUTBOUND_QUEUE}, {INBOUND_DLQ}, {OUTBOUND_DLQ})",
+        b("sqs api ")
+    ));
+    ui.line("ready: press Ctrl-C to stop (queued messages are kept)");
+}

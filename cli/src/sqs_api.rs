@@ -1,0 +1,551 @@
+//! The SQS JSON protocol (`X-Amz-Target: AmazonSQS.*`, `application/x-amz-json-1.0`) over the
+//! embedded [`Store`], so that `hookline dev` is an SQS endpoint: the sender's own event-source
+//! loop, `hookline send`/`replay`, and your consumers use the real `aws-sdk-sqs` client (or any
+//! SQS SDK) against it, exactly as against AWS.
+//!
+//! Supported actions: `SendMessage`, `SendMessageBatch`, `ReceiveMessage`, `DeleteMessage`,
+//! `DeleteMessageBatch`, `ChangeMessageVisibility`, `ChangeMessageVisibilityBatch`,
+//! `GetQueueUrl`, `GetQueueAttributes`, `ListQueues`, `CreateQueue`, `PurgeQueue`. Credentials
+//! and signatures are not checked: it listens on loopback only.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+use crate::store::{Attribute, QueueSpec, Store, StoreError};
+
+/// The account id in queue URLs (as moto and ElasticMQ use).
+pub const ACCOUNT: &str = "000000000000";
+/// The most messages one receive or batch may carry (SQS's limit).
+const MAX_BATCH: usize = 10;
+/// The longest long poll (SQS's limit).
+const MAX_WAIT: Duration = Duration::from_secs(20);
+/// The largest message body (SQS's limit since August 2025).
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// An SQS error: HTTP status 400 and a JSON body the SDKs turn into a typed error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsError {
+    /// The error code (`QueueDoesNotExist`, `InvalidParameterValue`...).
+    pub code: &'static str,
+    /// A human-readable message.
+    pub message: String,
+}
+
+impl SqsError {
+    fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            code: "InvalidParameterValue",
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status, headers and body of this error.
+    pub fn to_response(&self) -> (u16, String, String) {
+        let query_code = match self.code {
+            "QueueDoesNotExist" => "AWS.SimpleQueueService.NonExistentQueue;Sender",
+            "InternalError" => "InternalError;Receiver",
+            other => return (400, format!("{other};Sender"), self.body()),
+        };
+        let status = if self.code == "InternalError" {
+            500
+        } else {
+            400
+        };
+        (status, query_code.to_owned(), self.body())
+    }
+
+    fn body(&self) -> String {
+        json!({"__type": format!("com.amazonaws.sqs#{}", self.code), "message": self.message})
+            .to_string()
+    }
+}
+
+impl From<StoreError> for SqsError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchQueue(q) => SqsError {
+                code: "QueueDoesNotExist",
+                message: format!("The specified queue {q} does not exist."),
+            },
+            StoreError::InvalidReceipt => SqsError {
+                code: "ReceiptHandleIsInvalid",
+                message: e.to_string(),
+            },
+            other => SqsError {
+                code: "InternalError",
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// The SQS endpoint: the store, the base URL queue URLs are made from, and a wake-up for long
+/// polls.
+#[derive(Debug, Clone)]
+pub struct SqsApi {
+    store: Arc<Store>,
+    base_url: String,
+    arrivals: Arc<Notify>,
+    clock: fn() -> i64,
+}
+
+impl SqsApi {
+    /// Serves `store`, naming queues `{base_url}/000000000000/{name}`; `clock` gives the time in
+    /// milliseconds since the epoch.
+    pub fn new(store: Arc<Store>, base_url: String, clock: fn() -> i64) -> Self {
+        Self {
+            store,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            arrivals: Arc::new(Notify::new()),
+            clock,
+        }
+    }
+
+    /// The store behind the endpoint.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The URL of queue `name`.
+    pub fn queue_url(&self, name: &str) -> String {
+        format!("{}/{ACCOUNT}/{name}", self.base_url)
+    }
+
+    /// Wakes long polls: call after putting messages on a queue outside this API.
+    pub fn notify(&self) {
+        self.arrivals.notify_waiters();
+    }
+
+    /// Commits one message from inside the process (the receiver's enqueue). Call
+    /// [`SqsApi::notify`] afterwards to wake long polls.
+    pub fn send_local(
+        &self,
+        queue: &str,
+        body: String,
+        attributes: Vec<Attribute>,
+    ) -> Result<String, StoreError> {
+        let sent = self
+            .store
+            .send(queue, body, attributes, Duration::ZERO, (self.clock)())?;
+        Ok(sent.message_id)
+    }
+
+    /// Handles one request: `target` is the `X-Amz-Target` header, `body` the JSON request.
+    pub async fn handle(&self, target: &str, body: &[u8]) -> Result<Value, SqsError> {
+        let action = target
+            .strip_prefix("AmazonSQS.")
+            .ok_or_else(|| SqsError::invalid(format!("unknown target {target}")))?;
+        let req: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(body).map_err(|e| SqsError {
+                code: "MalformedQueryString",
+                message: format!("the request body is not JSON: {e}"),
+            })?
+        };
+        let now = (self.clock)();
+        match action {
+            "SendMessage" => {
+                let queue = self.queue_name(&req)?;
+                let (body, attrs, delay) = message_parts(&req)?;
+                let sent = self.store.send(&queue, body, attrs, delay, now)?;
+                self.notify();
+                Ok(json!({
+                    "MessageId": sent.message_id,
+                    "MD5OfMessageBody": sent.md5_of_body,
+                    "MD5OfMessageAttributes": sent.md5_of_attributes,
+                }))
+            }
+            "SendMessageBatch" => {
+                let queue = self.queue_name(&req)?;
+                let entries = batch_entries(&req)?;
+                let mut parts = Vec::with_capacity(entries.len());
+                let mut ids = Vec::with_capacity(entries.len());
+                for e in entries {
+                    ids.push(str_field(e, "Id")?.to_owned());
+                    parts.push(message_parts(e)?);
+                }
+                let sent = self.store.send_batch(&queue, &parts, now)?;
+                self.notify();
+                let successful: Vec<Value> = ids
+                    .iter()
+                    .zip(sent)
+                    .map(|(id, s)| {
+                        json!({
+                            "Id": id,
+                            "MessageId": s.message_id,
+                            "MD5OfMessageBody": s.md5_of_body,
+                            "MD5OfMessageAttributes": s.md5_of_attributes,
+                        })
+                    })
+                    .collect();
+                Ok(json!({"Successful": successful, "Failed": []}))
+            }
+            "ReceiveMessage" => self.receive(&req).await,
+            "DeleteMessage" => {
+                let queue = self.queue_name(&req)?;
+                self.store
+                    .delete(&queue, str_field(&req, "ReceiptHandle")?)?;
+                Ok(json!({}))
+            }
+            "DeleteMessageBatch" => {
+                let queue = self.queue_name(&req)?;
+                let mut ok = Vec::new();
+                for e in batch_entries(&req)? {
+                    let id = str_field(e, "Id")?;
+                    self.store.delete(&queue, str_field(e, "ReceiptHandle")?)?;
+                    ok.push(json!({"Id": id}));
+                }
+                Ok(json!({"Successful": ok, "Failed": []}))
+            }
+            "ChangeMessageVisibility" => {
+                let queue = self.queue_name(&req)?;
+                let secs = visibility(&req)?;
+                self.store.change_visibility(
+                    &queue,
+                    str_field(&req, "ReceiptHandle")?,
+                    secs,
+                    now,
+                )?;
+                self.notify();
+                Ok(json!({}))
+            }
+            "ChangeMessageVisibilityBatch" => {
+                let queue = self.queue_name(&req)?;
+                let (mut ok, mut failed) = (Vec::new(), Vec::new());
+                for e in batch_entries(&req)? {
+                    let id = str_field(e, "Id")?;
+                    let result = visibility(e).and_then(|secs| {
+                        self.store
+                            .change_visibility(&queue, str_field(e, "ReceiptHandle")?, secs, now)
+                            .map_err(SqsError::from)
+                    });
+                    match result {
+                        Ok(()) => ok.push(json!({"Id": id})),
+                        Err(err) => failed.push(json!({"Id": id, "Code": err.code, "Message": err.message, "SenderFault": true})),
+                    }
+                }
+                self.notify();
+                Ok(json!({"Successful": ok, "Failed": failed}))
+            }
+            "GetQueueUrl" => {
+                let name = str_field(&req, "QueueName")?;
+                self.store.queue(name)?;
+                Ok(json!({"QueueUrl": self.queue_url(name)}))
+            }
+            "CreateQueue" => {
+                let name = str_field(&req, "QueueName")?;
+                if !crate::store::is_queue_name(name) {
+                    return Err(SqsError::invalid(format!("invalid queue name {name}")));
+                }
+                if self.store.queue(name).is_err() {
+                    let vt = req
+                        .pointer("/Attributes/VisibilityTimeout")
+                        .and_then(Value::as_str)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(30);
+                    self.store.ensure_queue(&QueueSpec {
+                        name: name.to_owned(),
+                        visibility_timeout: Duration::from_secs(vt.min(43_200)),
+                        redrive: None,
+                    })?;
+                }
+                Ok(json!({"QueueUrl": self.queue_url(name)}))
+            }
+            "ListQueues" => {
+                let prefix = req
+                    .get("QueueNamePrefix")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let urls: Vec<String> = self
+                    .store
+                    .queue_names()?
+                    .into_iter()
+                    .filter(|n| n.starts_with(prefix))
+                    .map(|n| self.queue_url(&n))
+                    .collect();
+                Ok(json!({"QueueUrls": urls}))
+            }
+            "GetQueueAttributes" => {
+                let queue = self.queue_name(&req)?;
+                let spec = self.store.queue(&queue)?;
+                let counts = self.store.counts(&queue, now)?;
+                let mut attrs = BTreeMap::new();
+                attrs.insert("ApproximateNumberOfMessages", counts.visible.to_string());
+                attrs.insert(
+                    "ApproximateNumberOfMessagesNotVisible",
+                    counts.in_flight.to_string(),
+                );
+                attrs.insert(
+                    "ApproximateNumberOfMessagesDelayed",
+                    counts.delayed.to_string(),
+                );
+                attrs.insert(
+                    "VisibilityTimeout",
+                    spec.visibility_timeout.as_secs().to_string(),
+                );
+                attrs.insert(
+                    "QueueArn",
+                    format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}"),
+                );
+                if let Some((dlq, max)) = &spec.redrive {
+                    attrs.insert(
+                        "RedrivePolicy",
+                        json!({"deadLetterTargetArn": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{dlq}"), "maxReceiveCount": max}).to_string(),
+                    );
+                }
+                Ok(json!({"Attributes": attrs}))
+            }
+            "PurgeQueue" => {
+                let queue = self.queue_name(&req)?;
+                self.store.purge(&queue)?;
+                Ok(json!({}))
+            }
+            other => Err(SqsError {
+                code: "InvalidAction",
+                message: format!("hookline dev does not implement {other}"),
+            }),
+        }
+    }
+
+    async fn receive(&self, req: &Value) -> Result<Value, SqsError> {
+        let queue = self.queue_name(req)?;
+        let max = req
+            .get("MaxNumberOfMessages")
+            .and_then(Value::as_u64)
+            .unwrap_or(1);
+        if !(1..=MAX_BATCH as u64).contains(&max) {
+            return Err(SqsError::invalid(
+                "MaxNumberOfMessages must be between 1 and 10",
+            ));
+        }
+        let wait = req
+            .get("WaitTimeSeconds")
+            .and_then(Value::as_u64)
+            .map_or(Duration::ZERO, Duration::from_secs)
+            .min(MAX_WAIT);
+        let hide = req
+            .get("VisibilityTimeout")
+            .and_then(Value::as_u64)
+            .map(Duration::from_secs);
+        let deadline = tokio::time::Instant::now() + wait;
+        let messages = loop {
+            // Register for wake-ups before looking, so a send in between is not missed.
+            let arrived = self.arrivals.notified();
+            let got = self.store.receive(
+                &queue,
+                usize::try_from(max).unwrap_or(1),
+                hide,
+                (self.clock)(),
+            )?;
+            let now = tokio::time::Instant::now();
+            if !got.is_empty() || now >= deadline {
+                break got;
+            }
+            // Delayed or hidden messages come due without a send: look again at least every
+            // 100 ms, sooner when the next one is due.
+            let mut nap = (deadline - now).min(Duration::from_millis(100));
+            if let Some(next) = self.store.next_visible_ms(&queue)? {
+                let due = u64::try_from(next.saturating_sub((self.clock)())).unwrap_or(0);
+                nap = nap.min(Duration::from_millis(due.max(1)));
+            }
+            let _ = tokio::time::timeout(nap, arrived).await;
+        };
+        let out: Vec<Value> = messages
+            .into_iter()
+            .map(|m| {
+                let mut attrs = serde_json::Map::new();
+                for a in &m.attributes {
+                    let key = if a.data_type.starts_with("Binary") {
+                        "BinaryValue"
+                    } else {
+                        "StringValue"
+                    };
+                    attrs.insert(
+                        a.name.clone(),
+                        json!({"DataType": a.data_type, key: a.value}),
+                    );
+                }
+                let mut o = serde_json::Map::new();
+                o.insert("MessageId".into(), json!(m.message_id));
+                o.insert("ReceiptHandle".into(), json!(m.receipt_handle));
+                o.insert("MD5OfBody".into(), json!(m.md5_of_body));
+                o.insert("Body".into(), json!(m.body));
+                o.insert(
+                    "Attributes".into(),
+                    json!({
+                        "SenderId": ACCOUNT,
+                        "SentTimestamp": m.sent_ms.to_string(),
+                        "ApproximateReceiveCount": m.receive_count.to_string(),
+                        "ApproximateFirstReceiveTimestamp": m.first_receive_ms.to_string(),
+                    }),
+                );
+                if !attrs.is_empty() {
+                    o.insert("MessageAttributes".into(), Value::Object(attrs));
+                    o.insert(
+                        "MD5OfMessageAttributes".into(),
+                        json!(crate::store::md5_of_attributes(&m.attributes)),
+                    );
+                }
+                Value::Object(o)
+            })
+            .collect();
+        Ok(json!({"Messages": out}))
+    }
+
+    /// The queue a request names by `QueueUrl` (its last path segment).
+    fn queue_name(&self, req: &Value) -> Result<String, SqsError> {
+        let url = str_field(req, "QueueUrl")?;
+        let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        if name.is_empty() {
+            return Err(SqsError::invalid(format!("invalid QueueUrl {url}")));
+        }
+        Ok(name.to_owned())
+    }
+}
+
+fn str_field<'a>(v: &'a Value, name: &str) -> Result<&'a str, SqsError> {
+    v.get(name).and_then(Value::as_str).ok_or_else(|| SqsError {
+        code: "MissingParameter",
+        message: format!("The request must contain the parameter {name}."),
+    })
+}
+
+fn batch_entries(req: &Value) -> Result<&Vec<Value>, SqsError> {
+    let entries = req
+        .get("Entries")
+        .and_then(Value::as_array)
+        .ok_or_else(|| SqsError {
+            code: "MissingParameter",
+            message: "The request must contain the parameter Entries.".into(),
+        })?;
+    if entries.is_empty() {
+        return Err(SqsError {
+            code: "EmptyBatchRequest",
+            message: "There should be at least one entry in the request.".into(),
+        });
+    }
+    if entries.len() > MAX_BATCH {
+        return Err(SqsError {
+            code: "TooManyEntriesInBatchRequest",
+            message: "Maximum number of entries per request are 10.".into(),
+        });
+    }
+    Ok(entries)
+}
+
+fn visibility(req: &Value) -> Result<Duration, SqsError> {
+    let secs = req
+        .get("VisibilityTimeout")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| SqsError::invalid("VisibilityTimeout must be 0 to 43200"))?;
+    if secs > 43_200 {
+        return Err(SqsError::invalid("VisibilityTimeout must be 0 to 43200"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+type MessageParts = (String, Vec<Attribute>, Duration);
+
+fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
+    let body = str_field(v, "MessageBody")?;
+    if body.is_empty() {
+        return Err(SqsError {
+            code: "MissingParameter",
+            message: "The request must contain the parameter MessageBody.".into(),
+        });
+    }
+    if body.len() > MAX_MESSAGE_BYTES {
+        return Err(SqsError::invalid(format!(
+            "the message is {} bytes; the limit is {MAX_MESSAGE_BYTES}",
+            body.len()
+        )));
+    }
+    let delay = v.get("DelaySeconds").and_then(Value::as_u64).unwrap_or(0);
+    if delay > 900 {
+        return Err(SqsError::invalid("DelaySeconds must be 0 to 900"));
+    }
+    let mut attrs = Vec::new();
+    if let Some(map) = v.get("MessageAttributes").and_then(Value::as_object) {
+        for (name, a) in map {
+            let data_type = str_field(a, "DataType")?.to_owned();
+            let value = a
+                .get("StringValue")
+                .or_else(|| a.get("BinaryValue"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| SqsError::invalid(format!("attribute {name} has no value")))?
+                .to_owned();
+            attrs.push(Attribute {
+                name: name.clone(),
+                data_type,
+                value,
+            });
+        }
+    }
+    Ok((body.to_owned(), attrs, Duration::from_secs(delay)))
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    fn api() -> SqsApi {
+        let store = Arc::new(Store::in_memory().unwrap());
+        store
+            .ensure_queue(&QueueSpec {
+                name: "q".into(),
+                visibility_timeout: Duration::from_secs(30),
+                redrive: None,
+            })
+            .unwrap();
+        SqsApi::new(store, "http://127.0.0.1:8787/".into(), || 1_000)
+    }
+
+    #[tokio::test]
+    async fn errors_carry_the_codes_sdks_map() {
+        let api = api();
+        let url = api.queue_url("missing");
+        let err = api
+            .handle(
+                "AmazonSQS.SendMessage",
+                json!({"QueueUrl": url, "MessageBody": "x"})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "QueueDoesNotExist");
+        let (status, query, body) = err.to_response();
+        assert_eq!(status, 400);
+        assert!(query.starts_with("AWS.SimpleQueueService.NonExistentQueue"));
+        assert!(body.contains("com.amazonaws.sqs#QueueDoesNotExist"));
+        let err = api.handle("AmazonSQS.Nope", b"{}").await.unwrap_err();
+        assert_eq!(err.code, "InvalidAction");
+        let err = api.handle("AmazonSQS.SendMessage", b"{").await.unwrap_err();
+        assert_eq!(err.code, "MalformedQueryString");
+    }
+
+    #[tokio::test]
+    async fn batches_are_limited_to_ten() {
+        let api = api();
+        let entries: Vec<Value> = (0..11)
+            .map(|i| json!({"Id": i.to_string(), "MessageBody": "x"}))
+            .collect();
+        let req = json!({"QueueUrl": api.queue_url("q"), "Entries": entries});
+        let err = api
+            .handle("AmazonSQS.SendMessageBatch", req.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "TooManyEntriesInBatchRequest");
+    }
+}

@@ -1,0 +1,227 @@
+//! `hookline check` end to end: the real binary on the repository's own files (which must pass)
+//! and on broken fixtures in `tests/cli/fixtures/check/` (which must fail, naming the path).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use super::common::{bin, hookline, stderr, stdout};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the cli crate lives in the workspace")
+        .to_path_buf()
+}
+
+fn fixtures() -> PathBuf {
+    repo_root().join("tests/cli/fixtures/check")
+}
+
+/// Runs `hookline --color never check args...` in `dir` (so default file names resolve there).
+fn check_in(dir: &PathBuf, args: &[&str]) -> Output {
+    Command::new(bin())
+        .current_dir(dir)
+        .args(["--color", "never", "check"])
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run hookline check")
+}
+
+#[test]
+fn check_passes_on_the_repositorys_own_files() {
+    let out = check_in(&repo_root(), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert!(!text.contains("error  "), "{text}");
+    let summary = text.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("ok: 0 errors"), "{summary}");
+    assert!(
+        summary.contains("wrangler.toml") && summary.contains("template.yaml"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn check_broken_wrangler_fails_and_names_each_path() {
+    let out = check_in(&fixtures(), &["--wrangler", "broken-wrangler.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for line in [
+        "error  broken-wrangler.toml: vars.HOOKLINE_CONFIG.sources.stripe.secrets[0]: a literal secret",
+        "error  broken-wrangler.toml: vars.HOOKLINE_CONFIG.sources.shop.scheme: unknown scheme \"shopfy\" (did you mean \"shopify\"?)",
+        "error  broken-wrangler.toml: vars.GITHUB_WEBHOOK_SECRET: a secret set as a plain var",
+        "error  broken-wrangler.toml: queues.consumers[0].dead_letter_queue: missing",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    // Values are never echoed, and the absent defaults were skipped with a note.
+    assert!(
+        !text.contains("whsec_fixture") && !text.contains("not-really-a-secret"),
+        "{text}"
+    );
+    assert!(
+        text.contains("note   hookline.toml: not found, skipped"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("failed: 4 errors"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("check found 4 errors"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_broken_template_fails_and_names_each_path() {
+    let out = check_in(&fixtures(), &["--template", "broken-template.yaml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let vars = "Resources.SenderFunction.Properties.Environment.Variables";
+    for line in [
+        format!("error  broken-template.yaml: {vars}.HOOKLINE_DLQ_URL: missing"),
+        format!("error  broken-template.yaml: {vars}.BILLING_WHSEC: missing: {vars}.HOOKLINE_CONFIG.endpoints.billing.secrets[0] reads env:BILLING_WHSEC"),
+        "error  broken-template.yaml: Resources.SenderFunction.Properties.Events.OutboundQueue.Properties.FunctionResponseTypes: must include ReportBatchItemFailures".to_owned(),
+        "error  broken-template.yaml: Resources.OutboundQueue.Properties.RedrivePolicy: missing".to_owned(),
+        "error  broken-template.yaml: Resources.OutboundQueue.Properties.VisibilityTimeout: the queue's visibility timeout (30s) is shorter than the function's timeout (60s".to_owned(),
+    ] {
+        assert!(text.contains(&line), "missing {line:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn check_broken_hookline_toml_fails() {
+    let out = check_in(&fixtures(), &["--config", "broken-hookline.toml"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("error  broken-hookline.toml: sources.pay.scheme: unknown scheme \"strpe\" (did you mean \"stripe\"?)"), "{text}");
+    assert!(text.contains("error  broken-hookline.toml: sources.pay.secrets: at least one secret reference is required"), "{text}");
+}
+
+#[test]
+fn check_relay_endpoints_across_files() {
+    let out = check_in(
+        &fixtures(),
+        &[
+            "--config",
+            "relay-hookline.toml",
+            "--wrangler",
+            "relay-wrangler.toml",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error  relay-wrangler.toml: vars.HOOKLINE_CONFIG.sources.stripe.relay_endpoints[1]: no endpoint named \"invoicing\" in the sender's configuration (relay-hookline.toml [endpoints])"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("relay_endpoints[0]"),
+        "billing exists: {text}"
+    );
+}
+
+#[test]
+fn check_json_prints_one_object_per_finding_and_a_summary() {
+    let out = check_in(
+        &fixtures(),
+        &["--json", "--wrangler", "broken-wrangler.toml"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    let (summary, findings) = lines.split_last().expect("a summary line");
+    assert!(!findings.is_empty());
+    for f in findings {
+        for key in ["severity", "file", "path", "message"] {
+            assert!(f[key].is_string(), "{key} in {f}");
+        }
+        assert!(
+            ["error", "warning", "note"].contains(&f["severity"].as_str().unwrap()),
+            "{f}"
+        );
+    }
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["path"] == "queues.consumers[0].dead_letter_queue"
+                && f["severity"] == "error"
+                && f["file"] == "broken-wrangler.toml")
+    );
+    let s = &summary["summary"];
+    assert_eq!(s["ok"], false);
+    assert_eq!(s["errors"], 4);
+    assert_eq!(s["files"], serde_json::json!(["broken-wrangler.toml"]));
+    // No colour codes in JSON, and the error for scripts is JSON on stderr.
+    assert!(!stdout(&out).contains('\u{1b}'));
+    let err: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+    assert!(err["error"].as_str().unwrap().contains("4 errors"));
+}
+
+#[test]
+fn check_missing_explicit_file_exits_74() {
+    let out = hookline(&["check", "--config", "/nonexistent/hookline.toml"]);
+    assert_eq!(out.status.code(), Some(74), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/hookline.toml"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--config"), "{}", stderr(&out));
+}
+
+#[test]
+fn check_with_no_files_is_ok_with_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = check_in(&dir.path().to_path_buf(), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("not found, skipped").count(), 3, "{text}");
+}
+
+#[test]
+fn check_strict_fails_on_warnings_only() {
+    let args = ["--wrangler", "warnings-wrangler.toml"];
+    let out = check_in(&fixtures(), &args);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warn   warnings-wrangler.toml: r2_buckets: no R2 binding BODIES"),
+        "{text}"
+    );
+    let strict = check_in(&fixtures(), &["--strict", args[0], args[1]]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    assert!(
+        stderr(&strict).contains("(--strict)"),
+        "{}",
+        stderr(&strict)
+    );
+}
+
+#[test]
+fn check_colours_only_when_asked() {
+    let out = Command::new(bin())
+        .current_dir(fixtures())
+        .args([
+            "--color",
+            "always",
+            "check",
+            "--wrangler",
+            "broken-wrangler.toml",
+        ])
+        .output()
+        .expect("run hookline check");
+    let text = stdout(&out);
+    assert!(
+        text.contains("\u{1b}[31merror\u{1b}[0m  broken-wrangler.toml: "),
+        "{text}"
+    );
+}

@@ -1,0 +1,735 @@
+//! `hookline dev` end to end: the real binary, real HTTP, the Python sink that checks signatures
+//! with the official `standardwebhooks` library, and `aws-sdk-sqs` against the embedded queue.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hookline_core::secret::Secret;
+use hookline_core::time::Timestamp;
+use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_tests::harness::{Sink, chunked_post, free_port, sqs_client};
+use serde_json::{Value, json};
+
+use super::common::bin;
+
+/// The demo's inbound secret (hookline.toml, `[sources.demo]`).
+const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// The demo's endpoint secret (hookline.toml, `[endpoints.listener]`).
+const LISTENER_SECRET: &str = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
+/// The demo's Stripe secret.
+const STRIPE_SECRET: &str = "whsec_demo_stripe_signing_secret";
+
+/// The repository's own `hookline.toml` with the listener's URL replaced and the retries
+/// shortened, so the shipped demo is what runs.
+fn demo_config(listener_url: &str, schedule: &str) -> String {
+    let text = std::fs::read_to_string(repo_file("hookline.toml")).unwrap();
+    assert!(text.contains("http://127.0.0.1:9000/webhooks"));
+    text.replace("http://127.0.0.1:9000/webhooks", listener_url)
+        .replace(
+            "retry = { schedule = [\"1s\", \"5s\", \"30s\"] }",
+            &format!("retry = {{ schedule = {schedule}, jitter = 0.0 }}"),
+        )
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// A running `hookline dev --json`, its output lines collected.
+struct Dev {
+    child: Child,
+    port: u16,
+    lines: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Dev {
+    fn start(dir: &Path, config: &str, port: u16) -> Dev {
+        let cfg = dir.join("hookline.toml");
+        std::fs::write(&cfg, config).unwrap();
+        let mut child = Command::new(bin())
+            .args(["--json", "dev", "--port", &port.to_string(), "--config"])
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        {
+            let lines = Arc::clone(&lines);
+            let out = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                        let ready = v["event"] == "ready";
+                        lines.lock().unwrap().push(v);
+                        if ready {
+                            let _ = tx.send(());
+                        }
+                    }
+                }
+            });
+        }
+        {
+            let stderr = Arc::clone(&stderr);
+            let err = child.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    let mut s = stderr.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+            });
+        }
+        if rx.recv_timeout(Duration::from_secs(20)).is_err() {
+            let _ = child.kill();
+            panic!(
+                "hookline dev did not get ready:\n{}",
+                stderr.lock().unwrap()
+            );
+        }
+        Dev { child, port, lines }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn ready(&self) -> Value {
+        self.lines.lock().unwrap()[0].clone()
+    }
+
+    /// The output lines whose `msg` or `event` is `kind`.
+    fn events(&self, kind: &str) -> Vec<Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|v| v["msg"] == kind || v["event"] == kind)
+            .cloned()
+            .collect()
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    Timestamp::from_unix_millis(ms as i64)
+}
+
+/// Headers a Standard Webhooks sender would send for `body`.
+fn standard_headers(secret: &str, id: &str, body: &[u8]) -> Vec<(String, String)> {
+    let signer = Signer::new(Scheme::StandardWebhooks, vec![Secret::new(secret).unwrap()]).unwrap();
+    let headers = hookline_core::headers::Headers::new();
+    let req = Request {
+        method: "POST",
+        url: "http://127.0.0.1/",
+        headers: &headers,
+        body,
+    };
+    signer.sign(&req, id, now()).unwrap()
+}
+
+fn stripe_headers(secret: &str, body: &[u8]) -> Vec<(String, String)> {
+    let signer = Signer::new(Scheme::Stripe, vec![Secret::new(secret).unwrap()]).unwrap();
+    let headers = hookline_core::headers::Headers::new();
+    let req = Request {
+        method: "POST",
+        url: "http://127.0.0.1/",
+        headers: &headers,
+        body,
+    };
+    signer.sign(&req, "", now()).unwrap()
+}
+
+async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    // Providers send JSON with its content type (without it, the body is kept as bytes).
+    let mut req = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body);
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn wait_until<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_relays_a_signed_webhook_to_a_verifying_sink() {
+    let sink = Sink::start(&[LISTENER_SECRET]);
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(
+        dir.path(),
+        &demo_config(&sink.url("/ok/demo"), "[\"1s\"]"),
+        free_port(),
+    );
+    let ready = dev.ready();
+    assert_eq!(ready["sources"][0]["name"], "demo");
+
+    let body = br#"{"type":"order.created","data":{"id":42,"total":"9.99"}}"#.to_vec();
+    let headers = standard_headers(DEMO_SECRET, "msg_demo_1", &body);
+    let (status, answer) = post(&dev.url("/hooks/demo"), &headers, body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer, json!({"ok": true, "id": "msg_demo_1"}));
+
+    let got = sink.wait_for(1, Duration::from_secs(20));
+    let d = &got[0];
+    assert_eq!(d["signature_valid"], true, "{d}");
+    assert_eq!(d["path"], "/ok/demo");
+    let delivered: Value = serde_json::from_str(d["body"].as_str().unwrap()).unwrap();
+    assert_eq!(delivered["type"], "order.created");
+    // The relayed event's data is the provider's JSON body, unchanged.
+    assert_eq!(delivered["data"]["data"]["id"], 42);
+    // The webhook-id is stable and derived from the source and the provider's id.
+    assert_eq!(d["webhook_id"], "demo.msg_demo_1");
+    wait_until(Duration::from_secs(5), "the delivery log line", || {
+        dev.events("delivery_attempt")
+            .into_iter()
+            .find(|e| e["outcome"] == "delivered")
+    });
+    let received = dev.events("received");
+    assert_eq!(received[0]["queue"], "hookline-outbound");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_with_messages_pending_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Phase 1: the endpoint is down (nothing listens on this port), so everything is pending.
+    let dead_port = free_port();
+    let dev = Dev::start(
+        dir.path(),
+        &demo_config(
+            &format!("http://127.0.0.1:{dead_port}/ok/down"),
+            "[\"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\"]",
+        ),
+        port,
+    );
+    let mut relayed = Vec::new();
+    for i in 0..20 {
+        let body = format!(r#"{{"type":"order.paid","data":{{"n":{i}}}}}"#).into_bytes();
+        let id = format!("msg_kill_{i}");
+        let (status, answer) = post(
+            &dev.url("/hooks/demo"),
+            &standard_headers(DEMO_SECRET, &id, &body),
+            body,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        relayed.push(format!("demo.{id}"));
+    }
+    for i in 0..5 {
+        let body = format!(r#"{{"id":"evt_{i}","type":"invoice.paid","data":{{}}}}"#).into_bytes();
+        let (status, answer) = post(
+            &dev.url("/hooks/stripe"),
+            &stripe_headers(STRIPE_SECRET, &body),
+            body,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (status, answer) = post(
+        &dev.url("/events"),
+        &[],
+        br#"[{"type":"user.created","id":"app_1","data":{}},{"type":"user.created","id":"app_2","data":{}}]"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    relayed.extend(["app_1".to_owned(), "app_2".to_owned()]);
+    // Let some deliveries fail and get scheduled, others be in flight, then kill -9.
+    wait_until(Duration::from_secs(10), "a failed attempt", || {
+        dev.events("delivery_attempt").first().cloned()
+    });
+    dev.kill_9();
+
+    // Phase 2: the endpoint is up; the same data directory.
+    let sink = Sink::start(&[LISTENER_SECRET]);
+    let dev = Dev::start(
+        dir.path(),
+        &demo_config(&sink.url("/ok/up"), "[\"1s\"]"),
+        port,
+    );
+    let got = sink.wait_for(22, Duration::from_secs(30));
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|d| {
+            assert_eq!(d["signature_valid"], true, "{d}");
+            d["webhook_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    relayed.sort();
+    assert_eq!(
+        ids, relayed,
+        "every acknowledged event is delivered after the restart"
+    );
+
+    // The Stripe events stayed on the inbound queue, readable with the AWS SDK.
+    let sqs = sqs_client(&dev.url("")).await;
+    let inbound = dev.ready()["queues"]["inbound"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut seen = Vec::new();
+    while seen.len() < 5 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&inbound)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        let msgs = out.messages();
+        assert!(!msgs.is_empty(), "only {} inbound events", seen.len());
+        for m in msgs {
+            let env: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            assert_eq!(env["source"], "stripe");
+            assert_eq!(
+                m.message_attributes().unwrap()["hookline-source"].string_value(),
+                Some("stripe")
+            );
+            seen.push(env["id"].as_str().unwrap().to_owned());
+            sqs.delete_message()
+                .queue_url(&inbound)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["evt_0", "evt_1", "evt_2", "evt_3", "evt_4"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_endpoints_are_retried_then_dead_lettered_on_the_embedded_dlq() {
+    let sink = Sink::start(&[LISTENER_SECRET]);
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(
+        dir.path(),
+        &demo_config(&sink.url("/status/500/always"), "[\"1s\"]"),
+        free_port(),
+    );
+    let (status, _) = post(
+        &dev.url("/events"),
+        &[],
+        br#"{"type":"order.created","id":"ord_1","data":{"id":1}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let got = sink.wait_for(2, Duration::from_secs(20));
+    assert_eq!(
+        got[0]["webhook_id"], got[1]["webhook_id"],
+        "same id on retry"
+    );
+    assert!(got.iter().all(|d| d["signature_valid"] == true));
+
+    let sqs = sqs_client(&dev.url("")).await;
+    let dlq = dev.ready()["queues"]["outbound_dlq"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let msg = hookline_tests::harness::poll_until(Duration::from_secs(20), || {
+        let sqs = sqs.clone();
+        let dlq = dlq.clone();
+        async move {
+            let out = sqs
+                .receive_message()
+                .queue_url(&dlq)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .unwrap();
+            out.messages().first().cloned()
+        }
+    })
+    .await;
+    let attrs = msg.message_attributes().unwrap();
+    assert_eq!(attrs["hookline-status"].string_value(), Some("500"));
+    assert_eq!(attrs["hookline-attempts"].string_value(), Some("2"));
+    assert_eq!(attrs["hookline-endpoint"].string_value(), Some("listener"));
+    let body: Value = serde_json::from_str(msg.body().unwrap()).unwrap();
+    assert_eq!(body["message_id"], "ord_1");
+    let outcomes: Vec<Value> = dev
+        .events("delivery_attempt")
+        .iter()
+        .map(|e| e["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes, [json!("retry"), json!("dead_lettered")]);
+    // Nothing is left on the outbound queue.
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(dev.ready()["queues"]["outbound"].as_str().unwrap())
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let a = attrs.attributes().unwrap();
+    assert_eq!(
+        a[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages],
+        "0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_queue_speaks_sqs_to_the_aws_sdk() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(
+        dir.path(),
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s\"]\n",
+        free_port(),
+    );
+    let sqs = sqs_client(&dev.url("")).await;
+    let url = sqs
+        .get_queue_url()
+        .queue_name("hookline-inbound")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    assert_eq!(url, dev.url("/000000000000/hookline-inbound"));
+    let sent = sqs
+        .send_message()
+        .queue_url(&url)
+        .message_body("hello")
+        .message_attributes(
+            "k",
+            aws_sdk_sqs::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value("v")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sent.md5_of_message_body(),
+        Some("5d41402abc4b2a76b9719d911017c592")
+    );
+    assert_eq!(
+        sent.md5_of_message_attributes(),
+        Some("0a77b0642718c3d9dd47090567d11e0d")
+    );
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .visibility_timeout(1)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let m = &got.messages()[0];
+    assert_eq!(m.body(), Some("hello"));
+    assert_eq!(m.message_id(), sent.message_id());
+    // Hidden for the visibility timeout, back after it, with the receive count up.
+    let empty = sqs.receive_message().queue_url(&url).send().await.unwrap();
+    assert!(empty.messages().is_empty());
+    let again = sqs
+        .receive_message()
+        .queue_url(&url)
+        .wait_time_seconds(3)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let m2 = &again.messages()[0];
+    let count = &m2.attributes().unwrap()
+        [&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount];
+    assert_eq!(count, "2");
+    // A stale receipt cannot change visibility; the current one deletes.
+    let err = sqs
+        .change_message_visibility()
+        .queue_url(&url)
+        .receipt_handle(m.receipt_handle().unwrap())
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("ReceiptHandleIsInvalid"),
+        "{err:?}"
+    );
+    sqs.delete_message()
+        .queue_url(&url)
+        .receipt_handle(m2.receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // Unknown queues map to the SDK's typed error.
+    let err = sqs
+        .send_message()
+        .queue_url(dev.url("/000000000000/nope"))
+        .message_body("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_queue_does_not_exist()),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_receiver_routes_answer_like_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(
+        dir.path(),
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\nmax_body_bytes = 1000\n",
+        free_port(),
+    );
+    let client = reqwest::Client::new();
+    let health = client.get(dev.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    for (path, status, code) in [
+        ("/nope", 404, "not_found"),
+        ("/hooks/unknown", 404, "unknown_source"),
+        ("/hooks/gh", 401, "missing_header"),
+    ] {
+        let (s, body) = post(&dev.url(path), &[], b"{}".to_vec()).await;
+        assert_eq!(
+            (s, body["error"].as_str().unwrap()),
+            (status, code),
+            "{path}"
+        );
+    }
+    let get = client.get(dev.url("/hooks/gh")).send().await.unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    // 413 from Content-Length, and from a chunked body without one.
+    let (s, _) = post(&dev.url("/hooks/gh"), &[], vec![b'x'; 2000]).await;
+    assert_eq!(s, 413);
+    assert_eq!(chunked_post(&dev.url("/hooks/gh"), 4096), 413);
+    // Signed but not JSON: 400 invalid_json, after the signature passed.
+    let body = b"not json".to_vec();
+    let sig = {
+        use hmac::{KeyInit as _, Mac as _};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(&body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let headers = vec![
+        ("x-hub-signature-256".to_owned(), sig.clone()),
+        ("x-github-event".to_owned(), "push".to_owned()),
+        ("x-github-delivery".to_owned(), "d-1".to_owned()),
+    ];
+    let (s, b) = post(&dev.url("/hooks/gh"), &headers, body).await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("invalid_json")));
+    let (s, b) = post(&dev.url("/hooks/gh"), &headers, b"{\"a\":1}".to_vec()).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (401, Some("signature_mismatch")),
+        "{b}"
+    );
+    // POST /events refuses what SQS's consumers could not read.
+    let (s, b) = post(&dev.url("/events"), &[], b"{\"data\":{}}".to_vec()).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("invalid_message")),
+        "{b}"
+    );
+    let rejected = dev.events("rejected");
+    assert!(rejected.iter().any(|e| e["error"] == "unknown_source"));
+}
+
+#[test]
+fn startup_failures_exit_with_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[sources.x]\nscheme = \"strpe\"\nsecrets = [\"literal:a\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args(["dev", "--config"])
+        .arg(&bad)
+        .arg("--data-dir")
+        .arg(dir.path().join("d"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sources.x.scheme") && err.contains("stripe"),
+        "{err}"
+    );
+
+    let out = Command::new(bin())
+        .args(["dev", "--config", "/nonexistent/hookline.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(74));
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(bin())
+        .args(["dev", "--port", &port.to_string(), "--data-dir"])
+        .arg(dir.path().join("d"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
+}
+
+/// A process started through `bash -c 'exec ...'`, its stdout and stderr collected.
+struct Shell {
+    child: Child,
+    out: Arc<Mutex<String>>,
+}
+
+impl Shell {
+    fn start(dir: &Path, command: &str) -> Shell {
+        let mut child = Command::new("bash")
+            .arg("-c")
+            .arg(format!("exec {command}"))
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let out = Arc::clone(&out);
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut o = out.lock().unwrap();
+                    o.push_str(&line);
+                    o.push('\n');
+                }
+            });
+        }
+        Shell { child, out }
+    }
+
+    /// Waits for `needle` to appear `count` times; the panic shows what the process printed
+    /// (a port already taken by another `hookline dev` or `listen` shows up there).
+    fn wait_for(&self, needle: &str, count: usize) {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.out.lock().unwrap().clone();
+            if text.matches(needle).count() >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < until,
+                "timed out waiting for {needle:?}; the process printed:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The README's "Run it" section, run as written (with `cargo run ... --` standing for the binary
+/// this test run built), on the ports it names, from a directory without a `hookline.toml`, so
+/// the built-in demo is what answers.
+#[test]
+fn the_readme_quickstart_works_as_written() {
+    let readme = std::fs::read_to_string(repo_file("README.md")).unwrap();
+    let section = &readme[readme.find("## Run it").unwrap()..];
+    let blocks: Vec<&str> = section
+        .split("```sh\n")
+        .skip(1)
+        .take(2)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    let bin = bin().display().to_string();
+    let local = |line: &str| {
+        line.replace("cargo run -q -p hookline-cli --", &bin)
+            .replace("cargo run -p hookline-cli --", &bin)
+    };
+    let run_it: Vec<&str> = blocks[0].lines().collect();
+    assert_eq!(run_it, ["cargo run -p hookline-cli -- dev"]);
+    let demo: Vec<String> = blocks[1].lines().map(local).collect();
+    assert_eq!(demo.len(), 3, "{demo:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Shell::start(dir.path(), &local(run_it[0]));
+    dev.wait_for("ready", 1);
+    let listen = Shell::start(dir.path(), &demo[0]);
+    listen.wait_for("listening on http://127.0.0.1:9000", 1);
+
+    let signed = Command::new("bash")
+        .arg("-c")
+        .arg(&demo[1])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{signed:?}");
+    assert!(
+        String::from_utf8_lossy(&signed.stdout).starts_with("{\"ok\":true,\"id\":\"msg_"),
+        "{signed:?}"
+    );
+    let sent = Command::new("bash")
+        .arg("-c")
+        .arg(&demo[2])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{sent:?}");
+    assert!(String::from_utf8_lossy(&sent.stdout).contains("queued order.created"));
+
+    listen.wait_for("✔ verified", 2);
+    let seen = listen.out.lock().unwrap().clone();
+    assert!(
+        seen.contains("hookline.test") && seen.contains("order.created"),
+        "{seen}"
+    );
+    dev.wait_for("→ delivered", 2);
+}
