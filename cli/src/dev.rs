@@ -18,7 +18,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use hookline_core::config::{Config, Destination, ResolvedSource};
@@ -86,9 +86,7 @@ pub struct Args {
 
 /// Milliseconds since the epoch, from the system clock.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    crate::now().unix_millis()
 }
 
 /// The loaded configuration and where it came from.
@@ -118,6 +116,8 @@ fn load_config(path: Option<&Path>) -> Result<Loaded, CliError> {
 
 /// Everything a request needs.
 struct App {
+    /// Listening beyond loopback (`--host`): any `Host` header is accepted.
+    open_host: bool,
     sources: std::collections::BTreeMap<String, ResolvedSource>,
     sqs: SqsApi,
     out: Printer,
@@ -264,7 +264,55 @@ async fn read_limited(body: HyperBody, limit: usize) -> Result<Bytes, Rejection>
     }
 }
 
+/// Refuses what a web page could make a browser send to this loopback server: a request from a
+/// page of another origin (browsers always send `Origin` on cross-origin POSTs; providers and SQS
+/// SDKs never do), or one addressed to a foreign host name (DNS rebinding). `hookline dev` has
+/// no authentication; this keeps it reachable from this machine's programs only.
+fn browser_guard(headers: &hyper::HeaderMap, open_host: bool) -> Option<&'static str> {
+    if let Some(origin) = headers.get(hyper::header::ORIGIN) {
+        let host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| url::Url::parse(o).ok())
+            .and_then(|u| u.host_str().map(str::to_owned));
+        if !host.as_deref().is_some_and(is_loopback_name) {
+            return Some("forbidden_origin");
+        }
+    }
+    if !open_host {
+        let host = headers
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(host_without_port);
+        if host.is_some_and(|h| !is_loopback_name(h)) {
+            return Some("forbidden_host");
+        }
+    }
+    None
+}
+
+/// `localhost`, `*.localhost`, or a loopback IP address (IPv6 with or without brackets).
+fn is_loopback_name(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn host_without_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split(']')
+            .next()
+            .map_or(host, |h| h.trim_start_matches('['));
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
 async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallible> {
+    if let Some(code) = browser_guard(req.headers(), app.open_host) {
+        return Ok(json_response(403, json!({ "error": code }).to_string()));
+    }
     let path = req.uri().path().to_owned();
     if req.method() == Method::POST
         && let Some(target) = req
@@ -626,6 +674,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             .map_err(|e| CliError::Unavailable(format!("cannot build the HTTP client: {e}")))?,
     );
     let app = Arc::new(App {
+        open_host: !args.host.is_loopback(),
         sources,
         sqs: sqs_api.clone(),
         out: printer,
@@ -800,4 +849,70 @@ fn banner(
         b("sqs api ")
     ));
     ui.line("ready: press Ctrl-C to stop (queued messages are kept)");
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> hyper::HeaderMap {
+        let mut h = hyper::HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                hyper::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn browsers_on_other_origins_and_rebound_host_names_are_refused() {
+        let ok = |pairs: &[(&str, &str)]| browser_guard(&headers(pairs), false);
+        assert_eq!(ok(&[("host", "127.0.0.1:8787")]), None);
+        assert_eq!(ok(&[("host", "localhost:8787")]), None);
+        assert_eq!(ok(&[("host", "[::1]:8787")]), None);
+        assert_eq!(ok(&[("host", "api.localhost")]), None);
+        assert_eq!(ok(&[]), None, "HTTP/1.0 clients send no Host");
+        assert_eq!(
+            ok(&[
+                ("host", "127.0.0.1:8787"),
+                ("origin", "http://localhost:3000")
+            ]),
+            None
+        );
+        assert_eq!(
+            ok(&[
+                ("host", "127.0.0.1:8787"),
+                ("origin", "https://attacker.example")
+            ]),
+            Some("forbidden_origin")
+        );
+        assert_eq!(
+            ok(&[("host", "127.0.0.1:8787"), ("origin", "null")]),
+            Some("forbidden_origin"),
+            "sandboxed frames send Origin: null"
+        );
+        assert_eq!(
+            ok(&[("host", "rebind.attacker.example:8787")]),
+            Some("forbidden_host")
+        );
+        assert_eq!(
+            ok(&[("host", "127.0.0.1.attacker.example")]),
+            Some("forbidden_host")
+        );
+        // Listening beyond loopback (--host 0.0.0.0): any Host, but still no foreign Origin.
+        let open = |pairs: &[(&str, &str)]| browser_guard(&headers(pairs), true);
+        assert_eq!(open(&[("host", "devbox.lan:8787")]), None);
+        assert_eq!(
+            open(&[("host", "devbox.lan:8787"), ("origin", "https://x.example")]),
+            Some("forbidden_origin")
+        );
+    }
 }

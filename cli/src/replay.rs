@@ -10,14 +10,16 @@
 //! Messages that are not moved stay invisible until the end of the run (their visibility timeout
 //! is extended while it lasts) and are then made visible again. Holding them is what lets the run
 //! see every message once: the dead-letter queue drains as it is scanned, so an empty receive
-//! means the end, and message ids already seen are never counted twice.
+//! means the end, and message ids already seen are never counted twice. Messages dead-lettered
+//! after the run began (a moved message that failed again comes back with a new id) are left
+//! for the next run, so a replay always ends.
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal as _;
 use std::str::FromStr as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue,
@@ -31,6 +33,7 @@ use hookline_sender::dlq_attr;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
+use crate::now;
 use crate::sqs_target::{Connection, Sqs, dev_queue, queue_name};
 use crate::ui::Style;
 use crate::{CliError, Ui};
@@ -303,13 +306,6 @@ pub fn parse_when(text: &str, now: Timestamp) -> Option<Timestamp> {
     Some(now.saturating_sub(ago))
 }
 
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_unix_millis(ms)
-}
-
 // ---- the run --------------------------------------------------------------------------------
 
 /// What happened to one message.
@@ -479,6 +475,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         reporter: &reporter,
         counts: Counts::default(),
         seen: HashSet::new(),
+        started_ms: now().unix_millis(),
         held: HashMap::new(),
     };
     let stopped = run.scan(&interrupted).await;
@@ -659,6 +656,8 @@ struct Run<'a> {
     counts: Counts,
     /// Every message id received so far.
     seen: HashSet<String>,
+    /// When the run began (ms since the epoch): later dead letters are left for the next run.
+    started_ms: i64,
     /// Messages left on the dead-letter queue, by id, to make visible again at the end.
     held: HashMap<String, Held>,
 }
@@ -738,7 +737,14 @@ impl Run<'_> {
             let room = self
                 .limit
                 .is_none_or(|l| self.taken() + (to_move.len() as u64) < l);
-            let action = if !self.filter.matches(&facts) {
+            let action = if facts
+                .sent
+                .is_some_and(|t| t.unix_millis() >= self.started_ms)
+            {
+                // Dead-lettered after this run began, likely a message it just moved that
+                // failed again (a new message id): moving it would chase its own tail.
+                Some(Action::Skipped("arrived during this replay"))
+            } else if !self.filter.matches(&facts) {
                 Some(Action::Skipped("filter"))
             } else if !room {
                 Some(Action::Skipped("limit"))

@@ -7,7 +7,6 @@
 //! provider's real requests do.
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -18,6 +17,7 @@ use hookline_core::verify::{
     GenericHmac, KeyError, Request, Scheme, SchemeKind, Signer, twilio_body_sha256_hex,
 };
 
+use crate::now;
 use crate::{CliError, Ui};
 
 /// The body signed when neither `--body` nor `--data` is given.
@@ -357,15 +357,6 @@ fn random_id() -> String {
     let mut id = String::from("msg_");
     id.extend(std::iter::repeat_with(fastrand::alphanumeric).take(24));
     id
-}
-
-/// The wall clock, for the default timestamp (the core never reads it itself).
-fn now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    Timestamp::from_unix_millis(millis)
 }
 
 /// `{"headers":{...},"body":"..."}`: the body as the exact text that was signed (re-encoding a

@@ -5,7 +5,8 @@
 //!
 //! Supported actions: `SendMessage`, `SendMessageBatch`, `ReceiveMessage`, `DeleteMessage`,
 //! `DeleteMessageBatch`, `ChangeMessageVisibility`, `ChangeMessageVisibilityBatch`,
-//! `GetQueueUrl`, `GetQueueAttributes`, `ListQueues`, `CreateQueue`, `PurgeQueue`. Credentials
+//! `GetQueueUrl`, `GetQueueAttributes`, `ListQueues`, `ListDeadLetterSourceQueues`,
+//! `CreateQueue`, `PurgeQueue`. Credentials
 //! and signatures are not checked: it listens on loopback only.
 
 use std::collections::BTreeMap;
@@ -299,6 +300,18 @@ impl SqsApi {
                     );
                 }
                 Ok(json!({"Attributes": attrs}))
+            }
+            "ListDeadLetterSourceQueues" => {
+                let dlq = self.queue_name(&req)?;
+                self.store.queue(&dlq)?;
+                let mut urls = Vec::new();
+                for name in self.store.queue_names()? {
+                    let spec = self.store.queue(&name)?;
+                    if spec.redrive.as_ref().is_some_and(|(d, _)| *d == dlq) {
+                        urls.push(self.queue_url(&name));
+                    }
+                }
+                Ok(json!({"queueUrls": urls}))
             }
             "PurgeQueue" => {
                 let queue = self.queue_name(&req)?;

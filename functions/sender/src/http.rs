@@ -63,6 +63,9 @@ impl Http {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from HTTP(S)_PROXY/ALL_PROXY would resolve endpoint names itself, out of
+            // the guard's sight: deliveries always connect directly.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver {
                 policy: Arc::clone(&policy),
             }))
