@@ -35,7 +35,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::sqs_api::SqsApi;
-use crate::store::{Attribute, QueueSpec, Store};
+use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 use crate::ui::Style;
 use crate::{CliError, Ui};
 
@@ -240,6 +240,11 @@ fn json_response(status: u16, body: String) -> Resp {
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/json"),
     );
+    // As the Worker: answers are about one request, never to be cached.
+    r.headers_mut().insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
     r
 }
 
@@ -310,18 +315,30 @@ fn host_without_port(host: &str) -> &str {
 }
 
 async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallible> {
-    if let Some(code) = browser_guard(req.headers(), app.open_host) {
+    let path = req.uri().path().to_owned();
+    let local_api = path == "/" || path == "/events";
+    // The SQS API and /events act without a signature: only this machine's programs may use
+    // them. The receiver's routes verify signatures, and tunnels (ngrok, cloudflared) pass a
+    // public Host through, so they are left open as on the Worker.
+    if local_api && let Some(code) = browser_guard(req.headers(), app.open_host) {
         return Ok(json_response(403, json!({ "error": code }).to_string()));
     }
-    let path = req.uri().path().to_owned();
-    if req.method() == Method::POST
-        && let Some(target) = req
+    if path == "/" && req.method() == Method::POST {
+        let target = req
             .headers()
             .get("x-amz-target")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    {
-        return Ok(sqs(req, &target, &app).await);
+            .map(str::to_owned);
+        return Ok(match target {
+            Some(target) => sqs(req, &target, &app).await,
+            // An SDK speaking the older query protocol (form-encoded `Action=...`).
+            None => sqs_error(&crate::sqs_api::SqsError {
+                code: "UnsupportedOperation",
+                message: "hookline dev speaks the SQS JSON protocol (X-Amz-Target); this \
+                          client uses the query protocol: update its SDK"
+                    .to_owned(),
+            }),
+        });
     }
     if path == "/events" {
         return Ok(events(req, &app).await);
@@ -332,27 +349,41 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
     })
 }
 
-async fn sqs(req: Request<HyperBody>, target: &str, app: &App) -> Resp {
-    let body = match read_limited(req.into_body(), MAX_API_BODY).await {
-        Ok(b) => b,
-        Err(r) => return json_response(r.status, r.body()),
-    };
-    let (status, extra, body) = match app.sqs.handle(target, &body).await {
-        Ok(v) => (200, None, v.to_string()),
-        Err(e) => {
-            let (status, query, body) = e.to_response();
-            (status, Some(query), body)
-        }
-    };
+fn sqs_error(e: &crate::sqs_api::SqsError) -> Resp {
+    let (status, query, body) = e.to_response();
+    sqs_response(status, Some(query), body)
+}
+
+fn sqs_response(status: u16, query_error: Option<String>, body: String) -> Resp {
     let mut resp = json_response(status, body);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
     );
-    if let Some(q) = extra.and_then(|q| hyper::header::HeaderValue::from_str(&q).ok()) {
+    if let Some(q) = query_error.and_then(|q| hyper::header::HeaderValue::from_str(&q).ok()) {
         resp.headers_mut().insert("x-amzn-query-error", q);
     }
     resp
+}
+
+async fn sqs(req: Request<HyperBody>, target: &str, app: &App) -> Resp {
+    let body = match read_limited(req.into_body(), MAX_API_BODY).await {
+        Ok(b) => b,
+        Err(r) => {
+            return sqs_error(&crate::sqs_api::SqsError {
+                code: if r == Rejection::PAYLOAD_TOO_LARGE {
+                    "BatchRequestTooLong"
+                } else {
+                    "MalformedQueryString"
+                },
+                message: format!("the request body could not be read ({})", r.code),
+            });
+        }
+    };
+    match app.sqs.handle(target, &body).await {
+        Ok(v) => sqs_response(200, None, v.to_string()),
+        Err(e) => sqs_error(&e),
+    }
 }
 
 /// `POST /events`: one outbound message, or an array of them, stored in one transaction.
@@ -396,13 +427,26 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
             Ok(m) => {
                 types.push(m.event_type.clone());
                 let body = String::from_utf8_lossy(&m.to_json()).into_owned();
+                if body.len() > crate::sqs_api::MAX_MESSAGE_BYTES {
+                    return bad(format!(
+                        "message {i} is {} bytes; SQS takes at most {}",
+                        body.len(),
+                        crate::sqs_api::MAX_MESSAGE_BYTES
+                    ));
+                }
                 batch.push((body, Vec::new(), Duration::ZERO));
             }
             Err(e) if items.len() == 1 => return bad(e.to_string()),
             Err(e) => return bad(format!("message {i}: {e}")),
         }
     }
-    match app.sqs.store().send_batch(OUTBOUND_QUEUE, &batch, now_ms()) {
+    let now = now_ms();
+    let stored = app
+        .sqs
+        .store()
+        .run(move |s| s.send_batch(OUTBOUND_QUEUE, &batch, now))
+        .await;
+    match stored {
         Ok(sent) => {
             let ids: Vec<&str> = sent.iter().map(|s| s.message_id.as_str()).collect();
             app.out.received(
@@ -474,9 +518,17 @@ async fn receive(
     if declared.is_some_and(|n| n > limit) {
         return Err(Rejection::PAYLOAD_TOO_LARGE);
     }
+    // One entry per name, repeated values joined with ", ", as the Workers runtime presents
+    // them: the same request verifies (or not) the same way on both.
     let mut headers = Headers::new();
-    for (name, value) in req.headers() {
-        headers.push(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
+    for name in req.headers().keys() {
+        let joined: Vec<String> = req
+            .headers()
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        headers.push(name.as_str(), joined.join(", "));
     }
     let host = req
         .headers()
@@ -515,7 +567,12 @@ async fn receive(
             Ok(resp)
         }
         Accepted::Event(envelope) => {
-            let (queue, message_id) = enqueue(&envelope, source, app)?;
+            if inbound::needs_claim_check(envelope.to_json().len()) {
+                // The Worker stores such bodies in R2 and queues a claim check; dev has no
+                // bucket, so it answers as the Worker does without one.
+                return Err(Rejection::PAYLOAD_TOO_LARGE);
+            }
+            let (queue, message_id) = enqueue(&envelope, source, app).await?;
             let event_type = envelope.event_type.as_deref().unwrap_or("-");
             app.out.received(
                 &source.name,
@@ -539,7 +596,7 @@ async fn receive(
 
 /// Commits the event to its queue (the inbound queue, or the outbound queue as a relay message)
 /// before anything is answered.
-fn enqueue(
+async fn enqueue(
     envelope: &InboundEnvelope,
     source: &ResolvedSource,
     app: &App,
@@ -565,7 +622,7 @@ fn enqueue(
             )
         }
     };
-    match app.sqs.send_local(queue, body, attributes) {
+    match app.sqs.send_local(queue, body, attributes).await {
         Ok(id) => Ok((queue, id)),
         Err(e) => {
             app.out
@@ -605,8 +662,13 @@ fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join("dev.sqlite3");
-    let store = Store::open(&path)
-        .map_err(|e| CliError::Io(format!("cannot open {}: {e}", path.display())))?;
+    let store = Store::open(&path).map_err(|e| match e {
+        StoreError::InUse => CliError::Unavailable(format!(
+            "{} is in use by another `hookline dev`: stop it, or give this one another --data-dir",
+            path.display()
+        )),
+        e => CliError::Io(format!("cannot open {}: {e}", path.display())),
+    })?;
     let spec = |name: &str, vt: u64, redrive: Option<(&str, u32)>| QueueSpec {
         name: name.to_owned(),
         visibility_timeout: Duration::from_secs(vt),
@@ -653,11 +715,18 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .map_err(|e| CliError::Unavailable(format!("cannot listen on {addr}: {e}")))?;
     let base_url = format!("http://{local}");
     let (store, db_path) = open_store(&args.data_dir, args.reset)?;
+    // Only the outbound queue is this process's alone to release; your consumers hold the
+    // inbound queue's receipts.
     let released = store
-        .release_leases(now_ms())
+        .release_leases(OUTBOUND_QUEUE, now_ms())
         .map_err(|e| CliError::Io(e.to_string()))?;
-    let store = Arc::new(store);
-    let sqs_api = SqsApi::new(Arc::clone(&store), base_url.clone(), now_ms);
+    let pending: u64 = [INBOUND_QUEUE, OUTBOUND_QUEUE]
+        .iter()
+        .filter_map(|q| store.counts(q, now_ms()).ok())
+        .map(|c| c.visible + c.in_flight + c.delayed)
+        .sum();
+    let store = StoreThread::spawn(store).map_err(|e| CliError::Io(e.to_string()))?;
+    let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = local_sqs_client(&base_url);
     let printer = Printer { ui };
     let settings = Settings::from_config(
@@ -680,7 +749,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         out: printer,
     });
     banner(
-        ui, &loaded, &app, &sender, &base_url, &db_path, released, &store,
+        ui, &loaded, &app, &sender, &base_url, &db_path, released, pending,
     );
 
     for _ in 0..args.workers {
@@ -766,14 +835,8 @@ fn banner(
     base_url: &str,
     db_path: &Path,
     released: usize,
-    store: &Store,
+    pending: u64,
 ) {
-    let now = now_ms();
-    let pending: u64 = [INBOUND_QUEUE, OUTBOUND_QUEUE]
-        .iter()
-        .filter_map(|q| store.counts(q, now).ok())
-        .map(|c| c.visible + c.in_flight + c.delayed)
-        .sum();
     let sources: Vec<Value> = app
         .sources
         .values()

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::store::{Attribute, QueueSpec, Store, StoreError};
+use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 
 /// The account id in queue URLs (as moto and ElasticMQ use).
 pub const ACCOUNT: &str = "000000000000";
@@ -46,17 +46,29 @@ impl SqsError {
 
     /// The HTTP status, headers and body of this error.
     pub fn to_response(&self) -> (u16, String, String) {
-        let query_code = match self.code {
-            "QueueDoesNotExist" => "AWS.SimpleQueueService.NonExistentQueue;Sender",
-            "InternalError" => "InternalError;Receiver",
-            other => return (400, format!("{other};Sender"), self.body()),
+        // The SDKs match the code in `x-amzn-query-error`; SQS prefixes most of them.
+        let prefixed = matches!(
+            self.code,
+            "EmptyBatchRequest"
+                | "TooManyEntriesInBatchRequest"
+                | "BatchEntryIdsNotDistinct"
+                | "InvalidBatchEntryId"
+                | "BatchRequestTooLong"
+                | "MessageNotInflight"
+                | "UnsupportedOperation"
+                | "PurgeQueueInProgress"
+        );
+        let code = match self.code {
+            "QueueDoesNotExist" => "AWS.SimpleQueueService.NonExistentQueue".to_owned(),
+            c if prefixed => format!("AWS.SimpleQueueService.{c}"),
+            c => c.to_owned(),
         };
-        let status = if self.code == "InternalError" {
-            500
+        let (status, fault) = if self.code == "InternalError" {
+            (500, "Receiver")
         } else {
-            400
+            (400, "Sender")
         };
-        (status, query_code.to_owned(), self.body())
+        (status, format!("{code};{fault}"), self.body())
     }
 
     fn body(&self) -> String {
@@ -88,7 +100,7 @@ impl From<StoreError> for SqsError {
 /// polls.
 #[derive(Debug, Clone)]
 pub struct SqsApi {
-    store: Arc<Store>,
+    store: StoreThread,
     base_url: String,
     arrivals: Arc<Notify>,
     clock: fn() -> i64,
@@ -97,7 +109,7 @@ pub struct SqsApi {
 impl SqsApi {
     /// Serves `store`, naming queues `{base_url}/000000000000/{name}`; `clock` gives the time in
     /// milliseconds since the epoch.
-    pub fn new(store: Arc<Store>, base_url: String, clock: fn() -> i64) -> Self {
+    pub fn new(store: StoreThread, base_url: String, clock: fn() -> i64) -> Self {
         Self {
             store,
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -107,13 +119,13 @@ impl SqsApi {
     }
 
     /// The store behind the endpoint.
-    pub fn store(&self) -> &Arc<Store> {
+    pub fn store(&self) -> &StoreThread {
         &self.store
     }
 
     /// The URL of queue `name`.
     pub fn queue_url(&self, name: &str) -> String {
-        format!("{}/{ACCOUNT}/{name}", self.base_url)
+        queue_url(&self.base_url, name)
     }
 
     /// Wakes long polls: call after putting messages on a queue outside this API.
@@ -123,15 +135,17 @@ impl SqsApi {
 
     /// Commits one message from inside the process (the receiver's enqueue). Call
     /// [`SqsApi::notify`] afterwards to wake long polls.
-    pub fn send_local(
+    pub async fn send_local(
         &self,
-        queue: &str,
+        queue: &'static str,
         body: String,
         attributes: Vec<Attribute>,
     ) -> Result<String, StoreError> {
+        let now = (self.clock)();
         let sent = self
             .store
-            .send(queue, body, attributes, Duration::ZERO, (self.clock)())?;
+            .run(move |s| s.send(queue, body, attributes, Duration::ZERO, now))
+            .await?;
         Ok(sent.message_id)
     }
 
@@ -148,185 +162,33 @@ impl SqsApi {
                 message: format!("the request body is not JSON: {e}"),
             })?
         };
-        let now = (self.clock)();
-        match action {
-            "SendMessage" => {
-                let queue = self.queue_name(&req)?;
-                let (body, attrs, delay) = message_parts(&req)?;
-                let sent = self.store.send(&queue, body, attrs, delay, now)?;
-                self.notify();
-                Ok(json!({
-                    "MessageId": sent.message_id,
-                    "MD5OfMessageBody": sent.md5_of_body,
-                    "MD5OfMessageAttributes": sent.md5_of_attributes,
-                }))
-            }
-            "SendMessageBatch" => {
-                let queue = self.queue_name(&req)?;
-                let entries = batch_entries(&req)?;
-                let mut parts = Vec::with_capacity(entries.len());
-                let mut ids = Vec::with_capacity(entries.len());
-                for e in entries {
-                    ids.push(str_field(e, "Id")?.to_owned());
-                    parts.push(message_parts(e)?);
-                }
-                let sent = self.store.send_batch(&queue, &parts, now)?;
-                self.notify();
-                let successful: Vec<Value> = ids
-                    .iter()
-                    .zip(sent)
-                    .map(|(id, s)| {
-                        json!({
-                            "Id": id,
-                            "MessageId": s.message_id,
-                            "MD5OfMessageBody": s.md5_of_body,
-                            "MD5OfMessageAttributes": s.md5_of_attributes,
-                        })
-                    })
-                    .collect();
-                Ok(json!({"Successful": successful, "Failed": []}))
-            }
-            "ReceiveMessage" => self.receive(&req).await,
-            "DeleteMessage" => {
-                let queue = self.queue_name(&req)?;
-                self.store
-                    .delete(&queue, str_field(&req, "ReceiptHandle")?)?;
-                Ok(json!({}))
-            }
-            "DeleteMessageBatch" => {
-                let queue = self.queue_name(&req)?;
-                let mut ok = Vec::new();
-                for e in batch_entries(&req)? {
-                    let id = str_field(e, "Id")?;
-                    self.store.delete(&queue, str_field(e, "ReceiptHandle")?)?;
-                    ok.push(json!({"Id": id}));
-                }
-                Ok(json!({"Successful": ok, "Failed": []}))
-            }
-            "ChangeMessageVisibility" => {
-                let queue = self.queue_name(&req)?;
-                let secs = visibility(&req)?;
-                self.store.change_visibility(
-                    &queue,
-                    str_field(&req, "ReceiptHandle")?,
-                    secs,
-                    now,
-                )?;
-                self.notify();
-                Ok(json!({}))
-            }
-            "ChangeMessageVisibilityBatch" => {
-                let queue = self.queue_name(&req)?;
-                let (mut ok, mut failed) = (Vec::new(), Vec::new());
-                for e in batch_entries(&req)? {
-                    let id = str_field(e, "Id")?;
-                    let result = visibility(e).and_then(|secs| {
-                        self.store
-                            .change_visibility(&queue, str_field(e, "ReceiptHandle")?, secs, now)
-                            .map_err(SqsError::from)
-                    });
-                    match result {
-                        Ok(()) => ok.push(json!({"Id": id})),
-                        Err(err) => failed.push(json!({"Id": id, "Code": err.code, "Message": err.message, "SenderFault": true})),
-                    }
-                }
-                self.notify();
-                Ok(json!({"Successful": ok, "Failed": failed}))
-            }
-            "GetQueueUrl" => {
-                let name = str_field(&req, "QueueName")?;
-                self.store.queue(name)?;
-                Ok(json!({"QueueUrl": self.queue_url(name)}))
-            }
-            "CreateQueue" => {
-                let name = str_field(&req, "QueueName")?;
-                if !crate::store::is_queue_name(name) {
-                    return Err(SqsError::invalid(format!("invalid queue name {name}")));
-                }
-                if self.store.queue(name).is_err() {
-                    let vt = req
-                        .pointer("/Attributes/VisibilityTimeout")
-                        .and_then(Value::as_str)
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(30);
-                    self.store.ensure_queue(&QueueSpec {
-                        name: name.to_owned(),
-                        visibility_timeout: Duration::from_secs(vt.min(43_200)),
-                        redrive: None,
-                    })?;
-                }
-                Ok(json!({"QueueUrl": self.queue_url(name)}))
-            }
-            "ListQueues" => {
-                let prefix = req
-                    .get("QueueNamePrefix")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                let urls: Vec<String> = self
-                    .store
-                    .queue_names()?
-                    .into_iter()
-                    .filter(|n| n.starts_with(prefix))
-                    .map(|n| self.queue_url(&n))
-                    .collect();
-                Ok(json!({"QueueUrls": urls}))
-            }
-            "GetQueueAttributes" => {
-                let queue = self.queue_name(&req)?;
-                let spec = self.store.queue(&queue)?;
-                let counts = self.store.counts(&queue, now)?;
-                let mut attrs = BTreeMap::new();
-                attrs.insert("ApproximateNumberOfMessages", counts.visible.to_string());
-                attrs.insert(
-                    "ApproximateNumberOfMessagesNotVisible",
-                    counts.in_flight.to_string(),
-                );
-                attrs.insert(
-                    "ApproximateNumberOfMessagesDelayed",
-                    counts.delayed.to_string(),
-                );
-                attrs.insert(
-                    "VisibilityTimeout",
-                    spec.visibility_timeout.as_secs().to_string(),
-                );
-                attrs.insert(
-                    "QueueArn",
-                    format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}"),
-                );
-                if let Some((dlq, max)) = &spec.redrive {
-                    attrs.insert(
-                        "RedrivePolicy",
-                        json!({"deadLetterTargetArn": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{dlq}"), "maxReceiveCount": max}).to_string(),
-                    );
-                }
-                Ok(json!({"Attributes": attrs}))
-            }
-            "ListDeadLetterSourceQueues" => {
-                let dlq = self.queue_name(&req)?;
-                self.store.queue(&dlq)?;
-                let mut urls = Vec::new();
-                for name in self.store.queue_names()? {
-                    let spec = self.store.queue(&name)?;
-                    if spec.redrive.as_ref().is_some_and(|(d, _)| *d == dlq) {
-                        urls.push(self.queue_url(&name));
-                    }
-                }
-                Ok(json!({"queueUrls": urls}))
-            }
-            "PurgeQueue" => {
-                let queue = self.queue_name(&req)?;
-                self.store.purge(&queue)?;
-                Ok(json!({}))
-            }
-            other => Err(SqsError {
-                code: "InvalidAction",
-                message: format!("hookline dev does not implement {other}"),
-            }),
+        if action == "ReceiveMessage" {
+            return self.receive(&req).await;
         }
+        let now = (self.clock)();
+        let base = self.base_url.clone();
+        let action = action.to_owned();
+        let wakes = matches!(
+            action.as_str(),
+            "SendMessage"
+                | "SendMessageBatch"
+                | "ChangeMessageVisibility"
+                | "ChangeMessageVisibilityBatch"
+        );
+        // The whole action is one savepoint on the store's thread: a batch is all or nothing
+        // and costs one commit.
+        let out = self
+            .store
+            .run(move |store| store.atomically(|store| act(store, &base, &action, &req, now)))
+            .await?;
+        if wakes {
+            self.notify();
+        }
+        Ok(out)
     }
 
     async fn receive(&self, req: &Value) -> Result<Value, SqsError> {
-        let queue = self.queue_name(req)?;
+        let queue = queue_name(req)?;
         let max = req
             .get("MaxNumberOfMessages")
             .and_then(Value::as_u64)
@@ -339,22 +201,27 @@ impl SqsApi {
         let wait = req
             .get("WaitTimeSeconds")
             .and_then(Value::as_u64)
-            .map_or(Duration::ZERO, Duration::from_secs)
-            .min(MAX_WAIT);
-        let hide = req
-            .get("VisibilityTimeout")
-            .and_then(Value::as_u64)
-            .map(Duration::from_secs);
+            .map_or(Duration::ZERO, Duration::from_secs);
+        if wait > MAX_WAIT {
+            return Err(SqsError::invalid("WaitTimeSeconds must be 0 to 20"));
+        }
+        let hide = match req.get("VisibilityTimeout") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(visibility(req)?),
+        };
         let deadline = tokio::time::Instant::now() + wait;
         let messages = loop {
             // Register for wake-ups before looking, so a send in between is not missed.
             let arrived = self.arrivals.notified();
-            let got = self.store.receive(
-                &queue,
+            let (q, n, now_ms) = (
+                queue.clone(),
                 usize::try_from(max).unwrap_or(1),
-                hide,
                 (self.clock)(),
-            )?;
+            );
+            let got = self
+                .store
+                .run(move |s| s.receive(&q, n, hide, now_ms))
+                .await?;
             let now = tokio::time::Instant::now();
             if !got.is_empty() || now >= deadline {
                 break got;
@@ -362,7 +229,8 @@ impl SqsApi {
             // Delayed or hidden messages come due without a send: look again at least every
             // 100 ms, sooner when the next one is due.
             let mut nap = (deadline - now).min(Duration::from_millis(100));
-            if let Some(next) = self.store.next_visible_ms(&queue)? {
+            let q = queue.clone();
+            if let Some(next) = self.store.run(move |s| s.next_visible_ms(&q)).await? {
                 let due = u64::try_from(next.saturating_sub((self.clock)())).unwrap_or(0);
                 nap = nap.min(Duration::from_millis(due.max(1)));
             }
@@ -409,16 +277,187 @@ impl SqsApi {
             .collect();
         Ok(json!({"Messages": out}))
     }
+}
 
-    /// The queue a request names by `QueueUrl` (its last path segment).
-    fn queue_name(&self, req: &Value) -> Result<String, SqsError> {
-        let url = str_field(req, "QueueUrl")?;
-        let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-        if name.is_empty() {
-            return Err(SqsError::invalid(format!("invalid QueueUrl {url}")));
-        }
-        Ok(name.to_owned())
+/// The queue a request names by `QueueUrl` (its last path segment).
+fn queue_name(req: &Value) -> Result<String, SqsError> {
+    let url = str_field(req, "QueueUrl")?;
+    let name = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if name.is_empty() {
+        return Err(SqsError::invalid(format!("invalid QueueUrl {url}")));
     }
+    Ok(name.to_owned())
+}
+
+/// One action other than `ReceiveMessage`, on the store's thread.
+fn act(store: &Store, base: &str, action: &str, req: &Value, now: i64) -> Result<Value, SqsError> {
+    match action {
+        "SendMessage" => {
+            let queue = queue_name(req)?;
+            let (body, attrs, delay) = message_parts(req)?;
+            let sent = store.send(&queue, body, attrs, delay, now)?;
+            Ok(json!({
+                "MessageId": sent.message_id,
+                "MD5OfMessageBody": sent.md5_of_body,
+                "MD5OfMessageAttributes": sent.md5_of_attributes,
+            }))
+        }
+        "SendMessageBatch" => {
+            let queue = queue_name(req)?;
+            let entries = batch_entries(req)?;
+            let mut parts = Vec::with_capacity(entries.len());
+            let mut ids = Vec::with_capacity(entries.len());
+            for e in entries {
+                ids.push(str_field(e, "Id")?.to_owned());
+                parts.push(message_parts(e)?);
+            }
+            let sent = store.send_batch(&queue, &parts, now)?;
+            let successful: Vec<Value> = ids
+                .iter()
+                .zip(sent)
+                .map(|(id, s)| {
+                    json!({
+                        "Id": id,
+                        "MessageId": s.message_id,
+                        "MD5OfMessageBody": s.md5_of_body,
+                        "MD5OfMessageAttributes": s.md5_of_attributes,
+                    })
+                })
+                .collect();
+            Ok(json!({"Successful": successful, "Failed": []}))
+        }
+        "DeleteMessage" => {
+            let queue = queue_name(req)?;
+            store.delete(&queue, str_field(req, "ReceiptHandle")?)?;
+            Ok(json!({}))
+        }
+        "DeleteMessageBatch" => {
+            let queue = queue_name(req)?;
+            let mut ok = Vec::new();
+            for e in batch_entries(req)? {
+                let id = str_field(e, "Id")?;
+                store.delete(&queue, str_field(e, "ReceiptHandle")?)?;
+                ok.push(json!({"Id": id}));
+            }
+            Ok(json!({"Successful": ok, "Failed": []}))
+        }
+        "ChangeMessageVisibility" => {
+            let queue = queue_name(req)?;
+            let secs = visibility(req)?;
+            store.change_visibility(&queue, str_field(req, "ReceiptHandle")?, secs, now)?;
+            Ok(json!({}))
+        }
+        "ChangeMessageVisibilityBatch" => {
+            let queue = queue_name(req)?;
+            let (mut ok, mut failed) = (Vec::new(), Vec::new());
+            for e in batch_entries(req)? {
+                let id = str_field(e, "Id")?;
+                let result = visibility(e).and_then(|secs| {
+                    store
+                        .change_visibility(&queue, str_field(e, "ReceiptHandle")?, secs, now)
+                        .map_err(SqsError::from)
+                });
+                match result {
+                    Ok(()) => ok.push(json!({"Id": id})),
+                    Err(err) => failed.push(json!({"Id": id, "Code": err.code, "Message": err.message, "SenderFault": true})),
+                }
+            }
+            Ok(json!({"Successful": ok, "Failed": failed}))
+        }
+        "GetQueueUrl" => {
+            let name = str_field(req, "QueueName")?;
+            store.queue(name)?;
+            Ok(json!({"QueueUrl": queue_url(base, name)}))
+        }
+        "CreateQueue" => {
+            let name = str_field(req, "QueueName")?;
+            if !crate::store::is_queue_name(name) {
+                return Err(SqsError::invalid(format!("invalid queue name {name}")));
+            }
+            if store.queue(name).is_err() {
+                let vt = req
+                    .pointer("/Attributes/VisibilityTimeout")
+                    .and_then(Value::as_str)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(30);
+                store.ensure_queue(&QueueSpec {
+                    name: name.to_owned(),
+                    visibility_timeout: Duration::from_secs(vt.min(43_200)),
+                    redrive: None,
+                })?;
+            }
+            Ok(json!({"QueueUrl": queue_url(base, name)}))
+        }
+        "ListQueues" => {
+            let prefix = req
+                .get("QueueNamePrefix")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let urls: Vec<String> = store
+                .queue_names()?
+                .into_iter()
+                .filter(|n| n.starts_with(prefix))
+                .map(|n| queue_url(base, &n))
+                .collect();
+            Ok(json!({"QueueUrls": urls}))
+        }
+        "GetQueueAttributes" => {
+            let queue = queue_name(req)?;
+            let spec = store.queue(&queue)?;
+            let counts = store.counts(&queue, now)?;
+            let mut attrs = BTreeMap::new();
+            attrs.insert("ApproximateNumberOfMessages", counts.visible.to_string());
+            attrs.insert(
+                "ApproximateNumberOfMessagesNotVisible",
+                counts.in_flight.to_string(),
+            );
+            attrs.insert(
+                "ApproximateNumberOfMessagesDelayed",
+                counts.delayed.to_string(),
+            );
+            attrs.insert(
+                "VisibilityTimeout",
+                spec.visibility_timeout.as_secs().to_string(),
+            );
+            attrs.insert(
+                "QueueArn",
+                format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}"),
+            );
+            if let Some((dlq, max)) = &spec.redrive {
+                attrs.insert(
+                    "RedrivePolicy",
+                    json!({"deadLetterTargetArn": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{dlq}"), "maxReceiveCount": max}).to_string(),
+                );
+            }
+            Ok(json!({"Attributes": attrs}))
+        }
+        "ListDeadLetterSourceQueues" => {
+            let dlq = queue_name(req)?;
+            store.queue(&dlq)?;
+            let mut urls = Vec::new();
+            for name in store.queue_names()? {
+                let spec = store.queue(&name)?;
+                if spec.redrive.as_ref().is_some_and(|(d, _)| *d == dlq) {
+                    urls.push(queue_url(base, &name));
+                }
+            }
+            Ok(json!({"queueUrls": urls}))
+        }
+        "PurgeQueue" => {
+            let queue = queue_name(req)?;
+            store.purge(&queue)?;
+            Ok(json!({}))
+        }
+        other => Err(SqsError {
+            code: "UnsupportedOperation",
+            message: format!("hookline dev does not implement {other}"),
+        }),
+    }
+}
+
+/// The URL of queue `name` under `base`.
+fn queue_url(base: &str, name: &str) -> String {
+    format!("{base}/{ACCOUNT}/{name}")
 }
 
 fn str_field<'a>(v: &'a Value, name: &str) -> Result<&'a str, SqsError> {
@@ -447,6 +486,15 @@ fn batch_entries(req: &Value) -> Result<&Vec<Value>, SqsError> {
             code: "TooManyEntriesInBatchRequest",
             message: "Maximum number of entries per request are 10.".into(),
         });
+    }
+    let mut ids = std::collections::HashSet::new();
+    for e in entries {
+        if !ids.insert(str_field(e, "Id")?) {
+            return Err(SqsError {
+                code: "BatchEntryIdsNotDistinct",
+                message: "Two or more batch entries in the request have the same Id.".into(),
+            });
+        }
     }
     Ok(entries)
 }
@@ -513,7 +561,7 @@ mod tests {
     use super::*;
 
     fn api() -> SqsApi {
-        let store = Arc::new(Store::in_memory().unwrap());
+        let store = Store::in_memory().unwrap();
         store
             .ensure_queue(&QueueSpec {
                 name: "q".into(),
@@ -521,7 +569,11 @@ mod tests {
                 redrive: None,
             })
             .unwrap();
-        SqsApi::new(store, "http://127.0.0.1:8787/".into(), || 1_000)
+        SqsApi::new(
+            StoreThread::spawn(store).unwrap(),
+            "http://127.0.0.1:8787/".into(),
+            || 1_000,
+        )
     }
 
     #[tokio::test]
@@ -543,9 +595,54 @@ mod tests {
         assert!(query.starts_with("AWS.SimpleQueueService.NonExistentQueue"));
         assert!(body.contains("com.amazonaws.sqs#QueueDoesNotExist"));
         let err = api.handle("AmazonSQS.Nope", b"{}").await.unwrap_err();
-        assert_eq!(err.code, "InvalidAction");
+        assert_eq!(err.code, "UnsupportedOperation");
+        assert_eq!(
+            err.to_response().1,
+            "AWS.SimpleQueueService.UnsupportedOperation;Sender"
+        );
         let err = api.handle("AmazonSQS.SendMessage", b"{").await.unwrap_err();
         assert_eq!(err.code, "MalformedQueryString");
+    }
+
+    #[tokio::test]
+    async fn receive_parameters_are_checked_as_sqs_does() {
+        let api = api();
+        let q = api.queue_url("q");
+        for bad in [
+            json!({"QueueUrl": q, "WaitTimeSeconds": 21}),
+            json!({"QueueUrl": q, "VisibilityTimeout": 43_201}),
+            json!({"QueueUrl": q, "MaxNumberOfMessages": 11}),
+        ] {
+            let err = api
+                .handle("AmazonSQS.ReceiveMessage", bad.to_string().as_bytes())
+                .await
+                .unwrap_err();
+            assert_eq!(err.code, "InvalidParameterValue", "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn batch_entry_ids_must_be_distinct_and_a_failed_batch_stores_nothing() {
+        let api = api();
+        let req = json!({"QueueUrl": api.queue_url("q"), "Entries": [
+            {"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}]});
+        let err = api
+            .handle("AmazonSQS.SendMessageBatch", req.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "BatchEntryIdsNotDistinct");
+        assert!(
+            err.to_response()
+                .1
+                .starts_with("AWS.SimpleQueueService.BatchEntryIdsNotDistinct")
+        );
+        let req = json!({"QueueUrl": api.queue_url("q"), "Entries": [
+            {"Id": "a", "MessageBody": "x"}, {"Id": "b", "MessageBody": ""}]});
+        api.handle("AmazonSQS.SendMessageBatch", req.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        let counts = api.store().run(|s| s.counts("q", 1_000)).await.unwrap();
+        assert_eq!(counts.visible, 0, "all or nothing");
     }
 
     #[tokio::test]

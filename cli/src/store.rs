@@ -99,9 +99,17 @@ pub enum StoreError {
     /// SQLite failed (disk full, corrupt file...).
     #[error("the queue database failed: {0}")]
     Db(#[from] rusqlite::Error),
-    /// The store's lock was poisoned by a panic elsewhere.
+    /// Another process (another `hookline dev`) has the database open.
+    #[error(
+        "the queue database is in use by another process (is another `hookline dev` running on this --data-dir?)"
+    )]
+    InUse,
+    /// An internal channel closed (the store's thread stopped).
     #[error("the queue database is unavailable")]
-    Poisoned,
+    Unavailable,
+    /// The group commit this call was part of failed: nothing it wrote was kept.
+    #[error("the queue database could not commit: {0}")]
+    Commit(String),
 }
 
 /// The queue database.
@@ -147,18 +155,76 @@ impl Store {
     }
 
     fn setup(conn: Connection) -> Result<Self, StoreError> {
-        // WAL with a full sync at each commit: a committed send survives kill -9 and power loss.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        let prepare = || -> Result<(), rusqlite::Error> {
+            // One process owns the file: a second `hookline dev` on the same data directory
+            // would take the first one's messages. The first write below takes the lock, and
+            // it is held until the connection closes.
+            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            conn.busy_timeout(Duration::from_millis(200))?;
+            // WAL with a full sync at each commit: a committed send survives kill -9 and power
+            // loss (`fullfsync` makes that true on macOS too, where a plain fsync is not enough).
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "fullfsync", "ON")?;
+            conn.pragma_update(None, "checkpoint_fullfsync", "ON")?;
+            conn.execute_batch(SCHEMA)
+        };
+        prepare().map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::InUse
+            }
+            _ => StoreError::Db(e),
+        })?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
-        self.conn.lock().map_err(|_| StoreError::Poisoned)
+        // A panic while the lock was held left at most an unfinished transaction, which SQLite
+        // rolled back when it was dropped: the connection is fine to use.
+        Ok(self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Opens a transaction that the calls up to [`Store::commit`] join (each of theirs becomes
+    /// a savepoint): many sends, one fsync. Only the worker thread of [`crate::store`]'s owner
+    /// does this, between requests.
+    pub fn begin(&self) -> Result<(), StoreError> {
+        self.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(())
+    }
+
+    /// Runs `f` as one unit: everything it wrote is kept if it succeeds, nothing if it fails
+    /// (a savepoint, so it nests inside a group commit).
+    pub fn atomically<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<R, E>,
+    ) -> Result<R, E> {
+        self.conn()?
+            .execute_batch("SAVEPOINT hookline_action")
+            .map_err(|e| E::from(e.into()))?;
+        let result = f(self);
+        let end = match result {
+            Ok(_) => "RELEASE hookline_action",
+            Err(_) => "ROLLBACK TO hookline_action; RELEASE hookline_action",
+        };
+        self.conn()?
+            .execute_batch(end)
+            .map_err(|e| E::from(e.into()))?;
+        result
+    }
+
+    /// Commits what [`Store::begin`] opened.
+    pub fn commit(&self) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Creates `spec`'s queue, or updates its settings.
@@ -193,13 +259,14 @@ impl Store {
         queue_spec(&conn, name)
     }
 
-    /// Makes every message that was received but not finished, and not scheduled for a retry,
-    /// visible now (see the module docs). Returns how many.
-    pub fn release_leases(&self, now_ms: i64) -> Result<usize, StoreError> {
+    /// Makes every message of `queue` that was received but not finished, and not scheduled
+    /// for a retry, visible now (see the module docs). Only for a queue this process alone
+    /// consumes: other consumers' receipts would stop working. Returns how many.
+    pub fn release_leases(&self, queue: &str, now_ms: i64) -> Result<usize, StoreError> {
         Ok(self.conn()?.execute(
-            "UPDATE messages SET visible_ms = ?1, receipt = NULL, leased = 0
-             WHERE leased = 1 AND visible_ms > ?1",
-            params![now_ms],
+            "UPDATE messages SET visible_ms = ?2, receipt = NULL, leased = 0
+             WHERE queue = ?1 AND leased = 1 AND visible_ms > ?2",
+            params![queue, now_ms],
         )?)
     }
 
@@ -212,7 +279,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Vec<Sent>, StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         queue_spec(&tx, queue)?;
         let mut out = Vec::with_capacity(messages.len());
         {
@@ -254,7 +321,7 @@ impl Store {
     ) -> Result<Sent, StoreError> {
         self.send_batch(queue, &[(body, attributes, delay)], now_ms)?
             .pop()
-            .ok_or(StoreError::Poisoned)
+            .ok_or(StoreError::Unavailable)
     }
 
     /// Receives up to `max` visible messages, hiding each for `visibility` (the queue's timeout
@@ -267,7 +334,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Vec<Received>, StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.savepoint()?;
         let spec = queue_spec(&tx, queue)?;
         let hide_ms = millis(visibility.unwrap_or(spec.visibility_timeout));
         let mut out = Vec::new();
@@ -431,6 +498,73 @@ pub fn is_queue_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A job for the store's thread: it runs, then hears whether its group committed.
+type Job = Box<dyn FnOnce(&Store) -> Finish + Send>;
+/// Sends a job's result once the outcome of its group's commit is known.
+type Finish = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+/// The [`Store`] on a thread of its own, so that SQLite's work (and each commit's fsync) never
+/// blocks the async runtime. Calls that arrive while a commit is under way are grouped into
+/// one transaction (each call a savepoint of it), so concurrent requests share one fsync, and
+/// every caller hears back only after the commit that holds its writes.
+#[derive(Clone, Debug)]
+pub struct StoreThread {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+/// The most calls grouped into one commit.
+const MAX_GROUP: usize = 256;
+
+impl StoreThread {
+    /// Moves `store` to a new thread.
+    pub fn spawn(store: Store) -> Result<Self, StoreError> {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("hookline-store".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    while group.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(job) => group.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    let grouped = group.len() > 1 && store.begin().is_ok();
+                    let finish: Vec<Finish> = group.into_iter().map(|job| job(&store)).collect();
+                    let outcome = if grouped { store.commit().err() } else { None };
+                    for f in finish {
+                        f(outcome.as_ref());
+                    }
+                }
+            })
+            .map_err(|_| StoreError::Unavailable)?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `f` on the store's thread; its result comes back once its writes are committed.
+    pub async fn run<R: Send + 'static, E: From<StoreError> + Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |store| {
+            let result = f(store);
+            Box::new(move |commit: Option<&StoreError>| {
+                let result = match commit {
+                    Some(e) => Err(StoreError::Commit(e.to_string()).into()),
+                    None => result,
+                };
+                let _ = tx.send(result);
+            })
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| E::from(StoreError::Unavailable))?;
+        rx.await.map_err(|_| E::from(StoreError::Unavailable))?
+    }
+}
+
 fn queue_spec(conn: &Connection, name: &str) -> Result<QueueSpec, StoreError> {
     conn.query_row(
         "SELECT visibility_timeout_ms, dlq, max_receive_count FROM queues WHERE name = ?1",
@@ -576,7 +710,11 @@ mod tests {
         let r = s.receive("q", 1, None, 0).unwrap();
         s.change_visibility("q", &r[0].receipt_handle, Duration::from_secs(10), 0)
             .unwrap();
-        assert_eq!(s.release_leases(1).unwrap(), 0, "a scheduled retry is kept");
+        assert_eq!(
+            s.release_leases("q", 1).unwrap(),
+            0,
+            "a scheduled retry is kept"
+        );
         assert!(s.receive("q", 1, None, 9_999).unwrap().is_empty());
         assert_eq!(s.receive("q", 1, None, 10_000).unwrap().len(), 1);
         assert!(matches!(
@@ -590,7 +728,7 @@ mod tests {
         let s = store();
         send(&s, "a", 0);
         s.receive("q", 1, None, 0).unwrap();
-        assert_eq!(s.release_leases(5).unwrap(), 1);
+        assert_eq!(s.release_leases("q", 5).unwrap(), 1);
         assert_eq!(s.receive("q", 1, None, 5).unwrap().len(), 1);
     }
 
@@ -650,6 +788,62 @@ mod tests {
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.receive("q", 1, None, 0).unwrap()[0].body, "kept");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_calls_on_the_store_thread_commit_together_and_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.sqlite3");
+        let s = Store::open(&path).unwrap();
+        s.ensure_queue(&QueueSpec {
+            name: "q".into(),
+            visibility_timeout: Duration::from_secs(30),
+            redrive: None,
+        })
+        .unwrap();
+        let thread = StoreThread::spawn(s).unwrap();
+        let calls: Vec<_> = (0..200)
+            .map(|i| {
+                let t = thread.clone();
+                tokio::spawn(async move {
+                    t.run(move |s| s.send("q", format!("m{i}"), vec![], Duration::ZERO, 0))
+                        .await
+                })
+            })
+            .collect();
+        // One call in the middle fails (no such queue): only its own savepoint is undone.
+        let bad = thread
+            .run(|s| s.send("nope", "x".into(), vec![], Duration::ZERO, 0))
+            .await;
+        assert!(matches!(bad, Err(StoreError::NoSuchQueue(_))));
+        for c in calls {
+            c.await.unwrap().unwrap();
+        }
+        let n = thread.run(|s| s.counts("q", 0)).await.unwrap();
+        assert_eq!(n.visible, 200);
+        drop(thread);
+        // Committed for real: a new connection sees them all, once the thread let go of the
+        // file (it stops when its last handle is dropped).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let again = loop {
+            match Store::open(&path) {
+                Ok(s) => break s,
+                Err(StoreError::InUse) if std::time::Instant::now() < deadline => {
+                    std::thread::yield_now();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        assert_eq!(again.counts("q", 0).unwrap().visible, 200);
+    }
+
+    #[test]
+    fn a_second_process_cannot_open_a_database_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.sqlite3");
+        drop(Store::open(&path).unwrap()); // the file and its tables exist: reads only now
+        let _first = Store::open(&path).unwrap();
+        assert!(matches!(Store::open(&path), Err(StoreError::InUse)));
     }
 
     #[test]

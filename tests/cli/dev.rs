@@ -592,6 +592,18 @@ async fn the_receiver_routes_answer_like_the_worker() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
+    // The receiver's routes stay open to tunnels (a public Host), as on the Worker: the
+    // signature is their guard.
+    let resp = client
+        .post(dev.url("/hooks/gh"))
+        .header("host", "abc.ngrok-free.app")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
     let rejected = dev.events("rejected");
     assert!(rejected.iter().any(|e| e["error"] == "unknown_source"));
 }
@@ -624,6 +636,22 @@ fn startup_failures_exit_with_their_codes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(74));
+
+    // A second `hookline dev` on a data directory in use would take the first one's messages.
+    let running = Dev::start(
+        dir.path(),
+        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s\"]\n",
+        free_port(),
+    );
+    let out = Command::new(bin())
+        .args(["dev", "--port", &free_port().to_string(), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(69), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another `hookline dev`"));
+    drop(running);
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();

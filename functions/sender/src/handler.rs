@@ -87,16 +87,13 @@ impl Sender {
 
     /// Handles one batch: every record is finished, or named in `batch_item_failures`.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        // The futures are made up front (they are lazy) rather than by a `map` over the records:
-        // a stream whose closure takes `&SqsMessage` is not `Send` (rust-lang/rust#102211), and
-        // `hookline dev` runs the handler on spawned tasks.
-        let pending: Vec<_> = event
-            .records
-            .iter()
-            .map(|rec| self.handle_identified(rec))
-            .collect();
+        // The stream maps indices, not `&SqsMessage`: a closure taking a reference makes the
+        // stream's future not `Send` (rust-lang/rust#102211), and `hookline dev` runs the handler
+        // on spawned tasks. Futures are still made lazily, CONCURRENCY at a time.
+        let records = &event.records;
         let results: Vec<(Option<String>, Result<(), Unfinished>)> =
-            futures_util::stream::iter(pending)
+            futures_util::stream::iter(0..records.len())
+                .map(|i| self.handle_at(records, i))
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
@@ -115,11 +112,15 @@ impl Sender {
         response
     }
 
-    async fn handle_identified(
+    async fn handle_at(
         &self,
-        rec: &SqsMessage,
+        records: &[SqsMessage],
+        i: usize,
     ) -> (Option<String>, Result<(), Unfinished>) {
-        (rec.message_id.clone(), self.handle_record(rec).await)
+        match records.get(i) {
+            Some(rec) => (rec.message_id.clone(), self.handle_record(rec).await),
+            None => (None, Ok(())),
+        }
     }
 
     async fn handle_record(&self, rec: &SqsMessage) -> Result<(), Unfinished> {
