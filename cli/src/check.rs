@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hookline_core::config::{
-    Config, ConfigError, DeliveryConfig, Destination, EndpointConfig, SourceConfig,
+    Config, ConfigError, DeliveryConfig, Destination, EndpointConfig, SourceConfig, edit_distance,
 };
 use hookline_core::secret::SecretRef;
 use serde::Serialize;
@@ -25,6 +25,14 @@ use crate::{CliError, Ui};
 
 /// `hookline check` options.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  hookline check                                 # hookline.toml, wrangler.toml, template.yaml here
+  hookline check --wrangler deploy/prod.toml     # name another file
+  hookline check --env                           # also resolve hookline.toml's env: secrets
+  hookline --json check --strict                 # for CI: warnings fail too, JSON lines out
+
+Exit codes: 0 no errors, 1 errors (or warnings with --strict), 74 a named file is unreadable.")]
 pub struct Args {
     /// The hookline configuration [default: hookline.toml, skipped when absent].
     #[arg(long, value_name = "FILE")]
@@ -2126,22 +2134,6 @@ fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, _)| *d <= 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -574,24 +574,20 @@ async fn the_receiver_routes_answer_like_the_worker() {
         "{b}"
     );
     // A web page cannot drive it: a foreign Origin, or a rebound host name, gets 403.
-    let resp = client
-        .post(dev.url("/events"))
-        .header("origin", "https://attacker.example")
-        .header("content-type", "text/plain")
-        .body(r#"{"type":"x.y","data":{}}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 403);
-    let resp = client
-        .post(dev.url("/"))
-        .header("host", "rebind.attacker.example")
-        .header("x-amz-target", "AmazonSQS.ListQueues")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 403);
+    let origin = [("origin".to_owned(), "https://attacker.example".to_owned())];
+    let (s, b) = post(
+        &dev.url("/events"),
+        &origin,
+        br#"{"type":"x.y","data":{}}"#.to_vec(),
+    )
+    .await;
+    assert_eq!((s, b["error"].as_str()), (403, Some("forbidden_origin")));
+    let rebound = [
+        ("host".to_owned(), "rebind.attacker.example".to_owned()),
+        ("x-amz-target".to_owned(), "AmazonSQS.ListQueues".to_owned()),
+    ];
+    let (s, b) = post(&dev.url("/"), &rebound, b"{}".to_vec()).await;
+    assert_eq!((s, b["error"].as_str()), (403, Some("forbidden_host")));
     // The receiver's routes stay open to tunnels (a public Host), as on the Worker: the
     // signature is their guard.
     let resp = client

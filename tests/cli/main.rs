@@ -14,3 +14,23 @@ mod common;
 mod dev;
 mod send_replay;
 mod sign_listen;
+
+#[test]
+fn every_command_explains_itself_with_examples_and_usage_errors_exit_2() {
+    for cmd in [
+        vec!["--help"],
+        vec!["dev", "--help"],
+        vec!["sign", "--help"],
+        vec!["listen", "--help"],
+        vec!["send", "--help"],
+        vec!["replay", "--help"],
+        vec!["check", "--help"],
+    ] {
+        let out = common::hookline(&cmd);
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        assert!(common::stdout(&out).contains("Examples:"), "{cmd:?}");
+    }
+    let out = common::hookline(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("unrecognized subcommand"));
+}
