@@ -280,7 +280,10 @@ fn browser_guard(headers: &hyper::HeaderMap, open_host: bool) -> Option<&'static
             .ok()
             .and_then(|o| url::Url::parse(o).ok())
             .and_then(|u| u.host_str().map(str::to_owned));
-        if !host.as_deref().is_some_and(is_loopback_name) {
+        if !host
+            .as_deref()
+            .is_some_and(crate::sqs_target::is_loopback_host)
+        {
             return Some("forbidden_origin");
         }
     }
@@ -289,19 +292,11 @@ fn browser_guard(headers: &hyper::HeaderMap, open_host: bool) -> Option<&'static
             .get(hyper::header::HOST)
             .and_then(|h| h.to_str().ok())
             .map(host_without_port);
-        if host.is_some_and(|h| !is_loopback_name(h)) {
+        if host.is_some_and(|h| !crate::sqs_target::is_loopback_host(h)) {
             return Some("forbidden_host");
         }
     }
     None
-}
-
-/// `localhost`, `*.localhost`, or a loopback IP address (IPv6 with or without brackets).
-fn is_loopback_name(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.to_ascii_lowercase().ends_with(".localhost")
-        || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn host_without_port(host: &str) -> &str {
@@ -641,23 +636,6 @@ fn text_attr(name: &str, value: &str) -> Attribute {
     }
 }
 
-/// An SQS client for the embedded queue at `base_url` (any credentials do).
-pub fn local_sqs_client(base_url: &str) -> aws_sdk_sqs::Client {
-    let conf = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-        .endpoint_url(base_url)
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "hookline",
-            "hookline",
-            None,
-            None,
-            "hookline-dev",
-        ))
-        .build();
-    aws_sdk_sqs::Client::from_conf(conf)
-}
-
 fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
@@ -727,7 +705,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .sum();
     let store = StoreThread::spawn(store).map_err(|e| CliError::Io(e.to_string()))?;
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
-    let client = local_sqs_client(&base_url);
+    let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };
     let settings = Settings::from_config(
         &loaded.config,

@@ -420,7 +420,10 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn local_client(
+/// A client for an SQS endpoint that is not AWS's (`hookline dev`, moto, LocalStack): dummy
+/// credentials, or `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` when `env_credentials` and both
+/// are set; `us-east-1` unless `region` says otherwise.
+pub fn local_client(
     endpoint: &str,
     region: Option<&str>,
     env_credentials: bool,
