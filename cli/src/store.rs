@@ -652,20 +652,19 @@ pub fn md5_of_attributes(attributes: &[Attribute]) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A queue with a 30 s visibility timeout.
+    fn spec(name: &str, redrive: Option<(&str, u32)>) -> QueueSpec {
+        QueueSpec {
+            name: name.into(),
+            visibility_timeout: Duration::from_secs(30),
+            redrive: redrive.map(|(d, n)| (d.into(), n)),
+        }
+    }
+
     fn store() -> Store {
         let s = Store::in_memory().unwrap();
-        s.ensure_queue(&QueueSpec {
-            name: "q".into(),
-            visibility_timeout: Duration::from_secs(30),
-            redrive: Some(("dlq".into(), 3)),
-        })
-        .unwrap();
-        s.ensure_queue(&QueueSpec {
-            name: "dlq".into(),
-            visibility_timeout: Duration::from_secs(30),
-            redrive: None,
-        })
-        .unwrap();
+        s.ensure_queue(&spec("q", Some(("dlq", 3)))).unwrap();
+        s.ensure_queue(&spec("dlq", None)).unwrap();
         s
     }
 
@@ -778,12 +777,7 @@ mod tests {
         let path = dir.path().join("q.sqlite3");
         {
             let s = Store::open(&path).unwrap();
-            s.ensure_queue(&QueueSpec {
-                name: "q".into(),
-                visibility_timeout: Duration::from_secs(30),
-                redrive: None,
-            })
-            .unwrap();
+            s.ensure_queue(&spec("q", None)).unwrap();
             send(&s, "kept", 0);
         }
         let s = Store::open(&path).unwrap();
@@ -795,12 +789,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("q.sqlite3");
         let s = Store::open(&path).unwrap();
-        s.ensure_queue(&QueueSpec {
-            name: "q".into(),
-            visibility_timeout: Duration::from_secs(30),
-            redrive: None,
-        })
-        .unwrap();
+        s.ensure_queue(&spec("q", None)).unwrap();
         let thread = StoreThread::spawn(s).unwrap();
         let calls: Vec<_> = (0..200)
             .map(|i| {

@@ -19,6 +19,8 @@ use super::common::bin;
 const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// The demo's endpoint secret (hookline.toml, `[endpoints.listener]`).
 const LISTENER_SECRET: &str = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
+/// A configuration with one GitHub source and no endpoints.
+const GITHUB_ONLY: &str = "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s\"]\n";
 /// The demo's Stripe secret.
 const STRIPE_SECRET: &str = "whsec_demo_stripe_signing_secret";
 
@@ -416,11 +418,7 @@ async fn failing_endpoints_are_retried_then_dead_lettered_on_the_embedded_dlq() 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_embedded_queue_speaks_sqs_to_the_aws_sdk() {
     let dir = tempfile::tempdir().unwrap();
-    let dev = Dev::start(
-        dir.path(),
-        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s\"]\n",
-        free_port(),
-    );
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, free_port());
     let sqs = sqs_client(&dev.url("")).await;
     let url = sqs
         .get_queue_url()
@@ -634,11 +632,7 @@ fn startup_failures_exit_with_their_codes() {
     assert_eq!(out.status.code(), Some(74));
 
     // A second `hookline dev` on a data directory in use would take the first one's messages.
-    let running = Dev::start(
-        dir.path(),
-        "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s\"]\n",
-        free_port(),
-    );
+    let running = Dev::start(dir.path(), GITHUB_ONLY, free_port());
     let out = Command::new(bin())
         .args(["dev", "--port", &free_port().to_string(), "--data-dir"])
         .arg(dir.path().join("data"))
