@@ -6,7 +6,9 @@
 //!     cargo bench -p hookline-sender --bench deliveries            # both runtimes
 //!
 //! Batches of 10 (the event source mapping's default), concurrent within the batch, connections
-//! reused. Runs once on a one-thread runtime (the per-core figure) and once multi-threaded.
+//! reused. Runs once on a one-thread runtime (the per-core figure; the sink shares that thread)
+//! and once multi-threaded. With `HOOKLINE_BENCH_JSON` naming a file, one JSON object per figure
+//! is appended to it (the shape `bench/cold_start.py` writes).
 // A benchmark, not attacker-facing code: panics on a broken setup are what we want.
 #![allow(
     clippy::unwrap_used,
@@ -15,6 +17,7 @@
     clippy::indexing_slicing
 )]
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +32,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BATCH: usize = 10;
 const RUN: Duration = Duration::from_secs(3);
+/// The goal, in deliveries per second on one core.
+const GOAL_PER_CORE: f64 = 5_000.0;
 
 /// A keep-alive HTTP/1.1 sink that answers 204 to everything and counts requests.
 async fn sink(count: Arc<AtomicU64>) -> u16 {
@@ -105,7 +110,35 @@ fn event(i: u64) -> SqsEvent {
     ev
 }
 
-async fn run(label: &str) {
+/// One line of the file `HOOKLINE_BENCH_JSON` names, in the shape `bench/cold_start.py` writes.
+#[derive(serde::Serialize)]
+struct Figure {
+    bench: &'static str,
+    figure: String,
+    value: u64,
+    unit: &'static str,
+    peer: &'static str,
+    peer_value: u64,
+    ratio: f64,
+    goal: Option<&'static str>,
+    met: Option<bool>,
+}
+
+/// Appends `figure` to the file `HOOKLINE_BENCH_JSON` names, if it names one.
+fn record(figure: &Figure) {
+    let Some(path) = std::env::var_os("HOOKLINE_BENCH_JSON") else {
+        return;
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    writeln!(file, "{}", serde_json::to_string(figure).unwrap()).unwrap();
+}
+
+/// Measures both and returns (handler deliveries/s, bare reqwest posts/s).
+async fn run(label: &str) -> (f64, f64) {
     let count = Arc::new(AtomicU64::new(0));
     let port = sink(Arc::clone(&count)).await;
     let url = format!("http://127.0.0.1:{port}/hooks");
@@ -164,17 +197,46 @@ async fn run(label: &str) {
         "{label}: handler {handler_rate:.0} deliveries/s, bare reqwest {bare_rate:.0} posts/s, handler/bare = {:.2}",
         handler_rate / bare_rate
     );
+    (handler_rate, bare_rate)
 }
 
 fn main() {
-    tokio::runtime::Builder::new_current_thread()
+    // What the multi-thread runtime starts.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let (one, one_bare) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(run("1 thread "));
-    tokio::runtime::Builder::new_multi_thread()
+    let (multi, multi_bare) = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(run("2 threads"));
+        .block_on(run(&format!("{threads} threads")));
+    for (figure, value, bare, goal) in [
+        (
+            "deliveries/s on one thread (the sink on the same thread)".to_owned(),
+            one,
+            one_bare,
+            true,
+        ),
+        (
+            format!("deliveries/s on a multi-thread runtime ({threads} threads)"),
+            multi,
+            multi_bare,
+            false,
+        ),
+    ] {
+        record(&Figure {
+            bench: "sender_deliveries",
+            figure,
+            value: value.round() as u64,
+            unit: "deliveries/s",
+            peer: "bare reqwest POSTs, same bodies and concurrency",
+            peer_value: bare.round() as u64,
+            ratio: (value / bare * 100.0).round() / 100.0,
+            goal: goal.then_some(">= 5,000 deliveries/s per core"),
+            met: goal.then_some(value >= GOAL_PER_CORE),
+        });
+    }
 }

@@ -11,7 +11,7 @@
 //! visibility timeout to the retry policy's next delay and reports the record in
 //! `batchItemFailures`, so SQS redelivers it then; `ApproximateReceiveCount` is the attempt.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -47,8 +47,41 @@ pub mod dlq_attr {
 pub struct Sender {
     settings: Arc<Settings>,
     http: Http,
-    sqs: aws_sdk_sqs::Client,
+    sqs: Sqs,
     log: Logger,
+}
+
+/// The SQS client, or the configuration to build it from when a record first needs it.
+///
+/// Building an SDK client reads and parses the system's root certificates (the SDK does so
+/// eagerly, to fail early), which takes milliseconds of CPU. Most records never call SQS: a
+/// delivery that succeeds is deleted by the event source mapping. Only fan-out, a retry's delay
+/// and the dead-letter queue do.
+#[derive(Clone, Debug)]
+struct Sqs {
+    config: aws_sdk_sqs::Config,
+    client: Arc<OnceLock<aws_sdk_sqs::Client>>,
+}
+
+impl Sqs {
+    fn ready(client: aws_sdk_sqs::Client) -> Self {
+        Self {
+            config: client.config().clone(),
+            client: Arc::new(OnceLock::from(client)),
+        }
+    }
+
+    fn deferred(config: aws_sdk_sqs::Config) -> Self {
+        Self {
+            config,
+            client: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn client(&self) -> &aws_sdk_sqs::Client {
+        self.client
+            .get_or_init(|| aws_sdk_sqs::Client::from_conf(self.config.clone()))
+    }
 }
 
 /// Why one record could not be finished now (it stays on the queue).
@@ -71,7 +104,21 @@ impl Sender {
         sqs: aws_sdk_sqs::Client,
         log: Logger,
     ) -> Result<Self, reqwest::Error> {
-        let http = Http::new(settings.ssrf.clone())?;
+        Self::with_parts(settings, Sqs::ready(sqs), log)
+    }
+
+    /// Builds the sender for a cold start: the SQS client is made from `sqs` when a record first
+    /// needs it (fan-out, a retry's delay, the dead-letter queue), not before the first event.
+    pub fn with_deferred_sqs(
+        settings: Settings,
+        sqs: aws_sdk_sqs::Config,
+        log: Logger,
+    ) -> Result<Self, reqwest::Error> {
+        Self::with_parts(settings, Sqs::deferred(sqs), log)
+    }
+
+    fn with_parts(settings: Settings, sqs: Sqs, log: Logger) -> Result<Self, reqwest::Error> {
+        let http = Http::with_roots(settings.ssrf.clone(), settings.tls_roots)?;
         Ok(Self {
             settings: Arc::new(settings),
             http,
@@ -240,6 +287,7 @@ impl Sender {
                 .collect();
             let out = self
                 .sqs
+                .client()
                 .send_message_batch()
                 .queue_url(&self.settings.queue_url)
                 .set_entries(Some(entries))
@@ -393,6 +441,7 @@ impl Sender {
         let secs = i32::try_from(delay.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
         if let Err(e) = self
             .sqs
+            .client()
             .change_message_visibility()
             .queue_url(&self.settings.queue_url)
             .receipt_handle(receipt)
@@ -417,6 +466,7 @@ impl Sender {
         };
         let mut req = self
             .sqs
+            .client()
             .send_message()
             .queue_url(&self.settings.dlq_url)
             .message_body(if dl.body.is_empty() {
@@ -459,4 +509,63 @@ fn now() -> Timestamp {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     Timestamp::from_unix_millis(ms)
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    use hookline_core::config::Config;
+
+    fn record(id: &str, body: &str) -> SqsMessage {
+        let mut rec = SqsMessage::default();
+        rec.message_id = Some(id.to_owned());
+        rec.receipt_handle = Some(format!("receipt-{id}"));
+        rec.body = Some(body.to_owned());
+        rec
+    }
+
+    #[tokio::test]
+    async fn the_sqs_client_is_built_when_a_record_first_needs_it() {
+        let config = Config::from_json(
+            r#"{"endpoints":{"billing":{"url":"https://billing.example.com/hooks","secrets":["literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],"events":["invoice.*"]}}}"#,
+        )
+        .unwrap();
+        let mut settings =
+            Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+        settings.tls_roots = crate::http::TlsRoots::Mozilla;
+        // A closed port and no retries: the dead-letter write fails at once.
+        let sqs = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+            .build();
+        let (log, _lines) = Logger::capture();
+        let sender = Sender::with_deferred_sqs(settings, sqs, log).unwrap();
+
+        // Nobody subscribes to this type: handled without SQS, so no client yet.
+        let mut event = SqsEvent::default();
+        event
+            .records
+            .push(record("1", r#"{"type":"user.created","data":{}}"#));
+        assert!(sender.handle(event).await.batch_item_failures.is_empty());
+        assert!(sender.sqs.client.get().is_none());
+
+        // A malformed message goes to the DLQ: the client is built then, and a failed write
+        // leaves the record on the queue as before.
+        let mut event = SqsEvent::default();
+        event.records.push(record("2", "not json"));
+        let response = sender.handle(event).await;
+        assert!(sender.sqs.client.get().is_some());
+        assert_eq!(response.batch_item_failures.len(), 1);
+        assert_eq!(response.batch_item_failures[0].item_identifier, "2");
+    }
 }

@@ -4,6 +4,9 @@
 //! connection goes to the checked addresses only, so a DNS answer cannot change between the check
 //! and the connect (DNS rebinding). Literal IP addresses, which reqwest does not resolve, are
 //! checked before the request. Redirects are never followed: a 3xx is an answer like any other.
+//!
+//! Certificates are checked against [`TlsRoots`]: the system's store, or Mozilla's roots compiled
+//! into the binary, which spares a cold start reading and parsing every file of the store.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -28,6 +31,33 @@ pub struct Attempt {
     pub error: Option<String>,
     /// Time from sending to the response head (or the failure).
     pub latency: Duration,
+}
+
+/// The certificate authorities an endpoint's certificate must chain to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsRoots {
+    /// The system's store, read from disk when the client is built: the files `SSL_CERT_FILE`
+    /// and `SSL_CERT_DIR` name, or else the distribution's bundle and directory. A private CA
+    /// added there is trusted. Reading and parsing the store takes milliseconds of CPU.
+    #[default]
+    System,
+    /// Mozilla's root program, compiled in (`webpki-root-certs`): nothing is read from disk. The
+    /// list Amazon Linux's bundle is also made from, as recent as the build; no private CAs.
+    Mozilla,
+}
+
+impl std::str::FromStr for TlsRoots {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "system" => Ok(Self::System),
+            "mozilla" => Ok(Self::Mozilla),
+            other => Err(format!(
+                "unknown value \"{other}\": use \"system\" (the system's certificate store) or \"mozilla\" (compiled-in roots)"
+            )),
+        }
+    }
 }
 
 /// The HTTP client, built once per cold start.
@@ -58,10 +88,26 @@ impl Resolve for GuardedResolver {
 }
 
 impl Http {
-    /// A client that never follows redirects and connects only where `policy` allows.
+    /// A client that never follows redirects and connects only where `policy` allows, checking
+    /// certificates against the system's store.
     pub fn new(policy: SsrfPolicy) -> Result<Self, reqwest::Error> {
+        Self::with_roots(policy, TlsRoots::System)
+    }
+
+    /// As [`Http::new`], checking certificates against `roots`.
+    pub fn with_roots(policy: SsrfPolicy, roots: TlsRoots) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if roots == TlsRoots::Mozilla {
+            // Only the roots change: reqwest still builds the TLS configuration (crypto provider,
+            // protocol versions, ALPN) as it does for the system's store.
+            let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .map(|der| reqwest::Certificate::from_der(der))
+                .collect::<Result<Vec<_>, _>>()?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             // A proxy from HTTP(S)_PROXY/ALL_PROXY would resolve endpoint names itself, out of
             // the guard's sight: deliveries always connect directly.
@@ -173,4 +219,31 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     }
     let text = cur.to_string();
     if text.is_empty() { e.to_string() } else { text }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_roots_parse_their_two_names_only() {
+        assert_eq!("system".parse(), Ok(TlsRoots::System));
+        assert_eq!(" MOZILLA ".parse(), Ok(TlsRoots::Mozilla));
+        assert!("native".parse::<TlsRoots>().is_err());
+        assert!("".parse::<TlsRoots>().is_err());
+    }
+
+    #[test]
+    fn every_compiled_in_root_is_accepted() {
+        // reqwest parses each root when the client is built: one it rejected would fail every
+        // cold start, so this is checked here rather than in the Lambda.
+        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+        Http::with_roots(SsrfPolicy::new(Vec::new()), TlsRoots::Mozilla).unwrap();
+    }
 }

@@ -9,9 +9,10 @@
 //! status, error and attempt count.
 //!
 //! The entry point (`main.rs`) only wires things up: [`Settings`] and the clients are built once
-//! per cold start, and [`Sender::handle`] does the work, so tests call it directly with real
-//! `SqsEvent` JSON. [`local::LocalEventSource`] stands in for the event source mapping in the
-//! integration tests and in `hookline dev`.
+//! per cold start (the SQS client when a record first needs it, see
+//! [`Sender::with_deferred_sqs`]), and [`Sender::handle`] does the work, so tests call it
+//! directly with real `SqsEvent` JSON. [`local::LocalEventSource`] stands in for the event source
+//! mapping in the integration tests and in `hookline dev`.
 //!
 //! No feature flags.
 
@@ -22,5 +23,5 @@ pub mod observe;
 pub mod settings;
 
 pub use handler::{Sender, dlq_attr};
-pub use http::{Attempt, Http};
+pub use http::{Attempt, Http, TlsRoots};
 pub use settings::{Endpoint, Settings, SettingsError};

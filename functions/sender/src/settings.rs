@@ -1,5 +1,5 @@
 //! What the sender reads once per cold start: the endpoints (with their secrets resolved and
-//! signers prepared), the SSRF policy, and the queue URLs.
+//! signers prepared), the SSRF policy, the TLS roots, and the queue URLs.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,12 +12,18 @@ use hookline_core::secret::SecretRef;
 use hookline_core::ssrf::SsrfPolicy;
 use hookline_core::verify::{Scheme, Signer};
 
+use crate::http::TlsRoots;
+
 /// The environment variable holding the configuration as JSON.
 pub const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
 /// The environment variable holding the outbound queue's URL (fan-out re-enqueues onto it).
 pub const QUEUE_URL_VAR: &str = "HOOKLINE_QUEUE_URL";
 /// The environment variable holding the dead-letter queue's URL.
 pub const DLQ_URL_VAR: &str = "HOOKLINE_DLQ_URL";
+/// The environment variable choosing the endpoints' TLS roots: `system` or `mozilla`.
+pub const TLS_ROOTS_VAR: &str = "HOOKLINE_TLS_ROOTS";
+/// The variables through which the system's store takes a private CA (OpenSSL's names).
+const SYSTEM_CERT_VARS: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
 
 /// One endpoint, ready to deliver to.
 #[derive(Debug)]
@@ -51,6 +57,8 @@ pub struct Settings {
     pub endpoints: BTreeMap<String, Endpoint>,
     /// The SSRF guard's policy.
     pub ssrf: SsrfPolicy,
+    /// What endpoints' TLS certificates are checked against.
+    pub tls_roots: TlsRoots,
     /// The outbound queue.
     pub queue_url: String,
     /// The dead-letter queue.
@@ -67,20 +75,49 @@ pub enum SettingsError {
     /// The configuration is invalid.
     #[error("invalid configuration:\n{0}")]
     Config(#[from] ConfigErrors),
+    /// An environment variable has a value that cannot be used.
+    #[error("environment variable {var}: {message}")]
+    Var {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Settings {
-    /// Reads the configuration, queue URLs and secrets through `lookup` (the process
+    /// Reads the configuration, queue URLs, secrets and TLS roots through `lookup` (the process
     /// environment in the Lambda).
+    ///
+    /// The TLS roots are `HOOKLINE_TLS_ROOTS` (`system` or `mozilla`). Unset, they are the
+    /// system's store when `SSL_CERT_FILE` or `SSL_CERT_DIR` is set (that is how a Lambda is
+    /// given a private CA), and Mozilla's compiled-in roots otherwise: a Lambda's system store is
+    /// Amazon Linux's copy of that same list, and reading it costs every cold start milliseconds.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let text = lookup(CONFIG_VAR).ok_or(SettingsError::Missing(CONFIG_VAR))?;
         let queue_url = lookup(QUEUE_URL_VAR).ok_or(SettingsError::Missing(QUEUE_URL_VAR))?;
         let dlq_url = lookup(DLQ_URL_VAR).ok_or(SettingsError::Missing(DLQ_URL_VAR))?;
+        let tls_roots = match lookup(TLS_ROOTS_VAR).filter(|v| !v.trim().is_empty()) {
+            Some(v) => v.parse().map_err(|message| SettingsError::Var {
+                var: TLS_ROOTS_VAR,
+                message,
+            })?,
+            None if SYSTEM_CERT_VARS
+                .iter()
+                .any(|var| lookup(var).is_some_and(|v| !v.is_empty())) =>
+            {
+                TlsRoots::System
+            }
+            None => TlsRoots::Mozilla,
+        };
         let config = Config::from_json(&text)?;
-        Ok(Self::from_config(&config, queue_url, dlq_url, lookup)?)
+        let mut settings = Self::from_config(&config, queue_url, dlq_url, lookup)?;
+        settings.tls_roots = tls_roots;
+        Ok(settings)
     }
 
     /// Prepares every endpoint of `config`, reporting every unresolvable secret at once.
+    /// Endpoints' certificates are checked against the system's store (`tls_roots` changes it).
     pub fn from_config(
         config: &Config,
         queue_url: String,
@@ -159,8 +196,105 @@ impl Settings {
         Ok(Self {
             endpoints,
             ssrf: SsrfPolicy::new(config.delivery.ssrf_allow.clone()),
+            tls_roots: TlsRoots::System,
             queue_url,
             dlq_url,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"{"endpoints":{"billing":{"url":"https://billing.example.com/hooks","secrets":["env:BILLING_WHSEC"]}}}"#;
+
+    /// The Lambda's environment plus `extra`.
+    fn env(extra: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        let mut vars = vec![
+            (CONFIG_VAR, CONFIG),
+            (
+                QUEUE_URL_VAR,
+                "https://sqs.us-east-1.amazonaws.com/1/outbound",
+            ),
+            (
+                DLQ_URL_VAR,
+                "https://sqs.us-east-1.amazonaws.com/1/outbound-dlq",
+            ),
+            ("BILLING_WHSEC", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        ];
+        vars.extend_from_slice(extra);
+        move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_lambda_checks_certificates_against_mozillas_roots_by_default() {
+        let s = Settings::from_lookup(env(&[])).unwrap();
+        assert_eq!(s.tls_roots, TlsRoots::Mozilla);
+        let s = Settings::from_lookup(env(&[(TLS_ROOTS_VAR, " ")])).unwrap();
+        assert_eq!(s.tls_roots, TlsRoots::Mozilla, "blank means unset");
+    }
+
+    #[test]
+    fn ssl_cert_file_or_dir_keeps_the_system_store_for_private_cas() {
+        for var in SYSTEM_CERT_VARS {
+            let s = Settings::from_lookup(env(&[(var, "/opt/certs/ca.pem")])).unwrap();
+            assert_eq!(s.tls_roots, TlsRoots::System, "{var}");
+        }
+        let s = Settings::from_lookup(env(&[("SSL_CERT_FILE", "")])).unwrap();
+        assert_eq!(
+            s.tls_roots,
+            TlsRoots::Mozilla,
+            "an empty variable names nothing"
+        );
+    }
+
+    #[test]
+    fn hookline_tls_roots_decides_when_set() {
+        let s = Settings::from_lookup(env(&[(TLS_ROOTS_VAR, "system")])).unwrap();
+        assert_eq!(s.tls_roots, TlsRoots::System);
+        let s = Settings::from_lookup(env(&[
+            (TLS_ROOTS_VAR, "Mozilla"),
+            ("SSL_CERT_FILE", "/opt/certs/ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(s.tls_roots, TlsRoots::Mozilla);
+    }
+
+    #[test]
+    fn an_unknown_tls_roots_value_fails_the_cold_start_naming_the_variable() {
+        let e = Settings::from_lookup(env(&[(TLS_ROOTS_VAR, "webpki")])).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SettingsError::Var {
+                    var: TLS_ROOTS_VAR,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(TLS_ROOTS_VAR) && text.contains("\"system\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn from_config_keeps_the_system_store() {
+        let config = Config::from_json(CONFIG).unwrap();
+        let s = Settings::from_config(&config, "q".into(), "dlq".into(), env(&[])).unwrap();
+        assert_eq!(s.tls_roots, TlsRoots::System);
     }
 }
