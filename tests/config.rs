@@ -161,6 +161,9 @@ fn bad_urls_are_reported() {
         ("ftp://example.com/x", "scheme \"ftp\" is not supported"),
         ("https://example.com/x#frag", "fragment"),
         ("/relative/path", "not a valid URL"),
+        // No Unicode IDNA tables (idna_adapter 1.0): non-ASCII hosts are refused, with a hint.
+        ("https://bücher.example/hook", "punycode, xn--"),
+        ("https://例え.テスト/hook", "punycode, xn--"),
     ] {
         assert_problem(
             &format!("[endpoints.e]\nurl = \"{url}\"\nsecrets = [\"env:W\"]\n"),
@@ -168,6 +171,15 @@ fn bad_urls_are_reported() {
             needle,
         );
     }
+}
+
+#[test]
+fn an_internationalised_host_in_punycode_is_accepted() {
+    let config = Config::from_toml(
+        "[endpoints.e]\nurl = \"https://xn--bcher-kva.example/hook\"\nsecrets = [\"env:W\"]\n",
+    )
+    .unwrap();
+    config.validate().unwrap();
 }
 
 #[test]

@@ -34,6 +34,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::headers::Headers;
+use crate::lazy_json::LazyJson;
 use crate::pattern::EventPattern;
 use crate::retry::RetryPolicy;
 use crate::secret::{Secret, SecretRef};
@@ -134,11 +135,11 @@ pub enum FieldRef {
 
 impl FieldRef {
     /// Reads the value from a request: a header's value, or a string or number in the JSON body.
-    pub fn extract(&self, headers: &Headers, json: Option<&serde_json::Value>) -> Option<String> {
+    pub fn extract(&self, headers: &Headers, json: Option<&LazyJson<'_>>) -> Option<String> {
         let value = match self {
             FieldRef::Header(name) => headers.get_all(name).next().map(str::to_owned),
             FieldRef::Pointer(ptr) => match json?.pointer(ptr)? {
-                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::String(s) => Some(s),
                 serde_json::Value::Number(n) => Some(n.to_string()),
                 _ => None,
             },
@@ -791,7 +792,17 @@ impl EndpointConfig {
 /// An absolute http(s) URL with a host and no fragment.
 fn check_url(raw: &str) -> Result<(), String> {
     // The URL is not echoed: Slack and Discord webhook URLs are secrets.
-    let url = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
+    let url = url::Url::parse(raw).map_err(|e| {
+        // hookline is built without Unicode IDNA tables (idna_adapter 1.0: 47 KB of the
+        // Worker's gzipped bundle), so a host must be ASCII.
+        if !raw.is_ascii() && e == url::ParseError::IdnaError {
+            "the host is not ASCII: write an internationalised domain name in its ASCII \
+             (punycode, xn--) form"
+                .to_owned()
+        } else {
+            format!("not a valid URL: {e}")
+        }
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "scheme \"{}\" is not supported; use https (or http for local development)",

@@ -705,6 +705,16 @@ impl Body {
         Body::Base64(bytes.to_vec())
     }
 
+    /// [`Body::from_bytes`] for a JSON body already validated, `raw` being `bytes` parsed (as
+    /// [`crate::lazy_json::LazyJson`] does): no second pass over the bytes. The body is kept
+    /// as JSON when `raw` is all of it (no surrounding whitespace), as `from_bytes` does.
+    pub fn from_validated_json(bytes: &[u8], raw: &RawValue) -> Body {
+        if raw.get().len() == bytes.len() {
+            return Body::Json(RawJson(raw.to_owned()));
+        }
+        Body::Base64(bytes.to_vec())
+    }
+
     /// The body's bytes without copying; `None` for a claim check.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {

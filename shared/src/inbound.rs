@@ -33,6 +33,7 @@ use crate::envelope::{
     RawJson, is_json_content_type, is_valid_event_type, is_valid_message_id,
 };
 use crate::headers::Headers;
+use crate::lazy_json::LazyJson;
 use crate::time::Timestamp;
 use crate::verify::{Request, SchemeKind, Verified, VerifyError};
 
@@ -199,8 +200,9 @@ pub fn receive(
         .map_err(|e| Rejection::unauthorized(&e))?;
 
     let content_type = req.headers.get_all("content-type").next();
+    // Validated in one pass that builds nothing; fields are read from it on demand.
     let json = if content_type.is_some_and(is_json_content_type) {
-        Some(serde_json::from_slice::<Value>(req.body).map_err(|_| Rejection::INVALID_JSON)?)
+        Some(LazyJson::parse(req.body).ok_or(Rejection::INVALID_JSON)?)
     } else {
         None
     };
@@ -223,7 +225,11 @@ pub fn receive(
         event_type,
         received_at: now,
         headers: forwarded_headers(source, req.headers),
-        body: Body::from_bytes(req.body, content_type),
+        body: match &json {
+            // Already validated: the envelope takes the bytes as they are, without a second pass.
+            Some(json) => Body::from_validated_json(req.body, json.raw()),
+            None => Body::from_bytes(req.body, content_type),
+        },
     })))
 }
 
@@ -242,7 +248,10 @@ fn signed_url(public_url: Option<&str>, request_url: &str) -> String {
 
 /// Provider handshakes, answered only after the request verified (a handshake answer made
 /// with the secret, such as Zoom's, would otherwise be a signing oracle).
-fn handshake(source: &ResolvedSource, json: Option<&Value>) -> Result<Option<Accepted>, Rejection> {
+fn handshake(
+    source: &ResolvedSource,
+    json: Option<&LazyJson<'_>>,
+) -> Result<Option<Accepted>, Rejection> {
     let Some(json) = json else {
         return Ok(None);
     };
@@ -255,24 +264,27 @@ fn handshake(source: &ResolvedSource, json: Option<&Value>) -> Result<Option<Acc
     match source.verifier.scheme().kind() {
         // https://docs.slack.dev/reference/events/url_verification
         SchemeKind::Slack
-            if json.get("type").and_then(Value::as_str) == Some("url_verification") =>
+            if json.get("type").as_ref().and_then(Value::as_str) == Some("url_verification") =>
         {
-            let challenge = json
-                .get("challenge")
+            let challenge = json.get("challenge");
+            let challenge = challenge
+                .as_ref()
                 .and_then(Value::as_str)
                 .ok_or(Rejection::INVALID_HANDSHAKE)?;
             reply(serde_json::json!({ "challenge": challenge }))
         }
         // Discord interactions: PING (type 1) is answered with PONG (type 1).
-        SchemeKind::Discord if json.get("type").and_then(Value::as_u64) == Some(1) => {
+        SchemeKind::Discord if json.get("type").as_ref().and_then(Value::as_u64) == Some(1) => {
             reply(serde_json::json!({ "type": 1 }))
         }
         // https://developers.zoom.us/docs/api/webhooks/#validate-your-webhook-endpoint
         SchemeKind::Zoom
-            if json.get("event").and_then(Value::as_str) == Some("endpoint.url_validation") =>
+            if json.get("event").as_ref().and_then(Value::as_str)
+                == Some("endpoint.url_validation") =>
         {
-            let plain = json
-                .pointer("/payload/plainToken")
+            let plain = json.pointer("/payload/plainToken");
+            let plain = plain
+                .as_ref()
                 .and_then(Value::as_str)
                 .ok_or(Rejection::INVALID_HANDSHAKE)?;
             let encrypted = source
@@ -292,7 +304,7 @@ fn event_id(
     source: &ResolvedSource,
     req: &Incoming<'_>,
     verified: &Verified<'_>,
-    json: Option<&Value>,
+    json: Option<&LazyJson<'_>>,
 ) -> String {
     let provided = source
         .event_id

@@ -15,6 +15,7 @@
 //! | [`headers`] | a small case-insensitive header list that detects duplicates |
 //! | [`config`] | sources and endpoints, their validation with exact error locations |
 //! | [`inbound`] | the receiver's routing, checks, handshakes and envelope for one request |
+//! | [`lazy_json`] | a JSON body validated without building its tree, read with JSON pointers |
 //! | [`envelope`] | the inbound envelope and the outbound message formats |
 //! | [`render`] | the body of an outbound delivery (Standard Webhooks, raw, Slack, Discord, templates) |
 //! | [`filter`] | endpoint filter expressions over an event's payload |
@@ -67,6 +68,7 @@ pub mod envelope;
 pub mod filter;
 pub mod headers;
 pub mod inbound;
+pub mod lazy_json;
 pub mod pattern;
 pub mod render;
 pub mod retry;
