@@ -31,6 +31,7 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, Signer, Verifier};
+use hookline_tests::bench;
 use http_body_util::{BodyExt as _, Full};
 
 const IN_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -159,18 +160,31 @@ async fn drive(
     (lat, started.elapsed())
 }
 
-fn report(name: &str, mut lat: Vec<Duration>, wall: Duration) -> (Duration, Duration) {
+/// Prints one line; returns p50, p99 (ms) and the rate (per second).
+fn report(name: &str, mut lat: Vec<Duration>, wall: Duration) -> (f64, f64, f64) {
     lat.sort();
     let (p50, p99) = (percentile(&lat, 50.0), percentile(&lat, 99.0));
+    let rate = lat.len() as f64 / wall.as_secs_f64();
     println!(
-        "{name:<34} n={:<5} {:>8.0}/s  p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
+        "{name:<34} n={:<5} {rate:>8.0}/s  p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
         lat.len(),
-        lat.len() as f64 / wall.as_secs_f64(),
         ms(p50),
         ms(p99),
         ms(*lat.last().unwrap())
     );
-    (p50, p99)
+    (ms(p50), ms(p99), rate)
+}
+
+/// One figure for BENCHMARKS.md (see `hookline_tests::bench`).
+fn figure(name: &str, value: f64, unit: &str, peer: (&str, f64), goal: Option<(&str, bool)>) {
+    bench::record(&bench::Figure {
+        bench: "dev_load",
+        figure: name,
+        value,
+        unit,
+        peer: Some(peer),
+        goal,
+    });
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -258,29 +272,32 @@ async fn main() {
         .map(|_| (format!("{base}/healthz"), Vec::new(), None))
         .collect();
     let (hl, hw) = drive(&client, health, 1).await;
-    let (s50, s99) = report("GET /healthz, 1 in flight (peer)", hl, hw);
+    let (s50, s99, _) = report("GET /healthz, 1 in flight (peer)", hl, hw);
     let before = valid.load(Ordering::Relaxed);
     let (rl, rw) = drive(&client, signed(one, "one"), 1).await;
-    let (o50, o99) = report("POST /hooks/demo, 1 in flight", rl, rw);
+    let (o50, o99, _) = report("POST /hooks/demo, 1 in flight", rl, rw);
     while valid.load(Ordering::Relaxed) < before + one {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     println!(
         "ratios (1 in flight): receive p50 {:.2}x and p99 {:.2}x of /healthz",
-        ms(o50) / ms(s50),
-        ms(o99) / ms(s99)
+        o50 / s50,
+        o99 / s99
     );
+    let healthz = "GET /healthz, same process";
+    figure("receive p50, 1 in flight", o50, "ms", (healthz, s50), None);
+    figure("receive p99, 1 in flight", o99, "ms", (healthz, s99), None);
 
     let health: Vec<_> = (0..events)
         .map(|_| (format!("{base}/healthz"), Vec::new(), None))
         .collect();
     let (hl, hw) = drive(&client, health, concurrency).await;
-    let (h50, h99) = report("GET /healthz (peer)", hl, hw);
+    let (h50, h99, hrate) = report("GET /healthz (peer)", hl, hw);
 
     let before = valid.load(Ordering::Relaxed);
     let started = Instant::now();
     let (rl, rw) = drive(&client, signed(events, "load"), concurrency).await;
-    let (r50, r99) = report("POST /hooks/demo → 200 (committed)", rl, rw);
+    let (r50, r99, rrate) = report("POST /hooks/demo → 200 (committed)", rl, rw);
     while valid.load(Ordering::Relaxed) < before + events {
         assert!(
             started.elapsed() < Duration::from_secs(600),
@@ -308,12 +325,26 @@ async fn main() {
         })
         .collect();
     let (dl, dw) = drive(&client, direct, concurrency).await;
-    report("POST straight to the sink (peer)", dl, dw);
+    let (_, _, drate) = report("POST straight to the sink (peer)", dl, dw);
+    let e2e_rate = events as f64 / e2e.as_secs_f64();
     println!(
         "ratios ({concurrency} in flight): receive p50 {:.2}x and p99 {:.2}x of /healthz; end-to-end rate {:.2}x of bare POSTs to the sink",
-        ms(r50) / ms(h50),
-        ms(r99) / ms(h99),
-        (events as f64 / e2e.as_secs_f64()) / (events as f64 / dw.as_secs_f64())
+        r50 / h50,
+        r99 / h99,
+        e2e_rate / drate
+    );
+    let at = |what: &str| format!("{what}, {concurrency} in flight");
+    figure(&at("receives/s"), rrate, "req/s", (healthz, hrate), None);
+    figure(&at("receive p50"), r50, "ms", (healthz, h50), None);
+    figure(&at("receive p99"), r99, "ms", (healthz, h99), None);
+    figure(
+        &format!(
+            "end to end (received → delivered, signature checked), {events} events, {concurrency} in flight"
+        ),
+        e2e_rate,
+        "events/s",
+        ("bare POSTs to the same sink", drate),
+        Some((">= 2,000 events/s", e2e_rate >= 2000.0)),
     );
     assert_eq!(
         invalid.load(Ordering::Relaxed),

