@@ -171,7 +171,9 @@ def build_peer(binary):
     """Builds the peer example with the bootstrap's cargo profile; returns its path."""
     profile_dir = Path(binary).resolve().parent
     target_dir = profile_dir.parent
-    if not (target_dir / "CACHEDIR.TAG").exists():
+    # Cargo keeps fingerprints in every profile directory it builds into (CACHEDIR.TAG is only
+    # written when cargo creates the target directory itself, not when a script made it first).
+    if not (profile_dir / ".fingerprint").is_dir():
         sys.exit(f"{binary} is not in a cargo target directory: name the peer with --peer")
     profile = "dev" if profile_dir.name == "debug" else profile_dir.name
     root = Path(__file__).resolve().parents[3]
