@@ -309,8 +309,29 @@ fn host_without_port(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(h, _)| h)
 }
 
+/// The request's path and query as the Worker reads them. The Workers runtime hands the Worker a
+/// WHATWG-parsed URL: dot segments (`/hooks/../hooks/x`, `%2e%2e`) are resolved, `\` reads as
+/// `/`, and the rest is kept as sent (no percent-decoding). Routing hyper's raw path instead would
+/// answer such requests differently from the Worker, and take `/hooks/x/..` for a handler named
+/// `..`.
+fn worker_target(uri: &hyper::Uri) -> String {
+    let raw = uri.path_and_query().map_or("/", |p| p.as_str());
+    if !raw.starts_with('/') {
+        return raw.to_owned();
+    }
+    // A fixed origin: the Host header must not change how the path is read.
+    match url::Url::parse(&format!("http://localhost{raw}")) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        },
+        Err(_) => raw.to_owned(),
+    }
+}
+
 async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallible> {
-    let path = req.uri().path().to_owned();
+    let target = worker_target(req.uri());
+    let path = target.split('?').next().unwrap_or_default().to_owned();
     let local_api = path == "/" || path == "/events";
     // The SQS API and /events act without a signature: only this machine's programs may use
     // them. The receiver's routes verify signatures, and tunnels (ngrok, cloudflared) pass a
@@ -338,7 +359,7 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
     if path == "/events" {
         return Ok(events(req, &app).await);
     }
-    Ok(match hook(req, &app).await {
+    Ok(match hook(req, &app, &target).await {
         Ok(resp) => resp,
         Err(r) => reject(r, &path),
     })
@@ -463,9 +484,9 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
 }
 
 /// The receiver's routes, as the Worker answers them.
-async fn hook(req: Request<HyperBody>, app: &App) -> Result<Resp, Rejection> {
-    let path = req.uri().path().to_owned();
-    let route = inbound::route(&path)?;
+async fn hook(req: Request<HyperBody>, app: &App, target: &str) -> Result<Resp, Rejection> {
+    let path = target.split('?').next().unwrap_or_default();
+    let route = inbound::route(path)?;
     let Route::Hook { source, handler } = route else {
         return match *req.method() {
             Method::GET | Method::HEAD => Ok(json_response(200, "{\"ok\":true}".to_owned())),
@@ -486,7 +507,7 @@ async fn hook(req: Request<HyperBody>, app: &App) -> Result<Resp, Rejection> {
         );
         return Err(Rejection::UNKNOWN_SOURCE);
     };
-    let result = receive(req, source, handler.as_deref(), app).await;
+    let result = receive(req, source, handler.as_deref(), app, target).await;
     if let Err(r) = &result {
         app.out.received(
             &name,
@@ -503,6 +524,7 @@ async fn receive(
     source: &ResolvedSource,
     handler: Option<&str>,
     app: &App,
+    target: &str,
 ) -> Result<Resp, Rejection> {
     let limit = source.max_body_bytes;
     let declared = req
@@ -531,10 +553,7 @@ async fn receive(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
-    let url = format!(
-        "http://{host}{}",
-        req.uri().path_and_query().map_or("/", |p| p.as_str())
-    );
+    let url = format!("http://{host}{target}");
     let body = read_limited(
         req.into_body(),
         usize::try_from(limit).unwrap_or(usize::MAX),
@@ -911,6 +930,31 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn paths_are_read_as_the_worker_reads_them() {
+        let target = |s: &str| worker_target(&s.parse::<hyper::Uri>().unwrap());
+        // Dot segments, plain or percent-encoded, are resolved as the Workers runtime does.
+        assert_eq!(target("/hooks/../hooks/stripe"), "/hooks/stripe");
+        assert_eq!(target("/hooks/%2e%2E/hooks/stripe"), "/hooks/stripe");
+        assert_eq!(target("/hooks/x/../stripe?a=1"), "/hooks/stripe?a=1");
+        // So `..` and `.` are never handler names.
+        assert_eq!(target("/hooks/stripe/.."), "/hooks/");
+        assert_eq!(target("/hooks/stripe/."), "/hooks/stripe/");
+        assert_eq!(target("/hooks\\stripe"), "/hooks/stripe");
+        // Everything else is kept as sent: no percent-decoding, no merged slashes.
+        assert_eq!(target("/hooks/%73tripe"), "/hooks/%73tripe");
+        assert_eq!(target("/hooks/stripe%00"), "/hooks/stripe%00");
+        assert_eq!(target("//hooks/stripe"), "//hooks/stripe");
+        assert_eq!(target("/hooks/stripe/"), "/hooks/stripe/");
+        assert_eq!(target("/healthz?x=%2e%2e"), "/healthz?x=%2e%2e");
+        // The absolute form names a host; the path is read the same way.
+        assert_eq!(
+            target("http://evil.example/hooks/../hooks/stripe"),
+            "/hooks/stripe"
+        );
+        assert_eq!(target("*"), "*");
     }
 
     #[test]

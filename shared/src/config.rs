@@ -819,6 +819,15 @@ fn check_url(raw: &str) -> Result<(), String> {
 }
 
 /// Where each scheme's providers put the event id and type.
+///
+/// An id is only read from something the provider signs (the body, or a signed header). GitHub,
+/// Shopify and Twilio put their delivery ids in headers they do not sign: a captured request
+/// replayed under a fresh delivery id would get a fresh envelope id and pass consumers' dedup.
+/// Their default is none, so the id is the digest of the source and the signed body (`b-...`),
+/// the same for the provider's retries (which resend the body) and for any replay. Their delivery
+/// ids are still forwarded as headers, and `event_id` can name them. Linear's `Linear-Delivery`
+/// is kept: its body carries a signed timestamp checked within 60 s, which bounds a replay, and a
+/// retry may be re-stamped, which would change a body digest.
 pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) {
     let h = |s: &str| Some(FieldRef::Header(s.to_owned()));
     let j = |s: &str| Some(FieldRef::Pointer(s.to_owned()));
@@ -826,10 +835,10 @@ pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) 
         // The signed `webhook-id` is the id (see `Verified::signed_id`).
         SchemeKind::StandardWebhooks => (None, j("/type")),
         SchemeKind::Stripe => (j("/id"), j("/type")),
-        SchemeKind::Github => (h("x-github-delivery"), h("x-github-event")),
+        SchemeKind::Github => (None, h("x-github-event")),
         SchemeKind::Slack => (j("/event_id"), j("/event/type")),
-        SchemeKind::Shopify => (h("x-shopify-webhook-id"), h("x-shopify-topic")),
-        SchemeKind::Twilio => (h("i-twilio-idempotency-token"), None),
+        SchemeKind::Shopify => (None, h("x-shopify-topic")),
+        SchemeKind::Twilio => (None, None),
         SchemeKind::Paddle => (j("/event_id"), j("/event_type")),
         SchemeKind::Zendesk => (j("/id"), j("/type")),
         SchemeKind::Linear => (h("linear-delivery"), h("linear-event")),

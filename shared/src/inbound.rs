@@ -298,8 +298,9 @@ fn handshake(
 }
 
 /// The envelope id: the provider's id (header or JSON pointer), else the signed message id,
-/// else a digest of the source and body. A provider's retry carries the same id or the same
-/// body, so the id is stable across retries and consumers can dedupe on it.
+/// else a digest of the source and the signed content (the body, or Twilio's canonical form).
+/// A provider's retry carries the same id or the same body, and a replay of a captured request
+/// the same signed content, so the id is stable across both and consumers can dedupe on it.
 fn event_id(
     source: &ResolvedSource,
     req: &Incoming<'_>,
@@ -316,10 +317,18 @@ fn event_id(
         // An id with characters that would be awkward downstream (or over 256 bytes) is
         // replaced by its digest: still stable, still unique.
         Some(id) => format!("h-{}", short_digest(&[id.as_bytes()])),
-        None => format!(
-            "b-{}",
-            short_digest(&[source.name.as_bytes(), &[0], req.body])
-        ),
+        // Twilio signs its form parameters sorted and de-duplicated: bodies that differ only in
+        // their layout verify alike, so they get one id too.
+        None => match verified.canonical_digest() {
+            Some(canonical) => format!(
+                "b-{}",
+                short_digest(&[source.name.as_bytes(), &[0], b"form", &[0], canonical])
+            ),
+            None => format!(
+                "b-{}",
+                short_digest(&[source.name.as_bytes(), &[0], req.body])
+            ),
+        },
     }
 }
 
@@ -669,6 +678,61 @@ mod tests {
     }
 
     #[test]
+    fn replays_under_a_fresh_unsigned_id_or_a_reordered_form_keep_their_id() {
+        // Shopify signs the body only: its X-Shopify-Webhook-Id can be anything on a replay.
+        let shop =
+            sources("[sources.shop]\nscheme = \"shopify\"\nsecrets = [\"literal:s3cret\"]\n")
+                .remove("shop")
+                .unwrap();
+        let body = br#"{"id":820982911946154508,"email":"jon@example.com"}"#;
+        let with_id = |id: &str| {
+            let mut h = json_headers();
+            h.push("X-Shopify-Webhook-Id", id);
+            h.push("X-Shopify-Topic", "orders/create");
+            signed(Scheme::Shopify, "s3cret", URL, h, body, NOW)
+        };
+        let original = event(call(
+            &shop,
+            &with_id("b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"),
+            body,
+        ));
+        let replay = event(call(&shop, &with_id("00000000-replayed"), body));
+        assert_eq!(original.id, replay.id);
+        assert!(original.id.starts_with("b-"), "{}", original.id);
+        assert_eq!(
+            original.headers["x-shopify-webhook-id"],
+            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+        );
+
+        // Twilio signs its form parameters sorted: reordered, the body verifies under the same
+        // signature, and gets the same id; different parameters get another.
+        let twilio = sources("[sources.tw]\nscheme = \"twilio\"\nsecrets = [\"literal:12345\"]\n")
+            .remove("tw")
+            .unwrap();
+        let form = || {
+            let mut h = Headers::new();
+            h.push("Content-Type", "application/x-www-form-urlencoded");
+            h
+        };
+        let a = b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675310";
+        let b = b"From=%2B14158675310&CallSid=CA1234567890ABCDE&Digits=1234&Digits=1234";
+        let signed_a = signed(Scheme::Twilio, "12345", URL, form(), a, NOW);
+        let sig = signed_a
+            .get_all("x-twilio-signature")
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut signed_b = form();
+        signed_b.push("X-Twilio-Signature", sig);
+        let first = event(call(&twilio, &signed_a, a));
+        let reordered = event(call(&twilio, &signed_b, b));
+        assert_eq!(first.id, reordered.id);
+        let c = b"CallSid=CA1234567890ABCDE&Digits=9999&From=%2B14158675310";
+        let signed_c = signed(Scheme::Twilio, "12345", URL, form(), c, NOW);
+        assert_ne!(event(call(&twilio, &signed_c, c)).id, first.id);
+    }
+
+    #[test]
     fn ids_are_stable_per_delivery() {
         let github = sources("[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\n")
             .remove("gh")
@@ -679,25 +743,46 @@ mod tests {
         h.push("X-GitHub-Event", "ping");
         let h = signed(Scheme::Github, "s3cret", URL, h, body, NOW);
         let env = event(call(&github, &h, body));
-        assert_eq!(env.id, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+        // GitHub does not sign its delivery id: the id derives from source and signed body.
+        assert!(env.id.starts_with("b-") && env.id.len() == 34, "{}", env.id);
         assert_eq!(env.event_type.as_deref(), Some("ping"));
         assert_eq!(env.headers["x-github-event"], "ping");
+        assert_eq!(
+            env.headers["x-github-delivery"],
+            "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+        );
 
-        // No delivery header: the id derives from source and body, the same on a retry.
+        // A captured request replayed under a fresh delivery id keeps its envelope id (so
+        // consumers' dedup catches it), and so does a retry without the header.
+        let mut replay = json_headers();
+        replay.push("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000000");
+        replay.push("X-GitHub-Event", "ping");
+        let replay = signed(Scheme::Github, "s3cret", URL, replay, body, NOW);
+        assert_eq!(event(call(&github, &replay, body)).id, env.id);
         let bare = signed(Scheme::Github, "s3cret", URL, json_headers(), body, NOW);
         let first = event(call(&github, &bare, body)).id;
         let retry = event(call(&github, &bare, body)).id;
         assert_eq!(first, retry);
-        assert!(first.starts_with("b-") && first.len() == 34, "{first}");
+        assert_eq!(first, env.id);
         let other = br#"{"zen":"Design for failure."}"#;
         let h2 = signed(Scheme::Github, "s3cret", URL, json_headers(), other, NOW);
         assert_ne!(event(call(&github, &h2, other)).id, first);
 
-        // An id with characters unsafe downstream is replaced by its digest.
+        // Asked for, the delivery header is the id; one with characters unsafe downstream is
+        // replaced by its digest.
+        let by_header = sources(
+            "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\nevent_id = { header = \"X-GitHub-Delivery\" }\n",
+        )
+        .remove("gh")
+        .unwrap();
+        assert_eq!(
+            event(call(&by_header, &h, body)).id,
+            "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+        );
         let mut odd = json_headers();
         odd.push("X-GitHub-Delivery", "a/b c");
         let odd = signed(Scheme::Github, "s3cret", URL, odd, body, NOW);
-        let id = event(call(&github, &odd, body)).id;
+        let id = event(call(&by_header, &odd, body)).id;
         assert!(id.starts_with("h-") && is_valid_message_id(&id), "{id}");
 
         // Standard Webhooks: the signed webhook-id.

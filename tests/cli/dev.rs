@@ -2,18 +2,17 @@
 //! with the official `standardwebhooks` library, and `aws-sdk-sqs` against the embedded queue.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use hookline_core::secret::Secret;
-use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer};
 use hookline_tests::harness::{Sink, chunked_post, free_port, sqs_client};
 use serde_json::{Value, json};
 
-use super::common::bin;
+use super::common::{
+    Dev, bin, demo_config, post, repo_file, standard_headers, stripe_headers, wait_until,
+};
 
 /// The demo's inbound secret (hookline.toml, `[sources.demo]`).
 const DEMO_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -23,177 +22,6 @@ const LISTENER_SECRET: &str = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
 const GITHUB_ONLY: &str = "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s\"]\n";
 /// The demo's Stripe secret.
 const STRIPE_SECRET: &str = "whsec_demo_stripe_signing_secret";
-
-/// The repository's own `hookline.toml` with the listener's URL replaced and the retries
-/// shortened, so the shipped demo is what runs.
-fn demo_config(listener_url: &str, schedule: &str) -> String {
-    let text = std::fs::read_to_string(repo_file("hookline.toml")).unwrap();
-    assert!(text.contains("http://127.0.0.1:9000/webhooks"));
-    text.replace("http://127.0.0.1:9000/webhooks", listener_url)
-        .replace(
-            "retry = { schedule = [\"1s\", \"5s\", \"30s\"] }",
-            &format!("retry = {{ schedule = {schedule}, jitter = 0.0 }}"),
-        )
-}
-
-fn repo_file(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-/// A running `hookline dev --json`, its output lines collected.
-struct Dev {
-    child: Child,
-    port: u16,
-    lines: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Dev {
-    fn start(dir: &Path, config: &str, port: u16) -> Dev {
-        let cfg = dir.join("hookline.toml");
-        std::fs::write(&cfg, config).unwrap();
-        let mut child = Command::new(bin())
-            .args(["--json", "dev", "--port", &port.to_string(), "--config"])
-            .arg(&cfg)
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        {
-            let lines = Arc::clone(&lines);
-            let out = child.stdout.take().unwrap();
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        let ready = v["event"] == "ready";
-                        lines.lock().unwrap().push(v);
-                        if ready {
-                            let _ = tx.send(());
-                        }
-                    }
-                }
-            });
-        }
-        {
-            let stderr = Arc::clone(&stderr);
-            let err = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
-                for line in BufReader::new(err).lines().map_while(Result::ok) {
-                    let mut s = stderr.lock().unwrap();
-                    s.push_str(&line);
-                    s.push('\n');
-                }
-            });
-        }
-        if rx.recv_timeout(Duration::from_secs(20)).is_err() {
-            let _ = child.kill();
-            panic!(
-                "hookline dev did not get ready:\n{}",
-                stderr.lock().unwrap()
-            );
-        }
-        Dev { child, port, lines }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn ready(&self) -> Value {
-        self.lines.lock().unwrap()[0].clone()
-    }
-
-    /// The output lines whose `msg` or `event` is `kind`.
-    fn events(&self, kind: &str) -> Vec<Value> {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|v| v["msg"] == kind || v["event"] == kind)
-            .cloned()
-            .collect()
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_unix_millis(ms as i64)
-}
-
-/// Headers a Standard Webhooks sender would send for `body`.
-fn standard_headers(secret: &str, id: &str, body: &[u8]) -> Vec<(String, String)> {
-    let signer = Signer::new(Scheme::StandardWebhooks, vec![Secret::new(secret).unwrap()]).unwrap();
-    let headers = hookline_core::headers::Headers::new();
-    let req = Request {
-        method: "POST",
-        url: "http://127.0.0.1/",
-        headers: &headers,
-        body,
-    };
-    signer.sign(&req, id, now()).unwrap()
-}
-
-fn stripe_headers(secret: &str, body: &[u8]) -> Vec<(String, String)> {
-    let signer = Signer::new(Scheme::Stripe, vec![Secret::new(secret).unwrap()]).unwrap();
-    let headers = hookline_core::headers::Headers::new();
-    let req = Request {
-        method: "POST",
-        url: "http://127.0.0.1/",
-        headers: &headers,
-        body,
-    };
-    signer.sign(&req, "", now()).unwrap()
-}
-
-async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    // Providers send JSON with its content type (without it, the body is kept as bytes).
-    let mut req = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body);
-    for (k, v) in headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn wait_until<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let until = Instant::now() + deadline;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_relays_a_signed_webhook_to_a_verifying_sink() {

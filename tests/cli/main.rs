@@ -9,9 +9,11 @@
     missing_docs
 )]
 
+mod bad_inputs;
 mod check;
 mod common;
 mod dev;
+mod faults;
 mod send_replay;
 mod sign_listen;
 

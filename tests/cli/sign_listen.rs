@@ -90,6 +90,8 @@ struct Listen {
     port: u16,
     out: Arc<Mutex<Vec<String>>>,
     err: Arc<Mutex<Vec<String>>>,
+    /// The readers of stdout and stderr, finished once the pipes reach end of file.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Listen {
@@ -108,14 +110,15 @@ impl Listen {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let out = collect(child.stdout.take().unwrap(), None);
+        let (out, out_reader) = collect(child.stdout.take().unwrap(), None);
         let (started_tx, started_rx) = mpsc::channel();
-        let err = collect(child.stderr.take().unwrap(), Some(started_tx));
+        let (err, err_reader) = collect(child.stderr.take().unwrap(), Some(started_tx));
         let mut listen = Listen {
             child,
             port,
             out,
             err,
+            readers: vec![out_reader, err_reader],
         };
         let started = Instant::now();
         loop {
@@ -162,11 +165,14 @@ impl Listen {
         }
     }
 
-    /// Waits for the process to exit by itself.
+    /// Waits for the process to exit by itself, and for its output to be read to the end.
     fn wait_exit(&mut self) -> std::process::ExitStatus {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                for reader in self.readers.drain(..) {
+                    reader.join().unwrap();
+                }
                 return status;
             }
             assert!(started.elapsed() < DEADLINE, "listen did not exit");
@@ -186,10 +192,10 @@ impl Drop for Listen {
 fn collect(
     pipe: impl std::io::Read + Send + 'static,
     started: Option<mpsc::Sender<()>>,
-) -> Arc<Mutex<Vec<String>>> {
+) -> (Arc<Mutex<Vec<String>>>, std::thread::JoinHandle<()>) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&lines);
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         for line in BufReader::new(pipe).lines() {
             let Ok(line) = line else { break };
             if line.starts_with("listening on")
@@ -200,7 +206,7 @@ fn collect(
             sink.lock().unwrap().push(line);
         }
     });
-    lines
+    (lines, reader)
 }
 
 /// POSTs `body` with `headers` through curl; returns the status code.

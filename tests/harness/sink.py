@@ -21,6 +21,15 @@ used to tell endpoints apart; counters are per exact path, query string included
     /hang/...                   no answer for 120 s, then the connection is closed (other requests go on)
     /reset/...                  the connection is reset (SO_LINGER 0 + close: a TCP RST), no response
     /redirect/...               302 to http://127.0.0.1:<port>/ok/redirected
+    /redirect-to/<url>[/...]    302 to <url>, given as one percent-encoded path segment (encode
+                                every '/', ':', '?', '#' and '%' of it) and decoded once; 404
+                                "unknown" unless it is an absolute http(s) URL without control
+                                characters
+    /chaos/...                  faults chosen per webhook-id, the same on every run: with
+                                h(x) = the first 8 hex digits of SHA-256(x) as an integer, the
+                                first h(id) % 6 attempts of each id fail, attempt k with
+                                [500, 429 + "Retry-After: 1", hang, reset][h(f"{id}/{k}") % 4];
+                                then 200 (see chaos_plan)
     anything else               404 (recorded, response_status 404, behaviour "unknown")
 
 Control endpoints (not recorded):
@@ -32,6 +41,7 @@ A record: path, method, headers (lower-case names; repeated headers joined with 
 text, or base64 when body_is_base64 is true), received_at (unix seconds, float, on arrival),
 signature_valid, matched_secret_index (first matching secret, or null), verify_error (the
 library's message when no secret matched), webhook_id, attempt_number_for_path (1-based),
+attempt_number_for_id (1-based, per path and webhook-id), chaos (for /chaos/: what was done),
 behaviour, response_status (null for /hang and /reset).
 
 Standard library plus standardwebhooks only.
@@ -42,6 +52,7 @@ from __future__ import annotations
 import argparse
 import base64
 import email.utils
+import hashlib
 import json
 import math
 import os
@@ -50,6 +61,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook
@@ -88,6 +100,24 @@ class State:
         return None, error
 
 
+def redirect_target(path: str) -> str | None:
+    """The Location of a /redirect-to/<url> path: <url> decoded, if it is an absolute http(s) URL
+    without control characters (which would split the header); None otherwise."""
+    segs = path.split("?", 1)[0].split("/")
+    if len(segs) < 3 or segs[1] != "redirect-to":
+        return None
+    try:
+        url = urllib.parse.unquote(segs[2], errors="strict")
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # UnicodeDecodeError too
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
 def parse_behaviour(path: str) -> tuple[str, list[int]]:
     """('ok', []), ('status', [code]), ('fail', [n, code]), ... or ('unknown', [])."""
     segs = path.split("?", 1)[0].split("/")[1:]
@@ -99,8 +129,10 @@ def parse_behaviour(path: str) -> tuple[str, list[int]]:
             return None
 
     name = segs[0] if segs else ""
-    if name in ("ok", "hang", "reset", "redirect"):
+    if name in ("ok", "hang", "reset", "redirect", "chaos"):
         return name, []
+    if name == "redirect-to":
+        return (name, []) if redirect_target(path) is not None else ("unknown", [])
     if name in ("status", "retry-after", "retry-after-date", "slow"):
         args = ints(1)
         if args is not None and args[0] >= 0:
@@ -112,6 +144,19 @@ def parse_behaviour(path: str) -> tuple[str, list[int]]:
         if args is not None and args[0] >= 0 and 100 <= args[1] <= 599:
             return name, args
     return "unknown", []
+
+
+CHAOS_FAULTS = ("500", "429", "hang", "reset")
+
+
+def chaos_plan(webhook_id: str, attempt: int) -> str:
+    """What /chaos/ does to `attempt` (1-based) of `webhook_id`: one of CHAOS_FAULTS, or "200"."""
+    def h(x: str) -> int:
+        return int(hashlib.sha256(x.encode()).hexdigest()[:8], 16)
+
+    if attempt <= h(webhook_id) % 6:
+        return CHAOS_FAULTS[h(f"{webhook_id}/{attempt}") % 4]
+    return "200"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -209,6 +254,9 @@ class Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             attempt = self.state.counts.get(self.path, 0) + 1
             self.state.counts[self.path] = attempt
+            id_key = f"{self.path}#{headers.get('webhook-id')}"
+            id_attempt = self.state.counts.get(id_key, 0) + 1
+            self.state.counts[id_key] = id_attempt
             record = {
                 "path": self.path,
                 "method": self.command,
@@ -221,11 +269,21 @@ class Handler(BaseHTTPRequestHandler):
                 "verify_error": error,
                 "webhook_id": headers.get("webhook-id"),
                 "attempt_number_for_path": attempt,
+                "attempt_number_for_id": id_attempt,
                 "behaviour": behaviour,
                 "response_status": None,
             }
             self.state.records.append(record)
 
+        if behaviour == "chaos":
+            behaviour = chaos_plan(headers.get("webhook-id") or "", id_attempt)
+            with self.state.lock:
+                record["chaos"] = behaviour
+            args = [int(behaviour)] if behaviour.isdigit() else []
+            if behaviour == "429":
+                behaviour = "retry-after-always"
+            elif behaviour.isdigit():
+                behaviour = "status"
         status, extra = self.decide(behaviour, args, attempt)
         if status is None:
             return
@@ -243,6 +301,8 @@ class Handler(BaseHTTPRequestHandler):
             return (500 if attempt <= n else code), {}
         if behaviour == "retry-after":
             return (429, {"Retry-After": str(args[0])}) if attempt == 1 else (200, {})
+        if behaviour == "retry-after-always":
+            return 429, {"Retry-After": "1"}
         if behaviour == "retry-after-date":
             if attempt == 1:
                 # HTTP-dates have whole seconds: round up so the date is at least secs ahead.
@@ -263,6 +323,8 @@ class Handler(BaseHTTPRequestHandler):
         if behaviour == "redirect":
             port = self.server.server_address[1]
             return 302, {"Location": f"http://127.0.0.1:{port}/ok/redirected"}
+        if behaviour == "redirect-to":
+            return 302, {"Location": redirect_target(self.path) or ""}
         return 404, {}
 
 

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.parse
 from datetime import datetime, timezone
 
 from standardwebhooks.webhooks import Webhook
@@ -164,6 +165,37 @@ class SinkTest(unittest.TestCase):
         self.assertEqual([d["response_status"] for d in got], [410, 204, 302, 404, 404])
         self.assertEqual(got[3]["behaviour"], "unknown")
 
+    def test_redirect_to_any_absolute_url(self):
+        def quote(url: str) -> str:
+            return urllib.parse.quote(url, safe="")
+
+        targets = [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://metadata.google.internal/computeMetadata/v1/?recursive=true#x",
+            f"https://127.0.0.1:{self.port}/ok/landed",
+            "http://[::ffff:127.0.0.1]:8080/a%2Fb",
+        ]
+        for i, target in enumerate(targets):
+            status, headers, _ = self.post_signed(f"/redirect-to/{quote(target)}/{i}", "m")
+            self.assertEqual(status, 302, target)
+            self.assertEqual(headers["Location"], target)
+        # Without a suffix, and with a query string that is not part of the target.
+        status, headers, _ = self.post_signed(f"/redirect-to/{quote(targets[0])}?q=1", "m")
+        self.assertEqual((status, headers["Location"]), (302, targets[0]))
+        # Not an absolute http(s) URL, or one that would split the header: unknown.
+        for bad in ["", "relative", quote("/ok/x"), quote("ftp://127.0.0.1/"),
+                    quote("http://"), quote("http://x/\r\nSet-Cookie: a=b"), "%ff"]:
+            status, headers, _ = self.post_signed(f"/redirect-to/{bad}", "m")
+            self.assertEqual(status, 404, bad)
+            self.assertNotIn("Location", headers)
+        got = self.deliveries()
+        self.assertEqual([d["behaviour"] for d in got[:5]], ["redirect-to"] * 5)
+        self.assertEqual([d["response_status"] for d in got[:5]], [302] * 5)
+        self.assertTrue(all(d["signature_valid"] for d in got))
+        self.assertEqual({d["behaviour"] for d in got[5:]}, {"unknown"})
+        # Nothing followed the redirects: only the requests made here were recorded.
+        self.assertFalse(any(d["path"].startswith("/ok/") for d in got))
+
     def test_retry_after_seconds_and_date(self):
         status, headers, _ = self.post_signed("/retry-after/3/r", "m")
         self.assertEqual((status, headers["Retry-After"]), (429, "3"))
@@ -205,6 +237,37 @@ class SinkTest(unittest.TestCase):
         for p in ("/hang/h", "/ok/while-hanging", "/hang/h2", "/reset/x"):
             self.assertIn(p, paths)
         self.assertEqual(outcome, [], "the hanging request was answered")
+
+    def test_chaos_follows_its_plan_per_webhook_id(self):
+        sys.path.insert(0, HERE)
+        from sink import chaos_plan  # noqa: PLC0415 - the module under test, for its rule
+
+        def plan(i: str) -> list[str]:
+            return [chaos_plan(i, k) for k in range(1, 7)]
+
+        # Ids whose faults all answer (500 or 429), so the test needs no timeouts: one that
+        # fails twice, one that never fails.
+        ids = [f"chaos_{n}" for n in range(2000)]
+        twice = next(i for i in ids if plan(i)[:3] in (["500", "429", "200"], ["429", "500", "200"],
+                                                     ["500", "500", "200"], ["429", "429", "200"]))
+        never = next(i for i in ids if plan(i)[0] == "200")
+        # The same rule as tests/faults.rs: SHA-256's first 8 hex digits, mod 6 and mod 4.
+        import hashlib  # noqa: PLC0415
+        h = int(hashlib.sha256(twice.encode()).hexdigest()[:8], 16)
+        self.assertEqual(h % 6, 2)
+        seen = []
+        for _ in range(3):
+            status, headers, _ = self.post_signed("/chaos/x", twice)
+            seen.append(status)
+            if status == 429:
+                self.assertEqual(headers.get("Retry-After"), "1")
+        self.assertEqual(seen, [int(p) for p in plan(twice)[:3]])
+        # Counted per id: another id on the same path starts at its first attempt.
+        self.assertEqual(self.post_signed("/chaos/x", never)[0], 200)
+        records = self.deliveries()
+        self.assertEqual([r["attempt_number_for_id"] for r in records], [1, 2, 3, 1])
+        self.assertEqual([r["chaos"] for r in records], plan(twice)[:3] + ["200"])
+        self.assertTrue(all(r["signature_valid"] for r in records))
 
     def test_exits_when_stdin_closes_even_while_a_request_hangs(self):
         p = subprocess.Popen([sys.executable, os.path.join(HERE, "sink.py"), "--secret", SECRET],

@@ -620,7 +620,7 @@ impl Workerd {
     }
 
     /// Starts the Worker with raw `tests/harness/workerd.mjs` options (`vars`, `consumer`,
-    /// `maxRetries`, `noQueue`); `build` is filled in.
+    /// `maxRetries`, `noQueue`, `queueFaults`); `build` is filled in.
     pub fn start_with(build: ReceiverBuild, mut options: Value) -> Workerd {
         let root = repo_root();
         let dir = root.join(match build {
@@ -711,6 +711,20 @@ impl Workerd {
         match http(self.control, "GET", "/dlq", b"", Duration::from_secs(10)) {
             Ok((200, body)) => serde_json::from_slice(&body).unwrap(),
             other => panic!("control GET /dlq: {other:?}\n{}", self.log.text()),
+        }
+    }
+
+    /// A JSON request to the harness's control server (`GET /faults`, `POST /faults` with a plan:
+    /// see `tests/harness/workerd.mjs`).
+    pub fn control(&self, method: &str, path: &str, body: &Value) -> Value {
+        let bytes = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        match http(self.control, method, path, &bytes, Duration::from_secs(10)) {
+            Ok((200, body)) => serde_json::from_slice(&body).unwrap(),
+            other => panic!("control {method} {path}: {other:?}\n{}", self.log.text()),
         }
     }
 

@@ -8,7 +8,9 @@
 )]
 
 pub mod bench;
+pub mod faults;
 pub mod harness;
+pub mod leaks;
 
 use std::path::{Path, PathBuf};
 

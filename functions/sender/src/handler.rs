@@ -23,7 +23,7 @@ use hookline_core::retry::Decision;
 use hookline_core::time::Timestamp;
 use serde_json::json;
 
-use crate::http::{Attempt, Http};
+use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
 use crate::settings::{Endpoint, Settings};
 
@@ -104,7 +104,7 @@ impl Sender {
         sqs: aws_sdk_sqs::Client,
         log: Logger,
     ) -> Result<Self, reqwest::Error> {
-        Self::with_parts(settings, Sqs::ready(sqs), log)
+        Self::with_parts(settings, Sqs::ready(sqs), log, Arc::new(SystemLookup))
     }
 
     /// Builds the sender for a cold start: the SQS client is made from `sqs` when a record first
@@ -114,11 +114,28 @@ impl Sender {
         sqs: aws_sdk_sqs::Config,
         log: Logger,
     ) -> Result<Self, reqwest::Error> {
-        Self::with_parts(settings, Sqs::deferred(sqs), log)
+        Self::with_parts(settings, Sqs::deferred(sqs), log, Arc::new(SystemLookup))
     }
 
-    fn with_parts(settings: Settings, sqs: Sqs, log: Logger) -> Result<Self, reqwest::Error> {
-        let http = Http::with_roots(settings.ssrf.clone(), settings.tls_roots)?;
+    /// As [`Sender::new`], looking endpoint host names up with `lookup` instead of the system
+    /// resolver: for tests that control DNS, and embedders with their own resolver. The SSRF
+    /// guard still checks every address `lookup` returns (see [`Http::with_lookup`]).
+    pub fn with_lookup(
+        settings: Settings,
+        sqs: aws_sdk_sqs::Client,
+        log: Logger,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<Self, reqwest::Error> {
+        Self::with_parts(settings, Sqs::ready(sqs), log, lookup)
+    }
+
+    fn with_parts(
+        settings: Settings,
+        sqs: Sqs,
+        log: Logger,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<Self, reqwest::Error> {
+        let http = Http::with_lookup(settings.ssrf.clone(), settings.tls_roots, lookup)?;
         Ok(Self {
             settings: Arc::new(settings),
             http,

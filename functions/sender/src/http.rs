@@ -5,10 +5,17 @@
 //! and the connect (DNS rebinding). Literal IP addresses, which reqwest does not resolve, are
 //! checked before the request. Redirects are never followed: a 3xx is an answer like any other.
 //!
+//! Names are looked up by a [`Lookup`]: the system resolver ([`SystemLookup`]) unless the client
+//! is built with [`Http::with_lookup`]. The guard does not depend on it: whatever a lookup
+//! answers is checked before reqwest connects.
+//!
 //! Certificates are checked against [`TlsRoots`]: the system's store, or Mozilla's roots compiled
 //! into the binary, which spares a cold start reading and parsing every file of the store.
 
+use std::future::Future;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,22 +74,52 @@ pub struct Http {
     policy: Arc<SsrfPolicy>,
 }
 
-/// Resolves with the system resolver, then refuses the name if any address is not allowed.
+/// What [`Lookup::lookup`] returns: every address of the name, or why there are none.
+pub type LookupFuture = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
+
+/// Looks up the addresses of an endpoint's host name.
+///
+/// The default is [`SystemLookup`]; tests (a resolver they control) and embedders (their own DNS)
+/// pass another to [`Http::with_lookup`]. A lookup cannot open the SSRF guard: every address it
+/// returns is checked, a name with any refused address is refused, and reqwest connects only to
+/// the addresses returned. Literal IP hosts are never looked up.
+pub trait Lookup: Send + Sync {
+    /// The addresses of `host`: an ASCII name as the URL parser normalised it (lower-case,
+    /// punycode, a trailing dot kept), never an IP literal.
+    fn lookup(&self, host: &str) -> LookupFuture;
+}
+
+/// The system resolver (`getaddrinfo` through `tokio::net::lookup_host`), the default [`Lookup`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemLookup;
+
+impl Lookup for SystemLookup {
+    fn lookup(&self, host: &str) -> LookupFuture {
+        let host = host.to_owned();
+        Box::pin(async move {
+            let addrs = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            Ok(addrs.map(|addr| addr.ip()).collect())
+        })
+    }
+}
+
+/// Looks the name up, then refuses it if any address is not allowed.
 struct GuardedResolver {
     policy: Arc<SsrfPolicy>,
+    lookup: Arc<dyn Lookup>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = Arc::clone(&self.policy);
-        let host = name.as_str().to_owned();
+        let lookup = self.lookup.lookup(name.as_str());
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            for addr in &addrs {
-                policy.check(addr.ip())?;
+            let ips = lookup.await?;
+            for ip in &ips {
+                policy.check(*ip)?;
             }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
+            // The port is reqwest's to fill in; the addresses are exactly the checked ones.
+            Ok(Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0))) as Addrs)
         })
     }
 }
@@ -96,6 +133,16 @@ impl Http {
 
     /// As [`Http::new`], checking certificates against `roots`.
     pub fn with_roots(policy: SsrfPolicy, roots: TlsRoots) -> Result<Self, reqwest::Error> {
+        Self::with_lookup(policy, roots, Arc::new(SystemLookup))
+    }
+
+    /// As [`Http::with_roots`], looking host names up with `lookup` instead of the system
+    /// resolver; every address it returns is still checked against `policy`.
+    pub fn with_lookup(
+        policy: SsrfPolicy,
+        roots: TlsRoots,
+        lookup: Arc<dyn Lookup>,
+    ) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
         let mut builder = reqwest::Client::builder();
         if roots == TlsRoots::Mozilla {
@@ -114,6 +161,7 @@ impl Http {
             .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver {
                 policy: Arc::clone(&policy),
+                lookup,
             }))
             .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
@@ -237,6 +285,117 @@ mod tests {
         assert_eq!(" MOZILLA ".parse(), Ok(TlsRoots::Mozilla));
         assert!("native".parse::<TlsRoots>().is_err());
         assert!("".parse::<TlsRoots>().is_err());
+    }
+
+    /// A resolver the test controls, recording every name it is asked for.
+    #[derive(Default)]
+    struct FixedLookup {
+        names: Vec<(&'static str, Vec<IpAddr>)>,
+        asked: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Lookup for FixedLookup {
+        fn lookup(&self, host: &str) -> LookupFuture {
+            self.asked.lock().unwrap().push(host.to_owned());
+            let found = self
+                .names
+                .iter()
+                .find(|(name, _)| *name == host)
+                .map(|(_, ips)| ips.clone());
+            Box::pin(async move { found.ok_or_else(|| io::ErrorKind::NotFound.into()) })
+        }
+    }
+
+    fn ips(list: &[&str]) -> Vec<IpAddr> {
+        list.iter().map(|ip| ip.parse().unwrap()).collect()
+    }
+
+    fn loopback_allowed() -> SsrfPolicy {
+        SsrfPolicy::new(vec!["127.0.0.0/8".parse().unwrap()])
+    }
+
+    async fn post(http: &Http, url: &str) -> Attempt {
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        http.post(url, &[], Vec::new(), Duration::from_secs(5), now)
+            .await
+    }
+
+    #[tokio::test]
+    async fn every_address_a_custom_lookup_returns_is_checked() {
+        let lookup = Arc::new(FixedLookup {
+            names: vec![
+                ("private.test", ips(&["10.0.0.1"])),
+                // An allowed address first: a guard that checked only the first, or dropped
+                // the refused ones, would connect to it.
+                ("mixed.test", ips(&["127.0.0.1", "169.254.169.254"])),
+                // The name as the URL parser leaves it: lower-case, trailing dot kept.
+                ("mapped.test.", ips(&["::ffff:192.168.0.1"])),
+            ],
+            ..FixedLookup::default()
+        });
+        let http =
+            Http::with_lookup(loopback_allowed(), TlsRoots::Mozilla, lookup.clone()).unwrap();
+        for (url, error) in [
+            ("http://private.test/", "refused 10.0.0.1: private address"),
+            (
+                "http://mixed.test:9/",
+                "refused 169.254.169.254: cloud metadata endpoint",
+            ),
+            (
+                "http://MAPPED.test./x",
+                "refused ::ffff:192.168.0.1: private address",
+            ),
+        ] {
+            let attempt = post(&http, url).await;
+            assert_eq!(attempt.outcome, Outcome::Blocked, "{url}: {attempt:?}");
+            assert_eq!(attempt.error.as_deref(), Some(error), "{url}");
+        }
+        // The host as the URL parser normalised it; literal IPs are never looked up.
+        assert_eq!(
+            post(&http, "http://10.1.2.3/").await.outcome,
+            Outcome::Blocked
+        );
+        assert_eq!(
+            *lookup.asked.lock().unwrap(),
+            ["private.test", "mixed.test", "mapped.test."]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_custom_lookup_decides_where_reqwest_connects() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).await.unwrap();
+                assert!(n > 0, "request ended early");
+                head.extend_from_slice(&buf[..n]);
+            }
+            conn.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        let lookup = Arc::new(FixedLookup {
+            // Not a name the system resolver knows: only the custom lookup can answer it.
+            names: vec![("hooks.invalid", ips(&["127.0.0.1"]))],
+            ..FixedLookup::default()
+        });
+        let http = Http::with_lookup(loopback_allowed(), TlsRoots::Mozilla, lookup).unwrap();
+        let attempt = post(&http, &format!("http://hooks.invalid:{port}/in")).await;
+        assert_eq!(attempt.status, Some(204), "{attempt:?}");
+        let head = server.await.unwrap();
+        assert!(head.starts_with("POST /in HTTP/1.1\r\n"), "{head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("host: hooks.invalid:{port}")),
+            "{head}"
+        );
     }
 
     #[test]

@@ -23,5 +23,5 @@ pub mod observe;
 pub mod settings;
 
 pub use handler::{Sender, dlq_attr};
-pub use http::{Attempt, Http, TlsRoots};
+pub use http::{Attempt, Http, Lookup, LookupFuture, SystemLookup, TlsRoots};
 pub use settings::{Endpoint, Settings, SettingsError};

@@ -452,6 +452,7 @@ pub struct Verified<'a> {
     body: &'a [u8],
     signed_at: Option<Timestamp>,
     signed_id: Option<&'a str>,
+    canonical_digest: Option<[u8; 32]>,
 }
 
 impl<'a> Verified<'a> {
@@ -470,6 +471,13 @@ impl<'a> Verified<'a> {
     /// The message id covered by the signature (Standard Webhooks' `webhook-id`).
     pub fn signed_id(&self) -> Option<&'a str> {
         self.signed_id
+    }
+    /// For a scheme that signs a canonical form of the body rather than its bytes (Twilio's
+    /// sorted, de-duplicated form parameters), SHA-256 of that form: bodies that differ only in
+    /// layout (parameter order, repeats) verify under the same signature and share this digest.
+    /// `None` when the raw body is what was signed.
+    pub fn canonical_digest(&self) -> Option<&[u8; 32]> {
+        self.canonical_digest.as_ref()
     }
 }
 
@@ -571,6 +579,7 @@ impl Verifier {
         req: &Request<'a>,
         now: Timestamp,
     ) -> Result<Verified<'a>, VerifyError> {
+        let mut canonical_digest = None;
         let (signed_at, signed_id) = match &self.scheme {
             Scheme::StandardWebhooks => {
                 let (at, id) = standard::verify(&self.keys, req, now, self.tolerance)?;
@@ -582,6 +591,7 @@ impl Verifier {
             ),
             Scheme::Twilio => {
                 twilio::verify(&self.keys.mac, req)?;
+                canonical_digest = twilio::canonical_digest(req);
                 (None, None)
             }
             Scheme::Generic(g) => (
@@ -598,6 +608,7 @@ impl Verifier {
             body: req.body,
             signed_at,
             signed_id,
+            canonical_digest,
         })
     }
 

@@ -124,6 +124,23 @@ fn sorted_params(req: &Request<'_>) -> Vec<(String, String)> {
     params
 }
 
+/// SHA-256 over the sorted, de-duplicated form parameters Twilio signed (each name and value
+/// length-prefixed), when the signature covers them rather than the raw body; `None` for bodies
+/// signed through `bodySHA256` (their bytes are what was signed).
+pub(crate) fn canonical_digest(req: &Request<'_>) -> Option<[u8; 32]> {
+    if body_sha256_param(req.url).is_some() || !is_form(req) {
+        return None;
+    }
+    let mut h = Sha256::new();
+    for (k, v) in sorted_params(req) {
+        for part in [k.as_bytes(), v.as_bytes()] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+    }
+    Some(h.finalize().into())
+}
+
 /// The lower-case hex SHA-256 of a body, as Twilio puts it in `bodySHA256`.
 pub fn body_sha256_hex(body: &[u8]) -> String {
     SigBuf::from_slice(&Sha256::digest(body)).to_hex()

@@ -1,0 +1,834 @@
+//! Fault injection with accounting: events go through each path while faults are injected, then
+//! every event is counted. Whatever hookline acknowledged must be delivered or dead-lettered with
+//! its reason; duplicates are allowed (at least once, under a stable id) and counted; losses must
+//! be zero. Each test prints one `FAULTS {...}` line with its figures (and appends it to
+//! `$HOOKLINE_FAULTS_JSON` when set); `HOOKLINE_FAULT_EVENTS` scales the number of events (the
+//! defaults keep each test under a minute).
+//!
+//! - outbound, in process: endpoints answering 500, 429 with `Retry-After`, hanging past the
+//!   timeout and resetting connections (the sink's `/chaos/` path), while SQS becomes unreachable
+//!   for a while (a proxy in front of moto resets every connection);
+//! - outbound, the real bootstrap as a Lambda process fed through the Runtime API, killed with
+//!   SIGKILL in the middle of batches and restarted;
+//! - inbound, the Worker in workerd with its Cloudflare Queue send failing (before and after the
+//!   message is taken) and slow, and the SQS server the consumer forwards to stopped and restarted.
+//!
+//! `hookline dev` killed with `kill -9` mid-delivery is in `tests/cli/faults.rs`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_sdk_sqs::types::QueueAttributeName;
+use hookline_core::config::Config;
+use hookline_core::envelope::InboundEnvelope;
+use hookline_core::secret::Secret;
+use hookline_core::time::Timestamp;
+use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_sender::local::LocalEventSource;
+use hookline_sender::observe::Logger;
+use hookline_sender::{Sender, Settings, dlq_attr};
+use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger};
+use hookline_tests::harness::{Moto, ReceiverBuild, Sink, Workerd, queue_with_dlq, sqs_client};
+use hookline_tests::leaks::Needles;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// How long a phase may take: `base` seconds for the default sizes, more for larger runs.
+fn settle_time(n: usize, base: u64) -> Duration {
+    Duration::from_secs(base + n as u64 / 4)
+}
+
+fn events(default: usize) -> usize {
+    std::env::var("HOOKLINE_FAULT_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// What the sink's `/chaos/` path does to `attempt` of `id` (the same rule as `chaos_plan` in
+/// tests/harness/sink.py): the number of failing attempts, and the kind of each.
+fn chaos_failures(id: &str) -> u32 {
+    h(id) % 6
+}
+
+fn h(x: &str) -> u32 {
+    let d = Sha256::digest(x.as_bytes());
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+fn chaos_fault(id: &str, attempt: u32) -> &'static str {
+    ["500", "429", "hang", "reset"][(h(&format!("{id}/{attempt}")) % 4) as usize]
+}
+
+async fn set_visibility(sqs: &aws_sdk_sqs::Client, queue: &str, secs: u32) {
+    sqs.set_queue_attributes()
+        .queue_url(queue)
+        .attributes(QueueAttributeName::VisibilityTimeout, secs.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Sends `bodies` to `queue` in batches of 10.
+async fn enqueue(sqs: &aws_sdk_sqs::Client, queue: &str, bodies: &[Value]) {
+    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+    for chunk in bodies.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(b.to_string())
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let out = sqs
+            .send_message_batch()
+            .queue_url(queue)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .unwrap();
+        assert!(out.failed().is_empty(), "{:?}", out.failed());
+    }
+}
+
+/// Receives and deletes everything on the dead-letter queue, into the ledger (keys
+/// `message_id@endpoint`, reason from the `hookline-error` attribute).
+async fn drain_dlq(sqs: &aws_sdk_sqs::Client, dlq: &str, ledger: &mut Ledger) -> usize {
+    let mut n = 0;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(dlq)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages();
+        if messages.is_empty() {
+            return n;
+        }
+        for m in messages {
+            let body: Value = serde_json::from_str(m.body().unwrap_or("")).unwrap_or(Value::Null);
+            let key = format!(
+                "{}@{}",
+                body["message_id"].as_str().unwrap_or("?"),
+                body["endpoint"].as_str().unwrap_or("?")
+            );
+            let reason = m
+                .message_attributes()
+                .and_then(|a| a.get(dlq_attr::ERROR))
+                .and_then(|v| v.string_value())
+                .unwrap_or("(no reason: moved by the redrive policy)")
+                .to_owned();
+            ledger.dead_lettered.entry(key).or_default().push(reason);
+            sqs.delete_message()
+                .queue_url(dlq)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            n += 1;
+        }
+    }
+}
+
+/// The sink's successful deliveries into the ledger (keys `webhook_id@endpoint`), checking that
+/// every request the sink saw carried a valid signature. Returns the signatures seen.
+fn count_deliveries(sink: &Sink, endpoints: &[(&str, &str)], ledger: &mut Ledger) -> Vec<String> {
+    ledger.delivered.clear();
+    let mut signatures = Vec::new();
+    for d in sink.deliveries() {
+        let path = d["path"].as_str().unwrap_or("");
+        let Some((name, _)) = endpoints.iter().find(|(_, p)| path.starts_with(p)) else {
+            panic!("a request to an unknown path: {d}");
+        };
+        assert_eq!(d["signature_valid"], true, "{d}");
+        if let Some(s) = d["headers"]["webhook-signature"].as_str() {
+            signatures.push(s.to_owned());
+        }
+        let ok = d["response_status"]
+            .as_u64()
+            .is_some_and(|s| (200..300).contains(&s));
+        if ok {
+            let key = format!("{}@{name}", d["webhook_id"].as_str().unwrap_or("?"));
+            *ledger.delivered.entry(key).or_default() += 1;
+        }
+    }
+    signatures
+}
+
+async fn queue_depth(sqs: &aws_sdk_sqs::Client, queue: &str) -> i64 {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let get = |k: QueueAttributeName| -> i64 {
+        out.attributes()
+            .and_then(|a| a.get(&k))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    get(QueueAttributeName::ApproximateNumberOfMessages)
+        + get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        + get(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+}
+
+// ---- outbound, in process ---------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbound_endpoint_faults_and_an_sqs_outage_lose_nothing() {
+    let n = events(120);
+    let moto = Moto::start();
+    let direct = sqs_client(&moto.endpoint).await;
+    let proxy = FaultProxy::start(&moto.endpoint).await;
+    let sqs = sqs_client(&proxy.endpoint).await;
+    let (queue, dlq) = queue_with_dlq(&direct, "faults-out", 50).await;
+    // Lambda's advice: at least six times the function's timeout (here about a second).
+    set_visibility(&direct, &queue, 6).await;
+    let sink = Sink::start(&[SECRET]);
+    // Every event goes to `chaos`; one in three also to `steady`, so fan-out is exercised.
+    let endpoints = [("chaos", "/chaos/c"), ("steady", "/ok/s")];
+    let toml = format!(
+        r#"[delivery]
+timeout = "1s"
+ssrf_allow = ["127.0.0.0/8"]
+[delivery.retry]
+schedule = ["1s", "1s", "1s", "1s"]
+jitter = 0.0
+
+[endpoints.chaos]
+url = "{}"
+secrets = ["env:SINK_WHSEC"]
+
+[endpoints.steady]
+url = "{}"
+secrets = ["env:SINK_WHSEC"]
+events = ["both.*"]
+"#,
+        sink.url("/chaos/c"),
+        sink.url("/ok/s")
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
+        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
+    })
+    .unwrap();
+    let (log, logs) = Logger::capture();
+    let sender = Sender::new(settings, sqs.clone(), log).unwrap();
+
+    let mut ledger = Ledger::new("outbound: endpoint faults + SQS unreachable");
+    let mut bodies = Vec::new();
+    for i in 0..n {
+        let id = format!("evt_out_{i:04}");
+        let kind = if i.is_multiple_of(3) {
+            "both.created"
+        } else {
+            "one.created"
+        };
+        bodies.push(json!({"id": id, "type": kind, "data": {"i": i}}));
+        ledger.acked.push(format!("{id}@chaos"));
+        if i.is_multiple_of(3) {
+            ledger.acked.push(format!("{id}@steady"));
+        }
+        // What the sink will do, to report the faults injected.
+        let fails = chaos_failures(&id).min(5);
+        for k in 1..=fails {
+            ledger.fault(&format!("endpoint {}", chaos_fault(&id, k)));
+        }
+    }
+    ledger.injected = ledger.acked.len();
+    // Enqueued directly: on SQS, the messages are acked for the sender.
+    enqueue(&direct, &queue, &bodies).await;
+
+    // Three pollers, as Lambda runs several batches at once.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poll_errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut pollers = Vec::new();
+    for _ in 0..3 {
+        let (sender, stop, errors) = (sender.clone(), Arc::clone(&stop), Arc::clone(&poll_errors));
+        let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 1);
+        pollers.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let sender = &sender;
+                let r = source
+                    .poll_once(|event: SqsEvent| async move {
+                        Ok::<SqsBatchResponse, std::convert::Infallible>(sender.handle(event).await)
+                    })
+                    .await;
+                if r.is_err() {
+                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }));
+    }
+
+    // SQS goes away for a while once deliveries are under way.
+    let started = Instant::now();
+    while sink.deliveries().len() < n / 3 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    proxy.set_up(false);
+    ledger.fault("SQS unreachable (4 s)");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    proxy.set_up(true);
+
+    // Until every pair is delivered or dead-lettered and the queue is empty.
+    let deadline = Instant::now() + settle_time(n, 150);
+    loop {
+        drain_dlq(&direct, &dlq, &mut ledger).await;
+        count_deliveries(&sink, &endpoints, &mut ledger);
+        if ledger.lost().is_empty() && queue_depth(&direct, &queue).await == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not settled: {} pending\n{}",
+            ledger.lost().len(),
+            ledger.report()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for p in pollers {
+        p.await.unwrap();
+    }
+    let signatures = count_deliveries(&sink, &endpoints, &mut ledger);
+    ledger
+        .notes
+        .insert("SQS connections reset".into(), json!(proxy.refused()));
+    ledger.notes.insert(
+        "failed polls".into(),
+        json!(poll_errors.load(std::sync::atomic::Ordering::Relaxed)),
+    );
+
+    // What each id had to end as: dead-lettered with a reason when every one of its 5 attempts
+    // fails; otherwise delivered, unless SQS's receive count ran out first. The attempt number is
+    // the message's receive count, as on Lambda, and a receive whose answer the outage cut off
+    // still counts: such an event ends in the dead-letter queue with fewer real attempts, which
+    // is counted, never lost. `steady` always answers 200.
+    let mut budget_spent_by_outage = 0;
+    for i in 0..n {
+        let id = format!("evt_out_{i:04}");
+        let key = format!("{id}@chaos");
+        let reasons = ledger.dead_lettered.get(&key);
+        let with_reason = reasons.is_some_and(|r| r.iter().all(|r| r.starts_with("exhausted")));
+        if chaos_failures(&id) >= 5 {
+            assert!(
+                with_reason && !ledger.delivered.contains_key(&key),
+                "{key} should be dead-lettered as exhausted: {reasons:?}"
+            );
+        } else if !ledger.delivered.contains_key(&key) {
+            assert!(
+                with_reason,
+                "{key} neither delivered nor exhausted: {reasons:?}"
+            );
+            budget_spent_by_outage += 1;
+        }
+        if i.is_multiple_of(3) {
+            let steady = format!("{id}@steady");
+            assert!(
+                ledger.delivered.contains_key(&steady)
+                    || ledger.dead_lettered.contains_key(&steady),
+                "{steady}"
+            );
+        }
+    }
+    ledger.notes.insert(
+        "dead-lettered early: receives lost in the outage".into(),
+        json!(budget_spent_by_outage),
+    );
+    let report = ledger.finish();
+    assert!(report["dead_lettered"].as_u64().unwrap() > 0);
+
+    // Nothing secret in what the sender logged.
+    let mut needles = Needles::new().secret(SECRET);
+    for s in &signatures {
+        needles = needles.signature(s);
+    }
+    let lines = logs.lock().unwrap().clone();
+    needles.assert_clean("sender (in process)", &lines);
+}
+
+// ---- outbound, the bootstrap process killed mid-batch --------------------------------------------
+
+/// The real bootstrap (`hookline-sender`), fed by `runtime`; its stdout lines go to `logs`.
+fn spawn_bootstrap(
+    runtime: &LambdaRuntime,
+    sqs_endpoint: &str,
+    queue: &str,
+    dlq: &str,
+    config: &Value,
+    logs: &Arc<Mutex<Vec<String>>>,
+) -> tokio::process::Child {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hookline-sender"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "hookline-sender")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "faults")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "faults")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", sqs_endpoint)
+        .env("HOOKLINE_CONFIG", config.to_string())
+        .env("HOOKLINE_QUEUE_URL", queue)
+        .env("HOOKLINE_DLQ_URL", dlq)
+        .env("SINK_WHSEC", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let logs = Arc::clone(logs);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(pipe).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                logs.lock().unwrap().push(line);
+            }
+        });
+    }
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbound_bootstrap_killed_mid_batch_loses_nothing() {
+    let n = events(150);
+    let moto = Moto::start();
+    let sqs = sqs_client(&moto.endpoint).await;
+    let (queue, dlq) = queue_with_dlq(&sqs, "faults-kill", 50).await;
+    set_visibility(&sqs, &queue, 4).await;
+    let sink = Sink::start(&[SECRET]);
+    // Slow enough that a batch of ten is in flight for a while.
+    let endpoints = [("slow", "/slow/40/k")];
+    let config = json!({
+        "delivery": {
+            "timeout": "2s",
+            "ssrf_allow": ["127.0.0.0/8"],
+            "retry": {"schedule": ["1s", "1s"], "jitter": 0.0},
+        },
+        "endpoints": {"slow": {"url": sink.url("/slow/40/k"), "secrets": ["env:SINK_WHSEC"]}},
+    });
+    let runtime = Arc::new(LambdaRuntime::start(Duration::from_secs(6)).await);
+    let logs: Arc<Mutex<Vec<String>>> = Arc::default();
+
+    let mut ledger = Ledger::new("outbound: bootstrap process killed mid-batch");
+    let bodies: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("evt_kill_{i:04}"), "type": "order.paid", "data": {"i": i}}))
+        .collect();
+    for b in &bodies {
+        ledger
+            .acked
+            .push(format!("{}@slow", b["id"].as_str().unwrap()));
+    }
+    ledger.injected = n;
+    enqueue(&sqs, &queue, &bodies).await;
+
+    // Lambda's event source mapping: poll, invoke through the Runtime API, delete the successes.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let failed_invocations = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let esm = {
+        let (runtime, stop, failed) = (
+            Arc::clone(&runtime),
+            Arc::clone(&stop),
+            Arc::clone(&failed_invocations),
+        );
+        let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 1);
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let runtime = &runtime;
+                let failed = &failed;
+                let r = source
+                    .poll_once(|event: SqsEvent| async move {
+                        let payload = serde_json::to_vec(&event).unwrap();
+                        match runtime.invoke(payload, Duration::from_secs(6)).await {
+                            Ok(body) => serde_json::from_slice::<SqsBatchResponse>(&body)
+                                .map_err(|e| e.to_string()),
+                            Err(e) => {
+                                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                Err(e)
+                            }
+                        }
+                    })
+                    .await;
+                if r.is_err() {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        })
+    };
+
+    let mut child = spawn_bootstrap(&runtime, &moto.endpoint, &queue, &dlq, &config, &logs);
+    // Kill it three times, each time once deliveries have moved on since the last kill.
+    let mut kills = 0;
+    let mut mid_batch = 0;
+    let mut seen = 0;
+    let deadline = Instant::now() + settle_time(n, 120);
+    while kills < 3 {
+        assert!(Instant::now() < deadline, "no progress between kills");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = sink.deliveries().len();
+        if now >= seen + n / 6 {
+            if runtime.inflight() > 0 {
+                mid_batch += 1;
+            }
+            child.start_kill().unwrap();
+            child.wait().await.unwrap();
+            kills += 1;
+            ledger.fault("bootstrap SIGKILL");
+            seen = now;
+            child = spawn_bootstrap(&runtime, &moto.endpoint, &queue, &dlq, &config, &logs);
+        }
+    }
+    assert!(mid_batch > 0, "no kill landed while a batch was in flight");
+
+    let deadline = Instant::now() + settle_time(n, 120);
+    loop {
+        drain_dlq(&sqs, &dlq, &mut ledger).await;
+        count_deliveries(&sink, &endpoints, &mut ledger);
+        if ledger.lost().is_empty() && queue_depth(&sqs, &queue).await == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not settled: {} pending\n{}",
+            ledger.lost().len(),
+            ledger.report()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    esm.abort();
+    let _ = child.start_kill();
+    let signatures = count_deliveries(&sink, &endpoints, &mut ledger);
+    ledger
+        .notes
+        .insert("kills while a batch was in flight".into(), json!(mid_batch));
+    ledger.notes.insert(
+        "failed invocations".into(),
+        json!(failed_invocations.load(std::sync::atomic::Ordering::Relaxed)),
+    );
+    let report = ledger.finish();
+    assert_eq!(
+        report["dead_lettered"], 0,
+        "a healthy endpoint: everything is delivered"
+    );
+    assert!(runtime.init_errors.lock().unwrap().is_empty());
+
+    let mut needles = Needles::new().secret(SECRET);
+    for s in &signatures {
+        needles = needles.signature(s);
+    }
+    let lines = logs.lock().unwrap().clone();
+    needles.assert_clean("sender bootstrap", &lines);
+}
+
+// ---- inbound: the Worker's queue failing and slow, SQS stopped and restarted ----------------------
+
+const STRIPE_SECRET: &str = "whsec_faults_stripe_signing_secret_0123";
+
+fn unix_now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    Timestamp::from_unix_millis(ms as i64)
+}
+
+/// Signs `body` as Stripe does, now (each retry is signed afresh, as Stripe's are).
+fn stripe_headers(body: &[u8]) -> Vec<(String, String)> {
+    let signer = Signer::new(Scheme::Stripe, vec![Secret::new(STRIPE_SECRET).unwrap()]).unwrap();
+    let headers = hookline_core::headers::Headers::new();
+    let req = Request {
+        method: "POST",
+        url: "http://127.0.0.1/",
+        headers: &headers,
+        body,
+    };
+    signer.sign(&req, "", unix_now()).unwrap()
+}
+
+/// What posting one event came to: acked, the answers seen, the signature values sent.
+type Posted = (bool, Vec<u16>, Vec<String>);
+
+/// Posts one event the way a provider does: retried on anything but a 2xx, at most `tries`
+/// times. Returns (acked, answers seen, signature values sent).
+async fn provider_post(client: &reqwest::Client, url: &str, id: &str, tries: usize) -> Posted {
+    let body = format!(
+        r#"{{"id":"{id}","object":"event","type":"invoice.paid","data":{{"object":{{"id":"in_1","amount_paid":4200}}}}}}"#
+    )
+    .into_bytes();
+    let mut answers = Vec::new();
+    let mut signatures = Vec::new();
+    for _ in 0..tries {
+        let headers = stripe_headers(&body);
+        let mut req = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.clone());
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("stripe-signature") {
+                signatures.push(v.clone());
+            }
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let status = match req.send().await {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 0,
+        };
+        answers.push(status);
+        if (200..300).contains(&status) {
+            return (true, answers, signatures);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (false, answers, signatures)
+}
+
+/// Receives and deletes everything on `queue`, counting envelope ids into `ledger.delivered`.
+async fn drain_inbound(sqs: &aws_sdk_sqs::Client, queue: &str, ledger: &mut Ledger) -> usize {
+    let mut n = 0;
+    loop {
+        let Ok(out) = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+        else {
+            return n;
+        };
+        let messages = out.messages();
+        if messages.is_empty() {
+            return n;
+        }
+        for m in messages {
+            let env = InboundEnvelope::from_json(m.body().unwrap_or("").as_bytes())
+                .unwrap_or_else(|e| panic!("not an envelope ({e}): {:?}", m.body()));
+            *ledger.delivered.entry(env.id).or_default() += 1;
+            sqs.delete_message()
+                .queue_url(queue)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+            n += 1;
+        }
+    }
+}
+
+/// Drains until every acked id arrived, or panics at the deadline.
+async fn drain_until_all_arrived(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    ledger: &mut Ledger,
+    worker: &Workerd,
+    deadline: Duration,
+) {
+    let until = Instant::now() + deadline;
+    loop {
+        drain_inbound(sqs, queue, ledger).await;
+        for d in worker.dead_letters() {
+            let body = d["body"].as_str().unwrap_or("");
+            if let Ok(env) = InboundEnvelope::from_json(body.as_bytes()) {
+                let reasons = ledger.dead_lettered.entry(env.id).or_default();
+                if reasons.is_empty() {
+                    reasons.push(format!("cloudflare dlq after {} attempts", d["attempts"]));
+                }
+            }
+        }
+        if ledger.lost().is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "{} acked events not in SQS: {:?}\n{}",
+            ledger.lost().len(),
+            ledger.lost().iter().take(10).collect::<Vec<_>>(),
+            worker.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inbound_queue_faults_and_an_sqs_restart_lose_nothing() {
+    use futures_util::StreamExt as _;
+    let n = events(160);
+    let port = hookline_tests::harness::free_port();
+    let moto = Moto::start_on(port);
+    let sqs = sqs_client(&moto.endpoint).await;
+    let queue_name = format!("faults-in-{port}");
+    let queue = sqs
+        .create_queue()
+        .queue_name(&queue_name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let vars = json!({
+        "HOOKLINE_CONFIG": {"sources": {"stripe": {"scheme": "stripe", "secrets": ["env:STRIPE_SECRET"]}}},
+        "STRIPE_SECRET": STRIPE_SECRET,
+        "HOOKLINE_SQS_QUEUE_URL": queue,
+        "HOOKLINE_SQS_OUTBOUND_URL": "",
+        "HOOKLINE_SQS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "HOOKLINE_FORWARD_RETRY_BASE": "1s",
+        "HOOKLINE_FORWARD_RETRY_MAX": "2s",
+    });
+    let plan = json!({"failBeforeEvery": 7, "failAfterEvery": 11, "slowEvery": 5, "slowMs": 300});
+    let worker = Workerd::start_with(
+        ReceiverBuild::Release,
+        json!({"vars": vars, "consumer": true, "maxRetries": 100, "queueFaults": plan}),
+    );
+    let url = worker.url("/hooks/stripe");
+    let client = reqwest::Client::new();
+    let mut ledger = Ledger::new("inbound: queue send failing and slow, SQS stopped and restarted");
+    let signatures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut answers: BTreeMap<u16, usize> = BTreeMap::new();
+
+    // Posts ids[range] eight at a time, as providers do, into the ledger.
+    async fn phase(
+        client: &reqwest::Client,
+        url: &str,
+        ids: Vec<String>,
+        ledger: &mut Ledger,
+        answers: &mut BTreeMap<u16, usize>,
+        signatures: &Mutex<Vec<String>>,
+    ) {
+        let results: Vec<(String, Posted)> = futures_util::stream::iter(ids)
+            .map(|id| async move {
+                let r = provider_post(client, url, &id, 10).await;
+                (id, r)
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+        for (id, (acked, seen, sigs)) in results {
+            ledger.injected += 1;
+            for s in seen {
+                *answers.entry(s).or_default() += 1;
+            }
+            signatures.lock().unwrap().extend(sigs);
+            if acked {
+                ledger.acked.push(id);
+            }
+        }
+    }
+
+    let ids: Vec<String> = (0..n).map(|i| format!("evt_in_{i:04}")).collect();
+    let (first, second) = ids.split_at(n / 2);
+    phase(
+        &client,
+        &url,
+        first.to_vec(),
+        &mut ledger,
+        &mut answers,
+        &signatures,
+    )
+    .await;
+    drain_until_all_arrived(&sqs, &queue, &mut ledger, &worker, settle_time(n, 60)).await;
+    // Let copies still on the Cloudflare Queue arrive, then stop SQS: nothing is left in it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drain_inbound(&sqs, &queue, &mut ledger).await;
+    drop(moto);
+    ledger.fault("SQS server stopped");
+
+    // SQS is down: the receiver still accepts (the Cloudflare Queue holds the events) and the
+    // consumer retries them.
+    phase(
+        &client,
+        &url,
+        second.to_vec(),
+        &mut ledger,
+        &mut answers,
+        &signatures,
+    )
+    .await;
+    hookline_tests::harness::poll_until(Duration::from_secs(20), || async {
+        worker
+            .log_tail()
+            .contains("did not reach SQS")
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // SQS comes back where it was, with an empty queue of the same name.
+    let moto = Moto::start_on(port);
+    ledger.fault("SQS server restarted");
+    let sqs = sqs_client(&moto.endpoint).await;
+    sqs.create_queue()
+        .queue_name(&queue_name)
+        .send()
+        .await
+        .unwrap();
+    drain_until_all_arrived(&sqs, &queue, &mut ledger, &worker, settle_time(n, 90)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drain_inbound(&sqs, &queue, &mut ledger).await;
+
+    let counts = worker.control("GET", "/faults", &Value::Null);
+    for (k, v) in [
+        ("queue send failed before sending", "failedBefore"),
+        ("queue send failed after sending", "failedAfter"),
+        ("queue send slowed 300 ms", "slowed"),
+    ] {
+        let c = counts[v].as_u64().unwrap() as usize;
+        assert!(c > 0, "{v}: the plan did not fire: {counts}");
+        *ledger.faults.entry(k.to_owned()).or_default() += c;
+    }
+    for (status, c) in &answers {
+        ledger.notes.insert(format!("answers {status}"), json!(c));
+    }
+    // Every answer is a 200 or the 503 of a failed send: nothing else, never a 500.
+    assert!(
+        answers.keys().all(|s| *s == 200 || *s == 503),
+        "{answers:?}"
+    );
+    assert_eq!(ledger.acked.len(), n, "every event acked within ten tries");
+    let report = ledger.finish();
+    // A send that failed after the message was taken makes the provider retry: a duplicate
+    // under the same envelope id, never a loss.
+    assert!(report["duplicates"].as_u64().unwrap() > 0, "{report}");
+
+    let mut needles = Needles::new().secret(STRIPE_SECRET);
+    for s in signatures.lock().unwrap().iter() {
+        needles = needles.signature(s);
+    }
+    let log = worker.log_tail();
+    let lines: Vec<&str> = log.lines().collect();
+    needles.assert_clean("receiver (workerd)", &lines);
+}
