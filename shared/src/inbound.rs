@@ -704,8 +704,9 @@ mod tests {
             "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
         );
 
-        // Twilio signs its form parameters sorted: reordered, the body verifies under the same
-        // signature, and gets the same id; different parameters get another.
+        // Twilio signs the URL and its form parameters sorted, joined without separators:
+        // whatever verifies under the same signature gets the same id (reordered, repeated, a
+        // name/value boundary moved, an empty pair added); other parameters get another.
         let twilio = sources("[sources.tw]\nscheme = \"twilio\"\nsecrets = [\"literal:12345\"]\n")
             .remove("tw")
             .unwrap();
@@ -723,13 +724,49 @@ mod tests {
             .unwrap()
             .to_owned();
         let mut signed_b = form();
-        signed_b.push("X-Twilio-Signature", sig);
+        signed_b.push("X-Twilio-Signature", sig.clone());
         let first = event(call(&twilio, &signed_a, a));
         let reordered = event(call(&twilio, &signed_b, b));
         assert_eq!(first.id, reordered.id);
+        for same in [
+            &b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675310&="[..],
+            b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675310&&",
+            // `CallSid`+`CA12...` signs as `CallSidC`+`A12...`: same bytes, same order.
+            b"CallSidC=A1234567890ABCDE&Digits=1234&From=%2B14158675310",
+        ] {
+            let mut h = form();
+            h.push("X-Twilio-Signature", sig.clone());
+            assert_eq!(
+                event(call(&twilio, &h, same)).id,
+                first.id,
+                "{}",
+                String::from_utf8_lossy(same)
+            );
+        }
         let c = b"CallSid=CA1234567890ABCDE&Digits=9999&From=%2B14158675310";
         let signed_c = signed(Scheme::Twilio, "12345", URL, form(), c, NOW);
         assert_ne!(event(call(&twilio, &signed_c, c)).id, first.id);
+        // Empty forms sent to two signed URLs are two events.
+        let empty = |url: &str| {
+            let h = signed(Scheme::Twilio, "12345", url, form(), b"", NOW);
+            let accepted = receive(
+                &twilio,
+                &Incoming {
+                    method: "POST",
+                    url,
+                    headers: &h,
+                    body: b"",
+                    handler: None,
+                },
+                NOW,
+            );
+            event(accepted).id
+        };
+        assert_ne!(empty(URL), empty(&format!("{URL}?CallStatus=completed")));
+        assert_eq!(
+            empty(URL),
+            empty("https://hooks.example.com:443/hooks/stripe")
+        );
     }
 
     #[test]

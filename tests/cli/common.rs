@@ -59,6 +59,8 @@ pub struct Dev {
     lines: Arc<Mutex<Vec<Value>>>,
     /// Every line it printed, stdout and stderr, as text (for the leak scans).
     raw: Arc<Mutex<Vec<String>>>,
+    /// The threads reading stdout and stderr, finished when the pipes close.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Dev {
@@ -78,11 +80,12 @@ impl Dev {
         let raw = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
+        let mut readers = Vec::new();
         {
             let lines = Arc::clone(&lines);
             let raw = Arc::clone(&raw);
             let out = child.stdout.take().unwrap();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(out).lines().map_while(Result::ok) {
                     raw.lock().unwrap().push(line.clone());
                     if let Ok(v) = serde_json::from_str::<Value>(&line) {
@@ -93,20 +96,20 @@ impl Dev {
                         }
                     }
                 }
-            });
+            }));
         }
         {
             let stderr = Arc::clone(&stderr);
             let raw = Arc::clone(&raw);
             let err = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(err).lines().map_while(Result::ok) {
                     raw.lock().unwrap().push(line.clone());
                     let mut s = stderr.lock().unwrap();
                     s.push_str(&line);
                     s.push('\n');
                 }
-            });
+            }));
         }
         if rx.recv_timeout(Duration::from_secs(20)).is_err() {
             let _ = child.kill();
@@ -120,6 +123,7 @@ impl Dev {
             port,
             lines,
             raw,
+            readers,
         }
     }
 
@@ -150,6 +154,16 @@ impl Dev {
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGKILL, then every line it printed, read to the end.
+    pub fn kill_9_and_output(mut self) -> Vec<String> {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        for reader in std::mem::take(&mut self.readers) {
+            let _ = reader.join();
+        }
+        self.output()
     }
 
     /// SIGKILL: no chance to flush or clean up.

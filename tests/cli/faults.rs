@@ -143,6 +143,34 @@ async fn drain_dlq(port: u16, ledger: &mut Ledger) {
     }
 }
 
+/// Messages of dev's outbound queue leased to its delivery workers right now (received, not yet
+/// deleted: being delivered, or waiting out a retry's delay).
+async fn leased(port: u16) -> i64 {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = sqs_client(&format!("http://127.0.0.1:{port}")).await;
+    let Ok(url) = sqs
+        .get_queue_url()
+        .queue_name("hookline-outbound")
+        .send()
+        .await
+    else {
+        return 0;
+    };
+    let Ok(out) = sqs
+        .get_queue_attributes()
+        .queue_url(url.queue_url().unwrap_or_default())
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+    else {
+        return 0;
+    };
+    out.attributes()
+        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn count_deliveries(sink: &Sink, ledger: &mut Ledger) -> Vec<String> {
     ledger.delivered.clear();
     let mut signatures = Vec::new();
@@ -164,8 +192,7 @@ fn count_deliveries(sink: &Sink, ledger: &mut Ledger) -> Vec<String> {
 
 fn start(dir: &Path, config: &str, port: u16, outputs: &Mutex<Vec<String>>, dev: &mut Option<Dev>) {
     if let Some(old) = dev.take() {
-        outputs.lock().unwrap().extend(old.output());
-        old.kill_9();
+        outputs.lock().unwrap().extend(old.kill_9_and_output());
     }
     *dev = Some(Dev::start(dir, config, port));
 }
@@ -198,6 +225,7 @@ async fn dev_killed_mid_delivery_loses_nothing() {
 
     // kill -9 three times, each once deliveries moved on, then restart on the same data.
     let mut kills = 0;
+    let mut mid_delivery = 0;
     let mut seen = 0;
     let deadline = Instant::now() + settle_time(n, 90);
     while kills < 3 {
@@ -205,6 +233,9 @@ async fn dev_killed_mid_delivery_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let now = sink.deliveries().len();
         if now >= seen + n / 8 {
+            if leased(port).await > 0 {
+                mid_delivery += 1;
+            }
             start(dir.path(), &cfg, port, &outputs, &mut dev);
             kills += 1;
             seen = now;
@@ -216,6 +247,14 @@ async fn dev_killed_mid_delivery_loses_nothing() {
     for _ in 0..kills {
         ledger.fault("dev SIGKILL + restart");
     }
+    assert!(
+        mid_delivery > 0,
+        "no kill landed while deliveries were leased"
+    );
+    ledger.notes.insert(
+        "kills while deliveries were leased".into(),
+        serde_json::json!(mid_delivery),
+    );
     let mut signatures = Vec::new();
     for (id, acked, sigs) in posted {
         ledger.injected += 1;
@@ -262,7 +301,7 @@ async fn dev_killed_mid_delivery_loses_nothing() {
     assert!(report["dead_lettered"].as_u64().unwrap() > 0, "{report}");
 
     let dev = dev.take().unwrap();
-    outputs.lock().unwrap().extend(dev.output());
+    outputs.lock().unwrap().extend(dev.kill_9_and_output());
     let mut needles = Needles::new().secret(SOURCE_SECRET).secret(ENDPOINT_SECRET);
     for s in signatures.iter().chain(&signatures_out) {
         needles = needles.signature(s);

@@ -100,16 +100,29 @@ fn harness_file(name: &str) -> PathBuf {
 
 // ---- child processes ----------------------------------------------------------------------------
 
-/// The last [`LOG_TAIL`] bytes a child wrote, for failure messages.
+/// What a child wrote: the last [`LOG_TAIL`] bytes for failure messages, and every line (up to
+/// [`LOG_ALL`] bytes) for the secret-leak scans.
 #[derive(Clone, Default)]
-struct LogTail(Arc<Mutex<String>>);
+struct LogTail(Arc<Mutex<LogState>>);
+
+#[derive(Default)]
+struct LogState {
+    tail: String,
+    all: Vec<String>,
+    all_bytes: usize,
+    dropped: usize,
+}
+
+/// More than this and the full log stops growing (and [`LogTail::lines`] says so).
+const LOG_ALL: usize = 64 * 1024 * 1024;
 
 impl LogTail {
     fn push(&self, line: &str) {
-        let mut s = self
+        let mut st = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let s = &mut st.tail;
         s.push_str(line);
         if !line.ends_with('\n') {
             s.push('\n');
@@ -121,19 +134,40 @@ impl LogTail {
             }
             s.drain(..cut);
         }
+        if st.all_bytes + line.len() <= LOG_ALL {
+            st.all_bytes += line.len();
+            st.all.push(line.trim_end_matches(['\r', '\n']).to_owned());
+        } else {
+            st.dropped += 1;
+        }
     }
 
     fn text(&self) -> String {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .tail
             .clone()
+    }
+
+    /// Every line; panics if some were not kept, since a scan of part of a log proves nothing.
+    fn lines(&self) -> Vec<String> {
+        let st = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        assert_eq!(st.dropped, 0, "the log outgrew {LOG_ALL} bytes");
+        st.all.clone()
     }
 }
 
 /// Reads `from` line by line on a thread until EOF, keeping the lines in `log` and handing each
 /// to `lines` (while anyone listens). Draining keeps a chatty child from blocking on a full pipe.
-fn drain(from: impl Read + Send + 'static, log: LogTail, lines: Option<mpsc::Sender<String>>) {
+fn drain(
+    from: impl Read + Send + 'static,
+    log: LogTail,
+    lines: Option<mpsc::Sender<String>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(from);
         let mut buf = Vec::new();
@@ -150,7 +184,7 @@ fn drain(from: impl Read + Send + 'static, log: LogTail, lines: Option<mpsc::Sen
                 }
             }
         }
-    });
+    })
 }
 
 /// Closes the child's stdin (it exits on EOF), waits briefly, then kills it.
@@ -606,6 +640,7 @@ pub struct Workerd {
     control: SocketAddr,
     child: Child,
     log: LogTail,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Workerd {
@@ -657,8 +692,10 @@ impl Workerd {
             .unwrap_or_else(|e| panic!("spawning {}: {e}", node.display()));
         let log = LogTail::default();
         let (tx, rx) = mpsc::channel();
-        drain(child.stdout.take().unwrap(), log.clone(), Some(tx));
-        drain(child.stderr.take().unwrap(), log.clone(), None);
+        let readers = vec![
+            drain(child.stdout.take().unwrap(), log.clone(), Some(tx)),
+            drain(child.stderr.take().unwrap(), log.clone(), None),
+        ];
         let until = Instant::now() + STARTUP_DEADLINE;
         let ready: Value = loop {
             let left = until.saturating_duration_since(Instant::now());
@@ -688,6 +725,7 @@ impl Workerd {
             control,
             child,
             log,
+            readers,
         }
     }
 
@@ -728,9 +766,18 @@ impl Workerd {
         }
     }
 
-    /// What workerd and the Worker logged so far.
+    /// What workerd and the Worker logged so far (the last 32 KiB).
     pub fn log_tail(&self) -> String {
         self.log.text()
+    }
+
+    /// Stops workerd and returns every line it and the Worker printed, read to the end.
+    pub fn stop(mut self) -> Vec<String> {
+        stop_child(&mut self.child, Duration::from_secs(5));
+        for reader in std::mem::take(&mut self.readers) {
+            let _ = reader.join();
+        }
+        self.log.lines()
     }
 }
 

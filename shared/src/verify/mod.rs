@@ -736,6 +736,57 @@ mod tests {
     }
 
     #[test]
+    fn rotation_signs_with_every_secret_and_verifies_with_any_one() {
+        // Outbound: one signature per configured secret, so an endpoint holding either the old
+        // or the new secret verifies. Inbound: a request signed with either verifies against
+        // the pair.
+        let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let new = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
+        let key = |s: &str| Secret::new(s.as_bytes().to_vec()).unwrap();
+        let now = Timestamp::from_unix_secs(1_795_435_200);
+        let body = br#"{"type":"a.b"}"#;
+        let none = Headers::new();
+        fn req<'a>(headers: &'a Headers, body: &'a [u8]) -> Request<'a> {
+            Request {
+                method: "POST",
+                url: "https://example.com/",
+                headers,
+                body,
+            }
+        }
+        let both = Signer::new(Scheme::StandardWebhooks, vec![key(old), key(new)]).unwrap();
+        let headers: Headers = both
+            .sign(&req(&none, body), "msg_1", now)
+            .unwrap()
+            .into_iter()
+            .collect();
+        let sig = headers.get_all("webhook-signature").next().unwrap();
+        assert_eq!(sig.split(' ').count(), 2, "{sig}");
+        for one in [old, new] {
+            let v = Verifier::new(Scheme::StandardWebhooks, vec![key(one)]).unwrap();
+            assert!(v.verify(&req(&headers, body), now).is_ok(), "{one}");
+        }
+        let pair = Verifier::new(Scheme::StandardWebhooks, vec![key(old), key(new)]).unwrap();
+        for one in [old, new] {
+            let signer = Signer::new(Scheme::StandardWebhooks, vec![key(one)]).unwrap();
+            let h: Headers = signer
+                .sign(&req(&none, body), "msg_1", now)
+                .unwrap()
+                .into_iter()
+                .collect();
+            assert!(pair.verify(&req(&h, body), now).is_ok(), "{one}");
+        }
+        let stranger =
+            Signer::new(Scheme::StandardWebhooks, vec![key("whsec_c3RyYW5nZXI=")]).unwrap();
+        let h: Headers = stranger
+            .sign(&req(&none, body), "msg_1", now)
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert!(pair.verify(&req(&h, body), now).is_err());
+    }
+
+    #[test]
     fn tolerance_applies_only_to_timestamped_schemes() {
         let s = || vec![Secret::new(b"k".to_vec()).unwrap()];
         let github = Verifier::new(Scheme::Github, s()).unwrap();

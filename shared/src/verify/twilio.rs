@@ -124,19 +124,23 @@ fn sorted_params(req: &Request<'_>) -> Vec<(String, String)> {
     params
 }
 
-/// SHA-256 over the sorted, de-duplicated form parameters Twilio signed (each name and value
-/// length-prefixed), when the signature covers them rather than the raw body; `None` for bodies
-/// signed through `bodySHA256` (their bytes are what was signed).
+/// SHA-256 over exactly what Twilio's signature covers when it covers the form parameters
+/// rather than the raw body: the URL (without its port, so both variants that verify agree), then
+/// each sorted, de-duplicated name and value, concatenated with no separators. Bodies that verify
+/// under the same signature (parameters reordered or repeated, a name/value boundary moved, empty
+/// pairs added) share this digest. `None` for bodies signed through `bodySHA256` (their bytes are
+/// what was signed) and for bodies that are not forms.
 pub(crate) fn canonical_digest(req: &Request<'_>) -> Option<[u8; 32]> {
     if body_sha256_param(req.url).is_some() || !is_form(req) {
         return None;
     }
+    let parts = split_url(req.url)?;
+    let params = sorted_params(req);
     let mut h = Sha256::new();
-    for (k, v) in sorted_params(req) {
-        for part in [k.as_bytes(), v.as_bytes()] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
+    h.update(parts.prefix.as_bytes());
+    h.update(parts.rest.as_bytes());
+    for part in signed_parts("", &params) {
+        h.update(part);
     }
     Some(h.finalize().into())
 }
