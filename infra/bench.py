@@ -15,7 +15,16 @@ range of its ratios.
 
     bench.py criterion DIR            append the core's criterion results (DIR: target/criterion)
     bench.py bundle WASM JS           append the Worker bundle's size (raw and gzip -9)
-    bench.py report FIGURES [--machine TEXT] [--started ISO] > BENCHMARKS.md
+    bench.py report FIGURES [--machine TEXT] [--started ISO] [--previous FILE] > BENCHMARKS.md
+    bench.py soak FIGURES --into FILE [--machine TEXT] [--started ISO]
+
+The soaks (infra/soak.sh: minutes of sustained load, errors, deliveries and memory) run apart
+from the other benchmarks and have a section of their own, "## Soak", with its own date, machine
+and commit. `soak` renders it from the soak's figures and puts it into FILE (BENCHMARKS.md) in
+place of the previous one, or at the end, leaving every other line as it was. `report` keeps the
+Soak section of FILE given with --previous (the BENCHMARKS.md it replaces), unless FIGURES holds
+soak figures of its own: rewriting the other tables does not drop it, and without a soak
+nothing is added.
 """
 
 from __future__ import annotations
@@ -186,7 +195,70 @@ def collapse(lines: list[dict]) -> list[dict]:
     return out
 
 
-def cmd_report(path: Path, machine: str, started: str) -> int:
+TABLE_HEADER = ("| figure | hookline | peer (same run) | peer | hookline ÷ peer | runs | goal | met |\n"
+                "|---|---|---|---|---|---|---|---|\n")
+SOAK_SECTION = "Soak"
+SOAK_HEADER = ("| figure | value | compared with (same run) | its value | ratio | runs | goal | met |\n"
+               "|---|---|---|---|---|---|---|---|\n")
+SOAK_INTRO = (
+    "Written by `infra/soak.sh`, apart from the tables above (`infra/bench.sh` keeps this section "
+    "when it rewrites them). Each target runs under a sustained load (a fixed number of "
+    "connections in a closed loop, 1 request in 20 with a wrong signature: 401 expected) for a "
+    "warm-up, then for the measured phase, while the resident memory (VmRSS) of the process "
+    "under test is sampled every 2 s. It fails on any unexpected answer, on any accepted event "
+    "that does not arrive (in the receiver's queue; for hookline dev, at the sink, once the "
+    "queue has drained, every signature checked), and on memory that is not flat: **flat** means "
+    "the RSS at the end (median of the last 20% of the samples) is at most 1.10 × the RSS at the "
+    "start of the steady state (median of the first 20%), or at most 8 MiB above it, whichever "
+    "allows more (the ratio for a large process, the allowance so that allocator steps on a small "
+    "one do not fail it). The trend (MiB per minute, least squares over all samples) is shown, "
+    "not judged. The receiver runs in workerd without Miniflare, its queue a service that "
+    "counts messages (`tests/harness/bench-workerd.mjs`): under Miniflare, workerd grows by "
+    "about 3 KiB per queued message whichever Worker sends it, in the queue simulation.\n\n"
+)
+
+
+def render_rows(rows: list[dict], w, header: str = TABLE_HEADER, section_level: str = "## ") -> None:
+    """Writes `rows` as markdown: a heading per section, the command, then its table."""
+    section = command = None
+    for i, row in enumerate(rows):
+        if row["section"] != section:
+            section = row["section"]
+            if section_level:
+                w(f"{section_level}{section}\n\n")
+            command = None
+        if row["command"] != command:
+            command = row["command"]
+            w(f"`{command}`\n\n")
+            w(header)
+        ratio = fmt(row["ratio"])
+        if row["ratio_range"]:
+            lo, hi = row["ratio_range"]
+            ratio += f" ({fmt(lo)}–{fmt(hi)})"
+        unit = row["unit"]
+        value = f"{fmt(row['value'])} {unit}"
+        peer_value = f"{fmt(row['peer_value'])} {unit}" if row["peer_value"] is not None else ""
+        w(f"| {row['figure']} | {value} | {row.get('peer') or ''} | {peer_value} | {ratio} | "
+          f"{len(row['runs'])} | {row.get('goal') or ''} | {row['met_text']} |\n")
+        # A blank line ends the table when the next row starts another command.
+        if i + 1 == len(rows) or rows[i + 1]["command"] != command:
+            w("\n")
+
+
+def soak_span(text: str) -> tuple[int, int] | None:
+    """Where the Soak section is in `text` (character offsets), if anywhere: from its `## Soak`
+    line to the next `## ` heading or the end."""
+    offset, start = 0, None
+    for line in text.splitlines(keepends=True):
+        if start is None and line.rstrip("\n") == f"## {SOAK_SECTION}":
+            start = offset
+        elif start is not None and line.startswith("## "):
+            return start, offset
+        offset += len(line)
+    return None if start is None else (start, len(text))
+
+
+def cmd_report(path: Path, machine: str, started: str, previous: Path | None = None) -> int:
     lines = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
     rows = collapse(lines)
     if not rows:
@@ -203,30 +275,62 @@ def cmd_report(path: Path, machine: str, started: str) -> int:
     for line in machine.strip().splitlines():
         w(f"- {line}\n")
     w("\n")
-    section = command = None
-    for i, row in enumerate(rows):
-        if row["section"] != section:
-            section = row["section"]
-            w(f"## {section}\n\n")
-            command = None
-        if row["command"] != command:
-            command = row["command"]
-            w(f"`{command}`\n\n")
-            w("| figure | hookline | peer (same run) | peer | hookline ÷ peer | runs | goal | met |\n")
-            w("|---|---|---|---|---|---|---|---|\n")
-        ratio = fmt(row["ratio"])
-        if row["ratio_range"]:
-            lo, hi = row["ratio_range"]
-            ratio += f" ({fmt(lo)}–{fmt(hi)})"
-        unit = row["unit"]
-        value = f"{fmt(row['value'])} {unit}"
-        peer_value = f"{fmt(row['peer_value'])} {unit}" if row["peer_value"] is not None else ""
-        w(f"| {row['figure']} | {value} | {row.get('peer') or ''} | {peer_value} | {ratio} | "
-          f"{len(row['runs'])} | {row.get('goal') or ''} | {row['met_text']} |\n")
-        # A blank line ends the table when the next row starts another command.
-        if i + 1 == len(rows) or rows[i + 1]["command"] != command:
-            w("\n")
+    render_rows(rows, w)
+    # The soak's section, from its own run, is kept (see the module's doc).
+    if previous is not None and previous.is_file() and all(r["section"] != SOAK_SECTION for r in rows):
+        text = previous.read_text(encoding="utf-8")
+        span = soak_span(text)
+        if span is not None:
+            w(text[span[0]:span[1]].rstrip("\n") + "\n")
     return 0
+
+
+def render_soak(rows: list[dict], machine: str, started: str) -> str:
+    out: list[str] = []
+    w = out.append
+    w(f"## {SOAK_SECTION}\n\n")
+    w(SOAK_INTRO)
+    w(f"- **Date:** {started}\n")
+    for line in machine.strip().splitlines():
+        w(f"- {line}\n")
+    w("\n")
+    # soak.sh's section markers name the targets: subsections here.
+    render_rows(rows, w, SOAK_HEADER, section_level="### ")
+    return "".join(out).rstrip("\n") + "\n"
+
+
+def cmd_soak(path: Path, into: Path, machine: str, started: str) -> int:
+    lines = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    rows = collapse(lines)
+    if not rows:
+        print(f"bench.py: no figures in {path}", file=sys.stderr)
+        return 1
+    section = render_soak(rows, machine, started)
+    text = into.read_text(encoding="utf-8") if into.is_file() else "# hookline benchmarks\n"
+    span = soak_span(text)
+    if span is None:
+        new = text.rstrip("\n") + "\n\n" + section
+    else:
+        # In place: what follows it (another section) stays after a blank line.
+        after = text[span[1]:]
+        new = text[:span[0]] + section + ("\n" + after if after else "")
+    tmp = into.with_name(into.name + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(into)
+    print(f"bench.py: {len(rows)} soak figures into {into}", file=sys.stderr)
+    return 0
+
+
+def options(rest: list[str], allowed: set[str]) -> dict[str, str] | None:
+    """`--name value` pairs; None (after saying why) on anything else."""
+    found: dict[str, str] = {}
+    while rest:
+        if rest[0] in allowed and len(rest) > 1:
+            found[rest[0]], rest = rest[1], rest[2:]
+        else:
+            print(f"bench.py: unknown argument {rest[0]}", file=sys.stderr)
+            return None
+    return found
 
 
 def main(argv: list[str]) -> int:
@@ -235,17 +339,20 @@ def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[1] == "bundle" and len(argv) == 4:
         return cmd_bundle(Path(argv[2]), Path(argv[3]))
     if len(argv) >= 3 and argv[1] == "report":
-        machine, started = "", ""
-        rest = argv[3:]
-        while rest:
-            if rest[0] == "--machine" and len(rest) > 1:
-                machine, rest = rest[1], rest[2:]
-            elif rest[0] == "--started" and len(rest) > 1:
-                started, rest = rest[1], rest[2:]
-            else:
-                print(f"bench.py: unknown argument {rest[0]}", file=sys.stderr)
-                return 2
-        return cmd_report(Path(argv[2]), machine, started)
+        opts = options(argv[3:], {"--machine", "--started", "--previous"})
+        if opts is None:
+            return 2
+        previous = Path(opts["--previous"]) if "--previous" in opts else None
+        return cmd_report(Path(argv[2]), opts.get("--machine", ""), opts.get("--started", ""), previous)
+    if len(argv) >= 3 and argv[1] == "soak":
+        opts = options(argv[3:], {"--machine", "--started", "--into"})
+        if opts is None:
+            return 2
+        if "--into" not in opts:
+            print("bench.py: soak needs --into FILE", file=sys.stderr)
+            return 2
+        return cmd_soak(Path(argv[2]), Path(opts["--into"]), opts.get("--machine", ""),
+                        opts.get("--started", ""))
     print(__doc__, file=sys.stderr)
     return 2
 

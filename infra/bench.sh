@@ -5,6 +5,9 @@
 #   infra/bench.sh                 everything (about 15 minutes warm on 2 cores, plus builds)
 #   infra/bench.sh --out FILE      write FILE instead of BENCHMARKS.md
 #
+# The soaks (minutes of sustained load: errors, deliveries, memory) are not run here: see
+# infra/soak.sh, which writes the Soak section of the same file; this script keeps that section.
+#
 # Environment: HOOKLINE_BENCH_RUNS (default 3): how many times each load benchmark whose figures
 # vary from run to run (the sender's handler, hookline dev) is run; the table shows medians.
 # Run it on a quiet machine: anything else running slows hookline and its peers unevenly.
@@ -19,7 +22,7 @@ out="$root/BENCHMARKS.md"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) out="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "infra/bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -82,6 +85,7 @@ machine="Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ {printf
 Toolchain: $(rustc --version), node $(node --version), workerd from miniflare $(node -p 'require("miniflare/package.json").version')
 Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)')
 Command: \`infra/bench.sh\` ($runs runs of each load benchmark; $(( $(date +%s) - started )) s in all)"
-python3 infra/bench.py report "$HOOKLINE_BENCH_JSON" --machine "$machine" --started "$started_iso" >"$out.tmp"
+# --previous: the Soak section (infra/soak.sh, run apart) of the file being replaced is kept.
+python3 infra/bench.py report "$HOOKLINE_BENCH_JSON" --machine "$machine" --started "$started_iso" --previous "$out" >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out ($(grep -c '^| ' "$out") table rows)"

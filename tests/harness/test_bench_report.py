@@ -6,6 +6,7 @@ repository root with the harness venv's python (tests/run does):
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import json
@@ -132,6 +133,131 @@ class Report(unittest.TestCase):
             path = Path(tmp) / "figures.jsonl"
             path.write_text("")
             self.assertEqual(bench.cmd_report(path, "", ""), 1)
+
+
+def soak_figures(path: Path) -> None:
+    """What infra/soak.sh leaves in target/soak/figures.jsonl, shortened."""
+    lines = [
+        {"section": "The receiver in workerd", "command": "HOOKLINE_SOAK_SECONDS=180 cargo bench -p hookline-tests --bench receiver_load"},
+        bench.figure("receiver_load", "requests/s, 16 connections, 1 KiB Stripe", 5835.0, "req/s"),
+        bench.figure("receiver_load", "unexpected answers", 0.0, "requests", goal="0", met=True),
+        bench.figure("receiver_load", "RSS of workerd, end (median of the last 20% of samples)", 625.4, "MiB",
+                     "start of steady state (median of the first 20%)", 581.3,
+                     "end ≤ 1.10 × start, or ≤ start + 8 MiB", True),
+        {"section": "hookline dev (local mode)", "command": "HOOKLINE_SOAK_SECONDS=180 cargo bench -p hookline-cli --bench dev_load"},
+        bench.figure("dev_load", "accepted events delivered after the drain (signature checked)", 1000.0,
+                     "events", "events accepted (200)", 1000.0, "all, 0 lost", True),
+    ]
+    path.write_text("".join(json.dumps(l, ensure_ascii=False) + "\n" for l in lines), encoding="utf-8")
+
+
+MAIN = """# hookline benchmarks
+
+Intro.
+
+## Core: signature verification and signing
+
+`cargo bench -p hookline-core --bench verify`
+
+| figure | hookline |
+|---|---|
+| a | 1 |
+
+## hookline dev (local mode)
+
+`cargo bench -p hookline-cli --bench dev_load`
+
+| figure | hookline |
+|---|---|
+| b | 2 |
+
+"""
+
+
+class Soak(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = Path(self.tmp.name)
+        self.figures = self.dir / "soak.jsonl"
+        soak_figures(self.figures)
+        self.md = self.dir / "BENCHMARKS.md"
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def soak(self, machine="Machine: soak box\nCommit: abc1234", started="2026-11-24T03:00Z"):
+        with redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return bench.main(["bench.py", "soak", str(self.figures), "--into", str(self.md),
+                               "--machine", machine, "--started", started])
+
+    def test_the_section_is_added_at_the_end_and_nothing_else_changes(self):
+        self.md.write_text(MAIN, encoding="utf-8")
+        self.assertEqual(self.soak(), 0)
+        text = self.md.read_text(encoding="utf-8")
+        self.assertTrue(text.startswith(MAIN.rstrip("\n") + "\n\n## Soak\n"), text)
+        soak = text[text.index("## Soak"):]
+        self.assertIn("- **Date:** 2026-11-24T03:00Z\n- Machine: soak box\n- Commit: abc1234\n", soak)
+        self.assertIn("### The receiver in workerd\n\n`HOOKLINE_SOAK_SECONDS=180 cargo bench -p hookline-tests --bench receiver_load`", soak)
+        self.assertIn("### hookline dev (local mode)", soak)
+        self.assertIn("| RSS of workerd, end (median of the last 20% of samples) | 625.4 MiB | start of steady state "
+                      "(median of the first 20%) | 581.3 MiB | 1.08 | 1 | end ≤ 1.10 × start, or ≤ start + 8 MiB | yes |", soak)
+        self.assertIn("| unexpected answers | 0 requests |  |  |  | 1 | 0 | yes |", soak)
+        self.assertIn("**flat** means", soak)
+        self.assertTrue(text.endswith("|\n"))
+
+    def test_a_second_soak_replaces_the_first_in_place(self):
+        # The Soak section between two others: the one after it stays, byte for byte.
+        head, tail = MAIN.split("## hookline dev", 1)
+        self.md.write_text(head + "## Soak\n\nold figures\n\n## hookline dev" + tail, encoding="utf-8")
+        self.assertEqual(self.soak(), 0)
+        text = self.md.read_text(encoding="utf-8")
+        self.assertNotIn("old figures", text)
+        self.assertTrue(text.startswith(head + "## Soak\n"))
+        self.assertTrue(text.endswith("\n\n## hookline dev" + tail), text)
+        self.assertEqual(text.count("## Soak"), 1)
+        # Idempotent.
+        self.assertEqual(self.soak(), 0)
+        self.assertEqual(self.md.read_text(encoding="utf-8"), text)
+
+    def test_no_file_yet(self):
+        self.assertEqual(self.soak(), 0)
+        text = self.md.read_text(encoding="utf-8")
+        self.assertTrue(text.startswith("# hookline benchmarks\n\n## Soak\n"))
+
+    def test_soak_needs_into_and_figures(self):
+        with contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(bench.main(["bench.py", "soak", str(self.figures)]), 2)
+            self.figures.write_text("")
+            self.assertEqual(bench.main(["bench.py", "soak", str(self.figures), "--into", str(self.md)]), 1)
+        self.assertFalse(self.md.exists())
+
+    def report(self, *extra):
+        main = self.dir / "figures.jsonl"
+        main.write_text(json.dumps({"section": "hookline dev", "command": "c"}) + "\n"
+                        + json.dumps(fig(7000.0, 70000.0, True)) + "\n")
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            code = bench.main(["bench.py", "report", str(main), "--machine", "Machine: m",
+                               "--started", "s", *extra])
+        self.assertEqual(code, 0)
+        return buf.getvalue()
+
+    def test_rewriting_the_other_tables_keeps_the_soak_section(self):
+        self.md.write_text(MAIN, encoding="utf-8")
+        self.soak()
+        soak = self.md.read_text(encoding="utf-8")
+        soak = soak[soak.index("## Soak"):]
+        text = self.report("--previous", str(self.md))
+        self.assertIn("## hookline dev\n", text)
+        self.assertTrue(text.endswith("\n\n" + soak), text)
+
+    def test_without_a_soak_nothing_is_dropped_or_added(self):
+        plain = self.report()
+        self.assertNotIn("## Soak", plain)
+        # A previous file without a Soak section, or none at all: the same output.
+        self.md.write_text(MAIN, encoding="utf-8")
+        self.assertEqual(self.report("--previous", str(self.md)), plain)
+        self.assertEqual(self.report("--previous", str(self.dir / "absent.md")), plain)
 
 
 if __name__ == "__main__":
