@@ -32,13 +32,11 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline_core::config::Config;
 use hookline_core::envelope::InboundEnvelope;
-use hookline_core::secret::Secret;
-use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_core::verify::Scheme;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, dlq_attr};
-use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger};
+use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{Moto, ReceiverBuild, Sink, Workerd, queue_with_dlq, sqs_client};
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
@@ -46,18 +44,6 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// How long a phase may take: `base` seconds for the default sizes, more for larger runs.
-fn settle_time(n: usize, base: u64) -> Duration {
-    Duration::from_secs(base + n as u64 / 4)
-}
-
-fn events(default: usize) -> usize {
-    std::env::var("HOOKLINE_FAULT_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// What the sink's `/chaos/` path does to `attempt` of `id` (the same rule as `chaos_plan` in
 /// tests/harness/sink.py): the number of failing attempts, and the kind of each.
@@ -195,11 +181,39 @@ async fn queue_depth(sqs: &aws_sdk_sqs::Client, queue: &str) -> i64 {
         + get(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
 }
 
+/// Drains the dead-letter queue and counts the sink's deliveries until every acked pair is in
+/// one of them and the queue is empty, or panics after `within`.
+async fn settle(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    dlq: &str,
+    sink: &Sink,
+    endpoints: &[(&str, &str)],
+    ledger: &mut Ledger,
+    within: Duration,
+) {
+    let deadline = Instant::now() + within;
+    loop {
+        drain_dlq(sqs, dlq, ledger).await;
+        count_deliveries(sink, endpoints, ledger);
+        if ledger.lost().is_empty() && queue_depth(sqs, queue).await == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not settled: {} pending\n{}",
+            ledger.lost().len(),
+            ledger.report()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 // ---- outbound, in process ---------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outbound_endpoint_faults_and_an_sqs_outage_lose_nothing() {
-    let n = events(120);
+    let n = fault_events(120);
     let moto = Moto::start();
     let direct = sqs_client(&moto.endpoint).await;
     let proxy = FaultProxy::start(&moto.endpoint).await;
@@ -297,21 +311,16 @@ events = ["both.*"]
     proxy.set_up(true);
 
     // Until every pair is delivered or dead-lettered and the queue is empty.
-    let deadline = Instant::now() + settle_time(n, 150);
-    loop {
-        drain_dlq(&direct, &dlq, &mut ledger).await;
-        count_deliveries(&sink, &endpoints, &mut ledger);
-        if ledger.lost().is_empty() && queue_depth(&direct, &queue).await == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not settled: {} pending\n{}",
-            ledger.lost().len(),
-            ledger.report()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    settle(
+        &direct,
+        &queue,
+        &dlq,
+        &sink,
+        &endpoints,
+        &mut ledger,
+        settle_time(n, 150),
+    )
+    .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for p in pollers {
         p.await.unwrap();
@@ -441,7 +450,7 @@ async fn kill_bootstrap(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outbound_bootstrap_killed_mid_batch_loses_nothing() {
-    let n = events(150);
+    let n = fault_events(150);
     let moto = Moto::start();
     let sqs = sqs_client(&moto.endpoint).await;
     let (queue, dlq) = queue_with_dlq(&sqs, "faults-kill", 50).await;
@@ -508,19 +517,16 @@ async fn outbound_bootstrap_killed_mid_batch_loses_nothing() {
 
     let (mut child, mut readers) =
         spawn_bootstrap(&runtime, &moto.endpoint, &queue, &dlq, &config, &logs);
-    // Kill it three times, each time once deliveries have moved on since the last kill.
+    // Kill it three times, each time once deliveries have moved on since the last kill and while
+    // the process holds a batch (polled every 10 ms: a batch of ten takes about half a second).
     let mut kills = 0;
-    let mut mid_batch = 0;
     let mut seen = 0;
     let deadline = Instant::now() + settle_time(n, 120);
     while kills < 3 {
         assert!(Instant::now() < deadline, "no progress between kills");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
         let now = sink.deliveries().len();
-        if now >= seen + n / 6 {
-            if runtime.inflight() > 0 {
-                mid_batch += 1;
-            }
+        if now >= seen + n / 6 && runtime.inflight() > 0 {
             kill_bootstrap(&mut child, std::mem::take(&mut readers)).await;
             kills += 1;
             ledger.fault("bootstrap SIGKILL");
@@ -529,30 +535,24 @@ async fn outbound_bootstrap_killed_mid_batch_loses_nothing() {
                 spawn_bootstrap(&runtime, &moto.endpoint, &queue, &dlq, &config, &logs);
         }
     }
-    assert!(mid_batch > 0, "no kill landed while a batch was in flight");
 
-    let deadline = Instant::now() + settle_time(n, 120);
-    loop {
-        drain_dlq(&sqs, &dlq, &mut ledger).await;
-        count_deliveries(&sink, &endpoints, &mut ledger);
-        if ledger.lost().is_empty() && queue_depth(&sqs, &queue).await == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not settled: {} pending\n{}",
-            ledger.lost().len(),
-            ledger.report()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    settle(
+        &sqs,
+        &queue,
+        &dlq,
+        &sink,
+        &endpoints,
+        &mut ledger,
+        settle_time(n, 120),
+    )
+    .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     esm.abort();
     kill_bootstrap(&mut child, readers).await;
     let signatures = count_deliveries(&sink, &endpoints, &mut ledger);
     ledger
         .notes
-        .insert("kills while a batch was in flight".into(), json!(mid_batch));
+        .insert("kills while a batch was in flight".into(), json!(kills));
     ledger.notes.insert(
         "failed invocations".into(),
         json!(failed_invocations.load(std::sync::atomic::Ordering::Relaxed)),
@@ -576,25 +576,9 @@ async fn outbound_bootstrap_killed_mid_batch_loses_nothing() {
 
 const STRIPE_SECRET: &str = "whsec_faults_stripe_signing_secret_0123";
 
-fn unix_now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_unix_millis(ms as i64)
-}
-
 /// Signs `body` as Stripe does, now (each retry is signed afresh, as Stripe's are).
 fn stripe_headers(body: &[u8]) -> Vec<(String, String)> {
-    let signer = Signer::new(Scheme::Stripe, vec![Secret::new(STRIPE_SECRET).unwrap()]).unwrap();
-    let headers = hookline_core::headers::Headers::new();
-    let req = Request {
-        method: "POST",
-        url: "http://127.0.0.1/",
-        headers: &headers,
-        body,
-    };
-    signer.sign(&req, "", unix_now()).unwrap()
+    hookline_tests::sign_now(Scheme::Stripe, STRIPE_SECRET, "", body)
 }
 
 /// What posting one event came to: acked, the answers seen, the signature values sent.
@@ -703,7 +687,7 @@ async fn drain_until_all_arrived(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn inbound_queue_faults_and_an_sqs_restart_lose_nothing() {
     use futures_util::StreamExt as _;
-    let n = events(160);
+    let n = fault_events(160);
     let port = hookline_tests::harness::free_port();
     let moto = Moto::start_on(port);
     let sqs = sqs_client(&moto.endpoint).await;

@@ -5,11 +5,9 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use hookline_core::secret::Secret;
-use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_core::verify::Scheme;
 use serde_json::Value;
 
 /// The `hookline` binary cargo built for this test run.
@@ -180,37 +178,16 @@ impl Drop for Dev {
     }
 }
 
-pub fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_unix_millis(ms as i64)
-}
+pub use hookline_tests::now;
 
 /// Headers a Standard Webhooks sender would send for `body`.
 pub fn standard_headers(secret: &str, id: &str, body: &[u8]) -> Vec<(String, String)> {
-    let signer = Signer::new(Scheme::StandardWebhooks, vec![Secret::new(secret).unwrap()]).unwrap();
-    let headers = hookline_core::headers::Headers::new();
-    let req = Request {
-        method: "POST",
-        url: "http://127.0.0.1/",
-        headers: &headers,
-        body,
-    };
-    signer.sign(&req, id, now()).unwrap()
+    hookline_tests::sign_now(Scheme::StandardWebhooks, secret, id, body)
 }
 
+/// Headers Stripe would send for `body`.
 pub fn stripe_headers(secret: &str, body: &[u8]) -> Vec<(String, String)> {
-    let signer = Signer::new(Scheme::Stripe, vec![Secret::new(secret).unwrap()]).unwrap();
-    let headers = hookline_core::headers::Headers::new();
-    let req = Request {
-        method: "POST",
-        url: "http://127.0.0.1/",
-        headers: &headers,
-        body,
-    };
-    signer.sign(&req, "", now()).unwrap()
+    hookline_tests::sign_now(Scheme::Stripe, secret, "", body)
 }
 
 pub async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookline_tests::faults::Ledger;
+use hookline_tests::faults::{Ledger, fault_events, settle_time};
 use hookline_tests::harness::{Sink, free_port, sqs_client};
 use hookline_tests::leaks::Needles;
 use serde_json::Value;
@@ -16,18 +16,6 @@ use super::common::{Dev, standard_headers};
 
 const SOURCE_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ENDPOINT_SECRET: &str = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
-
-/// How long a phase may take: `base` seconds for the default sizes, more for larger runs.
-fn settle_time(n: usize, base: u64) -> Duration {
-    Duration::from_secs(base + n as u64 / 4)
-}
-
-fn events(default: usize) -> usize {
-    std::env::var("HOOKLINE_FAULT_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn config(sink: &Sink) -> String {
     format!(
@@ -199,7 +187,7 @@ fn start(dir: &Path, config: &str, port: u16, outputs: &Mutex<Vec<String>>, dev:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dev_killed_mid_delivery_loses_nothing() {
-    let n = events(160);
+    let n = fault_events(160);
     let sink = Sink::start(&[ENDPOINT_SECRET]);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -232,10 +220,9 @@ async fn dev_killed_mid_delivery_loses_nothing() {
         assert!(Instant::now() < deadline, "no deliveries between kills");
         tokio::time::sleep(Duration::from_millis(50)).await;
         let now = sink.deliveries().len();
-        if now >= seen + n / 8 {
-            if leased(port).await > 0 {
-                mid_delivery += 1;
-            }
+        // Only while deliveries are leased: the kill lands in the middle of them.
+        if now >= seen + n / 8 && leased(port).await > 0 {
+            mid_delivery += 1;
             start(dir.path(), &cfg, port, &outputs, &mut dev);
             kills += 1;
             seen = now;

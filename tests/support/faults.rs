@@ -23,6 +23,20 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+/// The number of events per fault test: `HOOKLINE_FAULT_EVENTS`, else `default`.
+pub fn fault_events(default: usize) -> usize {
+    std::env::var("HOOKLINE_FAULT_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// How long a phase of a fault test may take: `base` seconds for the default sizes, more for
+/// larger runs.
+pub fn settle_time(n: usize, base: u64) -> Duration {
+    Duration::from_secs(base + n as u64 / 4)
+}
+
 // ---- FaultProxy -------------------------------------------------------------------------------
 
 /// A TCP proxy that can be taken down (connections reset) and brought back.

@@ -21,6 +21,29 @@ use hookline_core::time::Timestamp;
 use hookline_core::verify::{GenericHmac, Request, Scheme, SchemeKind, Verifier};
 use serde::Deserialize;
 
+/// The current time.
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    Timestamp::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+/// The headers a provider using `scheme` sends for `body` signed with `secret` now (`id` is the
+/// message id where the scheme signs one).
+pub fn sign_now(scheme: Scheme, secret: &str, id: &str, body: &[u8]) -> Vec<(String, String)> {
+    let signer =
+        hookline_core::verify::Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap();
+    let headers = Headers::new();
+    let req = Request {
+        method: "POST",
+        url: "http://127.0.0.1/",
+        headers: &headers,
+        body,
+    };
+    signer.sign(&req, id, now()).unwrap()
+}
+
 /// One `tests/vectors/<scheme>.json` file.
 #[derive(Debug, Deserialize)]
 pub struct VectorFile {
