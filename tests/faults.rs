@@ -37,7 +37,9 @@ use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
-use hookline_tests::harness::{Moto, ReceiverBuild, Sink, Workerd, queue_with_dlq, sqs_client};
+use hookline_tests::harness::{
+    Moto, ReceiverBuild, Sink, Workerd, queue_counts, queue_with_dlq, sqs_client,
+};
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -162,25 +164,6 @@ fn count_deliveries(sink: &Sink, endpoints: &[(&str, &str)], ledger: &mut Ledger
     signatures
 }
 
-async fn queue_depth(sqs: &aws_sdk_sqs::Client, queue: &str) -> i64 {
-    let out = sqs
-        .get_queue_attributes()
-        .queue_url(queue)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    let get = |k: QueueAttributeName| -> i64 {
-        out.attributes()
-            .and_then(|a| a.get(&k))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    get(QueueAttributeName::ApproximateNumberOfMessages)
-        + get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        + get(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-}
-
 /// Drains the dead-letter queue and counts the sink's deliveries until every acked pair is in
 /// one of them and the queue is empty, or panics after `within`.
 async fn settle(
@@ -196,7 +179,7 @@ async fn settle(
     loop {
         drain_dlq(sqs, dlq, ledger).await;
         count_deliveries(sink, endpoints, ledger);
-        if ledger.lost().is_empty() && queue_depth(sqs, queue).await == 0 {
+        if ledger.lost().is_empty() && queue_counts(sqs, queue).await.total() == 0 {
             return;
         }
         assert!(

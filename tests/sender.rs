@@ -17,7 +17,7 @@ use hookline_core::config::Config;
 use hookline_sender::local::{LocalEventSource, PollStats};
 use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, dlq_attr};
-use hookline_tests::harness::{Moto, Sink, poll_until, queue_with_dlq, sqs_client};
+use hookline_tests::harness::{Moto, Sink, poll_until, queue_counts, queue_with_dlq, sqs_client};
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -119,24 +119,8 @@ impl World {
     }
 
     async fn queue_depth(&self) -> (i64, i64) {
-        let out = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.queue)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-            .send()
-            .await
-            .unwrap();
-        let get = |k: aws_sdk_sqs::types::QueueAttributeName| {
-            out.attributes()
-                .and_then(|a| a.get(&k))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        (
-            get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
-            get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        )
+        let c = queue_counts(&self.sqs, &self.queue).await;
+        (c.visible, c.in_flight)
     }
 
     /// Waits until the dead-letter queue holds at least `n` messages, and returns them.

@@ -54,7 +54,7 @@ use hookline_core::ssrf::SsrfPolicy;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
 use hookline_sender::{Lookup, LookupFuture, Sender, Settings, dlq_attr};
-use hookline_tests::harness::{Moto, Sink, queue_with_dlq, sqs_client};
+use hookline_tests::harness::{Moto, Sink, queue_counts, queue_with_dlq, sqs_client};
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
 
@@ -426,23 +426,8 @@ impl World {
     }
 
     async fn queue_is_empty(&self) -> bool {
-        let out = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&self.queue)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-            .send()
-            .await
-            .unwrap();
-        let get = |k: aws_sdk_sqs::types::QueueAttributeName| {
-            out.attributes()
-                .and_then(|a| a.get(&k))
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(0)
-        };
-        get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages) == 0
-            && get(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-                == 0
+        let c = queue_counts(&self.sqs, &self.queue).await;
+        c.visible == 0 && c.in_flight == 0
     }
 
     fn log_lines(&self) -> Vec<String> {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hookline_tests::faults::{Ledger, fault_events, settle_time};
-use hookline_tests::harness::{Sink, free_port, sqs_client};
+use hookline_tests::harness::{Sink, free_port, queue_counts, sqs_client};
 use hookline_tests::leaks::Needles;
 use serde_json::Value;
 
@@ -134,7 +134,6 @@ async fn drain_dlq(port: u16, ledger: &mut Ledger) {
 /// Messages of dev's outbound queue leased to its delivery workers right now (received, not yet
 /// deleted: being delivered, or waiting out a retry's delay).
 async fn leased(port: u16) -> i64 {
-    use aws_sdk_sqs::types::QueueAttributeName;
     let sqs = sqs_client(&format!("http://127.0.0.1:{port}")).await;
     let Ok(url) = sqs
         .get_queue_url()
@@ -144,19 +143,9 @@ async fn leased(port: u16) -> i64 {
     else {
         return 0;
     };
-    let Ok(out) = sqs
-        .get_queue_attributes()
-        .queue_url(url.queue_url().unwrap_or_default())
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
+    queue_counts(&sqs, url.queue_url().unwrap_or_default())
         .await
-    else {
-        return 0;
-    };
-    out.attributes()
-        .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+        .in_flight
 }
 
 fn count_deliveries(sink: &Sink, ledger: &mut Ledger) -> Vec<String> {

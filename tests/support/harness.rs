@@ -424,6 +424,51 @@ fn unique_queue_name(prefix: &str, fifo: bool) -> String {
     format!("{clean}-{}-{n}-{nanos:09}{suffix}", std::process::id())
 }
 
+/// A queue's approximate message counts, as SQS reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    /// `ApproximateNumberOfMessages`: ready to be received.
+    pub visible: i64,
+    /// `ApproximateNumberOfMessagesNotVisible`: received and not yet deleted (in flight).
+    pub in_flight: i64,
+    /// `ApproximateNumberOfMessagesDelayed`.
+    pub delayed: i64,
+}
+
+impl QueueCounts {
+    /// Every message on the queue, whatever its state.
+    pub fn total(self) -> i64 {
+        self.visible + self.in_flight + self.delayed
+    }
+}
+
+/// The counts of the queue at `queue_url`.
+pub async fn queue_counts(client: &aws_sdk_sqs::Client, queue_url: &str) -> QueueCounts {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "GetQueueAttributes {queue_url}: {:?}",
+                aws_sdk_sqs::error::DisplayErrorContext(&e)
+            )
+        });
+    let get = |k: QueueAttributeName| -> i64 {
+        out.attributes()
+            .and_then(|a| a.get(&k))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    QueueCounts {
+        visible: get(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        delayed: get(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
+    }
+}
+
 /// Creates a queue with a unique name starting with `name_prefix` and returns its URL.
 /// `attrs` are queue attributes, e.g. `&[(QueueAttributeName::VisibilityTimeout, "5")]`.
 pub async fn fresh_queue(
