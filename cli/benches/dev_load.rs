@@ -485,20 +485,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
         None,
         None,
     );
-    record(
-        "requests answered (warm-up included)",
-        total as f64,
-        "requests",
-        None,
-        None,
-    );
-    record(
-        "unexpected answers (anything but 200 with the event's id, or 401 for a wrong signature)",
-        errors as f64,
-        "requests",
-        None,
-        Some(("0", errors == 0)),
-    );
+    bench::record_soak_answers("dev_load", total, errors);
     let delivery_ok = lost == 0 && stray == 0 && invalid == 0;
     record(
         "accepted events delivered after the drain (signature checked)",

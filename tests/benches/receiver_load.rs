@@ -808,20 +808,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
         None,
         None,
     );
-    record(
-        "requests answered (warm-up included)",
-        total as f64,
-        "requests",
-        None,
-        None,
-    );
-    record(
-        "unexpected answers (anything but 200 with the event's id, or 401 for a wrong signature)",
-        errors as f64,
-        "requests",
-        None,
-        Some(("0", errors == 0)),
-    );
+    bench::record_soak_answers("receiver_load", total, errors);
     record(
         "events consumed from the queue",
         consumed as f64,

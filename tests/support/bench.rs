@@ -64,6 +64,28 @@ pub fn record(figure: &Figure<'_>) {
     writeln!(file, "{line}").unwrap_or_else(|e| panic!("HOOKLINE_BENCH_JSON={path}: {e}"));
 }
 
+/// The two answer counts every soak reports: requests answered, and unexpected answers (the goal:
+/// none).
+pub fn record_soak_answers(bench: &str, total: u64, errors: u64) {
+    for (figure, value, goal) in [
+        ("requests answered (warm-up included)", total, None),
+        (
+            "unexpected answers (anything but 200 with the event's id, or 401 for a wrong signature)",
+            errors,
+            Some(("0", errors == 0)),
+        ),
+    ] {
+        record(&Figure {
+            bench,
+            figure,
+            value: value as f64,
+            unit: "requests",
+            peer: None,
+            goal,
+        });
+    }
+}
+
 // ---- soak ----------------------------------------------------------------------------------------
 
 /// `HOOKLINE_SOAK_SECONDS`: when set to a positive number of seconds, the load benchmarks
