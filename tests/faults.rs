@@ -38,7 +38,7 @@ use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Sink, Workerd, queue_counts, queue_with_dlq, sqs_client,
+    Moto, ReceiverBuild, Sink, Workerd, queue_counts, queue_with_dlq, receive_batch, sqs_client,
 };
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
@@ -102,19 +102,11 @@ async fn enqueue(sqs: &aws_sdk_sqs::Client, queue: &str, bodies: &[Value]) {
 async fn drain_dlq(sqs: &aws_sdk_sqs::Client, dlq: &str, ledger: &mut Ledger) -> usize {
     let mut n = 0;
     loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(dlq)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        let messages = out.messages();
+        let messages = receive_batch(sqs, dlq).await;
         if messages.is_empty() {
             return n;
         }
-        for m in messages {
+        for m in &messages {
             let body: Value = serde_json::from_str(m.body().unwrap_or("")).unwrap_or(Value::Null);
             let key = format!(
                 "{}@{}",

@@ -17,7 +17,9 @@ use hookline_core::config::Config;
 use hookline_sender::local::{LocalEventSource, PollStats};
 use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, dlq_attr};
-use hookline_tests::harness::{Moto, Sink, poll_until, queue_counts, queue_with_dlq, sqs_client};
+use hookline_tests::harness::{
+    Moto, Sink, poll_until, queue_counts, queue_with_dlq, receive_batch, sqs_client,
+};
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -106,16 +108,7 @@ impl World {
     }
 
     async fn dlq_messages(&self) -> Vec<aws_sdk_sqs::types::Message> {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.dlq)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        out.messages().to_vec()
+        receive_batch(&self.sqs, &self.dlq).await
     }
 
     async fn queue_depth(&self) -> (i64, i64) {

@@ -54,7 +54,9 @@ use hookline_core::ssrf::SsrfPolicy;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
 use hookline_sender::{Lookup, LookupFuture, Sender, Settings, dlq_attr};
-use hookline_tests::harness::{Moto, Sink, queue_counts, queue_with_dlq, sqs_client};
+use hookline_tests::harness::{
+    Moto, Sink, queue_counts, queue_with_dlq, receive_batch, sqs_client,
+};
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
 
@@ -392,19 +394,11 @@ impl World {
             self.poll().await;
             assert_only_redirects_reached(sink);
             loop {
-                let out = self
-                    .sqs
-                    .receive_message()
-                    .queue_url(&self.dlq)
-                    .max_number_of_messages(10)
-                    .message_attribute_names("All")
-                    .send()
-                    .await
-                    .unwrap();
-                if out.messages().is_empty() {
+                let messages = receive_batch(&self.sqs, &self.dlq).await;
+                if messages.is_empty() {
                     break;
                 }
-                for m in out.messages() {
+                for m in &messages {
                     if seen.insert(m.message_id().unwrap_or_default().to_owned()) {
                         let endpoint = attr(m, dlq_attr::ENDPOINT).unwrap_or("?").to_owned();
                         by_endpoint.entry(endpoint).or_default().push(m.clone());

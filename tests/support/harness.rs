@@ -442,12 +442,16 @@ impl QueueCounts {
     }
 }
 
-/// The counts of the queue at `queue_url`.
-pub async fn queue_counts(client: &aws_sdk_sqs::Client, queue_url: &str) -> QueueCounts {
-    let out = client
+/// `GetQueueAttributes` for `name`; panics with the SDK's whole error.
+async fn queue_attributes(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    name: QueueAttributeName,
+) -> aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput {
+    client
         .get_queue_attributes()
         .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::All)
+        .attribute_names(name)
         .send()
         .await
         .unwrap_or_else(|e| {
@@ -455,7 +459,35 @@ pub async fn queue_counts(client: &aws_sdk_sqs::Client, queue_url: &str) -> Queu
                 "GetQueueAttributes {queue_url}: {:?}",
                 aws_sdk_sqs::error::DisplayErrorContext(&e)
             )
-        });
+        })
+}
+
+/// Receives up to 10 messages from `queue_url` with all their message attributes (no wait);
+/// they stay on the queue, invisible for its visibility timeout, until deleted.
+pub async fn receive_batch(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> Vec<aws_sdk_sqs::types::Message> {
+    client
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "ReceiveMessage {queue_url}: {:?}",
+                aws_sdk_sqs::error::DisplayErrorContext(&e)
+            )
+        })
+        .messages
+        .unwrap_or_default()
+}
+
+/// The counts of the queue at `queue_url`.
+pub async fn queue_counts(client: &aws_sdk_sqs::Client, queue_url: &str) -> QueueCounts {
+    let out = queue_attributes(client, queue_url, QueueAttributeName::All).await;
     let get = |k: QueueAttributeName| -> i64 {
         out.attributes()
             .and_then(|a| a.get(&k))
@@ -497,18 +529,7 @@ pub async fn fresh_queue(
 
 /// The ARN of a queue.
 pub async fn queue_arn(client: &aws_sdk_sqs::Client, queue_url: &str) -> String {
-    let out = client
-        .get_queue_attributes()
-        .queue_url(queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "GetQueueAttributes {queue_url}: {:?}",
-                aws_sdk_sqs::error::DisplayErrorContext(&e)
-            )
-        });
+    let out = queue_attributes(client, queue_url, QueueAttributeName::QueueArn).await;
     out.attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
         .expect("QueueArn attribute")
