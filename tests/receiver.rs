@@ -534,7 +534,7 @@ async fn verified_events_travel_through_the_queue_to_sqs() {
     assert_eq!(msg.event_type, "push");
     // GitHub does not sign X-GitHub-Delivery: the id is the digest of source and signed body.
     let id = msg.id.as_deref().unwrap();
-    assert!(id.starts_with("gh.b-") && id.len() == 37, "{id}");
+    assert!(id.starts_with("gh:b-") && id.len() == 37, "{id}");
     assert_eq!(msg.endpoints, Some(vec!["ci".to_owned()]));
     assert_eq!(msg.data.get().as_bytes(), push.as_slice());
 
@@ -562,6 +562,31 @@ async fn verified_events_travel_through_the_queue_to_sqs() {
     assert_eq!(stored, large);
     let digest: [u8; 32] = sha2::Sha256::digest(&stored).into();
     assert_eq!(check.sha256, digest);
+    // The key is content-addressed, `{source}/{day}/{sha256}`: a write to it can only store these
+    // bytes. A replay of the signed request under another content type (and so, before, under
+    // another id) lands on the same key with the same id, and leaves the object as it was.
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(
+        check.key.starts_with("stripe/") && check.key.ends_with(&format!("/{hex}")),
+        "{}",
+        check.key
+    );
+    let mut replay = stripe_headers(&large, now());
+    for (name, value) in replay.iter_mut() {
+        if name.eq_ignore_ascii_case("content-type") {
+            *value = "text/plain".to_owned();
+        }
+    }
+    let (s, _) = post(&worker.url("/hooks/stripe"), &replay, large.clone()).await;
+    assert_eq!(s, 200, "{}", worker.log_tail());
+    let messages = sqs.take(&inbound, 1, &worker).await;
+    let again = InboundEnvelope::from_json(messages[0].body().unwrap().as_bytes()).unwrap();
+    assert_eq!(again.id, "evt_1LargeBody");
+    let Body::ClaimCheck(again) = &again.body else {
+        panic!("expected a claim check, got {:?}", again.body.encoding());
+    };
+    assert_eq!(again.key, check.key);
+    assert_eq!(worker.r2_object(&check.key).unwrap(), large);
     assert!(worker.dead_letters().is_empty());
 }
 

@@ -825,9 +825,12 @@ fn check_url(raw: &str) -> Result<(), String> {
 /// replayed under a fresh delivery id would get a fresh envelope id and pass consumers' dedup.
 /// Their default is none, so the id is the digest of the source and the signed body (`b-...`),
 /// the same for the provider's retries (which resend the body) and for any replay. Their delivery
-/// ids are still forwarded as headers, and `event_id` can name them. Linear's `Linear-Delivery`
-/// is kept: its body carries a signed timestamp checked within 60 s, which bounds a replay, and a
-/// retry may be re-stamped, which would change a body digest.
+/// ids are still forwarded as headers. Linear's `Linear-Delivery` is unsigned too, so Linear's
+/// id is the body digest as well (the body carries the signed `webhookTimestamp`, so a retry
+/// that Linear re-stamps is a new id: a duplicate that consumers see, never a forged id), and
+/// its type is the body's signed `type` rather than the `Linear-Event` header that repeats it.
+/// GitHub and Shopify sign no event type at all: theirs comes from a header, and a replay may
+/// relabel it, which is why the id never depends on it (see `docs/security.md`).
 pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) {
     let h = |s: &str| Some(FieldRef::Header(s.to_owned()));
     let j = |s: &str| Some(FieldRef::Pointer(s.to_owned()));
@@ -841,7 +844,7 @@ pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) 
         SchemeKind::Twilio => (None, None),
         SchemeKind::Paddle => (j("/event_id"), j("/event_type")),
         SchemeKind::Zendesk => (j("/id"), j("/type")),
-        SchemeKind::Linear => (h("linear-delivery"), h("linear-event")),
+        SchemeKind::Linear => (None, j("/type")),
         SchemeKind::Intercom => (j("/id"), j("/topic")),
         SchemeKind::Discord => (j("/id"), j("/type")),
         // Zoom events carry `event` and `event_ts` but no id, and no header names the event.

@@ -199,12 +199,22 @@ pub fn receive(
         )
         .map_err(|e| Rejection::unauthorized(&e))?;
 
-    let content_type = req.headers.get_all("content-type").next();
+    // Whether a body is JSON is read from its bytes, which are signed, never from the
+    // `Content-Type`, which is not: the same signed bytes get the same id, type, handshake and
+    // body encoding whatever content type a replay puts on them. The content type only decides
+    // whether a body that is not JSON is refused (it claims to be JSON) or kept as bytes.
     // Validated in one pass that builds nothing; fields are read from it on demand.
-    let json = if content_type.is_some_and(is_json_content_type) {
-        Some(LazyJson::parse(req.body).ok_or(Rejection::INVALID_JSON)?)
-    } else {
-        None
+    let json = match LazyJson::parse(req.body) {
+        Some(json) => Some(json),
+        None if req
+            .headers
+            .get_all("content-type")
+            .next()
+            .is_some_and(is_json_content_type) =>
+        {
+            return Err(Rejection::INVALID_JSON);
+        }
+        None => None,
     };
 
     if let Some(answer) = handshake(source, json.as_ref())? {
@@ -228,7 +238,7 @@ pub fn receive(
         body: match &json {
             // Already validated: the envelope takes the bytes as they are, without a second pass.
             Some(json) => Body::from_validated_json(req.body, json.raw()),
-            None => Body::from_bytes(req.body, content_type),
+            None => Body::Base64(req.body.to_vec()),
         },
     })))
 }
@@ -297,10 +307,12 @@ fn handshake(
     }
 }
 
-/// The envelope id: the provider's id (header or JSON pointer), else the signed message id,
-/// else a digest of the source and the signed content (the body, or Twilio's canonical form).
-/// A provider's retry carries the same id or the same body, and a replay of a captured request
-/// the same signed content, so the id is stable across both and consumers can dedupe on it.
+/// The envelope id: the provider's id read from what it signs (a JSON pointer into the body,
+/// or the signed Standard Webhooks `webhook-id`), else a digest of the source and the signed
+/// content (Twilio's string to sign, or the body). Nothing unsigned goes into it: not a
+/// delivery header, not the `Content-Type`, not the `{handler}` path segment. A provider's
+/// retry carries the same id or the same body, and a replay of a captured request the same
+/// signed content, so the id is stable across both and consumers can dedupe on it.
 fn event_id(
     source: &ResolvedSource,
     req: &Incoming<'_>,
@@ -317,8 +329,8 @@ fn event_id(
         // An id with characters that would be awkward downstream (or over 256 bytes) is
         // replaced by its digest: still stable, still unique.
         Some(id) => format!("h-{}", short_digest(&[id.as_bytes()])),
-        // Twilio signs its form parameters sorted and de-duplicated: bodies that differ only in
-        // their layout verify alike, so they get one id too.
+        // Twilio signs the URL and its form parameters sorted and de-duplicated: requests that
+        // differ only in their layout verify alike, so they get one id too.
         None => match verified.canonical_digest() {
             Some(canonical) => format!(
                 "b-{}",
@@ -373,55 +385,50 @@ pub fn needs_claim_check(encoded_len: usize) -> bool {
     encoded_len > MAX_INLINE_ENVELOPE_BYTES
 }
 
-/// The object key for a claim-checked body: `{source}/{yyyy-mm-dd}/{id}`, the id with any
-/// byte outside `A-Za-z0-9._-` percent-encoded, so keys sort by source and day.
-pub fn claim_check_key(envelope: &InboundEnvelope) -> String {
+/// Replaces the envelope's inline body by a claim check for an object stored in
+/// `store`/`bucket`; returns the key and the body bytes to store there. Call it only on an
+/// envelope whose body is inline (as [`receive`] makes them): a body already claim-checked is
+/// returned unchanged, with `None`.
+///
+/// The key is `{source}/{yyyy-mm-dd}/{sha256 of the body}`: content-addressed, so keys sort by
+/// source and day, and a write to a key can only ever store the bytes that hash to it. A
+/// replayed request, whatever id or headers it carries, cannot replace a stored body (R2 also
+/// refuses an upload whose bytes do not match the SHA-256 it is given).
+pub fn claim_check(
+    envelope: &mut InboundEnvelope,
+    store: ClaimStore,
+    bucket: &str,
+) -> Option<(String, Vec<u8>)> {
+    let bytes = envelope.body.decoded_bytes()?;
+    let sha256: [u8; 32] = Sha256::digest(&bytes).into();
     let day = envelope
         .received_at
         .to_rfc3339()
         .get(..10)
         .unwrap_or("unknown")
         .to_owned();
-    let mut key = format!("{}/{day}/", envelope.source);
-    for b in envelope.id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') {
-            key.push(char::from(b));
-        } else {
-            let _ = write!(key, "%{b:02X}");
-        }
-    }
-    key
-}
-
-/// Replaces the envelope's inline body by a claim check for an object stored at
-/// `store`/`bucket`/`key`; returns the body bytes to store there. Call it only on an envelope
-/// whose body is inline (as [`receive`] makes them): a body already claim-checked is returned
-/// unchanged with no bytes.
-pub fn claim_check(
-    envelope: &mut InboundEnvelope,
-    store: ClaimStore,
-    bucket: &str,
-    key: String,
-) -> Option<Vec<u8>> {
-    let bytes = envelope.body.decoded_bytes()?;
-    let check = ClaimCheck {
+    let mut check = ClaimCheck {
         store,
         bucket: bucket.to_owned(),
-        key,
+        key: String::new(),
         size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
-        sha256: Sha256::digest(&bytes).into(),
+        sha256,
         content_type: envelope.headers.get("content-type").cloned(),
     };
+    check.key = format!("{}/{day}/{}", envelope.source, check.sha256_hex());
+    let key = check.key.clone();
     envelope.body = Body::ClaimCheck(check);
-    Some(bytes)
+    Some((key, bytes))
 }
 
 /// The outbound message a `destination = "relay"` source puts on the sender's queue for a
 /// verified event:
 ///
 /// * `type`: the event's type, or `{source}.webhook` when it has none;
-/// * `id`: `{source}.{envelope id}` (the sender's idempotency key and the delivered
-///   `webhook-id`, stable across the provider's retries);
+/// * `id`: `{source}:{envelope id}` (the sender's idempotency key and the delivered
+///   `webhook-id`, stable across the provider's retries), or `{source}:h-{digest of the id}`
+///   when the envelope id holds a character an outbound id may not (a `.`, which Standard
+///   Webhooks uses to separate the signed id from the timestamp);
 /// * `data`: the provider's JSON body as is; for any other body (form-encoded, binary, claim
 ///   check) the whole inbound envelope, so nothing is lost;
 /// * `endpoints`: the source's `relay_endpoints`, or every subscribed endpoint when empty;
@@ -440,10 +447,10 @@ pub fn relay_message(
         Body::Json(raw) => raw.clone(),
         _ => RawJson::from_value(envelope)?,
     };
-    let mut id = format!("{}.{}", envelope.source, envelope.id);
-    if !is_valid_message_id(&id) {
+    let mut id = format!("{}:{}", envelope.source, envelope.id);
+    if !is_valid_message_id(&id) || id.contains('.') {
         id = format!(
-            "{}.h-{}",
+            "{}:h-{}",
             envelope.source,
             short_digest(&[envelope.id.as_bytes()])
         );
@@ -468,7 +475,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::secret::Secret;
-    use crate::verify::{Scheme, Signer};
+    use crate::verify::{Scheme, Signer, twilio_body_sha256_hex};
 
     const NOW: Timestamp = Timestamp::from_unix_secs(1_795_435_200);
     const STRIPE_SECRET: &str = "whsec_test_secret";
@@ -769,6 +776,325 @@ mod tests {
         );
     }
 
+    /// One source of each scheme with a body that provider would send, the secret to sign with
+    /// and the headers the provider adds besides its signature.
+    /// A source, the secret its provider signs with, the provider's other headers, a body.
+    type SchemeCase = (
+        ResolvedSource,
+        String,
+        Vec<(&'static str, &'static str)>,
+        Vec<u8>,
+    );
+
+    fn every_scheme() -> Vec<SchemeCase> {
+        let discord_seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+        let discord_public = ed25519_dalek::SigningKey::from_bytes(&[
+            0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec,
+            0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03,
+            0x1c, 0xae, 0x7f, 0x60,
+        ])
+        .verifying_key()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+        let linear_body = format!(
+            r#"{{"action":"create","type":"Issue","data":{{"id":"i1"}},"webhookTimestamp":{}}}"#,
+            NOW.unix_millis()
+        );
+        let one = |scheme: &str, verify_secret: &str, extra: &str| {
+            sources(&format!(
+                "[sources.s]\nscheme = \"{scheme}\"\nsecrets = [\"literal:{verify_secret}\"]\n{extra}"
+            ))
+            .remove("s")
+            .unwrap()
+        };
+        let sw = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        vec![
+            (
+                one("standard-webhooks", sw, ""),
+                sw.to_owned(),
+                vec![],
+                br#"{"type":"user.created"}"#.to_vec(),
+            ),
+            (
+                one("stripe", "k", ""),
+                "k".to_owned(),
+                vec![],
+                STRIPE_BODY.to_vec(),
+            ),
+            (
+                one("github", "k", ""),
+                "k".to_owned(),
+                vec![("X-GitHub-Event", "push")],
+                br#"{"ref":"refs/heads/main"}"#.to_vec(),
+            ),
+            (
+                one("slack", "k", ""),
+                "k".to_owned(),
+                vec![],
+                br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#
+                    .to_vec(),
+            ),
+            (
+                one("shopify", "k", ""),
+                "k".to_owned(),
+                vec![("X-Shopify-Topic", "orders/create")],
+                br#"{"id":820982911946154508}"#.to_vec(),
+            ),
+            (
+                one("paddle", "k", ""),
+                "k".to_owned(),
+                vec![],
+                br#"{"event_id":"evt_01","event_type":"transaction.completed"}"#.to_vec(),
+            ),
+            (
+                one("zendesk", "k", ""),
+                "k".to_owned(),
+                vec![],
+                br#"{"id":"zd_1","type":"ticket.created"}"#.to_vec(),
+            ),
+            (
+                one("linear", "k", ""),
+                "k".to_owned(),
+                vec![("Linear-Event", "Issue")],
+                linear_body.into_bytes(),
+            ),
+            (
+                one("intercom", "k", ""),
+                "k".to_owned(),
+                vec![],
+                br#"{"id":"notif_1","topic":"conversation.user.created"}"#.to_vec(),
+            ),
+            (
+                one("discord", &discord_public, ""),
+                discord_seed.to_owned(),
+                vec![],
+                br#"{"id":"112233","type":"2"}"#.to_vec(),
+            ),
+            (
+                one("zoom", "k", ""),
+                "k".to_owned(),
+                vec![],
+                br#"{"event":"meeting.started","payload":{}}"#.to_vec(),
+            ),
+            (
+                one(
+                    "generic",
+                    "k",
+                    "event_type = { pointer = \"/event\" }\n[sources.s.generic]\nheader = \"X-Sig\"\nsigned_content = \"{timestamp}.{body}\"\ntimestamp_header = \"X-Ts\"\n",
+                ),
+                "k".to_owned(),
+                vec![],
+                br#"{"event":"thing.happened"}"#.to_vec(),
+            ),
+        ]
+    }
+
+    fn sign_for(
+        source: &ResolvedSource,
+        secret: &str,
+        content_type: Option<&str>,
+        extra: &[(&str, &str)],
+        body: &[u8],
+    ) -> Headers {
+        let mut h = Headers::new();
+        if let Some(ct) = content_type {
+            h.push("Content-Type", ct);
+        }
+        for (name, value) in extra {
+            h.push(*name, *value);
+        }
+        signed(source.verifier.scheme().clone(), secret, URL, h, body, NOW)
+    }
+
+    #[test]
+    fn content_type_changes_nothing_about_an_events_identity() {
+        // The same signed bytes under every content type a replay could put on them: the id,
+        // the type and the body are those of the provider's own request, scheme by scheme.
+        let content_types = [
+            None,
+            Some("text/plain"),
+            Some("application/jsonx"),
+            Some("application/octet-stream"),
+            Some("application/x-www-form-urlencoded"),
+            Some("APPLICATION/JSON ; charset=utf-8"),
+            Some("application/vnd.api+json"),
+        ];
+        for (source, secret, extra, body) in every_scheme() {
+            let scheme = source.verifier.scheme().kind();
+            let as_sent = event(call(
+                &source,
+                &sign_for(&source, &secret, Some("application/json"), &extra, &body),
+                &body,
+            ));
+            assert!(
+                as_sent.event_type.is_some(),
+                "{scheme}: the provider's type is read"
+            );
+            assert_eq!(as_sent.body.encoding(), "json", "{scheme}");
+            for ct in content_types {
+                let replay = event(call(
+                    &source,
+                    &sign_for(&source, &secret, ct, &extra, &body),
+                    &body,
+                ));
+                assert_eq!(
+                    (&replay.id, &replay.event_type, &replay.body),
+                    (&as_sent.id, &as_sent.event_type, &as_sent.body),
+                    "{scheme} under {ct:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn handshakes_do_not_depend_on_the_content_type() {
+        // A Slack url_verification sent as text/plain is the same signed handshake: answered,
+        // never queued as an event.
+        let slack = sources("[sources.slack]\nscheme = \"slack\"\nsecrets = [\"literal:k\"]\n")
+            .remove("slack")
+            .unwrap();
+        let body = br#"{"token":"t","challenge":"c-123","type":"url_verification"}"#;
+        for ct in [Some("application/json"), Some("text/plain"), None] {
+            let h = sign_for(&slack, "k", ct, &[], body);
+            assert_eq!(
+                call(&slack, &h, body),
+                Ok(Accepted::Handshake {
+                    content_type: "application/json",
+                    body: r#"{"challenge":"c-123"}"#.to_owned()
+                }),
+                "{ct:?}"
+            );
+        }
+        // A body that claims to be JSON must be: the claim is refused, not ignored.
+        let h = sign_for(&slack, "k", Some("application/json"), &[], b"a=1");
+        assert_eq!(call(&slack, &h, b"a=1"), Err(Rejection::INVALID_JSON));
+        let h = sign_for(&slack, "k", Some("text/plain"), &[], b"a=1");
+        assert_eq!(event(call(&slack, &h, b"a=1")).body.encoding(), "base64");
+    }
+
+    #[test]
+    fn standard_webhooks_ids_with_a_dot_are_refused() {
+        // `{id}.{timestamp}.{body}`: an id holding the separator could be re-split.
+        let sw = sources("[sources.sw]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n")
+            .remove("sw")
+            .unwrap();
+        let key = || vec![Secret::new(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_vec()).unwrap()];
+        let body = br#"{"type":"a.b"}"#;
+        let none = Headers::new();
+        let req = Request {
+            method: "POST",
+            url: URL,
+            headers: &none,
+            body,
+        };
+        let signer = Signer::new(Scheme::StandardWebhooks, key()).unwrap();
+        for id in ["msg.1", "stripe.evt_1", ".", "a.", ".a", ""] {
+            assert!(
+                matches!(
+                    signer.sign(&req, id, NOW),
+                    Err(crate::verify::SignError::InvalidId)
+                ),
+                "signing {id:?}"
+            );
+        }
+        // Sign `msg` with a body that starts `1.` and present it as id `msg.<ts>.1`... any
+        // split: the verifier refuses an id with a dot before it looks at the signature.
+        let good: Headers = signer.sign(&req, "msg", NOW).unwrap().into_iter().collect();
+        let sig = good.get_all("webhook-signature").next().unwrap().to_owned();
+        for (prefix, id) in [
+            ("webhook", "msg.1"),
+            ("svix", "msg.1"),
+            ("webhook", "a.b.c"),
+        ] {
+            let mut h = Headers::new();
+            h.push(format!("{prefix}-id"), id);
+            h.push(format!("{prefix}-timestamp"), NOW.unix_secs().to_string());
+            h.push(format!("{prefix}-signature"), sig.clone());
+            let r = call(&sw, &h, body).unwrap_err();
+            assert_eq!(
+                (r.status, r.code),
+                (401, "malformed_header"),
+                "{prefix} {id}"
+            );
+        }
+        assert!(event(call(&sw, &good, body)).id == "msg");
+    }
+
+    #[test]
+    fn twilio_ids_cover_exactly_what_twilio_signs() {
+        let twilio = sources("[sources.tw]\nscheme = \"twilio\"\nsecrets = [\"literal:12345\"]\n")
+            .remove("tw")
+            .unwrap();
+        let at = |url: &str, content_type: Option<&str>, body: &[u8], sig_body: &[u8]| {
+            let mut h = Headers::new();
+            if let Some(ct) = content_type {
+                h.push("Content-Type", ct);
+            }
+            // The signature is made over `sig_body` (a form) and sent with `body`.
+            let mut form = Headers::new();
+            form.push("Content-Type", "application/x-www-form-urlencoded");
+            let sig = signed(Scheme::Twilio, "12345", url, form, sig_body, NOW);
+            h.push(
+                "X-Twilio-Signature",
+                sig.get_all("x-twilio-signature").next().unwrap(),
+            );
+            receive(
+                &twilio,
+                &Incoming {
+                    method: "POST",
+                    url,
+                    headers: &h,
+                    body,
+                    handler: None,
+                },
+                NOW,
+            )
+        };
+        let form = Some("application/x-www-form-urlencoded");
+        // Parameters only in the query string, empty body: two signed URLs are two events,
+        // with a form content type or without one.
+        let status = format!("{URL}?CallSid=CA1&CallStatus=completed");
+        let ringing = format!("{URL}?CallSid=CA1&CallStatus=ringing");
+        let id = |url: &str, ct| event(at(url, ct, b"", b"")).id;
+        assert_ne!(id(&status, None), id(&ringing, None));
+        assert_ne!(id(&status, form), id(&ringing, form));
+        assert_eq!(id(&status, None), id(&status, form));
+        assert_eq!(id(&status, Some("text/plain")), id(&status, form));
+        // A JSON body signed through bodySHA256 (in the signed URL): the id follows the body,
+        // whatever the content type.
+        let json = br#"{"a":1}"#;
+        let other = br#"{"a":2}"#;
+        let url_for = |body: &[u8]| format!("{URL}?bodySHA256={}", twilio_body_sha256_hex(body));
+        let json_id = |body: &[u8], ct| event(at(&url_for(body), ct, body, b"")).id;
+        assert_ne!(
+            json_id(json, Some("application/json")),
+            json_id(other, Some("application/json"))
+        );
+        assert_eq!(json_id(json, Some("application/json")), json_id(json, None));
+        // Lenient form decoding would let bytes that mean something else verify under the
+        // same signature: `%FF` and `%FE` both decode to U+FFFD, `%ZZ` to itself.
+        for (sent, signed_as) in [
+            (&b"Body=%FF"[..], &b"Body=%EF%BF%BD"[..]),
+            (b"Body=%FE&To=1", b"Body=%EF%BF%BD&To=1"),
+            (b"Body=%ZZ", b"Body=%25ZZ"),
+            (b"Body=100%", b"Body=100%25"),
+            (b"Body=%4", b"Body=%254"),
+            (b"Na%FFme=x", b"Na%EF%BF%BDme=x"),
+        ] {
+            let r = at(URL, form, sent, signed_as).unwrap_err();
+            assert_eq!(
+                (r.status, r.code),
+                (401, "malformed_form"),
+                "{}",
+                String::from_utf8_lossy(sent)
+            );
+            // The strictly encoded body itself verifies.
+            assert!(at(URL, form, signed_as, signed_as).is_ok());
+        }
+    }
+
     #[test]
     fn ids_are_stable_per_delivery() {
         let github = sources("[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\n")
@@ -950,11 +1276,11 @@ mod tests {
         let source = stripe();
         let headers = stripe_signed(STRIPE_BODY, NOW);
         let mut env = event(call(&source, &headers, STRIPE_BODY));
-        env.id = "evt/../1 2".to_owned();
-        let key = claim_check_key(&env);
-        assert_eq!(key, "stripe/2026-11-23/evt%2F..%2F1%202");
-        let bytes = claim_check(&mut env, ClaimStore::R2, "bodies", key.clone()).unwrap();
+        let (key, bytes) = claim_check(&mut env, ClaimStore::R2, "bodies").unwrap();
         assert_eq!(bytes, STRIPE_BODY);
+        let expected: [u8; 32] = Sha256::digest(STRIPE_BODY).into();
+        let hex: String = expected.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key, format!("stripe/2026-11-23/{hex}"));
         let Body::ClaimCheck(c) = &env.body else {
             panic!("{:?}", env.body)
         };
@@ -962,16 +1288,42 @@ mod tests {
             (c.bucket.as_str(), c.key.as_str(), c.size),
             ("bodies", key.as_str(), STRIPE_BODY.len() as u64)
         );
-        let expected: [u8; 32] = Sha256::digest(STRIPE_BODY).into();
         assert_eq!(c.sha256, expected);
         assert_eq!(
             c.content_type.as_deref(),
             Some("application/json; charset=utf-8")
         );
-        assert_eq!(claim_check(&mut env, ClaimStore::R2, "bodies", key), None);
+        assert_eq!(claim_check(&mut env, ClaimStore::R2, "bodies"), None);
         assert!(!needs_claim_check(MAX_INLINE_ENVELOPE_BYTES));
         assert!(needs_claim_check(MAX_INLINE_ENVELOPE_BYTES + 1));
         assert_eq!(InboundEnvelope::from_json(&env.to_json()).unwrap(), env);
+    }
+
+    #[test]
+    fn claim_check_keys_depend_on_the_stored_bytes_only() {
+        // A replay chooses the id (where it comes from a header), the handler, the content type
+        // and every other unsigned header: none of them may pick the key, or a replay could
+        // overwrite a stored body with another request's. The key names the bytes it holds.
+        let source = stripe();
+        let key_of = |env: &InboundEnvelope| {
+            let mut env = env.clone();
+            claim_check(&mut env, ClaimStore::R2, "bodies").unwrap().0
+        };
+        let original = event(call(&source, &stripe_signed(STRIPE_BODY, NOW), STRIPE_BODY));
+        let mut replayed = original.clone();
+        replayed.id = "h-chosen-by-the-sender".to_owned();
+        replayed.handler = Some("other".to_owned());
+        replayed
+            .headers
+            .insert("content-type".to_owned(), "text/plain".to_owned());
+        assert_eq!(key_of(&original), key_of(&replayed));
+        let mut other_body = original.clone();
+        other_body.body = Body::Base64(b"another body".to_vec());
+        assert_ne!(key_of(&original), key_of(&other_body));
+        // Ids with path syntax cannot reach the key at all.
+        let mut odd = original.clone();
+        odd.id = "../../stripe/2026-11-23/x".to_owned();
+        assert_eq!(key_of(&odd), key_of(&original));
     }
 
     #[test]
@@ -983,7 +1335,7 @@ mod tests {
         msg.validate().unwrap();
         assert_eq!(msg.event_type, "invoice.paid");
         assert_eq!(msg.data.get().as_bytes(), STRIPE_BODY);
-        assert_eq!(msg.id.as_deref(), Some("stripe.evt_123"));
+        assert_eq!(msg.id.as_deref(), Some("stripe:evt_123"));
         assert_eq!(msg.endpoints, Some(vec!["billing".to_owned()]));
         assert_eq!(msg.timestamp, Some(NOW));
         assert_eq!(OutboundMessage::from_json(&msg.to_json()).unwrap(), msg);
@@ -997,7 +1349,13 @@ mod tests {
         msg.validate().unwrap();
         assert_eq!(msg.event_type, "stripe.webhook");
         assert_eq!(msg.endpoints, None);
-        assert!(msg.id.as_deref().unwrap().starts_with("stripe.h-"));
+        assert!(msg.id.as_deref().unwrap().starts_with("stripe:h-"));
+        // An envelope id holding a `.` (a provider's id read by pointer may) never reaches an
+        // outbound id: Standard Webhooks would sign it ambiguously.
+        let mut dotted = env.clone();
+        dotted.id = "evt.123".to_owned();
+        let id = relay_message(&dotted, &[]).unwrap().id.unwrap();
+        assert!(id.starts_with("stripe:h-") && !id.contains('.'), "{id}");
         let inner = InboundEnvelope::from_json(msg.data.get().as_bytes()).unwrap();
         assert_eq!(inner, form);
     }

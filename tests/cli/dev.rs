@@ -50,7 +50,7 @@ async fn the_demo_relays_a_signed_webhook_to_a_verifying_sink() {
     // The relayed event's data is the provider's JSON body, unchanged.
     assert_eq!(delivered["data"]["data"]["id"], 42);
     // The webhook-id is stable and derived from the source and the provider's id.
-    assert_eq!(d["webhook_id"], "demo.msg_demo_1");
+    assert_eq!(d["webhook_id"], "demo:msg_demo_1");
     wait_until(Duration::from_secs(5), "the delivery log line", || {
         dev.events("delivery_attempt")
             .into_iter()
@@ -85,7 +85,7 @@ async fn kill_9_with_messages_pending_loses_nothing() {
         )
         .await;
         assert_eq!(status, 200, "{answer}");
-        relayed.push(format!("demo.{id}"));
+        relayed.push(format!("demo:{id}"));
     }
     for i in 0..5 {
         let body = format!(r#"{{"id":"evt_{i}","type":"invoice.paid","data":{{}}}}"#).into_bytes();

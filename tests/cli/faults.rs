@@ -52,7 +52,7 @@ async fn post_until_acked(
     let (id, path, body) = if i.is_multiple_of(2) {
         let id = format!("msg_dev_{i:04}");
         let body = format!(r#"{{"type":"order.created","data":{{"i":{i}}}}}"#);
-        (format!("s.{id}"), "/hooks/s", (id, body))
+        (format!("s:{id}"), "/hooks/s", (id, body))
     } else {
         let id = format!("evt_dev_{i:04}");
         let body = format!(r#"{{"id":"{id}","type":"order.created","data":{{"i":{i}}}}}"#);

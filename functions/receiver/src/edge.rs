@@ -11,15 +11,13 @@ use futures_util::future::{Either, select};
 use hookline_core::envelope::{Body, ClaimCheck, ClaimStore, InboundEnvelope};
 use hookline_core::headers::Headers as CoreHeaders;
 use hookline_core::inbound::{
-    Accepted, Incoming, Rejection, Route, claim_check, claim_check_key, needs_claim_check, ok_body,
-    receive, route,
+    Accepted, Incoming, Rejection, Route, claim_check, needs_claim_check, ok_body, receive, route,
 };
 use hookline_core::time::Timestamp;
 use wasm_bindgen::{JsCast as _, JsValue};
 use worker::{
-    Context, Date, Delay, Env, Fetch, HttpMetadata, MessageBatch, MessageExt as _, Method,
-    QueueContentType, QueueRetryOptionsBuilder, RawMessageBuilder, Request, RequestInit, Response,
-    event,
+    Context, Date, Delay, Env, Fetch, MessageBatch, MessageExt as _, Method, QueueContentType,
+    QueueRetryOptionsBuilder, RawMessageBuilder, Request, RequestInit, Response, event,
 };
 
 use crate::forward::{Target, entry_index, plan};
@@ -213,8 +211,7 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
                     );
                     return Err(Rejection::PAYLOAD_TOO_LARGE);
                 };
-                let key = claim_check_key(&envelope);
-                let bytes = claim_check(&mut envelope, ClaimStore::R2, bucket, key.clone())
+                let (key, bytes) = claim_check(&mut envelope, ClaimStore::R2, bucket)
                     .ok_or(Rejection::QUEUE_UNAVAILABLE)?;
                 let Body::ClaimCheck(check) = &envelope.body else {
                     return Err(Rejection::QUEUE_UNAVAILABLE);
@@ -272,8 +269,10 @@ async fn read_limited(
     Ok(body)
 }
 
-/// Stores a claim-checked body in R2 under the check's key; R2 refuses the upload unless the
-/// bytes hash to the check's SHA-256.
+/// Stores a claim-checked body in R2 under the check's content-addressed key; R2 refuses the
+/// upload unless the bytes hash to the check's SHA-256. The object carries nothing that a
+/// request chooses (no id, no content type: those travel in the envelope), so a replay that
+/// writes the same key again writes the very same object.
 async fn store_body(
     env: &Env,
     check: &ClaimCheck,
@@ -282,13 +281,8 @@ async fn store_body(
 ) -> worker::Result<()> {
     let mut metadata = HashMap::new();
     metadata.insert("hookline-source".to_owned(), envelope.source.clone());
-    metadata.insert("hookline-id".to_owned(), envelope.id.clone());
     env.bucket(BUCKET_BINDING)?
         .put(&check.key, bytes)
-        .http_metadata(HttpMetadata {
-            content_type: check.content_type.clone(),
-            ..HttpMetadata::default()
-        })
         .custom_metadata(metadata)
         .sha256(check.sha256.to_vec())
         .execute()

@@ -367,6 +367,10 @@ pub enum VerifyError {
     /// so it cannot be trusted.
     #[error("the body is not covered by the signature")]
     BodyNotSigned,
+    /// Twilio: a form body that does not decode strictly (a broken `%` escape, or escapes
+    /// that are not UTF-8), so its signed meaning is ambiguous.
+    #[error("the form body is malformed")]
+    MalformedForm,
 }
 
 impl VerifyError {
@@ -385,6 +389,7 @@ impl VerifyError {
             VerifyError::BodyHashMismatch => "body_hash_mismatch",
             VerifyError::MalformedUrl => "malformed_url",
             VerifyError::BodyNotSigned => "body_not_signed",
+            VerifyError::MalformedForm => "malformed_form",
         }
     }
 }
@@ -442,6 +447,13 @@ pub enum SignError {
     /// The request asks for a signature algorithm the scheme does not have.
     #[error("cannot sign: unsupported signature algorithm")]
     UnsupportedAlgorithm,
+    /// Standard Webhooks: the message id contains `.`, the separator of the signed content
+    /// `{id}.{timestamp}.{body}`, so the signature would be ambiguous (or the id is empty).
+    #[error("cannot sign: the message id must be non-empty and must not contain `.`")]
+    InvalidId,
+    /// Twilio: the form body does not decode strictly.
+    #[error("cannot sign: the form body is malformed")]
+    MalformedForm,
 }
 
 /// A request whose signature checked out. Only a [`Verifier`] can make one, so unverified bytes
@@ -689,13 +701,9 @@ impl Signer {
         timestamp: Timestamp,
     ) -> Result<Vec<(String, String)>, SignError> {
         match &self.scheme {
-            Scheme::StandardWebhooks => Ok(standard::sign(
-                &self.mac,
-                &self.ed25519,
-                id,
-                timestamp,
-                req.body,
-            )),
+            Scheme::StandardWebhooks => {
+                standard::sign(&self.mac, &self.ed25519, id, timestamp, req.body)
+            }
             Scheme::Discord => Ok(discord::sign(&self.ed25519, timestamp, req.body)),
             Scheme::Twilio => twilio::sign(&self.mac, req),
             Scheme::Generic(g) => generic::sign(g, &self.mac, req, timestamp),

@@ -15,7 +15,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 use super::common::{MacKey, SigBuf, any_mac_matches, check_fresh, parse_unix_secs, required};
-use super::{Algorithm, KeyError, Keys, Request, VerifyError};
+use super::{Algorithm, KeyError, Keys, Request, SignError, VerifyError};
 use crate::secret::Secret;
 use crate::time::Timestamp;
 
@@ -128,6 +128,9 @@ pub(crate) fn verify<'a>(
         ("webhook-id", "webhook-timestamp", "webhook-signature")
     };
     let id = required(req, id_h)?;
+    if !is_unambiguous_id(id) {
+        return Err(VerifyError::MalformedHeader(id_h.into()));
+    }
     let ts = required(req, ts_h)?;
     let sig = required(req, sig_h)?;
     let at = Timestamp::from_unix_secs(parse_unix_secs(ts)?);
@@ -179,6 +182,15 @@ pub(crate) fn verify<'a>(
     Err(VerifyError::SignatureMismatch)
 }
 
+/// Whether `id` can stand first in the signed content `{id}.{timestamp}.{body}` with one
+/// reading only: not empty, and without the `.` separator. With an id that may hold a `.`, the
+/// same signed bytes read as another id, timestamp and body: id `a`, timestamp `T` and body
+/// `x.U.y` sign exactly what id `a.T.x`, timestamp `U` and body `y` sign. So such an id is
+/// refused when verifying and never signed.
+pub(crate) fn is_unambiguous_id(id: &str) -> bool {
+    !id.is_empty() && !id.contains('.')
+}
+
 /// `webhook-id`, `webhook-timestamp` and `webhook-signature` with one entry per key.
 pub(crate) fn sign(
     mac: &[MacKey],
@@ -186,7 +198,10 @@ pub(crate) fn sign(
     id: &str,
     timestamp: Timestamp,
     body: &[u8],
-) -> Vec<(String, String)> {
+) -> Result<Vec<(String, String)>, SignError> {
+    if !is_unambiguous_id(id) {
+        return Err(SignError::InvalidId);
+    }
     let ts = timestamp.unix_secs().to_string();
     let parts: [&[u8]; 5] = [id.as_bytes(), b".", ts.as_bytes(), b".", body];
     let mut sigs: Vec<String> = mac
@@ -200,9 +215,9 @@ pub(crate) fn sign(
                 .map(|k| format!("v1a,{}", BASE64.encode(k.sign(&msg).to_bytes()))),
         );
     }
-    vec![
+    Ok(vec![
         ("webhook-id".to_owned(), id.to_owned()),
         ("webhook-timestamp".to_owned(), ts),
         ("webhook-signature".to_owned(), sigs.join(" ")),
-    ]
+    ])
 }

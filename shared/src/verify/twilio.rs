@@ -111,31 +111,78 @@ fn is_form(req: &Request<'_>) -> bool {
         })
 }
 
-/// Sorted, de-duplicated `(name, value)` pairs of a form body.
-fn sorted_params(req: &Request<'_>) -> Vec<(String, String)> {
+/// Sorted, de-duplicated `(name, value)` pairs of a form body (none when the request is not a
+/// form).
+///
+/// Decoding is strict: a `%` not followed by two hex digits, or escapes that decode to bytes
+/// that are not UTF-8, refuse the body. A lenient decoder maps `%FF` and `%FE` alike to U+FFFD
+/// and keeps `%ZZ` as it is, so two bodies that mean different things to a consumer would sign
+/// the same string, and one of them could be swapped for the other under a captured signature.
+fn sorted_params(req: &Request<'_>) -> Result<Vec<(String, String)>, MalformedForm> {
     if !is_form(req) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let mut params: Vec<(String, String)> = url::form_urlencoded::parse(req.body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let mut params = Vec::new();
+    for pair in req.body.split(|&b| b == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(i) => (pair.get(..i), pair.get(i + 1..)),
+            None => (Some(pair), Some(&b""[..])),
+        };
+        let (Some(name), Some(value)) = (name, value) else {
+            return Err(MalformedForm);
+        };
+        params.push((decode_component(name)?, decode_component(value)?));
+    }
     params.sort();
     params.dedup();
-    params
+    Ok(params)
 }
 
-/// SHA-256 over exactly what Twilio's signature covers when it covers the form parameters
-/// rather than the raw body: the URL (without its port, so both variants that verify agree), then
-/// each sorted, de-duplicated name and value, concatenated with no separators. Bodies that verify
-/// under the same signature (parameters reordered or repeated, a name/value boundary moved, empty
-/// pairs added) share this digest. `None` for bodies signed through `bodySHA256` (their bytes are
-/// what was signed) and for bodies that are not forms.
-pub(crate) fn canonical_digest(req: &Request<'_>) -> Option<[u8; 32]> {
-    if body_sha256_param(req.url).is_some() || !is_form(req) {
-        return None;
+/// A form body that does not decode strictly (see [`sorted_params`]).
+#[derive(Debug)]
+pub(crate) struct MalformedForm;
+
+/// `application/x-www-form-urlencoded` decoding of one name or value: `+` is a space, `%XX` a
+/// byte; anything else in the input is taken as is. The result must be UTF-8.
+fn decode_component(input: &[u8]) -> Result<String, MalformedForm> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut bytes = input.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = bytes.next().and_then(|&c| char::from(c).to_digit(16));
+                let lo = bytes.next().and_then(|&c| char::from(c).to_digit(16));
+                let (Some(hi), Some(lo)) = (hi, lo) else {
+                    return Err(MalformedForm);
+                };
+                // Two hex digits are at most 255.
+                out.push(u8::try_from(hi * 16 + lo).map_err(|_| MalformedForm)?);
+            }
+            other => out.push(other),
+        }
     }
+    String::from_utf8(out).map_err(|_| MalformedForm)
+}
+
+/// SHA-256 over exactly what Twilio's signature covers: the URL (without its port, so both
+/// variants that verify agree; with its query, which carries `bodySHA256` when the body is
+/// signed through it), then each sorted, de-duplicated form parameter name and value,
+/// concatenated with no separators. Requests that verify under the same signature (parameters
+/// reordered or repeated, a name/value boundary moved, empty pairs added) share this digest;
+/// requests that differ in anything signed (the URL's path or query, a parameter, the body of a
+/// `bodySHA256` request) do not. The `Content-Type` changes nothing here unless it changes what
+/// is signed. `None` only for a request that could not have verified.
+pub(crate) fn canonical_digest(req: &Request<'_>) -> Option<[u8; 32]> {
     let parts = split_url(req.url)?;
-    let params = sorted_params(req);
+    let params = if body_sha256_param(req.url).is_some() {
+        Vec::new()
+    } else {
+        sorted_params(req).ok()?
+    };
     let mut h = Sha256::new();
     h.update(parts.prefix.as_bytes());
     h.update(parts.rest.as_bytes());
@@ -172,7 +219,7 @@ pub(crate) fn verify(keys: &[MacKey], req: &Request<'_>) -> Result<(), VerifyErr
             }
             Vec::new()
         }
-        None if is_form(req) => sorted_params(req),
+        None if is_form(req) => sorted_params(req).map_err(|_| VerifyError::MalformedForm)?,
         // Twilio signs a body only as form parameters or through bodySHA256: any other body
         // would ride along unauthenticated.
         None if !req.body.is_empty() => return Err(VerifyError::BodyNotSigned),
@@ -196,7 +243,7 @@ pub(crate) fn sign(keys: &[MacKey], req: &Request<'_>) -> Result<Vec<(String, St
     let params = if body_sha256_param(req.url).is_some() {
         Vec::new()
     } else {
-        sorted_params(req)
+        sorted_params(req).map_err(|_| SignError::MalformedForm)?
     };
     let alg = algorithm(req).map_err(|_| SignError::UnsupportedAlgorithm)?;
     let sig = keys
