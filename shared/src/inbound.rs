@@ -933,6 +933,22 @@ mod tests {
                 "{scheme}: the provider's type is read"
             );
             assert_eq!(as_sent.body.encoding(), "json", "{scheme}");
+            // Nor does the unsigned `{handler}` path segment.
+            let headers = sign_for(&source, &secret, Some("application/json"), &extra, &body);
+            for handler in [None, Some("other")] {
+                let elsewhere = event(receive(
+                    &source,
+                    &Incoming {
+                        method: "POST",
+                        url: URL,
+                        headers: &headers,
+                        body: &body,
+                        handler,
+                    },
+                    NOW,
+                ));
+                assert_eq!(elsewhere.id, as_sent.id, "{scheme} via {handler:?}");
+            }
             for ct in content_types {
                 let replay = event(call(
                     &source,
