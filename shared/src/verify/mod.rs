@@ -367,6 +367,10 @@ pub enum VerifyError {
     /// so it cannot be trusted.
     #[error("the body is not covered by the signature")]
     BodyNotSigned,
+    /// Generic scheme: a value signed next to a separator contains that separator, so the
+    /// signed bytes would not say where the value ends (see [`GenericHmac`]).
+    #[error("`{0}` contains the separator that follows it in the signed content")]
+    SeparatorInValue(Cow<'static, str>),
 }
 
 impl VerifyError {
@@ -385,6 +389,7 @@ impl VerifyError {
             VerifyError::BodyHashMismatch => "body_hash_mismatch",
             VerifyError::MalformedUrl => "malformed_url",
             VerifyError::BodyNotSigned => "body_not_signed",
+            VerifyError::SeparatorInValue(_) => "separator_in_value",
         }
     }
 }
@@ -442,6 +447,9 @@ pub enum SignError {
     /// The request asks for a signature algorithm the scheme does not have.
     #[error("cannot sign: unsupported signature algorithm")]
     UnsupportedAlgorithm,
+    /// Generic scheme: a value signed next to a separator contains that separator.
+    #[error("cannot sign: `{0}` contains the separator that follows it in the signed content")]
+    SeparatorInValue(String),
 }
 
 /// A request whose signature checked out. Only a [`Verifier`] can make one, so unverified bytes
