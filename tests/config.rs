@@ -311,7 +311,7 @@ secrets = "whsec_TOPSECRETvalue"
 [endpoints.e]
 url = "https://e.com"
 secrets = ["env:E"]
-timeout = 5
+events = "invoice.paid"
 "#,
     );
     for path in ["sources.a.colour", "sources.b", "endpoints.e"] {

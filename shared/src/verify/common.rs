@@ -336,7 +336,10 @@ mod tests {
             );
             assert_eq!(parse_canonical_digits(bad, 15), None, "{bad}");
         }
-        assert_eq!(parse_canonical_digits("1763900000000", 15), Some(1_763_900_000_000));
+        assert_eq!(
+            parse_canonical_digits("1763900000000", 15),
+            Some(1_763_900_000_000)
+        );
         assert_eq!(parse_canonical_digits("9".repeat(19).as_str(), 30), None);
     }
 

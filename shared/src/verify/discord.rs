@@ -101,7 +101,12 @@ mod tests {
     const NOW: i64 = 1_763_900_000;
 
     /// Verifies `body` under `ts` with the signature of `signed_ts` + `signed_body`.
-    fn run(signed_ts: &str, signed_body: &str, ts: &str, body: &str) -> Result<Timestamp, VerifyError> {
+    fn run(
+        signed_ts: &str,
+        signed_body: &str,
+        ts: &str,
+        body: &str,
+    ) -> Result<Timestamp, VerifyError> {
         let seed = Secret::new(SEED.as_bytes().to_vec()).unwrap();
         let signing = sign_keys(std::slice::from_ref(&seed)).unwrap();
         let msg = [signed_ts.as_bytes(), signed_body.as_bytes()].concat();
@@ -134,10 +139,7 @@ mod tests {
         // digits lends one to the timestamp, or takes one from it: the signed bytes stay the
         // same, but the timestamp's value changes tenfold, far outside the window.
         let (ts, body) = ("1763900000", "5{\"type\":1}");
-        assert_eq!(
-            run(ts, body, ts, body),
-            Ok(Timestamp::from_unix_secs(NOW))
-        );
+        assert_eq!(run(ts, body, ts, body), Ok(Timestamp::from_unix_secs(NOW)));
         assert_eq!(
             run(ts, body, "17639000005", "{\"type\":1}"),
             Err(VerifyError::TimestampInFuture)

@@ -669,7 +669,10 @@ mod tests {
             ("{timestamp}.{body}", TimestampFormat::Unix),
             ("{timestamp}:{body}", TimestampFormat::Unix),
             ("{timestamp}.{body}", TimestampFormat::Rfc3339),
-            ("{timestamp}|{header:X-Request-Id}|{body}", TimestampFormat::Rfc3339),
+            (
+                "{timestamp}|{header:X-Request-Id}|{body}",
+                TimestampFormat::Rfc3339,
+            ),
             ("{body}.{timestamp}", TimestampFormat::UnixMs),
             ("v0:{timestamp}:{body}", TimestampFormat::Unix),
             ("{method}\n{url}\n{{v1}}\n{body}", TimestampFormat::Unix),
@@ -777,7 +780,9 @@ mod tests {
         let now = 1_763_900_000;
         assert_eq!(
             verify_signed(&g, "a.b.c", &[("X-Req", "a.b")], "c", now),
-            Err(VerifyError::SeparatorInValue(Cow::Borrowed("{header:x-req}")))
+            Err(VerifyError::SeparatorInValue(Cow::Borrowed(
+                "{header:x-req}"
+            )))
         );
         assert_eq!(
             verify_signed(&g, "a.b", &[("X-Req", "a")], "b", now),
@@ -787,7 +792,9 @@ mod tests {
         let g = params("{body}\n{header:X-Req}", None);
         assert_eq!(
             verify_signed(&g, "b\nx\ny", &[("X-Req", "x\ny")], "b", now),
-            Err(VerifyError::SeparatorInValue(Cow::Borrowed("{header:x-req}")))
+            Err(VerifyError::SeparatorInValue(Cow::Borrowed(
+                "{header:x-req}"
+            )))
         );
         // {url} and {method} follow the same rule.
         let g = params("{url} {body}", None);
@@ -806,8 +813,7 @@ mod tests {
     #[test]
     fn signer_refuses_a_value_holding_its_separator() {
         let g = params("{header:X-Req}.{body}", None);
-        let headers: crate::headers::Headers =
-            [("X-Req", "a.b".to_owned())].into_iter().collect();
+        let headers: crate::headers::Headers = [("X-Req", "a.b".to_owned())].into_iter().collect();
         let req = Request {
             method: "POST",
             url: "https://e.com/",
