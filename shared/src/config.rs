@@ -2,10 +2,11 @@
 //!
 //! One model serves every deployable: `hookline dev` reads it from `hookline.toml`, the Worker
 //! from a JSON var, the Lambda from its environment. Loading never stops at the first problem:
-//! [`Config::from_toml`] and [`Config::from_json`] report every problem with its path
-//! (`sources.stripe.scheme: unknown scheme "strpe" (did you mean "stripe"?)`, `sources.stripe.secret:
-//! unknown field `secret` (did you mean `secrets`?)`), so one edit fixes a file. Only a syntax
-//! error, which leaves nothing to read past, stops it.
+//! [`Config::from_toml`] and [`Config::from_json`] report every unknown field (with the closest
+//! known name) and every invalid value with its path
+//! (`sources.stripe.scheme: unknown scheme "strpe" (did you mean "stripe"?)`), so one edit fixes
+//! a file. Only what leaves nothing reliable to read past stops it: a syntax error, or a value of
+//! the wrong type (one per source or endpoint when there are unknown fields too).
 //!
 //! ```toml
 //! [sources.stripe]
