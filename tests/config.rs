@@ -226,12 +226,101 @@ timeout = "5m"
 }
 
 #[test]
-fn syntax_errors_and_unknown_fields_give_a_line() {
+fn syntax_errors_give_a_line_and_unknown_fields_a_path() {
     let all = problems("[sources.a]\nscheme = \"stripe\"\nsecret = [\"env:S\"]\n");
-    assert!(all[0].starts_with("line 3, column 1: "), "{all:?}");
-    assert!(all[0].contains("unknown field `secret`"), "{all:?}");
+    assert!(
+        all.iter().any(|p| p.starts_with(
+            "sources.a.secret: unknown field `secret` (did you mean `secrets`?); expected one of `scheme`, `secrets`,"
+        )),
+        "{all:?}"
+    );
     let all = problems("[sources.a\n");
     assert!(all[0].starts_with("line 1"), "{all:?}");
+    // A value of the wrong type is reported where it is.
+    let all = problems("[sources.a]\nscheme = \"stripe\"\nsecrets = 5\n");
+    assert!(all[0].starts_with("line 3, column 11: "), "{all:?}");
+}
+
+#[test]
+fn several_unknown_fields_and_a_validation_error_are_reported_in_one_pass() {
+    // Before, loading stopped at the first unknown field: fixing a file took one run per typo.
+    let toml = r#"
+sourcs = {}
+[sources.a]
+scheme = "strpe"
+secret = ["env:A"]
+tolerence = "1m"
+[sources.g]
+scheme = "generic"
+secrets = ["env:G"]
+generic = { header = "X-Sig", signed_contnt = "{body}" }
+[endpoints.e]
+url = "nope"
+secrets = ["env:E"]
+retry = { schedul = ["1s"] }
+[delivery]
+timout = "5s"
+"#;
+    let json = r#"{"sourcs":{},"sources":{"a":{"scheme":"strpe","secret":["env:A"],"tolerence":"1m"},
+        "g":{"scheme":"generic","secrets":["env:G"],"generic":{"header":"X-Sig","signed_contnt":"{body}"}}},
+        "endpoints":{"e":{"url":"nope","secrets":["env:E"],"retry":{"schedul":["1s"]}}},
+        "delivery":{"timout":"5s"}}"#;
+    let from_json: Vec<String> = Config::from_json(json)
+        .unwrap_err()
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for all in [problems(toml), from_json] {
+        for (path, needle) in [
+            ("sourcs", "(did you mean `sources`?)"),
+            ("sources.a.secret", "(did you mean `secrets`?)"),
+            ("sources.a.tolerence", "(did you mean `tolerance`?)"),
+            (
+                "sources.g.generic.signed_contnt",
+                "(did you mean `signed_content`?)",
+            ),
+            ("endpoints.e.retry.schedul", "(did you mean `schedule`?)"),
+            ("delivery.timout", "(did you mean `timeout`?)"),
+            // ...and the problems validation finds, in the same pass.
+            ("sources.a.scheme", "did you mean \"stripe\""),
+            ("sources.a.secrets", "at least one secret reference"),
+            ("endpoints.e.url", "not a valid URL"),
+        ] {
+            assert!(
+                all.iter()
+                    .any(|p| p.starts_with(&format!("{path}: ")) && p.contains(needle)),
+                "expected {path}: ..{needle}.. in {all:#?}"
+            );
+        }
+        assert_eq!(all.len(), 9, "{all:#?}");
+    }
+}
+
+#[test]
+fn with_unknown_fields_every_entry_of_the_wrong_type_is_reported() {
+    let all = problems(
+        r#"
+[sources.a]
+scheme = "stripe"
+secrets = ["env:A"]
+colour = "blue"
+[sources.b]
+scheme = "stripe"
+secrets = "whsec_TOPSECRETvalue"
+[endpoints.e]
+url = "https://e.com"
+secrets = ["env:E"]
+events = "invoice.paid"
+"#,
+    );
+    for path in ["sources.a.colour", "sources.b", "endpoints.e"] {
+        assert!(
+            all.iter().any(|p| p.starts_with(&format!("{path}: "))),
+            "{path} missing from {all:#?}"
+        );
+    }
+    assert!(all.iter().all(|p| !p.contains("TOPSECRET")), "{all:?}");
 }
 
 #[test]

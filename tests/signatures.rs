@@ -785,3 +785,48 @@ fn signature_from_one_scheme_does_not_verify_under_another() {
     }
     assert!(n > 100);
 }
+
+#[test]
+fn timestamp_respelled_with_a_leading_zero_or_another_offset_is_rejected() {
+    // `01763899990` is the instant of `1763899990`, and `...Z` of `...+00:00`. Accepted, a second
+    // spelling would let bytes move between the timestamp and the content signed next to it
+    // (Discord and Zendesk sign `{timestamp}{body}`). The timestamp is refused as such, before
+    // any MAC is computed: `signature_mismatch` here would mean the spelling was accepted.
+    assert_rejected(
+        "timestamp re-spelled",
+        &["invalid_timestamp"],
+        25,
+        |file, case| {
+            let respell = |ts: &str| match ts.strip_suffix('Z') {
+                Some(rfc3339) => format!("{rfc3339}+00:00"),
+                None => format!("0{ts}"),
+            };
+            let headers = match kind(file) {
+                SchemeKind::Stripe | SchemeKind::Paddle => {
+                    let (sep, key) = if kind(file) == SchemeKind::Stripe {
+                        (",", "t=")
+                    } else {
+                        (";", "ts=")
+                    };
+                    with_header(case, &sig_header(file, case), |v| {
+                        v.split(sep)
+                            .map(|item| match item.strip_prefix(key) {
+                                Some(ts) => format!("{key}{}", respell(ts)),
+                                None => item.to_owned(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(sep)
+                    })
+                }
+                _ => with_header(case, &ts_header(file, case)?, respell),
+            };
+            Some(verify_with(
+                file,
+                case,
+                &headers,
+                &case.body_bytes(),
+                case.now(),
+            ))
+        },
+    );
+}

@@ -2853,7 +2853,7 @@ secrets = ["env:BILLING_WHSEC"]
         expect(
             &f,
             Severity::Error,
-            "Parameters.ConfigJson.Default (JSON line 1, column 4)",
+            "Parameters.ConfigJson.Default.x",
             "unknown field",
         );
         let f = template(&TEMPLATE.replace("!Ref ConfigJson", "!Sub '${ConfigJson}'"));

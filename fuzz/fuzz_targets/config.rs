@@ -1,4 +1,5 @@
-//! The config loader (TOML and JSON), validation and secret resolution: never a panic.
+//! The config loader (TOML and JSON), validation and secret resolution: never a panic, and a
+//! refused configuration always says why (unknown fields are collected across the whole tree).
 #![no_main]
 
 use hookline_core::config::Config;
@@ -9,11 +10,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for loaded in [Config::from_toml(text), Config::from_json(text)] {
-        if let Ok(config) = loaded {
-            let _ = config.resolve_sources(|name| Some(format!("whsec_{name}AAAA")));
-            for name in config.endpoints.keys() {
-                let _ = config.resolve_endpoint_secrets(name, |_| None);
+        match loaded {
+            Ok(config) => {
+                let _ = config.resolve_sources(|name| Some(format!("whsec_{name}AAAA")));
+                for name in config.endpoints.keys() {
+                    let _ = config.resolve_endpoint_secrets(name, |_| None);
+                }
             }
+            Err(errors) => assert!(!errors.0.is_empty(), "refused without a reason"),
         }
     }
 });

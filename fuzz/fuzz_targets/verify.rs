@@ -1,5 +1,7 @@
 //! Signature headers and bodies of every scheme: verification never panics, and what hookline
-//! signs always verifies (and stops verifying when a byte of the body changes).
+//! signs always verifies (and stops verifying when a byte of the body changes). The generic
+//! scheme signs a fuzzed `X-Req` header next to a `|` separator: the signer refuses exactly the
+//! values holding `|`, which the verifier would refuse too.
 #![no_main]
 
 use hookline_core::headers::Headers;
@@ -21,7 +23,7 @@ fn secret(b: &[u8]) -> Secret {
 fn scheme(kind: SchemeKind) -> Scheme {
     Scheme::from_kind(kind).unwrap_or_else(|| {
         let g: GenericHmac = serde_json::from_str(
-            r#"{"header":"X-Sig","prefix":"sha256=","signed_content":"{timestamp}.{method}.{body}","timestamp_header":"X-Ts"}"#,
+            r#"{"header":"X-Sig","prefix":"sha256=","signed_content":"{timestamp}.{method}.{header:X-Req}|{body}","timestamp_header":"X-Ts"}"#,
         )
         .unwrap();
         Scheme::Generic(g)
@@ -72,17 +74,36 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let signer = Signer::new(scheme(kind), sign_keys).unwrap();
-    let base = Headers::new();
+    // The generic template signs X-Req: take the fuzzed one (or a plain id when there is none).
+    let x_req = headers.get_all("x-req").next().unwrap_or("req_1").to_owned();
+    let base: Headers = match kind {
+        SchemeKind::Generic => [("X-Req", x_req.clone())].into_iter().collect(),
+        _ => Headers::new(),
+    };
     let req = Request {
         method: "POST",
         url,
         headers: &base,
         body,
     };
-    let signed: Headers = signer
-        .sign(&req, "msg_fuzz", now)
-        .unwrap()
-        .into_iter()
+    let signed = match signer.sign(&req, "msg_fuzz", now) {
+        Ok(signed) => signed,
+        Err(e) => {
+            assert!(
+                kind == SchemeKind::Generic && x_req.contains('|'),
+                "{kind}: cannot sign: {e}"
+            );
+            return;
+        }
+    };
+    assert!(
+        !(kind == SchemeKind::Generic && x_req.contains('|')),
+        "signed a value holding its separator"
+    );
+    let signed: Headers = base
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .chain(signed)
         .collect();
     let ok = Request {
         headers: &signed,

@@ -2,9 +2,11 @@
 //!
 //! One model serves every deployable: `hookline dev` reads it from `hookline.toml`, the Worker
 //! from a JSON var, the Lambda from its environment. Loading never stops at the first problem:
-//! [`Config::from_toml`] and [`Config::from_json`] report every problem with its path
-//! (`sources.stripe.scheme: unknown scheme "strpe" (did you mean "stripe"?)`), so one edit
-//! fixes a file.
+//! [`Config::from_toml`] and [`Config::from_json`] report every unknown field (with the closest
+//! known name) and every invalid value with its path
+//! (`sources.stripe.scheme: unknown scheme "strpe" (did you mean "stripe"?)`), so one edit fixes
+//! a file. Only what leaves nothing reliable to read past stops it: a syntax error, or a value of
+//! the wrong type (one per source or endpoint when there are unknown fields too).
 //!
 //! ```toml
 //! [sources.stripe]
@@ -384,15 +386,20 @@ impl Config {
                 "configuration is larger than 1 MiB",
             ));
         }
-        let config: Config = toml::from_str(text).map_err(|e| {
+        let toml_error = |e: toml::de::Error| {
             let path = e
                 .span()
                 .map(|span| line_col(text, span.start))
                 .unwrap_or_default();
             ConfigErrors::single(path, redact_values(e.message()))
-        })?;
-        config.validate()?;
-        Ok(config)
+        };
+        let table: toml::Table = toml::from_str(text).map_err(toml_error)?;
+        // A TOML table is always representable as JSON (a date becomes an object, which the
+        // typed parse then refuses with its own message), so this error is only reported, never
+        // expected.
+        let tree = serde_json::to_value(&table)
+            .map_err(|e| ConfigErrors::single("", redact_values(&e.to_string())))?;
+        Self::load(tree, || toml::from_str::<Config>(text).map_err(toml_error))
     }
 
     /// Parses and validates JSON (the Worker's `HOOKLINE_CONFIG` var, the Lambda's environment).
@@ -403,14 +410,67 @@ impl Config {
                 "configuration is larger than 1 MiB",
             ));
         }
-        let config: Config = serde_json::from_str(text).map_err(|e| {
+        let json_error = |e: serde_json::Error| {
             ConfigErrors::single(
                 format!("line {}, column {}", e.line(), e.column()),
                 redact_values(&e.to_string()),
             )
-        })?;
-        config.validate()?;
-        Ok(config)
+        };
+        let tree: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
+        Self::load(tree, || {
+            serde_json::from_str::<Config>(text).map_err(json_error)
+        })
+    }
+
+    /// Reports every unknown field (with a "did you mean"), then reads the configuration and
+    /// validates it. Without unknown fields it is read from the text by `typed`, whose errors
+    /// carry a line and column; with some, from `tree` once they are taken out, one source or
+    /// endpoint at a time so that every one of them is reported.
+    fn load(
+        mut tree: serde_json::Value,
+        typed: impl FnOnce() -> Result<Config, ConfigErrors>,
+    ) -> Result<Self, ConfigErrors> {
+        let mut p = Problems::default();
+        Shape::Config.take_unknown_fields(&mut tree, "", &mut p);
+        let config = if p.0.is_empty() {
+            typed()?
+        } else {
+            match Config::from_tree(tree, &mut p) {
+                Some(config) => config,
+                None => return Err(ConfigErrors(p.0)),
+            }
+        };
+        if let Err(errors) = config.validate() {
+            p.0.extend(errors.0);
+        }
+        p.finish(config)
+    }
+
+    /// Reads a configuration from a tree that has no unknown fields left, reporting the value
+    /// of each source, endpoint and `[delivery]` that does not fit. `None` when one did not:
+    /// validating the rest would report references to it as dangling.
+    fn from_tree(tree: serde_json::Value, p: &mut Problems) -> Option<Config> {
+        let before = p.0.len();
+        let mut top = match tree {
+            serde_json::Value::Object(top) => top,
+            other => {
+                if let Err(e) = serde_json::from_value::<Config>(other) {
+                    p.add("", redact_values(&e.to_string()));
+                }
+                return None;
+            }
+        };
+        let config = Config {
+            sources: entries(top.remove("sources"), "sources", p),
+            endpoints: entries(top.remove("endpoints"), "endpoints", p),
+            delivery: match top.remove("delivery") {
+                None => DeliveryConfig::default(),
+                Some(v) => serde_json::from_value(v)
+                    .map_err(|e| p.add("delivery", redact_values(&e.to_string())))
+                    .unwrap_or_default(),
+            },
+        };
+        (p.0.len() == before).then_some(config)
     }
 
     /// Checks everything that can be checked without reading secrets.
@@ -468,6 +528,168 @@ impl Config {
         let secrets = resolve_secrets(&e.secrets, &format!("{at}.secrets"), &lookup, &mut p);
         p.finish(secrets)
     }
+}
+
+/// Reads `sources` or `endpoints` one entry at a time, reporting each that does not fit under
+/// its own path. Entries that do not fit are left out; the caller refuses the whole config then.
+fn entries<T: serde::de::DeserializeOwned>(
+    value: Option<serde_json::Value>,
+    at: &str,
+    p: &mut Problems,
+) -> BTreeMap<String, T> {
+    let mut out = BTreeMap::new();
+    match value {
+        None => {}
+        Some(serde_json::Value::Object(map)) => {
+            for (name, item) in map {
+                match serde_json::from_value(item) {
+                    Ok(entry) => {
+                        out.insert(name, entry);
+                    }
+                    Err(e) => p.add(format!("{at}.{name}"), redact_values(&e.to_string())),
+                }
+            }
+        }
+        Some(other) => {
+            if let Err(e) = serde_json::from_value::<BTreeMap<String, T>>(other) {
+                p.add(at, redact_values(&e.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The tables of a configuration that have fixed field names, for reporting every unknown
+/// field at once. Their names come from the structs themselves ([`field_names`]); only which
+/// field holds which table is written here.
+#[derive(Clone, Copy)]
+enum Shape {
+    Config,
+    Source,
+    Endpoint,
+    Delivery,
+    Generic,
+    Retry,
+}
+
+/// What a field of a [`Shape`] holds, when it holds tables with fixed field names.
+enum Holds {
+    /// One table (`delivery`, `generic`, `retry`).
+    Table(Shape),
+    /// Tables by name (`sources`, `endpoints`).
+    Named(Shape),
+}
+
+impl Shape {
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Shape::Config => field_names::<Config>(),
+            Shape::Source => field_names::<SourceConfig>(),
+            Shape::Endpoint => field_names::<EndpointConfig>(),
+            Shape::Delivery => field_names::<DeliveryConfig>(),
+            Shape::Generic => field_names::<crate::verify::GenericHmac>(),
+            Shape::Retry => field_names::<RetryPolicy>(),
+        }
+    }
+
+    fn holds(self, field: &str) -> Option<Holds> {
+        match (self, field) {
+            (Shape::Config, "sources") => Some(Holds::Named(Shape::Source)),
+            (Shape::Config, "endpoints") => Some(Holds::Named(Shape::Endpoint)),
+            (Shape::Config, "delivery") => Some(Holds::Table(Shape::Delivery)),
+            (Shape::Source, "generic") => Some(Holds::Table(Shape::Generic)),
+            (Shape::Endpoint | Shape::Delivery, "retry") => Some(Holds::Table(Shape::Retry)),
+            _ => None,
+        }
+    }
+
+    /// Reports and removes every field of `tree` (a table of this shape) that the shape does
+    /// not have, then does the same in the tables it holds. A value that is not a table is left
+    /// for the typed parse to report.
+    fn take_unknown_fields(self, tree: &mut serde_json::Value, at: &str, p: &mut Problems) {
+        let Some(table) = tree.as_object_mut() else {
+            return;
+        };
+        let known = self.fields();
+        let unknown: Vec<String> = table
+            .keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for key in unknown {
+            table.remove(&key);
+            let hint = closest(&key, known)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            let expected: Vec<String> = known.iter().map(|f| format!("`{f}`")).collect();
+            p.add(
+                join_path(at, &key),
+                format!(
+                    "unknown field `{key}`{hint}; expected one of {}",
+                    expected.join(", ")
+                ),
+            );
+        }
+        for (key, value) in table.iter_mut() {
+            let at = join_path(at, key);
+            match self.holds(key) {
+                Some(Holds::Table(shape)) => shape.take_unknown_fields(value, &at, p),
+                Some(Holds::Named(shape)) => {
+                    if let Some(named) = value.as_object_mut() {
+                        for (name, item) in named.iter_mut() {
+                            shape.take_unknown_fields(item, &join_path(&at, name), p);
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+fn join_path(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// The field names a struct's `Deserialize` accepts, read from the derive itself: it hands them
+/// to `deserialize_struct`, which this deserializer records before refusing to go on.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Deserializer, Error as _, Visitor, value::Error};
+
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            *self.0 = fields;
+            Err(Error::custom("field names read"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+
+    let mut fields: &'static [&'static str] = &[];
+    // Always an error: the probe stops every derive as soon as it has read the names.
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
 }
 
 /// A source with its secrets read and its defaults filled in: what the receiver runs.

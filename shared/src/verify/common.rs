@@ -200,13 +200,41 @@ pub(crate) fn optional<'a>(
         .map_err(|_| VerifyError::DuplicateHeader(Cow::Borrowed(name)))
 }
 
-/// Parses unix seconds: ASCII digits only (no sign, no spaces, no fraction), at most 12 digits
-/// so that no value can overflow or be mistaken for milliseconds.
-pub(crate) fn parse_unix_secs(s: &str) -> Result<i64, VerifyError> {
-    if s.is_empty() || s.len() > 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(VerifyError::InvalidTimestamp);
+/// Parses a number written the one way it can be written: ASCII digits only (no sign, space or
+/// fraction), no leading zero unless the number is `0`, at most `max_digits` digits (at most 18,
+/// so that it fits an `i64`).
+///
+/// One spelling per value matters wherever a number is signed next to other variable content
+/// (Discord and Zendesk sign `{timestamp}{body}`): with `0017639..` accepted, digits could move
+/// between the body and the timestamp without changing the value or the signed bytes.
+pub(crate) fn parse_canonical_digits(s: &str, max_digits: usize) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > max_digits.min(18) || !b.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    s.parse::<i64>().map_err(|_| VerifyError::InvalidTimestamp)
+    if b.len() > 1 && b.first() == Some(&b'0') {
+        return None;
+    }
+    // Cannot fail: at most 18 ASCII digits always fit an i64.
+    s.parse::<i64>().ok()
+}
+
+/// Parses unix seconds in canonical form (see [`parse_canonical_digits`]), at most 12 digits so
+/// that no value can overflow or be mistaken for milliseconds.
+pub(crate) fn parse_unix_secs(s: &str) -> Result<i64, VerifyError> {
+    parse_canonical_digits(s, 12).ok_or(VerifyError::InvalidTimestamp)
+}
+
+/// Parses an RFC 3339 timestamp in the one form hookline itself writes: `2026-11-23T12:00:00Z`
+/// (UTC, upper-case `T` and `Z`, whole seconds, no offset). Every instant has exactly one such
+/// spelling, always 20 characters long.
+pub(crate) fn parse_rfc3339_canonical(s: &str) -> Result<Timestamp, VerifyError> {
+    let at = Timestamp::parse_rfc3339(s).ok_or(VerifyError::InvalidTimestamp)?;
+    if Timestamp::from_unix_secs(at.unix_secs()).to_rfc3339() == s {
+        Ok(at)
+    } else {
+        Err(VerifyError::InvalidTimestamp)
+    }
 }
 
 /// The replay window: refuses timestamps more than `tolerance` before or after `now`.
@@ -276,6 +304,7 @@ mod tests {
     #[test]
     fn unix_seconds_are_digits_only() {
         assert_eq!(parse_unix_secs("1763900000"), Ok(1_763_900_000));
+        assert_eq!(parse_unix_secs("0"), Ok(0));
         for bad in [
             "",
             "-1",
@@ -289,6 +318,49 @@ mod tests {
         ] {
             assert_eq!(
                 parse_unix_secs(bad),
+                Err(VerifyError::InvalidTimestamp),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn leading_zeros_are_not_a_second_spelling_of_a_timestamp() {
+        // `01763900000` is the value of `1763900000`: accepted, it would let a digit move
+        // between a timestamp and the content next to it with the same signed bytes.
+        for bad in ["01763900000", "001763900000", "00", "01", "000000000000"] {
+            assert_eq!(
+                parse_unix_secs(bad),
+                Err(VerifyError::InvalidTimestamp),
+                "{bad}"
+            );
+            assert_eq!(parse_canonical_digits(bad, 15), None, "{bad}");
+        }
+        assert_eq!(
+            parse_canonical_digits("1763900000000", 15),
+            Some(1_763_900_000_000)
+        );
+        assert_eq!(parse_canonical_digits("9".repeat(19).as_str(), 30), None);
+    }
+
+    #[test]
+    fn rfc3339_is_accepted_only_as_hookline_writes_it() {
+        let at = Timestamp::from_unix_secs(1_763_900_000);
+        assert_eq!(parse_rfc3339_canonical("2025-11-23T12:13:20Z"), Ok(at));
+        for bad in [
+            "2025-11-23t12:13:20Z",
+            "2025-11-23T12:13:20z",
+            "2025-11-23T12:13:20.000Z",
+            "2025-11-23T12:13:20.5Z",
+            "2025-11-23T12:13:20+00:00",
+            "2025-11-23T12:13:20-00:00",
+            "2025-11-23T13:13:20+01:00",
+            " 2025-11-23T12:13:20Z",
+            "2025-11-23T12:13:20Z ",
+            "2025-11-23T12:13:20",
+        ] {
+            assert_eq!(
+                parse_rfc3339_canonical(bad),
                 Err(VerifyError::InvalidTimestamp),
                 "{bad}"
             );

@@ -85,3 +85,79 @@ pub(crate) fn sign(
         ("X-Signature-Timestamp".to_owned(), ts),
     ]
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+    use crate::headers::Headers;
+
+    const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    const NOW: i64 = 1_763_900_000;
+
+    /// Verifies `body` under `ts` with the signature of `signed_ts` + `signed_body`.
+    fn run(
+        signed_ts: &str,
+        signed_body: &str,
+        ts: &str,
+        body: &str,
+    ) -> Result<Timestamp, VerifyError> {
+        let seed = Secret::new(SEED.as_bytes().to_vec()).unwrap();
+        let signing = sign_keys(std::slice::from_ref(&seed)).unwrap();
+        let msg = [signed_ts.as_bytes(), signed_body.as_bytes()].concat();
+        let sig = SigBuf::from_slice(&signing[0].sign(&msg).to_bytes()).to_hex();
+        let public = SigBuf::from_slice(signing[0].verifying_key().as_bytes()).to_hex();
+        let keys = verify_keys(&[Secret::new(public.into_bytes()).unwrap()]).unwrap();
+        let headers: Headers = [
+            ("X-Signature-Ed25519", sig),
+            ("X-Signature-Timestamp", ts.to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let req = Request {
+            method: "POST",
+            url: "https://hooks.example.com/hooks/discord",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        verify(
+            &keys,
+            &req,
+            Timestamp::from_unix_secs(NOW),
+            Some(Duration::from_secs(300)),
+        )
+    }
+
+    #[test]
+    fn discord_digit_moved_between_timestamp_and_body_is_refused() {
+        // Discord signs `{timestamp}{body}` with nothing between them. A body starting with
+        // digits lends one to the timestamp, or takes one from it: the signed bytes stay the
+        // same, but the timestamp's value changes tenfold, far outside the window.
+        let (ts, body) = ("1763900000", "5{\"type\":1}");
+        assert_eq!(run(ts, body, ts, body), Ok(Timestamp::from_unix_secs(NOW)));
+        assert_eq!(
+            run(ts, body, "17639000005", "{\"type\":1}"),
+            Err(VerifyError::TimestampInFuture)
+        );
+        assert_eq!(
+            run(ts, body, "176390000", "05{\"type\":1}"),
+            Err(VerifyError::TimestampTooOld)
+        );
+        // A body starting with `0` cannot lend it as a leading zero of the next timestamp
+        // either: `0` written first is not a spelling of a timestamp.
+        let (ts, body) = ("1763900000", "01{}");
+        assert_eq!(
+            run(ts, body, "17639000000", "1{}"),
+            Err(VerifyError::TimestampInFuture)
+        );
+        assert_eq!(
+            run("0", "1763900000{}", "01763900000", "{}"),
+            Err(VerifyError::InvalidTimestamp)
+        );
+    }
+}

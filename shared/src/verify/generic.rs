@@ -5,6 +5,11 @@
 //! content: `{body}` (the raw body), `{timestamp}` (the value of `timestamp_header`),
 //! `{header:Name}`, `{method}`, `{url}`; `{{` and `}}` are literal braces. With a
 //! `timestamp_header`, the replay window applies.
+//!
+//! The signed bytes must say where each value ends, or an attacker could move bytes from one
+//! value to the next under the same signature: templates that cannot are refused
+//! ([`GenericHmac::problems`]), timestamps are accepted in one spelling only, and a value that
+//! contains the separator next to it is refused ([`VerifyError::SeparatorInValue`]).
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -14,7 +19,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use super::common::{MacKey, SigBuf, any_mac_matches, check_fresh};
+use super::common::{
+    MacKey, SigBuf, any_mac_matches, check_fresh, parse_canonical_digits, parse_rfc3339_canonical,
+    parse_unix_secs,
+};
 use super::{Algorithm, Encoding, KeyError, Request, SignError, VerifyError};
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -94,29 +102,7 @@ impl GenericHmac {
                 ));
             }
         }
-        // Two placeholders side by side have no boundary between them: bytes can move from one
-        // to the other (`{header:X}{body}` verifies X="a{" with body "...}" as X="a", body
-        // "{...}"). Only {timestamp} may touch another placeholder, because the replay window
-        // pins it to a fixed number of digits (or an RFC 3339 date ending in Z or an offset).
-        for pair in segments.windows(2) {
-            if let [a, b] = pair
-                && a.is_placeholder()
-                && b.is_placeholder()
-                && *a != Segment::Timestamp
-                && *b != Segment::Timestamp
-            {
-                out.push((
-                    "signed_content",
-                    format!(
-                        "{} and {} are side by side; put a separator between them, e.g. {}.{}",
-                        a.source(),
-                        b.source(),
-                        a.source(),
-                        b.source()
-                    ),
-                ));
-            }
-        }
+        out.extend(self.boundary_problems());
         for seg in segments {
             if let Segment::Header(name) = seg
                 && !is_token(name)
@@ -128,6 +114,100 @@ impl GenericHmac {
             }
         }
         out
+    }
+
+    /// Refuses templates whose signed bytes could be split into placeholder values in more than
+    /// one way: an attacker holding one signed request could then move bytes from one value to
+    /// another (`amount=100` + `1763900000` signs the same bytes as `amount=10` + `01763900000`)
+    /// and keep the signature. The rule, with its reasoning, is in docs/config.md
+    /// ("Signed content is unambiguous"):
+    ///
+    /// - `{body}` can hold any byte, so it appears once and is the pivot: everything before it
+    ///   is read from the left, everything after it from the right.
+    /// - Every other placeholder needs a literal on the side facing away from `{body}` (the
+    ///   literal after it when it comes before `{body}`, the one before it when it comes after),
+    ///   so no two placeholders are ever side by side.
+    /// - That literal's nearest character must be one the value cannot contain. For
+    ///   `{timestamp}` this is decided here from its format (digits for `unix`, and also `-`,
+    ///   `T`, `:` and `Z` for `rfc3339`); for `{header:..}`, `{method}` and `{url}`, whose
+    ///   values the provider chooses, a request whose value contains that character is refused
+    ///   when verifying ([`VerifyError::SeparatorInValue`]).
+    fn boundary_problems(&self) -> Vec<(&'static str, String)> {
+        let segments = &self.signed_content.segments;
+        let mut out = Vec::new();
+        if segments.iter().filter(|s| **s == Segment::Body).count() > 1 {
+            out.push((
+                "signed_content",
+                "{body} may appear only once: it can hold any byte, so nothing could tell where \
+                 one copy ends"
+                    .to_owned(),
+            ));
+        }
+        for pair in segments.windows(2) {
+            if let [a, b] = pair
+                && a.is_placeholder()
+                && b.is_placeholder()
+            {
+                out.push((
+                    "signed_content",
+                    format!(
+                        "{} and {} are side by side, so bytes could move from one to the other \
+                         under the same signature; put a separator between them, e.g. {}\\n{}",
+                        a.source(),
+                        b.source(),
+                        a.source(),
+                        b.source()
+                    ),
+                ));
+            }
+        }
+        for (i, seg) in segments.iter().enumerate() {
+            if *seg != Segment::Timestamp {
+                continue;
+            }
+            let Some(sep) = boundary_char(segments, i) else {
+                continue; // side by side, or no {body}: both reported already
+            };
+            if timestamp_can_contain(self.timestamp_format, sep) {
+                out.push((
+                    "signed_content",
+                    format!(
+                        "{{timestamp}} is separated from the content next to it by `{sep}`, which \
+                         a timestamp in the {} format can contain, so characters could move \
+                         across the boundary; use a separator it cannot contain, such as `.`",
+                        self.timestamp_format.name()
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The character that marks the placeholder's boundary away from `{body}`: the first character
+/// of the literal after it (before `{body}`) or the last of the literal before it (after
+/// `{body}`). `None` when that neighbour is not a literal, or when there is no `{body}`.
+fn boundary_char(segments: &[Segment], i: usize) -> Option<char> {
+    let body_at = segments.iter().position(|s| *s == Segment::Body)?;
+    let neighbour = if i < body_at {
+        segments.get(i + 1)
+    } else if i > body_at {
+        segments.get(i.checked_sub(1)?)
+    } else {
+        None
+    };
+    match neighbour {
+        Some(Segment::Literal(l)) if i < body_at => l.chars().next(),
+        Some(Segment::Literal(l)) => l.chars().next_back(),
+        _ => None,
+    }
+}
+
+/// True when a canonical timestamp of `format` may contain `c` (see [`parse_timestamp`]).
+fn timestamp_can_contain(format: TimestampFormat, c: char) -> bool {
+    match format {
+        TimestampFormat::Unix | TimestampFormat::UnixMs => c.is_ascii_digit(),
+        TimestampFormat::Rfc3339 => c.is_ascii_digit() || matches!(c, '-' | 'T' | ':' | 'Z'),
     }
 }
 
@@ -147,8 +227,19 @@ pub enum TimestampFormat {
     Unix,
     /// Unix milliseconds.
     UnixMs,
-    /// RFC 3339, e.g. `2026-11-23T12:00:00Z`.
+    /// RFC 3339 exactly as hookline writes it: `2026-11-23T12:00:00Z` (UTC, whole seconds).
     Rfc3339,
+}
+
+impl TimestampFormat {
+    /// The name used in configuration files.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimestampFormat::Unix => "unix",
+            TimestampFormat::UnixMs => "unix_ms",
+            TimestampFormat::Rfc3339 => "rfc3339",
+        }
+    }
 }
 
 /// How the configured secret becomes key bytes.
@@ -330,16 +421,15 @@ fn header_value<'a>(req: &Request<'a>, name: &str) -> Result<&'a str, VerifyErro
         .ok_or_else(|| VerifyError::MissingHeader(Cow::Owned(name.to_ascii_lowercase())))
 }
 
-fn parse_timestamp(s: &str, format: TimestampFormat) -> Option<Timestamp> {
-    let digits = |max: usize| {
-        (!s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<i64>().ok())
-            .flatten()
-    };
+/// Parses a signed timestamp in its one canonical spelling: digits without leading zeros for
+/// `unix` (at most 12) and `unix_ms` (at most 15), hookline's own form for `rfc3339`.
+fn parse_timestamp(s: &str, format: TimestampFormat) -> Result<Timestamp, VerifyError> {
     match format {
-        TimestampFormat::Unix => digits(12).map(Timestamp::from_unix_secs),
-        TimestampFormat::UnixMs => digits(15).map(Timestamp::from_unix_millis),
-        TimestampFormat::Rfc3339 => Timestamp::parse_rfc3339(s),
+        TimestampFormat::Unix => parse_unix_secs(s).map(Timestamp::from_unix_secs),
+        TimestampFormat::UnixMs => parse_canonical_digits(s, 15)
+            .map(Timestamp::from_unix_millis)
+            .ok_or(VerifyError::InvalidTimestamp),
+        TimestampFormat::Rfc3339 => parse_rfc3339_canonical(s),
     }
 }
 
@@ -351,25 +441,34 @@ fn format_timestamp(t: Timestamp, format: TimestampFormat) -> String {
     }
 }
 
-/// The signed content's parts; `header` reads a header for `{header:..}`.
+/// The signed content's parts; `header` reads a header for `{header:..}`. A `{header:..}`,
+/// `{method}` or `{url}` value holding its boundary character (see [`boundary_char`]) is
+/// refused with `separator_in`: split there, the same bytes would read as other values.
 fn parts<'a, E>(
     g: &'a GenericHmac,
     req: &Request<'a>,
     ts: &'a str,
     header: impl Fn(&str) -> Result<&'a str, E>,
+    separator_in: impl Fn(&Segment) -> E,
 ) -> Result<Vec<&'a [u8]>, E> {
-    g.signed_content
-        .segments
+    let segments = &g.signed_content.segments;
+    segments
         .iter()
-        .map(|seg| {
-            Ok(match seg {
-                Segment::Literal(l) => l.as_bytes(),
-                Segment::Body => req.body,
-                Segment::Timestamp => ts.as_bytes(),
-                Segment::Method => req.method.as_bytes(),
-                Segment::Url => req.url.as_bytes(),
-                Segment::Header(name) => header(name)?.as_bytes(),
-            })
+        .enumerate()
+        .map(|(i, seg)| {
+            let value = match seg {
+                Segment::Literal(l) => return Ok(l.as_bytes()),
+                Segment::Body => return Ok(req.body),
+                // Canonical by construction: parsed strictly, or written by `format_timestamp`.
+                Segment::Timestamp => return Ok(ts.as_bytes()),
+                Segment::Method => req.method,
+                Segment::Url => req.url,
+                Segment::Header(name) => header(name)?,
+            };
+            match boundary_char(segments, i) {
+                Some(c) if value.contains(c) => Err(separator_in(seg)),
+                _ => Ok(value.as_bytes()),
+            }
         })
         .collect()
 }
@@ -388,14 +487,19 @@ pub(crate) fn verify(
     let (ts, at) = match &g.timestamp_header {
         Some(th) => {
             let ts = header_value(req, th)?;
-            let at =
-                parse_timestamp(ts, g.timestamp_format).ok_or(VerifyError::InvalidTimestamp)?;
+            let at = parse_timestamp(ts, g.timestamp_format)?;
             check_fresh(at, now, tolerance)?;
             (ts, Some(at))
         }
         None => ("", None),
     };
-    let parts = parts(g, req, ts, |name| header_value(req, name))?;
+    let parts = parts(
+        g,
+        req,
+        ts,
+        |name| header_value(req, name),
+        |seg| VerifyError::SeparatorInValue(Cow::Owned(seg.source())),
+    )?;
     let candidates: Vec<SigBuf> = SigBuf::decode(encoded, g.encoding).into_iter().collect();
     if any_mac_matches(keys, &parts, &candidates) {
         Ok(at)
@@ -417,7 +521,9 @@ pub(crate) fn sign(
             .next()
             .ok_or_else(|| SignError::MissingHeader(name.to_owned()))
     };
-    let parts = parts(g, req, &ts, header)?;
+    let parts = parts(g, req, &ts, header, |seg| {
+        SignError::SeparatorInValue(seg.source())
+    })?;
     let sig = keys
         .first()
         .map(|k| k.compute(&parts).encode(g.encoding))
@@ -502,28 +608,222 @@ mod tests {
         );
     }
 
+    fn boundary_problems(t: &str, format: TimestampFormat) -> Vec<String> {
+        let mut g = params(t, t.contains("{timestamp}").then_some("X-Ts"));
+        g.timestamp_format = format;
+        g.problems()
+            .into_iter()
+            .filter(|(f, _)| *f == "signed_content")
+            .map(|(_, m)| m)
+            .collect()
+    }
+
     #[test]
-    fn adjacent_placeholders_are_refused() {
+    fn template_with_adjacent_placeholders_is_refused_at_load() {
         for t in [
             "{header:X-Id}{body}",
             "{body}{header:X-Id}",
             "{method}{body}",
             "{url}{method}.{body}",
+            // The reported bypasses: nothing separates the timestamp from its neighbour.
+            "{body}{timestamp}",
+            "{header:X-Req}{timestamp}.{body}",
+            "{timestamp}{body}",
+            "{timestamp}{header:X-Req}.{body}",
+            "{body}.{header:X-Req}{timestamp}",
         ] {
-            let p = params(t, None).problems();
+            for format in [
+                TimestampFormat::Unix,
+                TimestampFormat::UnixMs,
+                TimestampFormat::Rfc3339,
+            ] {
+                let p = boundary_problems(t, format);
+                assert!(
+                    p.iter().any(|m| m.contains("side by side")),
+                    "{t} ({format:?}): {p:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn template_whose_timestamp_separator_a_timestamp_can_contain_is_refused_at_load() {
+        let refused = [
+            ("{timestamp}1{body}", TimestampFormat::Unix),
+            ("{body}0{timestamp}", TimestampFormat::Unix),
+            ("{timestamp}7:{body}", TimestampFormat::UnixMs),
+            ("{timestamp}-{body}", TimestampFormat::Rfc3339),
+            ("{timestamp}:{body}", TimestampFormat::Rfc3339),
+            ("{timestamp}Z{body}", TimestampFormat::Rfc3339),
+            ("{body}T{timestamp}", TimestampFormat::Rfc3339),
+            ("{body}.1{timestamp}", TimestampFormat::Unix),
+        ];
+        for (t, format) in refused {
+            let p = boundary_problems(t, format);
             assert!(
-                p.iter()
-                    .any(|(f, m)| *f == "signed_content" && m.contains("side by side")),
-                "{t}: {p:?}"
+                p.iter().any(|m| m.contains("a timestamp in the")),
+                "{t} ({format:?}): {p:?}"
             );
         }
-        // The replay window pins {timestamp}'s shape, so it may touch {body} (Zendesk's layout).
-        assert!(
-            params("{timestamp}{body}", Some("X-Ts"))
-                .problems()
-                .is_empty()
+        let accepted = [
+            ("{timestamp}.{body}", TimestampFormat::Unix),
+            ("{timestamp}:{body}", TimestampFormat::Unix),
+            ("{timestamp}.{body}", TimestampFormat::Rfc3339),
+            (
+                "{timestamp}|{header:X-Request-Id}|{body}",
+                TimestampFormat::Rfc3339,
+            ),
+            ("{body}.{timestamp}", TimestampFormat::UnixMs),
+            ("v0:{timestamp}:{body}", TimestampFormat::Unix),
+            ("{method}\n{url}\n{{v1}}\n{body}", TimestampFormat::Unix),
+            ("{body}\n{header:X-Id}", TimestampFormat::Unix),
+        ];
+        for (t, format) in accepted {
+            assert_eq!(boundary_problems(t, format), Vec::<String>::new(), "{t}");
+        }
+    }
+
+    #[test]
+    fn template_with_two_bodies_is_refused_at_load() {
+        let p = boundary_problems("{body}.{body}", TimestampFormat::Unix);
+        assert!(p.iter().any(|m| m.contains("only once")), "{p:?}");
+    }
+
+    const KEY: &[u8] = b"generic-boundary-key";
+
+    fn keys() -> Vec<MacKey> {
+        vec![MacKey::new(Algorithm::Sha256, KEY)]
+    }
+
+    /// Verifies a request whose signature is the MAC of `signed` (what a provider signed).
+    fn verify_signed(
+        g: &GenericHmac,
+        signed: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        now_secs: i64,
+    ) -> Result<Option<Timestamp>, VerifyError> {
+        let sig = keys()[0].compute(&[signed.as_bytes()]).to_hex();
+        let mut headers: crate::headers::Headers =
+            headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+        headers.push("X-Sig", sig);
+        let req = Request {
+            method: "POST",
+            url: "https://hooks.example.com/hooks/g",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        verify(
+            g,
+            &keys(),
+            &req,
+            Timestamp::from_unix_secs(now_secs),
+            Some(Duration::from_secs(300)),
+        )
+    }
+
+    #[test]
+    fn generic_leading_zero_timestamp_cannot_absorb_body_digits() {
+        // The reported bypass, on the verifier itself (the constructors refuse this template
+        // too): the provider signed body `amount=100` at 1763900000; the attacker sends body
+        // `amount=1` with timestamp `001763900000`, the same value and the same signed bytes.
+        let g = params("{body}{timestamp}", Some("X-Ts"));
+        let signed = "amount=1001763900000";
+        let now = 1_763_900_000;
+        assert_eq!(
+            verify_signed(&g, signed, &[("X-Ts", "1763900000")], "amount=100", now),
+            Ok(Some(Timestamp::from_unix_secs(now))),
+            "the genuine request verifies"
         );
-        assert!(params("{header:X-Id}.{body}", None).problems().is_empty());
+        assert_eq!(
+            verify_signed(&g, signed, &[("X-Ts", "001763900000")], "amount=1", now),
+            Err(VerifyError::InvalidTimestamp)
+        );
+        for format in [TimestampFormat::UnixMs, TimestampFormat::Unix] {
+            let mut g = g.clone();
+            g.timestamp_format = format;
+            assert_eq!(
+                verify_signed(&g, signed, &[("X-Ts", "01763900000")], "amount=10", now),
+                Err(VerifyError::InvalidTimestamp),
+                "{format:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn generic_rfc3339_timestamp_has_one_spelling() {
+        let mut g = params("{timestamp}.{body}", Some("X-Ts"));
+        g.timestamp_format = TimestampFormat::Rfc3339;
+        let now = 1_763_900_000;
+        let ok = "2025-11-23T12:13:20Z";
+        assert!(verify_signed(&g, &format!("{ok}.b"), &[("X-Ts", ok)], "b", now).is_ok());
+        for other in [
+            "2025-11-23T12:13:20.000Z",
+            "2025-11-23T12:13:20+00:00",
+            "2025-11-23t12:13:20z",
+        ] {
+            assert_eq!(
+                verify_signed(&g, &format!("{other}.b"), &[("X-Ts", other)], "b", now),
+                Err(VerifyError::InvalidTimestamp),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_value_holding_its_separator_is_refused_when_verifying() {
+        // `{header:X-Req}.{body}`: the provider signed X-Req `a.b` with body `c`; the attacker
+        // sends X-Req `a` with body `b.c`. Only values without `.` are accepted, so the bytes
+        // split one way only.
+        let g = params("{header:X-Req}.{body}", None);
+        assert!(g.problems().is_empty(), "{:?}", g.problems());
+        let now = 1_763_900_000;
+        assert_eq!(
+            verify_signed(&g, "a.b.c", &[("X-Req", "a.b")], "c", now),
+            Err(VerifyError::SeparatorInValue(Cow::Borrowed(
+                "{header:x-req}"
+            )))
+        );
+        assert_eq!(
+            verify_signed(&g, "a.b", &[("X-Req", "a")], "b", now),
+            Ok(None)
+        );
+        // After {body}, the boundary is the literal before the value, read from the right.
+        let g = params("{body}\n{header:X-Req}", None);
+        assert_eq!(
+            verify_signed(&g, "b\nx\ny", &[("X-Req", "x\ny")], "b", now),
+            Err(VerifyError::SeparatorInValue(Cow::Borrowed(
+                "{header:x-req}"
+            )))
+        );
+        // {url} and {method} follow the same rule.
+        let g = params("{url} {body}", None);
+        let url = "https://hooks.example.com/hooks/g";
+        assert_eq!(
+            verify_signed(&g, &format!("{url} b"), &[], "b", now),
+            Ok(None)
+        );
+        let g = params("{method}P{body}", None);
+        assert_eq!(
+            verify_signed(&g, "POSTPb", &[], "b", now),
+            Err(VerifyError::SeparatorInValue(Cow::Borrowed("{method}")))
+        );
+    }
+
+    #[test]
+    fn signer_refuses_a_value_holding_its_separator() {
+        let g = params("{header:X-Req}.{body}", None);
+        let headers: crate::headers::Headers = [("X-Req", "a.b".to_owned())].into_iter().collect();
+        let req = Request {
+            method: "POST",
+            url: "https://e.com/",
+            headers: &headers,
+            body: b"c",
+        };
+        assert_eq!(
+            sign(&g, &keys(), &req, Timestamp::from_unix_secs(0)),
+            Err(SignError::SeparatorInValue("{header:x-req}".into()))
+        );
     }
 
     #[test]

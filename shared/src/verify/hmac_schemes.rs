@@ -22,7 +22,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use super::common::{
-    MacKey, SigBuf, any_mac_matches, check_fresh, kv_pairs, parse_unix_secs, required,
+    MacKey, SigBuf, any_mac_matches, check_fresh, kv_pairs, parse_rfc3339_canonical,
+    parse_unix_secs, required,
 };
 use super::{Request, SchemeKind, SignError, VerifyError};
 use crate::time::Timestamp;
@@ -135,7 +136,9 @@ pub(crate) fn verify(
         SchemeKind::Zendesk => {
             let sig = required(req, "x-zendesk-webhook-signature")?;
             let ts = required(req, "x-zendesk-webhook-signature-timestamp")?;
-            let at = Timestamp::parse_rfc3339(ts).ok_or(VerifyError::InvalidTimestamp)?;
+            // Zendesk signs `{timestamp}{body}` with nothing between them: the timestamp must
+            // have one spelling (see `parse_rfc3339_canonical`) so no byte can change sides.
+            let at = parse_rfc3339_canonical(ts)?;
             check_fresh(at, now, tolerance)?;
             Candidates::single(SigBuf::from_base64(sig)).check(keys, &[ts.as_bytes(), body])?;
             Ok(Some(at))
@@ -341,6 +344,62 @@ mod tests {
         };
         let now = Timestamp::from_unix_secs(1_763_900_000);
         verify(kind, &keys(), &req, now, Some(Duration::from_secs(300)))
+    }
+
+    #[test]
+    fn zendesk_character_moved_between_timestamp_and_body_is_refused() {
+        // Zendesk signs `{timestamp}{body}` with nothing between them. Its timestamp has one
+        // spelling, 20 characters ending in `Z`, so no character can change sides, and no
+        // other spelling of the same instant is accepted.
+        let key = || vec![MacKey::new(Algorithm::Sha256, b"zendesk-secret")];
+        let now = Timestamp::from_unix_secs(1_763_900_000);
+        let check = |signed: &str, ts: &str, body: &str| {
+            let sig = key()[0].compute(&[signed.as_bytes()]).to_base64();
+            let headers: Headers = [
+                ("X-Zendesk-Webhook-Signature", sig),
+                ("X-Zendesk-Webhook-Signature-Timestamp", ts.to_owned()),
+            ]
+            .into_iter()
+            .collect();
+            let req = Request {
+                method: "POST",
+                url: "https://hooks.example.com/hooks/zendesk",
+                headers: &headers,
+                body: body.as_bytes(),
+            };
+            verify(
+                SchemeKind::Zendesk,
+                &key(),
+                &req,
+                now,
+                Some(Duration::from_secs(300)),
+            )
+        };
+        let ts = "2025-11-23T12:13:20Z";
+        let signed = format!("{ts}0{{}}");
+        assert_eq!(check(&signed, ts, "0{}"), Ok(Some(now)));
+        for (ts, body) in [
+            ("2025-11-23T12:13:20Z0", "{}"),
+            ("2025-11-23T12:13:2", "0Z0{}"),
+        ] {
+            assert_eq!(
+                check(&signed, ts, body),
+                Err(VerifyError::InvalidTimestamp),
+                "{ts}"
+            );
+        }
+        // The same instant spelled otherwise, even correctly signed, is refused: one spelling.
+        for ts in [
+            "2025-11-23T12:13:20.0Z",
+            "2025-11-23T12:13:20+00:00",
+            "2025-11-23t12:13:20z",
+        ] {
+            assert_eq!(
+                check(&format!("{ts}{{}}"), ts, "{}"),
+                Err(VerifyError::InvalidTimestamp),
+                "{ts}"
+            );
+        }
     }
 
     #[test]

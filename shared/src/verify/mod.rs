@@ -371,6 +371,10 @@ pub enum VerifyError {
     /// that are not UTF-8), so its signed meaning is ambiguous.
     #[error("the form body is malformed")]
     MalformedForm,
+    /// Generic scheme: a value signed next to a separator contains that separator, so the
+    /// signed bytes would not say where the value ends (see [`GenericHmac`]).
+    #[error("`{0}` contains the separator that follows it in the signed content")]
+    SeparatorInValue(Cow<'static, str>),
 }
 
 impl VerifyError {
@@ -390,6 +394,7 @@ impl VerifyError {
             VerifyError::MalformedUrl => "malformed_url",
             VerifyError::BodyNotSigned => "body_not_signed",
             VerifyError::MalformedForm => "malformed_form",
+            VerifyError::SeparatorInValue(_) => "separator_in_value",
         }
     }
 }
@@ -454,6 +459,9 @@ pub enum SignError {
     /// Twilio: the form body does not decode strictly.
     #[error("cannot sign: the form body is malformed")]
     MalformedForm,
+    /// Generic scheme: a value signed next to a separator contains that separator.
+    #[error("cannot sign: `{0}` contains the separator that follows it in the signed content")]
+    SeparatorInValue(String),
 }
 
 /// A request whose signature checked out. Only a [`Verifier`] can make one, so unverified bytes
