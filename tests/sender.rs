@@ -42,6 +42,21 @@ struct World {
 /// A sender over fresh queues, configured with `endpoints` (TOML) and loopback allowed unless
 /// `allow_loopback` is false.
 async fn world(endpoints_toml: &str, allow_loopback: bool) -> World {
+    world_sized(
+        endpoints_toml,
+        allow_loopback,
+        hookline_core::envelope::MAX_SQS_MESSAGE_BYTES,
+    )
+    .await
+}
+
+/// [`world`] with a sender that plans for queues taking `max_message_bytes` (moto's queues take
+/// 1 MiB, and so do its batches).
+async fn world_sized(
+    endpoints_toml: &str,
+    allow_loopback: bool,
+    max_message_bytes: usize,
+) -> World {
     let sqs = sqs_client(&moto().endpoint).await;
     let (queue, dlq) = queue_with_dlq(&sqs, "sender", 20).await;
     let allow = if allow_loopback {
@@ -57,6 +72,10 @@ async fn world(endpoints_toml: &str, allow_loopback: bool) -> World {
         (name == "SINK_WHSEC").then(|| SECRET.to_owned())
     })
     .unwrap();
+    let settings = Settings {
+        max_message_bytes,
+        ..settings
+    };
     let (log, logs) = Logger::capture();
     let sender = Sender::new(settings, sqs.clone(), log).unwrap();
     let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 0);
@@ -594,15 +613,21 @@ async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
-    // Three deliveries of ~100 KB: by count they are one batch of ~300 KB, over SQS's
-    // 256 KiB batch limit; by bytes they are two batches.
+    // A queue taking 1 MiB messages (moto's default, and its batch limit). Three deliveries of
+    // ~400 KB: by count they are one batch of ~1.2 MB, which SQS refuses whole
+    // (BatchRequestTooLong); by bytes they are two batches.
     let sink = Sink::start(&[SECRET]);
     let toml = ["a", "b", "c"]
         .iter()
         .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
         .collect::<String>();
-    let w = world(&toml, true).await;
-    let blob = "x".repeat(100_000);
+    let w = world_sized(
+        &toml,
+        true,
+        hookline_core::envelope::MAX_SQS_MESSAGE_BYTES_CEILING,
+    )
+    .await;
+    let blob = "x".repeat(400_000);
     w.send(&json!({"type": "big.one", "id": "evt_big", "data": {"blob": blob}}))
         .await;
     w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
