@@ -706,3 +706,51 @@ async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retri
     assert_eq!(w.queue_depth().await, (0, 0));
     assert!(sink.deliveries().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
+    // Written before ids lost `.` (a relayed `stripe.evt_...`, an app's own id): never signed,
+    // never dropped, kept in the dead-letter queue with the field at fault.
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("billing", &format!("{}/ok/dot", sink.base_url)),
+        true,
+    )
+    .await;
+    let outbound = json!({"type": "invoice.paid", "id": "stripe.evt_1", "data": {}});
+    let delivery = delivery("inv_1.1795435200", "billing", "invoice.paid", json!({}));
+    w.send(&outbound).await;
+    w.send(&delivery).await;
+    let dlq = poll_until(Duration::from_secs(10), || async {
+        w.poll().await;
+        let m = w.dlq_messages().await;
+        (m.len() >= 2).then_some(m)
+    })
+    .await;
+    let mut got: Vec<(String, String)> = dlq
+        .iter()
+        .map(|m| {
+            (
+                attr(m, dlq_attr::ERROR).unwrap().to_owned(),
+                m.body().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert!(
+        got[0]
+            .0
+            .starts_with("malformed: id: must not contain \".\""),
+        "{got:?}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&got[0].1).unwrap(), outbound);
+    assert!(
+        got[1]
+            .0
+            .starts_with("malformed: message_id: must not contain \".\""),
+        "{got:?}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&got[1].1).unwrap(), delivery);
+    assert!(sink.deliveries().is_empty());
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
