@@ -42,6 +42,21 @@ struct World {
 /// A sender over fresh queues, configured with `endpoints` (TOML) and loopback allowed unless
 /// `allow_loopback` is false.
 async fn world(endpoints_toml: &str, allow_loopback: bool) -> World {
+    world_sized(
+        endpoints_toml,
+        allow_loopback,
+        hookline_core::envelope::MAX_SQS_MESSAGE_BYTES,
+    )
+    .await
+}
+
+/// [`world`] with a sender that plans for queues taking `max_message_bytes` (moto's queues take
+/// 1 MiB, and so do its batches).
+async fn world_sized(
+    endpoints_toml: &str,
+    allow_loopback: bool,
+    max_message_bytes: usize,
+) -> World {
     let sqs = sqs_client(&moto().endpoint).await;
     let (queue, dlq) = queue_with_dlq(&sqs, "sender", 20).await;
     let allow = if allow_loopback {
@@ -57,6 +72,10 @@ async fn world(endpoints_toml: &str, allow_loopback: bool) -> World {
         (name == "SINK_WHSEC").then(|| SECRET.to_owned())
     })
     .unwrap();
+    let settings = Settings {
+        max_message_bytes,
+        ..settings
+    };
     let (log, logs) = Logger::capture();
     let sender = Sender::new(settings, sqs.clone(), log).unwrap();
     let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 0);
@@ -461,4 +480,277 @@ async fn logs_never_contain_secrets_or_signatures() {
     {
         assert!(!logs.contains(needle), "logs leak {needle}");
     }
+}
+
+/// A delivery message as an app (or anyone with write access to the queue) could put it there.
+fn delivery(message_id: &str, endpoint: &str, event_type: &str, data: Value) -> Value {
+    json!({
+        "hookline": "delivery", "version": 1, "message_id": message_id, "endpoint": endpoint,
+        "type": event_type, "timestamp": "2026-11-23T12:00:00Z", "data": data,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
+    let sink = Sink::start(&[SECRET]);
+    let toml = [
+        endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
+        "events = [\"invoice.*\"]\nfilter = \"data.amount >= 100\"\n".to_owned(),
+        endpoint("off", &format!("{}/ok/off", sink.base_url)),
+        "enabled = false\n".to_owned(),
+    ]
+    .concat();
+    let w = world(&toml, true).await;
+    // Refused: a type the endpoint does not subscribe to, data its filter refuses, a disabled
+    // endpoint, and an outbound message naming an endpoint whose rules refuse it.
+    w.send(&delivery(
+        "d_type",
+        "billing",
+        "user.created",
+        json!({"amount": 500}),
+    ))
+    .await;
+    w.send(&delivery(
+        "d_filter",
+        "billing",
+        "invoice.paid",
+        json!({"amount": 1}),
+    ))
+    .await;
+    w.send(&delivery(
+        "d_off",
+        "off",
+        "invoice.paid",
+        json!({"amount": 500}),
+    ))
+    .await;
+    w.send(&json!({"type": "user.created", "id": "o_named", "endpoints": ["billing"], "data": {"amount": 500}}))
+        .await;
+    // Admitted: the control, proving the endpoint works.
+    w.send(&delivery(
+        "d_ok",
+        "billing",
+        "invoice.paid",
+        json!({"amount": 150}),
+    ))
+    .await;
+    let dlq = poll_until(Duration::from_secs(10), || async {
+        w.poll().await;
+        let m = w.dlq_messages().await;
+        (m.len() >= 4 && !sink.deliveries().is_empty()).then_some(m)
+    })
+    .await;
+    let mut refused: Vec<(String, String)> = dlq
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            let err = attr(m, dlq_attr::ERROR).unwrap().to_owned();
+            (body["message_id"].as_str().unwrap().to_owned(), err)
+        })
+        .collect();
+    refused.sort();
+    let ids: Vec<&str> = refused.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["d_filter", "d_off", "d_type", "o_named"],
+        "{refused:?}"
+    );
+    for (id, err) in &refused {
+        assert!(err.starts_with("not_subscribed: endpoint"), "{id}: {err}");
+    }
+    assert!(refused[0].1.contains("filter"), "{refused:?}");
+    assert!(refused[1].1.contains("disabled"), "{refused:?}");
+    assert!(refused[2].1.contains("events"), "{refused:?}");
+    let got = sink.deliveries();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["webhook_id"], "d_ok");
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
+    // Valid JSON nested deeper than a parser builds values for: a filter reading it as `null`
+    // would let `not data.blocked == true` through.
+    let sink = Sink::start(&[SECRET]);
+    let toml = [
+        endpoint("guarded", &format!("{}/ok/g", sink.base_url)),
+        "filter = \"not data.blocked == true\"\n".to_owned(),
+    ]
+    .concat();
+    let w = world(&toml, true).await;
+    let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for body in [
+        format!(r#"{{"type":"a.b","id":"o_deep","data":{nested}}}"#),
+        format!(
+            r#"{{"hookline":"delivery","version":1,"message_id":"d_deep","endpoint":"guarded","type":"a.b","timestamp":"2026-11-23T12:00:00Z","data":{nested}}}"#
+        ),
+    ] {
+        w.sqs
+            .send_message()
+            .queue_url(&w.queue)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let dlq = poll_until(Duration::from_secs(10), || async {
+        w.poll().await;
+        let m = w.dlq_messages().await;
+        (m.len() >= 2).then_some(m)
+    })
+    .await;
+    for m in &dlq {
+        let err = attr(m, dlq_attr::ERROR).unwrap();
+        assert!(
+            err.starts_with("malformed: endpoint \"guarded\": data"),
+            "{err}"
+        );
+        assert_eq!(attr(m, dlq_attr::ENDPOINT), Some("guarded"));
+    }
+    assert!(sink.deliveries().is_empty(), "{:?}", sink.deliveries());
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
+    // A queue taking 1 MiB messages (moto's default, and its batch limit). Three deliveries of
+    // ~400 KB: by count they are one batch of ~1.2 MB, which SQS refuses whole
+    // (BatchRequestTooLong); by bytes they are two batches.
+    let sink = Sink::start(&[SECRET]);
+    let toml = ["a", "b", "c"]
+        .iter()
+        .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
+        .collect::<String>();
+    let w = world_sized(
+        &toml,
+        true,
+        hookline_core::envelope::MAX_SQS_MESSAGE_BYTES_CEILING,
+    )
+    .await;
+    let blob = "x".repeat(400_000);
+    w.send(&json!({"type": "big.one", "id": "evt_big", "data": {"blob": blob}}))
+        .await;
+    w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
+        .await;
+    let mut paths: Vec<String> = sink
+        .deliveries()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap().to_owned())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["/ok/a", "/ok/b", "/ok/c"]);
+    assert!(w.dlq_messages().await.is_empty());
+    assert!(!w.log_text().contains("fan_out_failed"), "{}", w.log_text());
+    assert_eq!(w.queue_depth().await, (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retried() {
+    use hookline_core::envelope::{DeliveryMessage, MAX_SQS_MESSAGE_BYTES, OutboundMessage};
+    let sink = Sink::start(&[SECRET]);
+    let toml = [
+        endpoint("a", &format!("{}/ok/a", sink.base_url)),
+        endpoint("b", &format!("{}/ok/b", sink.base_url)),
+    ]
+    .concat();
+    let w = world(&toml, true).await;
+    // An outbound message the queue takes, whose delivery messages it would not.
+    let make = |n: usize| {
+        let text = json!({"type": "big.one", "id": "evt_edge", "data": "y".repeat(n)}).to_string();
+        (OutboundMessage::from_json(text.as_bytes()).unwrap(), text)
+    };
+    let n = MAX_SQS_MESSAGE_BYTES - 120;
+    let (msg, text) = make(n);
+    let d = DeliveryMessage::new(
+        "evt_edge".into(),
+        "a".into(),
+        &msg,
+        hookline_core::time::Timestamp::from_unix_millis(0),
+    );
+    assert!(text.len() <= MAX_SQS_MESSAGE_BYTES, "{}", text.len());
+    assert!(
+        d.to_json().len() > MAX_SQS_MESSAGE_BYTES,
+        "{}",
+        d.to_json().len()
+    );
+    w.sqs
+        .send_message()
+        .queue_url(&w.queue)
+        .message_body(text)
+        .send()
+        .await
+        .unwrap();
+    let dlq = poll_until(Duration::from_secs(10), || async {
+        w.poll().await;
+        let m = w.dlq_messages().await;
+        (m.len() >= 2).then_some(m)
+    })
+    .await;
+    let mut endpoints = Vec::new();
+    for m in &dlq {
+        let err = attr(m, dlq_attr::ERROR).unwrap();
+        assert!(err.starts_with("too_large:"), "{err}");
+        assert!(err.contains(&MAX_SQS_MESSAGE_BYTES.to_string()), "{err}");
+        // The dead letter is an outbound message for that one endpoint, keeping the id: a
+        // replay delivers it directly.
+        let body = OutboundMessage::from_json(m.body().unwrap().as_bytes()).unwrap();
+        assert_eq!(body.id.as_deref(), Some("evt_edge"));
+        let only = body.endpoints.unwrap();
+        assert_eq!(only.len(), 1);
+        assert_eq!(attr(m, dlq_attr::ENDPOINT), Some(only[0].as_str()));
+        endpoints.push(only[0].clone());
+    }
+    endpoints.sort();
+    assert_eq!(endpoints, ["a", "b"]);
+    // Finished, not retried: the queue is empty at once.
+    assert_eq!(w.queue_depth().await, (0, 0));
+    assert!(sink.deliveries().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
+    // Written before ids lost `.` (a relayed `stripe.evt_...`, an app's own id): never signed,
+    // never dropped, kept in the dead-letter queue with the field at fault.
+    let sink = Sink::start(&[SECRET]);
+    let w = world(
+        &endpoint("billing", &format!("{}/ok/dot", sink.base_url)),
+        true,
+    )
+    .await;
+    let outbound = json!({"type": "invoice.paid", "id": "stripe.evt_1", "data": {}});
+    let delivery = delivery("inv_1.1795435200", "billing", "invoice.paid", json!({}));
+    w.send(&outbound).await;
+    w.send(&delivery).await;
+    let dlq = poll_until(Duration::from_secs(10), || async {
+        w.poll().await;
+        let m = w.dlq_messages().await;
+        (m.len() >= 2).then_some(m)
+    })
+    .await;
+    let mut got: Vec<(String, String)> = dlq
+        .iter()
+        .map(|m| {
+            (
+                attr(m, dlq_attr::ERROR).unwrap().to_owned(),
+                m.body().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert!(
+        got[0]
+            .0
+            .starts_with("malformed: id: must not contain \".\""),
+        "{got:?}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&got[0].1).unwrap(), outbound);
+    assert!(
+        got[1]
+            .0
+            .starts_with("malformed: message_id: must not contain \".\""),
+        "{got:?}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&got[1].1).unwrap(), delivery);
+    assert!(sink.deliveries().is_empty());
+    assert_eq!(w.queue_depth().await, (0, 0));
 }

@@ -442,7 +442,7 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
         match OutboundMessage::from_json(raw.get().as_bytes()) {
             Ok(m) => {
                 types.push(m.event_type.clone());
-                let body = String::from_utf8_lossy(&m.to_json()).into_owned();
+                let body = m.to_json_string();
                 if body.len() > crate::sqs_api::MAX_MESSAGE_BYTES {
                     return bad(format!(
                         "message {i} is {} bytes; SQS takes at most {}",
@@ -726,13 +726,15 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };
-    let settings = Settings::from_config(
+    let mut settings = Settings::from_config(
         &loaded.config,
         sqs_api.queue_url(OUTBOUND_QUEUE),
         sqs_api.queue_url(OUTBOUND_DLQ),
         lookup,
     )
     .map_err(|e| CliError::Config(format!("{} is not valid:\n{e}", loaded.origin)))?;
+    // The embedded queues take what SQS's largest queues do: fan-out plans with their limit.
+    settings.max_message_bytes = crate::sqs_api::MAX_MESSAGE_BYTES;
     let log = Logger::with_sink(move |line| printer.sender_line(line))
         .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
     let sender = Arc::new(

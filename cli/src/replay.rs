@@ -26,7 +26,7 @@ use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName,
 };
 use futures_util::future::join_all;
-use hookline_core::envelope::{InboundEnvelope, QueueMessage};
+use hookline_core::envelope::{InboundEnvelope, MAX_SQS_BATCH_ENTRIES, QueueMessage};
 use hookline_core::pattern::EventPattern;
 use hookline_core::time::{Timestamp, parse_duration};
 use hookline_sender::dlq_attr;
@@ -45,7 +45,7 @@ pub const DEAD_LETTER_ATTR_PREFIX: &str = "hookline-";
 /// answer means the queue has nothing visible).
 const RECEIVE_WAIT_SECS: i32 = 1;
 /// Messages per receive (SQS's maximum).
-const RECEIVE_MAX: i32 = 10;
+const RECEIVE_MAX: i32 = MAX_SQS_BATCH_ENTRIES as i32;
 
 /// `hookline replay` options.
 #[derive(Debug, clap::Args)]
@@ -74,7 +74,8 @@ pub struct Args {
     #[arg(long = "endpoint", value_name = "NAME")]
     pub endpoints: Vec<String>,
     /// Only messages dead-lettered with this error code (`exhausted`, `gone`, `client_error`,
-    /// `blocked`, `malformed`, `unknown_endpoint`, `render`; `none` for messages without a
+    /// `blocked`, `malformed`, `unknown_endpoint`, `not_subscribed`, `too_large`, `render`; `none`
+    /// for messages without a
     /// `hookline-error`, i.e. moved by SQS's redrive policy). Repeatable.
     #[arg(long = "error", value_name = "CODE")]
     pub errors: Vec<String>,
@@ -196,10 +197,14 @@ impl Facts {
                 ..Facts::default()
             };
         }
+        // Not JSON at all: there are no facts to read, and `Null` has no fields, so the message
+        // is `unreadable` with no type or endpoint. Nothing is lost: it is still moved (body
+        // unchanged) when the filters do not ask for a type or endpoint.
         let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
         let mut endpoints: Vec<String> = text("endpoint").into_iter().collect();
         if let Some(list) = value.get("endpoints").and_then(Value::as_array) {
+            // Only strings can name endpoints; other items name none (the body is not changed).
             endpoints.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
         }
         Facts {
@@ -802,22 +807,27 @@ impl Run<'_> {
     async fn set_visibility(&self, seconds: i32) -> usize {
         let held: Vec<(&String, &Held)> = self.held.iter().collect();
         let mut failed = 0;
-        for chunk in held.chunks(10) {
+        for chunk in held.chunks(MAX_SQS_BATCH_ENTRIES) {
             let mut request = self
                 .sqs
                 .client
                 .change_message_visibility_batch()
                 .queue_url(self.from);
+            let mut unbuilt = 0;
             for (i, (_, h)) in chunk.iter().enumerate() {
-                if let Ok(entry) = ChangeMessageVisibilityBatchRequestEntry::builder()
+                match ChangeMessageVisibilityBatchRequestEntry::builder()
                     .id(i.to_string())
                     .receipt_handle(&h.receipt)
                     .visibility_timeout(seconds)
                     .build()
                 {
-                    request = request.entries(entry);
+                    Ok(entry) => request = request.entries(entry),
+                    // Id and receipt handle are set, so this cannot happen; if it did, the
+                    // entry is counted as failed (and reported), not skipped.
+                    Err(_) => unbuilt += 1,
                 }
             }
+            failed += unbuilt;
             match request.send().await {
                 Ok(out) => failed += out.failed().len(),
                 Err(_) => failed += chunk.len(),

@@ -5,11 +5,10 @@
 //! here with the reason, and nothing of a file with one bad line is sent.
 
 use std::io::Read as _;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use hookline_core::envelope::{OutboundMessage, RawJson};
+use hookline_core::envelope::{BatchLimits, OutboundMessage, RawJson, batches};
 use serde_json::json;
 use serde_json::value::RawValue;
 
@@ -17,10 +16,6 @@ use crate::sqs_target::{Sqs, Target, dev_queue, queue_name};
 use crate::ui::Style;
 use crate::{CliError, Ui};
 
-/// SQS takes at most this many messages per `SendMessageBatch`.
-const BATCH_MAX_MESSAGES: usize = 10;
-/// ... and at most this many bytes of bodies in one batch (256 KiB: every queue accepts it).
-const BATCH_MAX_BYTES: usize = 262_144;
 /// How many invalid lines of a file are listed before the rest are only counted.
 const MAX_LISTED_PROBLEMS: usize = 20;
 
@@ -134,7 +129,7 @@ pub fn prepare(
         .map_err(|e| CliError::Usage(format!("invalid message: {e}")))?;
     Ok(vec![Prepared {
         origin: "message".into(),
-        body: String::from_utf8_lossy(&encoded).into_owned(),
+        body: message.to_json_string(),
         message,
     }])
 }
@@ -180,7 +175,7 @@ pub fn parse_file(bytes: &[u8], name: &str) -> Result<Vec<Prepared>, CliError> {
     for (origin, text) in items {
         match OutboundMessage::from_json(text) {
             Ok(message) => prepared.push(Prepared {
-                body: String::from_utf8_lossy(&message.to_json()).into_owned(),
+                body: message.to_json_string(),
                 origin,
                 message,
             }),
@@ -200,27 +195,6 @@ pub fn parse_file(bytes: &[u8], name: &str) -> Result<Vec<Prepared>, CliError> {
         text.push_str(&format!("\n  ... and {} more", total - MAX_LISTED_PROBLEMS));
     }
     Err(CliError::Usage(text))
-}
-
-/// Splits messages (given by body size) into SQS batches: at most 10 messages and 256 KiB each.
-/// A message larger than the byte limit goes alone (SQS then says why it is refused).
-pub fn batches(sizes: &[usize]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0;
-    for (i, &size) in sizes.iter().enumerate() {
-        let full = i - start == BATCH_MAX_MESSAGES || bytes + size > BATCH_MAX_BYTES;
-        if i > start && full {
-            out.push(start..i);
-            start = i;
-            bytes = 0;
-        }
-        bytes += size;
-    }
-    if start < sizes.len() {
-        out.push(start..sizes.len());
-    }
-    out
 }
 
 fn report_queued(ui: Ui, queue_url: &str, p: &Prepared, message_id: &str) {
@@ -285,7 +259,9 @@ async fn send_many(
     let sizes: Vec<usize> = messages.iter().map(|p| p.body.len()).collect();
     let mut queued = 0usize;
     let mut failed = 0usize;
-    for range in batches(&sizes) {
+    // The limits every queue accepts (10 messages, 256 KiB); a larger message goes alone, and
+    // SQS says whether its queue takes it.
+    for range in batches(&sizes, BatchLimits::default()) {
         let Some(chunk) = messages.get(range.clone()) else {
             continue;
         };
@@ -513,19 +489,17 @@ mod tests {
     }
 
     #[test]
-    fn batches_hold_at_most_ten_messages() {
-        assert_eq!(batches(&[1; 25]), vec![0..10, 10..20, 20..25]);
-        assert_eq!(batches(&[1; 10]), vec![0..10]);
-        assert!(batches(&[]).is_empty());
-    }
-
-    #[test]
-    fn batches_hold_at_most_256_kib() {
-        let half = BATCH_MAX_BYTES / 2;
-        assert_eq!(batches(&[half, half, 1]), vec![0..2, 2..3]);
-        assert_eq!(
-            batches(&[1, BATCH_MAX_BYTES + 1, 1]),
-            vec![0..1, 1..2, 2..3]
-        );
+    fn ids_with_a_dot_are_refused_before_anything_is_sent() {
+        // Standard Webhooks signs `{id}.{timestamp}.{body}`: a `.` in the id is ambiguous.
+        for id in ["stripe.evt_1", "a.", ".a"] {
+            let a = args(&["--type", "ok", "--id", id]).unwrap();
+            let m = usage(prepare(&a, &no_files));
+            assert!(m.contains("id: must not contain \".\""), "{id}: {m}");
+        }
+        let m = usage(parse_file(
+            b"{\"type\":\"a\",\"id\":\"ok_1\",\"data\":1}\n{\"type\":\"a\",\"id\":\"stripe.evt_1\",\"data\":1}\n",
+            "f.jsonl",
+        ));
+        assert!(m.contains("line 2: id: must not contain"), "{m}");
     }
 }

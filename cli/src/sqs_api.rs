@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hookline_core::envelope::{MAX_SQS_BATCH_ENTRIES, MAX_SQS_MESSAGE_BYTES_CEILING};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -21,11 +22,13 @@ use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 /// The account id in queue URLs (as moto and ElasticMQ use).
 pub const ACCOUNT: &str = "000000000000";
 /// The most messages one receive or batch may carry (SQS's limit).
-const MAX_BATCH: usize = 10;
+const MAX_BATCH: usize = MAX_SQS_BATCH_ENTRIES;
 /// The longest long poll (SQS's limit).
 const MAX_WAIT: Duration = Duration::from_secs(20);
-/// The largest message body (SQS's limit since August 2025).
-pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// The largest message, and the largest batch: `hookline dev`'s queues accept what an SQS queue
+/// set to the ceiling does (1 MiB, SQS's limit since August 2025). A message's size is its body
+/// plus each attribute's name, type and value, as SQS counts it.
+pub const MAX_MESSAGE_BYTES: usize = MAX_SQS_MESSAGE_BYTES_CEILING;
 
 /// An SQS error: HTTP status 400 and a JSON body the SDKs turn into a typed error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,7 @@ impl From<StoreError> for SqsError {
                 code: "ReceiptHandleIsInvalid",
                 message: e.to_string(),
             },
+            StoreError::InvalidAttribute { .. } => SqsError::invalid(e.to_string()),
             other => SqsError {
                 code: "InternalError",
                 message: other.to_string(),
@@ -238,7 +242,7 @@ impl SqsApi {
         };
         let out: Vec<Value> = messages
             .into_iter()
-            .map(|m| {
+            .map(|m| -> Result<Value, SqsError> {
                 let mut attrs = serde_json::Map::new();
                 for a in &m.attributes {
                     let key = if a.data_type.starts_with("Binary") {
@@ -269,12 +273,12 @@ impl SqsApi {
                     o.insert("MessageAttributes".into(), Value::Object(attrs));
                     o.insert(
                         "MD5OfMessageAttributes".into(),
-                        json!(crate::store::md5_of_attributes(&m.attributes)),
+                        json!(crate::store::md5_of_attributes(&m.attributes)?),
                     );
                 }
-                Value::Object(o)
+                Ok(Value::Object(o))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         Ok(json!({"Messages": out}))
     }
 }
@@ -307,9 +311,20 @@ fn act(store: &Store, base: &str, action: &str, req: &Value, now: i64) -> Result
             let entries = batch_entries(req)?;
             let mut parts = Vec::with_capacity(entries.len());
             let mut ids = Vec::with_capacity(entries.len());
+            let mut total = 0usize;
             for e in entries {
                 ids.push(str_field(e, "Id")?.to_owned());
-                parts.push(message_parts(e)?);
+                let part = message_parts(e)?;
+                total = total.saturating_add(message_size(&part));
+                parts.push(part);
+            }
+            if total > MAX_MESSAGE_BYTES {
+                return Err(SqsError {
+                    code: "BatchRequestTooLong",
+                    message: format!(
+                        "Batch requests cannot be longer than {MAX_MESSAGE_BYTES} bytes; this one is {total}."
+                    ),
+                });
             }
             let sent = store.send_batch(&queue, &parts, now)?;
             let successful: Vec<Value> = ids
@@ -512,6 +527,13 @@ fn visibility(req: &Value) -> Result<Duration, SqsError> {
 
 type MessageParts = (String, Vec<Attribute>, Duration);
 
+/// A message's size as SQS counts it: the body and every attribute's name, type and value.
+fn message_size((body, attrs, _): &MessageParts) -> usize {
+    attrs.iter().fold(body.len(), |n, a| {
+        n.saturating_add(a.name.len() + a.data_type.len() + a.value.len())
+    })
+}
+
 fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
     let body = str_field(v, "MessageBody")?;
     if body.is_empty() {
@@ -519,12 +541,6 @@ fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
             code: "MissingParameter",
             message: "The request must contain the parameter MessageBody.".into(),
         });
-    }
-    if body.len() > MAX_MESSAGE_BYTES {
-        return Err(SqsError::invalid(format!(
-            "the message is {} bytes; the limit is {MAX_MESSAGE_BYTES}",
-            body.len()
-        )));
     }
     let delay = v.get("DelaySeconds").and_then(Value::as_u64).unwrap_or(0);
     if delay > 900 {
@@ -540,6 +556,14 @@ fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
                 .and_then(Value::as_str)
                 .ok_or_else(|| SqsError::invalid(format!("attribute {name} has no value")))?
                 .to_owned();
+            if data_type.starts_with("Binary") {
+                use base64::Engine as _;
+                if let Err(e) = base64::engine::general_purpose::STANDARD.decode(&value) {
+                    return Err(SqsError::invalid(format!(
+                        "attribute {name}: a Binary value must be base64: {e}"
+                    )));
+                }
+            }
             attrs.push(Attribute {
                 name: name.clone(),
                 data_type,
@@ -547,7 +571,14 @@ fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
             });
         }
     }
-    Ok((body.to_owned(), attrs, Duration::from_secs(delay)))
+    let parts = (body.to_owned(), attrs, Duration::from_secs(delay));
+    let size = message_size(&parts);
+    if size > MAX_MESSAGE_BYTES {
+        return Err(SqsError::invalid(format!(
+            "the message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}"
+        )));
+    }
+    Ok(parts)
 }
 
 #[cfg(test)]
@@ -657,5 +688,70 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.code, "TooManyEntriesInBatchRequest");
+    }
+
+    #[tokio::test]
+    async fn batches_over_the_byte_limit_are_refused_as_sqs_does() {
+        let api = api();
+        let url = api.queue_url("q");
+        let body = |n: usize| "x".repeat(n);
+        let half = MAX_MESSAGE_BYTES / 2;
+        // Two halves fit; one byte more (in a body or an attribute) does not.
+        let ok = json!({"QueueUrl": url, "Entries": [
+            {"Id": "a", "MessageBody": body(half)},
+            {"Id": "b", "MessageBody": body(half)},
+        ]});
+        api.handle("AmazonSQS.SendMessageBatch", ok.to_string().as_bytes())
+            .await
+            .unwrap();
+        for over in [
+            json!({"QueueUrl": url, "Entries": [
+                {"Id": "a", "MessageBody": body(half)},
+                {"Id": "b", "MessageBody": body(half + 1)},
+            ]}),
+            json!({"QueueUrl": url, "Entries": [
+                {"Id": "a", "MessageBody": body(half)},
+                {"Id": "b", "MessageBody": body(half - 10),
+                 "MessageAttributes": {"k": {"DataType": "String", "StringValue": "0123456789"}}},
+            ]}),
+        ] {
+            let err = api
+                .handle("AmazonSQS.SendMessageBatch", over.to_string().as_bytes())
+                .await
+                .unwrap_err();
+            assert_eq!(err.code, "BatchRequestTooLong", "{}", err.message);
+            assert!(
+                err.to_response()
+                    .1
+                    .starts_with("AWS.SimpleQueueService.BatchRequestTooLong")
+            );
+        }
+        // One message: its attributes count too.
+        let one = json!({"QueueUrl": url, "MessageBody": body(MAX_MESSAGE_BYTES - 2),
+            "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}});
+        let err = api
+            .handle("AmazonSQS.SendMessage", one.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValue");
+    }
+
+    #[tokio::test]
+    async fn a_binary_attribute_that_is_not_base64_is_refused() {
+        let api = api();
+        let url = api.queue_url("q");
+        let req = json!({"QueueUrl": url, "MessageBody": "x",
+            "MessageAttributes": {"blob": {"DataType": "Binary", "BinaryValue": "not base64!"}}});
+        let err = api
+            .handle("AmazonSQS.SendMessage", req.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "InvalidParameterValue");
+        assert!(err.message.contains("blob"), "{}", err.message);
+        let ok = json!({"QueueUrl": url, "MessageBody": "x",
+            "MessageAttributes": {"blob": {"DataType": "Binary", "BinaryValue": "AAE="}}});
+        api.handle("AmazonSQS.SendMessage", ok.to_string().as_bytes())
+            .await
+            .unwrap();
     }
 }

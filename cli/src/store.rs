@@ -110,6 +110,18 @@ pub enum StoreError {
     /// The group commit this call was part of failed: nothing it wrote was kept.
     #[error("the queue database could not commit: {0}")]
     Commit(String),
+    /// A message attribute's value does not match its type (a `Binary` value that is not
+    /// base64), so neither its MD5 nor its bytes can be known.
+    #[error("message attribute {name}: {reason}")]
+    InvalidAttribute {
+        /// The attribute's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A stored row cannot be read back (its attributes are not the JSON this store writes).
+    #[error("the queue database holds an unreadable row: {0}")]
+    Corrupt(String),
 }
 
 /// The queue database.
@@ -291,9 +303,10 @@ impl Store {
                 let sent = Sent {
                     message_id: new_message_id(),
                     md5_of_body: md5_hex(body.as_bytes()),
-                    md5_of_attributes: md5_of_attributes(attributes),
+                    md5_of_attributes: md5_of_attributes(attributes)?,
                 };
-                let attrs = serde_json::to_string(attributes).unwrap_or_else(|_| "[]".to_owned());
+                let attrs = serde_json::to_string(attributes)
+                    .map_err(|e| StoreError::Corrupt(format!("attributes: {e}")))?;
                 insert.execute(params![
                     queue,
                     sent.message_id,
@@ -382,6 +395,11 @@ impl Store {
                     to_dlq.execute(params![seq, dlq, now_ms])?;
                     continue;
                 }
+                // A row this store wrote always holds its attributes' JSON; one that does not is
+                // an error (the whole receive rolls back), never a message without attributes.
+                let attributes: Vec<Attribute> = serde_json::from_str(&attrs).map_err(|e| {
+                    StoreError::Corrupt(format!("message {message_id}: attributes: {e}"))
+                })?;
                 let receipt = new_receipt(seq);
                 let first = first.unwrap_or(now_ms);
                 lease.execute(params![
@@ -396,7 +414,7 @@ impl Store {
                     receipt_handle: receipt,
                     body,
                     md5_of_body: md5,
-                    attributes: serde_json::from_str(&attrs).unwrap_or_default(),
+                    attributes,
                     receive_count: count,
                     sent_ms,
                     first_receive_ms: first,
@@ -613,9 +631,11 @@ pub fn md5_hex(data: &[u8]) -> String {
 
 /// SQS's MD5 of message attributes: attributes sorted by name, each written as length-prefixed
 /// name, data type, a transport byte (1 text, 2 binary) and length-prefixed value.
-pub fn md5_of_attributes(attributes: &[Attribute]) -> Option<String> {
+/// A `Binary` value that is not base64 is an error: hashing it as empty would give a digest of
+/// bytes that were never sent.
+pub fn md5_of_attributes(attributes: &[Attribute]) -> Result<Option<String>, StoreError> {
     if attributes.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut sorted: Vec<&Attribute> = attributes.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -632,14 +652,17 @@ pub fn md5_of_attributes(attributes: &[Attribute]) -> Option<String> {
             use base64::Engine as _;
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(&a.value)
-                .unwrap_or_default();
+                .map_err(|e| StoreError::InvalidAttribute {
+                    name: a.name.clone(),
+                    reason: format!("a Binary value must be base64: {e}"),
+                })?;
             put(&mut h, &raw);
         } else {
             h.update([1u8]);
             put(&mut h, a.value.as_bytes());
         }
     }
-    Some(hex::encode(h.finalize()))
+    Ok(Some(hex::encode(h.finalize())))
 }
 
 #[cfg(test)]
@@ -845,14 +868,46 @@ mod tests {
             value: value.into(),
         };
         assert_eq!(
-            md5_of_attributes(&[one("k", "v")]).as_deref(),
+            md5_of_attributes(&[one("k", "v")]).unwrap().as_deref(),
             Some("0a77b0642718c3d9dd47090567d11e0d")
         );
         assert_eq!(
-            md5_of_attributes(&[one("b", "2"), one("a", "1")]),
-            md5_of_attributes(&[one("a", "1"), one("b", "2")])
+            md5_of_attributes(&[one("b", "2"), one("a", "1")]).unwrap(),
+            md5_of_attributes(&[one("a", "1"), one("b", "2")]).unwrap()
         );
-        assert_eq!(md5_of_attributes(&[]), None);
+        assert_eq!(md5_of_attributes(&[]).unwrap(), None);
         assert_eq!(md5_hex(b"ok"), "444bcb3a3fcf8389296c49467f27e1d6");
+    }
+
+    #[test]
+    fn a_binary_attribute_that_is_not_base64_is_an_error_not_an_empty_hash() {
+        let bad = Attribute {
+            name: "blob".into(),
+            data_type: "Binary".into(),
+            value: "not base64!".into(),
+        };
+        assert!(matches!(
+            md5_of_attributes(std::slice::from_ref(&bad)),
+            Err(StoreError::InvalidAttribute { ref name, .. }) if name == "blob"
+        ));
+        // The store refuses it too, and stores nothing.
+        let store = Store::in_memory().unwrap();
+        store.ensure_queue(&spec("q", None)).unwrap();
+        let sent = store.send_batch("q", &[("x".into(), vec![bad], Duration::ZERO)], 0);
+        assert!(
+            matches!(sent, Err(StoreError::InvalidAttribute { .. })),
+            "{sent:?}"
+        );
+        assert_eq!(store.counts("q", 0).unwrap().visible, 0);
+        // Valid base64 hashes the decoded bytes, not the text.
+        let good = |v: &str| Attribute {
+            name: "blob".into(),
+            data_type: "Binary".into(),
+            value: v.into(),
+        };
+        assert_ne!(
+            md5_of_attributes(&[good("AAE=")]).unwrap(),
+            md5_of_attributes(&[good("")]).unwrap()
+        );
     }
 }

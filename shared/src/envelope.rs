@@ -66,11 +66,83 @@ pub const MAX_SQS_MESSAGE_BYTES: usize = 262_144;
 /// should keep an envelope a little below this and use a claim check above it.
 pub const MAX_CF_QUEUE_MESSAGE_BYTES: usize = 128_000;
 
+/// The most any SQS queue can be set to accept: 1 MiB, the ceiling of `MaximumMessageSize`
+/// (since August 2025). It bounds one message and one batch request's total payload.
+pub const MAX_SQS_MESSAGE_BYTES_CEILING: usize = 1_048_576;
+
+/// The most entries one SQS batch request (`SendMessageBatch`, `DeleteMessageBatch`,
+/// `ChangeMessageVisibilityBatch`) may carry, and the most messages one `ReceiveMessage` returns.
+pub const MAX_SQS_BATCH_ENTRIES: usize = 10;
+
 /// The largest input any `from_json` here accepts: 1 MiB, the most SQS can ever deliver.
 ///
 /// It is a guard against oversized input, not a queue limit: no queue hookline reads can carry
 /// more, so anything bigger did not come from one.
-pub const MAX_DECODE_BYTES: usize = 1_048_576;
+pub const MAX_DECODE_BYTES: usize = MAX_SQS_MESSAGE_BYTES_CEILING;
+
+/// How much one SQS batch request may carry: entries and total bytes of payload.
+///
+/// A `SendMessageBatch` may hold [`MAX_SQS_BATCH_ENTRIES`] messages whose bodies (and message
+/// attributes) together stay within the queue's `MaximumMessageSize`, which is also the limit of
+/// one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// The most entries in one batch (at least 1).
+    pub max_entries: usize,
+    /// The most bytes in one batch, and in one message.
+    pub max_bytes: usize,
+}
+
+impl BatchLimits {
+    /// SQS's limits for a queue that accepts messages of up to `max_message_bytes` (capped at
+    /// [`MAX_SQS_MESSAGE_BYTES_CEILING`]).
+    pub fn sqs(max_message_bytes: usize) -> Self {
+        Self {
+            max_entries: MAX_SQS_BATCH_ENTRIES,
+            max_bytes: max_message_bytes.min(MAX_SQS_MESSAGE_BYTES_CEILING),
+        }
+    }
+}
+
+impl Default for BatchLimits {
+    /// The limits every SQS queue accepts: 10 entries, [`MAX_SQS_MESSAGE_BYTES`] bytes.
+    fn default() -> Self {
+        Self::sqs(MAX_SQS_MESSAGE_BYTES)
+    }
+}
+
+/// Splits items, given by their sizes in bytes, into consecutive batches (index ranges) within
+/// `limits`: at most `max_entries` items and `max_bytes` bytes each, in order, none empty.
+///
+/// An item larger than `max_bytes` fits no batch; it goes alone, so its own refusal (by the
+/// caller, or by SQS) names it and no other item. A caller that knows the queue's limit checks
+/// such items before sending (see [`BatchLimits::oversized`]).
+pub fn batches(sizes: &[usize], limits: BatchLimits) -> Vec<std::ops::Range<usize>> {
+    let max_entries = limits.max_entries.max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0usize;
+    for (i, &size) in sizes.iter().enumerate() {
+        let full = i - start >= max_entries || bytes.saturating_add(size) > limits.max_bytes;
+        if i > start && full {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(size);
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
+}
+
+impl BatchLimits {
+    /// Whether an item of `size` bytes is over the message limit, so no batch can carry it.
+    pub fn oversized(&self, size: usize) -> bool {
+        size > self.max_bytes
+    }
+}
 
 /// The value of the `hookline` field that marks a [`DeliveryMessage`].
 pub const DELIVERY_MARKER: &str = "delivery";
@@ -453,6 +525,11 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
+/// [`encode`] as text (an SQS message body), for the same reasons infallible.
+fn encode_string<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 // ------------------------------------------------------------------------------------------
 // Field rules shared by the outbound formats
 // ------------------------------------------------------------------------------------------
@@ -467,6 +544,17 @@ pub fn is_valid_message_id(s: &str) -> bool {
     (1..=256).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Whether `s` is a valid outbound id (an [`OutboundMessage`]'s `id`, a [`DeliveryMessage`]'s
+/// `message_id`): a valid message id ([`is_valid_message_id`]) without `.`.
+///
+/// The sender signs deliveries with Standard Webhooks, whose signed content is
+/// `{webhook-id}.{webhook-timestamp}.{body}`: an id with a `.` in it could be re-split between
+/// id, timestamp and body, so it is refused where it enters, not only when signing. Inbound
+/// envelope ids keep the wider rule: nothing signs them with a `.` separator.
+pub fn is_valid_outbound_id(s: &str) -> bool {
+    is_valid_message_id(s) && !s.contains('.')
 }
 
 /// Whether `s` is a valid endpoint name: `[a-z0-9][a-z0-9_-]{0,62}`.
@@ -492,13 +580,18 @@ fn check_event_type(s: &str, path: &str) -> Result<(), Fault> {
     }
 }
 
-fn check_message_id(s: &str, path: &str) -> Result<(), Fault> {
+fn check_outbound_id(s: &str, path: &str) -> Result<(), Fault> {
     if s.is_empty() {
         Err(invalid(path, "must not be empty"))
     } else if s.len() > 256 {
         Err(invalid(path, "must be at most 256 bytes"))
-    } else if !is_valid_message_id(s) {
-        Err(invalid(path, "may contain only A-Z a-z 0-9 . _ : -"))
+    } else if s.contains('.') {
+        Err(invalid(
+            path,
+            "must not contain \".\" (it separates the id from the timestamp in the signed content)",
+        ))
+    } else if !is_valid_outbound_id(s) {
+        Err(invalid(path, "may contain only A-Z a-z 0-9 _ : -"))
     } else {
         Ok(())
     }
@@ -948,6 +1041,11 @@ impl OutboundMessage {
         encode(self)
     }
 
+    /// [`Self::to_json`] as text, such as an SQS message body.
+    pub fn to_json_string(&self) -> String {
+        encode_string(self)
+    }
+
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
     /// ignored, but `hookline` is refused so the two formats sharing a queue never overlap.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
@@ -963,7 +1061,7 @@ impl OutboundMessage {
     fn check(&self) -> Result<(), Fault> {
         check_event_type(&self.event_type, "type")?;
         if let Some(id) = &self.id {
-            check_message_id(id, "id")?;
+            check_outbound_id(id, "id")?;
         }
         if let Some(endpoints) = &self.endpoints {
             check_endpoints(endpoints)?;
@@ -1098,6 +1196,11 @@ impl DeliveryMessage {
         encode(self)
     }
 
+    /// [`Self::to_json`] as text, such as an SQS message body.
+    pub fn to_json_string(&self) -> String {
+        encode_string(self)
+    }
+
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
     /// ignored.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
@@ -1111,7 +1214,7 @@ impl DeliveryMessage {
     }
 
     fn check(&self) -> Result<(), Fault> {
-        check_message_id(&self.message_id, "message_id")?;
+        check_outbound_id(&self.message_id, "message_id")?;
         check_endpoint(&self.endpoint, "endpoint")?;
         check_event_type(&self.event_type, "type")
     }
@@ -1259,6 +1362,14 @@ mod tests {
         (
             "delivery-wrong-marker.json",
             include_str!("../../docs/schemas/examples/invalid/delivery-wrong-marker.json"),
+        ),
+        (
+            "delivery-id-with-dot.json",
+            include_str!("../../docs/schemas/examples/invalid/delivery-id-with-dot.json"),
+        ),
+        (
+            "outbound-id-with-dot.json",
+            include_str!("../../docs/schemas/examples/invalid/outbound-id-with-dot.json"),
         ),
         (
             "inbound-bad-base64.json",
@@ -1892,7 +2003,7 @@ mod tests {
             ),
             (
                 json!({"type": "a", "data": 1, "id": "a/b"}),
-                "id: may contain only A-Z a-z 0-9 . _ : -",
+                "id: may contain only A-Z a-z 0-9 _ : -",
             ),
             (
                 json!({"type": "a", "data": 1, "endpoints": "billing"}),
@@ -2112,5 +2223,102 @@ mod tests {
             let bytes: Vec<u8> = (0..len).map(|_| (next() % 256) as u8).collect();
             check(&bytes);
         }
+    }
+
+    #[test]
+    fn outbound_and_delivery_ids_may_not_contain_a_dot() {
+        // Standard Webhooks signs `{id}.{timestamp}.{body}`: a `.` in the id is ambiguous.
+        for bad in ["stripe.evt_1", ".a", "a.", ".", "a..b", "1795435200.5"] {
+            let err = outbound_err(json!({"type": "a", "data": 1, "id": bad}));
+            assert_eq!(err.field(), "id", "{bad:?}");
+            assert!(err.to_string().contains("must not contain \".\""), "{err}");
+            let delivery = json!({
+                "hookline": "delivery", "version": 1, "message_id": bad, "endpoint": "billing",
+                "type": "a", "timestamp": "2026-11-23T12:00:00Z", "data": 1,
+            });
+            let bytes = serde_json::to_vec(&delivery).unwrap();
+            let err = DeliveryMessage::from_json(&bytes).unwrap_err();
+            assert_eq!(err.field(), "message_id", "{bad:?}");
+            assert_eq!(QueueMessage::from_json(&bytes).unwrap_err(), err);
+            // Built in code: `validate` says the same.
+            let mut msg = OutboundMessage::new("a", RawJson::from_value(&1).unwrap());
+            msg.id = Some(bad.to_owned());
+            assert_eq!(msg.validate().unwrap_err().field(), "id");
+            let d = DeliveryMessage::new(
+                bad.to_owned(),
+                "billing".into(),
+                &msg,
+                Timestamp::from_unix_millis(0),
+            );
+            assert_eq!(d.validate().unwrap_err().field(), "message_id");
+            assert!(
+                !is_valid_outbound_id(bad) && is_valid_message_id(bad),
+                "{bad:?}"
+            );
+        }
+        assert!(is_valid_outbound_id("stripe:evt_1"));
+        assert!(is_valid_outbound_id("msg_01J:abc-1"));
+        // Inbound envelope ids keep `.` (nothing signs them with a `.` separator).
+        let env = include_str!("../../docs/schemas/examples/inbound-base64-body.json");
+        assert!(
+            InboundEnvelope::from_json(env.as_bytes())
+                .unwrap()
+                .id
+                .contains('.')
+        );
+    }
+
+    #[test]
+    fn batches_cap_entries_and_bytes() {
+        let limits = BatchLimits::default();
+        assert_eq!(
+            limits,
+            BatchLimits {
+                max_entries: 10,
+                max_bytes: MAX_SQS_MESSAGE_BYTES
+            }
+        );
+        assert_eq!(batches(&[1; 25], limits), vec![0..10, 10..20, 20..25]);
+        assert_eq!(batches(&[1; 10], limits), vec![0..10]);
+        assert!(batches(&[], limits).is_empty());
+        let half = MAX_SQS_MESSAGE_BYTES / 2;
+        assert_eq!(batches(&[half, half, 1], limits), vec![0..2, 2..3]);
+        assert_eq!(batches(&[half, half + 1], limits), vec![0..1, 1..2]);
+        // Several large deliveries of one message: never two over the byte limit together.
+        let big = 100_000;
+        assert_eq!(batches(&[big; 5], limits), vec![0..2, 2..4, 4..5]);
+        for range in batches(&[big; 5], limits) {
+            assert!(range.len() * big <= MAX_SQS_MESSAGE_BYTES);
+        }
+        // An item over the byte limit goes alone, and the items around it keep batching.
+        assert_eq!(
+            batches(&[1, MAX_SQS_MESSAGE_BYTES + 1, 1, 1], limits),
+            vec![0..1, 1..2, 2..4]
+        );
+        assert!(limits.oversized(MAX_SQS_MESSAGE_BYTES + 1));
+        assert!(!limits.oversized(MAX_SQS_MESSAGE_BYTES));
+        // Sizes that would overflow a sum still split.
+        assert_eq!(batches(&[usize::MAX, usize::MAX], limits), vec![0..1, 1..2]);
+        // A zero entry limit still makes progress.
+        let one = BatchLimits {
+            max_entries: 0,
+            max_bytes: 10,
+        };
+        assert_eq!(batches(&[1, 1], one), vec![0..1, 1..2]);
+    }
+
+    #[test]
+    fn sqs_batch_limits_follow_the_queue_and_stop_at_one_mib() {
+        assert_eq!(
+            BatchLimits::sqs(1_048_576).max_bytes,
+            MAX_SQS_MESSAGE_BYTES_CEILING
+        );
+        assert_eq!(
+            BatchLimits::sqs(4 << 20).max_bytes,
+            MAX_SQS_MESSAGE_BYTES_CEILING
+        );
+        assert_eq!(BatchLimits::sqs(2048).max_bytes, 2048);
+        assert_eq!(MAX_SQS_BATCH_ENTRIES, 10);
+        assert_eq!(MAX_DECODE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING);
     }
 }

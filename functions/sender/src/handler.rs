@@ -17,7 +17,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use futures_util::StreamExt as _;
-use hookline_core::envelope::{DeliveryMessage, OutboundMessage, QueueMessage};
+use hookline_core::envelope::{
+    BatchLimits, DeliveryMessage, OutboundMessage, QueueMessage, batches,
+};
 use hookline_core::render::render;
 use hookline_core::retry::Decision;
 use hookline_core::time::Timestamp;
@@ -25,7 +27,7 @@ use serde_json::json;
 
 use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
-use crate::settings::{Endpoint, Settings};
+use crate::settings::{Endpoint, EventData, Refusal, Settings};
 
 /// How many records of one batch are worked on at once.
 const CONCURRENCY: usize = 32;
@@ -40,6 +42,49 @@ pub mod dlq_attr {
     pub const ATTEMPTS: &str = "hookline-attempts";
     /// The endpoint, for delivery messages.
     pub const ENDPOINT: &str = "hookline-endpoint";
+}
+
+/// The codes that start a dead letter's `hookline-error` (then `: ` and detail).
+pub mod code {
+    /// The message is not a valid outbound or delivery message (or its `data` cannot be read).
+    pub const MALFORMED: &str = "malformed";
+    /// The message names an endpoint the configuration does not have.
+    pub const UNKNOWN_ENDPOINT: &str = "unknown_endpoint";
+    /// The endpoint's own rules refuse the event: disabled, `events`, or `filter`.
+    pub const NOT_SUBSCRIBED: &str = "not_subscribed";
+    /// A delivery message would be over the queue's message limit, so it cannot be enqueued.
+    pub const TOO_LARGE: &str = "too_large";
+}
+
+/// The `hookline-error` text for an endpoint's refusal.
+fn refusal_error(endpoint: &str, r: &Refusal) -> String {
+    let code = match r {
+        Refusal::UnreadableData(_) => code::MALFORMED,
+        Refusal::Disabled | Refusal::NotSubscribed | Refusal::Filtered => code::NOT_SUBSCRIBED,
+    };
+    format!("{code}: endpoint \"{endpoint}\": {r}")
+}
+
+/// Which endpoints an outbound message goes to, and which named ones refused it (and why).
+struct Plan<'s> {
+    targets: Vec<&'s Endpoint>,
+    refused: Vec<(String, String)>,
+}
+
+/// A delivery message dead-lettered with `error`.
+fn delivery_dead_letter(
+    d: &DeliveryMessage,
+    error: String,
+    status: Option<u16>,
+    attempts: u32,
+) -> DeadLetter<'_> {
+    DeadLetter {
+        body: d.to_json_string(),
+        error,
+        status,
+        attempts,
+        endpoint: Some(d.endpoint.as_str()),
+    }
 }
 
 /// The sender: settings, an HTTP client and an SQS client, made once per cold start.
@@ -189,6 +234,9 @@ impl Sender {
 
     async fn handle_record(&self, rec: &SqsMessage) -> Result<(), Unfinished> {
         let body = rec.body.as_deref().unwrap_or("");
+        // Lambda always sets ApproximateReceiveCount. Were it missing, counting this as the
+        // first attempt keeps the message retrying, and the queue's redrive policy still ends it
+        // in the dead-letter queue: nothing is dropped.
         let attempt = rec
             .attributes
             .get("ApproximateReceiveCount")
@@ -204,7 +252,7 @@ impl Sender {
                 }));
                 self.dead_letter(DeadLetter {
                     body: body.to_owned(),
-                    error: format!("malformed: {e}"),
+                    error: format!("{}: {e}", code::MALFORMED),
                     status: None,
                     attempts: attempt,
                     endpoint: None,
@@ -227,81 +275,152 @@ impl Sender {
             format!("msg_{}", rec.message_id.as_deref().unwrap_or("unknown"))
         });
         let now = now();
-        let data = msg.data.to_value().unwrap_or(serde_json::Value::Null);
-        let mut unknown = Vec::new();
-        if let Some(names) = &msg.endpoints {
-            for n in names {
-                if !self.settings.endpoints.contains_key(n) {
-                    unknown.push(n.clone());
-                }
-            }
-        }
-        let targets: Vec<&Endpoint> = self
-            .settings
-            .endpoints
-            .values()
-            .filter(|e| {
-                msg.endpoints
-                    .as_ref()
-                    .is_none_or(|names| names.contains(&e.name))
-            })
-            .filter(|e| e.config.wants(&msg.event_type))
-            .filter(|e| {
-                e.filter
-                    .as_ref()
-                    .is_none_or(|f| f.matches(&msg.event_type, &message_id, &data))
-            })
-            .collect();
-        for name in &unknown {
-            // An app named an endpoint that does not exist: keep the evidence in the DLQ.
+        let plan = self.plan(msg, &message_id);
+        // Every refusal of a named endpoint, and every unreadable `data`, is kept in the DLQ
+        // with its reason; an endpoint the app did not name and that refuses is simply not
+        // routed to.
+        for (name, error) in &plan.refused {
             let d = DeliveryMessage::new(message_id.clone(), name.clone(), msg, now);
             self.dead_letter(DeadLetter {
-                body: String::from_utf8_lossy(&d.to_json()).into_owned(),
-                error: format!("unknown_endpoint: no endpoint named \"{name}\""),
+                body: d.to_json_string(),
+                error: error.clone(),
                 status: None,
                 attempts: 0,
                 endpoint: Some(name),
             })
             .await?;
         }
+        let targets = plan.targets;
         self.log.event(json!({
             "level": "info", "msg": "fan_out", "message_id": message_id,
             "event_type": msg.event_type, "endpoints": targets.iter().map(|e| &e.name).collect::<Vec<_>>(),
         }));
         match targets.as_slice() {
             [] => {
-                self.log
-                    .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
+                if plan.refused.is_empty() {
+                    self.log
+                        .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
+                }
                 Ok(())
             }
             [only] => {
                 let d = DeliveryMessage::new(message_id, only.name.clone(), msg, now);
-                self.deliver(rec, &d, attempt).await
+                self.deliver_admitted(rec, &d, only, attempt).await
             }
             many => {
                 let deliveries: Vec<DeliveryMessage> = many
                     .iter()
                     .map(|e| DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now))
                     .collect();
-                self.enqueue(&deliveries).await
+                self.enqueue(msg, &deliveries).await
             }
         }
     }
 
-    /// Puts delivery messages on the outbound queue, ten per request.
-    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), Unfinished> {
-        for chunk in deliveries.chunks(10) {
-            let entries: Vec<SendMessageBatchRequestEntry> = chunk
-                .iter()
-                .enumerate()
-                .filter_map(|(i, d)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(String::from_utf8_lossy(&d.to_json()))
-                        .build()
-                        .ok()
-                })
-                .collect();
+    /// Which endpoints take `msg`, and why each named one that does not is refused. Synchronous,
+    /// so the lazily parsed `data` never lives across an await.
+    fn plan<'s>(&'s self, msg: &OutboundMessage, message_id: &str) -> Plan<'s> {
+        let data = EventData::new(&msg.data);
+        let mut plan = Plan {
+            targets: Vec::new(),
+            refused: Vec::new(),
+        };
+        match &msg.endpoints {
+            Some(names) => {
+                for name in names {
+                    match self.settings.endpoints.get(name) {
+                        None => plan.refused.push((
+                            name.clone(),
+                            format!("{}: no endpoint named \"{name}\"", code::UNKNOWN_ENDPOINT),
+                        )),
+                        Some(e) => match e.admits(&msg.event_type, message_id, &data) {
+                            Ok(()) => plan.targets.push(e),
+                            Err(r) => plan.refused.push((name.clone(), refusal_error(name, &r))),
+                        },
+                    }
+                }
+            }
+            None => {
+                for e in self.settings.endpoints.values() {
+                    match e.admits(&msg.event_type, message_id, &data) {
+                        Ok(()) => plan.targets.push(e),
+                        // Unreadable data is not a routing decision: keep it with its reason.
+                        Err(r @ Refusal::UnreadableData(_)) => {
+                            plan.refused
+                                .push((e.name.clone(), refusal_error(&e.name, &r)));
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        plan
+    }
+
+    /// Puts delivery messages on the outbound queue in batches within SQS's limits (entries and
+    /// bytes, [`BatchLimits`]). A delivery over the queue's message limit could never be
+    /// enqueued: it goes to the dead-letter queue as `too_large`, as an outbound message for
+    /// that one endpoint, which a replay then delivers directly (one endpoint needs no
+    /// delivery message).
+    async fn enqueue(
+        &self,
+        msg: &OutboundMessage,
+        deliveries: &[DeliveryMessage],
+    ) -> Result<(), Unfinished> {
+        let limits = BatchLimits::sqs(self.settings.max_message_bytes);
+        let bodies: Vec<String> = deliveries
+            .iter()
+            .map(DeliveryMessage::to_json_string)
+            .collect();
+        let mut fits: Vec<(usize, &String)> = Vec::with_capacity(bodies.len());
+        for (i, (d, body)) in deliveries.iter().zip(&bodies).enumerate() {
+            if !limits.oversized(body.len()) {
+                fits.push((i, body));
+                continue;
+            }
+            let mut alone = msg.clone();
+            alone.id = Some(d.message_id.clone());
+            alone.endpoints = Some(vec![d.endpoint.clone()]);
+            self.log.metric(
+                "DeadLettered",
+                "Count",
+                1.0,
+                &d.endpoint,
+                now().unix_millis(),
+            );
+            self.dead_letter(DeadLetter {
+                body: alone.to_json_string(),
+                error: format!(
+                    "{}: the delivery message for endpoint \"{}\" is {} bytes, over the queue's {}-byte message limit",
+                    code::TOO_LARGE,
+                    d.endpoint,
+                    body.len(),
+                    limits.max_bytes
+                ),
+                status: None,
+                attempts: 0,
+                endpoint: Some(&d.endpoint),
+            })
+            .await?;
+        }
+        let sizes: Vec<usize> = fits.iter().map(|(_, b)| b.len()).collect();
+        for range in batches(&sizes, limits) {
+            let mut entries = Vec::with_capacity(range.len());
+            for (i, body) in fits.get(range).unwrap_or_default() {
+                let entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(*body)
+                    .build();
+                match entry {
+                    Ok(entry) => entries.push(entry),
+                    Err(e) => {
+                        // Id and body are both set, so the builder has nothing to refuse; if it
+                        // ever does, the message stays on the queue rather than losing a delivery.
+                        self.log.event(json!({"level": "error", "msg": "fan_out_failed", "error": e.to_string()}));
+                        return Err(Unfinished);
+                    }
+                }
+            }
             let out = self
                 .sqs
                 .client()
@@ -315,7 +434,10 @@ impl Sender {
                 Ok(o) => {
                     // Redelivering the whole message re-sends deliveries that did go out: at
                     // least once, with a stable webhook-id for endpoints to deduplicate on.
-                    self.log.event(json!({"level": "warn", "msg": "fan_out_partial", "failed": o.failed().len()}));
+                    self.log.event(json!({
+                        "level": "warn", "msg": "fan_out_partial", "failed": o.failed().len(),
+                        "errors": o.failed().iter().map(|f| format!("{}: {}", f.code(), f.message().unwrap_or(""))).collect::<Vec<_>>(),
+                    }));
                     return Err(Unfinished);
                 }
                 Err(e) => {
@@ -329,27 +451,59 @@ impl Sender {
         Ok(())
     }
 
+    /// Delivers a delivery message read from the queue: the endpoint's rules are checked again
+    /// here, since anyone who can write to the queue can write a delivery message.
     async fn deliver(
         &self,
         rec: &SqsMessage,
         d: &DeliveryMessage,
         attempt: u32,
     ) -> Result<(), Unfinished> {
-        let dead = |error: String, status: Option<u16>| DeadLetter {
-            body: String::from_utf8_lossy(&d.to_json()).into_owned(),
-            error,
-            status,
-            attempts: attempt,
-            endpoint: Some(d.endpoint.as_str()),
-        };
         let Some(endpoint) = self.settings.endpoints.get(&d.endpoint) else {
             return self
-                .dead_letter(dead(
-                    format!("unknown_endpoint: no endpoint named \"{}\"", d.endpoint),
+                .dead_letter(delivery_dead_letter(
+                    d,
+                    format!(
+                        "{}: no endpoint named \"{}\"",
+                        code::UNKNOWN_ENDPOINT,
+                        d.endpoint
+                    ),
                     None,
+                    attempt,
                 ))
                 .await;
         };
+        let admitted = endpoint.admits(&d.event_type, &d.message_id, &EventData::new(&d.data));
+        if let Err(r) = admitted {
+            self.log.metric(
+                "DeadLettered",
+                "Count",
+                1.0,
+                &endpoint.name,
+                now().unix_millis(),
+            );
+            return self
+                .dead_letter(delivery_dead_letter(
+                    d,
+                    refusal_error(&endpoint.name, &r),
+                    None,
+                    attempt,
+                ))
+                .await;
+        }
+        self.deliver_admitted(rec, d, endpoint, attempt).await
+    }
+
+    /// Renders, signs and POSTs a delivery whose endpoint has admitted it.
+    async fn deliver_admitted(
+        &self,
+        rec: &SqsMessage,
+        d: &DeliveryMessage,
+        endpoint: &Endpoint,
+        attempt: u32,
+    ) -> Result<(), Unfinished> {
+        let dead =
+            |error: String, status: Option<u16>| delivery_dead_letter(d, error, status, attempt);
         let rendered = match render(endpoint.format, endpoint.template.as_ref(), d) {
             Ok(r) => r,
             Err(e) => return self.dead_letter(dead(format!("render: {e}"), None)).await,
@@ -474,6 +628,7 @@ impl Sender {
 
     /// Writes a message to the DLQ; only once that succeeds is the record finished.
     async fn dead_letter(&self, dl: DeadLetter<'_>) -> Result<(), Unfinished> {
+        // The builder refuses only a missing data type, which is always set here.
         let attr = |v: String, number: bool| {
             MessageAttributeValue::builder()
                 .data_type(if number { "Number" } else { "String" })

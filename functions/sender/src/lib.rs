@@ -22,6 +22,7 @@ pub mod local;
 pub mod observe;
 pub mod settings;
 
+pub use handler::code;
 pub use handler::{Sender, dlq_attr};
 pub use http::{Attempt, Http, Lookup, LookupFuture, SystemLookup, TlsRoots};
-pub use settings::{Endpoint, Settings, SettingsError};
+pub use settings::{Endpoint, EventData, Refusal, Settings, SettingsError};

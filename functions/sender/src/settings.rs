@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hookline_core::config::{Config, ConfigErrors, EndpointConfig, Format};
+use hookline_core::config::{Config, ConfigError, ConfigErrors, EndpointConfig, Format};
+use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING, RawJson};
 use hookline_core::filter::Filter;
+use hookline_core::pattern::EventPattern;
 use hookline_core::render::BodyTemplate;
 use hookline_core::retry::RetryPolicy;
 use hookline_core::secret::SecretRef;
@@ -22,6 +24,9 @@ pub const QUEUE_URL_VAR: &str = "HOOKLINE_QUEUE_URL";
 pub const DLQ_URL_VAR: &str = "HOOKLINE_DLQ_URL";
 /// The environment variable choosing the endpoints' TLS roots: `system` or `mozilla`.
 pub const TLS_ROOTS_VAR: &str = "HOOKLINE_TLS_ROOTS";
+/// The environment variable holding the outbound queue's `MaximumMessageSize` in bytes (1,024 to
+/// 1,048,576; default 262,144, what every queue accepts). Fan-out plans its batches with it.
+pub const MAX_MESSAGE_BYTES_VAR: &str = "HOOKLINE_MAX_MESSAGE_BYTES";
 /// The variables through which the system's store takes a private CA (OpenSSL's names).
 const SYSTEM_CERT_VARS: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
 
@@ -38,6 +43,8 @@ pub struct Endpoint {
     pub format: Format,
     /// The body template, for `format = "template"`.
     pub template: Option<BodyTemplate>,
+    /// The event types it subscribes to, parsed once.
+    pub events: Vec<EventPattern>,
     /// The payload filter, if any.
     pub filter: Option<Filter>,
     /// Extra headers.
@@ -63,6 +70,83 @@ pub struct Settings {
     pub queue_url: String,
     /// The dead-letter queue.
     pub dlq_url: String,
+    /// The outbound queue's largest message, in bytes: no delivery message over it is enqueued,
+    /// and no fan-out batch carries more.
+    pub max_message_bytes: usize,
+}
+
+/// Why an endpoint refuses an event: its own rules, checked on every path to it (fan-out, a
+/// delivery message put on the queue directly, `hookline dev`, a replay from the dead-letter
+/// queue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The endpoint is disabled (`enabled = false`).
+    Disabled,
+    /// No pattern of the endpoint's `events` matches the event type.
+    NotSubscribed,
+    /// The endpoint's `filter` does not match the event.
+    Filtered,
+    /// The endpoint has a filter and the event's `data` could not be parsed for it.
+    UnreadableData(String),
+}
+
+/// An event's `data`, parsed at most once, and only when a filter first needs it.
+#[derive(Debug)]
+pub struct EventData<'a> {
+    raw: &'a RawJson,
+    parsed: std::cell::OnceCell<Result<serde_json::Value, String>>,
+}
+
+impl<'a> EventData<'a> {
+    /// Wraps the raw `data` of a message.
+    pub fn new(raw: &'a RawJson) -> Self {
+        Self {
+            raw,
+            parsed: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn value(&self) -> Result<&serde_json::Value, Refusal> {
+        self.parsed
+            .get_or_init(|| self.raw.to_value().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Refusal::UnreadableData(e.clone()))
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Disabled => "the endpoint is disabled",
+            Self::NotSubscribed => "the endpoint's events do not include this type",
+            Self::Filtered => "the endpoint's filter does not match this event",
+            Self::UnreadableData(e) => {
+                return write!(f, "data cannot be read for the endpoint's filter: {e}");
+            }
+        })
+    }
+}
+
+impl Endpoint {
+    /// Whether this endpoint takes the event: enabled, subscribed to `event_type`, and matched by
+    /// its filter (which sees `message_id` and the parsed `data`).
+    pub fn admits(
+        &self,
+        event_type: &str,
+        message_id: &str,
+        data: &EventData<'_>,
+    ) -> Result<(), Refusal> {
+        if !self.config.enabled {
+            return Err(Refusal::Disabled);
+        }
+        if !self.events.iter().any(|p| p.matches(event_type)) {
+            return Err(Refusal::NotSubscribed);
+        }
+        match &self.filter {
+            Some(f) if !f.matches(event_type, message_id, data.value()?) => Err(Refusal::Filtered),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Why the sender cannot start. A cold start that fails this way fails loudly in the logs and
@@ -110,9 +194,25 @@ impl Settings {
             }
             None => TlsRoots::Mozilla,
         };
+        let max_message_bytes = match lookup(MAX_MESSAGE_BYTES_VAR).filter(|v| !v.trim().is_empty())
+        {
+            None => MAX_SQS_MESSAGE_BYTES,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1024..=MAX_SQS_MESSAGE_BYTES_CEILING).contains(&n) => n,
+                _ => {
+                    return Err(SettingsError::Var {
+                        var: MAX_MESSAGE_BYTES_VAR,
+                        message: format!(
+                            "must be the queue's MaximumMessageSize in bytes, 1024 to {MAX_SQS_MESSAGE_BYTES_CEILING}"
+                        ),
+                    });
+                }
+            },
+        };
         let config = Config::from_json(&text)?;
         let mut settings = Self::from_config(&config, queue_url, dlq_url, lookup)?;
         settings.tls_roots = tls_roots;
+        settings.max_message_bytes = max_message_bytes;
         Ok(settings)
     }
 
@@ -125,15 +225,35 @@ impl Settings {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigErrors> {
         config.validate()?;
+        Self::prepare(config, queue_url, dlq_url, lookup)
+    }
+
+    /// [`Settings::from_config`] after validation. Whatever validation has already checked is
+    /// still an error here, never dropped.
+    fn prepare(
+        config: &Config,
+        queue_url: String,
+        dlq_url: String,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigErrors> {
         let mut problems = Vec::new();
         let mut endpoints = BTreeMap::new();
         for (name, e) in &config.endpoints {
             let at = format!("endpoints.{name}");
             let url = if e.url.starts_with("env:") {
                 match e.url.parse::<SecretRef>().and_then(|r| r.resolve(&lookup)) {
-                    Ok(s) => s.expose_str().unwrap_or_default().to_owned(),
+                    Ok(s) => match s.expose_str() {
+                        Some(url) => url.to_owned(),
+                        None => {
+                            problems.push(ConfigError {
+                                path: format!("{at}.url"),
+                                message: "the variable's value is not UTF-8 text".to_owned(),
+                            });
+                            continue;
+                        }
+                    },
                     Err(err) => {
-                        problems.push(hookline_core::config::ConfigError {
+                        problems.push(ConfigError {
                             path: format!("{at}.url"),
                             message: err.to_string(),
                         });
@@ -154,7 +274,7 @@ impl Settings {
                 match Signer::new(Scheme::StandardWebhooks, secrets) {
                     Ok(s) => Some(s),
                     Err(err) => {
-                        problems.push(hookline_core::config::ConfigError {
+                        problems.push(ConfigError {
                             path: format!("{at}.secrets"),
                             message: err.to_string(),
                         });
@@ -164,9 +284,47 @@ impl Settings {
             } else {
                 None
             };
-            // Validation already parsed these; failures here cannot happen, but stay explicit.
-            let template = e.template.as_deref().and_then(|t| t.parse().ok());
-            let filter = e.filter.as_deref().and_then(|f| f.parse().ok());
+            // Validation already parsed these; should a parse still fail, the endpoint is refused
+            // (a dropped filter would deliver everything, a dropped template the wrong body).
+            let template = match e.template.as_deref().map(str::parse::<BodyTemplate>) {
+                None => None,
+                Some(Ok(t)) => Some(t),
+                Some(Err(err)) => {
+                    problems.push(ConfigError {
+                        path: format!("{at}.template"),
+                        message: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let filter = match e.filter.as_deref().map(str::parse::<Filter>) {
+                None => None,
+                Some(Ok(f)) => Some(f),
+                Some(Err(err)) => {
+                    problems.push(ConfigError {
+                        path: format!("{at}.filter"),
+                        message: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let mut events = Vec::with_capacity(e.events.len());
+            let mut bad_pattern = false;
+            for (i, text) in e.events.iter().enumerate() {
+                match text.parse::<EventPattern>() {
+                    Ok(p) => events.push(p),
+                    Err(err) => {
+                        problems.push(ConfigError {
+                            path: format!("{at}.events[{i}]"),
+                            message: err.to_string(),
+                        });
+                        bad_pattern = true;
+                    }
+                }
+            }
+            if bad_pattern {
+                continue;
+            }
             endpoints.insert(
                 name.clone(),
                 Endpoint {
@@ -175,6 +333,7 @@ impl Settings {
                     signer,
                     format: e.format,
                     template,
+                    events,
                     filter,
                     headers: e
                         .headers
@@ -199,6 +358,7 @@ impl Settings {
             tls_roots: TlsRoots::System,
             queue_url,
             dlq_url,
+            max_message_bytes: MAX_SQS_MESSAGE_BYTES,
         })
     }
 }
@@ -296,5 +456,76 @@ mod tests {
         let config = Config::from_json(CONFIG).unwrap();
         let s = Settings::from_config(&config, "q".into(), "dlq".into(), env(&[])).unwrap();
         assert_eq!(s.tls_roots, TlsRoots::System);
+    }
+
+    #[test]
+    fn a_filter_template_or_pattern_that_does_not_parse_refuses_the_endpoint() {
+        // Validation catches these first; `prepare` must not drop them if it ever does not
+        // (a dropped filter would deliver every event to the endpoint).
+        for (field, path) in [
+            ("filter", "endpoints.billing.filter"),
+            ("template", "endpoints.billing.template"),
+            ("events", "endpoints.billing.events[1]"),
+        ] {
+            let mut config = Config::from_json(CONFIG).unwrap();
+            let e = config.endpoints.get_mut("billing").unwrap();
+            match field {
+                "filter" => e.filter = Some("data.amount >".into()),
+                "template" => e.template = Some("{{ data.".into()),
+                _ => e.events = vec!["invoice.*".into(), String::new()],
+            }
+            let errs = Settings::prepare(&config, "q".into(), "dlq".into(), env(&[])).unwrap_err();
+            assert!(errs.0.iter().any(|p| p.path == path), "{field}: {errs}");
+        }
+    }
+
+    #[test]
+    fn endpoint_rules_name_why_an_event_is_refused() {
+        let mut config = Config::from_json(CONFIG).unwrap();
+        let e = config.endpoints.get_mut("billing").unwrap();
+        e.events = vec!["invoice.*".into()];
+        e.filter = Some("data.amount >= 100".into());
+        let s = Settings::from_config(&config, "q".into(), "dlq".into(), env(&[])).unwrap();
+        let ep = &s.endpoints["billing"];
+        let raw = RawJson::from_string(r#"{"amount": 150}"#.into()).unwrap();
+        let data = EventData::new(&raw);
+        assert_eq!(ep.admits("invoice.paid", "m1", &data), Ok(()));
+        assert_eq!(
+            ep.admits("user.created", "m1", &data),
+            Err(Refusal::NotSubscribed)
+        );
+        let raw_small = RawJson::from_string(r#"{"amount": 1}"#.into()).unwrap();
+        let small = EventData::new(&raw_small);
+        assert_eq!(
+            ep.admits("invoice.paid", "m1", &small),
+            Err(Refusal::Filtered)
+        );
+        config.endpoints.get_mut("billing").unwrap().enabled = false;
+        let s = Settings::from_config(&config, "q".into(), "dlq".into(), env(&[])).unwrap();
+        assert_eq!(
+            s.endpoints["billing"].admits("invoice.paid", "m1", &data),
+            Err(Refusal::Disabled)
+        );
+    }
+
+    #[test]
+    fn the_queue_message_limit_is_read_and_checked() {
+        let s = Settings::from_lookup(env(&[])).unwrap();
+        assert_eq!(s.max_message_bytes, 262_144);
+        let s = Settings::from_lookup(env(&[(MAX_MESSAGE_BYTES_VAR, "1048576")])).unwrap();
+        assert_eq!(s.max_message_bytes, 1_048_576);
+        for bad in ["0", "1023", "1048577", "1 MiB", "-1"] {
+            let e = Settings::from_lookup(env(&[(MAX_MESSAGE_BYTES_VAR, bad)])).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    SettingsError::Var {
+                        var: MAX_MESSAGE_BYTES_VAR,
+                        ..
+                    }
+                ),
+                "{bad}: {e}"
+            );
+        }
     }
 }
