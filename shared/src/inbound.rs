@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::config::ResolvedSource;
 use crate::envelope::{
     Body, ClaimCheck, ClaimStore, InboundEnvelope, MAX_CF_QUEUE_MESSAGE_BYTES, OutboundMessage,
-    RawJson, is_json_content_type, is_valid_event_type, is_valid_message_id,
+    RawJson, is_json_content_type, is_valid_event_type, is_valid_message_id, is_valid_outbound_id,
 };
 use crate::headers::Headers;
 use crate::lazy_json::LazyJson;
@@ -448,7 +448,7 @@ pub fn relay_message(
         _ => RawJson::from_value(envelope)?,
     };
     let mut id = format!("{}:{}", envelope.source, envelope.id);
-    if !is_valid_message_id(&id) || id.contains('.') {
+    if !is_valid_outbound_id(&id) {
         id = format!(
             "{}:h-{}",
             envelope.source,

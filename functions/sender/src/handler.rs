@@ -519,7 +519,7 @@ impl Sender {
                 headers: &none,
                 body: &rendered.body,
             };
-            // Standard Webhooks signing cannot fail; the error arm keeps this panic-free.
+            // Refused ids (with a `.`) are refused at decode; a signing error still dead-letters.
             match signer.sign(&req, &d.message_id, now) {
                 Ok(h) => headers.extend(h),
                 Err(e) => return self.dead_letter(dead(format!("sign: {e}"), None)).await,
