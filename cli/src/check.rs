@@ -860,12 +860,17 @@ fn check_worker(w: &Table, prefix: &str, top: Option<&Table>, r: &mut Report) ->
                      dead_letter_queue"
                 ),
             ),
-            None => r.warn(
+            // Not a warning: with no SQS URL, reading the queue with a consumer declared
+            // elsewhere (an HTTP pull consumer, another Worker) is a documented way to run the
+            // receiver (docs/receiver.md#reading-events), and this file cannot show it.
+            None => r.note(
                 at("queues.consumers"),
                 format!(
-                    "no consumer for \"{inbound}\": events stay on it unless you attach your own \
-                     consumer (docs/receiver.md#reading-events); to forward them to SQS add \
-                     [[queues.consumers]] queue = \"{inbound}\" with a dead_letter_queue"
+                    "no consumer for \"{inbound}\" in this file: events wait on it, for the \
+                     queue's retention period, until a consumer you attach reads them \
+                     (docs/receiver.md#reading-events); to forward them to SQS add \
+                     [[queues.consumers]] queue = \"{inbound}\" with a dead_letter_queue, and \
+                     set {SQS_QUEUE_VAR}"
                 ),
             ),
             Some((i, c)) => {
@@ -2572,9 +2577,9 @@ secrets = ["env:BILLING_WHSEC"]
         );
         expect(
             &wrangler(&text),
-            Severity::Warning,
+            Severity::Note,
             "queues.consumers",
-            "own consumer",
+            "a consumer you attach",
         );
     }
 

@@ -151,7 +151,7 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// `text` with every [`is_unsafe`] character not in `keep` written out visibly (`\n`, `\r`,
 /// `\t`, otherwise `\u{1b}`); borrowed when nothing needed escaping.
-fn escape(text: &str, keep: &[char]) -> Cow<'_, str> {
+fn escape<'a>(text: &'a str, keep: &[char]) -> Cow<'a, str> {
     let needs = |c: char| is_unsafe(c) && !keep.contains(&c);
     if !text.chars().any(needs) {
         return Cow::Borrowed(text);
