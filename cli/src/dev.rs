@@ -182,9 +182,7 @@ impl Printer {
             return;
         }
         // Event types, ids and errors (which may quote an endpoint's answer) are untrusted.
-        let s = |k: &str| {
-            untrusted(v.get(k).and_then(Value::as_str).unwrap_or("")).into_owned()
-        };
+        let s = |k: &str| untrusted(v.get(k).and_then(Value::as_str).unwrap_or("")).into_owned();
         match v.get("msg").and_then(Value::as_str) {
             Some("delivery_attempt") => {
                 let status = v

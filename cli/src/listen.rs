@@ -904,29 +904,53 @@ mod tests {
                 status,
                 reason: Reason::Configured,
             };
-            for ui in [Ui::plain(), Ui { color: true, json: false }] {
+            for ui in [
+                Ui::plain(),
+                Ui {
+                    color: true,
+                    json: false,
+                },
+            ] {
                 let text = render_human(i, answer, 0, &ui, view);
                 for c in text.chars() {
                     // Colours are hookline's own ESC [ ... m, nothing else.
-                    assert!(!crate::ui::is_unsafe(c) || c == '\n' || c == '\u{1b}', "{c:?}");
+                    // Bodies keep newlines and tabs; colours are hookline's own ESC [ .. m.
+                    assert!(
+                        !crate::ui::is_unsafe(c) || matches!(c, '\n' | '\t' | '\u{1b}'),
+                        "{c:?}"
+                    );
                 }
                 let stripped = ["0", "1", "2", "31", "32", "33", "36"]
                     .iter()
-                    .fold(text.clone(), |t, code| t.replace(&format!("\u{1b}[{code}m"), ""));
+                    .fold(text.clone(), |t, code| {
+                        t.replace(&format!("\u{1b}[{code}m"), "")
+                    });
                 assert_eq!(
                     stripped.matches('\u{1b}').count(),
                     0,
                     "only colour codes may use ESC: {text:?}"
                 );
                 // Only the first line starts at column 0: no body line can pass for one.
-                for line in text.lines().skip(1) {
+                for line in stripped.lines().skip(1) {
                     assert!(line.is_empty() || line.starts_with("  "), "{line:?}");
                 }
             }
         }
-        let text = render_human(&refused, Answer { status: 401, reason: Reason::Invalid }, 0, &Ui::plain(), view);
+        let text = render_human(
+            &refused,
+            Answer {
+                status: 401,
+                reason: Reason::Invalid,
+            },
+            0,
+            &Ui::plain(),
+            view,
+        );
         assert!(text.contains(r"\u{1b}]52;c;aGk=\u{7}"), "{text}");
-        assert!(text.contains("  12:13:20 POST /x  ✔ verified  → 200\tend"), "{text}");
+        assert!(
+            text.contains("  12:13:20 POST /x  ✔ verified  → 200\tend"),
+            "{text}"
+        );
     }
 
     #[test]

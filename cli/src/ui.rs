@@ -218,8 +218,20 @@ mod tests {
 
     /// One of each kind the terminal would act on, or that reads as something else.
     const NASTY: [char; 14] = [
-        '\u{1b}', '\u{7}', '\u{0}', '\r', '\u{7f}', '\u{9b}', '\u{9d}', '\u{202e}', '\u{2066}',
-        '\u{200b}', '\u{feff}', '\u{2028}', '\u{e0041}', '\u{ad}',
+        '\u{1b}',
+        '\u{7}',
+        '\u{0}',
+        '\r',
+        '\u{7f}',
+        '\u{9b}',
+        '\u{9d}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{200b}',
+        '\u{feff}',
+        '\u{2028}',
+        '\u{e0041}',
+        '\u{ad}',
     ];
 
     #[test]
@@ -230,7 +242,10 @@ mod tests {
             assert!(!shown.chars().any(is_unsafe), "{c:?} -> {shown:?}");
             assert!(shown.starts_with('a') && shown.ends_with('b'), "{shown:?}");
         }
-        assert_eq!(untrusted("\u{1b}]52;c;aGk=\u{7}"), "\\u{1b}]52;c;aGk=\\u{7}");
+        assert_eq!(
+            untrusted("\u{1b}]52;c;aGk=\u{7}"),
+            "\\u{1b}]52;c;aGk=\\u{7}"
+        );
         assert_eq!(untrusted("x\ny\tz\r"), "x\\ny\\tz\\r");
         assert_eq!(untrusted("\u{202e}gpj.exe"), "\\u{202e}gpj.exe");
     }
@@ -272,7 +287,9 @@ mod tests {
         for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
             assert!(is_unsafe(c), "{c:?}");
         }
-        for c in ['a', ' ', '~', '\u{a0}', 'é', '\u{2027}', '\u{2030}', '\u{fffd}'] {
+        for c in [
+            'a', ' ', '~', '\u{a0}', 'é', '\u{2027}', '\u{2030}', '\u{fffd}',
+        ] {
             assert!(!is_unsafe(c), "{c:?}");
         }
     }

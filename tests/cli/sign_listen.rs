@@ -628,7 +628,8 @@ fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
         .output()
         .unwrap();
     assert!(ran.status.success(), "{}", stderr(&ran));
-    assert_eq!(stdout(&ran), r#"{"status":200}"#);
+    // JSON answers end with a newline, so the shell's prompt starts on a line of its own.
+    assert_eq!(stdout(&ran), "{\"status\":200}\n");
     let line = listen.wait_for_line(|l| l.contains("/hooks/inline"));
     assert!(line.contains("quote.test"), "{line}");
     assert!(line.contains("✔ verified"), "{line}");
@@ -901,10 +902,7 @@ fn listen_prints_no_escape_sequence_from_body_headers_or_type_verified_or_refuse
     let (status, _) = raw_request(listen.port, &nasty_head("/ok", &headers), body.as_bytes());
     assert_eq!(status, 200, "{}", listen.stderr_text());
     // Refused (401): an unsigned text body and an id with C1 and bidi characters.
-    let forged = [(
-        "webhook-id".to_owned(),
-        "msg_\u{9b}2J\u{202e}".to_owned(),
-    )];
+    let forged = [("webhook-id".to_owned(), "msg_\u{9b}2J\u{202e}".to_owned())];
     let text_body = format!("hello\n{ESCAPES}\n\r12:00:00 POST /forged  ✔ verified  → 200");
     let (status, _) = raw_request(
         listen.port,
@@ -920,7 +918,10 @@ fn listen_prints_no_escape_sequence_from_body_headers_or_type_verified_or_refuse
     assert!(refused.contains(r"msg_\u{9b}2J\u{202e}"), "{refused}");
     let all = listen.stdout_lines().join("\n");
     assert!(all.contains(r"\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}"), "{all}");
-    assert!(all.contains(r"x-evil: a\u{9b}31m\u{9d}52;c;x\u{202e}b\u{2066}c"), "{all}");
+    assert!(
+        all.contains(r"x-evil: a\u{9b}31m\u{9d}52;c;x\u{202e}b\u{2066}c"),
+        "{all}"
+    );
     assert!(all.contains(r"\u{1b}[2K\r12:00:00"), "{all}");
     assert_nothing_reaches_the_terminal(&listen.stdout_lines());
     assert_nothing_reaches_the_terminal(&[listen.stderr_text()]);
@@ -956,9 +957,11 @@ fn listen_refuses_browsers_on_other_origins_and_rebound_host_names() {
     let signed: Vec<(String, String)> = signed_standard(body);
     let head = |host: &str, origin: Option<&str>| {
         let mut head = format!("POST /hook HTTP/1.1\r\nHost: {host}").into_bytes();
-        for (n, v) in signed.iter().map(|(n, v)| (n.as_str(), v.as_str())).chain(
-            origin.map(|o| ("Origin", o)),
-        ) {
+        for (n, v) in signed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(origin.map(|o| ("Origin", o)))
+        {
             head.extend_from_slice(format!("\r\n{n}: {v}").as_bytes());
         }
         head
@@ -966,7 +969,11 @@ fn listen_refuses_browsers_on_other_origins_and_rebound_host_names() {
     let port = listen.port;
     let here = format!("127.0.0.1:{port}");
     for (host, origin, code) in [
-        (here.as_str(), Some("https://attacker.example"), "forbidden_origin"),
+        (
+            here.as_str(),
+            Some("https://attacker.example"),
+            "forbidden_origin",
+        ),
         (here.as_str(), Some("null"), "forbidden_origin"),
         ("rebind.attacker.example", None, "forbidden_host"),
         ("127.0.0.1.attacker.example:80", None, "forbidden_host"),
@@ -987,11 +994,20 @@ fn listen_refuses_browsers_on_other_origins_and_rebound_host_names() {
         &head(&format!("localhost:{port}"), Some("http://localhost:3000")),
         body.as_bytes(),
     );
-    assert_eq!((status, answer.as_slice()), (500, &b"{\"error\":\"fail_first\",\"attempt\":1}\n"[..]));
+    assert_eq!(
+        (status, answer.as_slice()),
+        (500, &b"{\"attempt\":1,\"error\":\"fail_first\"}\n"[..])
+    );
     let (status, answer) = raw_request(port, &head(&here, None), body.as_bytes());
-    assert_eq!((status, answer.as_slice()), (200, &b"{\"status\":200}\n"[..]));
+    assert_eq!(
+        (status, answer.as_slice()),
+        (200, &b"{\"status\":200}\n"[..])
+    );
     let (status, answer) = raw_request(port, &head(&here, None), b"tampered");
-    assert_eq!((status, answer.as_slice()), (401, &b"{\"error\":\"signature_mismatch\"}\n"[..]));
+    assert_eq!(
+        (status, answer.as_slice()),
+        (401, &b"{\"error\":\"signature_mismatch\"}\n"[..])
+    );
     listen.wait_for_line(|l| l.contains("→ 401"));
     let requests = listen
         .stdout_lines()
