@@ -20,17 +20,18 @@ use serde::Serialize;
 use serde_norway::Value as Yaml;
 use toml::{Table, Value as Toml};
 
-use crate::ui::Style;
+use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
 /// `hookline check` options.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  hookline check                                 # hookline.toml, wrangler.toml, template.yaml here
-  hookline check --wrangler deploy/prod.toml     # name another file
-  hookline check --env                           # also resolve hookline.toml's env: secrets
-  hookline --json check --strict                 # for CI: warnings fail too, JSON lines out
+  # hookline.toml, wrangler.toml and template.yaml in this directory
+  hookline check
+  hookline check --wrangler deploy/prod.toml  # name another file
+  hookline check --env       # also resolve hookline.toml's env: secrets
+  hookline --json check --strict   # for CI: warnings fail too, JSON out
 
 Exit codes: 0 no errors, 1 errors (or warnings with --strict), 74 a named file is unreadable.")]
 pub struct Args {
@@ -232,7 +233,8 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
                 };
                 let label = format!("{:<5}", f.severity.label());
                 let rest = f.to_string();
-                let rest = rest.get(label.len()..).unwrap_or_default();
+                // Names and paths quoted from the files: one line each, nothing for the terminal.
+                let rest = untrusted(rest.get(label.len()..).unwrap_or_default());
                 format!("{}{rest}", ui.paint(style, &label))
             },
             || serde_json::json!(f),
@@ -247,8 +249,10 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             } else {
                 files.join(", ")
             };
-            let verdict = if failed {
+            let verdict = if counts.errors > 0 {
                 ui.paint(Style::Red, "failed")
+            } else if failed {
+                ui.paint(Style::Red, "failed (--strict)")
             } else {
                 ui.paint(Style::Green, "ok")
             };
@@ -269,16 +273,9 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             }})
         },
     );
-    if counts.errors > 0 {
-        Err(CliError::Problems(format!(
-            "check found {}",
-            plural(counts.errors, "error")
-        )))
-    } else if failed {
-        Err(CliError::Problems(format!(
-            "check found {} (--strict)",
-            plural(counts.warnings, "warning")
-        )))
+    // The summary above is the verdict: the error carries no message, so it is not said twice.
+    if failed {
+        Err(CliError::Problems(String::new()))
     } else {
         Ok(())
     }
@@ -863,12 +860,17 @@ fn check_worker(w: &Table, prefix: &str, top: Option<&Table>, r: &mut Report) ->
                      dead_letter_queue"
                 ),
             ),
-            None => r.warn(
+            // Not a warning: with no SQS URL, reading the queue with a consumer declared
+            // elsewhere (an HTTP pull consumer, another Worker) is a documented way to run the
+            // receiver (docs/receiver.md#reading-events), and this file cannot show it.
+            None => r.note(
                 at("queues.consumers"),
                 format!(
-                    "no consumer for \"{inbound}\": events stay on it unless you attach your own \
-                     consumer (docs/receiver.md#reading-events); to forward them to SQS add \
-                     [[queues.consumers]] queue = \"{inbound}\" with a dead_letter_queue"
+                    "no consumer for \"{inbound}\" in this file: events wait on it, for the \
+                     queue's retention period, until a consumer you attach reads them \
+                     (docs/receiver.md#reading-events); to forward them to SQS add \
+                     [[queues.consumers]] queue = \"{inbound}\" with a dead_letter_queue, and \
+                     set {SQS_QUEUE_VAR}"
                 ),
             ),
             Some((i, c)) => {
@@ -2575,9 +2577,9 @@ secrets = ["env:BILLING_WHSEC"]
         );
         expect(
             &wrangler(&text),
-            Severity::Warning,
+            Severity::Note,
             "queues.consumers",
-            "own consumer",
+            "a consumer you attach",
         );
     }
 

@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 
 use crate::sqs_api::SqsApi;
 use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
-use crate::ui::Style;
+use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
 /// The configuration `hookline dev` runs when there is no `hookline.toml` (the repository's own
@@ -57,12 +57,16 @@ const MAX_API_BODY: usize = 2 * 1024 * 1024;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  hookline dev                          # ./hookline.toml, or the built-in demo
+  hookline dev                # ./hookline.toml, or the built-in demo
   hookline dev --config prod-like.toml --port 8788
-  hookline dev --reset                  # start with empty queues
+  hookline dev --reset        # start with empty queues
 
-Then: POST webhooks to http://127.0.0.1:8787/hooks/{source}, outbound events to
-http://127.0.0.1:8787/events, and point any SQS client at http://127.0.0.1:8787.")]
+Then POST webhooks to
+  http://127.0.0.1:8787/hooks/{source}
+outbound events to
+  http://127.0.0.1:8787/events
+and point any SQS client at
+  http://127.0.0.1:8787")]
 pub struct Args {
     /// The configuration file [default: ./hookline.toml if it exists, else the built-in demo].
     #[arg(long, short, env = "HOOKLINE_CONFIG_FILE")]
@@ -153,11 +157,13 @@ impl Printer {
         } else {
             Style::Red
         };
+        // `source` and `detail` carry what the request sent (a path, an event type, an id):
+        // callers pass them through `untrusted`.
         self.ui.line(&format!(
             "{} {} {:<12} {} {}",
             self.clock(),
             self.ui.paint(Style::Cyan, "← received"),
-            source,
+            untrusted(source),
             self.ui.paint(style, &status.to_string()),
             detail
         ));
@@ -172,10 +178,11 @@ impl Printer {
             return; // metrics: CloudWatch's business, not a person's
         }
         if self.ui.json {
-            self.ui.line(line);
+            self.ui.line(&crate::ui::json_escape(line));
             return;
         }
-        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        // Event types, ids and errors (which may quote an endpoint's answer) are untrusted.
+        let s = |k: &str| untrusted(v.get(k).and_then(Value::as_str).unwrap_or("")).into_owned();
         match v.get("msg").and_then(Value::as_str) {
             Some("delivery_attempt") => {
                 let status = v
@@ -191,7 +198,7 @@ impl Printer {
                         (
                             "↻ retrying",
                             Style::Yellow,
-                            format!(", next attempt in {}", human_ms(next)),
+                            format!(", next attempt in {}", next_attempt_in(next)),
                         )
                     }
                     _ => ("✘ dead-lettered", Style::Red, String::new()),
@@ -209,7 +216,8 @@ impl Printer {
             }
             Some("fan_out") => {}
             Some(msg) if s("level") != "info" && s("level") != "debug" => {
-                let detail = v.get("error").and_then(Value::as_str).unwrap_or("");
+                let msg = untrusted(msg);
+                let detail = s("error");
                 self.ui.line(&format!(
                     "{} {} {msg} {detail}",
                     self.clock(),
@@ -221,19 +229,25 @@ impl Printer {
     }
 }
 
-fn human_ms(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 120_000 {
-        format!("{} s", ms.div_ceil(1000))
-    } else {
-        format!("{} min", ms / 60_000)
-    }
+/// The wait before the next attempt as the queue will keep it: the sender hides the message for
+/// the policy's delay rounded up to whole seconds (SQS's visibility timeouts count seconds), so
+/// that is what is printed, in the `1m30s` form the config's schedules use.
+fn next_attempt_in(delay_ms: u64) -> String {
+    hookline_core::time::format_duration(Duration::from_secs(delay_ms.div_ceil(1000)))
 }
 
 type Resp = Response<Full<Bytes>>;
 
-fn json_response(status: u16, body: String) -> Resp {
+/// A JSON answer; the body ends with a newline (added when the text lacks one).
+fn json_response(status: u16, mut body: String) -> Resp {
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    response(status, body)
+}
+
+/// An answer whose body is sent exactly as given (a provider's handshake).
+fn response(status: u16, body: String) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(
@@ -273,7 +287,8 @@ async fn read_limited(body: HyperBody, limit: usize) -> Result<Bytes, Rejection>
 /// page of another origin (browsers always send `Origin` on cross-origin POSTs; providers and SQS
 /// SDKs never do), or one addressed to a foreign host name (DNS rebinding). `hookline dev` has
 /// no authentication; this keeps it reachable from this machine's programs only.
-fn browser_guard(headers: &hyper::HeaderMap, open_host: bool) -> Option<&'static str> {
+/// `hookline listen` puts the same guard on every request.
+pub(crate) fn browser_guard(headers: &hyper::HeaderMap, open_host: bool) -> Option<&'static str> {
     if let Some(origin) = headers.get(hyper::header::ORIGIN) {
         let host = origin
             .to_str()
@@ -468,7 +483,7 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
             app.out.received(
                 "/events",
                 202,
-                &format!("{} queued on {OUTBOUND_QUEUE}", types.join(", ")),
+                &format!("{} queued on {OUTBOUND_QUEUE}", untrusted(&types.join(", "))),
                 json!({"event": "queued", "queue": OUTBOUND_QUEUE, "types": types, "message_ids": ids}),
             );
             app.sqs.notify();
@@ -574,7 +589,7 @@ async fn receive(
                 "handshake answered",
                 json!({"event": "handshake", "source": source.name}),
             );
-            let mut resp = json_response(200, body);
+            let mut resp = response(200, body);
             if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
                 resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
             }
@@ -592,8 +607,9 @@ async fn receive(
                 &source.name,
                 200,
                 &format!(
-                    "{event_type} {} → {queue}",
-                    app.out.ui.paint(Style::Dim, &envelope.id)
+                    "{} {} → {queue}",
+                    untrusted(event_type),
+                    app.out.ui.paint(Style::Dim, &untrusted(&envelope.id))
                 ),
                 json!({
                     "event": "received", "source": source.name, "status": 200,
@@ -922,6 +938,19 @@ fn banner(
 )]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_retry_line_says_the_wait_the_queue_keeps() {
+        // The sender rounds the policy's delay up to whole seconds of visibility timeout.
+        assert_eq!(next_attempt_in(0), "0s");
+        assert_eq!(next_attempt_in(1), "1s");
+        assert_eq!(next_attempt_in(800), "1s");
+        assert_eq!(next_attempt_in(1_000), "1s");
+        assert_eq!(next_attempt_in(9_001), "10s");
+        assert_eq!(next_attempt_in(150_000), "2m30s");
+        assert_eq!(next_attempt_in(330_400), "5m31s");
+        assert_eq!(next_attempt_in(12 * 3_600_000), "12h");
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> hyper::HeaderMap {
         let mut h = hyper::HeaderMap::new();

@@ -28,7 +28,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::now;
-use crate::ui::Style;
+use crate::ui::{Style, untrusted, untrusted_lines};
 use crate::{CliError, Ui};
 
 /// The largest body the sink reads; larger ones are answered 413.
@@ -36,6 +36,9 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// How much of a body is shown without `--full`: lines, then characters.
 const SHOWN_LINES: usize = 60;
 const SHOWN_CHARS: usize = 4_000;
+/// What every line of a shown body starts with: summary lines start at column 0 with the time,
+/// so no body line can pass for one.
+const BODY_INDENT: &str = "  ";
 /// How long open connections get to finish after SIGINT/SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -43,7 +46,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug, clap::Args)]
 #[command(after_help = LISTEN_EXAMPLES)]
 pub struct Args {
-    /// The address to listen on.
+    /// The address to listen on. Requests from browser pages of other origins are refused (403
+    /// `forbidden_origin`); on loopback, so are requests addressed to another host name (403
+    /// `forbidden_host`, DNS rebinding).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// The port to listen on (0 picks a free one).
@@ -85,9 +90,13 @@ pub struct Args {
 const LISTEN_EXAMPLES: &str = "\
 Examples:
   hookline listen --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-  hookline listen --port 9001 --status 503             # every delivery fails: watch the retries
-  hookline listen --fail-first 2 --quiet               # two failures, then 200
-  hookline --json listen | jq 'select(.verified|not)'  # scripts see what people see";
+  # every delivery fails: watch the retries
+  hookline listen --port 9001 --status 503
+  hookline listen --fail-first 2 --quiet    # two failures, then 200
+  # scripts see what people see
+  hookline --json listen | jq 'select(.verified|not)'
+  # behind a tunnel, which must pass Host: localhost (DNS rebinding guard)
+  ngrok http 9000 --host-header=rewrite";
 
 /// How a request fared against the secrets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -268,25 +277,31 @@ pub fn render_human(
 ) -> String {
     let rfc = i.received_at.to_rfc3339();
     let time = rfc.get(11..19).unwrap_or(&rfc);
+    // Everything but the time, the verdict and the status came with the request: each piece
+    // goes through `untrusted` (or `untrusted_lines`), so none can drive the terminal, and the
+    // body is indented, so no line of it can pass for a summary line.
     let mut line = format!(
         "{} {} {}",
         ui.paint(Style::Dim, time),
-        ui.paint(Style::Bold, &i.method),
-        i.path
+        ui.paint(Style::Bold, &untrusted(&i.method)),
+        untrusted(&i.path)
     );
     if let Some(id) = &i.id {
         line.push_str("  ");
-        line.push_str(&ui.paint(Style::Cyan, id));
+        line.push_str(&ui.paint(Style::Cyan, &untrusted(id)));
     }
     if let Some(t) = &i.event_type {
         line.push_str("  ");
-        line.push_str(&ui.paint(Style::Bold, t));
+        line.push_str(&ui.paint(Style::Bold, &untrusted(t)));
     }
     line.push_str("  ");
     line.push_str(&match &i.verification {
         Verification::Verified => ui.paint(Style::Green, "✔ verified"),
         Verification::Unverified => ui.paint(Style::Yellow, "· unverified (no --secret)"),
-        Verification::Invalid(e) => ui.paint(Style::Red, &format!("✘ {e} ({})", e.code())),
+        Verification::Invalid(e) => ui.paint(
+            Style::Red,
+            &format!("✘ {} ({})", untrusted(&e.to_string()), e.code()),
+        ),
     });
     let status_style = if (200..300).contains(&answer.status) {
         Style::Green
@@ -304,10 +319,15 @@ pub fn render_human(
     let mut out = vec![line];
     if view.headers {
         for (name, value) in i.headers.iter() {
-            out.push(ui.paint(Style::Dim, &format!("  {name}: {value}")));
+            out.push(ui.paint(
+                Style::Dim,
+                &format!("  {}: {}", untrusted(name), untrusted(value)),
+            ));
         }
     }
-    out.push(body_text(i, view.full));
+    for body_line in untrusted_lines(&body_text(i, view.full)).split('\n') {
+        out.push(format!("{BODY_INDENT}{body_line}"));
+    }
     out.push(String::new());
     out.join("\n")
 }
@@ -470,6 +490,9 @@ pub fn start_line(addr: SocketAddr, secrets: usize) -> String {
 /// Everything the connection tasks share.
 struct State {
     ui: Ui,
+    /// Listening beyond loopback (`--host`): any `Host` header is accepted (the `Origin` check
+    /// stays).
+    open_host: bool,
     view: View,
     verifier: Option<Verifier>,
     responder: Responder,
@@ -491,6 +514,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     ui.note(&start_line(addr, args.secret.len()));
     let state = Arc::new(State {
         ui,
+        open_host: !crate::sqs_target::is_loopback_host(&args.host),
         view: View {
             headers: args.headers,
             full: args.full,
@@ -617,6 +641,17 @@ async fn handle(
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.to_string(), |p| p.as_str().to_owned());
+    // A web page must not be able to make a browser post here (forged lines in the terminal,
+    // `--exit-on-invalid` stops, `--fail-first` counts): the guard `hookline dev` puts on its
+    // local API, before the body is read.
+    if let Some(code) = crate::dev::browser_guard(&parts.headers, state.open_host) {
+        state.ui.note(&format!(
+            "{} {}: {code} (answered 403; see `hookline listen --help`)",
+            parts.method,
+            untrusted(&path)
+        ));
+        return Ok(respond(403, serde_json::json!({ "error": code })));
+    }
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
@@ -626,8 +661,9 @@ async fn handle(
                 (400, "body_unreadable")
             };
             state.ui.note(&format!(
-                "{} {path}: {code} (answered {status})",
-                parts.method
+                "{} {}: {code} (answered {status})",
+                parts.method,
+                untrusted(&path)
             ));
             return Ok(respond(status, serde_json::json!({ "error": code })));
         }
@@ -671,7 +707,8 @@ async fn handle(
 }
 
 fn respond(status: u16, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    // JSON answers end with a newline, as a terminal running `curl` wants them.
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string() + "\n")));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -842,6 +879,78 @@ mod tests {
             quiet,
         );
         assert!(text.ends_with("→ 500 (--fail-first 1/2)"), "{text}");
+    }
+
+    #[test]
+    fn nothing_from_the_request_reaches_the_terminal_raw() {
+        let nasty = "\u{1b}]52;c;aGk=\u{7}\u{1b}[1A\u{1b}[2K\rok\u{9b}0m\u{202e}\u{200b}";
+        let body = serde_json::json!({ "type": nasty, "x": nasty }).to_string();
+        let mut headers = signed("webhook-", body.as_bytes(), NOW);
+        headers.push("X-Evil", nasty);
+        let verified = check(headers, body.as_bytes());
+        assert_eq!(verified.verification, Verification::Verified);
+        let text_body = format!("line 1\n{nasty}\n12:13:20 POST /x  ✔ verified  → 200\tend");
+        let refused = check(
+            [("webhook-id", nasty)].into_iter().collect(),
+            text_body.as_bytes(),
+        );
+        let view = View {
+            headers: true,
+            full: true,
+            quiet: false,
+        };
+        for (i, status) in [(&verified, 200), (&refused, 401)] {
+            let answer = Answer {
+                status,
+                reason: Reason::Configured,
+            };
+            for ui in [
+                Ui::plain(),
+                Ui {
+                    color: true,
+                    json: false,
+                },
+            ] {
+                let text = render_human(i, answer, 0, &ui, view);
+                for c in text.chars() {
+                    // Colours are hookline's own ESC [ ... m, nothing else.
+                    // Bodies keep newlines and tabs; colours are hookline's own ESC [ .. m.
+                    assert!(
+                        !crate::ui::is_unsafe(c) || matches!(c, '\n' | '\t' | '\u{1b}'),
+                        "{c:?}"
+                    );
+                }
+                let stripped = ["0", "1", "2", "31", "32", "33", "36"]
+                    .iter()
+                    .fold(text.clone(), |t, code| {
+                        t.replace(&format!("\u{1b}[{code}m"), "")
+                    });
+                assert_eq!(
+                    stripped.matches('\u{1b}').count(),
+                    0,
+                    "only colour codes may use ESC: {text:?}"
+                );
+                // Only the first line starts at column 0: no body line can pass for one.
+                for line in stripped.lines().skip(1) {
+                    assert!(line.is_empty() || line.starts_with("  "), "{line:?}");
+                }
+            }
+        }
+        let text = render_human(
+            &refused,
+            Answer {
+                status: 401,
+                reason: Reason::Invalid,
+            },
+            0,
+            &Ui::plain(),
+            view,
+        );
+        assert!(text.contains(r"\u{1b}]52;c;aGk=\u{7}"), "{text}");
+        assert!(
+            text.contains("  12:13:20 POST /x  ✔ verified  → 200\tend"),
+            "{text}"
+        );
     }
 
     #[test]

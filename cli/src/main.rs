@@ -21,14 +21,17 @@ struct Cli {
     command: Command,
 }
 
+/// Each line fits 80 columns, so `--help` never wraps one (clap wraps at the terminal's width):
+/// every example can be copied and pasted as printed (`tests/cli/check.rs` runs them).
 const EXAMPLES: &str = "\
 Examples:
-  hookline dev                                   # receiver + queue + sender on 127.0.0.1:8787
-  hookline listen --port 9000                    # a sink that verifies and prints deliveries
-  hookline sign --scheme standard --secret whsec_... --body event.json --curl http://127.0.0.1:8787/hooks/demo
+  hookline dev                 # receiver + queue + sender on 127.0.0.1:8787
+  hookline listen --port 9000  # a sink that verifies and prints deliveries
+  hookline sign --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\
+    --curl http://127.0.0.1:8787/hooks/demo | sh
   hookline send --dev --type order.created --data '{\"id\":1}'
   hookline replay --dev --dry-run
-  hookline check
+  hookline check --strict
 
 Exit codes: 0 ok, 1 problems found, 2 usage, 69 service unavailable, 74 file error, 78 bad configuration.";
 
@@ -75,13 +78,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let message = e.to_string();
+            // Messages may quote what a file, a queue or a server said: never raw to the terminal.
             if !message.is_empty() {
                 if ui.json {
-                    ui.note(&serde_json::json!({"error": message}).to_string());
+                    ui.note(&hookline_cli::ui::json_text(
+                        &serde_json::json!({"error": message}),
+                    ));
                 } else {
                     ui.note(&format!(
-                        "{} {message}",
-                        ui.paint(hookline_cli::ui::Style::Red, "error:")
+                        "{} {}",
+                        ui.paint(hookline_cli::ui::Style::Red, "error:"),
+                        hookline_cli::ui::untrusted_lines(&message)
                     ));
                 }
             }

@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 
 use crate::now;
 use crate::sqs_target::{Connection, Sqs, dev_queue, queue_name};
-use crate::ui::Style;
+use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
 /// The prefix of the attributes the sender adds when it dead-letters a message; they describe
@@ -47,60 +47,66 @@ const RECEIVE_WAIT_SECS: i32 = 1;
 /// Messages per receive (SQS's maximum).
 const RECEIVE_MAX: i32 = MAX_SQS_BATCH_ENTRIES as i32;
 
-/// `hookline replay` options.
+/// `hookline replay` options, in the order `--help` lists them: how to reach SQS and what to do,
+/// then which queues, then which messages.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  hookline replay --dev --dry-run                          # list what is dead-lettered
+  # list what is dead-lettered on hookline dev, move nothing
+  hookline replay --dev --dry-run
   hookline replay --dev --type 'invoice.*' --endpoint billing
-  hookline replay --from \"$DLQ_URL\" --to \"$OUTBOUND_QUEUE_URL\" --since 2h --limit 100")]
+  hookline replay --from \"$DLQ_URL\" --to \"$OUTBOUND_QUEUE_URL\" \\
+    --since 2h --limit 100")]
 pub struct Args {
-    /// The dead-letter queue to read: URL or name (with --dev: hookline-outbound-dlq).
-    #[arg(long, value_name = "DLQ")]
-    pub from: Option<String>,
-    /// The queue to move messages to: URL or name (with --dev: hookline-outbound; without, the
-    /// one queue whose redrive policy names --from).
-    #[arg(long, value_name = "QUEUE")]
-    pub to: Option<String>,
-    /// With --dev: replay hookline-inbound-dlq to hookline-inbound instead.
-    #[arg(long, requires = "dev")]
-    pub inbound: bool,
-    /// Only messages of this event type; `*` matches any run of characters, e.g. `invoice.*`
-    /// (repeatable: any of them).
-    #[arg(long = "type", value_name = "PATTERN")]
-    pub types: Vec<String>,
-    /// Only messages for this endpoint: the `hookline-endpoint` attribute or the body's
-    /// `endpoint` / `endpoints` (repeatable: any of them).
-    #[arg(long = "endpoint", value_name = "NAME")]
-    pub endpoints: Vec<String>,
-    /// Only messages dead-lettered with this error code (`exhausted`, `gone`, `client_error`,
-    /// `blocked`, `malformed`, `unknown_endpoint`, `not_subscribed`, `too_large`, `render`; `none`
-    /// for messages without a
-    /// `hookline-error`, i.e. moved by SQS's redrive policy). Repeatable.
-    #[arg(long = "error", value_name = "CODE")]
-    pub errors: Vec<String>,
-    /// Only messages dead-lettered at or after this time: RFC 3339 or a duration ago (`2h`,
-    /// `30m`, `1d`).
-    #[arg(long, value_name = "WHEN")]
-    pub since: Option<String>,
-    /// Only messages dead-lettered before this time: RFC 3339 or a duration ago.
-    #[arg(long, value_name = "WHEN")]
-    pub until: Option<String>,
-    /// Move at most N messages.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub limit: Option<u64>,
+    /// How to reach SQS.
+    #[command(flatten)]
+    pub conn: Connection,
     /// List what would move; move nothing (every message is visible again at the end).
     #[arg(long)]
     pub dry_run: bool,
+    /// Move at most N messages.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
     /// Seconds each received message stays hidden from other consumers (extended while the run
     /// lasts).
     #[arg(long, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(i32).range(10..=43_200))]
     pub visibility_timeout: i32,
-    /// How to reach SQS.
-    #[command(flatten)]
-    pub conn: Connection,
+    /// The dead-letter queue to read: URL or name (with --dev: hookline-outbound-dlq).
+    #[arg(long, value_name = "DLQ", help_heading = "Queues")]
+    pub from: Option<String>,
+    /// The queue to move messages to: URL or name (with --dev: hookline-outbound; without, the
+    /// one queue whose redrive policy names --from).
+    #[arg(long, value_name = "QUEUE", help_heading = "Queues")]
+    pub to: Option<String>,
+    /// With --dev: replay hookline-inbound-dlq to hookline-inbound instead.
+    #[arg(long, requires = "dev", help_heading = "Queues")]
+    pub inbound: bool,
+    /// Only messages of this event type; `*` matches any run of characters, e.g. `invoice.*`
+    /// (repeatable: any of them).
+    #[arg(long = "type", value_name = "PATTERN", help_heading = FILTERS)]
+    pub types: Vec<String>,
+    /// Only messages for this endpoint: the `hookline-endpoint` attribute or the body's
+    /// `endpoint` / `endpoints` (repeatable: any of them).
+    #[arg(long = "endpoint", value_name = "NAME", help_heading = FILTERS)]
+    pub endpoints: Vec<String>,
+    /// Only messages dead-lettered with this error code (`exhausted`, `gone`, `client_error`,
+    /// `blocked`, `malformed`, `unknown_endpoint`, `not_subscribed`, `too_large`, `render`;
+    /// `none` for messages without a `hookline-error`, i.e. moved by SQS's redrive policy).
+    /// Repeatable.
+    #[arg(long = "error", value_name = "CODE", help_heading = FILTERS)]
+    pub errors: Vec<String>,
+    /// Only messages dead-lettered at or after this time: RFC 3339 or a duration ago (`2h`,
+    /// `30m`, `1d`).
+    #[arg(long, value_name = "WHEN", help_heading = FILTERS)]
+    pub since: Option<String>,
+    /// Only messages dead-lettered before this time: RFC 3339 or a duration ago.
+    #[arg(long, value_name = "WHEN", help_heading = FILTERS)]
+    pub until: Option<String>,
 }
+
+/// The `--help` heading of the filters.
+const FILTERS: &str = "Filters (every kind given must match)";
 
 // ---- filters --------------------------------------------------------------------------------
 
@@ -406,19 +412,21 @@ impl Reporter {
             return;
         }
         let ui = self.ui;
+        // Everything here comes from the dead-lettered message: it goes through `untrusted`.
         let describe = || {
             let mut s = format!(
-                "{id}  {}",
+                "{}  {}",
+                untrusted(id),
                 ui.paint(
                     Style::Cyan,
-                    facts.event_type.as_deref().unwrap_or("(no type)")
+                    &untrusted(facts.event_type.as_deref().unwrap_or("(no type)"))
                 )
             );
             if !facts.endpoints.is_empty() {
-                s.push_str(&format!("  -> {}", facts.endpoints.join(",")));
+                s.push_str(&format!("  -> {}", untrusted(&facts.endpoints.join(","))));
             }
             if let Some(error) = &facts.error {
-                s.push_str(&format!("  {}", ui.paint(Style::Dim, error)));
+                s.push_str(&format!("  {}", ui.paint(Style::Dim, &untrusted(error))));
             }
             if let Some(sent) = facts.sent {
                 s.push_str(&format!("  {}", ui.paint(Style::Dim, &sent.to_rfc3339())));
@@ -431,7 +439,12 @@ impl Reporter {
                 false,
             ),
             Action::Failed(why) => self.human(
-                &format!("{} {}: {why}", ui.paint(Style::Red, "failed"), describe()),
+                &format!(
+                    "{} {}: {}",
+                    ui.paint(Style::Red, "failed"),
+                    describe(),
+                    untrusted(why)
+                ),
                 true,
             ),
             Action::Moved(_) | Action::Skipped(_) => {}

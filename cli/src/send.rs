@@ -13,7 +13,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::sqs_target::{Sqs, Target, dev_queue, queue_name};
-use crate::ui::Style;
+use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
 /// How many invalid lines of a file are listed before the rest are only counted.
@@ -24,8 +24,9 @@ const MAX_LISTED_PROBLEMS: usize = 20;
 #[command(after_help = "\
 Examples:
   hookline send --dev --type order.created --data '{\"id\":1}'
-  hookline send --queue-url \"$OUTBOUND_QUEUE_URL\" --type invoice.paid --id inv_1:paid --data-file invoice.json
-  hookline send --dev --file events.jsonl          # one outbound message per line")]
+  hookline send --queue-url \"$OUTBOUND_QUEUE_URL\" --type invoice.paid \\
+    --id inv_1:paid --data-file invoice.json
+  hookline send --dev --file events.jsonl    # one outbound message per line")]
 pub struct Args {
     /// The event type, e.g. `order.created` (required unless --file).
     #[arg(
@@ -202,8 +203,8 @@ fn report_queued(ui: Ui, queue_url: &str, p: &Prepared, message_id: &str) {
         || {
             format!(
                 "queued {} as {} on {}",
-                ui.paint(Style::Cyan, &p.message.event_type),
-                ui.paint(Style::Bold, message_id),
+                ui.paint(Style::Cyan, &untrusted(&p.message.event_type)),
+                ui.paint(Style::Bold, &untrusted(message_id)),
                 queue_name(queue_url)
             )
         },
@@ -228,11 +229,13 @@ fn report_failed(ui: Ui, queue_url: &str, p: &Prepared, why: &str) {
             "id": p.message.id,
         }));
     } else {
+        // The type came from the message, the reason from the queue's answer.
         ui.note(&format!(
-            "{} {} ({}): not queued: {why}",
+            "{} {} ({}): not queued: {}",
             ui.paint(Style::Red, "failed:"),
-            p.origin,
-            p.message.event_type
+            untrusted(&p.origin),
+            untrusted(&p.message.event_type),
+            untrusted(why)
         ));
     }
 }

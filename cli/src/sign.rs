@@ -81,10 +81,13 @@ pub struct Args {
 const SIGN_EXAMPLES: &str = "\
 Examples:
   hookline sign --scheme stripe --secret whsec_test --body event.json
-  hookline sign --scheme standard --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\
-      --body event.json --curl http://127.0.0.1:9000/hooks/demo | sh
-  echo -n 'Body=Hi&From=%2B15551234567' | hookline sign --scheme twilio --secret $TOKEN --body - \\
-      --content-type application/x-www-form-urlencoded --url https://example.com/sms";
+  hookline sign --scheme standard \\
+    --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw \\
+    --body event.json --curl http://127.0.0.1:8787/hooks/demo | sh
+  echo -n 'Body=Hi&From=%2B15551234567' | \\
+    hookline sign --scheme twilio --secret \"$TOKEN\" --body - \\
+    --content-type application/x-www-form-urlencoded \\
+    --url https://example.com/sms";
 
 /// Where the body came from: it decides how `--curl` passes it on.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,13 @@
 //! Output: colours only on a terminal (and never with `NO_COLOR`), one JSON object per line with
 //! `--json`, so scripts read the same facts people see.
+//!
+//! Text that came from outside (request bodies, headers, paths, event types, ids, queue messages,
+//! config values) goes through [`untrusted`] or [`untrusted_lines`] before it is printed, and every
+//! JSON line through [`json_text`]: no terminal control sequence, C1 control or Unicode format
+//! character (bidi overrides, zero-width characters) reaches the terminal raw. See
+//! `docs/security.md`, "The CLI prints and serves safely".
 
+use std::borrow::Cow;
 use std::io::{IsTerminal as _, Write as _};
 
 /// A colour (or weight) for a piece of text.
@@ -88,9 +95,9 @@ impl Ui {
         let _ = out.flush();
     }
 
-    /// Writes one JSON object as a line to stdout.
+    /// Writes one JSON object as a line to stdout, with [`json_text`]'s escapes.
     pub fn json_line(&self, value: &serde_json::Value) {
-        self.line(&value.to_string());
+        self.line(&json_text(value));
     }
 
     /// Writes one line to stderr (progress, hints).
@@ -105,6 +112,185 @@ impl Ui {
             self.json_line(&json());
         } else {
             self.line(&human());
+        }
+    }
+}
+
+/// Whether `c` must not reach a terminal raw: C0 and C1 controls and DEL (`ESC`, the 8-bit `CSI`
+/// and `OSC` start escape sequences: cursor moves, title changes, OSC 52 clipboard writes), the
+/// line and paragraph separators, and the Unicode format characters (category Cf: bidi
+/// overrides and isolates, zero-width characters, the BOM, tag characters) that can make a line
+/// read differently from what it holds. The list of Cf ranges follows Unicode 16.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
+}
+
+/// `text` with every [`is_unsafe`] character not in `keep` written out visibly (`\n`, `\r`,
+/// `\t`, otherwise `\u{1b}`); borrowed when nothing needed escaping.
+fn escape<'a>(text: &'a str, keep: &[char]) -> Cow<'a, str> {
+    let needs = |c: char| is_unsafe(c) && !keep.contains(&c);
+    if !text.chars().any(needs) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            c if !needs(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.extend(c.escape_unicode()),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// An untrusted string for one line of output (a path, a header, an id, an event type, a config
+/// value): every [`is_unsafe`] character, newlines and tabs included, is written out visibly, so
+/// the text can neither drive the terminal nor start a line of its own.
+pub fn untrusted(text: &str) -> Cow<'_, str> {
+    escape(text, &[])
+}
+
+/// An untrusted text of several lines (a body): as [`untrusted`], but newlines and tabs are kept.
+/// `\r` is still written out: it would return to the start of the line and overwrite it.
+/// Callers indent the lines, so none can pass for a line of hookline's own.
+pub fn untrusted_lines(text: &str) -> Cow<'_, str> {
+    escape(text, &['\n', '\t'])
+}
+
+/// `value` as one line of JSON whose text holds no [`is_unsafe`] character: serde_json escapes
+/// the C0 controls itself; DEL, the C1 controls and the format characters it leaves raw are
+/// written as `\uXXXX` escapes here, which every JSON reader decodes to the same value.
+pub fn json_text(value: &serde_json::Value) -> String {
+    json_escape(&value.to_string()).into_owned()
+}
+
+/// Compact JSON text (no whitespace between tokens, as serde_json writes it) with every
+/// [`is_unsafe`] character written as a `\uXXXX` escape. Such characters can only sit inside
+/// strings in compact JSON, where the escape means the same character.
+pub fn json_escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// One of each kind the terminal would act on, or that reads as something else.
+    const NASTY: [char; 14] = [
+        '\u{1b}',
+        '\u{7}',
+        '\u{0}',
+        '\r',
+        '\u{7f}',
+        '\u{9b}',
+        '\u{9d}',
+        '\u{202e}',
+        '\u{2066}',
+        '\u{200b}',
+        '\u{feff}',
+        '\u{2028}',
+        '\u{e0041}',
+        '\u{ad}',
+    ];
+
+    #[test]
+    fn untrusted_text_holds_no_unsafe_character() {
+        for c in NASTY.into_iter().chain(['\n', '\t']) {
+            let text = format!("a{c}b");
+            let shown = untrusted(&text);
+            assert!(!shown.chars().any(is_unsafe), "{c:?} -> {shown:?}");
+            assert!(shown.starts_with('a') && shown.ends_with('b'), "{shown:?}");
+        }
+        assert_eq!(
+            untrusted("\u{1b}]52;c;aGk=\u{7}"),
+            "\\u{1b}]52;c;aGk=\\u{7}"
+        );
+        assert_eq!(untrusted("x\ny\tz\r"), "x\\ny\\tz\\r");
+        assert_eq!(untrusted("\u{202e}gpj.exe"), "\\u{202e}gpj.exe");
+    }
+
+    #[test]
+    fn bodies_keep_newlines_and_tabs_only() {
+        assert_eq!(untrusted_lines("a\n\tb"), "a\n\tb");
+        for c in NASTY {
+            let shown = untrusted_lines(&format!("a{c}b")).into_owned();
+            assert!(!shown.chars().any(is_unsafe), "{c:?} -> {shown:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_is_borrowed_unchanged() {
+        for text in ["order.created", "évènement ✔ 日本語 🎉", "a \\u{1b} b", ""] {
+            assert!(matches!(untrusted(text), Cow::Borrowed(t) if t == text));
+            assert!(matches!(json_escape(text), Cow::Borrowed(t) if t == text));
+        }
+    }
+
+    #[test]
+    fn json_lines_escape_what_serde_leaves_raw_and_keep_the_value() {
+        for c in NASTY.into_iter().chain(['\n', '\t']) {
+            let value = serde_json::json!({ "type": format!("a{c}b"), "n": [1, "x"] });
+            let text = json_text(&value);
+            assert!(!text.chars().any(is_unsafe), "{c:?} -> {text}");
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, value, "{text}");
+        }
+        assert_eq!(
+            json_text(&serde_json::json!("\u{9b}\u{e0041}")),
+            "\"\\u009b\\udb40\\udc41\""
+        );
+    }
+
+    #[test]
+    fn unsafe_covers_the_control_and_format_ranges() {
+        for c in (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32) {
+            assert!(is_unsafe(c), "{c:?}");
+        }
+        for c in [
+            'a', ' ', '~', '\u{a0}', 'é', '\u{2027}', '\u{2030}', '\u{fffd}',
+        ] {
+            assert!(!is_unsafe(c), "{c:?}");
         }
     }
 }

@@ -628,7 +628,8 @@ fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
         .output()
         .unwrap();
     assert!(ran.status.success(), "{}", stderr(&ran));
-    assert_eq!(stdout(&ran), r#"{"status":200}"#);
+    // JSON answers end with a newline, so the shell's prompt starts on a line of its own.
+    assert_eq!(stdout(&ran), "{\"status\":200}\n");
     let line = listen.wait_for_line(|l| l.contains("/hooks/inline"));
     assert!(line.contains("quote.test"), "{line}");
     assert!(line.contains("✔ verified"), "{line}");
@@ -811,4 +812,209 @@ fn listen_refuses_a_secret_that_is_not_a_standard_webhooks_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("whsec_"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("topsecret"), "{}", stderr(&out));
+}
+
+// ---- hookline listen: what a request cannot make it print or do -----------------------------
+
+/// Sends `head` (request line and headers, without the final blank line) and `body` over one
+/// raw connection, byte for byte (curl and reqwest refuse some of these bytes); returns the
+/// status and the answer's body.
+fn raw_request(port: u16, head: &[u8], body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::Read as _;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut request = head.to_vec();
+    request.extend_from_slice(
+        format!(
+            "\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    request.extend_from_slice(body);
+    stream.write_all(&request).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    let at = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of head in {text:?}"));
+    (status, answer[at + 4..].to_vec())
+}
+
+/// Characters a terminal acts on (C0 and C1 controls, DEL) or that make a line read differently
+/// from what it holds (bidi overrides and isolates, zero-width characters, the BOM, tags).
+fn drives_the_terminal(c: char) -> bool {
+    c.is_control()
+        || ('\u{200b}'..='\u{200f}').contains(&c)
+        || ('\u{2028}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+        || c == '\u{feff}'
+        || ('\u{e0000}'..='\u{e007f}').contains(&c)
+}
+
+/// A title change, an OSC 52 clipboard write, erase-line and carriage return to forge a
+/// "verified" line, the 8-bit CSI, a bidi override and a zero-width space.
+const ESCAPES: &str = "\u{1b}]0;pwned\u{7}\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}\u{1b}[2K\r\
+    12:00:00 POST /forged  ✔ verified  → 200\u{9b}31m\u{202e}txt.exe\u{200b}\u{7f}";
+
+/// A JSON body whose `type` holds [`ESCAPES`] (as JSON escapes, decoded by the parser).
+fn escaping_json_body() -> String {
+    serde_json::json!({ "type": ESCAPES, "data": { "note": ESCAPES } }).to_string()
+}
+
+/// The raw head of a POST to `path` with `headers`, plus a header holding every byte HTTP lets
+/// through (C1 and bidi characters as UTF-8; ESC itself is refused by the HTTP parser).
+fn nasty_head(path: &str, headers: &[(String, String)]) -> Vec<u8> {
+    let mut head = format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n").into_bytes();
+    for (n, v) in headers {
+        head.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    head.extend_from_slice("X-Evil: a\u{9b}31m\u{9d}52;c;x\u{202e}b\u{2066}c".as_bytes());
+    head
+}
+
+fn assert_nothing_reaches_the_terminal(lines: &[String]) {
+    for line in lines {
+        assert!(
+            !line.chars().any(drives_the_terminal),
+            "raw control or format character in {line:?}"
+        );
+        assert!(
+            !line.starts_with("12:00:00 POST /forged"),
+            "a request forged a line: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn listen_prints_no_escape_sequence_from_body_headers_or_type_verified_or_refused() {
+    let listen = Listen::start(&[], &["--secret", WHSEC, "--headers", "--full"]);
+    let body = escaping_json_body();
+    let mut headers = signed_standard(&body);
+    headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+    let (status, _) = raw_request(listen.port, &nasty_head("/ok", &headers), body.as_bytes());
+    assert_eq!(status, 200, "{}", listen.stderr_text());
+    // Refused (401): an unsigned text body and an id with C1 and bidi characters.
+    let forged = [("webhook-id".to_owned(), "msg_\u{9b}2J\u{202e}".to_owned())];
+    let text_body = format!("hello\n{ESCAPES}\n\r12:00:00 POST /forged  ✔ verified  → 200");
+    let (status, _) = raw_request(
+        listen.port,
+        &nasty_head("/no", &forged),
+        text_body.as_bytes(),
+    );
+    assert_eq!(status, 401);
+    listen.wait_for_line(|l| l.contains("POST /ok") && l.ends_with("✔ verified  → 200"));
+    let refused = listen.wait_for_line(|l| l.contains("POST /no") && l.contains("→ 401"));
+    // The body's last line, indented, its carriage return written out.
+    listen.wait_for_line(|l| l == r"  \r12:00:00 POST /forged  ✔ verified  → 200");
+    // The text is still there to read, written out visibly.
+    assert!(refused.contains(r"msg_\u{9b}2J\u{202e}"), "{refused}");
+    let all = listen.stdout_lines().join("\n");
+    assert!(all.contains(r"\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}"), "{all}");
+    assert!(
+        all.contains(r"x-evil: a\u{9b}31m\u{9d}52;c;x\u{202e}b\u{2066}c"),
+        "{all}"
+    );
+    assert!(all.contains(r"\u{1b}[2K\r12:00:00"), "{all}");
+    assert_nothing_reaches_the_terminal(&listen.stdout_lines());
+    assert_nothing_reaches_the_terminal(&[listen.stderr_text()]);
+}
+
+#[test]
+fn listen_json_output_escapes_every_control_and_format_character_and_keeps_the_values() {
+    let listen = Listen::start(&["--json"], &["--secret", WHSEC, "--headers"]);
+    let body = escaping_json_body();
+    let mut headers = signed_standard(&body);
+    headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+    let (status, _) = raw_request(listen.port, &nasty_head("/ok", &headers), body.as_bytes());
+    assert_eq!(status, 200);
+    let text_body = format!("{ESCAPES}\u{85}");
+    let (status, _) = raw_request(listen.port, &nasty_head("/bad", &[]), text_body.as_bytes());
+    assert_eq!(status, 401);
+    let ok: Value = serde_json::from_str(&listen.wait_for_line(|l| l.contains("/ok"))).unwrap();
+    assert_eq!(ok["type"], ESCAPES);
+    assert_eq!(ok["body"]["data"]["note"], ESCAPES);
+    assert_eq!(
+        ok["headers"]["x-evil"],
+        "a\u{9b}31m\u{9d}52;c;x\u{202e}b\u{2066}c"
+    );
+    let bad: Value = serde_json::from_str(&listen.wait_for_line(|l| l.contains("/bad"))).unwrap();
+    assert_eq!(bad["body"], text_body.as_str());
+    assert_nothing_reaches_the_terminal(&listen.stdout_lines());
+}
+
+#[test]
+fn listen_refuses_browsers_on_other_origins_and_rebound_host_names() {
+    let listen = Listen::start(&[], &["--secret", WHSEC, "--fail-first", "1"]);
+    let body = BODY;
+    let signed: Vec<(String, String)> = signed_standard(body);
+    let head = |host: &str, origin: Option<&str>| {
+        let mut head = format!("POST /hook HTTP/1.1\r\nHost: {host}").into_bytes();
+        for (n, v) in signed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(origin.map(|o| ("Origin", o)))
+        {
+            head.extend_from_slice(format!("\r\n{n}: {v}").as_bytes());
+        }
+        head
+    };
+    let port = listen.port;
+    let here = format!("127.0.0.1:{port}");
+    for (host, origin, code) in [
+        (
+            here.as_str(),
+            Some("https://attacker.example"),
+            "forbidden_origin",
+        ),
+        (here.as_str(), Some("null"), "forbidden_origin"),
+        ("rebind.attacker.example", None, "forbidden_host"),
+        ("127.0.0.1.attacker.example:80", None, "forbidden_host"),
+    ] {
+        // Correctly signed, and still refused: the guard comes first.
+        let (status, answer) = raw_request(port, &head(host, origin), body.as_bytes());
+        assert_eq!(status, 403, "{host} {origin:?}");
+        assert_eq!(
+            String::from_utf8(answer).unwrap(),
+            format!("{{\"error\":\"{code}\"}}\n"),
+            "{host} {origin:?}"
+        );
+    }
+    // This machine's own pages and clients pass; the refused requests did not use up
+    // --fail-first, and printed no request line.
+    let (status, answer) = raw_request(
+        port,
+        &head(&format!("localhost:{port}"), Some("http://localhost:3000")),
+        body.as_bytes(),
+    );
+    assert_eq!(
+        (status, answer.as_slice()),
+        (500, &b"{\"attempt\":1,\"error\":\"fail_first\"}\n"[..])
+    );
+    let (status, answer) = raw_request(port, &head(&here, None), body.as_bytes());
+    assert_eq!(
+        (status, answer.as_slice()),
+        (200, &b"{\"status\":200}\n"[..])
+    );
+    let (status, answer) = raw_request(port, &head(&here, None), b"tampered");
+    assert_eq!(
+        (status, answer.as_slice()),
+        (401, &b"{\"error\":\"signature_mismatch\"}\n"[..])
+    );
+    listen.wait_for_line(|l| l.contains("→ 401"));
+    let requests = listen
+        .stdout_lines()
+        .into_iter()
+        .filter(|l| l.contains("POST /hook"))
+        .count();
+    assert_eq!(requests, 3, "{:?}", listen.stdout_lines());
+    let notes = listen.stderr_text();
+    assert_eq!(notes.matches("answered 403").count(), 4, "{notes}");
 }
