@@ -348,9 +348,9 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
                         Err(e) => Err(e),
                     };
                     let expected = if wrong {
-                        (401, r#"{"error":"signature_mismatch"}"#.to_owned())
+                        (401, "{\"error\":\"signature_mismatch\"}\n".to_owned())
                     } else {
-                        (200, format!(r#"{{"ok":true,"id":"{id}"}}"#))
+                        (200, format!("{{\"ok\":true,\"id\":\"{id}\"}}\n"))
                     };
                     match answer {
                         Ok(got) if got == expected => {

@@ -420,7 +420,7 @@ async fn sqs(req: Request<HyperBody>, target: &str, app: &App) -> Resp {
 /// `POST /events`: one outbound message, or an array of them, stored in one transaction.
 async fn events(req: Request<HyperBody>, app: &App) -> Resp {
     if req.method() != Method::POST {
-        let mut r = json_response(405, "{\"error\":\"method_not_allowed\"}".to_owned());
+        let mut r = json_response(405, Rejection::METHOD_NOT_ALLOWED.body());
         r.headers_mut().insert(
             hyper::header::ALLOW,
             hyper::header::HeaderValue::from_static("POST"),
@@ -493,7 +493,7 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
             app.out
                 .ui
                 .note(&format!("hookline dev: enqueue failed: {e}"));
-            json_response(503, "{\"error\":\"queue_unavailable\"}".to_owned())
+            json_response(503, Rejection::QUEUE_UNAVAILABLE.body())
         }
     }
 }
@@ -504,7 +504,7 @@ async fn hook(req: Request<HyperBody>, app: &App, target: &str) -> Result<Resp, 
     let route = inbound::route(path)?;
     let Route::Hook { source, handler } = route else {
         return match *req.method() {
-            Method::GET | Method::HEAD => Ok(json_response(200, "{\"ok\":true}".to_owned())),
+            Method::GET | Method::HEAD => Ok(json_response(200, inbound::HEALTH_BODY.to_owned())),
             _ => Err(Rejection::METHOD_NOT_ALLOWED),
         };
     };

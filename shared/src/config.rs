@@ -824,6 +824,31 @@ impl SourceConfig {
                 f.check(&format!("{at}.{field}"), p);
             }
         }
+        // The id is what consumers dedupe on: read from a header the provider does not sign, a
+        // replay under a fresh value would pass as a new event. Only signed headers may be it.
+        if let (Some(kind), Some(FieldRef::Header(h))) = (kind, &self.event_id)
+            && !h.is_empty()
+        {
+            let signed = match kind {
+                SchemeKind::StandardWebhooks => ["webhook-id", "svix-id"]
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(h)),
+                SchemeKind::Generic => self.generic.as_ref().is_some_and(|g| g.signs_header(h)),
+                _ => false,
+            };
+            if !signed {
+                p.add(
+                    format!("{at}.event_id"),
+                    format!(
+                        "the {kind} scheme does not sign the header \"{h}\": a replay could set \
+                         it to anything and pass consumers' dedup as a new event. Leave event_id \
+                         out (the id is then the provider's signed id or a digest of what it \
+                         signs), read it from the body with {{ pointer = \"/...\" }}, or, with \
+                         the generic scheme, sign the header in signed_content"
+                    ),
+                );
+            }
+        }
         if self.destination != Destination::Relay && !self.relay_endpoints.is_empty() {
             p.add(
                 format!("{at}.relay_endpoints"),

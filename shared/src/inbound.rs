@@ -75,9 +75,10 @@ impl Rejection {
         Self::new(401, error.code())
     }
 
-    /// The response body, `{"error":"<code>"}`.
+    /// The response body, `{"error":"<code>"}` and a newline (so a terminal prompt does not
+    /// run on after it).
     pub fn body(&self) -> String {
-        format!("{{\"error\":\"{}\"}}", self.code)
+        format!("{{\"error\":\"{}\"}}\n", self.code)
     }
 
     /// The `Allow` header value that goes with a 405 on a path, if any.
@@ -89,12 +90,15 @@ impl Rejection {
     }
 }
 
-/// The 200 body for an accepted event: `{"ok":true,"id":"<id>"}`.
+/// The 200 body of `GET /healthz`: `{"ok":true}` and a newline.
+pub const HEALTH_BODY: &str = "{\"ok\":true}\n";
+
+/// The 200 body for an accepted event: `{"ok":true,"id":"<id>"}` and a newline.
 pub fn ok_body(id: &str) -> String {
     let mut out = String::from("{\"ok\":true,\"id\":");
     // A string always serialises.
     out.push_str(&serde_json::to_string(id).unwrap_or_default());
-    out.push('}');
+    out.push_str("}\n");
     out
 }
 
@@ -329,8 +333,10 @@ fn event_id(
         // An id with characters that would be awkward downstream (or over 256 bytes) is
         // replaced by its digest: still stable, still unique.
         Some(id) => format!("h-{}", short_digest(&[id.as_bytes()])),
-        // Twilio signs the URL and its form parameters sorted and de-duplicated: requests that
-        // differ only in their layout verify alike, so they get one id too.
+        // Twilio signs the URL and its form parameters sorted and de-duplicated (requests that
+        // differ only in their layout verify alike, so they get one id too); a generic template
+        // may sign headers, the method or the URL besides the body. (The `form` tag predates
+        // the generic case; kept so that Twilio ids stay what they were.)
         None => match verified.canonical_digest() {
             Some(canonical) => format!(
                 "b-{}",
@@ -672,7 +678,7 @@ mod tests {
 
         let r = call(&source, &json_headers(), STRIPE_BODY).unwrap_err();
         assert_eq!((r.status, r.code), (401, "missing_header"));
-        assert_eq!(r.body(), r#"{"error":"missing_header"}"#);
+        assert_eq!(r.body(), "{\"error\":\"missing_header\"}\n");
 
         // Signed, but not the JSON it claims to be: 400, checked only after the signature.
         let not_json = b"{\"id\": ";
@@ -1112,6 +1118,55 @@ mod tests {
     }
 
     #[test]
+    fn generic_ids_cover_every_signed_header_and_no_timestamp() {
+        // Two requests with one body but a different signed header are two events: one id would
+        // let consumers' dedup drop the second. A retry re-stamped with a new timestamp is the
+        // same event.
+        let g = sources(
+            "[sources.g]\nscheme = \"generic\"\nsecrets = [\"literal:k\"]\n[sources.g.generic]\nheader = \"X-Sig\"\nsigned_content = \"{timestamp}|{header:X-Event}|{body}\"\ntimestamp_header = \"X-Ts\"\n",
+        )
+        .remove("g")
+        .unwrap();
+        let body = br#"{"amount":100}"#;
+        let id = |event: &str, at: Timestamp| {
+            let mut h = Headers::new();
+            h.push("X-Event", event);
+            let h = signed(g.verifier.scheme().clone(), "k", URL, h, body, at);
+            event_at(&g, &h, body, at).id
+        };
+        let later = NOW.saturating_add(std::time::Duration::from_secs(30));
+        assert_ne!(id("charge", NOW), id("refund", NOW));
+        assert_eq!(id("charge", NOW), id("charge", later));
+        assert!(id("charge", NOW).starts_with("b-"));
+        // Without a signed header the id stays the body's digest, as before.
+        let (plain, secret, extra, body) = every_scheme().pop().unwrap();
+        let h = sign_for(&plain, &secret, None, &extra, &body);
+        assert_eq!(
+            event(call(&plain, &h, &body)).id,
+            format!("b-{}", short_digest(&[plain.name.as_bytes(), &[0], &body]))
+        );
+    }
+
+    fn event_at(
+        source: &ResolvedSource,
+        headers: &Headers,
+        body: &[u8],
+        at: Timestamp,
+    ) -> InboundEnvelope {
+        event(receive(
+            source,
+            &Incoming {
+                method: "POST",
+                url: URL,
+                headers,
+                body,
+                handler: None,
+            },
+            at,
+        ))
+    }
+
+    #[test]
     fn ids_are_stable_per_delivery() {
         let github = sources("[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\n")
             .remove("gh")
@@ -1147,21 +1202,33 @@ mod tests {
         let h2 = signed(Scheme::Github, "s3cret", URL, json_headers(), other, NOW);
         assert_ne!(event(call(&github, &h2, other)).id, first);
 
-        // Asked for, the delivery header is the id; one with characters unsafe downstream is
-        // replaced by its digest.
-        let by_header = sources(
+        // An unsigned delivery header cannot be made the id: configuration refuses it.
+        let refused = Config::from_toml(
             "[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\nevent_id = { header = \"X-GitHub-Delivery\" }\n",
         )
-        .remove("gh")
-        .unwrap();
-        assert_eq!(
-            event(call(&by_header, &h, body)).id,
-            "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+        .and_then(|c| c.validate())
+        .unwrap_err();
+        assert!(
+            refused.to_string().contains("sources.gh.event_id"),
+            "{refused}"
         );
-        let mut odd = json_headers();
-        odd.push("X-GitHub-Delivery", "a/b c");
-        let odd = signed(Scheme::Github, "s3cret", URL, odd, body, NOW);
-        let id = event(call(&by_header, &odd, body)).id;
+        // A header the generic scheme signs can be; one with characters unsafe downstream is
+        // replaced by its digest.
+        let by_header = sources(
+            "[sources.g]\nscheme = \"generic\"\nsecrets = [\"literal:k\"]\nevent_id = { header = \"X-Delivery\" }\n[sources.g.generic]\nheader = \"X-Sig\"\nsigned_content = \"{header:X-Delivery}\\n{body}\"\n",
+        )
+        .remove("g")
+        .unwrap();
+        let with_delivery = |delivery: &str| {
+            let mut h = Headers::new();
+            h.push("X-Delivery", delivery);
+            signed(by_header.verifier.scheme().clone(), "k", URL, h, body, NOW)
+        };
+        assert_eq!(
+            event(call(&by_header, &with_delivery("dlv_1"), body)).id,
+            "dlv_1"
+        );
+        let id = event(call(&by_header, &with_delivery("a/b c"), body)).id;
         assert!(id.starts_with("h-") && is_valid_message_id(&id), "{id}");
 
         // Standard Webhooks: the signed webhook-id.
@@ -1378,7 +1445,7 @@ mod tests {
 
     #[test]
     fn ok_body_escapes_the_id() {
-        assert_eq!(ok_body("evt_1"), r#"{"ok":true,"id":"evt_1"}"#);
-        assert_eq!(ok_body("a\"b"), r#"{"ok":true,"id":"a\"b"}"#);
+        assert_eq!(ok_body("evt_1"), "{\"ok\":true,\"id\":\"evt_1\"}\n");
+        assert_eq!(ok_body("a\"b"), "{\"ok\":true,\"id\":\"a\\\"b\"}\n");
     }
 }

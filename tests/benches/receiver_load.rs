@@ -116,7 +116,9 @@ impl Target {
     /// The 200 body for the event `id`.
     fn accepted(self, id: &str) -> String {
         match self {
-            Target::Hookline | Target::Peer => format!(r#"{{"ok":true,"id":"{id}"}}"#),
+            // hookline's answers end with a newline; the peer's do not.
+            Target::Hookline => format!("{{\"ok\":true,\"id\":\"{id}\"}}\n"),
+            Target::Peer => format!(r#"{{"ok":true,"id":"{id}"}}"#),
             Target::Baseline | Target::BaselineQueue => r#"{"ok":true}"#.to_owned(),
         }
     }
@@ -124,7 +126,7 @@ impl Target {
     /// The 401 body for a wrong signature.
     fn refused(self) -> &'static str {
         match self {
-            Target::Hookline => r#"{"error":"signature_mismatch"}"#,
+            Target::Hookline => "{\"error\":\"signature_mismatch\"}\n",
             _ => r#"{"error":"invalid_signature"}"#,
         }
     }

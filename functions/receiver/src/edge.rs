@@ -11,7 +11,8 @@ use futures_util::future::{Either, select};
 use hookline_core::envelope::{Body, ClaimCheck, ClaimStore, InboundEnvelope};
 use hookline_core::headers::Headers as CoreHeaders;
 use hookline_core::inbound::{
-    Accepted, Incoming, Rejection, Route, claim_check, needs_claim_check, ok_body, receive, route,
+    Accepted, HEALTH_BODY, Incoming, Rejection, Route, claim_check, needs_claim_check, ok_body,
+    receive, route,
 };
 use hookline_core::time::Timestamp;
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -151,7 +152,7 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
     let Route::Hook { source, handler } = target else {
         return match method {
             Method::Get | Method::Head => match settings(env) {
-                Ok(_) => Ok(json_response(200, "{\"ok\":true}".to_owned())),
+                Ok(_) => Ok(json_response(200, HEALTH_BODY.to_owned())),
                 Err(e) => {
                     worker::console_error!("hookline: {e}");
                     Err(Rejection::CONFIGURATION_ERROR)

@@ -18,6 +18,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::common::{
     MacKey, SigBuf, any_mac_matches, check_fresh, parse_canonical_digits, parse_rfc3339_canonical,
@@ -208,6 +209,16 @@ fn timestamp_can_contain(format: TimestampFormat, c: char) -> bool {
     match format {
         TimestampFormat::Unix | TimestampFormat::UnixMs => c.is_ascii_digit(),
         TimestampFormat::Rfc3339 => c.is_ascii_digit() || matches!(c, '-' | 'T' | ':' | 'Z'),
+    }
+}
+
+impl GenericHmac {
+    /// Whether the signed content includes the header `name` (in any case).
+    pub fn signs_header(&self, name: &str) -> bool {
+        self.signed_content
+            .segments
+            .iter()
+            .any(|seg| matches!(seg, Segment::Header(h) if h.eq_ignore_ascii_case(name)))
     }
 }
 
@@ -479,7 +490,7 @@ pub(crate) fn verify(
     req: &Request<'_>,
     now: Timestamp,
     tolerance: Option<Duration>,
-) -> Result<Option<Timestamp>, VerifyError> {
+) -> Result<(Option<Timestamp>, Option<[u8; 32]>), VerifyError> {
     let value = header_value(req, &g.header)?;
     let encoded = value
         .strip_prefix(g.prefix.as_str())
@@ -502,10 +513,34 @@ pub(crate) fn verify(
     )?;
     let candidates: Vec<SigBuf> = SigBuf::decode(encoded, g.encoding).into_iter().collect();
     if any_mac_matches(keys, &parts, &candidates) {
-        Ok(at)
+        Ok((at, canonical_digest(g, &parts)))
     } else {
         Err(VerifyError::SignatureMismatch)
     }
+}
+
+/// SHA-256 over everything the template signs but the timestamp, for the envelope id; `None`
+/// when it signs nothing besides the body and the timestamp (the body digest is then the id).
+/// Two requests with one body but different signed headers, method or URL are two events, and
+/// must not share an id that consumers dedupe on; a provider's retry, re-stamped with a new
+/// timestamp, is the same event and keeps its id. The template is unambiguous (see
+/// [`GenericHmac::problems`]), and dropping the timestamp keeps the literals around it, so the
+/// digested bytes still split one way only.
+fn canonical_digest(g: &GenericHmac, parts: &[&[u8]]) -> Option<[u8; 32]> {
+    let segments = &g.signed_content.segments;
+    let signs_more = segments
+        .iter()
+        .any(|s| matches!(s, Segment::Method | Segment::Url | Segment::Header(_)));
+    if !signs_more {
+        return None;
+    }
+    let mut h = Sha256::new();
+    for (seg, part) in segments.iter().zip(parts) {
+        if *seg != Segment::Timestamp {
+            h.update(part);
+        }
+    }
+    Some(h.finalize().into())
 }
 
 pub(crate) fn sign(
@@ -720,6 +755,7 @@ mod tests {
             Timestamp::from_unix_secs(now_secs),
             Some(Duration::from_secs(300)),
         )
+        .map(|(at, _digest)| at)
     }
 
     #[test]

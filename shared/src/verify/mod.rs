@@ -492,10 +492,11 @@ impl<'a> Verified<'a> {
     pub fn signed_id(&self) -> Option<&'a str> {
         self.signed_id
     }
-    /// For a scheme that signs a canonical form of the body rather than its bytes (Twilio's
-    /// sorted, de-duplicated form parameters), SHA-256 of that form: bodies that differ only in
-    /// layout (parameter order, repeats) verify under the same signature and share this digest.
-    /// `None` when the raw body is what was signed.
+    /// For a scheme that signs more than the body, or a canonical form of it, SHA-256 of what
+    /// was signed (less a timestamp, which a retry may renew): Twilio's URL and sorted,
+    /// de-duplicated form parameters, so requests that differ only in layout share it; the
+    /// generic scheme's signed headers, method and URL with the body. `None` when the body (and
+    /// a timestamp) is all that was signed.
     pub fn canonical_digest(&self) -> Option<&[u8; 32]> {
         self.canonical_digest.as_ref()
     }
@@ -614,10 +615,11 @@ impl Verifier {
                 canonical_digest = twilio::canonical_digest(req);
                 (None, None)
             }
-            Scheme::Generic(g) => (
-                generic::verify(g, &self.keys.mac, req, now, self.tolerance)?,
-                None,
-            ),
+            Scheme::Generic(g) => {
+                let (at, digest) = generic::verify(g, &self.keys.mac, req, now, self.tolerance)?;
+                canonical_digest = digest;
+                (at, None)
+            }
             other => (
                 hmac_schemes::verify(other.kind(), &self.keys.mac, req, now, self.tolerance)?,
                 None,
