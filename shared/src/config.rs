@@ -1018,22 +1018,6 @@ impl EndpointConfig {
             p.add(format!("{at}.retry"), e.to_string());
         }
     }
-
-    /// The endpoint's subscriptions, parsed (patterns that fail to parse were reported by
-    /// validation and are skipped here).
-    pub fn patterns(&self) -> Vec<EventPattern> {
-        self.events.iter().filter_map(|e| e.parse().ok()).collect()
-    }
-
-    /// True when the endpoint is enabled and subscribed to `event_type`.
-    pub fn wants(&self, event_type: &str) -> bool {
-        self.enabled
-            && self
-                .events
-                .iter()
-                .filter_map(|e| e.parse::<EventPattern>().ok())
-                .any(|p| p.matches(event_type))
-    }
 }
 
 /// An absolute http(s) URL with a host and no fragment.

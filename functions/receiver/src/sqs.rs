@@ -23,13 +23,15 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-/// Most entries one `SendMessageBatch` call may carry.
-pub const MAX_BATCH_ENTRIES: usize = 10;
+/// Most entries one `SendMessageBatch` call may carry (the core's one definition).
+pub const MAX_BATCH_ENTRIES: usize = hookline_core::envelope::MAX_SQS_BATCH_ENTRIES;
 /// Byte limit this module enforces on a batch: message bodies plus, for each message attribute,
-/// its name, data type and value (all as UTF-8). 256 KiB, the long-standing SQS limit; AWS has
-/// since documented 1 MiB for a whole batch, but a queue's `MaximumMessageSize` may still be
-/// lower, so this stays at the conservative value.
-pub const MAX_BATCH_BYTES: usize = 262_144;
+/// its name, data type and value (all as UTF-8). The core's [`MAX_SQS_MESSAGE_BYTES`], the
+/// long-standing SQS limit every queue accepts; AWS has since documented 1 MiB, but a queue's
+/// `MaximumMessageSize` may still be lower, so the forwarder stays at the conservative value.
+///
+/// [`MAX_SQS_MESSAGE_BYTES`]: hookline_core::envelope::MAX_SQS_MESSAGE_BYTES
+pub const MAX_BATCH_BYTES: usize = hookline_core::envelope::MAX_SQS_MESSAGE_BYTES;
 /// Longest accepted entry id.
 pub const MAX_ENTRY_ID_LEN: usize = 80;
 
