@@ -421,13 +421,10 @@ fn resolved_source_verifies_what_the_provider_signs() {
         .unwrap();
     let gh = &sources["gh"];
     assert_eq!(gh.verifier.scheme().kind(), SchemeKind::Github);
-    // Defaults: no id from GitHub's unsigned delivery header (the body's digest is the id), the
-    // event header for the type, never its signature header.
+    // Defaults: no id from GitHub's unsigned delivery header (the body's digest is the id), no
+    // type from its unsigned event header, never its signature header.
     assert_eq!(gh.event_id, None);
-    assert_eq!(
-        gh.event_type,
-        Some(FieldRef::Header("x-github-event".into()))
-    );
+    assert_eq!(gh.event_type, None);
     assert!(gh.forward_headers.contains(&"x-request-id".to_owned()));
     assert!(
         !gh.forward_headers

@@ -531,7 +531,8 @@ async fn verified_events_travel_through_the_queue_to_sqs() {
     assert_eq!(s, 200);
     let messages = sqs.take(&outbound, 1, &worker).await;
     let msg = OutboundMessage::from_json(messages[0].body().unwrap().as_bytes()).unwrap();
-    assert_eq!(msg.event_type, "push");
+    // GitHub signs no event type: the relayed type is the source's, never the unsigned header.
+    assert_eq!(msg.event_type, "gh.webhook");
     // GitHub does not sign X-GitHub-Delivery: the id is the digest of source and signed body.
     let id = msg.id.as_deref().unwrap();
     assert!(id.starts_with("gh:b-") && id.len() == 37, "{id}");

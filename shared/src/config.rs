@@ -824,29 +824,34 @@ impl SourceConfig {
                 f.check(&format!("{at}.{field}"), p);
             }
         }
-        // The id is what consumers dedupe on: read from a header the provider does not sign, a
-        // replay under a fresh value would pass as a new event. Only signed headers may be it.
-        if let (Some(kind), Some(FieldRef::Header(h))) = (kind, &self.event_id)
-            && !h.is_empty()
-        {
-            let signed = match kind {
-                SchemeKind::StandardWebhooks => ["webhook-id", "svix-id"]
-                    .iter()
-                    .any(|s| s.eq_ignore_ascii_case(h)),
-                SchemeKind::Generic => self.generic.as_ref().is_some_and(|g| g.signs_header(h)),
-                _ => false,
-            };
-            if !signed {
-                p.add(
-                    format!("{at}.event_id"),
-                    format!(
-                        "the {kind} scheme does not sign the header \"{h}\": a replay could set \
-                         it to anything and pass consumers' dedup as a new event. Leave event_id \
-                         out (the id is then the provider's signed id or a digest of what it \
-                         signs), read it from the body with {{ pointer = \"/...\" }}, or, with \
-                         the generic scheme, sign the header in signed_content"
-                    ),
-                );
+        // The id is what consumers dedupe on, the type what endpoints subscribe to: read from a
+        // header the provider does not sign, a replay could set them to anything (a fresh id
+        // passes dedup as a new event; a new type reaches endpoints the event was never for).
+        // Only a header the generic scheme signs may be either. Standard Webhooks' signed
+        // `webhook-id` is the id already, and naming a header could pick the unsigned family
+        // (`svix-id` next to a signed `webhook-*` set, or the reverse).
+        for (field, f) in [
+            ("event_id", &self.event_id),
+            ("event_type", &self.event_type),
+        ] {
+            if let (Some(kind), Some(FieldRef::Header(h))) = (kind, f)
+                && !h.is_empty()
+            {
+                let signed = kind == SchemeKind::Generic
+                    && self.generic.as_ref().is_some_and(|g| g.signs_header(h));
+                if !signed {
+                    p.add(
+                        format!("{at}.{field}"),
+                        format!(
+                            "the {kind} scheme does not sign the header \"{h}\": a replay could \
+                             set it to anything, so it cannot be the event's {what}. Read it from \
+                             the signed body with {{ pointer = \"/...\" }}, leave {field} out \
+                             (the header is still forwarded in the envelope's headers), or, with \
+                             the generic scheme, sign the header in signed_content",
+                            what = if field == "event_id" { "id" } else { "type" },
+                        ),
+                    );
+                }
             }
         }
         if self.destination != Destination::Relay && !self.relay_endpoints.is_empty() {
@@ -1060,18 +1065,19 @@ fn check_url(raw: &str) -> Result<(), String> {
 /// id is the body digest as well (the body carries the signed `webhookTimestamp`, so a retry
 /// that Linear re-stamps is a new id: a duplicate that consumers see, never a forged id), and
 /// its type is the body's signed `type` rather than the `Linear-Event` header that repeats it.
-/// GitHub and Shopify sign no event type at all: theirs comes from a header, and a replay may
-/// relabel it, which is why the id never depends on it (see `docs/security.md`).
+/// GitHub and Shopify sign no event type at all (`X-GitHub-Event` and `X-Shopify-Topic` are
+/// unsigned headers, which a replay may change), so their envelopes have no type: a relayed
+/// event is then `{source}.webhook`, and consumers that want the provider's label read the
+/// forwarded header, knowing it is unsigned (see `docs/security.md`).
 pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) {
-    let h = |s: &str| Some(FieldRef::Header(s.to_owned()));
     let j = |s: &str| Some(FieldRef::Pointer(s.to_owned()));
     match kind {
         // The signed `webhook-id` is the id (see `Verified::signed_id`).
         SchemeKind::StandardWebhooks => (None, j("/type")),
         SchemeKind::Stripe => (j("/id"), j("/type")),
-        SchemeKind::Github => (None, h("x-github-event")),
+        SchemeKind::Github => (None, None),
         SchemeKind::Slack => (j("/event_id"), j("/event/type")),
-        SchemeKind::Shopify => (None, h("x-shopify-topic")),
+        SchemeKind::Shopify => (None, None),
         SchemeKind::Twilio => (None, None),
         SchemeKind::Paddle => (j("/event_id"), j("/event_type")),
         SchemeKind::Zendesk => (j("/id"), j("/type")),

@@ -481,7 +481,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::secret::Secret;
-    use crate::verify::{Scheme, Signer, twilio_body_sha256_hex};
+    use crate::verify::{Scheme, SchemeKind, Signer, twilio_body_sha256_hex};
 
     const NOW: Timestamp = Timestamp::from_unix_secs(1_795_435_200);
     const STRIPE_SECRET: &str = "whsec_test_secret";
@@ -934,9 +934,12 @@ mod tests {
                 &sign_for(&source, &secret, Some("application/json"), &extra, &body),
                 &body,
             ));
-            assert!(
+            // GitHub and Shopify sign no type (only unsigned headers carry it): none is read.
+            let signs_a_type = !matches!(scheme, SchemeKind::Github | SchemeKind::Shopify);
+            assert_eq!(
                 as_sent.event_type.is_some(),
-                "{scheme}: the provider's type is read"
+                signs_a_type,
+                "{scheme}: the provider's type is read only when signed"
             );
             assert_eq!(as_sent.body.encoding(), "json", "{scheme}");
             // Nor does the unsigned `{handler}` path segment.
@@ -1167,6 +1170,48 @@ mod tests {
     }
 
     #[test]
+    fn unsigned_headers_cannot_name_the_id_or_the_type() {
+        let refused = |toml: &str, field: &str| {
+            let errors = Config::from_toml(toml)
+                .and_then(|c| c.validate())
+                .unwrap_err()
+                .to_string();
+            assert!(errors.contains(field), "{errors}");
+        };
+        // A relabelled replay of a captured Shopify `orders/create` as `orders/paid` would reach
+        // endpoints subscribed to payments only.
+        refused(
+            "[sources.s]\nscheme = \"shopify\"\nsecrets = [\"literal:k\"]\nevent_type = { header = \"X-Shopify-Topic\" }\n",
+            "sources.s.event_type",
+        );
+        refused(
+            "[sources.s]\nscheme = \"github\"\nsecrets = [\"literal:k\"]\nevent_type = { header = \"X-GitHub-Event\" }\n",
+            "sources.s.event_type",
+        );
+        // Standard Webhooks signs one family of headers per request (`webhook-*`, else
+        // `svix-*`): naming either as the id would let the other, unsigned one in.
+        for h in ["svix-id", "webhook-id"] {
+            refused(
+                &format!("[sources.s]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nevent_id = {{ header = \"{h}\" }}\n"),
+                "sources.s.event_id",
+            );
+        }
+        // A header the generic scheme signs may name the type.
+        let g = sources(
+            "[sources.g]\nscheme = \"generic\"\nsecrets = [\"literal:k\"]\nevent_type = { header = \"X-Event\" }\n[sources.g.generic]\nheader = \"X-Sig\"\nsigned_content = \"{header:X-Event}\\n{body}\"\n",
+        )
+        .remove("g")
+        .unwrap();
+        let mut h = Headers::new();
+        h.push("X-Event", "charge.created");
+        let h = signed(g.verifier.scheme().clone(), "k", URL, h, b"{}", NOW);
+        assert_eq!(
+            event(call(&g, &h, b"{}")).event_type.as_deref(),
+            Some("charge.created")
+        );
+    }
+
+    #[test]
     fn ids_are_stable_per_delivery() {
         let github = sources("[sources.gh]\nscheme = \"github\"\nsecrets = [\"literal:s3cret\"]\n")
             .remove("gh")
@@ -1179,7 +1224,9 @@ mod tests {
         let env = event(call(&github, &h, body));
         // GitHub does not sign its delivery id: the id derives from source and signed body.
         assert!(env.id.starts_with("b-") && env.id.len() == 34, "{}", env.id);
-        assert_eq!(env.event_type.as_deref(), Some("ping"));
+        // Nor its event: `X-GitHub-Event` is forwarded as the unsigned header it is, and is not
+        // the envelope's type.
+        assert_eq!(env.event_type, None);
         assert_eq!(env.headers["x-github-event"], "ping");
         assert_eq!(
             env.headers["x-github-delivery"],
