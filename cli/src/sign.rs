@@ -542,7 +542,7 @@ mod tests {
         assert!(parse_scheme("generic", Some("{\"nope\":1}")).is_err());
         let scheme = parse_scheme(
             "generic",
-            Some(r#"{"header":"X-Sig","signed_content":"{header:X-Acct}.{body}"}"#),
+            Some(r#"{"header":"X-Sig","signed_content":"{header:X-Acct}\n{body}"}"#),
         )
         .unwrap();
         let signer = Signer::new(scheme.clone(), secret("k")).unwrap();

@@ -1126,7 +1126,7 @@ mod tests {
         // let consumers' dedup drop the second. A retry re-stamped with a new timestamp is the
         // same event.
         let g = sources(
-            "[sources.g]\nscheme = \"generic\"\nsecrets = [\"literal:k\"]\n[sources.g.generic]\nheader = \"X-Sig\"\nsigned_content = \"{timestamp}|{header:X-Event}|{body}\"\ntimestamp_header = \"X-Ts\"\n",
+            "[sources.g]\nscheme = \"generic\"\nsecrets = [\"literal:k\"]\n[sources.g.generic]\nheader = \"X-Sig\"\nsigned_content = \"{timestamp}|{header:X-Event}\\n{body}\"\ntimestamp_header = \"X-Ts\"\n",
         )
         .remove("g")
         .unwrap();
@@ -1192,7 +1192,9 @@ mod tests {
         // `svix-*`): naming either as the id would let the other, unsigned one in.
         for h in ["svix-id", "webhook-id"] {
             refused(
-                &format!("[sources.s]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nevent_id = {{ header = \"{h}\" }}\n"),
+                &format!(
+                    "[sources.s]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\nevent_id = {{ header = \"{h}\" }}\n"
+                ),
                 "sources.s.event_id",
             );
         }

@@ -162,6 +162,51 @@ impl GenericHmac {
                 ));
             }
         }
+        // A value the provider chooses (a header, the method, the URL) must be bounded by a
+        // character it can never hold. Refusing only the requests whose value holds the
+        // separator is not enough: the provider's own request with `X-Req: a.b` and body `c`
+        // would be refused, but its captured signature would verify `X-Req: a` with body `b.c`.
+        for (i, seg) in segments.iter().enumerate() {
+            let Some(sep) = boundary_char(segments, i) else {
+                continue;
+            };
+            let (can_hold, advice) = match seg {
+                // The timestamp header, signed by name: its value must parse as the timestamp.
+                Segment::Header(h)
+                    if self
+                        .timestamp_header
+                        .as_deref()
+                        .is_some_and(|th| th.eq_ignore_ascii_case(h)) =>
+                {
+                    (
+                        timestamp_can_contain(self.timestamp_format, sep),
+                        "a character a timestamp cannot contain, such as `.`",
+                    )
+                }
+                // Header values cannot hold a line break (RFC 9110 field values).
+                Segment::Header(_) => (!matches!(sep, '\n' | '\r'), "a newline (\\n)"),
+                // A request URL holds no whitespace.
+                Segment::Url => (!sep.is_ascii_whitespace(), "a newline (\\n) or a space"),
+                // A method is a token.
+                Segment::Method => (
+                    sep.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(sep),
+                    "a newline (\\n) or a space",
+                ),
+                _ => (false, ""),
+            };
+            if can_hold {
+                out.push((
+                    "signed_content",
+                    format!(
+                        "{} is separated from the content next to it by `{}`, which its value \
+                         can contain, so a captured signature could be re-split across the \
+                         boundary; separate it with {advice}",
+                        seg.source(),
+                        sep.escape_default()
+                    ),
+                ));
+            }
+        }
         for (i, seg) in segments.iter().enumerate() {
             if *seg != Segment::Timestamp {
                 continue;
@@ -705,7 +750,7 @@ mod tests {
             ("{timestamp}:{body}", TimestampFormat::Unix),
             ("{timestamp}.{body}", TimestampFormat::Rfc3339),
             (
-                "{timestamp}|{header:X-Request-Id}|{body}",
+                "{timestamp}|{header:X-Request-Id}\n{body}",
                 TimestampFormat::Rfc3339,
             ),
             ("{body}.{timestamp}", TimestampFormat::UnixMs),
@@ -807,49 +852,72 @@ mod tests {
     }
 
     #[test]
-    fn header_value_holding_its_separator_is_refused_when_verifying() {
-        // `{header:X-Req}.{body}`: the provider signed X-Req `a.b` with body `c`; the attacker
-        // sends X-Req `a` with body `b.c`. Only values without `.` are accepted, so the bytes
-        // split one way only.
-        let g = params("{header:X-Req}.{body}", None);
-        assert!(g.problems().is_empty(), "{:?}", g.problems());
-        let now = 1_763_900_000;
-        assert_eq!(
-            verify_signed(&g, "a.b.c", &[("X-Req", "a.b")], "c", now),
-            Err(VerifyError::SeparatorInValue(Cow::Borrowed(
-                "{header:x-req}"
-            )))
-        );
-        assert_eq!(
-            verify_signed(&g, "a.b", &[("X-Req", "a")], "b", now),
-            Ok(None)
-        );
-        // After {body}, the boundary is the literal before the value, read from the right.
+    fn template_whose_value_separator_the_value_can_contain_is_refused_at_load() {
+        // `{header:X-Req}.{body}`: the provider signs X-Req `a.b` with body `c`; the same
+        // signature verifies X-Req `a` with body `b.c`. Refusing only the first request would
+        // still accept the second, so such templates are refused outright.
+        for ambiguous in [
+            "{header:X-Req}.{body}",
+            "{timestamp}|{header:X-Req}|{body}",
+            "{body}.{header:X-Req}",
+            "{url}/{body}",
+            "{url}?{body}",
+            "{method}.{body}",
+            "{method}P{body}",
+        ] {
+            let g = params(
+                ambiguous,
+                ambiguous.contains("{timestamp}").then_some("X-Ts"),
+            );
+            assert!(
+                g.problems()
+                    .iter()
+                    .any(|(_, m)| m.contains("its value can contain")),
+                "{ambiguous}: {:?}",
+                g.problems()
+            );
+            assert!(matches!(
+                crate::verify::Verifier::new(
+                    crate::verify::Scheme::Generic(g),
+                    vec![Secret::new(b"k".to_vec()).unwrap()]
+                ),
+                Err(KeyError::InvalidParameters(_))
+            ));
+        }
+        for unambiguous in [
+            "{header:X-Req}\n{body}",
+            "{timestamp}.{header:X-Req}\n{body}",
+            "{body}\n{header:X-Req}",
+            "{url} {body}",
+            "{method} {url}\n{body}",
+            "{method}\n{url}\n{{v1}}\n{body}",
+        ] {
+            let g = params(
+                unambiguous,
+                unambiguous.contains("{timestamp}").then_some("X-Ts"),
+            );
+            assert!(g.problems().is_empty(), "{unambiguous}: {:?}", g.problems());
+        }
+        // A value that nonetheless holds its separator (not a real header) is still refused.
         let g = params("{body}\n{header:X-Req}", None);
+        let now = 1_763_900_000;
         assert_eq!(
             verify_signed(&g, "b\nx\ny", &[("X-Req", "x\ny")], "b", now),
             Err(VerifyError::SeparatorInValue(Cow::Borrowed(
                 "{header:x-req}"
             )))
         );
-        // {url} and {method} follow the same rule.
-        let g = params("{url} {body}", None);
-        let url = "https://hooks.example.com/hooks/g";
+        let g = params("{header:X-Req}\n{body}", None);
         assert_eq!(
-            verify_signed(&g, &format!("{url} b"), &[], "b", now),
+            verify_signed(&g, "a\nb", &[("X-Req", "a")], "b", now),
             Ok(None)
-        );
-        let g = params("{method}P{body}", None);
-        assert_eq!(
-            verify_signed(&g, "POSTPb", &[], "b", now),
-            Err(VerifyError::SeparatorInValue(Cow::Borrowed("{method}")))
         );
     }
 
     #[test]
     fn signer_refuses_a_value_holding_its_separator() {
-        let g = params("{header:X-Req}.{body}", None);
-        let headers: crate::headers::Headers = [("X-Req", "a.b".to_owned())].into_iter().collect();
+        let g = params("{header:X-Req}\n{body}", None);
+        let headers: crate::headers::Headers = [("X-Req", "a\nb".to_owned())].into_iter().collect();
         let req = Request {
             method: "POST",
             url: "https://e.com/",

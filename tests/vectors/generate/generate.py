@@ -1858,8 +1858,8 @@ def generic(out: Path) -> Path:
     )
     add(
         "header-placeholder-rfc3339",
-        "Template '{timestamp}|{header:X-Request-Id}|{body}' with an RFC 3339 timestamp header.",
-        {"header": "X-Signature", "prefix": "", "encoding": "base64", "algorithm": "sha256", "signed_content": "{timestamp}|{header:X-Request-Id}|{body}", "timestamp_header": "X-Timestamp", "timestamp_format": "rfc3339"},
+        "Template '{timestamp}|{header:X-Request-Id}\\n{body}' with an RFC 3339 timestamp header (a newline after the header: a header value cannot hold one).",
+        {"header": "X-Signature", "prefix": "", "encoding": "base64", "algorithm": "sha256", "signed_content": "{timestamp}|{header:X-Request-Id}\n{body}", "timestamp_header": "X-Timestamp", "timestamp_format": "rfc3339"},
         small, secret_label="rfc3339", ts_value=iso(SIGNED_AT), extra_headers=[("X-Request-Id", fake_uuid("generic/request-id"))],
     )
     add(
