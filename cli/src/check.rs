@@ -860,6 +860,18 @@ fn check_worker(w: &Table, prefix: &str, top: Option<&Table>, r: &mut Report) ->
                      dead_letter_queue"
                 ),
             ),
+            // Relayed events reach the sender only through this Worker's consumer: without it
+            // they wait on the queue until its retention deletes them.
+            None if !relay_sources.is_empty() => r.warn(
+                at("queues.consumers"),
+                format!(
+                    "no consumer for \"{inbound}\": relay sources ({}) reach the sender only \
+                     through this Worker's consumer, so their events would wait on the queue \
+                     until its retention period deletes them; add [[queues.consumers]] queue = \
+                     \"{inbound}\" with a dead_letter_queue",
+                    names(&relay_sources)
+                ),
+            ),
             // Not a warning: with no SQS URL, reading the queue with a consumer declared
             // elsewhere (an HTTP pull consumer, another Worker) is a documented way to run the
             // receiver (docs/receiver.md#reading-events), and this file cannot show it.
@@ -892,14 +904,17 @@ fn check_worker(w: &Table, prefix: &str, top: Option<&Table>, r: &mut Report) ->
                     ),
                     Some(_) => {}
                 }
+                // A note, like the outbound URL's: a value to fill in before forwarding, and
+                // nothing is lost meanwhile (held, then dead-lettered, replayable).
                 if !queue_sources.is_empty() && var(SQS_QUEUE_VAR).is_none() {
-                    r.warn(
+                    r.note(
                         var_at(SQS_QUEUE_VAR),
                         format!(
-                            "empty, but the consumer for \"{inbound}\" is configured: events of \
-                             queue sources ({}) are held and end in the dead-letter queue after \
-                             max_retries. Set it to your SQS queue's URL, or remove the \
-                             [[queues.consumers]] block and consume \"{inbound}\" yourself",
+                            "empty, but the consumer for \"{inbound}\" is configured: until it is \
+                             set, events of queue sources ({}) are held and then dead-lettered \
+                             after max_retries (nothing is lost). Set it to your SQS queue's URL, \
+                             or remove the [[queues.consumers]] block and consume \"{inbound}\" \
+                             yourself",
                             names(&queue_sources)
                         ),
                     );
@@ -2607,11 +2622,29 @@ secrets = ["env:BILLING_WHSEC"]
             "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
             "",
         ));
+        // A value still to fill in, and nothing is lost meanwhile: a note.
         expect(
             &f,
-            Severity::Warning,
+            Severity::Note,
             "vars.HOOKLINE_SQS_QUEUE_URL",
-            "dead-letter queue",
+            "dead-lettered",
+        );
+    }
+
+    #[test]
+    fn wrangler_relay_sources_without_a_consumer_would_lose_events() {
+        let text = WRANGLER
+            .replace("queue = \"hookline-inbound\"\nmax_retries", "queue = \"other\"\nmax_retries")
+            .replace(
+                "HOOKLINE_SQS_QUEUE_URL = \"https://sqs.eu-west-1.amazonaws.com/123456789012/inbound\"",
+                "",
+            )
+            .replace("scheme = \"stripe\"", "scheme = \"stripe\"\ndestination = \"relay\"");
+        expect(
+            &wrangler(&text),
+            Severity::Warning,
+            "queues.consumers",
+            "retention period deletes them",
         );
     }
 
