@@ -65,10 +65,12 @@ fn refusal_error(endpoint: &str, r: &Refusal) -> String {
     format!("{code}: endpoint \"{endpoint}\": {r}")
 }
 
-/// Which endpoints an outbound message goes to, and which named ones refused it (and why).
+/// Which endpoints an outbound message goes to, which named ones cannot take it (and why: kept
+/// in the DLQ), and which named ones its rules turn away (logged and counted).
 struct Plan<'s> {
     targets: Vec<&'s Endpoint>,
     refused: Vec<(String, String)>,
+    not_subscribed: Vec<(String, String)>,
 }
 
 /// A delivery message dead-lettered with `error`.
@@ -276,9 +278,20 @@ impl Sender {
         });
         let now = now();
         let plan = self.plan(msg, &message_id);
-        // Every refusal of a named endpoint, and every unreadable `data`, is kept in the DLQ
-        // with its reason; an endpoint the app did not name and that refuses is simply not
-        // routed to.
+        // A named endpoint that does not exist, and `data` a filter cannot read, are kept in
+        // the DLQ with their reason. An endpoint whose own rules (`events`, `filter`, disabled)
+        // turn the event away is not routed to, named or not: that is its configuration working
+        // (a relay source names its endpoints for every event it relays, and their filters pick
+        // some), so it is logged and counted, not dead-lettered. A delivery message that names
+        // an endpoint directly is held to the same rules in `deliver`, and dead-lettered there.
+        for (name, reason) in &plan.not_subscribed {
+            self.log.event(json!({
+                "level": "info", "msg": "not_subscribed", "message_id": message_id,
+                "endpoint": name, "reason": reason,
+            }));
+            self.log
+                .metric("NotSubscribed", "Count", 1.0, name, now.unix_millis());
+        }
         for (name, error) in &plan.refused {
             let d = DeliveryMessage::new(message_id.clone(), name.clone(), msg, now);
             self.dead_letter(DeadLetter {
@@ -297,7 +310,7 @@ impl Sender {
         }));
         match targets.as_slice() {
             [] => {
-                if plan.refused.is_empty() {
+                if plan.refused.is_empty() && plan.not_subscribed.is_empty() {
                     self.log
                         .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
                 }
@@ -324,6 +337,7 @@ impl Sender {
         let mut plan = Plan {
             targets: Vec::new(),
             refused: Vec::new(),
+            not_subscribed: Vec::new(),
         };
         match &msg.endpoints {
             Some(names) => {
@@ -335,7 +349,10 @@ impl Sender {
                         )),
                         Some(e) => match e.admits(&msg.event_type, message_id, &data) {
                             Ok(()) => plan.targets.push(e),
-                            Err(r) => plan.refused.push((name.clone(), refusal_error(name, &r))),
+                            Err(r @ Refusal::UnreadableData(_)) => {
+                                plan.refused.push((name.clone(), refusal_error(name, &r)))
+                            }
+                            Err(r) => plan.not_subscribed.push((name.clone(), r.to_string())),
                         },
                     }
                 }
