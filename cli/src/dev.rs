@@ -171,15 +171,21 @@ impl Printer {
 
     /// One line of the sender's log, reworded.
     fn sender_line(&self, line: &str) {
+        if let Some(text) = self.sender_text(line) {
+            self.ui.line(&text);
+        }
+    }
+
+    /// What [`Printer::sender_line`] prints for a line of the sender's log, if anything.
+    fn sender_text(&self, line: &str) -> Option<String> {
         let Ok(v) = serde_json::from_str::<Value>(line) else {
-            return;
+            return None;
         };
         if v.get("_aws").is_some() {
-            return; // metrics: CloudWatch's business, not a person's
+            return None; // metrics: CloudWatch's business, not a person's
         }
         if self.ui.json {
-            self.ui.line(&crate::ui::json_escape(line));
-            return;
+            return Some(crate::ui::json_escape(line).into_owned());
         }
         // Event types, ids and errors (which may quote an endpoint's answer) are untrusted.
         let s = |k: &str| untrusted(v.get(k).and_then(Value::as_str).unwrap_or("")).into_owned();
@@ -203,7 +209,7 @@ impl Printer {
                     }
                     _ => ("✘ dead-lettered", Style::Red, String::new()),
                 };
-                self.ui.line(&format!(
+                Some(format!(
                     "{} {} {:<12} {} {} {} ({} ms, attempt {attempt}{extra})",
                     self.clock(),
                     self.ui.paint(style, label),
@@ -212,19 +218,19 @@ impl Printer {
                     s("event_type"),
                     self.ui.paint(Style::Dim, &s("message_id")),
                     ms
-                ));
+                ))
             }
-            Some("fan_out") => {}
+            Some("fan_out") => None,
             Some(msg) if s("level") != "info" && s("level") != "debug" => {
                 let msg = untrusted(msg);
                 let detail = s("error");
-                self.ui.line(&format!(
+                Some(format!(
                     "{} {} {msg} {detail}",
                     self.clock(),
                     self.ui.paint(Style::Yellow, "! sender")
-                ));
+                ))
             }
-            _ => {}
+            _ => None,
         }
     }
 }
@@ -938,6 +944,34 @@ fn banner(
 )]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sender_lines_print_no_control_or_format_character_from_the_log() {
+        // The sender's log quotes what endpoints and apps chose: an endpoint's error text, an
+        // app's event type and id. None of it may reach the terminal as a control sequence.
+        let evil = "x\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\u{202e}\r\u{9b}31m";
+        let lines = [
+            json!({"level":"info","msg":"delivery_attempt","outcome":"delivered","endpoint":evil,
+                   "status":200,"event_type":evil,"message_id":evil,"attempt":1,"latency_ms":3}),
+            json!({"level":"warn","msg":"delivery_attempt","outcome":"retry","endpoint":"e",
+                   "error":evil,"event_type":"t","message_id":"m","attempt":2,"next_delay_ms":1500}),
+            json!({"level":"warn","msg":evil,"error":evil}),
+        ];
+        for json in [false, true] {
+            let printer = Printer {
+                ui: Ui::new(crate::ui::ColorChoice::Never, json),
+            };
+            for line in &lines {
+                let text = printer.sender_text(&line.to_string()).unwrap();
+                assert!(
+                    !text.chars().any(crate::ui::is_unsafe),
+                    "json={json}: {text:?}"
+                );
+                // The content is still there, written out.
+                assert!(text.contains("]52;c;ZXZpbA=="), "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn the_retry_line_says_the_wait_the_queue_keeps() {
