@@ -194,7 +194,7 @@ mod tests {
         let outbound = &plan.sends[&Target::Outbound];
         assert_eq!(outbound[0].id, "m1");
         let msg = OutboundMessage::from_json(outbound[0].body.as_bytes()).unwrap();
-        assert_eq!(msg.id.as_deref(), Some("gh.d-1"));
+        assert_eq!(msg.id.as_deref(), Some("gh:d-1"));
         assert_eq!(plan.holds.len(), 2);
         assert_eq!(plan.holds[0].0, 2);
         assert!(matches!(plan.holds[0].1, Hold::NotAnEnvelope(_)));
