@@ -552,16 +552,27 @@ mod tests {
         headers: &Headers,
         body: &[u8],
     ) -> Result<Accepted, Rejection> {
+        post(source, URL, headers, body, Some("billing"), NOW)
+    }
+    /// `receive` for a POST of `body` to `url`.
+    fn post(
+        source: &ResolvedSource,
+        url: &str,
+        headers: &Headers,
+        body: &[u8],
+        handler: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Accepted, Rejection> {
         receive(
             source,
             &Incoming {
                 method: "POST",
-                url: URL,
+                url,
                 headers,
                 body,
-                handler: Some("billing"),
+                handler,
             },
-            NOW,
+            at,
         )
     }
 
@@ -762,18 +773,7 @@ mod tests {
         // Empty forms sent to two signed URLs are two events.
         let empty = |url: &str| {
             let h = signed(Scheme::Twilio, "12345", url, form(), b"", NOW);
-            let accepted = receive(
-                &twilio,
-                &Incoming {
-                    method: "POST",
-                    url,
-                    headers: &h,
-                    body: b"",
-                    handler: None,
-                },
-                NOW,
-            );
-            event(accepted).id
+            event(post(&twilio, url, &h, b"", None, NOW)).id
         };
         assert_ne!(empty(URL), empty(&format!("{URL}?CallStatus=completed")));
         assert_eq!(
@@ -945,17 +945,7 @@ mod tests {
             // Nor does the unsigned `{handler}` path segment.
             let headers = sign_for(&source, &secret, Some("application/json"), &extra, &body);
             for handler in [None, Some("other")] {
-                let elsewhere = event(receive(
-                    &source,
-                    &Incoming {
-                        method: "POST",
-                        url: URL,
-                        headers: &headers,
-                        body: &body,
-                        handler,
-                    },
-                    NOW,
-                ));
+                let elsewhere = event(post(&source, URL, &headers, &body, handler, NOW));
                 assert_eq!(elsewhere.id, as_sent.id, "{scheme} via {handler:?}");
             }
             for ct in content_types {
@@ -1065,17 +1055,7 @@ mod tests {
                 "X-Twilio-Signature",
                 sig.get_all("x-twilio-signature").next().unwrap(),
             );
-            receive(
-                &twilio,
-                &Incoming {
-                    method: "POST",
-                    url,
-                    headers: &h,
-                    body,
-                    handler: None,
-                },
-                NOW,
-            )
+            post(&twilio, url, &h, body, None, NOW)
         };
         let form = Some("application/x-www-form-urlencoded");
         // Parameters only in the query string, empty body: two signed URLs are two events,
@@ -1156,17 +1136,7 @@ mod tests {
         body: &[u8],
         at: Timestamp,
     ) -> InboundEnvelope {
-        event(receive(
-            source,
-            &Incoming {
-                method: "POST",
-                url: URL,
-                headers,
-                body,
-                handler: None,
-            },
-            at,
-        ))
+        event(post(source, URL, headers, body, None, at))
     }
 
     #[test]
