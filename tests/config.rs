@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use hookline_core::config::{Config, Destination, FieldRef};
+use hookline_core::config::{Config, Destination};
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
