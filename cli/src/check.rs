@@ -2154,12 +2154,6 @@ fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

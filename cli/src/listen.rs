@@ -718,12 +718,6 @@ fn respond(status: u16, body: serde_json::Value) -> Response<Full<Bytes>> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use hookline_core::verify::Signer;
 

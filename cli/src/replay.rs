@@ -907,12 +907,6 @@ async fn move_one(sqs: &Sqs, from: &str, to: &str, msg: &Message, fifo: bool) ->
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use clap::Parser;

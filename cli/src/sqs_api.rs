@@ -582,12 +582,6 @@ fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

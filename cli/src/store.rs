@@ -666,12 +666,6 @@ pub fn md5_of_attributes(attributes: &[Attribute]) -> Result<Option<String>, Sto
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -1316,12 +1316,6 @@ impl<'de> Deserialize<'de> for QueueMessage {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use serde_json::{Value, json};

@@ -767,12 +767,6 @@ fn num_cmp(a: &Number, b: &Number) -> Option<Ordering> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use serde::{Deserialize, Serialize};

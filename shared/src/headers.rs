@@ -77,12 +77,6 @@ impl<N: AsRef<str>, V: Into<String>> FromIterator<(N, V)> for Headers {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

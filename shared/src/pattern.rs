@@ -92,12 +92,6 @@ impl FromStr for EventPattern {
 crate::string_backed!(EventPattern, this => this.0.as_str());
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -769,12 +769,6 @@ impl<'de> Visitor<'de> for Level<'_> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use crate::envelope::RawJson;

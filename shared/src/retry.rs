@@ -389,12 +389,6 @@ pub fn parse_retry_after(value: &str, now: Timestamp) -> Option<Duration> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

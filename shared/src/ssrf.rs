@@ -613,12 +613,6 @@ impl fmt::Display for Blocked {
 impl std::error::Error for Blocked {}
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use AddrClass::*;

@@ -701,12 +701,6 @@ fn now() -> Timestamp {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};

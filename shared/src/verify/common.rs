@@ -265,12 +265,6 @@ pub(crate) fn kv_pairs(s: &str, sep: char) -> impl Iterator<Item = (&str, &str)>
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -255,12 +255,6 @@ pub(crate) fn sign(keys: &[MacKey], req: &Request<'_>) -> Result<Vec<(String, St
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 
