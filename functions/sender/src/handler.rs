@@ -423,6 +423,7 @@ impl Sender {
         let sizes: Vec<usize> = fits.iter().map(|(_, b)| b.len()).collect();
         for range in batches(&sizes, limits) {
             let mut entries = Vec::with_capacity(range.len());
+            // `batches` returns ranges over `sizes`, one per item of `fits`: always in bounds.
             for (i, body) in fits.get(range).unwrap_or_default() {
                 let entry = SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())

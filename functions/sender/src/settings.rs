@@ -16,6 +16,28 @@ use hookline_core::verify::{Scheme, Signer};
 
 use crate::http::TlsRoots;
 
+/// Parses an optional field; a failure is recorded under `path` and refuses the endpoint.
+fn parse_optional<T>(
+    text: Option<&str>,
+    path: impl FnOnce() -> String,
+    problems: &mut Vec<ConfigError>,
+) -> Result<Option<T>, ()>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match text.map(str::parse::<T>).transpose() {
+        Ok(value) => Ok(value),
+        Err(err) => {
+            problems.push(ConfigError {
+                path: path(),
+                message: err.to_string(),
+            });
+            Err(())
+        }
+    }
+}
+
 /// The environment variable holding the configuration as JSON.
 pub const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
 /// The environment variable holding the outbound queue's URL (fan-out re-enqueues onto it).
@@ -286,27 +308,19 @@ impl Settings {
             };
             // Validation already parsed these; should a parse still fail, the endpoint is refused
             // (a dropped filter would deliver everything, a dropped template the wrong body).
-            let template = match e.template.as_deref().map(str::parse::<BodyTemplate>) {
-                None => None,
-                Some(Ok(t)) => Some(t),
-                Some(Err(err)) => {
-                    problems.push(ConfigError {
-                        path: format!("{at}.template"),
-                        message: err.to_string(),
-                    });
-                    continue;
-                }
+            let Ok(template) = parse_optional::<BodyTemplate>(
+                e.template.as_deref(),
+                || format!("{at}.template"),
+                &mut problems,
+            ) else {
+                continue;
             };
-            let filter = match e.filter.as_deref().map(str::parse::<Filter>) {
-                None => None,
-                Some(Ok(f)) => Some(f),
-                Some(Err(err)) => {
-                    problems.push(ConfigError {
-                        path: format!("{at}.filter"),
-                        message: err.to_string(),
-                    });
-                    continue;
-                }
+            let Ok(filter) = parse_optional::<Filter>(
+                e.filter.as_deref(),
+                || format!("{at}.filter"),
+                &mut problems,
+            ) else {
+                continue;
             };
             let mut events = Vec::with_capacity(e.events.len());
             let mut bad_pattern = false;
