@@ -13,7 +13,7 @@ use hookline_core::config::{Config, Destination};
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
+use hookline_core::verify::{Request, SchemeKind, Signer};
 
 /// Every ```toml block of docs/config.md, with the line it starts on.
 fn doc_examples() -> Vec<(usize, String)> {
@@ -434,7 +434,7 @@ fn resolved_source_verifies_what_the_provider_signs() {
     // Signed with the *old* secret (mid-rotation): still verifies.
     let body = br#"{"zen":"Design for failure."}"#;
     let old = Signer::new(
-        Scheme::Github,
+        SchemeKind::Github,
         vec![Secret::new(b"secret-OLD".to_vec()).unwrap()],
     )
     .unwrap();

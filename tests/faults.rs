@@ -32,7 +32,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline_core::config::Config;
 use hookline_core::envelope::InboundEnvelope;
-use hookline_core::verify::Scheme;
+use hookline_core::verify::SchemeKind;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, dlq_attr};
@@ -557,7 +557,7 @@ const STRIPE_SECRET: &str = "whsec_faults_stripe_signing_secret_0123";
 
 /// Signs `body` as Stripe does, now (each retry is signed afresh, as Stripe's are).
 fn stripe_headers(body: &[u8]) -> Vec<(String, String)> {
-    hookline_tests::sign_now(Scheme::Stripe, STRIPE_SECRET, "", body)
+    hookline_tests::sign_now(SchemeKind::Stripe, STRIPE_SECRET, "", body)
 }
 
 /// What posting one event came to: acked, the answers seen, the signature values sent.

@@ -17,7 +17,7 @@ use hookline_core::envelope::{Body, InboundEnvelope, OutboundMessage};
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
 use hookline_tests::harness::{
     Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until, sqs_client,
 };
@@ -53,7 +53,7 @@ fn now() -> Timestamp {
 
 /// Headers a provider would send: `base` plus the scheme's signature made at `at`.
 fn sign(
-    scheme: Scheme,
+    scheme: impl Into<Scheme>,
     secret: &str,
     base: &[(&str, &str)],
     body: &[u8],
@@ -112,7 +112,7 @@ fn stripe_event(id: &str) -> Vec<u8> {
 
 fn stripe_headers(body: &[u8], at: Timestamp) -> Vec<(String, String)> {
     sign(
-        Scheme::Stripe,
+        SchemeKind::Stripe,
         STRIPE_SECRET,
         &[
             ("content-type", "application/json; charset=utf-8"),
@@ -372,7 +372,7 @@ async fn handshakes_are_answered_after_verification() {
     let worker = Workerd::start(ReceiverBuild::Release, vars, false, 0);
     let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#.to_vec();
     let h = sign(
-        Scheme::Slack,
+        SchemeKind::Slack,
         SLACK_SECRET,
         &[("content-type", "application/json")],
         &body,
@@ -517,7 +517,7 @@ async fn verified_events_travel_through_the_queue_to_sqs() {
     let push =
         br#"{"ref":"refs/heads/main","after":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"}"#.to_vec();
     let h = sign(
-        Scheme::Github,
+        SchemeKind::Github,
         GITHUB_SECRET,
         &[
             ("content-type", "application/json"),

@@ -680,7 +680,7 @@ fn negative_timestamp_is_rejected() {
             let scheme = scheme_for(file, case);
             // RFC 3339 cannot write a negative time: those generic cases are not applicable.
             if k == SchemeKind::Generic
-                && !matches!(&scheme, Scheme::Generic(g)
+                && !matches!(scheme.generic_params(), Some(g)
                     if g.timestamp_header.is_some()
                         && g.timestamp_format != hookline_core::verify::TimestampFormat::Rfc3339)
             {

@@ -40,7 +40,7 @@ use futures_util::StreamExt as _;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer, Verifier};
+use hookline_core::verify::{Request, SchemeKind, Signer, Verifier};
 use hookline_tests::bench;
 use http_body_util::{BodyExt as _, Full};
 
@@ -100,7 +100,7 @@ async fn start_sink(delivered: Arc<Delivered>) -> (String, Arc<AtomicUsize>, Arc
     let invalid = Arc::new(AtomicUsize::new(0));
     let verifier = Arc::new(
         Verifier::new(
-            Scheme::StandardWebhooks,
+            SchemeKind::StandardWebhooks,
             vec![Secret::new(OUT_SECRET).unwrap()],
         )
         .unwrap(),
@@ -574,7 +574,7 @@ async fn main() {
 
     let signer = Arc::new(
         Signer::new(
-            Scheme::StandardWebhooks,
+            SchemeKind::StandardWebhooks,
             vec![Secret::new(IN_SECRET).unwrap()],
         )
         .unwrap(),

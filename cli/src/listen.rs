@@ -16,7 +16,7 @@ use bytes::Bytes;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Verifier, VerifyError};
+use hookline_core::verify::{Request, SchemeKind, Verifier, VerifyError};
 use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -467,7 +467,7 @@ pub fn verifier(secrets: &[String]) -> Result<Option<Verifier>, CliError> {
                 .map_err(|_| CliError::Usage(format!("--secret #{}: the secret is empty", i + 1)))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Verifier::new(Scheme::StandardWebhooks, secrets)
+    Verifier::new(SchemeKind::StandardWebhooks, secrets)
         .map(Some)
         .map_err(|e| {
             CliError::Usage(format!(
@@ -729,7 +729,7 @@ mod tests {
 
     fn signed(prefix: &str, body: &[u8], at: Timestamp) -> Headers {
         let signer = Signer::new(
-            Scheme::StandardWebhooks,
+            SchemeKind::StandardWebhooks,
             vec![Secret::new(WHSEC.as_bytes().to_vec()).unwrap()],
         )
         .unwrap();

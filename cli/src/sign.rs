@@ -33,9 +33,13 @@ const PLACEHOLDER_URL: &str = "http://localhost/";
 #[derive(Debug, clap::Args)]
 #[command(after_help = SIGN_EXAMPLES)]
 pub struct Args {
-    /// The provider's scheme: standard-webhooks (also `standard`, `svix`), stripe, github,
-    /// slack, shopify, twilio, paddle, zendesk, linear, intercom, discord, zoom or generic.
-    #[arg(long, value_name = "SCHEME", default_value = "standard-webhooks")]
+    /// The provider's scheme (the help lists them, from the core's scheme table).
+    #[arg(
+        long,
+        value_name = "SCHEME",
+        default_value = "standard-webhooks",
+        help = scheme_help()
+    )]
     pub scheme: String,
     /// The signing secret, as the provider hands it out (`whsec_...` for Standard Webhooks, the
     /// 32-byte hex private seed for Discord). Repeat to sign with several (rotation).
@@ -76,6 +80,25 @@ pub struct Args {
     /// Print a curl command that POSTs the exact body, with the headers, to URL.
     #[arg(long, value_name = "URL")]
     pub curl: Option<String>,
+}
+
+/// `--scheme`'s help: every scheme's name, with its aliases.
+fn scheme_help() -> String {
+    let names: Vec<String> = SchemeKind::ALL
+        .iter()
+        .map(|k| {
+            let spec = k.spec();
+            match spec.aliases {
+                [] => spec.name.to_owned(),
+                aliases => format!("{} (also `{}`)", spec.name, aliases.join("`, `")),
+            }
+        })
+        .collect();
+    match names.split_last() {
+        Some((last, [])) => format!("The provider's scheme: {last}."),
+        Some((last, rest)) => format!("The provider's scheme: {} or {last}.", rest.join(", ")),
+        None => "The provider's scheme.".to_owned(),
+    }
 }
 
 const SIGN_EXAMPLES: &str = "\
@@ -180,7 +203,7 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .as_deref()
         .map(|c| match (&args.url, &signed.url) {
             (None, Some(signed_url)) => signed_url.clone(),
-            (Some(_), _) if matches!(input.scheme, Scheme::Twilio) => {
+            (Some(_), _) if input.scheme.kind() == SchemeKind::Twilio => {
                 with_body_sha256(c, &signed.body, &args.content_type)
             }
             _ => c.to_owned(),
@@ -204,15 +227,16 @@ pub fn sign(signer: &Signer, input: &Input<'_>) -> Result<Signed, CliError> {
         vec![("Content-Type".to_owned(), input.content_type.to_owned())];
     headers.extend(input.extra_headers.iter().cloned());
     let request_headers: Headers = headers.iter().cloned().collect();
-    let url = match (&input.scheme, input.url) {
-        (Scheme::Twilio, None) => {
+    let twilio = input.scheme.kind() == SchemeKind::Twilio;
+    let url = match (twilio, input.url) {
+        (true, None) => {
             return Err(CliError::Usage(
                 "twilio signs the URL it posts to: pass it with --url (or --curl), e.g. \
                  --url https://example.com/hooks/twilio"
                     .to_owned(),
             ));
         }
-        (Scheme::Twilio, Some(u)) => Some(with_body_sha256(u, input.body, input.content_type)),
+        (true, Some(u)) => Some(with_body_sha256(u, input.body, input.content_type)),
         (_, u) => u.map(str::to_owned),
     };
     let request = Request {
@@ -258,7 +282,7 @@ fn with_body_sha256(url: &str, body: &[u8], content_type: &str) -> String {
 /// The scheme named on the command line; the generic one needs `--generic`.
 pub fn parse_scheme(name: &str, generic: Option<&str>) -> Result<Scheme, CliError> {
     let Some(kind) = SchemeKind::from_name(name) else {
-        let names: Vec<&str> = SchemeKind::ALL.iter().map(|k| k.name()).collect();
+        let names = SchemeKind::names();
         let hint = closest(name, &names)
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
@@ -281,20 +305,18 @@ pub fn parse_scheme(name: &str, generic: Option<&str>) -> Result<Scheme, CliErro
                 .to_owned(),
         )),
         (None, Some(json)) => serde_json::from_str::<GenericHmac>(json)
-            .map(Scheme::Generic)
+            .map(Scheme::generic)
             .map_err(|e| CliError::Usage(format!("--generic: {e}"))),
     }
 }
 
 /// A key error, with what the scheme expects; never the secret itself.
 fn key_error(kind: SchemeKind, e: &KeyError) -> CliError {
-    let expected = match kind {
-        SchemeKind::StandardWebhooks => {
-            "; Standard Webhooks secrets are `whsec_` followed by base64 (or a `whsk_` private key)"
-        }
-        SchemeKind::Discord => "; Discord signing needs the 32-byte Ed25519 private seed, in hex",
-        _ => "",
-    };
+    let expected = kind
+        .spec()
+        .signing_secret
+        .map(|s| format!("; {s}"))
+        .unwrap_or_default();
     CliError::Usage(format!("--secret: {e}{expected}"))
 }
 
@@ -497,12 +519,20 @@ mod tests {
 
     #[test]
     fn twilio_needs_a_url_and_signs_a_json_body_through_body_sha256() {
-        let signer = Signer::new(Scheme::Twilio, secret("token")).unwrap();
-        let err = sign(&signer, &input(Scheme::Twilio, b"{}", None)).unwrap_err();
+        let signer = Signer::new(Scheme::from(SchemeKind::Twilio), secret("token")).unwrap();
+        let err = sign(
+            &signer,
+            &input(Scheme::from(SchemeKind::Twilio), b"{}", None),
+        )
+        .unwrap_err();
         assert!(matches!(err, CliError::Usage(m) if m.contains("--url")));
         let signed = sign(
             &signer,
-            &input(Scheme::Twilio, b"{}", Some("https://e.com/sms?x=1")),
+            &input(
+                Scheme::from(SchemeKind::Twilio),
+                b"{}",
+                Some("https://e.com/sms?x=1"),
+            ),
         )
         .unwrap();
         let url = signed.url.clone().unwrap();
@@ -510,21 +540,21 @@ mod tests {
             url.starts_with("https://e.com/sms?x=1&bodySHA256="),
             "{url}"
         );
-        verify(Scheme::Twilio, "token", &signed).unwrap();
+        verify(Scheme::from(SchemeKind::Twilio), "token", &signed).unwrap();
     }
 
     #[test]
     fn twilio_form_bodies_are_signed_as_parameters() {
-        let signer = Signer::new(Scheme::Twilio, secret("token")).unwrap();
+        let signer = Signer::new(Scheme::from(SchemeKind::Twilio), secret("token")).unwrap();
         let mut inp = input(
-            Scheme::Twilio,
+            Scheme::from(SchemeKind::Twilio),
             b"Body=Hi&From=%2B1555",
             Some("https://e.com/sms"),
         );
         inp.content_type = "application/x-www-form-urlencoded";
         let signed = sign(&signer, &inp).unwrap();
         assert_eq!(signed.url.as_deref(), Some("https://e.com/sms"));
-        verify(Scheme::Twilio, "token", &signed).unwrap();
+        verify(Scheme::from(SchemeKind::Twilio), "token", &signed).unwrap();
     }
 
     #[test]
@@ -561,13 +591,20 @@ mod tests {
         assert!(m.contains("did you mean `stripe`"), "{m}");
         assert!(m.contains("standard-webhooks, stripe, github"), "{m}");
         for alias in ["standard", "svix", "standard-webhooks"] {
-            assert_eq!(parse_scheme(alias, None).unwrap(), Scheme::StandardWebhooks);
+            assert_eq!(
+                parse_scheme(alias, None).unwrap(),
+                Scheme::from(SchemeKind::StandardWebhooks)
+            );
         }
     }
 
     #[test]
     fn key_errors_never_echo_the_secret() {
-        let e = Signer::new(Scheme::StandardWebhooks, secret("not*base64*topsecret")).unwrap_err();
+        let e = Signer::new(
+            Scheme::from(SchemeKind::StandardWebhooks),
+            secret("not*base64*topsecret"),
+        )
+        .unwrap_err();
         let m = key_error(SchemeKind::StandardWebhooks, &e).to_string();
         assert!(!m.contains("topsecret"), "{m}");
         assert!(m.contains("whsec_"), "{m}");

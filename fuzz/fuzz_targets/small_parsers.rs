@@ -37,10 +37,10 @@ fuzz_target!(|data: &[u8]| {
             let faultless = g.problems().is_empty();
             let key = || vec![Secret::new(b"k".to_vec()).unwrap()];
             assert_eq!(
-                Verifier::new(Scheme::Generic(g.clone()), key()).is_ok(),
+                Verifier::new(Scheme::generic(g.clone()), key()).is_ok(),
                 faultless
             );
-            assert_eq!(Signer::new(Scheme::Generic(g), key()).is_ok(), faultless);
+            assert_eq!(Signer::new(Scheme::generic(g), key()).is_ok(), faultless);
         }
     }
     if let Ok(p) = s.parse::<EventPattern>() {

@@ -26,7 +26,7 @@ fn scheme(kind: SchemeKind) -> Scheme {
             r#"{"header":"X-Sig","prefix":"sha256=","signed_content":"{timestamp}.{method} {header:X-Req}\n{body}","timestamp_header":"X-Ts"}"#,
         )
         .unwrap();
-        Scheme::Generic(g)
+        Scheme::generic(g)
     })
 }
 

@@ -41,6 +41,8 @@ use crate::pattern::EventPattern;
 use crate::retry::RetryPolicy;
 use crate::secret::{Secret, SecretRef};
 use crate::ssrf::Cidr;
+#[cfg(doc)]
+use crate::verify::SchemeSpec;
 use crate::verify::{MAX_TOLERANCE, Scheme, SchemeKind, Verifier};
 
 /// Default largest body a source accepts (1 MiB).
@@ -768,7 +770,7 @@ impl SourceConfig {
         let kind = match SchemeKind::from_name(&self.scheme) {
             Some(kind) => Some(kind),
             None => {
-                let names: Vec<&str> = SchemeKind::ALL.iter().map(|k| k.name()).collect();
+                let names = SchemeKind::names();
                 let hint = closest(&self.scheme, &names)
                     .map(|s| format!(" (did you mean \"{s}\"?)"))
                     .unwrap_or_default();
@@ -896,8 +898,8 @@ impl SourceConfig {
     ) -> Option<ResolvedSource> {
         let kind = SchemeKind::from_name(&self.scheme)?;
         let scheme = match kind {
-            SchemeKind::Generic => Scheme::Generic(self.generic.clone()?),
-            other => Scheme::from_kind(other)?,
+            SchemeKind::Generic => Scheme::generic(self.generic.clone()?),
+            other => Scheme::from(other),
         };
         let secrets = resolve_secrets(&self.secrets, &format!("{at}.secrets"), lookup, p);
         if secrets.len() != self.secrets.len() {
@@ -916,8 +918,7 @@ impl SourceConfig {
         };
         let (default_id, default_type) = default_fields(kind);
         let mut forward_headers: Vec<String> = default_forward_headers(kind)
-            .iter()
-            .map(|h| (*h).to_owned())
+            .map(str::to_owned)
             .chain(self.forward_headers.iter().map(|h| h.to_ascii_lowercase()))
             .collect();
         forward_headers.sort();
@@ -1054,7 +1055,8 @@ fn check_url(raw: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Where each scheme's providers put the event id and type.
+/// Where each scheme's providers put the event id and type: the JSON pointers of its row
+/// ([`SchemeSpec::id_pointer`], [`SchemeSpec::type_pointer`]).
 ///
 /// An id is only read from something the provider signs (the body, or a signed header). GitHub,
 /// Shopify and Twilio put their delivery ids in headers they do not sign: a captured request
@@ -1070,64 +1072,15 @@ fn check_url(raw: &str) -> Result<(), String> {
 /// event is then `{source}.webhook`, and consumers that want the provider's label read the
 /// forwarded header, knowing it is unsigned (see `docs/security.md`).
 pub fn default_fields(kind: SchemeKind) -> (Option<FieldRef>, Option<FieldRef>) {
-    let j = |s: &str| Some(FieldRef::Pointer(s.to_owned()));
-    match kind {
-        // The signed `webhook-id` is the id (see `Verified::signed_id`).
-        SchemeKind::StandardWebhooks => (None, j("/type")),
-        SchemeKind::Stripe => (j("/id"), j("/type")),
-        SchemeKind::Github => (None, None),
-        SchemeKind::Slack => (j("/event_id"), j("/event/type")),
-        SchemeKind::Shopify => (None, None),
-        SchemeKind::Twilio => (None, None),
-        SchemeKind::Paddle => (j("/event_id"), j("/event_type")),
-        SchemeKind::Zendesk => (j("/id"), j("/type")),
-        SchemeKind::Linear => (None, j("/type")),
-        SchemeKind::Intercom => (j("/id"), j("/topic")),
-        SchemeKind::Discord => (j("/id"), j("/type")),
-        // Zoom events carry `event` and `event_ts` but no id, and no header names the event.
-        SchemeKind::Zoom => (None, j("/event")),
-        SchemeKind::Generic => (None, None),
-    }
+    let spec = kind.spec();
+    let pointer = |p: Option<&str>| p.map(|p| FieldRef::Pointer(p.to_owned()));
+    (pointer(spec.id_pointer), pointer(spec.type_pointer))
 }
 
-/// Headers copied into envelopes by default: content type and the provider's event headers.
-pub fn default_forward_headers(kind: SchemeKind) -> &'static [&'static str] {
-    match kind {
-        SchemeKind::StandardWebhooks => &[
-            "content-type",
-            "user-agent",
-            "webhook-id",
-            "webhook-timestamp",
-        ],
-        SchemeKind::Github => &[
-            "content-type",
-            "user-agent",
-            "x-github-delivery",
-            "x-github-event",
-            "x-github-hook-id",
-            "x-github-hook-installation-target-id",
-            "x-github-hook-installation-target-type",
-        ],
-        SchemeKind::Shopify => &[
-            "content-type",
-            "user-agent",
-            "x-shopify-api-version",
-            "x-shopify-event-id",
-            "x-shopify-shop-domain",
-            "x-shopify-topic",
-            "x-shopify-triggered-at",
-            "x-shopify-webhook-id",
-        ],
-        SchemeKind::Linear => &[
-            "content-type",
-            "user-agent",
-            "linear-delivery",
-            "linear-event",
-        ],
-        SchemeKind::Twilio => &["content-type", "user-agent", "i-twilio-idempotency-token"],
-        SchemeKind::Zoom => &["content-type", "user-agent", "x-zm-trackingid"],
-        _ => &["content-type", "user-agent"],
-    }
+/// Headers copied into envelopes by default: content type and the provider's event headers
+/// ([`SchemeSpec::default_forward_headers`]).
+pub fn default_forward_headers(kind: SchemeKind) -> impl Iterator<Item = &'static str> {
+    kind.spec().default_forward_headers()
 }
 
 /// The closest candidate within edit distance 2, for "did you mean" (the CLI's messages use it

@@ -35,7 +35,7 @@ use crate::envelope::{
 use crate::headers::Headers;
 use crate::lazy_json::LazyJson;
 use crate::time::Timestamp;
-use crate::verify::{Request, SchemeKind, Verified, VerifyError};
+use crate::verify::{Handshake, Request, Verified, VerifyError};
 
 /// A refusal: the HTTP status and the JSON error code of the response body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -275,9 +275,9 @@ fn handshake(
             body: value.to_string(),
         }))
     };
-    match source.verifier.scheme().kind() {
-        // https://docs.slack.dev/reference/events/url_verification
-        SchemeKind::Slack
+    // Each handshake's documentation is linked from its `Handshake` variant.
+    match source.verifier.scheme().spec().handshake {
+        Some(Handshake::SlackUrlVerification)
             if json.get("type").as_ref().and_then(Value::as_str) == Some("url_verification") =>
         {
             let challenge = json.get("challenge");
@@ -287,12 +287,12 @@ fn handshake(
                 .ok_or(Rejection::INVALID_HANDSHAKE)?;
             reply(serde_json::json!({ "challenge": challenge }))
         }
-        // Discord interactions: PING (type 1) is answered with PONG (type 1).
-        SchemeKind::Discord if json.get("type").as_ref().and_then(Value::as_u64) == Some(1) => {
+        Some(Handshake::DiscordPing)
+            if json.get("type").as_ref().and_then(Value::as_u64) == Some(1) =>
+        {
             reply(serde_json::json!({ "type": 1 }))
         }
-        // https://developers.zoom.us/docs/api/webhooks/#validate-your-webhook-endpoint
-        SchemeKind::Zoom
+        Some(Handshake::ZoomUrlValidation)
             if json.get("event").as_ref().and_then(Value::as_str)
                 == Some("endpoint.url_validation") =>
         {
@@ -495,7 +495,7 @@ mod tests {
     }
 
     fn signed(
-        scheme: Scheme,
+        scheme: impl Into<Scheme>,
         secret: &str,
         url: &str,
         mut headers: Headers,
@@ -527,7 +527,14 @@ mod tests {
 
     /// `json_headers()` signed as Stripe would with [`STRIPE_SECRET`].
     fn stripe_signed(body: &[u8], at: Timestamp) -> Headers {
-        signed(Scheme::Stripe, STRIPE_SECRET, URL, json_headers(), body, at)
+        signed(
+            SchemeKind::Stripe,
+            STRIPE_SECRET,
+            URL,
+            json_headers(),
+            body,
+            at,
+        )
     }
 
     fn json_headers() -> Headers {
@@ -664,7 +671,7 @@ mod tests {
         assert_eq!((r.status, r.code), (401, "signature_mismatch"));
 
         let wrong = signed(
-            Scheme::Stripe,
+            SchemeKind::Stripe,
             "whsec_other",
             URL,
             json_headers(),
@@ -707,7 +714,7 @@ mod tests {
             let mut h = json_headers();
             h.push("X-Shopify-Webhook-Id", id);
             h.push("X-Shopify-Topic", "orders/create");
-            signed(Scheme::Shopify, "s3cret", URL, h, body, NOW)
+            signed(SchemeKind::Shopify, "s3cret", URL, h, body, NOW)
         };
         let original = event(call(
             &shop,
@@ -735,7 +742,7 @@ mod tests {
         };
         let a = b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675310";
         let b = b"From=%2B14158675310&CallSid=CA1234567890ABCDE&Digits=1234&Digits=1234";
-        let signed_a = signed(Scheme::Twilio, "12345", URL, form(), a, NOW);
+        let signed_a = signed(SchemeKind::Twilio, "12345", URL, form(), a, NOW);
         let sig = signed_a
             .get_all("x-twilio-signature")
             .next()
@@ -762,11 +769,11 @@ mod tests {
             );
         }
         let c = b"CallSid=CA1234567890ABCDE&Digits=9999&From=%2B14158675310";
-        let signed_c = signed(Scheme::Twilio, "12345", URL, form(), c, NOW);
+        let signed_c = signed(SchemeKind::Twilio, "12345", URL, form(), c, NOW);
         assert_ne!(event(call(&twilio, &signed_c, c)).id, first.id);
         // Empty forms sent to two signed URLs are two events.
         let empty = |url: &str| {
-            let h = signed(Scheme::Twilio, "12345", url, form(), b"", NOW);
+            let h = signed(SchemeKind::Twilio, "12345", url, form(), b"", NOW);
             event(post(&twilio, url, &h, b"", None, NOW)).id
         };
         assert_ne!(empty(URL), empty(&format!("{URL}?CallStatus=completed")));
@@ -998,7 +1005,7 @@ mod tests {
             headers: &none,
             body,
         };
-        let signer = Signer::new(Scheme::StandardWebhooks, key()).unwrap();
+        let signer = Signer::new(SchemeKind::StandardWebhooks, key()).unwrap();
         for id in ["msg.1", "stripe.evt_1", ".", "a.", ".a", ""] {
             assert!(
                 matches!(
@@ -1044,7 +1051,7 @@ mod tests {
             // The signature is made over `sig_body` (a form) and sent with `body`.
             let mut form = Headers::new();
             form.push("Content-Type", "application/x-www-form-urlencoded");
-            let sig = signed(Scheme::Twilio, "12345", url, form, sig_body, NOW);
+            let sig = signed(SchemeKind::Twilio, "12345", url, form, sig_body, NOW);
             h.push(
                 "X-Twilio-Signature",
                 sig.get_all("x-twilio-signature").next().unwrap(),
@@ -1186,7 +1193,7 @@ mod tests {
         let mut h = json_headers();
         h.push("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
         h.push("X-GitHub-Event", "ping");
-        let h = signed(Scheme::Github, "s3cret", URL, h, body, NOW);
+        let h = signed(SchemeKind::Github, "s3cret", URL, h, body, NOW);
         let env = event(call(&github, &h, body));
         // GitHub does not sign its delivery id: the id derives from source and signed body.
         assert!(env.id.starts_with("b-") && env.id.len() == 34, "{}", env.id);
@@ -1204,15 +1211,22 @@ mod tests {
         let mut replay = json_headers();
         replay.push("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000000");
         replay.push("X-GitHub-Event", "ping");
-        let replay = signed(Scheme::Github, "s3cret", URL, replay, body, NOW);
+        let replay = signed(SchemeKind::Github, "s3cret", URL, replay, body, NOW);
         assert_eq!(event(call(&github, &replay, body)).id, env.id);
-        let bare = signed(Scheme::Github, "s3cret", URL, json_headers(), body, NOW);
+        let bare = signed(SchemeKind::Github, "s3cret", URL, json_headers(), body, NOW);
         let first = event(call(&github, &bare, body)).id;
         let retry = event(call(&github, &bare, body)).id;
         assert_eq!(first, retry);
         assert_eq!(first, env.id);
         let other = br#"{"zen":"Design for failure."}"#;
-        let h2 = signed(Scheme::Github, "s3cret", URL, json_headers(), other, NOW);
+        let h2 = signed(
+            SchemeKind::Github,
+            "s3cret",
+            URL,
+            json_headers(),
+            other,
+            NOW,
+        );
         assert_ne!(event(call(&github, &h2, other)).id, first);
 
         // An unsigned delivery header cannot be made the id: configuration refuses it.
@@ -1249,7 +1263,7 @@ mod tests {
             .remove("sw")
             .unwrap();
         let h = signed(
-            Scheme::StandardWebhooks,
+            SchemeKind::StandardWebhooks,
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             URL,
             json_headers(),
@@ -1268,7 +1282,7 @@ mod tests {
             .unwrap();
         let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
         let h = signed(
-            Scheme::Slack,
+            SchemeKind::Slack,
             "8f742231b10e8888abcd99yyyzzz85a5",
             URL,
             json_headers(),
@@ -1286,7 +1300,7 @@ mod tests {
         assert_eq!(call(&slack, &json_headers(), body).unwrap_err().status, 401);
         let no_challenge = br#"{"type":"url_verification"}"#;
         let h = signed(
-            Scheme::Slack,
+            SchemeKind::Slack,
             "8f742231b10e8888abcd99yyyzzz85a5",
             URL,
             json_headers(),
@@ -1300,7 +1314,7 @@ mod tests {
         // An ordinary event is enqueued.
         let ev = br#"{"type":"event_callback","event_id":"Ev123","event":{"type":"app_mention"}}"#;
         let h = signed(
-            Scheme::Slack,
+            SchemeKind::Slack,
             "8f742231b10e8888abcd99yyyzzz85a5",
             URL,
             json_headers(),
@@ -1323,7 +1337,7 @@ mod tests {
         .unwrap();
         let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1654503849680,"event":"endpoint.url_validation"}"#;
         let h = signed(
-            Scheme::Zoom,
+            SchemeKind::Zoom,
             "zoom_secret_token",
             URL,
             json_headers(),
@@ -1343,7 +1357,7 @@ mod tests {
         assert_eq!(call(&zoom, &json_headers(), body).unwrap_err().status, 401);
         let no_token = br#"{"payload":{},"event":"endpoint.url_validation"}"#;
         let h = signed(
-            Scheme::Zoom,
+            SchemeKind::Zoom,
             "zoom_secret_token",
             URL,
             json_headers(),

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_core::verify::{Request, SchemeKind, Signer};
 use hookline_tests::harness::{ReceiverBuild, Workerd};
 use serde_json::json;
 
@@ -59,7 +59,7 @@ async fn main() {
     let worker = Workerd::start(ReceiverBuild::Release, vars, false, 0);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let signer = Signer::new(
-        Scheme::Stripe,
+        SchemeKind::Stripe,
         vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
     )
     .unwrap();

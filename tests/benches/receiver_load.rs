@@ -66,7 +66,7 @@ use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, Signer};
+use hookline_core::verify::{Request, SchemeKind, Signer};
 use hookline_tests::bench;
 use hookline_tests::harness::repo_root;
 use serde_json::{Value, json};
@@ -988,7 +988,7 @@ async fn main() {
         events: Events {
             signer: Arc::new(
                 Signer::new(
-                    Scheme::Stripe,
+                    SchemeKind::Stripe,
                     vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
                 )
                 .unwrap(),

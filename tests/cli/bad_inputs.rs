@@ -132,9 +132,9 @@ fn sources() -> Vec<Src> {
             .unwrap_or_else(|| panic!("no valid vector for {kind}"));
         let secret = case.secrets[0].clone();
         let scheme = scheme_for(file, case);
-        let sig_header = match &scheme {
-            Scheme::Generic(g) => g.header.clone(),
-            _ => kind.signature_headers()[0].to_owned(),
+        let sig_header = match scheme.generic_params() {
+            Some(g) => g.header.clone(),
+            None => kind.signature_headers()[0].to_owned(),
         };
         let ts_header = match kind {
             SchemeKind::StandardWebhooks => Some("webhook-timestamp"),

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use hookline_core::verify::Scheme;
+use hookline_core::verify::SchemeKind;
 use serde_json::Value;
 
 /// The `hookline` binary cargo built for this test run.
@@ -182,12 +182,12 @@ pub use hookline_tests::now;
 
 /// Headers a Standard Webhooks sender would send for `body`.
 pub fn standard_headers(secret: &str, id: &str, body: &[u8]) -> Vec<(String, String)> {
-    hookline_tests::sign_now(Scheme::StandardWebhooks, secret, id, body)
+    hookline_tests::sign_now(SchemeKind::StandardWebhooks, secret, id, body)
 }
 
 /// Headers Stripe would send for `body`.
 pub fn stripe_headers(secret: &str, body: &[u8]) -> Vec<(String, String)> {
-    hookline_tests::sign_now(Scheme::Stripe, secret, "", body)
+    hookline_tests::sign_now(SchemeKind::Stripe, secret, "", body)
 }
 
 pub async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {

@@ -31,7 +31,12 @@ pub fn now() -> Timestamp {
 
 /// The headers a provider using `scheme` sends for `body` signed with `secret` now (`id` is the
 /// message id where the scheme signs one).
-pub fn sign_now(scheme: Scheme, secret: &str, id: &str, body: &[u8]) -> Vec<(String, String)> {
+pub fn sign_now(
+    scheme: impl Into<Scheme>,
+    secret: &str,
+    id: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
     let signer =
         hookline_core::verify::Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap();
     let headers = Headers::new();
@@ -163,7 +168,7 @@ pub fn scheme_for(file: &VectorFile, case: &Case) -> Scheme {
             let params = case.params.clone().expect("generic cases carry params");
             let g: GenericHmac = serde_json::from_value(params)
                 .unwrap_or_else(|e| panic!("{}: params: {e}", case.name));
-            Scheme::Generic(g)
+            Scheme::generic(g)
         }
         other => Scheme::from_kind(other).unwrap(),
     }

@@ -12,7 +12,7 @@ use hookline_core::render::BodyTemplate;
 use hookline_core::retry::RetryPolicy;
 use hookline_core::secret::SecretRef;
 use hookline_core::ssrf::SsrfPolicy;
-use hookline_core::verify::{Scheme, Signer};
+use hookline_core::verify::{SchemeKind, Signer};
 
 use crate::http::TlsRoots;
 
@@ -293,7 +293,7 @@ impl Settings {
                         continue;
                     }
                 };
-                match Signer::new(Scheme::StandardWebhooks, secrets) {
+                match Signer::new(SchemeKind::StandardWebhooks, secrets) {
                     Ok(s) => Some(s),
                     Err(err) => {
                         problems.push(ConfigError {

@@ -94,22 +94,11 @@ impl SigBuf {
 
     /// Decodes lower- or upper-case hex. `None` for odd length, bad digits or more than 64 bytes.
     pub(crate) fn from_hex(s: &str) -> Option<Self> {
-        let src = s.as_bytes();
-        if !src.len().is_multiple_of(2) || src.len() / 2 > MAX_SIG_LEN {
-            return None;
-        }
+        let len = s.len() / 2;
         let mut bytes = [0u8; MAX_SIG_LEN];
-        for (out, pair) in bytes.iter_mut().zip(src.chunks_exact(2)) {
-            let (hi, lo) = match pair {
-                [hi, lo] => (hex_val(*hi)?, hex_val(*lo)?),
-                _ => return None,
-            };
-            *out = (hi << 4) | lo;
-        }
-        Some(Self {
-            bytes,
-            len: src.len() / 2,
-        })
+        // Odd lengths and bad digits are refused by `hex`, more than 64 bytes by `get_mut`.
+        hex::decode_to_slice(s, bytes.get_mut(..len)?).ok()?;
+        Some(Self { bytes, len })
     }
 
     /// Decodes standard, padded base64. `None` when invalid or longer than 64 bytes.
@@ -138,13 +127,7 @@ impl SigBuf {
     }
 
     pub(crate) fn to_hex(self) -> String {
-        let digit = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
-        let mut out = String::with_capacity(self.len * 2);
-        for b in self.as_bytes() {
-            out.push(digit(b >> 4));
-            out.push(digit(b & 0x0f));
-        }
-        out
+        hex::encode(self.as_bytes())
     }
 
     pub(crate) fn to_base64(self) -> String {
@@ -156,15 +139,6 @@ impl SigBuf {
             super::Encoding::Hex => self.to_hex(),
             super::Encoding::Base64 => self.to_base64(),
         }
-    }
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 

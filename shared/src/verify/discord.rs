@@ -9,9 +9,26 @@ use std::time::Duration;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 use super::common::{SigBuf, check_fresh, parse_unix_secs, required};
-use super::{KeyError, Keys, Request, VerifyError};
+use super::{Checked, Code, KeyError, KeyPrep, Keys, Request, VerifyError};
 use crate::secret::Secret;
 use crate::time::Timestamp;
+
+/// Discord's row code: hex Ed25519 keys.
+pub(crate) const CODE: Code = Code {
+    keys: KeyPrep::Own {
+        verify: |_, secrets| verify_keys(secrets),
+        sign: |_, secrets| {
+            Ok(Keys {
+                ed25519_signing: sign_keys(secrets)?,
+                ..Keys::default()
+            })
+        },
+    },
+    verify: |_, keys, req, now, tolerance| {
+        verify(keys, req, now, tolerance).map(|at| Checked::at(Some(at)))
+    },
+    sign: |_, keys, req, _, timestamp| Ok(sign(&keys.ed25519_signing, timestamp, req.body)),
+};
 
 fn hex32(secret: &Secret, index: usize) -> Result<[u8; 32], KeyError> {
     let s = secret.expose_str().ok_or(KeyError::InvalidHex(index))?;
@@ -21,7 +38,7 @@ fn hex32(secret: &Secret, index: usize) -> Result<[u8; 32], KeyError> {
         .map_err(|_| KeyError::InvalidEd25519(index, "key (expected 32 bytes of hex)"))
 }
 
-pub(crate) fn verify_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
+fn verify_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
     let ed25519 = secrets
         .iter()
         .enumerate()
@@ -31,12 +48,12 @@ pub(crate) fn verify_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
         })
         .collect::<Result<_, _>>()?;
     Ok(Keys {
-        mac: Vec::new(),
         ed25519,
+        ..Keys::default()
     })
 }
 
-pub(crate) fn sign_keys(secrets: &[Secret]) -> Result<Vec<SigningKey>, KeyError> {
+fn sign_keys(secrets: &[Secret]) -> Result<Vec<SigningKey>, KeyError> {
     secrets
         .iter()
         .enumerate()
@@ -44,7 +61,7 @@ pub(crate) fn sign_keys(secrets: &[Secret]) -> Result<Vec<SigningKey>, KeyError>
         .collect()
 }
 
-pub(crate) fn verify(
+fn verify(
     keys: &Keys,
     req: &Request<'_>,
     now: Timestamp,
@@ -69,16 +86,12 @@ pub(crate) fn verify(
     }
 }
 
-pub(crate) fn sign(
-    keys: &[SigningKey],
-    timestamp: Timestamp,
-    body: &[u8],
-) -> Vec<(String, String)> {
+fn sign(keys: &[SigningKey], timestamp: Timestamp, body: &[u8]) -> Vec<(String, String)> {
     let ts = timestamp.unix_secs().to_string();
     let msg = [ts.as_bytes(), body].concat();
     let sig = keys
         .first()
-        .map(|k| SigBuf::from_slice(&k.sign(&msg).to_bytes()).to_hex())
+        .map(|k| hex::encode(k.sign(&msg).to_bytes()))
         .unwrap_or_default();
     vec![
         ("X-Signature-Ed25519".to_owned(), sig),

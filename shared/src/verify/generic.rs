@@ -24,9 +24,53 @@ use super::common::{
     MacKey, SigBuf, any_mac_matches, check_fresh, parse_canonical_digits, parse_rfc3339_canonical,
     parse_unix_secs,
 };
-use super::{Algorithm, Encoding, KeyError, Request, SignError, VerifyError};
+use super::{
+    Algorithm, Checked, Code, Encoding, KeyError, KeyPrep, Keys, Request, Scheme, SignError,
+    VerifyError,
+};
 use crate::secret::Secret;
 use crate::time::Timestamp;
+
+/// The generic row's code: everything it does comes from the source's parameters.
+pub(crate) const CODE: Code = Code {
+    keys: KeyPrep::Own {
+        verify: keys,
+        sign: keys,
+    },
+    verify: |scheme, keys, req, now, tolerance| {
+        let (signed_at, canonical_digest) =
+            verify(params(scheme)?, &keys.mac, req, now, tolerance)?;
+        Ok(Checked {
+            signed_at,
+            canonical_digest,
+            ..Checked::default()
+        })
+    },
+    sign: |scheme, keys, req, _, timestamp| {
+        let g = scheme
+            .generic_params()
+            .ok_or(SignError::UnsupportedAlgorithm)?;
+        sign(g, &keys.mac, req, timestamp)
+    },
+};
+
+/// The scheme's parameters. `Verifier::new` refuses the generic scheme without them, so a
+/// verifier never gets here without; refusing the request is the safe answer if one did.
+fn params(scheme: &Scheme) -> Result<&GenericHmac, VerifyError> {
+    scheme
+        .generic_params()
+        .ok_or(VerifyError::SignatureMismatch)
+}
+
+fn keys(scheme: &Scheme, secrets: &[Secret]) -> Result<Keys, KeyError> {
+    let g = scheme.generic_params().ok_or_else(|| {
+        KeyError::InvalidParameters("the generic scheme needs its parameters".to_owned())
+    })?;
+    Ok(Keys {
+        mac: mac_keys(g, secrets)?,
+        ..Keys::default()
+    })
+}
 
 /// Parameters of the generic HMAC scheme.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -432,7 +476,7 @@ impl FromStr for Template {
     }
 }
 
-pub(crate) fn mac_keys(g: &GenericHmac, secrets: &[Secret]) -> Result<Vec<MacKey>, KeyError> {
+fn mac_keys(g: &GenericHmac, secrets: &[Secret]) -> Result<Vec<MacKey>, KeyError> {
     secrets
         .iter()
         .enumerate()
@@ -446,26 +490,13 @@ pub(crate) fn mac_keys(g: &GenericHmac, secrets: &[Secret]) -> Result<Vec<MacKey
                 ),
                 SecretEncoding::Hex => {
                     let text = s.expose_str().ok_or(KeyError::InvalidHex(i))?;
-                    Cow::Owned(decode_hex_any_len(text).ok_or(KeyError::InvalidHex(i))?)
+                    Cow::Owned(hex::decode(text).map_err(|_| KeyError::InvalidHex(i))?)
                 }
             };
             if bytes.is_empty() {
                 return Err(KeyError::Empty(i));
             }
             Ok(MacKey::new(g.algorithm, &bytes))
-        })
-        .collect()
-}
-
-fn decode_hex_any_len(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    s.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| {
-            let pair = std::str::from_utf8(pair).ok()?;
-            u8::from_str_radix(pair, 16).ok()
         })
         .collect()
 }
@@ -529,7 +560,7 @@ fn parts<'a, E>(
         .collect()
 }
 
-pub(crate) fn verify(
+fn verify(
     g: &GenericHmac,
     keys: &[MacKey],
     req: &Request<'_>,
@@ -588,7 +619,7 @@ fn canonical_digest(g: &GenericHmac, parts: &[&[u8]]) -> Option<[u8; 32]> {
     Some(h.finalize().into())
 }
 
-pub(crate) fn sign(
+fn sign(
     g: &GenericHmac,
     keys: &[MacKey],
     req: &Request<'_>,
@@ -872,7 +903,7 @@ mod tests {
             );
             assert!(matches!(
                 crate::verify::Verifier::new(
-                    crate::verify::Scheme::Generic(g),
+                    crate::verify::Scheme::generic(g),
                     vec![Secret::new(b"k".to_vec()).unwrap()]
                 ),
                 Err(KeyError::InvalidParameters(_))

@@ -25,7 +25,7 @@ use super::common::{
     MacKey, SigBuf, any_mac_matches, check_fresh, kv_pairs, parse_rfc3339_canonical,
     parse_unix_secs, required,
 };
-use super::{Request, SchemeKind, SignError, VerifyError};
+use super::{Algorithm, Checked, Code, KeyPrep, Request, VerifyError};
 use crate::time::Timestamp;
 
 /// More signatures than this in one header is not rotation, it is an attack on CPU time.
@@ -105,75 +105,108 @@ fn unix(ts: &str) -> Result<Timestamp, VerifyError> {
     parse_unix_secs(ts).map(Timestamp::from_unix_secs)
 }
 
-/// Verifies `req`; returns the signed timestamp for schemes that have one.
-pub(crate) fn verify(
-    kind: SchemeKind,
-    keys: &[MacKey],
-    req: &Request<'_>,
-    now: Timestamp,
-    tolerance: Option<Duration>,
-) -> Result<Option<Timestamp>, VerifyError> {
-    let body = req.body;
-    match kind {
-        SchemeKind::Stripe => {
-            const H: &str = "stripe-signature";
-            let (ts, cands) = parse_timestamped_list(required(req, H)?, H, ',', "t", "v1")?;
-            let at = unix(ts)?;
-            check_fresh(at, now, tolerance)?;
-            cands.check(keys, &[ts.as_bytes(), b".", body])?;
-            Ok(Some(at))
+/// The row code of a scheme keyed by the secret's bytes with `algorithm`, verified and signed
+/// by two plain functions of the MAC keys.
+macro_rules! hmac_code {
+    ($algorithm:expr, $verify:expr, $sign:expr) => {
+        Code {
+            keys: KeyPrep::Hmac($algorithm),
+            verify: |_, keys, req, now, tolerance| {
+                $verify(&keys.mac, req, now, tolerance).map(Checked::at)
+            },
+            sign: |_, keys, req, _, timestamp| Ok($sign(&keys.mac, req.body, timestamp)),
         }
-        SchemeKind::Paddle => {
-            const H: &str = "paddle-signature";
-            let (ts, cands) = parse_timestamped_list(required(req, H)?, H, ';', "ts", "h1")?;
-            let at = unix(ts)?;
-            check_fresh(at, now, tolerance)?;
-            cands.check(keys, &[ts.as_bytes(), b":", body])?;
-            Ok(Some(at))
-        }
-        SchemeKind::Slack => SLACK.verify(keys, req, now, tolerance),
-        SchemeKind::Zoom => ZOOM.verify(keys, req, now, tolerance),
-        SchemeKind::Zendesk => {
-            let sig = required(req, "x-zendesk-webhook-signature")?;
-            let ts = required(req, "x-zendesk-webhook-signature-timestamp")?;
-            // Zendesk signs `{timestamp}{body}` with nothing between them: the timestamp must
-            // have one spelling (see `parse_rfc3339_canonical`) so no byte can change sides.
-            let at = parse_rfc3339_canonical(ts)?;
-            check_fresh(at, now, tolerance)?;
-            Candidates::single(SigBuf::from_base64(sig)).check(keys, &[ts.as_bytes(), body])?;
-            Ok(Some(at))
-        }
-        SchemeKind::Github => {
-            let sig = required(req, "x-hub-signature-256")?;
-            prefixed(sig, "sha256=")?.check(keys, &[body])?;
-            Ok(None)
-        }
-        SchemeKind::Intercom => {
-            let sig = required(req, "x-hub-signature")?;
-            prefixed(sig, "sha1=")?.check(keys, &[body])?;
-            Ok(None)
-        }
-        SchemeKind::Shopify => {
-            let sig = required(req, "x-shopify-hmac-sha256")?;
-            Candidates::single(SigBuf::from_base64(sig)).check(keys, &[body])?;
-            Ok(None)
-        }
-        SchemeKind::Linear => {
-            let sig = required(req, "linear-signature")?;
-            Candidates::single(SigBuf::from_hex(sig)).check(keys, &[body])?;
-            // The timestamp lives inside the signed body, so it is trustworthy only now.
-            let at = linear_timestamp(body)?;
-            check_fresh(at, now, tolerance)?;
-            Ok(Some(at))
-        }
-        // The other kinds have their own modules; reaching here is a wiring bug, and refusing
-        // is the safe answer.
-        SchemeKind::StandardWebhooks
-        | SchemeKind::Twilio
-        | SchemeKind::Discord
-        | SchemeKind::Generic => Err(VerifyError::SignatureMismatch),
-    }
+    };
 }
+
+/// Stripe's row code.
+pub(crate) const STRIPE: Code = hmac_code!(Algorithm::Sha256, stripe_verify, stripe_sign);
+/// Paddle's row code.
+pub(crate) const PADDLE: Code = hmac_code!(Algorithm::Sha256, paddle_verify, paddle_sign);
+/// Slack's row code.
+pub(crate) const SLACK: Code = hmac_code!(Algorithm::Sha256, slack_verify, slack_sign);
+/// Zoom's row code.
+pub(crate) const ZOOM: Code = hmac_code!(Algorithm::Sha256, zoom_verify, zoom_sign);
+/// Zendesk's row code.
+pub(crate) const ZENDESK: Code = hmac_code!(Algorithm::Sha256, zendesk_verify, zendesk_sign);
+/// GitHub's row code.
+pub(crate) const GITHUB: Code = hmac_code!(Algorithm::Sha256, github_verify, github_sign);
+/// Intercom's row code: GitHub's layout under HMAC-SHA1.
+pub(crate) const INTERCOM: Code = hmac_code!(Algorithm::Sha1, intercom_verify, intercom_sign);
+/// Shopify's row code.
+pub(crate) const SHOPIFY: Code = hmac_code!(Algorithm::Sha256, shopify_verify, shopify_sign);
+/// Linear's row code.
+pub(crate) const LINEAR: Code = hmac_code!(Algorithm::Sha256, linear_verify, linear_sign);
+
+/// The signed timestamp, when the scheme has one, or the reason the request is refused.
+type Outcome = Result<Option<Timestamp>, VerifyError>;
+
+fn stripe_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
+    const H: &str = "stripe-signature";
+    let (ts, cands) = parse_timestamped_list(required(req, H)?, H, ',', "t", "v1")?;
+    let at = unix(ts)?;
+    check_fresh(at, now, tol)?;
+    cands.check(keys, &[ts.as_bytes(), b".", req.body])?;
+    Ok(Some(at))
+}
+
+fn paddle_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
+    const H: &str = "paddle-signature";
+    let (ts, cands) = parse_timestamped_list(required(req, H)?, H, ';', "ts", "h1")?;
+    let at = unix(ts)?;
+    check_fresh(at, now, tol)?;
+    cands.check(keys, &[ts.as_bytes(), b":", req.body])?;
+    Ok(Some(at))
+}
+
+fn slack_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
+    SLACK_HEADERS.verify(keys, req, now, tol)
+}
+
+fn zoom_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
+    ZOOM_HEADERS.verify(keys, req, now, tol)
+}
+
+fn zendesk_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
+    let sig = required(req, "x-zendesk-webhook-signature")?;
+    let ts = required(req, "x-zendesk-webhook-signature-timestamp")?;
+    // Zendesk signs `{timestamp}{body}` with nothing between them: the timestamp must
+    // have one spelling (see `parse_rfc3339_canonical`) so no byte can change sides.
+    let at = parse_rfc3339_canonical(ts)?;
+    check_fresh(at, now, tol)?;
+    Candidates::single(SigBuf::from_base64(sig)).check(keys, &[ts.as_bytes(), req.body])?;
+    Ok(Some(at))
+}
+
+fn github_verify(keys: &[MacKey], req: &Request<'_>, _: Timestamp, _: Tolerance) -> Outcome {
+    let sig = required(req, "x-hub-signature-256")?;
+    prefixed(sig, "sha256=")?.check(keys, &[req.body])?;
+    Ok(None)
+}
+
+fn intercom_verify(keys: &[MacKey], req: &Request<'_>, _: Timestamp, _: Tolerance) -> Outcome {
+    let sig = required(req, "x-hub-signature")?;
+    prefixed(sig, "sha1=")?.check(keys, &[req.body])?;
+    Ok(None)
+}
+
+fn shopify_verify(keys: &[MacKey], req: &Request<'_>, _: Timestamp, _: Tolerance) -> Outcome {
+    let sig = required(req, "x-shopify-hmac-sha256")?;
+    Candidates::single(SigBuf::from_base64(sig)).check(keys, &[req.body])?;
+    Ok(None)
+}
+
+fn linear_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
+    let sig = required(req, "linear-signature")?;
+    Candidates::single(SigBuf::from_hex(sig)).check(keys, &[req.body])?;
+    // The timestamp lives inside the signed body, so it is trustworthy only now.
+    let at = linear_timestamp(req.body)?;
+    check_fresh(at, now, tol)?;
+    Ok(Some(at))
+}
+
+/// The replay window passed to verify functions.
+type Tolerance = Option<Duration>;
 
 /// The layout Slack introduced and Zoom copied: `{signature}: v0=` + hex HMAC-SHA256 of
 /// `v0:{ts}:{body}`, where `ts` is the `{timestamp}` header's value in unix seconds.
@@ -187,7 +220,7 @@ struct V0Headers {
     signature_sent: &'static str,
 }
 
-const SLACK: V0Headers = V0Headers {
+const SLACK_HEADERS: V0Headers = V0Headers {
     timestamp: "x-slack-request-timestamp",
     signature: "x-slack-signature",
     timestamp_sent: "X-Slack-Request-Timestamp",
@@ -195,7 +228,7 @@ const SLACK: V0Headers = V0Headers {
 };
 
 /// Zoom writes its header names in lower case.
-const ZOOM: V0Headers = V0Headers {
+const ZOOM_HEADERS: V0Headers = V0Headers {
     timestamp: "x-zm-request-timestamp",
     signature: "x-zm-signature",
     timestamp_sent: "x-zm-request-timestamp",
@@ -208,8 +241,8 @@ impl V0Headers {
         keys: &[MacKey],
         req: &Request<'_>,
         now: Timestamp,
-        tolerance: Option<Duration>,
-    ) -> Result<Option<Timestamp>, VerifyError> {
+        tolerance: Tolerance,
+    ) -> Outcome {
         let ts = required(req, self.timestamp)?;
         let sig = required(req, self.signature)?;
         let at = unix(ts)?;
@@ -220,7 +253,8 @@ impl V0Headers {
     }
 
     /// One signature, with the first key: the header has room for no more.
-    fn sign(&self, keys: &[MacKey], body: &[u8], ts: String) -> Vec<(String, String)> {
+    fn sign(&self, keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
+        let ts = timestamp.unix_secs().to_string();
         let sig = first(keys, &[b"v0:", ts.as_bytes(), b":", body]).to_hex();
         vec![
             (self.timestamp_sent.to_owned(), ts),
@@ -260,64 +294,103 @@ fn first(keys: &[MacKey], parts: &[&[u8]]) -> SigBuf {
 }
 
 /// The headers the provider would send.
-pub(crate) fn sign(
-    kind: SchemeKind,
-    keys: &[MacKey],
-    req: &Request<'_>,
-    timestamp: Timestamp,
-) -> Result<Vec<(String, String)>, SignError> {
-    let body = req.body;
+type Headers = Vec<(String, String)>;
+
+fn h(name: &str, value: String) -> (String, String) {
+    (name.to_owned(), value)
+}
+
+fn stripe_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
     let ts = timestamp.unix_secs().to_string();
-    let h = |name: &str, value: String| (name.to_owned(), value);
-    Ok(match kind {
-        SchemeKind::Stripe => {
-            let mut v = format!("t={ts}");
-            for k in keys {
-                v.push_str(",v1=");
-                v.push_str(&k.compute(&[ts.as_bytes(), b".", body]).to_hex());
-            }
-            vec![h("Stripe-Signature", v)]
-        }
-        SchemeKind::Paddle => {
-            let mut v = format!("ts={ts}");
-            for k in keys {
-                v.push_str(";h1=");
-                v.push_str(&k.compute(&[ts.as_bytes(), b":", body]).to_hex());
-            }
-            vec![h("Paddle-Signature", v)]
-        }
-        SchemeKind::Slack => SLACK.sign(keys, body, ts),
-        SchemeKind::Zoom => ZOOM.sign(keys, body, ts),
-        SchemeKind::Zendesk => {
-            let ts = Timestamp::from_unix_secs(timestamp.unix_secs()).to_rfc3339();
-            let sig = first(keys, &[ts.as_bytes(), body]).to_base64();
-            vec![
-                h("X-Zendesk-Webhook-Signature", sig),
-                h("X-Zendesk-Webhook-Signature-Timestamp", ts),
-            ]
-        }
-        SchemeKind::Github => vec![h(
-            "X-Hub-Signature-256",
-            format!("sha256={}", first(keys, &[body]).to_hex()),
-        )],
-        SchemeKind::Intercom => vec![h(
-            "X-Hub-Signature",
-            format!("sha1={}", first(keys, &[body]).to_hex()),
-        )],
-        SchemeKind::Shopify => vec![h("X-Shopify-Hmac-Sha256", first(keys, &[body]).to_base64())],
-        SchemeKind::Linear => vec![h("Linear-Signature", first(keys, &[body]).to_hex())],
-        SchemeKind::StandardWebhooks
-        | SchemeKind::Twilio
-        | SchemeKind::Discord
-        | SchemeKind::Generic => Vec::new(),
-    })
+    let mut v = format!("t={ts}");
+    for k in keys {
+        v.push_str(",v1=");
+        v.push_str(&k.compute(&[ts.as_bytes(), b".", body]).to_hex());
+    }
+    vec![h("Stripe-Signature", v)]
+}
+
+fn paddle_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
+    let ts = timestamp.unix_secs().to_string();
+    let mut v = format!("ts={ts}");
+    for k in keys {
+        v.push_str(";h1=");
+        v.push_str(&k.compute(&[ts.as_bytes(), b":", body]).to_hex());
+    }
+    vec![h("Paddle-Signature", v)]
+}
+
+fn slack_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
+    SLACK_HEADERS.sign(keys, body, timestamp)
+}
+
+fn zoom_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
+    ZOOM_HEADERS.sign(keys, body, timestamp)
+}
+
+fn zendesk_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
+    let ts = Timestamp::from_unix_secs(timestamp.unix_secs()).to_rfc3339();
+    let sig = first(keys, &[ts.as_bytes(), body]).to_base64();
+    vec![
+        h("X-Zendesk-Webhook-Signature", sig),
+        h("X-Zendesk-Webhook-Signature-Timestamp", ts),
+    ]
+}
+
+fn github_sign(keys: &[MacKey], body: &[u8], _: Timestamp) -> Headers {
+    let sig = first(keys, &[body]).to_hex();
+    vec![h("X-Hub-Signature-256", format!("sha256={sig}"))]
+}
+
+fn intercom_sign(keys: &[MacKey], body: &[u8], _: Timestamp) -> Headers {
+    let sig = first(keys, &[body]).to_hex();
+    vec![h("X-Hub-Signature", format!("sha1={sig}"))]
+}
+
+fn shopify_sign(keys: &[MacKey], body: &[u8], _: Timestamp) -> Headers {
+    vec![h("X-Shopify-Hmac-Sha256", first(keys, &[body]).to_base64())]
+}
+
+fn linear_sign(keys: &[MacKey], body: &[u8], _: Timestamp) -> Headers {
+    vec![h("Linear-Signature", first(keys, &[body]).to_hex())]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::headers::Headers;
-    use crate::verify::Algorithm;
+    use crate::verify::{Keys, Scheme, SchemeKind, SignError};
+
+    /// Runs `kind`'s row code, as `Verifier::verify` does.
+    fn verify(
+        kind: SchemeKind,
+        keys: &[MacKey],
+        req: &Request<'_>,
+        now: Timestamp,
+        tolerance: Option<Duration>,
+    ) -> Outcome {
+        let keys = Keys {
+            mac: keys.to_vec(),
+            ..Keys::default()
+        };
+        let verify = kind.spec().code.verify;
+        verify(&Scheme::from(kind), &keys, req, now, tolerance).map(|c| c.signed_at)
+    }
+
+    /// Runs `kind`'s row code, as `Signer::sign` does.
+    fn sign(
+        kind: SchemeKind,
+        keys: &[MacKey],
+        req: &Request<'_>,
+        timestamp: Timestamp,
+    ) -> Result<Vec<(String, String)>, SignError> {
+        let keys = Keys {
+            mac: keys.to_vec(),
+            ..Keys::default()
+        };
+        let sign = kind.spec().code.sign;
+        sign(&Scheme::from(kind), &keys, req, "", timestamp)
+    }
 
     const BODY: &[u8] =
         br#"{"event":"meeting.started","payload":{"account_id":"acc"},"event_ts":1763899990123}"#;

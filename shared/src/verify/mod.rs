@@ -10,20 +10,20 @@
 //! use hookline_core::headers::Headers;
 //! use hookline_core::secret::Secret;
 //! use hookline_core::time::Timestamp;
-//! use hookline_core::verify::{Request, Scheme, Signer, Verifier};
+//! use hookline_core::verify::{Request, SchemeKind, Signer, Verifier};
 //!
 //! let secret = || Secret::new(b"whsec_test_secret".to_vec()).unwrap();
 //! let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
 //! let now = Timestamp::from_unix_secs(1_763_900_000);
 //!
 //! // What Stripe would send...
-//! let signer = Signer::new(Scheme::Stripe, vec![secret()]).unwrap();
+//! let signer = Signer::new(SchemeKind::Stripe, vec![secret()]).unwrap();
 //! let unsigned = Headers::new();
 //! let req = Request { method: "POST", url: "https://example.com/hooks/stripe", headers: &unsigned, body };
 //! let headers: Headers = signer.sign(&req, "evt_1", now).unwrap().into_iter().collect();
 //!
 //! // ...verifies.
-//! let verifier = Verifier::new(Scheme::Stripe, vec![secret()]).unwrap();
+//! let verifier = Verifier::new(SchemeKind::Stripe, vec![secret()]).unwrap();
 //! let req = Request { headers: &headers, ..req };
 //! let verified = verifier.verify(&req, now).unwrap();
 //! assert_eq!(verified.body(), body);
@@ -34,6 +34,7 @@ mod discord;
 mod generic;
 mod hmac_schemes;
 mod standard;
+mod table;
 mod twilio;
 
 use std::borrow::Cow;
@@ -44,6 +45,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use generic::{GenericHmac, SecretEncoding, Template, TemplateError, TimestampFormat};
+pub use table::{COMMON_FORWARDED_HEADERS, Handshake, SchemeKind, SchemeSpec};
 pub use twilio::body_sha256_hex as twilio_body_sha256_hex;
 
 use crate::headers::Headers;
@@ -53,130 +55,47 @@ use common::MacKey;
 
 /// The default replay window: a signed timestamp more than 5 minutes from `now`, in either
 /// direction, is refused. Standard Webhooks, Stripe and Slack all recommend 5 minutes; Paddle
-/// and Linear ask for less (see [`SchemeKind::default_tolerance`]).
+/// and Linear ask for less (see [`SchemeSpec::tolerance`]).
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// The largest replay window a configuration may set (1 hour): wider windows make captured
 /// requests replayable for too long.
 pub const MAX_TOLERANCE: Duration = Duration::from_secs(3600);
 
-/// The signature schemes hookline knows, without their parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SchemeKind {
-    /// Standard Webhooks / Svix: `webhook-*` or `svix-*` headers, `v1` HMAC-SHA256, `v1a` Ed25519.
-    StandardWebhooks,
-    /// Stripe: `Stripe-Signature: t=..,v1=..`.
-    Stripe,
-    /// GitHub: `X-Hub-Signature-256: sha256=..`.
-    Github,
-    /// Slack: `X-Slack-Signature: v0=..` over `v0:{ts}:{body}`.
-    Slack,
-    /// Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC of the body.
-    Shopify,
-    /// Twilio: `X-Twilio-Signature`, HMAC-SHA1 over the URL and sorted form parameters.
-    Twilio,
-    /// Paddle Billing: `Paddle-Signature: ts=..;h1=..` over `{ts}:{body}`.
-    Paddle,
-    /// Zendesk: `X-Zendesk-Webhook-Signature` over `{timestamp}{body}`.
-    Zendesk,
-    /// Linear: `Linear-Signature`, hex HMAC of the body; `webhookTimestamp` in the body.
-    Linear,
-    /// Intercom: `X-Hub-Signature: sha1=..`.
-    Intercom,
-    /// Discord interactions: Ed25519 over `{timestamp}{body}`.
-    Discord,
-    /// Zoom: `x-zm-signature: v0=..` over `v0:{ts}:{body}`, Slack's layout under Zoom's header
-    /// names.
-    Zoom,
-    /// A configurable HMAC scheme for everything else.
-    Generic,
-}
-
 impl SchemeKind {
-    /// Every scheme, in documentation order.
-    pub const ALL: [SchemeKind; 13] = [
-        SchemeKind::StandardWebhooks,
-        SchemeKind::Stripe,
-        SchemeKind::Github,
-        SchemeKind::Slack,
-        SchemeKind::Shopify,
-        SchemeKind::Twilio,
-        SchemeKind::Paddle,
-        SchemeKind::Zendesk,
-        SchemeKind::Linear,
-        SchemeKind::Intercom,
-        SchemeKind::Discord,
-        SchemeKind::Zoom,
-        SchemeKind::Generic,
-    ];
-
     /// The name used in configuration files.
     pub fn name(self) -> &'static str {
-        match self {
-            SchemeKind::StandardWebhooks => "standard-webhooks",
-            SchemeKind::Stripe => "stripe",
-            SchemeKind::Github => "github",
-            SchemeKind::Slack => "slack",
-            SchemeKind::Shopify => "shopify",
-            SchemeKind::Twilio => "twilio",
-            SchemeKind::Paddle => "paddle",
-            SchemeKind::Zendesk => "zendesk",
-            SchemeKind::Linear => "linear",
-            SchemeKind::Intercom => "intercom",
-            SchemeKind::Discord => "discord",
-            SchemeKind::Zoom => "zoom",
-            SchemeKind::Generic => "generic",
-        }
+        self.spec().name
     }
 
-    /// Looks a scheme up by its configuration name; `svix` and `standard` are accepted too.
+    /// Looks a scheme up by its configuration name or an alias (`svix` and `standard` name
+    /// standard-webhooks).
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "svix" | "standard" => Some(SchemeKind::StandardWebhooks),
-            _ => Self::ALL.into_iter().find(|k| k.name() == name),
-        }
+        Self::ALL.into_iter().find(|k| {
+            let spec = k.spec();
+            spec.name == name || spec.aliases.contains(&name)
+        })
+    }
+
+    /// Every configuration name, in documentation order (aliases left out).
+    pub fn names() -> [&'static str; Self::ALL.len()] {
+        Self::ALL.map(Self::name)
     }
 
     /// True when the provider signs a timestamp, so a replay window applies.
     /// (The generic scheme has one only when it is configured with a timestamp header.)
     pub fn signs_timestamp(self) -> bool {
-        !matches!(
-            self,
-            SchemeKind::Github | SchemeKind::Shopify | SchemeKind::Twilio | SchemeKind::Intercom
-        )
+        self.spec().signs_timestamp()
     }
 
-    /// The replay window the provider's own SDK applies: 5 s for Paddle, 60 s for Linear,
-    /// [`DEFAULT_TOLERANCE`] for the others that sign a timestamp (Zendesk and Zoom ship no
-    /// verifier, so they get Slack's 5 minutes); `None` when there is no signed timestamp.
+    /// The replay window the provider's own SDK applies (see [`SchemeSpec::tolerance`]).
     pub fn default_tolerance(self) -> Option<Duration> {
-        match self {
-            SchemeKind::Paddle => Some(Duration::from_secs(5)),
-            SchemeKind::Linear => Some(Duration::from_secs(60)),
-            k if k.signs_timestamp() => Some(DEFAULT_TOLERANCE),
-            _ => None,
-        }
+        self.spec().tolerance
     }
 
     /// Headers that carry signatures or credentials: never copied into envelopes or logs.
     pub fn signature_headers(self) -> &'static [&'static str] {
-        match self {
-            SchemeKind::StandardWebhooks => &["webhook-signature", "svix-signature"],
-            SchemeKind::Stripe => &["stripe-signature"],
-            SchemeKind::Github => &["x-hub-signature-256", "x-hub-signature"],
-            SchemeKind::Slack => &["x-slack-signature"],
-            SchemeKind::Shopify => &["x-shopify-hmac-sha256"],
-            SchemeKind::Twilio => &["x-twilio-signature"],
-            SchemeKind::Paddle => &["paddle-signature"],
-            SchemeKind::Zendesk => &["x-zendesk-webhook-signature"],
-            SchemeKind::Linear => &["linear-signature"],
-            SchemeKind::Intercom => &["x-hub-signature"],
-            SchemeKind::Discord => &["x-signature-ed25519"],
-            // Zoom also still sends the deprecated verification token as `authorization`: a
-            // credential that must not travel either, even when `forward_headers` lists it.
-            SchemeKind::Zoom => &["x-zm-signature", "authorization"],
-            SchemeKind::Generic => &[],
-        }
+        self.spec().signature_headers
     }
 }
 
@@ -198,91 +117,136 @@ impl FromStr for SchemeKind {
 #[error("unknown scheme `{0}`")]
 pub struct UnknownScheme(pub String);
 
-/// A configured scheme: its kind and, for the generic scheme, its parameters.
+/// A configured scheme: its row of the table and, for the generic scheme, its parameters.
+///
+/// Made from a [`SchemeKind`] (`SchemeKind::Stripe.into()`) or from [`GenericHmac`]
+/// parameters. The generic kind without parameters converts too, and is refused by
+/// [`Verifier::new`] and [`Signer::new`] like any other unusable generic parameters.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Scheme {
-    /// See [`SchemeKind::StandardWebhooks`].
-    StandardWebhooks,
-    /// See [`SchemeKind::Stripe`].
-    Stripe,
-    /// See [`SchemeKind::Github`].
-    Github,
-    /// See [`SchemeKind::Slack`].
-    Slack,
-    /// See [`SchemeKind::Shopify`].
-    Shopify,
-    /// See [`SchemeKind::Twilio`].
-    Twilio,
-    /// See [`SchemeKind::Paddle`].
-    Paddle,
-    /// See [`SchemeKind::Zendesk`].
-    Zendesk,
-    /// See [`SchemeKind::Linear`].
-    Linear,
-    /// See [`SchemeKind::Intercom`].
-    Intercom,
-    /// See [`SchemeKind::Discord`].
-    Discord,
-    /// See [`SchemeKind::Zoom`].
-    Zoom,
-    /// See [`SchemeKind::Generic`].
-    Generic(GenericHmac),
+pub struct Scheme {
+    kind: SchemeKind,
+    /// `Some` only for [`SchemeKind::Generic`]: the constructors pair them.
+    generic: Option<GenericHmac>,
 }
 
 impl Scheme {
     /// The scheme's kind.
     pub fn kind(&self) -> SchemeKind {
-        match self {
-            Scheme::StandardWebhooks => SchemeKind::StandardWebhooks,
-            Scheme::Stripe => SchemeKind::Stripe,
-            Scheme::Github => SchemeKind::Github,
-            Scheme::Slack => SchemeKind::Slack,
-            Scheme::Shopify => SchemeKind::Shopify,
-            Scheme::Twilio => SchemeKind::Twilio,
-            Scheme::Paddle => SchemeKind::Paddle,
-            Scheme::Zendesk => SchemeKind::Zendesk,
-            Scheme::Linear => SchemeKind::Linear,
-            Scheme::Intercom => SchemeKind::Intercom,
-            Scheme::Discord => SchemeKind::Discord,
-            Scheme::Zoom => SchemeKind::Zoom,
-            Scheme::Generic(_) => SchemeKind::Generic,
-        }
+        self.kind
+    }
+
+    /// The scheme's row of the table.
+    pub fn spec(&self) -> &'static SchemeSpec {
+        self.kind.spec()
     }
 
     /// The parameterless scheme of a kind; `None` for [`SchemeKind::Generic`], which needs
     /// parameters.
     pub fn from_kind(kind: SchemeKind) -> Option<Self> {
-        Some(match kind {
-            SchemeKind::StandardWebhooks => Scheme::StandardWebhooks,
-            SchemeKind::Stripe => Scheme::Stripe,
-            SchemeKind::Github => Scheme::Github,
-            SchemeKind::Slack => Scheme::Slack,
-            SchemeKind::Shopify => Scheme::Shopify,
-            SchemeKind::Twilio => Scheme::Twilio,
-            SchemeKind::Paddle => Scheme::Paddle,
-            SchemeKind::Zendesk => Scheme::Zendesk,
-            SchemeKind::Linear => Scheme::Linear,
-            SchemeKind::Intercom => Scheme::Intercom,
-            SchemeKind::Discord => Scheme::Discord,
-            SchemeKind::Zoom => Scheme::Zoom,
-            SchemeKind::Generic => return None,
+        (kind != SchemeKind::Generic).then_some(Self {
+            kind,
+            generic: None,
         })
+    }
+
+    /// The generic scheme with its parameters.
+    pub fn generic(params: GenericHmac) -> Self {
+        Self {
+            kind: SchemeKind::Generic,
+            generic: Some(params),
+        }
+    }
+
+    /// The generic scheme's parameters; `None` for every other scheme.
+    pub fn generic_params(&self) -> Option<&GenericHmac> {
+        self.generic.as_ref()
     }
 
     /// True when this configured scheme checks a signed timestamp.
     pub fn signs_timestamp(&self) -> bool {
-        match self {
-            Scheme::Generic(g) => g.timestamp_header.is_some(),
-            other => other.kind().signs_timestamp(),
+        match &self.generic {
+            Some(g) => g.timestamp_header.is_some(),
+            None => self.kind.signs_timestamp(),
         }
     }
 
-    /// The MAC algorithm of HMAC-based schemes.
-    fn algorithm(&self) -> Algorithm {
-        match self {
-            Scheme::Intercom => Algorithm::Sha1,
-            Scheme::Generic(g) => g.algorithm,
-            _ => Algorithm::Sha256,
+    /// The replay window before configuration changes it.
+    fn default_tolerance(&self) -> Option<Duration> {
+        match &self.generic {
+            Some(g) => g.timestamp_header.as_ref().map(|_| DEFAULT_TOLERANCE),
+            None => self.kind.default_tolerance(),
+        }
+    }
+}
+
+impl From<SchemeKind> for Scheme {
+    fn from(kind: SchemeKind) -> Self {
+        Self {
+            kind,
+            generic: None,
+        }
+    }
+}
+
+impl From<GenericHmac> for Scheme {
+    fn from(params: GenericHmac) -> Self {
+        Self::generic(params)
+    }
+}
+
+/// A scheme's code, in its row: how secrets become keys, and how requests are verified and
+/// signed.
+#[derive(Debug)]
+pub(crate) struct Code {
+    pub(crate) keys: KeyPrep,
+    pub(crate) verify: VerifyFn,
+    pub(crate) sign: SignFn,
+}
+
+/// Checks a request with prepared keys at `now` under a replay window.
+pub(crate) type VerifyFn = for<'a> fn(
+    &Scheme,
+    &Keys,
+    &Request<'a>,
+    Timestamp,
+    Option<Duration>,
+) -> Result<Checked<'a>, VerifyError>;
+
+/// The headers the provider would add to a request, for a message id at a time.
+pub(crate) type SignFn =
+    fn(&Scheme, &Keys, &Request<'_>, &str, Timestamp) -> Result<Vec<(String, String)>, SignError>;
+
+/// Prepares keys from the configured secrets.
+pub(crate) type KeyFn = fn(&Scheme, &[Secret]) -> Result<Keys, KeyError>;
+
+/// How a scheme turns secrets into keys.
+#[derive(Debug)]
+pub(crate) enum KeyPrep {
+    /// Each secret's bytes key an HMAC with this hash, to verify and to sign alike.
+    Hmac(Algorithm),
+    /// The scheme's own key formats (Ed25519 keys, encoded HMAC keys, several hashes).
+    Own {
+        /// Keys that verify.
+        verify: KeyFn,
+        /// Keys that sign.
+        sign: KeyFn,
+    },
+}
+
+/// What a scheme's verify code found besides the body, for [`Verified`].
+#[derive(Debug, Default)]
+pub(crate) struct Checked<'a> {
+    pub(crate) signed_at: Option<Timestamp>,
+    pub(crate) signed_id: Option<&'a str>,
+    pub(crate) canonical_digest: Option<[u8; 32]>,
+}
+
+impl Checked<'_> {
+    /// Only a signed timestamp.
+    pub(crate) fn at(signed_at: Option<Timestamp>) -> Self {
+        Self {
+            signed_at,
+            ..Self::default()
         }
     }
 }
@@ -427,16 +391,43 @@ pub enum KeyError {
     InvalidParameters(String),
 }
 
-/// Refuses generic parameters that would verify what they should not.
+/// Refuses generic parameters that would verify what they should not, and the generic scheme
+/// without any.
 fn check_scheme(scheme: &Scheme) -> Result<(), KeyError> {
-    if let Scheme::Generic(g) = scheme {
-        let problems = g.problems();
-        if !problems.is_empty() {
-            let text: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-            return Err(KeyError::InvalidParameters(text.join("; ")));
+    match (scheme.kind, &scheme.generic) {
+        (SchemeKind::Generic, None) => Err(KeyError::InvalidParameters(
+            "the generic scheme needs its parameters".to_owned(),
+        )),
+        (_, Some(g)) => {
+            let problems = g.problems();
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                let text: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+                Err(KeyError::InvalidParameters(text.join("; ")))
+            }
         }
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// The keys a scheme's row prepares from `secrets`, to verify (`sign` false) or to sign.
+fn prepare_keys(scheme: &Scheme, secrets: &[Secret], sign: bool) -> Result<Keys, KeyError> {
+    if secrets.is_empty() {
+        return Err(KeyError::NoSecrets);
+    }
+    check_scheme(scheme)?;
+    match &scheme.spec().code.keys {
+        KeyPrep::Hmac(algorithm) => Ok(Keys {
+            mac: secrets
+                .iter()
+                .map(|s| MacKey::new(*algorithm, s.expose()))
+                .collect(),
+            ..Keys::default()
+        }),
+        KeyPrep::Own { sign: f, .. } if sign => f(scheme, secrets),
+        KeyPrep::Own { verify: f, .. } => f(scheme, secrets),
+    }
 }
 
 /// Why a request could not be signed.
@@ -503,12 +494,24 @@ impl<'a> Verified<'a> {
 }
 
 /// Keys prepared for one scheme.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct Keys {
     /// HMAC keys with their pads pre-hashed.
-    mac: Vec<MacKey>,
-    /// Ed25519 public keys (Discord, Standard Webhooks `v1a`).
-    ed25519: Vec<ed25519_dalek::VerifyingKey>,
+    pub(crate) mac: Vec<MacKey>,
+    /// Ed25519 public keys (Discord, Standard Webhooks `v1a`), to verify.
+    pub(crate) ed25519: Vec<ed25519_dalek::VerifyingKey>,
+    /// Ed25519 private keys, to sign.
+    pub(crate) ed25519_signing: Vec<ed25519_dalek::SigningKey>,
+}
+
+impl Keys {
+    /// How many keys of each kind, for `Debug` output that shows no key.
+    fn counts(&self) -> (usize, usize) {
+        (
+            self.mac.len(),
+            self.ed25519.len() + self.ed25519_signing.len(),
+        )
+    }
 }
 
 /// Verifies requests for one source: a scheme, its secrets and a replay window.
@@ -521,10 +524,11 @@ pub struct Verifier {
 
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (mac, ed25519) = self.keys.counts();
         f.debug_struct("Verifier")
             .field("scheme", &self.scheme)
-            .field("mac_keys", &self.keys.mac.len())
-            .field("ed25519_keys", &self.keys.ed25519.len())
+            .field("mac_keys", &mac)
+            .field("ed25519_keys", &ed25519)
             .field("tolerance", &self.tolerance)
             .finish()
     }
@@ -534,36 +538,11 @@ impl Verifier {
     /// Prepares a verifier. Secrets are given exactly as the provider hands them out:
     /// `whsec_...`/`whpk_...` for Standard Webhooks, the hex public key for Discord, the signing
     /// secret as text for the others. Any one of them may match (rotation).
-    pub fn new(scheme: Scheme, secrets: Vec<Secret>) -> Result<Self, KeyError> {
-        if secrets.is_empty() {
-            return Err(KeyError::NoSecrets);
-        }
-        check_scheme(&scheme)?;
-        let keys = match &scheme {
-            Scheme::StandardWebhooks => standard::verify_keys(&secrets)?,
-            Scheme::Discord => discord::verify_keys(&secrets)?,
-            Scheme::Twilio => Keys {
-                mac: twilio::mac_keys(&secrets),
-                ed25519: Vec::new(),
-            },
-            Scheme::Generic(g) => Keys {
-                mac: generic::mac_keys(g, &secrets)?,
-                ed25519: Vec::new(),
-            },
-            other => Keys {
-                mac: secrets
-                    .iter()
-                    .map(|s| MacKey::new(other.algorithm(), s.expose()))
-                    .collect(),
-                ed25519: Vec::new(),
-            },
-        };
-        let tolerance = match &scheme {
-            Scheme::Generic(g) => g.timestamp_header.as_ref().map(|_| DEFAULT_TOLERANCE),
-            other => other.kind().default_tolerance(),
-        };
+    pub fn new(scheme: impl Into<Scheme>, secrets: Vec<Secret>) -> Result<Self, KeyError> {
+        let scheme = scheme.into();
+        let keys = prepare_keys(&scheme, &secrets, false)?;
         Ok(Self {
-            tolerance,
+            tolerance: scheme.default_tolerance(),
             scheme,
             keys,
         })
@@ -600,44 +579,21 @@ impl Verifier {
         req: &Request<'a>,
         now: Timestamp,
     ) -> Result<Verified<'a>, VerifyError> {
-        let mut canonical_digest = None;
-        let (signed_at, signed_id) = match &self.scheme {
-            Scheme::StandardWebhooks => {
-                let (at, id) = standard::verify(&self.keys, req, now, self.tolerance)?;
-                (Some(at), Some(id))
-            }
-            Scheme::Discord => (
-                Some(discord::verify(&self.keys, req, now, self.tolerance)?),
-                None,
-            ),
-            Scheme::Twilio => {
-                twilio::verify(&self.keys.mac, req)?;
-                canonical_digest = twilio::canonical_digest(req);
-                (None, None)
-            }
-            Scheme::Generic(g) => {
-                let (at, digest) = generic::verify(g, &self.keys.mac, req, now, self.tolerance)?;
-                canonical_digest = digest;
-                (at, None)
-            }
-            other => (
-                hmac_schemes::verify(other.kind(), &self.keys.mac, req, now, self.tolerance)?,
-                None,
-            ),
-        };
+        let verify = self.scheme.spec().code.verify;
+        let checked = verify(&self.scheme, &self.keys, req, now, self.tolerance)?;
         Ok(Verified {
             scheme: self.scheme.kind(),
             body: req.body,
-            signed_at,
-            signed_id,
-            canonical_digest,
+            signed_at: checked.signed_at,
+            signed_id: checked.signed_id,
+            canonical_digest: checked.canonical_digest,
         })
     }
 
     /// Zoom's answer to its `endpoint.url_validation` challenge, the `encryptedToken` of
     /// `{"plainToken": .., "encryptedToken": ..}`: the lower-case hex HMAC-SHA256 of
     /// `plain_token` under the first configured secret (so list the secret Zoom holds now
-    /// first). `None` unless the scheme is [`Scheme::Zoom`].
+    /// first). `None` unless the scheme answers [`Handshake::ZoomUrlValidation`].
     ///
     /// Call it only after [`Verifier::verify`] accepted the request that carries the token, and
     /// only with the `payload.plainToken` of that verified body: Zoom signs the challenge like
@@ -645,7 +601,7 @@ impl Verifier {
     /// asked for the token `v0:{ts}:{body}`, it returns a valid `x-zm-signature` for any event
     /// anyone cares to make up.
     pub fn zoom_encrypted_token(&self, plain_token: &str) -> Option<String> {
-        if !matches!(self.scheme, Scheme::Zoom) {
+        if self.scheme.spec().handshake != Some(Handshake::ZoomUrlValidation) {
             return None;
         }
         let key = self.keys.mac.first()?;
@@ -658,15 +614,15 @@ impl Verifier {
 #[derive(Clone)]
 pub struct Signer {
     scheme: Scheme,
-    mac: Vec<MacKey>,
-    ed25519: Vec<ed25519_dalek::SigningKey>,
+    keys: Keys,
 }
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (mac, ed25519) = self.keys.counts();
         f.debug_struct("Signer")
             .field("scheme", &self.scheme)
-            .field("keys", &(self.mac.len() + self.ed25519.len()))
+            .field("keys", &(mac + ed25519))
             .finish()
     }
 }
@@ -676,29 +632,15 @@ impl Signer {
     /// Ed25519 they are private keys (`whsk_...` for Standard Webhooks `v1a`, a 32-byte hex
     /// seed for Discord). With several secrets, schemes that carry a list of signatures
     /// (Standard Webhooks, Stripe, Paddle) sign with each; the others use the first.
-    pub fn new(scheme: Scheme, secrets: Vec<Secret>) -> Result<Self, KeyError> {
-        if secrets.is_empty() {
-            return Err(KeyError::NoSecrets);
-        }
-        check_scheme(&scheme)?;
-        let (mac, ed25519) = match &scheme {
-            Scheme::StandardWebhooks => standard::sign_keys(&secrets)?,
-            Scheme::Discord => (Vec::new(), discord::sign_keys(&secrets)?),
-            Scheme::Twilio => (twilio::mac_keys(&secrets), Vec::new()),
-            Scheme::Generic(g) => (generic::mac_keys(g, &secrets)?, Vec::new()),
-            other => (
-                secrets
-                    .iter()
-                    .map(|s| MacKey::new(other.algorithm(), s.expose()))
-                    .collect(),
-                Vec::new(),
-            ),
-        };
-        Ok(Self {
-            scheme,
-            mac,
-            ed25519,
-        })
+    pub fn new(scheme: impl Into<Scheme>, secrets: Vec<Secret>) -> Result<Self, KeyError> {
+        let scheme = scheme.into();
+        let keys = prepare_keys(&scheme, &secrets, true)?;
+        Ok(Self { scheme, keys })
+    }
+
+    /// The configured scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
     }
 
     /// The headers a provider would add to `req`, for a message `id` sent at `timestamp`.
@@ -710,15 +652,8 @@ impl Signer {
         id: &str,
         timestamp: Timestamp,
     ) -> Result<Vec<(String, String)>, SignError> {
-        match &self.scheme {
-            Scheme::StandardWebhooks => {
-                standard::sign(&self.mac, &self.ed25519, id, timestamp, req.body)
-            }
-            Scheme::Discord => Ok(discord::sign(&self.ed25519, timestamp, req.body)),
-            Scheme::Twilio => twilio::sign(&self.mac, req),
-            Scheme::Generic(g) => generic::sign(g, &self.mac, req, timestamp),
-            other => hmac_schemes::sign(other.kind(), &self.mac, req, timestamp),
-        }
+        let sign = self.scheme.spec().code.sign;
+        sign(&self.scheme, &self.keys, req, id, timestamp)
     }
 }
 
@@ -742,7 +677,7 @@ mod tests {
     #[test]
     fn no_secrets_is_a_key_error() {
         assert_eq!(
-            Verifier::new(Scheme::Stripe, vec![]).unwrap_err(),
+            Verifier::new(SchemeKind::Stripe, vec![]).unwrap_err(),
             KeyError::NoSecrets
         );
     }
@@ -766,7 +701,7 @@ mod tests {
                 body,
             }
         }
-        let both = Signer::new(Scheme::StandardWebhooks, vec![key(old), key(new)]).unwrap();
+        let both = Signer::new(SchemeKind::StandardWebhooks, vec![key(old), key(new)]).unwrap();
         let headers: Headers = both
             .sign(&req(&none, body), "msg_1", now)
             .unwrap()
@@ -775,12 +710,12 @@ mod tests {
         let sig = headers.get_all("webhook-signature").next().unwrap();
         assert_eq!(sig.split(' ').count(), 2, "{sig}");
         for one in [old, new] {
-            let v = Verifier::new(Scheme::StandardWebhooks, vec![key(one)]).unwrap();
+            let v = Verifier::new(SchemeKind::StandardWebhooks, vec![key(one)]).unwrap();
             assert!(v.verify(&req(&headers, body), now).is_ok(), "{one}");
         }
-        let pair = Verifier::new(Scheme::StandardWebhooks, vec![key(old), key(new)]).unwrap();
+        let pair = Verifier::new(SchemeKind::StandardWebhooks, vec![key(old), key(new)]).unwrap();
         for one in [old, new] {
-            let signer = Signer::new(Scheme::StandardWebhooks, vec![key(one)]).unwrap();
+            let signer = Signer::new(SchemeKind::StandardWebhooks, vec![key(one)]).unwrap();
             let h: Headers = signer
                 .sign(&req(&none, body), "msg_1", now)
                 .unwrap()
@@ -788,8 +723,11 @@ mod tests {
                 .collect();
             assert!(pair.verify(&req(&h, body), now).is_ok(), "{one}");
         }
-        let stranger =
-            Signer::new(Scheme::StandardWebhooks, vec![key("whsec_c3RyYW5nZXI=")]).unwrap();
+        let stranger = Signer::new(
+            SchemeKind::StandardWebhooks,
+            vec![key("whsec_c3RyYW5nZXI=")],
+        )
+        .unwrap();
         let h: Headers = stranger
             .sign(&req(&none, body), "msg_1", now)
             .unwrap()
@@ -801,11 +739,11 @@ mod tests {
     #[test]
     fn tolerance_applies_only_to_timestamped_schemes() {
         let s = || vec![Secret::new(b"k".to_vec()).unwrap()];
-        let github = Verifier::new(Scheme::Github, s()).unwrap();
+        let github = Verifier::new(SchemeKind::Github, s()).unwrap();
         assert_eq!(github.tolerance(), None);
         let github = github.with_tolerance(Duration::from_secs(1));
         assert_eq!(github.tolerance(), None);
-        let stripe = Verifier::new(Scheme::Stripe, s()).unwrap();
+        let stripe = Verifier::new(SchemeKind::Stripe, s()).unwrap();
         assert_eq!(stripe.tolerance(), Some(DEFAULT_TOLERANCE));
         assert_eq!(stripe.danger_disable_replay_window().tolerance(), None);
     }
@@ -820,11 +758,11 @@ mod tests {
         .unwrap();
         let s = || vec![Secret::new(b"k".to_vec()).unwrap()];
         assert!(matches!(
-            Verifier::new(Scheme::Generic(g.clone()), s()),
+            Verifier::new(Scheme::generic(g.clone()), s()),
             Err(KeyError::InvalidParameters(_))
         ));
         assert!(matches!(
-            Signer::new(Scheme::Generic(g), s()),
+            Signer::new(Scheme::generic(g), s()),
             Err(KeyError::InvalidParameters(_))
         ));
     }
@@ -832,7 +770,7 @@ mod tests {
     #[test]
     fn too_many_v1a_entries_are_refused_before_any_is_checked() {
         let v = Verifier::new(
-            Scheme::StandardWebhooks,
+            SchemeKind::StandardWebhooks,
             vec![
                 Secret::new(b"whpk_11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".to_vec()).unwrap(),
             ],
@@ -870,7 +808,7 @@ mod tests {
                 Secret::new(b"zoom-secret-token-2".to_vec()).unwrap(),
             ]
         };
-        let v = Verifier::new(Scheme::Zoom, secrets()).unwrap();
+        let v = Verifier::new(SchemeKind::Zoom, secrets()).unwrap();
         assert_eq!(
             v.zoom_encrypted_token(ZOOM_PLAIN_TOKEN).as_deref(),
             Some(ZOOM_ENCRYPTED_TOKEN),
@@ -907,7 +845,7 @@ mod tests {
     #[test]
     fn debug_output_hides_keys() {
         let v = Verifier::new(
-            Scheme::Stripe,
+            SchemeKind::Stripe,
             vec![Secret::new(b"whsec_topsecret".to_vec()).unwrap()],
         )
         .unwrap();

@@ -15,9 +15,28 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 use super::common::{MacKey, SigBuf, any_mac_matches, check_fresh, parse_unix_secs, required};
-use super::{Algorithm, KeyError, Keys, Request, SignError, VerifyError};
+use super::{Algorithm, Checked, Code, KeyError, KeyPrep, Keys, Request, SignError, VerifyError};
 use crate::secret::Secret;
 use crate::time::Timestamp;
+
+/// Standard Webhooks' row code: `whsec_`/`whpk_`/`whsk_` keys, and the id it signs.
+pub(crate) const CODE: Code = Code {
+    keys: KeyPrep::Own {
+        verify: |_, secrets| verify_keys(secrets),
+        sign: |_, secrets| sign_keys(secrets),
+    },
+    verify: |_, keys, req, now, tolerance| {
+        let (at, id) = verify(keys, req, now, tolerance)?;
+        Ok(Checked {
+            signed_at: Some(at),
+            signed_id: Some(id),
+            canonical_digest: None,
+        })
+    },
+    sign: |_, keys, req, id, timestamp| {
+        sign(&keys.mac, &keys.ed25519_signing, id, timestamp, req.body)
+    },
+};
 
 /// More signatures than this in one header is not rotation, it is an attack on CPU time.
 const MAX_CANDIDATES: usize = 16;
@@ -53,11 +72,8 @@ fn mac_key(s: &str, index: usize) -> Result<MacKey, KeyError> {
     Ok(MacKey::new(Algorithm::Sha256, &decode_b64(b64, index)?))
 }
 
-pub(crate) fn verify_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
-    let mut keys = Keys {
-        mac: Vec::new(),
-        ed25519: Vec::new(),
-    };
+fn verify_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
+    let mut keys = Keys::default();
     for (i, secret) in secrets.iter().enumerate() {
         let s = text(secret, i)?;
         if let Some(pk) = s.strip_prefix("whpk_") {
@@ -79,7 +95,7 @@ pub(crate) fn verify_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
     Ok(keys)
 }
 
-pub(crate) fn sign_keys(secrets: &[Secret]) -> Result<(Vec<MacKey>, Vec<SigningKey>), KeyError> {
+fn sign_keys(secrets: &[Secret]) -> Result<Keys, KeyError> {
     let (mut mac, mut ed) = (Vec::new(), Vec::new());
     for (i, secret) in secrets.iter().enumerate() {
         let s = text(secret, i)?;
@@ -94,7 +110,11 @@ pub(crate) fn sign_keys(secrets: &[Secret]) -> Result<(Vec<MacKey>, Vec<SigningK
             mac.push(mac_key(s, i)?);
         }
     }
-    Ok((mac, ed))
+    Ok(Keys {
+        mac,
+        ed25519_signing: ed,
+        ..Keys::default()
+    })
 }
 
 /// A 32-byte seed, or a 64-byte seed-and-public-key pair (checked for consistency).
@@ -114,7 +134,7 @@ pub(crate) fn ed25519_signing_key(bytes: &[u8], index: usize) -> Result<SigningK
 }
 
 /// Verifies; returns the signed timestamp and message id.
-pub(crate) fn verify<'a>(
+fn verify<'a>(
     keys: &Keys,
     req: &Request<'a>,
     now: Timestamp,
@@ -192,7 +212,7 @@ pub(crate) fn is_unambiguous_id(id: &str) -> bool {
 }
 
 /// `webhook-id`, `webhook-timestamp` and `webhook-signature` with one entry per key.
-pub(crate) fn sign(
+fn sign(
     mac: &[MacKey],
     ed: &[SigningKey],
     id: &str,

@@ -21,15 +21,35 @@
 use sha2::{Digest, Sha256};
 
 use super::common::{MacKey, SigBuf, any_mac_matches, kv_pairs, optional, required};
-use super::{Algorithm, Request, SignError, VerifyError};
+use super::{Algorithm, Checked, Code, KeyPrep, Keys, Request, SignError, VerifyError};
 use crate::secret::Secret;
 
+/// Twilio's row code: each secret keys HMAC-SHA1 and HMAC-SHA256, and the signed URL and
+/// parameters are digested for the envelope id.
+pub(crate) const CODE: Code = Code {
+    keys: KeyPrep::Own {
+        verify: |_, secrets| Ok(mac_keys(secrets)),
+        sign: |_, secrets| Ok(mac_keys(secrets)),
+    },
+    verify: |_, keys, req, _, _| {
+        verify(&keys.mac, req)?;
+        Ok(Checked {
+            canonical_digest: canonical_digest(req),
+            ..Checked::default()
+        })
+    },
+    sign: |_, keys, req, _, _| sign(&keys.mac, req),
+};
+
 /// Every secret as both an HMAC-SHA1 key (auth tokens) and an HMAC-SHA256 key (SharedKeys).
-pub(crate) fn mac_keys(secrets: &[Secret]) -> Vec<MacKey> {
-    [Algorithm::Sha1, Algorithm::Sha256]
-        .into_iter()
-        .flat_map(|alg| secrets.iter().map(move |s| MacKey::new(alg, s.expose())))
-        .collect()
+fn mac_keys(secrets: &[Secret]) -> Keys {
+    Keys {
+        mac: [Algorithm::Sha1, Algorithm::Sha256]
+            .into_iter()
+            .flat_map(|alg| secrets.iter().map(move |s| MacKey::new(alg, s.expose())))
+            .collect(),
+        ..Keys::default()
+    }
 }
 
 /// The algorithm `X-Twilio-Webhooks-Signature-Settings` names (HMAC-SHA1 when absent).
@@ -194,7 +214,7 @@ pub(crate) fn canonical_digest(req: &Request<'_>) -> Option<[u8; 32]> {
 
 /// The lower-case hex SHA-256 of a body, as Twilio puts it in `bodySHA256`.
 pub fn body_sha256_hex(body: &[u8]) -> String {
-    SigBuf::from_slice(&Sha256::digest(body)).to_hex()
+    hex::encode(Sha256::digest(body))
 }
 
 fn signed_parts<'p>(url: &'p str, params: &'p [(String, String)]) -> Vec<&'p [u8]> {
@@ -207,7 +227,7 @@ fn signed_parts<'p>(url: &'p str, params: &'p [(String, String)]) -> Vec<&'p [u8
     parts
 }
 
-pub(crate) fn verify(keys: &[MacKey], req: &Request<'_>) -> Result<(), VerifyError> {
+fn verify(keys: &[MacKey], req: &Request<'_>) -> Result<(), VerifyError> {
     let sig = required(req, "x-twilio-signature")?;
     let variants = url_variants(req.url).ok_or(VerifyError::MalformedUrl)?;
     let params = match body_sha256_param(req.url) {
@@ -238,7 +258,7 @@ pub(crate) fn verify(keys: &[MacKey], req: &Request<'_>) -> Result<(), VerifyErr
     }
 }
 
-pub(crate) fn sign(keys: &[MacKey], req: &Request<'_>) -> Result<Vec<(String, String)>, SignError> {
+fn sign(keys: &[MacKey], req: &Request<'_>) -> Result<Vec<(String, String)>, SignError> {
     split_url(req.url).ok_or(SignError::MalformedUrl)?;
     let params = if body_sha256_param(req.url).is_some() {
         Vec::new()
