@@ -185,6 +185,34 @@ fn assert_rejected(
 }
 
 #[test]
+fn every_scheme_of_the_table_is_in_the_docs_scheme_tables() {
+    // The table in `shared/src/verify/table.rs` is the source; the README's and
+    // docs/config.md's tables are written by hand, so they are checked against it.
+    let doc = |path: &str| {
+        std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let (readme, config) = (doc("README.md"), doc("docs/config.md"));
+    for k in SchemeKind::ALL {
+        let row_start = format!("| `{}` ", k.name());
+        assert!(readme.contains(&row_start), "README.md: no row for {k}");
+        let row = config
+            .lines()
+            .find(|l| l.starts_with(&row_start))
+            .unwrap_or_else(|| panic!("docs/config.md: no row for {k}"));
+        let spec = k.spec();
+        for pointer in [spec.id_pointer, spec.type_pointer].into_iter().flatten() {
+            assert!(
+                row.contains(&format!("`{pointer}`")),
+                "docs/config.md's {k} row does not name {pointer}"
+            );
+        }
+        for alias in spec.aliases {
+            assert!(row.contains(&format!("`{alias}`")), "{k}: alias {alias}");
+        }
+    }
+}
+
+#[test]
 fn every_scheme_has_official_vectors() {
     let files = load_vectors();
     for k in SchemeKind::ALL {
