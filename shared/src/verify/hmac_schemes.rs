@@ -141,22 +141,75 @@ pub(crate) const LINEAR: Code = hmac_code!(Algorithm::Sha256, linear_verify, lin
 /// The signed timestamp, when the scheme has one, or the reason the request is refused.
 type Outcome = Result<Option<Timestamp>, VerifyError>;
 
+/// The layout Stripe and Paddle share: `{header}: {ts_key}=T{sep}{sig_key}=S[{sep}{sig_key}=S2]`,
+/// hex HMAC-SHA256 of `T{joiner}body`, with `T` in unix seconds.
+struct TimestampedList {
+    /// The header, lower case (as looked up and reported in errors).
+    header: &'static str,
+    /// The header's name as the provider writes it, for signing.
+    header_sent: &'static str,
+    sep: char,
+    ts_key: &'static str,
+    sig_key: &'static str,
+    /// What the provider signs between the timestamp and the body.
+    joiner: &'static [u8],
+}
+
+const STRIPE_LIST: TimestampedList = TimestampedList {
+    header: "stripe-signature",
+    header_sent: "Stripe-Signature",
+    sep: ',',
+    ts_key: "t",
+    sig_key: "v1",
+    joiner: b".",
+};
+
+const PADDLE_LIST: TimestampedList = TimestampedList {
+    header: "paddle-signature",
+    header_sent: "Paddle-Signature",
+    sep: ';',
+    ts_key: "ts",
+    sig_key: "h1",
+    joiner: b":",
+};
+
+impl TimestampedList {
+    fn verify(
+        &self,
+        keys: &[MacKey],
+        req: &Request<'_>,
+        now: Timestamp,
+        tol: Tolerance,
+    ) -> Outcome {
+        let value = required(req, self.header)?;
+        let (ts, cands) =
+            parse_timestamped_list(value, self.header, self.sep, self.ts_key, self.sig_key)?;
+        let at = unix(ts)?;
+        check_fresh(at, now, tol)?;
+        cands.check(keys, &[ts.as_bytes(), self.joiner, req.body])?;
+        Ok(Some(at))
+    }
+
+    /// One signature per key (rotation): the header holds a list.
+    fn sign(&self, keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
+        let ts = timestamp.unix_secs().to_string();
+        let mut v = format!("{}={ts}", self.ts_key);
+        for k in keys {
+            v.push(self.sep);
+            v.push_str(self.sig_key);
+            v.push('=');
+            v.push_str(&k.compute(&[ts.as_bytes(), self.joiner, body]).to_hex());
+        }
+        vec![h(self.header_sent, v)]
+    }
+}
+
 fn stripe_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
-    const H: &str = "stripe-signature";
-    let (ts, cands) = parse_timestamped_list(required(req, H)?, H, ',', "t", "v1")?;
-    let at = unix(ts)?;
-    check_fresh(at, now, tol)?;
-    cands.check(keys, &[ts.as_bytes(), b".", req.body])?;
-    Ok(Some(at))
+    STRIPE_LIST.verify(keys, req, now, tol)
 }
 
 fn paddle_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
-    const H: &str = "paddle-signature";
-    let (ts, cands) = parse_timestamped_list(required(req, H)?, H, ';', "ts", "h1")?;
-    let at = unix(ts)?;
-    check_fresh(at, now, tol)?;
-    cands.check(keys, &[ts.as_bytes(), b":", req.body])?;
-    Ok(Some(at))
+    PADDLE_LIST.verify(keys, req, now, tol)
 }
 
 fn slack_verify(keys: &[MacKey], req: &Request<'_>, now: Timestamp, tol: Tolerance) -> Outcome {
@@ -301,23 +354,11 @@ fn h(name: &str, value: String) -> (String, String) {
 }
 
 fn stripe_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
-    let ts = timestamp.unix_secs().to_string();
-    let mut v = format!("t={ts}");
-    for k in keys {
-        v.push_str(",v1=");
-        v.push_str(&k.compute(&[ts.as_bytes(), b".", body]).to_hex());
-    }
-    vec![h("Stripe-Signature", v)]
+    STRIPE_LIST.sign(keys, body, timestamp)
 }
 
 fn paddle_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
-    let ts = timestamp.unix_secs().to_string();
-    let mut v = format!("ts={ts}");
-    for k in keys {
-        v.push_str(";h1=");
-        v.push_str(&k.compute(&[ts.as_bytes(), b":", body]).to_hex());
-    }
-    vec![h("Paddle-Signature", v)]
+    PADDLE_LIST.sign(keys, body, timestamp)
 }
 
 fn slack_sign(keys: &[MacKey], body: &[u8], timestamp: Timestamp) -> Headers {
