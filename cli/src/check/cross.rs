@@ -1,12 +1,13 @@
 //! Checks across files: what one file names, another must have.
 
 use hookline_core::config::{Config, Destination};
+use hookline_core::contract::CONFIG_VAR;
 
 use super::Finding;
 use super::report::{Report, join};
 use super::secrets::{endpoint_refs, env_name};
 use super::template::SenderFacts;
-use super::wrangler::{CONFIG_VAR, WorkerFacts};
+use super::wrangler::WorkerFacts;
 
 pub(super) struct Cross<'a> {
     pub(super) local: Option<(&'a str, &'a Config)>,

@@ -3,6 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hookline_core::config::Config;
+use hookline_core::contract::sender::{
+    ARCHITECTURE, BINARY as SENDER_BINARY, CONFIG_VAR, DEFAULT_FUNCTION_TIMEOUT_SECS,
+    DEFAULT_VISIBILITY_TIMEOUT_SECS, DLQ_URL_VAR, FUNCTION_TYPES, MAX_ENVIRONMENT_BYTES,
+    QUEUE_URL_VAR, REPORT_BATCH_ITEM_FAILURES, RUNTIME, SAM_TRANSFORM,
+};
 use serde_norway::Value as Yaml;
 
 use super::cfn::{
@@ -24,9 +29,6 @@ pub(super) struct SenderFacts {
     /// The queue's `maxReceiveCount` with default parameters, and its path.
     pub(super) max_receive: Option<(String, u64)>,
 }
-
-pub(super) const SENDER_BINARY: &str = "hookline-sender";
-pub(super) const FUNCTION_TYPES: [&str; 2] = ["AWS::Serverless::Function", "AWS::Lambda::Function"];
 
 pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
     let mut facts = SenderFacts::default();
@@ -60,10 +62,8 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
     {
         let transform = get(&root, "Transform");
         let has = match transform {
-            Some(Yaml::String(s)) => s == "AWS::Serverless-2016-10-31",
-            Some(Yaml::Sequence(s)) => s
-                .iter()
-                .any(|t| t.as_str() == Some("AWS::Serverless-2016-10-31")),
+            Some(Yaml::String(s)) => s == SAM_TRANSFORM,
+            Some(Yaml::Sequence(s)) => s.iter().any(|t| t.as_str() == Some(SAM_TRANSFORM)),
             _ => false,
         };
         if !has {
@@ -87,8 +87,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         let vars = get(v, "Properties")
             .and_then(|p| get(p, "Environment"))
             .and_then(|e| get(e, "Variables"));
-        binary == Some(SENDER_BINARY)
-            || vars.is_some_and(|vars| get(vars, "HOOKLINE_CONFIG").is_some())
+        binary == Some(SENDER_BINARY) || vars.is_some_and(|vars| get(vars, CONFIG_VAR).is_some())
     };
     let mut senders: Vec<&(String, &Yaml)> = functions
         .iter()
@@ -140,7 +139,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         let image = prop("PackageType").and_then(Yaml::as_str) == Some("Image");
         if !image {
             match prop("Runtime").and_then(|v| cfn.eval(v, 0)) {
-                Some(Ev::Scalar(rt)) if rt == "provided.al2023" => {}
+                Some(Ev::Scalar(rt)) if rt == RUNTIME => {}
                 Some(Ev::Scalar(rt)) if rt == "provided.al2" => r.warn(
                     format!("{at}.Properties.Runtime"),
                     "provided.al2 is the older OS-only runtime; use provided.al2023",
@@ -160,7 +159,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
             }
         }
         match prop("Architectures").and_then(|v| cfn.eval(v, 0)) {
-            Some(Ev::List(a)) if a == [Ev::Scalar("arm64".to_owned())] => {}
+            Some(Ev::List(a)) if a == [Ev::Scalar(ARCHITECTURE.to_owned())] => {}
             None if prop("Architectures").is_some() => r.note(
                 format!("{at}.Properties.Architectures"),
                 "set by an expression that cannot be evaluated here; expected [arm64]",
@@ -196,19 +195,19 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
 
         // HOOKLINE_CONFIG.
         let mut config_secrets_from_default = None;
-        match vars.get("HOOKLINE_CONFIG") {
+        match vars.get(CONFIG_VAR) {
             None if vars_known => r.error(
-                var_at("HOOKLINE_CONFIG"),
+                var_at(CONFIG_VAR),
                 "missing: the sender refuses to start without its configuration; add \
                  HOOKLINE_CONFIG: !Ref ConfigJson",
             ),
             None => {}
             Some(Yaml::String(json)) => {
-                let config = config_from_json(json, &var_at("HOOKLINE_CONFIG"), r);
+                let config = config_from_json(json, &var_at(CONFIG_VAR), r);
                 if let Some(config) = &config {
                     literal_secrets(
                         r,
-                        &var_at("HOOKLINE_CONFIG"),
+                        &var_at(CONFIG_VAR),
                         config,
                         "a Secrets Manager dynamic reference for NAME (docs/sender.md#secrets)",
                     );
@@ -235,7 +234,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                             config_secrets_from_default = Some((p_at, config));
                         }
                         r.note(
-                            var_at("HOOKLINE_CONFIG"),
+                            var_at(CONFIG_VAR),
                             format!(
                                 "comes from the {param} parameter at deploy time: only its \
                                  default was checked; check the JSON you deploy with `hookline \
@@ -244,12 +243,12 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                         );
                     }
                     None => r.note(
-                        var_at("HOOKLINE_CONFIG"),
+                        var_at(CONFIG_VAR),
                         format!("comes from the {param} parameter at deploy time; not checked"),
                     ),
                 },
                 None => r.note(
-                    var_at("HOOKLINE_CONFIG"),
+                    var_at(CONFIG_VAR),
                     "set by an intrinsic function (!Sub, !Join, ...): the configuration is \
                      only known at deploy time and was not checked",
                 ),
@@ -257,9 +256,9 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         }
 
         // Queue URLs.
-        for name in ["HOOKLINE_QUEUE_URL", "HOOKLINE_DLQ_URL"] {
+        for name in [QUEUE_URL_VAR, DLQ_URL_VAR] {
             if vars_known && !vars.contains_key(name) {
-                let what = if name == "HOOKLINE_QUEUE_URL" {
+                let what = if name == QUEUE_URL_VAR {
                     "the outbound queue's URL (fan-out re-enqueues onto it): HOOKLINE_QUEUE_URL: !Ref OutboundQueue"
                 } else {
                     "the dead-letter queue's URL: HOOKLINE_DLQ_URL: !Ref DeadLetterQueue"
@@ -276,7 +275,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         let needed: Vec<(String, String)> = facts
             .config
             .as_ref()
-            .map(|c| (var_at("HOOKLINE_CONFIG"), c))
+            .map(|c| (var_at(CONFIG_VAR), c))
             .or(config_secrets_from_default
                 .as_ref()
                 .map(|(p, c)| (p.clone(), c)))
@@ -328,7 +327,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
             .iter()
             .filter_map(|(k, v)| v.as_str().map(|v| k.len() + v.len()))
             .sum();
-        if literal_bytes > 4096 {
+        if literal_bytes > MAX_ENVIRONMENT_BYTES {
             r.error(
                 vars_at.clone(),
                 "the variables written here already exceed Lambda's 4 KB limit for all of a \
@@ -367,12 +366,12 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                  reading the outbound queue, with FunctionResponseTypes: [ReportBatchItemFailures]",
             );
         }
-        let queue_url_ref = vars.get("HOOKLINE_QUEUE_URL").and_then(|v| referenced(v));
-        let dlq_url_ref = vars.get("HOOKLINE_DLQ_URL").and_then(|v| referenced(v));
+        let queue_url_ref = vars.get(QUEUE_URL_VAR).and_then(|v| referenced(v));
+        let dlq_url_ref = vars.get(DLQ_URL_VAR).and_then(|v| referenced(v));
         for (src_at, src, queue) in sources {
             match get(src, "FunctionResponseTypes").and_then(|v| cfn.eval(v, 0)) {
                 Some(Ev::List(t))
-                    if t.contains(&Ev::Scalar("ReportBatchItemFailures".to_owned())) => {}
+                    if t.contains(&Ev::Scalar(REPORT_BATCH_ITEM_FAILURES.to_owned())) => {}
                 _ => r.error(
                     format!("{src_at}.FunctionResponseTypes"),
                     "must include ReportBatchItemFailures: the sender reports which records to \
@@ -398,7 +397,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 && url != queue_name
             {
                 r.error(
-                    var_at("HOOKLINE_QUEUE_URL"),
+                    var_at(QUEUE_URL_VAR),
                     format!(
                         "names {url}, but the function reads {queue_name}: fan-out deliveries \
                          must go back onto the queue the function reads (!Ref {queue_name})"
@@ -434,7 +433,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                                 && target != dlq
                             {
                                 r.warn(
-                                    var_at("HOOKLINE_DLQ_URL"),
+                                    var_at(DLQ_URL_VAR),
                                     format!(
                                         "names {dlq}, but the queue's redrive policy moves \
                                          messages to {target}: dead letters would be in two places"
@@ -461,7 +460,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 && dlq == queue_name
             {
                 r.error(
-                    var_at("HOOKLINE_DLQ_URL"),
+                    var_at(DLQ_URL_VAR),
                     "is the queue the function reads: dead letters would be delivered again; \
                      name the dead-letter queue",
                 );
@@ -479,10 +478,6 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
     }
     facts
 }
-
-/// Lambda's and SQS's defaults, when the template sets none.
-pub(super) const DEFAULT_FUNCTION_TIMEOUT: u64 = 3;
-pub(super) const DEFAULT_VISIBILITY_TIMEOUT: u64 = 30;
 
 /// The queue's visibility timeout against the function's timeout, for every combination of the
 /// parameters both depend on: AWS refuses an event source whose queue's visibility timeout is
@@ -524,8 +519,8 @@ pub(super) fn visibility(
             Some(v) => cfn.number(v),
         };
         let (Some(vt), Some(t), Some(w)) = (
-            value(vt, DEFAULT_VISIBILITY_TIMEOUT),
-            value(timeout, DEFAULT_FUNCTION_TIMEOUT),
+            value(vt, DEFAULT_VISIBILITY_TIMEOUT_SECS),
+            value(timeout, DEFAULT_FUNCTION_TIMEOUT_SECS),
             value(window, 0),
         ) else {
             r.note(

@@ -1,9 +1,13 @@
 //! `wrangler.toml`: the receiver Worker at the top level and in each `[env.NAME]`.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use hookline_core::config::{Config, Destination, edit_distance};
+use hookline_core::contract::receiver::{
+    ACCESS_KEY_ID_SECRET, AWS_SECRETS, BUCKET_BINDING, BUCKET_VAR, CONFIG_VAR, MAX_RETRY_DELAY,
+    QUEUE_BINDING, REGION_VAR, RETRY_BASE_VAR, RETRY_MAX_VAR, SECRET_ACCESS_KEY_SECRET,
+    SQS_OUTBOUND_VAR, SQS_QUEUE_VAR, VARS as WORKER_VARS,
+};
 use toml::{Table, Value as Toml};
 
 use super::embedded::{config_from_json, config_from_tables};
@@ -18,34 +22,6 @@ pub(super) struct WorkerFacts {
     /// Each `[env.NAME]`'s configuration, by path prefix (`env.production.vars.HOOKLINE_CONFIG`).
     pub(super) env_configs: Vec<(String, Config)>,
 }
-
-pub(super) const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
-pub(super) const BUCKET_VAR: &str = "HOOKLINE_BODIES_BUCKET";
-pub(super) const SQS_QUEUE_VAR: &str = "HOOKLINE_SQS_QUEUE_URL";
-pub(super) const SQS_OUTBOUND_VAR: &str = "HOOKLINE_SQS_OUTBOUND_URL";
-pub(super) const REGION_VAR: &str = "HOOKLINE_SQS_REGION";
-pub(super) const RETRY_BASE_VAR: &str = "HOOKLINE_FORWARD_RETRY_BASE";
-pub(super) const RETRY_MAX_VAR: &str = "HOOKLINE_FORWARD_RETRY_MAX";
-/// Every var the receiver reads (functions/receiver/src/settings.rs).
-pub(super) const WORKER_VARS: [&str; 7] = [
-    CONFIG_VAR,
-    BUCKET_VAR,
-    SQS_QUEUE_VAR,
-    SQS_OUTBOUND_VAR,
-    REGION_VAR,
-    RETRY_BASE_VAR,
-    RETRY_MAX_VAR,
-];
-/// The AWS credentials the queue consumer signs with: Worker secrets, never vars.
-pub(super) const AWS_SECRETS: [&str; 3] = [
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-];
-pub(super) const QUEUE_BINDING: &str = "INBOUND_QUEUE";
-pub(super) const BUCKET_BINDING: &str = "BODIES";
-/// Cloudflare's longest retry delay for a queue message.
-pub(super) const MAX_RETRY_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
 
 pub(super) fn check_wrangler(text: &str, r: &mut Report) -> WorkerFacts {
     let mut facts = WorkerFacts::default();
@@ -280,7 +256,7 @@ pub(super) fn check_worker(
         }
     }
     if forwarding {
-        secrets.extend(AWS_SECRETS.iter().take(2).map(|s| (*s).to_owned()));
+        secrets.extend([ACCESS_KEY_ID_SECRET, SECRET_ACCESS_KEY_SECRET].map(str::to_owned));
     }
     if !relay_sources.is_empty() && var(SQS_OUTBOUND_VAR).is_none() {
         r.note(
