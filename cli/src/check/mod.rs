@@ -8,10 +8,11 @@
 //! Values are never echoed: a var or an environment variable may hold a secret.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::error::FileError;
 use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
@@ -205,10 +206,10 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Runs `hookline check`: reads the files, prints every finding and a summary, and fails with
-/// [`CliError::Problems`] when there are errors (or warnings, with `--strict`).
+/// [`CliError::Reported`] when there are errors (or warnings, with `--strict`).
 pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let mut findings = Vec::new();
-    let mut read = |given: Option<PathBuf>, default: &str, flag: &str| {
+    let mut read = |given: Option<PathBuf>, default: &str, flag: &'static str| {
         read_input(given, default, flag, &mut findings)
     };
     let config = read(args.config, "hookline.toml", "--config")?;
@@ -284,7 +285,7 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     );
     // The summary above is the verdict: the error carries no message, so it is not said twice.
     if failed {
-        Err(CliError::Problems(String::new()))
+        Err(CliError::Reported)
     } else {
         Ok(())
     }
@@ -294,7 +295,7 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
 fn read_input(
     given: Option<PathBuf>,
     default: &str,
-    flag: &str,
+    flag: &'static str,
     findings: &mut Vec<Finding>,
 ) -> Result<Option<(String, String)>, CliError> {
     let explicit = given.is_some();
@@ -303,7 +304,7 @@ fn read_input(
     match std::fs::read(&path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(Some((name, text))),
-            Err(_) => Err(CliError::Io(format!("{name}: not UTF-8 text"))),
+            Err(_) => Err(FileError::NotUtf8 { path }.into()),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
             findings.push(Finding {
@@ -314,15 +315,13 @@ fn read_input(
             });
             Ok(None)
         }
-        Err(e) => Err(CliError::Io(format!(
-            "cannot read {} (named with {flag}): {e}",
-            show(&path)
-        ))),
+        Err(source) => Err(FileError::Unreadable {
+            path,
+            flag: Some(flag),
+            source,
+        }
+        .into()),
     }
-}
-
-fn show(path: &Path) -> String {
-    path.display().to_string()
 }
 
 #[cfg(test)]
