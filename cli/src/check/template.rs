@@ -48,13 +48,6 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         r.error("Resources", "missing or empty: a template needs resources");
         return facts;
     }
-    let type_of = |v: &Yaml| {
-        get(v, "Type")
-            .and_then(Yaml::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let resource = |name: &str| resources.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
 
     if resources
         .iter()
@@ -113,18 +106,111 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
     };
     for (name, function) in senders {
         let at = format!("Resources.{name}");
+        facts.function = Some(at.clone());
         let serverless = type_of(function) == FUNCTION_TYPES[0];
         let props = get(function, "Properties");
-        let prop = |key: &str| {
-            props.and_then(|p| get(p, key)).or_else(|| {
-                serverless
-                    .then(|| globals.and_then(|g| get(g, key)))
-                    .flatten()
-            })
+        let (vars, vars_known) = environment(serverless.then_some(globals).flatten(), props);
+        facts.env_vars = vars_known.then(|| vars.keys().cloned().collect());
+        let sender = Sender {
+            root: &root,
+            resources: &resources,
+            cfn: &cfn,
+            vars_at: format!("{at}.Properties.Environment.Variables"),
+            at,
+            name,
+            function,
+            props,
+            globals: serverless.then_some(globals).flatten(),
+            vars,
+            vars_known,
         };
-        facts.function = Some(at.clone());
+        sender.build(r);
+        let (config, config_from_default) = sender.config_var(r);
+        facts.config = config;
+        sender.queue_url_vars(r);
+        let from = facts
+            .config
+            .as_ref()
+            .map(|c| (sender.var_at(CONFIG_VAR), c))
+            .or(config_from_default.as_ref().map(|(p, c)| (p.clone(), c)));
+        sender.environment_secrets(from, r);
+        sender.event_sources(r, &mut facts);
+    }
+    facts
+}
 
-        // Runtime and architecture.
+/// The `Type` of a resource.
+fn type_of(v: &Yaml) -> String {
+    get(v, "Type")
+        .and_then(Yaml::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The function's environment variables (SAM's `Globals` first, then its own), and whether every
+/// one is known (`false` when `Variables` is an intrinsic, known only at deploy time).
+fn environment<'a>(
+    globals: Option<&'a Yaml>,
+    props: Option<&'a Yaml>,
+) -> (BTreeMap<String, &'a Yaml>, bool) {
+    let mut vars: BTreeMap<String, &Yaml> = BTreeMap::new();
+    let mut vars_known = true;
+    for source in [
+        globals.and_then(|g| get(g, "Environment")),
+        props.and_then(|p| get(p, "Environment")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        match get(source, "Variables") {
+            Some(v @ Yaml::Mapping(_)) => vars.extend(entries(Some(v))),
+            Some(_) => vars_known = false,
+            None => {}
+        }
+    }
+    (vars, vars_known)
+}
+
+/// One sender function of the template, and what its checks share.
+struct Sender<'a> {
+    root: &'a Yaml,
+    resources: &'a [(String, &'a Yaml)],
+    cfn: &'a Cfn<'a>,
+    /// `Resources.NAME`.
+    at: String,
+    name: &'a str,
+    function: &'a Yaml,
+    props: Option<&'a Yaml>,
+    /// SAM's `Globals.Function`, for an `AWS::Serverless::Function`.
+    globals: Option<&'a Yaml>,
+    vars: BTreeMap<String, &'a Yaml>,
+    vars_known: bool,
+    vars_at: String,
+}
+
+impl<'a> Sender<'a> {
+    /// A property of the function, or of SAM's globals.
+    fn prop(&self, key: &str) -> Option<&'a Yaml> {
+        self.props
+            .and_then(|p| get(p, key))
+            .or_else(|| self.globals.and_then(|g| get(g, key)))
+    }
+
+    fn var_at(&self, name: &str) -> String {
+        format!("{}.{name}", self.vars_at)
+    }
+
+    fn resource(&self, name: &str) -> Option<&'a Yaml> {
+        self.resources
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The binary, runtime and architecture.
+    fn build(&self, r: &mut Report) {
+        let (at, function, cfn) = (&self.at, self.function, self.cfn);
+        let prop = |key: &str| self.prop(key);
         if get(function, "Metadata")
             .and_then(|m| get(m, "BuildProperties"))
             .and_then(|b| get(b, "Binary"))
@@ -167,44 +253,28 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
             _ => r.warn(
                 format!("{at}.Properties.Architectures"),
                 "not [arm64]: the sender is built and tested for arm64 (Graviton, cheaper per \
-                 GB-second); set Architectures: [arm64]",
+             GB-second); set Architectures: [arm64]",
             ),
         }
+    }
 
-        // Environment.
-        let vars_at = format!("{at}.Properties.Environment.Variables");
-        let mut vars: BTreeMap<String, &Yaml> = BTreeMap::new();
-        let mut vars_known = true;
-        for source in [
-            serverless
-                .then(|| globals.and_then(|g| get(g, "Environment")))
-                .flatten(),
-            props.and_then(|p| get(p, "Environment")),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            match get(source, "Variables") {
-                Some(v @ Yaml::Mapping(_)) => vars.extend(entries(Some(v))),
-                Some(_) => vars_known = false,
-                None => {}
-            }
-        }
-        facts.env_vars = vars_known.then(|| vars.keys().cloned().collect());
-        let var_at = |name: &str| format!("{vars_at}.{name}");
-
-        // HOOKLINE_CONFIG.
+    /// `HOOKLINE_CONFIG`: checked when the template holds it, or its parameter's default.
+    /// Returns the template's own configuration, and the default's with its path.
+    fn config_var(&self, r: &mut Report) -> (Option<Config>, Option<(String, Config)>) {
+        let (vars, vars_known, root) = (&self.vars, self.vars_known, self.root);
+        let var_at = |name: &str| self.var_at(name);
+        let mut config = None;
         let mut config_secrets_from_default = None;
         match vars.get(CONFIG_VAR) {
             None if vars_known => r.error(
                 var_at(CONFIG_VAR),
                 "missing: the sender refuses to start without its configuration; add \
-                 HOOKLINE_CONFIG: !Ref ConfigJson",
+             HOOKLINE_CONFIG: !Ref ConfigJson",
             ),
             None => {}
             Some(Yaml::String(json)) => {
-                let config = config_from_json(json, &var_at(CONFIG_VAR), r);
-                if let Some(config) = &config {
+                let parsed = config_from_json(json, &var_at(CONFIG_VAR), r);
+                if let Some(config) = &parsed {
                     literal_secrets(
                         r,
                         &var_at(CONFIG_VAR),
@@ -212,7 +282,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                         "a Secrets Manager dynamic reference for NAME (docs/sender.md#secrets)",
                     );
                 }
-                facts.config = config;
+                config = parsed;
             }
             Some(v) => match referenced(v)
                 .filter(|_| intrinsic(v).is_some_and(|(f, _)| f == "Ref"))
@@ -237,8 +307,8 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                             var_at(CONFIG_VAR),
                             format!(
                                 "comes from the {param} parameter at deploy time: only its \
-                                 default was checked; check the JSON you deploy with `hookline \
-                                 check` on the hookline.toml it is made from"
+                             default was checked; check the JSON you deploy with `hookline \
+                             check` on the hookline.toml it is made from"
                             ),
                         );
                     }
@@ -250,12 +320,18 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 None => r.note(
                     var_at(CONFIG_VAR),
                     "set by an intrinsic function (!Sub, !Join, ...): the configuration is \
-                     only known at deploy time and was not checked",
+                 only known at deploy time and was not checked",
                 ),
             },
         }
 
-        // Queue URLs.
+        (config, config_secrets_from_default)
+    }
+
+    /// The queue URLs the sender refuses to start without.
+    fn queue_url_vars(&self, r: &mut Report) {
+        let (vars, vars_known) = (&self.vars, self.vars_known);
+        let var_at = |name: &str| self.var_at(name);
         for name in [QUEUE_URL_VAR, DLQ_URL_VAR] {
             if vars_known && !vars.contains_key(name) {
                 let what = if name == QUEUE_URL_VAR {
@@ -269,16 +345,16 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 );
             }
         }
+    }
 
-        // Secrets in the environment.
+    /// Secrets in the environment: every `env:` secret of the configuration (`from`: its path
+    /// and the configuration) is a variable, none is written into the template, and the
+    /// variables fit Lambda's limit.
+    fn environment_secrets(&self, from: Option<(String, &Config)>, r: &mut Report) {
+        let (vars, vars_known, vars_at) = (&self.vars, self.vars_known, &self.vars_at);
+        let var_at = |name: &str| self.var_at(name);
         let literal_var = |name: &str| matches!(vars.get(name), Some(Yaml::String(_)));
-        let needed: Vec<(String, String)> = facts
-            .config
-            .as_ref()
-            .map(|c| (var_at(CONFIG_VAR), c))
-            .or(config_secrets_from_default
-                .as_ref()
-                .map(|(p, c)| (p.clone(), c)))
+        let needed: Vec<(String, String)> = from
             .map(|(prefix, c)| {
                 endpoint_refs(c)
                     .into_iter()
@@ -295,8 +371,8 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                     var_at(env),
                     format!(
                         "missing: {path} reads env:{env} and the sender refuses to start without \
-                         it; add {env} as a dynamic reference like BILLING_WHSEC \
-                         (docs/sender.md#secrets)"
+                     it; add {env} as a dynamic reference like BILLING_WHSEC \
+                     (docs/sender.md#secrets)"
                     ),
                 );
             } else if literal_var(env) {
@@ -304,12 +380,12 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                     var_at(env),
                     format!(
                         "a secret written into the template ({path} reads env:{env}): use a \
-                         {{{{resolve:secretsmanager:...}}}} dynamic reference instead"
+                     {{{{resolve:secretsmanager:...}}}} dynamic reference instead"
                     ),
                 );
             }
         }
-        for (name, v) in &vars {
+        for (name, v) in vars {
             if let Yaml::String(s) = v
                 && looks_like_secret(s)
                 && !needed
@@ -319,7 +395,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 r.error(
                     var_at(name),
                     "looks like a signing secret written into the template: use a \
-                     {{resolve:secretsmanager:...}} dynamic reference instead",
+                 {{resolve:secretsmanager:...}} dynamic reference instead",
                 );
             }
         }
@@ -331,11 +407,18 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
             r.error(
                 vars_at.clone(),
                 "the variables written here already exceed Lambda's 4 KB limit for all of a \
-                 function's environment variables together",
+             function's environment variables together",
             );
         }
+    }
 
-        // The event source.
+    /// The SQS event sources reading into the function, their queues and redrive policies.
+    fn event_sources(&self, r: &mut Report, facts: &mut SenderFacts) {
+        let (at, name, props, root, cfn) = (&self.at, self.name, self.props, self.root, self.cfn);
+        let (vars, resources) = (&self.vars, self.resources);
+        let var_at = |name: &str| self.var_at(name);
+        let prop = |key: &str| self.prop(key);
+        let resource = |name: &str| self.resource(name);
         let mut sources: Vec<(String, &Yaml, Option<&Yaml>)> = Vec::new();
         for (event, e) in entries(props.and_then(|p| get(p, "Events"))) {
             if get(e, "Type").and_then(Yaml::as_str) == Some("SQS") {
@@ -347,10 +430,10 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 ));
             }
         }
-        for (res, v) in &resources {
+        for (res, v) in resources {
             if type_of(v) == "AWS::Lambda::EventSourceMapping"
                 && let Some(p) = get(v, "Properties")
-                && get(p, "FunctionName").and_then(referenced).as_deref() == Some(name.as_str())
+                && get(p, "FunctionName").and_then(referenced).as_deref() == Some(name)
             {
                 sources.push((
                     format!("Resources.{res}.Properties"),
@@ -363,7 +446,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
             r.error(
                 format!("{at}.Properties.Events"),
                 "no SQS event source: the sender is never invoked; add an event of Type: SQS \
-                 reading the outbound queue, with FunctionResponseTypes: [ReportBatchItemFailures]",
+             reading the outbound queue, with FunctionResponseTypes: [ReportBatchItemFailures]",
             );
         }
         let queue_url_ref = vars.get(QUEUE_URL_VAR).and_then(|v| referenced(v));
@@ -375,8 +458,8 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 _ => r.error(
                     format!("{src_at}.FunctionResponseTypes"),
                     "must include ReportBatchItemFailures: the sender reports which records to \
-                     retry, and without it Lambda deletes the whole batch, failed deliveries \
-                     included",
+                 retry, and without it Lambda deletes the whole batch, failed deliveries \
+                 included",
                 ),
             }
             let queue_name = queue.and_then(referenced);
@@ -389,7 +472,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 r.note(
                     format!("{src_at}.Queue"),
                     "the queue is not a resource of this template: its redrive policy and \
-                     visibility timeout were not checked",
+                 visibility timeout were not checked",
                 );
                 continue;
             };
@@ -400,7 +483,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                     var_at(QUEUE_URL_VAR),
                     format!(
                         "names {url}, but the function reads {queue_name}: fan-out deliveries \
-                         must go back onto the queue the function reads (!Ref {queue_name})"
+                     must go back onto the queue the function reads (!Ref {queue_name})"
                     ),
                 );
             }
@@ -411,37 +494,37 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 None => r.error(
                     format!("{q_at}.RedrivePolicy"),
                     "missing: a message the function keeps failing on (crash, timeout, bad \
-                     configuration) is received again and again until its retention ends, then \
-                     lost; add RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn, \
-                     maxReceiveCount: 10}",
+                 configuration) is received again and again until its retention ends, then \
+                 lost; add RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn, \
+                 maxReceiveCount: 10}",
                 ),
                 Some(redrive) => {
                     match get(redrive, "deadLetterTargetArn") {
-                        None => r.error(
-                            format!("{q_at}.RedrivePolicy.deadLetterTargetArn"),
-                            "missing: the dead-letter queue's ARN, e.g. !GetAtt DeadLetterQueue.Arn",
-                        ),
-                        Some(target) => {
-                            let target = referenced(target);
-                            if target.as_deref() == Some(queue_name) {
-                                r.error(
-                                    format!("{q_at}.RedrivePolicy.deadLetterTargetArn"),
-                                    "is the queue itself; name a separate dead-letter queue",
-                                );
-                            }
-                            if let (Some(target), Some(dlq)) = (&target, &dlq_url_ref)
-                                && target != dlq
-                            {
-                                r.warn(
-                                    var_at(DLQ_URL_VAR),
-                                    format!(
-                                        "names {dlq}, but the queue's redrive policy moves \
-                                         messages to {target}: dead letters would be in two places"
-                                    ),
-                                );
-                            }
+                    None => r.error(
+                        format!("{q_at}.RedrivePolicy.deadLetterTargetArn"),
+                        "missing: the dead-letter queue's ARN, e.g. !GetAtt DeadLetterQueue.Arn",
+                    ),
+                    Some(target) => {
+                        let target = referenced(target);
+                        if target.as_deref() == Some(queue_name) {
+                            r.error(
+                                format!("{q_at}.RedrivePolicy.deadLetterTargetArn"),
+                                "is the queue itself; name a separate dead-letter queue",
+                            );
+                        }
+                        if let (Some(target), Some(dlq)) = (&target, &dlq_url_ref)
+                            && target != dlq
+                        {
+                            r.warn(
+                                var_at(DLQ_URL_VAR),
+                                format!(
+                                    "names {dlq}, but the queue's redrive policy moves \
+                                     messages to {target}: dead letters would be in two places"
+                                ),
+                            );
                         }
                     }
+                }
                     match get(redrive, "maxReceiveCount") {
                         None => r.error(
                             format!("{q_at}.RedrivePolicy.maxReceiveCount"),
@@ -462,7 +545,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
                 r.error(
                     var_at(DLQ_URL_VAR),
                     "is the queue the function reads: dead letters would be delivered again; \
-                     name the dead-letter queue",
+                 name the dead-letter queue",
                 );
             }
             visibility(
@@ -476,7 +559,6 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
             );
         }
     }
-    facts
 }
 
 /// The queue's visibility timeout against the function's timeout, for every combination of the
