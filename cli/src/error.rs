@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn reported_problems_say_nothing_more_and_exit_1() {
         assert_eq!(CliError::Reported.to_string(), "");
-        assert_eq!(CliError::Reported.exit_code(), ExitCode::from(exit::PROBLEMS));
+        assert_eq!(
+            CliError::Reported.exit_code(),
+            ExitCode::from(exit::PROBLEMS)
+        );
     }
 
     #[test]
@@ -145,7 +148,10 @@ mod tests {
             origin: "hookline.toml".to_owned(),
             errors: ConfigErrors(errors),
         };
-        assert!(e.to_string().starts_with("hookline.toml is not valid:\n"), "{e}");
+        assert!(
+            e.to_string().starts_with("hookline.toml is not valid:\n"),
+            "{e}"
+        );
         assert_eq!(e.exit_code(), ExitCode::from(exit::CONFIG));
     }
 }

@@ -287,7 +287,7 @@ impl<'a> Sender<'a> {
             Some(v) => match referenced(v)
                 .filter(|_| intrinsic(v).is_some_and(|(f, _)| f == "Ref"))
                 .and_then(|p| {
-                    get(&root, "Parameters")
+                    get(root, "Parameters")
                         .and_then(|ps| get(ps, &p))
                         .map(|d| (p, d))
                 }) {
@@ -550,7 +550,7 @@ impl<'a> Sender<'a> {
             }
             visibility(
                 r,
-                &root,
+                root,
                 &q_at,
                 q_props,
                 &format!("{at}.Properties.Timeout"),
