@@ -13,6 +13,7 @@
 //! | [`verify`] | webhook signature schemes: verify and sign (Standard Webhooks, Stripe, GitHub, ...) |
 //! | [`secret`] | the [`secret::Secret`] newtype and secret references |
 //! | [`headers`] | a small case-insensitive header list that detects duplicates |
+//! | [`contract`] | the deploy contract: env var, secret and binding names, deployment limits |
 //! | [`config`] | sources and endpoints, their validation with exact error locations |
 //! | [`inbound`] | the receiver's routing, checks, handshakes and envelope for one request |
 //! | [`lazy_json`] | a JSON body validated without building its tree, read with JSON pointers |
@@ -64,6 +65,7 @@ macro_rules! string_backed {
 }
 
 pub mod config;
+pub mod contract;
 pub mod envelope;
 pub mod filter;
 pub mod headers;

@@ -22,13 +22,10 @@ use worker::{
 };
 
 use crate::forward::{Target, entry_index, plan};
-use crate::settings::{CONFIG_VAR, Settings};
+use crate::settings::{CONFIG_VAR, Settings, SettingsError};
 use crate::sqs;
 
-/// The queue producer binding.
-const QUEUE_BINDING: &str = "INBOUND_QUEUE";
-/// The R2 binding for claim-checked bodies.
-const BUCKET_BINDING: &str = "BODIES";
+use hookline_core::contract::receiver::{BUCKET_BINDING, QUEUE_BINDING};
 
 thread_local! {
     /// Settings are read once per isolate: vars and secrets only change with a new deployment,
@@ -36,7 +33,7 @@ thread_local! {
     static SETTINGS: RefCell<Option<Rc<Settings>>> = const { RefCell::new(None) };
 }
 
-fn settings(env: &Env) -> Result<Rc<Settings>, String> {
+fn settings(env: &Env) -> Result<Rc<Settings>, SettingsError> {
     if let Some(s) = SETTINGS.with(|c| c.borrow().clone()) {
         return Ok(s);
     }
@@ -54,7 +51,7 @@ fn settings(env: &Env) -> Result<Rc<Settings>, String> {
             .or_else(|_| env.var(name).map(|v| v.to_string()))
             .ok()
     };
-    let loaded = Rc::new(Settings::load(config.as_deref(), lookup).map_err(|e| e.to_string())?);
+    let loaded = Rc::new(Settings::load(config.as_deref(), lookup)?);
     SETTINGS.with(|c| *c.borrow_mut() = Some(Rc::clone(&loaded)));
     Ok(loaded)
 }

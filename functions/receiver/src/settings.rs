@@ -12,26 +12,14 @@ use hookline_core::time::parse_duration;
 
 use crate::sqs::{Credentials, Queue};
 
-/// The var holding the configuration: `[vars.HOOKLINE_CONFIG]` tables in `wrangler.toml` (the
-/// Worker sees an object), or a string of JSON. Not TOML: its parser would add about 15% to the
-/// bundle for a format wrangler already turns into an object.
-pub const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
-/// The var naming the R2 bucket behind the `BODIES` binding (a binding does not know its name,
-/// and consumers need it to fetch claim-checked bodies).
-pub const BUCKET_VAR: &str = "HOOKLINE_BODIES_BUCKET";
-/// The SQS queue that verified events are forwarded to (`destination = "queue"` sources).
-pub const SQS_QUEUE_VAR: &str = "HOOKLINE_SQS_QUEUE_URL";
-/// The sender's outbound SQS queue (`destination = "relay"` sources).
-pub const SQS_OUTBOUND_VAR: &str = "HOOKLINE_SQS_OUTBOUND_URL";
-/// The AWS region, when the queue URL does not name one (a local SQS server).
-pub const REGION_VAR: &str = "HOOKLINE_SQS_REGION";
-/// The first retry delay of a failed forward; later ones double (default 30s).
-pub const RETRY_BASE_VAR: &str = "HOOKLINE_FORWARD_RETRY_BASE";
-/// The longest retry delay of a failed forward (default 1h; Cloudflare allows 12h).
-pub const RETRY_MAX_VAR: &str = "HOOKLINE_FORWARD_RETRY_MAX";
-
-/// The longest delay Cloudflare Queues accepts for a retry.
-pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(12 * 60 * 60);
+use hookline_core::contract::receiver::{
+    ACCESS_KEY_ID_SECRET, DEFAULT_RETRY_BASE, DEFAULT_RETRY_MAX, SECRET_ACCESS_KEY_SECRET,
+    SESSION_TOKEN_SECRET,
+};
+pub use hookline_core::contract::receiver::{
+    BUCKET_VAR, CONFIG_VAR, MAX_RETRY_DELAY, REGION_VAR, RETRY_BASE_VAR, RETRY_MAX_VAR,
+    SQS_OUTBOUND_VAR, SQS_QUEUE_VAR,
+};
 
 /// The fetch handler's view: the sources and the claim-check bucket.
 #[derive(Debug)]
@@ -69,13 +57,27 @@ pub enum SettingsError {
     /// The configuration does not load or validate, or a secret is missing.
     #[error("invalid configuration:\n{0}")]
     Config(#[from] ConfigErrors),
-    /// A var has a value that cannot be used.
-    #[error("{var}: {message}")]
-    Var {
+    /// A queue URL var does not hold a queue URL the SQS client accepts.
+    #[error("{var}: {source}")]
+    BadQueueUrl {
         /// The var's name.
         var: &'static str,
-        /// What is wrong (never the value of a secret).
-        message: String,
+        /// What is wrong with the URL.
+        source: crate::sqs::SqsError,
+    },
+    /// A queue URL is set but an AWS credential it needs is not.
+    #[error("{secret}: is required when an SQS queue URL is set (wrangler secret put)")]
+    MissingCredential {
+        /// The Worker secret's name.
+        secret: &'static str,
+    },
+    /// A retry delay var is not a duration within Cloudflare's limit.
+    #[error("{var}: {text:?} is not a duration of at most 12h, like \"30s\"")]
+    BadDuration {
+        /// The var's name.
+        var: &'static str,
+        /// The var's text (a delay, never a secret).
+        text: String,
     },
 }
 
@@ -96,10 +98,7 @@ impl Settings {
                 None => Ok(None),
                 Some(url) => Queue::parse(&url, region.as_deref())
                     .map(Some)
-                    .map_err(|e| SettingsError::Var {
-                        var,
-                        message: e.to_string(),
-                    }),
+                    .map_err(|source| SettingsError::BadQueueUrl { var, source }),
             }
         };
         let queue_url = queue(SQS_QUEUE_VAR)?;
@@ -114,10 +113,7 @@ impl Settings {
                 None => Ok(default),
                 Some(text) => parse_duration(&text)
                     .filter(|d| *d <= MAX_RETRY_DELAY)
-                    .ok_or_else(|| SettingsError::Var {
-                        var,
-                        message: format!("{text:?} is not a duration of at most 12h, like \"30s\""),
-                    }),
+                    .ok_or(SettingsError::BadDuration { var, text }),
             }
         };
         Ok(Self {
@@ -127,27 +123,23 @@ impl Settings {
                 queue: queue_url,
                 outbound,
                 credentials,
-                retry_base: duration(RETRY_BASE_VAR, Duration::from_secs(30))?,
-                retry_max: duration(RETRY_MAX_VAR, Duration::from_secs(60 * 60))?,
+                retry_base: duration(RETRY_BASE_VAR, DEFAULT_RETRY_BASE)?,
+                retry_max: duration(RETRY_MAX_VAR, DEFAULT_RETRY_MAX)?,
             },
         })
     }
 }
 
 fn credentials(lookup: &impl Fn(&str) -> Option<String>) -> Result<Credentials, SettingsError> {
-    let required = |var: &'static str| {
-        lookup(var)
+    let required = |secret: &'static str| {
+        lookup(secret)
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| SettingsError::Var {
-                var,
-                message: "is required when an SQS queue URL is set (wrangler secret put)"
-                    .to_owned(),
-            })
+            .ok_or(SettingsError::MissingCredential { secret })
     };
     Ok(Credentials {
-        access_key_id: required("AWS_ACCESS_KEY_ID")?,
-        secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
-        session_token: lookup("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()),
+        access_key_id: required(ACCESS_KEY_ID_SECRET)?,
+        secret_access_key: required(SECRET_ACCESS_KEY_SECRET)?,
+        session_token: lookup(SESSION_TOKEN_SECRET).filter(|v| !v.is_empty()),
     })
 }
 
@@ -212,17 +204,44 @@ mod tests {
                 ),
             ]),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("AWS_ACCESS_KEY_ID"), "{e}");
+        .unwrap_err();
+        assert!(
+            matches!(e, SettingsError::MissingCredential { secret } if secret == "AWS_ACCESS_KEY_ID"),
+            "{e}"
+        );
 
         let e = Settings::load(
             Some(CONFIG),
             env(&[("STRIPE_SECRET", "whsec_x"), (RETRY_BASE_VAR, "13h")]),
         )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains(RETRY_BASE_VAR), "{e}");
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SettingsError::BadDuration {
+                    var: RETRY_BASE_VAR,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains(RETRY_BASE_VAR), "{e}");
+
+        let e = Settings::load(
+            Some(CONFIG),
+            env(&[("STRIPE_SECRET", "whsec_x"), (SQS_QUEUE_VAR, "ftp://x/1/q")]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SettingsError::BadQueueUrl {
+                    var: SQS_QUEUE_VAR,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hookline_core::config::{Config, ConfigError, ConfigErrors, EndpointConfig, Format};
+use hookline_core::contract::sender::MIN_MESSAGE_BYTES;
 use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING, RawJson};
 use hookline_core::filter::Filter;
 use hookline_core::pattern::EventPattern;
@@ -15,6 +16,11 @@ use hookline_core::ssrf::SsrfPolicy;
 use hookline_core::verify::{SchemeKind, Signer};
 
 use crate::http::TlsRoots;
+
+/// The environment variables the sender reads, named by the deploy contract.
+pub use hookline_core::contract::sender::{
+    CONFIG_VAR, DLQ_URL_VAR, MAX_MESSAGE_BYTES_VAR, QUEUE_URL_VAR, TLS_ROOTS_VAR,
+};
 
 /// Parses an optional field; a failure is recorded under `path` and refuses the endpoint.
 fn parse_optional<T>(
@@ -38,17 +44,6 @@ where
     }
 }
 
-/// The environment variable holding the configuration as JSON.
-pub const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
-/// The environment variable holding the outbound queue's URL (fan-out re-enqueues onto it).
-pub const QUEUE_URL_VAR: &str = "HOOKLINE_QUEUE_URL";
-/// The environment variable holding the dead-letter queue's URL.
-pub const DLQ_URL_VAR: &str = "HOOKLINE_DLQ_URL";
-/// The environment variable choosing the endpoints' TLS roots: `system` or `mozilla`.
-pub const TLS_ROOTS_VAR: &str = "HOOKLINE_TLS_ROOTS";
-/// The environment variable holding the outbound queue's `MaximumMessageSize` in bytes (1,024 to
-/// 1,048,576; default 262,144, what every queue accepts). Fan-out plans its batches with it.
-pub const MAX_MESSAGE_BYTES_VAR: &str = "HOOKLINE_MAX_MESSAGE_BYTES";
 /// The variables through which the system's store takes a private CA (OpenSSL's names).
 const SYSTEM_CERT_VARS: [&str; 2] = ["SSL_CERT_FILE", "SSL_CERT_DIR"];
 
@@ -220,12 +215,12 @@ impl Settings {
         {
             None => MAX_SQS_MESSAGE_BYTES,
             Some(v) => match v.trim().parse::<usize>() {
-                Ok(n) if (1024..=MAX_SQS_MESSAGE_BYTES_CEILING).contains(&n) => n,
+                Ok(n) if (MIN_MESSAGE_BYTES..=MAX_SQS_MESSAGE_BYTES_CEILING).contains(&n) => n,
                 _ => {
                     return Err(SettingsError::Var {
                         var: MAX_MESSAGE_BYTES_VAR,
                         message: format!(
-                            "must be the queue's MaximumMessageSize in bytes, 1024 to {MAX_SQS_MESSAGE_BYTES_CEILING}"
+                            "must be the queue's MaximumMessageSize in bytes, {MIN_MESSAGE_BYTES} to {MAX_SQS_MESSAGE_BYTES_CEILING}"
                         ),
                     });
                 }

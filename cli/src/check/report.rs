@@ -1,0 +1,105 @@
+//! Collecting one file's findings, and the wording helpers every check shares.
+
+use std::collections::BTreeSet;
+
+use hookline_core::config::ConfigError;
+
+use super::{Finding, Severity};
+
+/// Findings for one file.
+pub(super) struct Report {
+    pub(super) file: String,
+    pub(super) findings: Vec<Finding>,
+}
+
+impl Report {
+    pub(super) fn new(file: &str) -> Self {
+        Self {
+            file: file.to_owned(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub(super) fn add(
+        &mut self,
+        severity: Severity,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.findings.push(Finding {
+            severity,
+            file: self.file.clone(),
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    pub(super) fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.add(Severity::Error, path, message);
+    }
+
+    pub(super) fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.add(Severity::Warning, path, message);
+    }
+
+    pub(super) fn note(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.add(Severity::Note, path, message);
+    }
+
+    /// The config loader's problems, under `prefix` (`vars.HOOKLINE_CONFIG`).
+    pub(super) fn config_errors(&mut self, prefix: &str, errors: &[ConfigError]) {
+        for e in errors {
+            let path = match (prefix.is_empty(), e.path.is_empty()) {
+                (true, _) => e.path.clone(),
+                (false, true) => prefix.to_owned(),
+                (false, false) if e.path.starts_with("line ") => {
+                    format!("{prefix} (JSON {})", e.path)
+                }
+                (false, false) => format!("{prefix}.{}", e.path),
+            };
+            self.error(path, e.message.clone());
+        }
+    }
+}
+
+pub(super) fn join(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{prefix}.{rest}")
+    }
+}
+
+/// Parser messages may quote a value (`invalid type: string "whsec_...", expected ...`): quoted
+/// values become `"…"`; field names, which parsers quote with backticks, stay.
+pub(super) fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let (mut quoted, mut escaped) = (false, false);
+    for c in message.chars() {
+        if quoted {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    quoted = false;
+                    out.push_str("…\"");
+                }
+                _ => escaped = false,
+            }
+        } else {
+            out.push(c);
+            quoted = c == '"';
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+pub(super) fn line_col(text: &str, offset: usize) -> String {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {col}")
+}
+
+pub(super) fn names(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(", ")
+}
