@@ -1,6 +1,6 @@
 //! The delivery message: one outbound message bound for one endpoint.
 
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::DELIVERY_MARKER;
@@ -9,7 +9,8 @@ use super::outbound::OutboundMessage;
 use super::raw::RawJson;
 use super::rules::{check_endpoint, check_event_type, check_outbound_id};
 use super::wire::{
-    RawObject, check_version, encode, encode_string, parse_message, read_string, read_timestamp,
+    self, FromObject, RawObject, check_version, decode_message, encode, encode_string, read_string,
+    read_timestamp,
 };
 use crate::time::Timestamp;
 
@@ -79,8 +80,7 @@ impl DeliveryMessage {
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
     /// ignored.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
-        let obj = parse_message(bytes)?;
-        Self::from_object(obj).map_err(MessageError::from)
+        decode_message(bytes)
     }
 
     /// Checks the field rules, e.g. on a message built with [`DeliveryMessage::new`].
@@ -93,8 +93,12 @@ impl DeliveryMessage {
         check_endpoint(&self.endpoint, "endpoint")?;
         check_event_type(&self.event_type, "type")
     }
+}
 
-    pub(super) fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+impl FromObject for DeliveryMessage {
+    type Error = MessageError;
+
+    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
         check_version(&obj.required("version")?)?;
         let marker = read_string(&obj.required("hookline")?, "hookline")?;
         if marker != DELIVERY_MARKER {
@@ -134,7 +138,6 @@ impl Serialize for DeliveryMessage {
 
 impl<'de> Deserialize<'de> for DeliveryMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let obj = RawObject::deserialize(deserializer)?;
-        Self::from_object(obj).map_err(|f| de::Error::custom(MessageError::from(f)))
+        wire::deserialize(deserializer)
     }
 }

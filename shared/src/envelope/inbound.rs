@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -12,8 +12,8 @@ use super::MAX_DECODE_BYTES;
 use super::error::{EnvelopeError, Fault, invalid};
 use super::raw::RawJson;
 use super::wire::{
-    RawObject, check_version, encode, parse_top, read_non_empty, read_object, read_string,
-    read_timestamp, read_u64,
+    self, FromObject, RawObject, check_version, encode, parse_top, read_non_empty, read_object,
+    read_string, read_timestamp, read_u64,
 };
 use crate::time::Timestamp;
 
@@ -77,6 +77,10 @@ impl ClaimCheck {
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
     }
+}
+
+impl FromObject for ClaimCheck {
+    type Error = EnvelopeError;
 
     fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
         let store =
@@ -110,8 +114,7 @@ impl ClaimCheck {
 
 impl<'de> Deserialize<'de> for ClaimCheck {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let obj = RawObject::deserialize(deserializer)?;
-        Self::from_object(obj).map_err(|f| de::Error::custom(EnvelopeError::from(f)))
+        wire::deserialize(deserializer)
     }
 }
 
@@ -197,6 +200,10 @@ impl Body {
             Body::ClaimCheck(_) => "claim_check",
         }
     }
+}
+
+impl FromObject for Body {
+    type Error = EnvelopeError;
 
     fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
         let encoding = read_string(&obj.required("body.encoding")?, "body.encoding")?;
@@ -251,8 +258,7 @@ impl Serialize for Body {
 
 impl<'de> Deserialize<'de> for Body {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let obj = RawObject::deserialize(deserializer)?;
-        Self::from_object(obj).map_err(|f| de::Error::custom(EnvelopeError::from(f)))
+        wire::deserialize(deserializer)
     }
 }
 
@@ -309,6 +315,10 @@ impl InboundEnvelope {
         )?;
         Self::from_object(obj).map_err(EnvelopeError::from)
     }
+}
+
+impl FromObject for InboundEnvelope {
+    type Error = EnvelopeError;
 
     fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
         check_version(&obj.required("version")?)?;
@@ -350,8 +360,7 @@ impl InboundEnvelope {
 
 impl<'de> Deserialize<'de> for InboundEnvelope {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let obj = RawObject::deserialize(deserializer)?;
-        Self::from_object(obj).map_err(|f| de::Error::custom(EnvelopeError::from(f)))
+        wire::deserialize(deserializer)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The outbound message: what an app puts on the outbound SQS queue.
 
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
@@ -8,7 +8,8 @@ use super::error::{Fault, MessageError, invalid};
 use super::raw::RawJson;
 use super::rules::{check_endpoints, check_event_type, check_outbound_id};
 use super::wire::{
-    RawObject, check_version, encode, encode_string, parse_message, read_string, read_timestamp,
+    self, FromObject, RawObject, check_version, decode_message, encode, encode_string, read_string,
+    read_timestamp,
 };
 use crate::time::Timestamp;
 
@@ -69,8 +70,7 @@ impl OutboundMessage {
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
     /// ignored, but `hookline` is refused so the two formats sharing a queue never overlap.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
-        let obj = parse_message(bytes)?;
-        Self::from_object(obj).map_err(MessageError::from)
+        decode_message(bytes)
     }
 
     /// Checks the field rules on a message built in code, before sending it.
@@ -88,8 +88,12 @@ impl OutboundMessage {
         }
         Ok(())
     }
+}
 
-    pub(super) fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+impl FromObject for OutboundMessage {
+    type Error = MessageError;
+
+    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
         if let Some(raw) = obj.optional("version") {
             check_version(&raw)?;
         }
@@ -149,8 +153,7 @@ impl Serialize for OutboundMessage {
 
 impl<'de> Deserialize<'de> for OutboundMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let obj = RawObject::deserialize(deserializer)?;
-        Self::from_object(obj).map_err(|f| de::Error::custom(MessageError::from(f)))
+        wire::deserialize(deserializer)
     }
 }
 

@@ -1,12 +1,12 @@
 //! Anything on the outbound SQS queue: an app's message or one of the sender's deliveries.
 
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::delivery::DeliveryMessage;
 use super::error::{Fault, MessageError};
 use super::outbound::OutboundMessage;
-use super::wire::{RawObject, encode, parse_message};
+use super::wire::{self, FromObject, RawObject, decode_message, encode};
 
 /// Anything on the outbound SQS queue: an app's message or one of the sender's deliveries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,14 +21,17 @@ impl QueueMessage {
     /// Decodes untrusted bytes (at most [`MAX_DECODE_BYTES`]): a delivery when the object has a
     /// `hookline` field, which must then be `"delivery"`; an outbound message otherwise.
     pub fn from_json(bytes: &[u8]) -> Result<QueueMessage, MessageError> {
-        let obj = parse_message(bytes)?;
-        Self::from_object(obj).map_err(MessageError::from)
+        decode_message(bytes)
     }
 
     /// Encodes as compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
         encode(self)
     }
+}
+
+impl FromObject for QueueMessage {
+    type Error = MessageError;
 
     fn from_object(obj: RawObject) -> Result<Self, Fault> {
         if obj.contains("hookline") {
@@ -50,8 +53,7 @@ impl Serialize for QueueMessage {
 
 impl<'de> Deserialize<'de> for QueueMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let obj = RawObject::deserialize(deserializer)?;
-        Self::from_object(obj).map_err(|f| de::Error::custom(MessageError::from(f)))
+        wire::deserialize(deserializer)
     }
 }
 

@@ -133,7 +133,7 @@ pub(super) fn parse_top<E>(
 }
 
 /// [`parse_top`] with the message decoders' errors.
-pub(super) fn parse_message(bytes: &[u8]) -> Result<RawObject, MessageError> {
+fn parse_message(bytes: &[u8]) -> Result<RawObject, MessageError> {
     parse_top(
         bytes,
         |size| MessageError::TooLarge {
@@ -155,4 +155,30 @@ pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 /// [`encode`] as text (an SQS message body), for the same reasons infallible.
 pub(super) fn encode_string<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A format read from a [`RawObject`], and the public error its decoder reports, so every
+/// format shares one `from_json` and one `Deserialize` path.
+pub(super) trait FromObject: Sized {
+    /// What a [`Fault`] becomes at this format's boundary.
+    type Error: From<Fault> + fmt::Display;
+
+    /// Reads and validates every field of `obj`.
+    fn from_object(obj: RawObject) -> Result<Self, Fault>;
+}
+
+/// Decodes an outbound-queue format from untrusted bytes (at most [`MAX_DECODE_BYTES`]).
+pub(super) fn decode_message<T: FromObject<Error = MessageError>>(
+    bytes: &[u8],
+) -> Result<T, MessageError> {
+    let obj = parse_message(bytes)?;
+    T::from_object(obj).map_err(MessageError::from)
+}
+
+/// The `Deserialize` impl of every format: `from_json`'s validation without its size cap.
+pub(super) fn deserialize<'de, T: FromObject, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    let obj = RawObject::deserialize(deserializer)?;
+    T::from_object(obj).map_err(|f| de::Error::custom(T::Error::from(f)))
 }
