@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use hookline_core::config::{Config, Destination};
+use hookline_core::config::{Config, Destination, EndpointConfig, Format};
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
@@ -511,4 +511,52 @@ fn generic_signature_header_is_never_forwarded() {
         "{:?}",
         g.forward_headers
     );
+}
+
+#[test]
+fn an_endpoint_template_is_parsed_with_its_format() {
+    let endpoint = |extra: &str| {
+        format!("[endpoints.e]\nurl = \"https://e.com\"\nsecrets = [\"env:E\"]\n{extra}")
+    };
+    let config = Config::from_toml(&endpoint(
+        "format = \"template\"\ntemplate = '{\"t\": {{type}}}'\n",
+    ))
+    .unwrap();
+    match &config.endpoints["e"].format {
+        Format::Template(t) => assert_eq!(t.as_str(), "{\"t\": {{type}}}"),
+        other => panic!("{other:?}"),
+    }
+    // It is written back as the two keys it was read from.
+    let json = serde_json::to_value(&config.endpoints["e"]).unwrap();
+    assert_eq!(json["format"], "template");
+    assert_eq!(json["template"], "{\"t\": {{type}}}");
+    assert_eq!(
+        serde_json::from_value::<EndpointConfig>(json).unwrap(),
+        config.endpoints["e"]
+    );
+
+    for (extra, needle) in [
+        (
+            "format = \"template\"\n",
+            "format = 'template' needs a template",
+        ),
+        (
+            "template = '{{type}}'\n",
+            "a template is only used with format = 'template'",
+        ),
+        (
+            "format = \"raw\"\ntemplate = '{{type}}'\n",
+            "a template is only used with format = 'template'",
+        ),
+        (
+            "format = \"template\"\ntemplate = '{{ nope }}'\n",
+            "at byte 3: unknown placeholder `nope`",
+        ),
+    ] {
+        let all = problems(&endpoint(extra));
+        assert!(
+            all.len() == 1 && all[0].starts_with("line ") && all[0].contains(needle),
+            "{extra}: expected {needle:?} in {all:#?}"
+        );
+    }
 }

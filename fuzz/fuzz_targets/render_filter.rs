@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(t) = s.parse::<BodyTemplate>() {
         assert_eq!(t.to_string(), s);
         assert_eq!(s.parse::<BodyTemplate>().ok(), Some(t.clone()));
-        if let Ok(r) = render(Format::Template, Some(&t), &msg) {
+        if let Ok(r) = render(&Format::Template(t), &msg) {
             let body = String::from_utf8(r.body).expect("templates render UTF-8");
             if r.content_type == APPLICATION_JSON {
                 // Syntax only: JSON allows numbers such as 1e400 that `Value` cannot hold.
@@ -94,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
             Format::Slack,
             Format::Discord,
         ] {
-            let r = render(format, None, &msg).expect("only templates can fail");
+            let r = render(&format, &msg).expect("only templates can fail");
             assert_eq!(r.content_type, APPLICATION_JSON);
             if !checkable {
                 continue;

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::headers::Headers;
 use crate::lazy_json::LazyJson;
 use crate::pattern::EventPattern;
+use crate::render::BodyTemplate;
 use crate::retry::RetryPolicy;
 use crate::secret::{Secret, SecretRef};
 use crate::ssrf::Cidr;
@@ -152,70 +153,139 @@ impl FieldRef {
     }
 }
 
-/// What an outbound delivery's body looks like.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    /// Standard Webhooks: `{"type":..,"timestamp":..,"data":..}`, signed.
-    #[default]
-    Standard,
-    /// The message's `data` as is, signed.
-    Raw,
-    /// A Slack incoming-webhook message (the URL is the secret; not signed).
-    Slack,
-    /// A Discord webhook message (the URL is the secret; not signed).
-    Discord,
-    /// A user template, signed.
-    Template,
-}
-
-impl Format {
-    /// True for formats whose deliveries carry Standard Webhooks signatures.
-    pub fn is_signed(self) -> bool {
-        !matches!(self, Format::Slack | Format::Discord)
-    }
-}
+pub use crate::render::Format;
 
 /// One outbound endpoint. Its `Debug` output hides `literal:` secrets and the URL (which is
 /// itself a secret for Slack and Discord webhooks).
+///
+/// Read and written through [`EndpointWire`], whose fields are the file's keys: the file keeps
+/// `format` and `template` apart, this type holds the template inside its [`Format`].
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "EndpointWire", into = "EndpointWire")]
 pub struct EndpointConfig {
     /// The URL deliveries are POSTed to, or `env:NAME` when the URL itself is a secret
     /// (Slack and Discord incoming webhooks).
     pub url: String,
     /// Signing secret references (`whsec_...` values); several sign with each (rotation).
-    #[serde(default)]
     pub secrets: Vec<String>,
     /// Event-type patterns the endpoint subscribes to (default: every event).
-    #[serde(default = "every_event")]
     pub events: Vec<String>,
-    /// The body format.
-    #[serde(default)]
+    /// The body format; with `format = "template"` in the file, the parsed `template`.
     pub format: Format,
-    /// The body template, with `format = "template"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
     /// A filter expression over the payload (see [`crate::filter`]): only matching events are
     /// delivered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
     /// Extra headers sent with every delivery.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// Delivery timeout (default [`DeliveryConfig::timeout`]).
+    pub timeout: Option<Duration>,
+    /// Retry policy (default [`DeliveryConfig::retry`]).
+    pub retry: Option<RetryPolicy>,
+    /// A disabled endpoint receives nothing; its messages are not lost, just not fanned out.
+    pub enabled: bool,
+}
+
+/// The `format` key of an endpoint: a [`Format`] without its template.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FormatName {
+    #[default]
+    Standard,
+    Raw,
+    Slack,
+    Discord,
+    Template,
+}
+
+/// An endpoint as the file spells it (field docs on [`EndpointConfig`]).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointWire {
+    url: String,
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default = "every_event")]
+    events: Vec<String>,
+    #[serde(default)]
+    format: FormatName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    template: Option<BodyTemplate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    filter: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<String, String>,
     #[serde(
         default,
         with = "crate::time::duration_serde::option",
         skip_serializing_if = "Option::is_none"
     )]
-    pub timeout: Option<Duration>,
-    /// Retry policy (default [`DeliveryConfig::retry`]).
+    timeout: Option<Duration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry: Option<RetryPolicy>,
-    /// A disabled endpoint receives nothing; its messages are not lost, just not fanned out.
+    retry: Option<RetryPolicy>,
     #[serde(default = "yes")]
-    pub enabled: bool,
+    enabled: bool,
+}
+
+/// Why an endpoint's `format` and `template` do not fit together.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointFormatError {
+    /// `format = "template"` without a `template`.
+    #[error("template: format = 'template' needs a template")]
+    MissingTemplate,
+    /// A `template` beside another format, which would silently ignore it.
+    #[error("template: a template is only used with format = 'template'")]
+    UnusedTemplate,
+}
+
+impl TryFrom<EndpointWire> for EndpointConfig {
+    type Error = EndpointFormatError;
+
+    fn try_from(wire: EndpointWire) -> Result<Self, Self::Error> {
+        let format = match (wire.format, wire.template) {
+            (FormatName::Template, Some(template)) => Format::Template(template),
+            (FormatName::Template, None) => return Err(EndpointFormatError::MissingTemplate),
+            (_, Some(_)) => return Err(EndpointFormatError::UnusedTemplate),
+            (FormatName::Standard, None) => Format::Standard,
+            (FormatName::Raw, None) => Format::Raw,
+            (FormatName::Slack, None) => Format::Slack,
+            (FormatName::Discord, None) => Format::Discord,
+        };
+        Ok(Self {
+            url: wire.url,
+            secrets: wire.secrets,
+            events: wire.events,
+            format,
+            filter: wire.filter,
+            headers: wire.headers,
+            timeout: wire.timeout,
+            retry: wire.retry,
+            enabled: wire.enabled,
+        })
+    }
+}
+
+impl From<EndpointConfig> for EndpointWire {
+    fn from(e: EndpointConfig) -> Self {
+        let (format, template) = match e.format {
+            Format::Standard => (FormatName::Standard, None),
+            Format::Raw => (FormatName::Raw, None),
+            Format::Slack => (FormatName::Slack, None),
+            Format::Discord => (FormatName::Discord, None),
+            Format::Template(t) => (FormatName::Template, Some(t)),
+        };
+        Self {
+            url: e.url,
+            secrets: e.secrets,
+            events: e.events,
+            format,
+            template,
+            filter: e.filter,
+            headers: e.headers,
+            timeout: e.timeout,
+            retry: e.retry,
+            enabled: e.enabled,
+        }
+    }
 }
 
 /// Secret references as `Debug` may show them: `env:NAME` as is, literal values hidden.
@@ -261,7 +331,6 @@ impl fmt::Debug for EndpointConfig {
             .field("secrets", &redacted_refs(&self.secrets))
             .field("events", &self.events)
             .field("format", &self.format)
-            .field("template", &self.template)
             .field("filter", &self.filter)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("timeout", &self.timeout)
@@ -977,22 +1046,6 @@ impl EndpointConfig {
             if let Err(err) = e.parse::<EventPattern>() {
                 p.add(format!("{at}.events[{i}]"), err.to_string());
             }
-        }
-        match (self.format, &self.template) {
-            (Format::Template, None) => p.add(
-                format!("{at}.template"),
-                "format = \"template\" needs a template",
-            ),
-            (f, Some(_)) if f != Format::Template => p.add(
-                format!("{at}.template"),
-                "a template is only used with format = \"template\"",
-            ),
-            (_, Some(t)) => {
-                if let Err(e) = t.parse::<crate::render::BodyTemplate>() {
-                    p.add(format!("{at}.template"), e.to_string());
-                }
-            }
-            _ => {}
         }
         if let Some(f) = &self.filter
             && let Err(e) = f.parse::<crate::filter::Filter>()

@@ -30,6 +30,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
+use ipnet::{IpNet, Ipv4Net};
+
 /// Why an address is not a public unicast destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -326,32 +328,35 @@ pub fn classify(ip: IpAddr) -> AddrClass {
 /// error that suggests `10.0.0.0/8`, not a silent widening). It displays and (de)serialises as
 /// `address/prefix`, always with the prefix. An IPv4-mapped IPv6 block of length /96 or more
 /// (`::ffff:127.0.0.0/104`) matches like the IPv4 block it maps (`127.0.0.0/8`).
+///
+/// The block itself is an [`ipnet::IpNet`]; only the parser and the IPv4-mapped matching are
+/// hookline's, because `IpNet`'s own parser is laxer (it takes host bits and needs a prefix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
     /// The network address, as written.
     #[must_use]
-    pub const fn network(&self) -> IpAddr {
-        self.network
+    pub fn network(&self) -> IpAddr {
+        self.0.network()
     }
 
     /// The prefix length: 0 to 32 for IPv4, 0 to 128 for IPv6.
     #[must_use]
-    pub const fn prefix_len(&self) -> u8 {
-        self.prefix
+    pub fn prefix_len(&self) -> u8 {
+        self.0.prefix_len()
+    }
+
+    /// The block as an [`IpNet`].
+    #[must_use]
+    pub const fn as_ipnet(&self) -> &IpNet {
+        &self.0
     }
 
     /// Whether the block is one address (/32 for IPv4, /128 for IPv6).
     #[must_use]
-    pub const fn is_single_host(&self) -> bool {
-        match self.network {
-            IpAddr::V4(_) => self.prefix == 32,
-            IpAddr::V6(_) => self.prefix == 128,
-        }
+    pub fn is_single_host(&self) -> bool {
+        self.0.prefix_len() == self.0.max_prefix_len()
     }
 
     /// Whether `ip` is in the block, comparing IPv4-mapped IPv6 addresses as IPv4 on both sides.
@@ -360,29 +365,36 @@ impl Cidr {
     /// or not.
     #[must_use]
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let (network, prefix) = self.canonical();
-        match (network, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => in_v4(ip, net, prefix),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => in_v6(ip, net, prefix),
+        match (self.canonical(), ip.to_canonical()) {
+            (IpNet::V4(net), IpAddr::V4(ip)) => net.contains(&ip),
+            (IpNet::V6(net), IpAddr::V6(ip)) => net.contains(&ip),
             _ => false,
         }
     }
 
     /// The block in canonical form: an IPv4-mapped block of /96 or longer becomes IPv4.
-    fn canonical(&self) -> (IpAddr, u8) {
-        if let IpAddr::V6(v6) = self.network
-            && let Some(v4) = v6.to_ipv4_mapped()
-            && let Some(prefix) = self.prefix.checked_sub(96)
+    fn canonical(&self) -> IpNet {
+        if let IpNet::V6(v6) = self.0
+            && let Some(v4) = v6.network().to_ipv4_mapped()
+            && let Some(prefix) = v6.prefix_len().checked_sub(96)
+            // 128 - 96 = 32 at most, so this always succeeds.
+            && let Ok(net) = Ipv4Net::new(v4, prefix)
         {
-            return (IpAddr::V4(v4), prefix);
+            return IpNet::V4(net);
         }
-        (self.network, self.prefix)
+        self.0
+    }
+}
+
+impl From<Cidr> for IpNet {
+    fn from(cidr: Cidr) -> Self {
+        cidr.0
     }
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -484,10 +496,12 @@ impl FromStr for Cidr {
             None => max,
             Some(text) => parse_prefix_len(text, max)?,
         };
-        let network = match addr {
-            IpAddr::V4(v4) => IpAddr::V4(Ipv4Addr::from_bits(v4.to_bits() & mask_v4(prefix))),
-            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & mask_v6(prefix))),
-        };
+        // `prefix` is at most `max` (checked above), so `IpNet::new` cannot refuse it.
+        let block = IpNet::new(addr, prefix).map_err(|_| CidrParseError::PrefixLengthTooLong {
+            len: prefix.to_string(),
+            max,
+        })?;
+        let network = block.network();
         if network != addr {
             return Err(CidrParseError::HostBitsSet {
                 addr,
@@ -495,7 +509,7 @@ impl FromStr for Cidr {
                 network,
             });
         }
-        Ok(Self { network, prefix })
+        Ok(Self(block))
     }
 }
 
@@ -580,9 +594,8 @@ impl SsrfPolicy {
             AddrClass::CloudMetadata => {
                 let canonical = ip.to_canonical();
                 self.allow.iter().any(|cidr| {
-                    let (network, prefix) = cidr.canonical();
-                    let single = if network.is_ipv4() { 32 } else { 128 };
-                    prefix == single && network == canonical
+                    let block = cidr.canonical();
+                    block.prefix_len() == block.max_prefix_len() && block.addr() == canonical
                 })
             }
             _ => self.allow.iter().any(|cidr| cidr.contains(ip)),

@@ -1234,3 +1234,157 @@ mod tests {
         }
     }
 }
+
+/// The hand-written date parsers checked against well-kept crates over many generated inputs.
+///
+/// They stay hand-written on purpose: `httpdate` refuses dates before 1970 and a weekday that
+/// does not match the date (RFC 9110 asks recipients to be lenient with it), and both crates
+/// would add code to the Worker bundle for what a few dozen lines do here.
+#[cfg(test)]
+mod cross_checks {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    fn httpdate_millis(s: &str) -> Option<i64> {
+        let t = httpdate::parse_http_date(s).ok()?;
+        let d = t.duration_since(UNIX_EPOCH).ok()?;
+        Some(i64::try_from(d.as_millis()).unwrap())
+    }
+
+    /// Every IMF-fixdate hookline writes is what `httpdate` writes, and both read it, and its
+    /// RFC 850 and asctime spellings, as the same instant (1970..=9999, `httpdate`'s range).
+    #[test]
+    fn http_dates_agree_with_httpdate() {
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
+        let max_secs = MAX_MILLIS / MILLIS_PER_SEC;
+        for i in 0..20_000u64 {
+            let secs = match i {
+                0 => 0,
+                1 => max_secs,
+                _ => i64::try_from(next() % u64::try_from(max_secs).unwrap()).unwrap(),
+            };
+            let t = Timestamp::from_unix_secs(secs);
+            let imf = t.to_http_date();
+            let system = UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap());
+            assert_eq!(imf, httpdate::fmt_http_date(system), "{secs}");
+            assert_eq!(Timestamp::parse_http_date(&imf), Some(t));
+            assert_eq!(httpdate_millis(&imf), Some(t.unix_millis()), "{imf}");
+
+            // The same instant in the two obsolete forms.
+            let (wd, rest) = imf.split_once(", ").unwrap();
+            let parts: Vec<&str> = rest.split(' ').collect();
+            let (day, month, year, hms) = (parts[0], parts[1], parts[2], parts[3]);
+            let long = WEEKDAYS_LONG[WEEKDAYS.iter().position(|w| *w == wd).unwrap()];
+            let day_num: u32 = day.parse().unwrap();
+            let asctime = format!("{wd} {month} {day_num:>2} {hms} {year}");
+            assert_eq!(Timestamp::parse_http_date(&asctime), Some(t), "{asctime}");
+            assert_eq!(
+                httpdate_millis(&asctime),
+                Some(t.unix_millis()),
+                "{asctime}"
+            );
+            let yy: i64 = year.parse::<i64>().unwrap();
+            if (1970..2070).contains(&yy) {
+                let rfc850 = format!("{long}, {day}-{month}-{:02} {hms} GMT", yy % 100);
+                assert_eq!(Timestamp::parse_http_date(&rfc850), Some(t), "{rfc850}");
+                assert_eq!(httpdate_millis(&rfc850), Some(t.unix_millis()), "{rfc850}");
+            }
+        }
+        // Where hookline is more lenient, on purpose: a weekday that does not match the date,
+        // and dates before 1970.
+        let wrong_weekday = "Mon, 06 Nov 1994 08:49:37 GMT";
+        assert!(Timestamp::parse_http_date(wrong_weekday).is_some());
+        assert!(httpdate::parse_http_date(wrong_weekday).is_err());
+        let before_1970 = "Wed, 31 Dec 1969 23:59:59 GMT";
+        assert_eq!(
+            Timestamp::parse_http_date(before_1970),
+            Some(Timestamp::from_unix_secs(-1))
+        );
+        assert!(httpdate::parse_http_date(before_1970).is_err());
+    }
+
+    fn time_millis(s: &str) -> Option<i64> {
+        let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+        // Truncated towards the past, as hookline drops digits beyond milliseconds.
+        Some(i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap())
+    }
+
+    /// Generated RFC 3339 date-times, valid and mangled: every one hookline accepts, `time`
+    /// accepts too and reads as the same instant (to the millisecond). Where `time` accepts and
+    /// hookline does not, hookline is stricter on purpose: a `:60` leap second, instants
+    /// outside years 0000..=9999 once the offset is applied, and a separator other than `T` or
+    /// `t` between date and time (`time` takes any byte there, RFC 3339 only names a space).
+    #[test]
+    fn rfc3339_agrees_with_time() {
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut both = 0;
+        let mut only_time = Vec::new();
+        for _ in 0..50_000 {
+            let n = |next: &mut dyn FnMut() -> u64, m: u64| next() % m;
+            let frac_len = n(&mut next, 12) as usize;
+            let frac: String = (0..frac_len)
+                .map(|_| char::from(b'0' + n(&mut next, 10) as u8))
+                .collect();
+            let offset = match n(&mut next, 4) {
+                0 => "Z".to_owned(),
+                1 => "z".to_owned(),
+                _ => format!(
+                    "{}{:02}:{:02}",
+                    if n(&mut next, 2) == 0 { '+' } else { '-' },
+                    n(&mut next, 25),
+                    n(&mut next, 61)
+                ),
+            };
+            let mut s = format!(
+                "{:04}-{:02}-{:02}{}{:02}:{:02}:{:02}{}{frac}{offset}",
+                n(&mut next, 10_000),
+                n(&mut next, 13),
+                n(&mut next, 32),
+                if n(&mut next, 4) == 0 { 't' } else { 'T' },
+                n(&mut next, 25),
+                n(&mut next, 61),
+                n(&mut next, 61),
+                if frac_len > 0 { "." } else { "" },
+            );
+            if n(&mut next, 8) == 0 {
+                // A mangled byte: both must still agree on whatever they both accept.
+                let i = n(&mut next, s.len() as u64) as usize;
+                let b = b"0:-+.TZ x9"[n(&mut next, 10) as usize];
+                s.replace_range(i..=i, &char::from(b).to_string());
+            }
+            let ours = Timestamp::parse_rfc3339(&s).map(Timestamp::unix_millis);
+            let theirs = time_millis(&s);
+            match (ours, theirs) {
+                (Some(a), Some(b)) => {
+                    assert_eq!(a, b, "{s}");
+                    both += 1;
+                }
+                (Some(_), None) => panic!("hookline accepts what `time` refuses: {s}"),
+                (None, Some(_)) => only_time.push(s),
+                (None, None) => {}
+            }
+        }
+        assert!(both > 5_000, "too few valid inputs generated: {both}");
+        for s in &only_time {
+            let leap_second = s.get(17..19) == Some("60");
+            let year: i64 = s.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+            let near_the_ends = year == 0 || year == 9999;
+            let other_separator = !matches!(s.as_bytes().get(10), Some(b'T' | b't'));
+            assert!(
+                leap_second || near_the_ends || other_separator,
+                "`time` accepts what hookline refuses, for no documented reason: {s}"
+            );
+        }
+    }
+}

@@ -522,7 +522,7 @@ impl Sender {
     ) -> Result<(), Unfinished> {
         let dead =
             |error: String, status: Option<u16>| delivery_dead_letter(d, error, status, attempt);
-        let rendered = match render(endpoint.format, endpoint.template.as_ref(), d) {
+        let rendered = match render(&endpoint.format, d) {
             Ok(r) => r,
             Err(e) => return self.dead_letter(dead(format!("render: {e}"), None)).await,
         };

@@ -9,7 +9,6 @@ use hookline_core::contract::sender::MIN_MESSAGE_BYTES;
 use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING, RawJson};
 use hookline_core::filter::Filter;
 use hookline_core::pattern::EventPattern;
-use hookline_core::render::BodyTemplate;
 use hookline_core::retry::RetryPolicy;
 use hookline_core::secret::SecretRef;
 use hookline_core::ssrf::SsrfPolicy;
@@ -56,10 +55,8 @@ pub struct Endpoint {
     pub url: String,
     /// Signs deliveries (Standard Webhooks); `None` for unsigned formats (Slack, Discord).
     pub signer: Option<Signer>,
-    /// The body format.
+    /// The body format (with its template, for `format = "template"`).
     pub format: Format,
-    /// The body template, for `format = "template"`.
-    pub template: Option<BodyTemplate>,
     /// The event types it subscribes to, parsed once.
     pub events: Vec<EventPattern>,
     /// The payload filter, if any.
@@ -301,15 +298,8 @@ impl Settings {
             } else {
                 None
             };
-            // Validation already parsed these; should a parse still fail, the endpoint is refused
-            // (a dropped filter would deliver everything, a dropped template the wrong body).
-            let Ok(template) = parse_optional::<BodyTemplate>(
-                e.template.as_deref(),
-                || format!("{at}.template"),
-                &mut problems,
-            ) else {
-                continue;
-            };
+            // Validation already parsed it; should a parse still fail, the endpoint is refused
+            // (a dropped filter would deliver everything).
             let Ok(filter) = parse_optional::<Filter>(
                 e.filter.as_deref(),
                 || format!("{at}.filter"),
@@ -340,8 +330,7 @@ impl Settings {
                     name: name.clone(),
                     url,
                     signer,
-                    format: e.format,
-                    template,
+                    format: e.format.clone(),
                     events,
                     filter,
                     headers: e
@@ -462,19 +451,17 @@ mod tests {
     }
 
     #[test]
-    fn a_filter_template_or_pattern_that_does_not_parse_refuses_the_endpoint() {
+    fn a_filter_or_pattern_that_does_not_parse_refuses_the_endpoint() {
         // Validation catches these first; `prepare` must not drop them if it ever does not
         // (a dropped filter would deliver every event to the endpoint).
         for (field, path) in [
             ("filter", "endpoints.billing.filter"),
-            ("template", "endpoints.billing.template"),
             ("events", "endpoints.billing.events[1]"),
         ] {
             let mut config = Config::from_json(CONFIG).unwrap();
             let e = config.endpoints.get_mut("billing").unwrap();
             match field {
                 "filter" => e.filter = Some("data.amount >".into()),
-                "template" => e.template = Some("{{ data.".into()),
                 _ => e.events = vec!["invoice.*".into(), String::new()],
             }
             let errs = Settings::prepare(&config, "q".into(), "dlq".into(), env(&[])).unwrap_err();

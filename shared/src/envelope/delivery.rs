@@ -1,0 +1,143 @@
+//! The delivery message: one outbound message bound for one endpoint.
+
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::DELIVERY_MARKER;
+use super::error::{Fault, MessageError, invalid};
+use super::outbound::OutboundMessage;
+use super::raw::RawJson;
+use super::rules::{check_endpoint, check_event_type, check_outbound_id};
+use super::wire::{
+    self, FromObject, RawObject, check_version, decode_message, encode, encode_string, read_string,
+    read_timestamp,
+};
+use crate::time::Timestamp;
+
+/// The sender's own message: one [`OutboundMessage`] bound for one endpoint, so each endpoint
+/// is retried on its own. Marked on the wire by `"hookline": "delivery"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryMessage {
+    /// The delivered message's id: the app's `id`, or one the sender made up. The same for
+    /// every endpoint and every retry, so receivers can dedupe.
+    pub message_id: String,
+    /// The endpoint to deliver to.
+    pub endpoint: String,
+    /// The event type (`type` on the wire).
+    pub event_type: String,
+    /// The event payload, as the app sent it.
+    pub data: RawJson,
+    /// When the event happened.
+    pub timestamp: Timestamp,
+}
+
+#[derive(Serialize)]
+struct DeliveryWire<'a> {
+    hookline: &'static str,
+    version: u32,
+    message_id: &'a str,
+    endpoint: &'a str,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    timestamp: Timestamp,
+    data: &'a RawJson,
+}
+
+impl DeliveryMessage {
+    /// The format version this build reads and writes.
+    pub const VERSION: u32 = 1;
+
+    /// The delivery of `msg` to `endpoint`. `timestamp` is when the sender first saw `msg`; it
+    /// is used only when the app gave no `timestamp` of its own.
+    ///
+    /// The core draws no random numbers, so the caller supplies `message_id` (the app's `id`
+    /// when there is one) and must pass a valid id and endpoint name (see [`Self::validate`]).
+    pub fn new(
+        message_id: String,
+        endpoint: String,
+        msg: &OutboundMessage,
+        timestamp: Timestamp,
+    ) -> DeliveryMessage {
+        DeliveryMessage {
+            message_id,
+            endpoint,
+            event_type: msg.event_type.clone(),
+            data: msg.data.clone(),
+            timestamp: msg.timestamp.unwrap_or(timestamp),
+        }
+    }
+
+    /// Encodes as compact JSON, marker and version included.
+    pub fn to_json(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// [`Self::to_json`] as text, such as an SQS message body.
+    pub fn to_json_string(&self) -> String {
+        encode_string(self)
+    }
+
+    /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
+    /// ignored.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
+        decode_message(bytes)
+    }
+
+    /// Checks the field rules, e.g. on a message built with [`DeliveryMessage::new`].
+    pub fn validate(&self) -> Result<(), MessageError> {
+        self.check().map_err(MessageError::from)
+    }
+
+    fn check(&self) -> Result<(), Fault> {
+        check_outbound_id(&self.message_id, "message_id")?;
+        check_endpoint(&self.endpoint, "endpoint")?;
+        check_event_type(&self.event_type, "type")
+    }
+}
+
+impl FromObject for DeliveryMessage {
+    type Error = MessageError;
+
+    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+        check_version(&obj.required("version")?)?;
+        let marker = read_string(&obj.required("hookline")?, "hookline")?;
+        if marker != DELIVERY_MARKER {
+            return Err(invalid("hookline", "must be \"delivery\""));
+        }
+        let message_id = read_string(&obj.required("message_id")?, "message_id")?;
+        let endpoint = read_string(&obj.required("endpoint")?, "endpoint")?;
+        let event_type = read_string(&obj.required("type")?, "type")?;
+        let data = RawJson(obj.required("data")?);
+        let timestamp = read_timestamp(&obj.required("timestamp")?, "timestamp")?;
+        let msg = Self {
+            message_id,
+            endpoint,
+            event_type,
+            data,
+            timestamp,
+        };
+        msg.check()?;
+        Ok(msg)
+    }
+}
+
+impl Serialize for DeliveryMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        DeliveryWire {
+            hookline: DELIVERY_MARKER,
+            version: Self::VERSION,
+            message_id: &self.message_id,
+            endpoint: &self.endpoint,
+            event_type: &self.event_type,
+            timestamp: self.timestamp,
+            data: &self.data,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for DeliveryMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        wire::deserialize(deserializer)
+    }
+}

@@ -1,0 +1,343 @@
+//! The outbound message: what an app puts on the outbound SQS queue.
+
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use super::error::{Fault, MessageError, invalid};
+use super::raw::RawJson;
+use super::rules::{check_endpoints, check_event_type, check_outbound_id};
+use super::wire::{
+    self, FromObject, RawObject, check_version, decode_message, encode, encode_string, read_string,
+    read_timestamp,
+};
+use crate::time::Timestamp;
+
+/// What an app puts on the outbound SQS queue: one event to deliver to its endpoints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundMessage {
+    /// The event type (`type` on the wire), such as `invoice.paid`.
+    pub event_type: String,
+    /// The event payload, any JSON value, delivered as sent.
+    pub data: RawJson,
+    /// The app's idempotency key; also the delivered message id.
+    pub id: Option<String>,
+    /// The endpoints to deliver to; `None` means every endpoint subscribed to the type.
+    pub endpoints: Option<Vec<String>>,
+    /// When the event happened; `None` means when the sender first saw the message.
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Serialize)]
+struct OutboundWire<'a> {
+    version: u32,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoints: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<Timestamp>,
+    data: &'a RawJson,
+}
+
+impl OutboundMessage {
+    /// The format version this build reads and writes (`version` may be left out: it means 1).
+    pub const VERSION: u32 = 1;
+
+    /// A message with only the required fields.
+    pub fn new(event_type: impl Into<String>, data: RawJson) -> Self {
+        Self {
+            event_type: event_type.into(),
+            data,
+            id: None,
+            endpoints: None,
+            timestamp: None,
+        }
+    }
+
+    /// Encodes as compact JSON, with `"version": 1` written out.
+    pub fn to_json(&self) -> Vec<u8> {
+        encode(self)
+    }
+
+    /// [`Self::to_json`] as text, such as an SQS message body.
+    pub fn to_json_string(&self) -> String {
+        encode_string(self)
+    }
+
+    /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
+    /// ignored, but `hookline` is refused so the two formats sharing a queue never overlap.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
+        decode_message(bytes)
+    }
+
+    /// Checks the field rules on a message built in code, before sending it.
+    pub fn validate(&self) -> Result<(), MessageError> {
+        self.check().map_err(MessageError::from)
+    }
+
+    fn check(&self) -> Result<(), Fault> {
+        check_event_type(&self.event_type, "type")?;
+        if let Some(id) = &self.id {
+            check_outbound_id(id, "id")?;
+        }
+        if let Some(endpoints) = &self.endpoints {
+            check_endpoints(endpoints)?;
+        }
+        Ok(())
+    }
+}
+
+impl FromObject for OutboundMessage {
+    type Error = MessageError;
+
+    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+        if let Some(raw) = obj.optional("version") {
+            check_version(&raw)?;
+        }
+        if obj.contains("hookline") {
+            return Err(invalid(
+                "hookline",
+                "is reserved for hookline's own delivery messages",
+            ));
+        }
+        let event_type = read_string(&obj.required("type")?, "type")?;
+        let data = RawJson(obj.required("data")?);
+        let id = obj
+            .optional("id")
+            .map(|raw| read_string(&raw, "id"))
+            .transpose()?;
+        let endpoints = match obj.optional("endpoints") {
+            None => None,
+            Some(raw) => {
+                let items: Vec<Box<RawValue>> = serde_json::from_str(raw.get())
+                    .map_err(|_| invalid("endpoints", "must be an array of endpoint names"))?;
+                let mut names = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    names.push(read_string(item, &format!("endpoints[{i}]"))?);
+                }
+                Some(names)
+            }
+        };
+        let timestamp = obj
+            .optional("timestamp")
+            .map(|raw| read_timestamp(&raw, "timestamp"))
+            .transpose()?;
+        let msg = Self {
+            event_type,
+            data,
+            id,
+            endpoints,
+            timestamp,
+        };
+        msg.check()?;
+        Ok(msg)
+    }
+}
+
+impl Serialize for OutboundMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        OutboundWire {
+            version: Self::VERSION,
+            event_type: &self.event_type,
+            id: self.id.as_deref(),
+            endpoints: self.endpoints.as_deref(),
+            timestamp: self.timestamp,
+            data: &self.data,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for OutboundMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        wire::deserialize(deserializer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::{
+        DeliveryMessage, InboundEnvelope, QueueMessage, is_valid_message_id, is_valid_outbound_id,
+    };
+    use serde_json::{Value, json};
+
+    fn outbound_err(v: Value) -> MessageError {
+        OutboundMessage::from_json(&serde_json::to_vec(&v).unwrap()).unwrap_err()
+    }
+
+    #[test]
+    fn outbound_field_rules() {
+        let ok = |v: Value| OutboundMessage::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
+        let msg = ok(json!({"type": "a", "data": null}));
+        assert_eq!(msg.data.get(), "null");
+        assert_eq!(
+            msg,
+            OutboundMessage::new("a", RawJson::from_value(&()).unwrap())
+        );
+        let msg = ok(json!({
+            "type": "~!x.y/z:1", "data": 1, "id": "A".repeat(256), "version": null,
+            "endpoints": ["a", "0-_", "z".repeat(63)], "timestamp": "2026-11-23T13:00:00+01:00",
+            "unknown": {"ignored": true}
+        }));
+        assert_eq!(
+            msg.timestamp,
+            Timestamp::parse_rfc3339("2026-11-23T12:00:00Z")
+        );
+        let msg =
+            ok(json!({"type": "a", "data": {}, "id": null, "endpoints": null, "timestamp": null}));
+        assert_eq!((msg.id, msg.endpoints, msg.timestamp), (None, None, None));
+
+        let cases = [
+            (json!({"type": "", "data": 1}), "type: must not be empty"),
+            (
+                json!({"type": "a b", "data": 1}),
+                "type: must be printable ASCII without spaces",
+            ),
+            (
+                json!({"type": "é", "data": 1}),
+                "type: must be printable ASCII without spaces",
+            ),
+            (
+                json!({"type": "a\n", "data": 1}),
+                "type: must be printable ASCII without spaces",
+            ),
+            (
+                json!({"type": "a".repeat(257), "data": 1}),
+                "type: must be at most 256 bytes",
+            ),
+            (json!({"type": 1, "data": 1}), "type: must be a string"),
+            (json!({"data": 1}), "type: missing"),
+            (json!({"type": "a"}), "data: missing"),
+            (
+                json!({"type": "a", "data": 1, "id": ""}),
+                "id: must not be empty",
+            ),
+            (
+                json!({"type": "a", "data": 1, "id": "x".repeat(257)}),
+                "id: must be at most 256 bytes",
+            ),
+            (
+                json!({"type": "a", "data": 1, "id": "a/b"}),
+                "id: may contain only A-Z a-z 0-9 _ : -",
+            ),
+            (
+                json!({"type": "a", "data": 1, "endpoints": "billing"}),
+                "endpoints: must be an array of endpoint names",
+            ),
+            (
+                json!({"type": "a", "data": 1, "endpoints": ["a", 1]}),
+                "endpoints[1]: must be a string",
+            ),
+            (
+                json!({"type": "a", "data": 1, "endpoints": ["a", "a"]}),
+                "endpoints[1]: repeats an earlier endpoint",
+            ),
+            (
+                json!({"type": "a", "data": 1, "timestamp": "2026-13-01T00:00:00Z"}),
+                "timestamp: must be an RFC 3339 date-time such as 2026-11-23T12:00:00Z",
+            ),
+            (
+                json!({"type": "a", "data": 1, "timestamp": 1_795_435_200}),
+                "timestamp: must be a string",
+            ),
+            (
+                json!({"type": "a", "data": 1, "version": 2}),
+                "version: unsupported version 2 (this build reads version 1)",
+            ),
+            (
+                json!({"type": "a", "data": 1, "version": "1"}),
+                "version: must be a non-negative integer",
+            ),
+            (
+                json!({"type": "a", "data": 1, "hookline": "delivery"}),
+                "hookline: is reserved for hookline's own delivery messages",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(outbound_err(input.clone()).to_string(), expected, "{input}");
+        }
+        for bad in ["", "-a", "_a", "A", "a.b", "a b", "é", &"a".repeat(64)] {
+            let err = outbound_err(json!({"type": "a", "data": 1, "endpoints": ["ok", bad]}));
+            assert_eq!(err.field(), "endpoints[1]", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn validate_checks_messages_built_in_code() {
+        let mut msg =
+            OutboundMessage::new("invoice.paid", RawJson::from_value(&json!({})).unwrap());
+        assert!(msg.validate().is_ok());
+        msg.endpoints = Some(vec![]);
+        assert_eq!(msg.validate().unwrap_err().field(), "endpoints");
+        msg.endpoints = None;
+        msg.event_type = String::new();
+        assert_eq!(
+            msg.validate().unwrap_err().to_string(),
+            "type: must not be empty"
+        );
+
+        let ok = OutboundMessage::new("a", RawJson::from_value(&1).unwrap());
+        let at = Timestamp::from_unix_secs(1);
+        let d = DeliveryMessage::new("Bad Id".into(), "billing".into(), &ok, at);
+        assert_eq!(d.validate().unwrap_err().field(), "message_id");
+        let d = DeliveryMessage::new("msg_1".into(), "Billing".into(), &ok, at);
+        assert_eq!(d.validate().unwrap_err().field(), "endpoint");
+    }
+
+    #[test]
+    fn outbound_encoding_writes_version_and_skips_absent_options() {
+        let msg = OutboundMessage::new("a", RawJson::from_string(" [1, 2] ".into()).unwrap());
+        assert_eq!(msg.to_json(), br#"{"version":1,"type":"a","data":[1, 2]}"#);
+        // The serde path produces the same thing.
+        assert_eq!(serde_json::to_vec(&msg).unwrap(), msg.to_json());
+        let back: OutboundMessage = serde_json::from_slice(&msg.to_json()).unwrap();
+        assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn outbound_and_delivery_ids_may_not_contain_a_dot() {
+        // Standard Webhooks signs `{id}.{timestamp}.{body}`: a `.` in the id is ambiguous.
+        for bad in ["stripe.evt_1", ".a", "a.", ".", "a..b", "1795435200.5"] {
+            let err = outbound_err(json!({"type": "a", "data": 1, "id": bad}));
+            assert_eq!(err.field(), "id", "{bad:?}");
+            assert!(err.to_string().contains("must not contain \".\""), "{err}");
+            let delivery = json!({
+                "hookline": "delivery", "version": 1, "message_id": bad, "endpoint": "billing",
+                "type": "a", "timestamp": "2026-11-23T12:00:00Z", "data": 1,
+            });
+            let bytes = serde_json::to_vec(&delivery).unwrap();
+            let err = DeliveryMessage::from_json(&bytes).unwrap_err();
+            assert_eq!(err.field(), "message_id", "{bad:?}");
+            assert_eq!(QueueMessage::from_json(&bytes).unwrap_err(), err);
+            // Built in code: `validate` says the same.
+            let mut msg = OutboundMessage::new("a", RawJson::from_value(&1).unwrap());
+            msg.id = Some(bad.to_owned());
+            assert_eq!(msg.validate().unwrap_err().field(), "id");
+            let d = DeliveryMessage::new(
+                bad.to_owned(),
+                "billing".into(),
+                &msg,
+                Timestamp::from_unix_millis(0),
+            );
+            assert_eq!(d.validate().unwrap_err().field(), "message_id");
+            assert!(
+                !is_valid_outbound_id(bad) && is_valid_message_id(bad),
+                "{bad:?}"
+            );
+        }
+        assert!(is_valid_outbound_id("stripe:evt_1"));
+        assert!(is_valid_outbound_id("msg_01J:abc-1"));
+        // Inbound envelope ids keep `.` (nothing signs them with a `.` separator).
+        let env = include_str!("../../../docs/schemas/examples/inbound-base64-body.json");
+        assert!(
+            InboundEnvelope::from_json(env.as_bytes())
+                .unwrap()
+                .id
+                .contains('.')
+        );
+    }
+}
