@@ -15,6 +15,7 @@
 //! | [`headers`] | a small case-insensitive header list that detects duplicates |
 //! | [`config`] | sources and endpoints, their validation with exact error locations |
 //! | [`inbound`] | the receiver's routing, checks, handshakes and envelope for one request |
+//! | [`route`] | where a verified event goes: queue, body, attributes, deduplication key |
 //! | [`lazy_json`] | a JSON body validated without building its tree, read with JSON pointers |
 //! | [`envelope`] | the inbound envelope and the outbound message formats |
 //! | [`render`] | the body of an outbound delivery (Standard Webhooks, raw, Slack, Discord, templates) |
@@ -72,6 +73,7 @@ pub mod lazy_json;
 pub mod pattern;
 pub mod render;
 pub mod retry;
+pub mod route;
 pub mod secret;
 pub mod ssrf;
 pub mod time;
