@@ -18,6 +18,7 @@
 //! | [`route`] | where a verified event goes: queue, body, attributes, deduplication key |
 //! | [`lazy_json`] | a JSON body validated without building its tree, read with JSON pointers |
 //! | [`envelope`] | the inbound envelope and the outbound message formats |
+//! | [`fanout`] | the sender's fan-out plan: which endpoints take an outbound message, and why not |
 //! | [`render`] | the body of an outbound delivery (Standard Webhooks, raw, Slack, Discord, templates) |
 //! | [`filter`] | endpoint filter expressions over an event's payload |
 //! | [`retry`] | the delivery retry policy and `Retry-After` parsing |
@@ -66,6 +67,7 @@ macro_rules! string_backed {
 
 pub mod config;
 pub mod envelope;
+pub mod fanout;
 pub mod filter;
 pub mod headers;
 pub mod inbound;

@@ -27,7 +27,8 @@ use serde_json::json;
 
 use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
-use crate::settings::{Endpoint, EventData, Refusal, Settings};
+use crate::settings::{Endpoint, Settings};
+use hookline_core::fanout::{self, EventData, Refusal, Unroutable};
 
 /// How many records of one batch are worked on at once.
 const CONCURRENCY: usize = 32;
@@ -56,21 +57,25 @@ pub mod code {
     pub const TOO_LARGE: &str = "too_large";
 }
 
-/// The `hookline-error` text for an endpoint's refusal.
-fn refusal_error(endpoint: &str, r: &Refusal) -> String {
-    let code = match r {
-        Refusal::UnreadableData(_) => code::MALFORMED,
-        Refusal::Disabled | Refusal::NotSubscribed | Refusal::Filtered => code::NOT_SUBSCRIBED,
-    };
-    format!("{code}: endpoint \"{endpoint}\": {r}")
-}
-
-/// Which endpoints an outbound message goes to, which named ones cannot take it (and why: kept
-/// in the DLQ), and which named ones its rules turn away (logged and counted).
-struct Plan<'s> {
-    targets: Vec<&'s Endpoint>,
-    refused: Vec<(String, String)>,
-    not_subscribed: Vec<(String, String)>,
+/// The `hookline-error` text for a named endpoint that cannot take a message.
+fn unroutable_error(endpoint: &str, u: &Unroutable) -> String {
+    match u {
+        Unroutable::UnknownEndpoint => {
+            format!(
+                "{}: no endpoint named \"{endpoint}\"",
+                code::UNKNOWN_ENDPOINT
+            )
+        }
+        Unroutable::Refused(r) => {
+            let code = match r {
+                Refusal::UnreadableData(_) => code::MALFORMED,
+                Refusal::Disabled | Refusal::NotSubscribed | Refusal::Filtered => {
+                    code::NOT_SUBSCRIBED
+                }
+            };
+            format!("{code}: endpoint \"{endpoint}\": {r}")
+        }
+    }
 }
 
 /// A delivery message dead-lettered with `error`.
@@ -272,12 +277,10 @@ impl Sender {
         msg: &OutboundMessage,
         attempt: u32,
     ) -> Result<(), Unfinished> {
-        let message_id = msg.id.clone().unwrap_or_else(|| {
-            // Stable across redeliveries of this SQS message, so webhook-id stays the same.
-            format!("msg_{}", rec.message_id.as_deref().unwrap_or("unknown"))
-        });
+        let message_id = fanout::message_id(msg, rec.message_id.as_deref());
         let now = now();
-        let plan = self.plan(msg, &message_id);
+        // Synchronous, so the lazily parsed `data` never lives across an await.
+        let plan = fanout::plan(&self.settings.endpoints, msg, &message_id);
         // A named endpoint that does not exist, and `data` a filter cannot read, are kept in
         // the DLQ with their reason. An endpoint whose own rules (`events`, `filter`, disabled)
         // turn the event away is not routed to, named or not: that is its configuration working
@@ -287,30 +290,30 @@ impl Sender {
         for (name, reason) in &plan.not_subscribed {
             self.log.event(json!({
                 "level": "info", "msg": "not_subscribed", "message_id": message_id,
-                "endpoint": name, "reason": reason,
+                "endpoint": name, "reason": reason.to_string(),
             }));
             self.log
                 .metric("NotSubscribed", "Count", 1.0, name, now.unix_millis());
         }
-        for (name, error) in &plan.refused {
+        for (name, why) in &plan.dead_letters {
             let d = DeliveryMessage::new(message_id.clone(), name.clone(), msg, now);
             self.dead_letter(DeadLetter {
                 body: d.to_json_string(),
-                error: error.clone(),
+                error: unroutable_error(name, why),
                 status: None,
                 attempts: 0,
                 endpoint: Some(name),
             })
             .await?;
         }
-        let targets = plan.targets;
+        let targets = &plan.targets;
         self.log.event(json!({
             "level": "info", "msg": "fan_out", "message_id": message_id,
             "event_type": msg.event_type, "endpoints": targets.iter().map(|e| &e.name).collect::<Vec<_>>(),
         }));
         match targets.as_slice() {
             [] => {
-                if plan.refused.is_empty() && plan.not_subscribed.is_empty() {
+                if plan.is_unrouted() {
                     self.log
                         .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
                 }
@@ -328,50 +331,6 @@ impl Sender {
                 self.enqueue(msg, &deliveries).await
             }
         }
-    }
-
-    /// Which endpoints take `msg`, and why each named one that does not is refused. Synchronous,
-    /// so the lazily parsed `data` never lives across an await.
-    fn plan<'s>(&'s self, msg: &OutboundMessage, message_id: &str) -> Plan<'s> {
-        let data = EventData::new(&msg.data);
-        let mut plan = Plan {
-            targets: Vec::new(),
-            refused: Vec::new(),
-            not_subscribed: Vec::new(),
-        };
-        match &msg.endpoints {
-            Some(names) => {
-                for name in names {
-                    match self.settings.endpoints.get(name) {
-                        None => plan.refused.push((
-                            name.clone(),
-                            format!("{}: no endpoint named \"{name}\"", code::UNKNOWN_ENDPOINT),
-                        )),
-                        Some(e) => match e.admits(&msg.event_type, message_id, &data) {
-                            Ok(()) => plan.targets.push(e),
-                            Err(r @ Refusal::UnreadableData(_)) => {
-                                plan.refused.push((name.clone(), refusal_error(name, &r)))
-                            }
-                            Err(r) => plan.not_subscribed.push((name.clone(), r.to_string())),
-                        },
-                    }
-                }
-            }
-            None => {
-                for e in self.settings.endpoints.values() {
-                    match e.admits(&msg.event_type, message_id, &data) {
-                        Ok(()) => plan.targets.push(e),
-                        // Unreadable data is not a routing decision: keep it with its reason.
-                        Err(r @ Refusal::UnreadableData(_)) => {
-                            plan.refused
-                                .push((e.name.clone(), refusal_error(&e.name, &r)));
-                        }
-                        Err(_) => {}
-                    }
-                }
-            }
-        }
-        plan
     }
 
     /// Puts delivery messages on the outbound queue in batches within SQS's limits (entries and
@@ -477,38 +436,35 @@ impl Sender {
         d: &DeliveryMessage,
         attempt: u32,
     ) -> Result<(), Unfinished> {
-        let Some(endpoint) = self.settings.endpoints.get(&d.endpoint) else {
-            return self
-                .dead_letter(delivery_dead_letter(
-                    d,
-                    format!(
-                        "{}: no endpoint named \"{}\"",
-                        code::UNKNOWN_ENDPOINT,
-                        d.endpoint
-                    ),
-                    None,
-                    attempt,
-                ))
-                .await;
+        let admitted = fanout::admit(
+            &self.settings.endpoints,
+            &d.endpoint,
+            &d.event_type,
+            &d.message_id,
+            &EventData::new(&d.data),
+        );
+        let endpoint = match admitted {
+            Ok(endpoint) => endpoint,
+            Err(why) => {
+                if matches!(why, Unroutable::Refused(_)) {
+                    self.log.metric(
+                        "DeadLettered",
+                        "Count",
+                        1.0,
+                        &d.endpoint,
+                        now().unix_millis(),
+                    );
+                }
+                return self
+                    .dead_letter(delivery_dead_letter(
+                        d,
+                        unroutable_error(&d.endpoint, &why),
+                        None,
+                        attempt,
+                    ))
+                    .await;
+            }
         };
-        let admitted = endpoint.admits(&d.event_type, &d.message_id, &EventData::new(&d.data));
-        if let Err(r) = admitted {
-            self.log.metric(
-                "DeadLettered",
-                "Count",
-                1.0,
-                &endpoint.name,
-                now().unix_millis(),
-            );
-            return self
-                .dead_letter(delivery_dead_letter(
-                    d,
-                    refusal_error(&endpoint.name, &r),
-                    None,
-                    attempt,
-                ))
-                .await;
-        }
         self.deliver_admitted(rec, d, endpoint, attempt).await
     }
 
