@@ -29,7 +29,7 @@ use hookline_core::route;
 use hookline_core::time::Timestamp;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
-use hookline_sender::{Sender, Settings};
+use hookline_sender::{Sender, Settings, SystemClock};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
@@ -816,7 +816,7 @@ async fn handle_batch(
     sender: Arc<Sender>,
     event: aws_lambda_events::event::sqs::SqsEvent,
 ) -> Result<aws_lambda_events::event::sqs::SqsBatchResponse, Infallible> {
-    Ok(sender.handle(event).await)
+    Ok(sender.handle(event, &SystemClock).await)
 }
 
 async fn shutdown_signal() {

@@ -12,7 +12,7 @@
 //! `batchItemFailures`, so SQS redelivers it then; `ApproximateReceiveCount` is the attempt.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
@@ -25,6 +25,7 @@ use hookline_core::retry::Decision;
 use hookline_core::time::Timestamp;
 use serde_json::json;
 
+use crate::clock::Clock;
 use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
 use crate::settings::{Endpoint, Settings};
@@ -201,15 +202,18 @@ impl Sender {
         &self.settings
     }
 
-    /// Handles one batch: every record is finished, or named in `batch_item_failures`.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+    /// Handles one batch: every record is finished, or named in `batch_item_failures`. `clock`
+    /// gives the time and the retry jitter ([`SystemClock`] outside tests).
+    ///
+    /// [`SystemClock`]: crate::clock::SystemClock
+    pub async fn handle(&self, event: SqsEvent, clock: &dyn Clock) -> SqsBatchResponse {
         // The stream maps indices, not `&SqsMessage`: a closure taking a reference makes the
         // stream's future not `Send` (rust-lang/rust#102211), and `hookline dev` runs the handler
         // on spawned tasks. Futures are still made lazily, CONCURRENCY at a time.
         let records = &event.records;
         let results: Vec<(Option<String>, Result<(), Unfinished>)> =
             futures_util::stream::iter(0..records.len())
-                .map(|i| self.handle_at(records, i))
+                .map(|i| self.handle_at(records, i, clock))
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
@@ -232,14 +236,15 @@ impl Sender {
         &self,
         records: &[SqsMessage],
         i: usize,
+        clock: &dyn Clock,
     ) -> (Option<String>, Result<(), Unfinished>) {
         match records.get(i) {
-            Some(rec) => (rec.message_id.clone(), self.handle_record(rec).await),
+            Some(rec) => (rec.message_id.clone(), self.handle_record(rec, clock).await),
             None => (None, Ok(())),
         }
     }
 
-    async fn handle_record(&self, rec: &SqsMessage) -> Result<(), Unfinished> {
+    async fn handle_record(&self, rec: &SqsMessage, clock: &dyn Clock) -> Result<(), Unfinished> {
         let body = rec.body.as_deref().unwrap_or("");
         // Lambda always sets ApproximateReceiveCount. Were it missing, counting this as the
         // first attempt keeps the message retrying, and the queue's redrive policy still ends it
@@ -266,8 +271,8 @@ impl Sender {
                 })
                 .await
             }
-            Ok(QueueMessage::Outbound(msg)) => self.fan_out(rec, &msg, attempt).await,
-            Ok(QueueMessage::Delivery(d)) => self.deliver(rec, &d, attempt).await,
+            Ok(QueueMessage::Outbound(msg)) => self.fan_out(rec, &msg, attempt, clock).await,
+            Ok(QueueMessage::Delivery(d)) => self.deliver(rec, &d, attempt, clock).await,
         }
     }
 
@@ -276,9 +281,10 @@ impl Sender {
         rec: &SqsMessage,
         msg: &OutboundMessage,
         attempt: u32,
+        clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
         let message_id = fanout::message_id(msg, rec.message_id.as_deref());
-        let now = now();
+        let now = clock.now();
         // Synchronous, so the lazily parsed `data` never lives across an await.
         let plan = fanout::plan(&self.settings.endpoints, msg, &message_id);
         // A named endpoint that does not exist, and `data` a filter cannot read, are kept in
@@ -321,14 +327,14 @@ impl Sender {
             }
             [only] => {
                 let d = DeliveryMessage::new(message_id, only.name.clone(), msg, now);
-                self.deliver_admitted(rec, &d, only, attempt).await
+                self.deliver_admitted(rec, &d, only, attempt, clock).await
             }
             many => {
                 let deliveries: Vec<DeliveryMessage> = many
                     .iter()
                     .map(|e| DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now))
                     .collect();
-                self.enqueue(msg, &deliveries).await
+                self.enqueue(msg, &deliveries, now).await
             }
         }
     }
@@ -342,6 +348,7 @@ impl Sender {
         &self,
         msg: &OutboundMessage,
         deliveries: &[DeliveryMessage],
+        now: Timestamp,
     ) -> Result<(), Unfinished> {
         let limits = BatchLimits::sqs(self.settings.max_message_bytes);
         let bodies: Vec<String> = deliveries
@@ -357,13 +364,8 @@ impl Sender {
             let mut alone = msg.clone();
             alone.id = Some(d.message_id.clone());
             alone.endpoints = Some(vec![d.endpoint.clone()]);
-            self.log.metric(
-                "DeadLettered",
-                "Count",
-                1.0,
-                &d.endpoint,
-                now().unix_millis(),
-            );
+            self.log
+                .metric("DeadLettered", "Count", 1.0, &d.endpoint, now.unix_millis());
             self.dead_letter(DeadLetter {
                 body: alone.to_json_string(),
                 error: format!(
@@ -435,6 +437,7 @@ impl Sender {
         rec: &SqsMessage,
         d: &DeliveryMessage,
         attempt: u32,
+        clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
         let admitted = fanout::admit(
             &self.settings.endpoints,
@@ -452,7 +455,7 @@ impl Sender {
                         "Count",
                         1.0,
                         &d.endpoint,
-                        now().unix_millis(),
+                        clock.now().unix_millis(),
                     );
                 }
                 return self
@@ -465,7 +468,8 @@ impl Sender {
                     .await;
             }
         };
-        self.deliver_admitted(rec, d, endpoint, attempt).await
+        self.deliver_admitted(rec, d, endpoint, attempt, clock)
+            .await
     }
 
     /// Renders, signs and POSTs a delivery whose endpoint has admitted it.
@@ -475,6 +479,7 @@ impl Sender {
         d: &DeliveryMessage,
         endpoint: &Endpoint,
         attempt: u32,
+        clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
         let dead =
             |error: String, status: Option<u16>| delivery_dead_letter(d, error, status, attempt);
@@ -482,7 +487,7 @@ impl Sender {
             Ok(r) => r,
             Err(e) => return self.dead_letter(dead(format!("render: {e}"), None)).await,
         };
-        let now = now();
+        let now = clock.now();
         let mut headers: Vec<(String, String)> = endpoint.headers.clone();
         headers.push(("content-type".to_owned(), rendered.content_type.to_owned()));
         if let Some(signer) = &endpoint.signer {
@@ -511,7 +516,7 @@ impl Sender {
             .await;
         let decision = endpoint
             .retry
-            .decide(attempt, &result.outcome, fastrand::f64());
+            .decide(attempt, &result.outcome, clock.jitter());
         self.log_attempt(d, attempt, &result, &decision);
         let endpoint_name = endpoint.name.as_str();
         match decision {
@@ -650,16 +655,10 @@ impl Sender {
     }
 }
 
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_unix_millis(ms)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     use hookline_core::config::Config;
 
@@ -681,31 +680,103 @@ mod tests {
             Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
         settings.tls_roots = crate::http::TlsRoots::Mozilla;
         // A closed port and no retries: the dead-letter write fails at once.
-        let sqs = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .endpoint_url("http://127.0.0.1:9")
-            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-            .build();
         let (log, _lines) = Logger::capture();
-        let sender = Sender::with_deferred_sqs(settings, sqs, log).unwrap();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log).unwrap();
 
         // Nobody subscribes to this type: handled without SQS, so no client yet.
         let mut event = SqsEvent::default();
         event
             .records
             .push(record("1", r#"{"type":"user.created","data":{}}"#));
-        assert!(sender.handle(event).await.batch_item_failures.is_empty());
+        assert!(
+            sender
+                .handle(event, &SystemClock)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
         assert!(sender.sqs.client.get().is_none());
 
         // A malformed message goes to the DLQ: the client is built then, and a failed write
         // leaves the record on the queue as before.
         let mut event = SqsEvent::default();
         event.records.push(record("2", "not json"));
-        let response = sender.handle(event).await;
+        let response = sender.handle(event, &SystemClock).await;
         assert!(sender.sqs.client.get().is_some());
         assert_eq!(response.batch_item_failures.len(), 1);
         assert_eq!(response.batch_item_failures[0].item_identifier, "2");
+    }
+
+    /// An SQS configuration for a closed port, without retries: every call fails at once.
+    fn unreachable_sqs() -> aws_sdk_sqs::Config {
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn a_fixed_clock_fixes_the_signing_time_and_the_retry_delay() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+        // An endpoint that answers 503 and keeps the request's head.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = conn.read(&mut buf).await.unwrap();
+                assert!(n > 0, "connection closed before the request's head");
+                head.extend_from_slice(&buf[..n]);
+            }
+            conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&head).to_lowercase()
+        });
+        let config = Config::from_toml(&format!(
+            "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[delivery.retry]\nschedule = [\"10s\"]\njitter = 0.2\n\
+             [endpoints.billing]\nurl = \"http://127.0.0.1:{port}/hooks\"\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+        ))
+        .unwrap();
+        let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+        let (log, lines) = Logger::capture();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log).unwrap();
+        let clock = crate::clock::FixedClock {
+            now: Timestamp::from_unix_secs(1_795_435_200),
+            jitter: 0.0,
+        };
+
+        let mut event = SqsEvent::default();
+        event.records.push(record(
+            "1",
+            r#"{"type":"invoice.paid","id":"evt_1","data":{}}"#,
+        ));
+        let response = sender.handle(event, &clock).await;
+        assert_eq!(
+            response.batch_item_failures.len(),
+            1,
+            "retried, so not finished"
+        );
+
+        let head = server.await.unwrap();
+        assert!(head.contains("webhook-timestamp: 1795435200\r\n"), "{head}");
+        // 10 s less the whole 20% jitter span: the lowest sample gives exactly 8 s.
+        let attempt: serde_json::Value = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["msg"] == "delivery_attempt")
+            .unwrap();
+        assert_eq!(attempt["outcome"], "retry");
+        assert_eq!(attempt["status"], 503);
+        assert_eq!(attempt["next_delay_ms"], 8000);
     }
 }
