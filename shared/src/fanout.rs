@@ -77,33 +77,38 @@ pub struct Rules<'a> {
     pub filter: Option<&'a Filter>,
 }
 
-impl Rules<'_> {
+/// An endpoint as the plan sees it: its rules. The sender's endpoints (with their signers and
+/// clients) implement it.
+pub trait Subscriber {
+    /// The endpoint's rules.
+    fn rules(&self) -> Rules<'_>;
+
     /// Whether the endpoint takes the event: enabled, subscribed to `event_type`, and matched by
     /// its filter (which sees `message_id` and the parsed `data`).
-    pub fn admits(
+    fn admits(
         &self,
         event_type: &str,
         message_id: &str,
         data: &EventData<'_>,
     ) -> Result<(), Refusal> {
-        if !self.enabled {
+        let rules = self.rules();
+        if !rules.enabled {
             return Err(Refusal::Disabled);
         }
-        if !self.events.iter().any(|p| p.matches(event_type)) {
+        if !rules.events.iter().any(|p| p.matches(event_type)) {
             return Err(Refusal::NotSubscribed);
         }
-        match self.filter {
+        match rules.filter {
             Some(f) if !f.matches(event_type, message_id, data.value()?) => Err(Refusal::Filtered),
             _ => Ok(()),
         }
     }
 }
 
-/// An endpoint as the plan sees it: its rules. The sender's endpoints (with their signers and
-/// clients) implement it.
-pub trait Subscriber {
-    /// The endpoint's rules.
-    fn rules(&self) -> Rules<'_>;
+impl Subscriber for Rules<'_> {
+    fn rules(&self) -> Rules<'_> {
+        *self
+    }
 }
 
 /// Why a named endpoint cannot take a message.
@@ -158,7 +163,6 @@ pub fn admit<'e, E: Subscriber>(
 ) -> Result<&'e E, Unroutable> {
     let endpoint = endpoints.get(name).ok_or(Unroutable::UnknownEndpoint)?;
     endpoint
-        .rules()
         .admits(event_type, message_id, data)
         .map_err(Unroutable::Refused)?;
     Ok(endpoint)
@@ -194,7 +198,7 @@ pub fn plan<'e, E: Subscriber>(
         }
         None => {
             for (name, e) in endpoints {
-                match e.rules().admits(&msg.event_type, message_id, &data) {
+                match e.admits(&msg.event_type, message_id, &data) {
                     Ok(()) => plan.targets.push(e),
                     Err(r @ Refusal::UnreadableData(_)) => {
                         plan.dead_letters

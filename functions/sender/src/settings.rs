@@ -110,19 +110,6 @@ impl Subscriber for Endpoint {
     }
 }
 
-impl Endpoint {
-    /// Whether this endpoint takes the event: enabled, subscribed to `event_type`, and matched by
-    /// its filter (which sees `message_id` and the parsed `data`).
-    pub fn admits(
-        &self,
-        event_type: &str,
-        message_id: &str,
-        data: &EventData<'_>,
-    ) -> Result<(), Refusal> {
-        self.rules().admits(event_type, message_id, data)
-    }
-}
-
 /// Why the sender cannot start. A cold start that fails this way fails loudly in the logs and
 /// leaves every message on the queue.
 #[derive(Debug, thiserror::Error)]
