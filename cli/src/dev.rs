@@ -2,7 +2,8 @@
 //!
 //! - **Receiver**: the Worker's routes (`POST /hooks/{source}[/{handler}]`, `GET /healthz`) with
 //!   the same checks, order and status codes, because both call `hookline_core::inbound`.
-//!   Verified events are committed to the embedded queue before the `200`.
+//!   Verified events are committed to the embedded queue before the `200`, to the queue, with
+//!   the body and attributes, that `hookline_core::route` decides for the Worker too.
 //! - **Embedded queue**: SQLite with SQS semantics ([`crate::store`]), served over the SQS JSON
 //!   protocol ([`crate::sqs_api`]) on the same port: `hookline-inbound` (what your consumers
 //!   read), `hookline-outbound` (what the sender delivers) and a dead-letter queue for each.

@@ -1,7 +1,8 @@
 //! The Lambda's work: one `SqsEvent` in, one `SqsBatchResponse` out.
 //!
 //! Each record is one of two messages (`hookline_core::envelope::QueueMessage`):
-//! - an **outbound message** an app enqueued: fanned out to every subscribed endpoint. With one
+//! - an **outbound message** an app enqueued: fanned out as `hookline_core::fanout::plan`
+//!   decides, to the endpoints it names or to every subscribed one. With one
 //!   endpoint it is delivered right away; with several, one delivery message per endpoint goes
 //!   back on the queue, so each endpoint retries on its own schedule;
 //! - a **delivery message**: rendered, signed and POSTed to its endpoint.
@@ -287,12 +288,9 @@ impl Sender {
         let now = clock.now();
         // Synchronous, so the lazily parsed `data` never lives across an await.
         let plan = fanout::plan(&self.settings.endpoints, msg, &message_id);
-        // A named endpoint that does not exist, and `data` a filter cannot read, are kept in
-        // the DLQ with their reason. An endpoint whose own rules (`events`, `filter`, disabled)
-        // turn the event away is not routed to, named or not: that is its configuration working
-        // (a relay source names its endpoints for every event it relays, and their filters pick
-        // some), so it is logged and counted, not dead-lettered. A delivery message that names
-        // an endpoint directly is held to the same rules in `deliver`, and dead-lettered there.
+        // Why the plan dead-letters some endpoints and only counts others: see `fanout::Plan`.
+        // A delivery message that names an endpoint directly is held to the same rules in
+        // `deliver`, and dead-lettered there.
         for (name, reason) in &plan.not_subscribed {
             self.log.event(json!({
                 "level": "info", "msg": "not_subscribed", "message_id": message_id,
