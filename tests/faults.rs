@@ -35,7 +35,7 @@ use hookline_core::envelope::InboundEnvelope;
 use hookline_core::verify::SchemeKind;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
-use hookline_sender::{Sender, Settings, dlq_attr};
+use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{
     Moto, ReceiverBuild, Sink, Workerd, queue_counts, queue_with_dlq, receive_batch, sqs_client,
@@ -267,7 +267,9 @@ events = ["both.*"]
                 let sender = &sender;
                 let r = source
                     .poll_once(|event: SqsEvent| async move {
-                        Ok::<SqsBatchResponse, std::convert::Infallible>(sender.handle(event).await)
+                        Ok::<SqsBatchResponse, std::convert::Infallible>(
+                            sender.handle(event, &SystemClock).await,
+                        )
                     })
                     .await;
                 if r.is_err() {

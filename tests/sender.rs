@@ -16,7 +16,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hookline_core::config::Config;
 use hookline_sender::local::{LocalEventSource, PollStats};
 use hookline_sender::observe::Logger;
-use hookline_sender::{Sender, Settings, dlq_attr};
+use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::harness::{
     Moto, Sink, poll_until, queue_counts, queue_with_dlq, receive_batch, sqs_client,
 };
@@ -104,7 +104,9 @@ impl World {
         let sender = &self.sender;
         self.source
             .poll_once(|event: SqsEvent| async move {
-                Ok::<SqsBatchResponse, std::convert::Infallible>(sender.handle(event).await)
+                Ok::<SqsBatchResponse, std::convert::Infallible>(
+                    sender.handle(event, &SystemClock).await,
+                )
             })
             .await
             .unwrap()
@@ -172,7 +174,7 @@ async fn handler_takes_a_real_sqs_event() {
         json!({"type": "invoice.paid", "id": "evt_fixture", "data": {"amount": 42}}).to_string()
     );
     let event: SqsEvent = serde_json::from_value(event).unwrap();
-    let resp = w.sender.handle(event).await;
+    let resp = w.sender.handle(event, &SystemClock).await;
     // Both records finished: the first delivered, the second ("Test message.") dead-lettered.
     assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
     let dlq = w.dlq_messages().await;

@@ -53,7 +53,7 @@ use hookline_core::config::Config;
 use hookline_core::ssrf::SsrfPolicy;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
-use hookline_sender::{Lookup, LookupFuture, Sender, Settings, dlq_attr};
+use hookline_sender::{Lookup, LookupFuture, Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::harness::{
     Moto, Sink, queue_counts, queue_with_dlq, receive_batch, sqs_client,
 };
@@ -372,7 +372,9 @@ impl World {
         let sender = &self.sender;
         self.source
             .poll_once(|event: SqsEvent| async move {
-                Ok::<SqsBatchResponse, std::convert::Infallible>(sender.handle(event).await)
+                Ok::<SqsBatchResponse, std::convert::Infallible>(
+                    sender.handle(event, &SystemClock).await,
+                )
             })
             .await
             .unwrap();

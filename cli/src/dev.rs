@@ -2,7 +2,8 @@
 //!
 //! - **Receiver**: the Worker's routes (`POST /hooks/{source}[/{handler}]`, `GET /healthz`) with
 //!   the same checks, order and status codes, because both call `hookline_core::inbound`.
-//!   Verified events are committed to the embedded queue before the `200`.
+//!   Verified events are committed to the embedded queue before the `200`, to the queue, with
+//!   the body and attributes, that `hookline_core::route` decides for the Worker too.
 //! - **Embedded queue**: SQLite with SQS semantics ([`crate::store`]), served over the SQS JSON
 //!   protocol ([`crate::sqs_api`]) on the same port: `hookline-inbound` (what your consumers
 //!   read), `hookline-outbound` (what the sender delivers) and a dead-letter queue for each.
@@ -25,10 +26,11 @@ use hookline_core::config::{Config, Destination, ResolvedSource};
 use hookline_core::envelope::{InboundEnvelope, OutboundMessage};
 use hookline_core::headers::Headers;
 use hookline_core::inbound::{self, Accepted, Incoming, Rejection, Route};
+use hookline_core::route;
 use hookline_core::time::Timestamp;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
-use hookline_sender::{Sender, Settings};
+use hookline_sender::{Sender, Settings, SystemClock};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
@@ -637,27 +639,20 @@ async fn enqueue(
     source: &ResolvedSource,
     app: &App,
 ) -> Result<(&'static str, String), Rejection> {
-    let mut attributes = vec![
-        text_attr("hookline-source", &envelope.source),
-        text_attr("hookline-id", &envelope.id),
-    ];
-    if let Some(t) = &envelope.event_type {
-        attributes.push(text_attr("hookline-type", t));
-    }
-    let (queue, body) = match source.destination {
-        Destination::Queue => (
-            INBOUND_QUEUE,
-            String::from_utf8_lossy(&envelope.to_json()).into_owned(),
-        ),
-        Destination::Relay => {
-            let msg = inbound::relay_message(envelope, &source.relay_endpoints)
-                .map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
-            (
-                OUTBOUND_QUEUE,
-                String::from_utf8_lossy(&msg.to_json()).into_owned(),
-            )
-        }
+    let json = String::from_utf8_lossy(&envelope.to_json()).into_owned();
+    // The embedded queues are standard queues: no FIFO ids.
+    let routed =
+        route::route(envelope, &json, source, false).map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
+    let queue = match routed.destination {
+        Destination::Queue => INBOUND_QUEUE,
+        Destination::Relay => OUTBOUND_QUEUE,
     };
+    let attributes = routed
+        .attributes
+        .iter()
+        .map(|(name, value)| text_attr(name, value))
+        .collect();
+    let body = routed.body;
     match app.sqs.send_local(queue, body, attributes).await {
         Ok(id) => Ok((queue, id)),
         Err(e) => {
@@ -822,7 +817,7 @@ async fn handle_batch(
     sender: Arc<Sender>,
     event: aws_lambda_events::event::sqs::SqsEvent,
 ) -> Result<aws_lambda_events::event::sqs::SqsBatchResponse, Infallible> {
-    Ok(sender.handle(event).await)
+    Ok(sender.handle(event, &SystemClock).await)
 }
 
 async fn shutdown_signal() {

@@ -29,8 +29,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ResolvedSource;
 use crate::envelope::{
-    Body, ClaimCheck, ClaimStore, InboundEnvelope, MAX_CF_QUEUE_MESSAGE_BYTES, OutboundMessage,
-    RawJson, is_json_content_type, is_valid_event_type, is_valid_message_id, is_valid_outbound_id,
+    Body, ClaimCheck, ClaimStore, InboundEnvelope, MAX_CF_QUEUE_MESSAGE_BYTES,
+    is_json_content_type, is_valid_event_type, is_valid_message_id,
 };
 use crate::headers::Headers;
 use crate::lazy_json::LazyJson;
@@ -351,7 +351,7 @@ fn event_id(
 }
 
 /// The first 128 bits of SHA-256 over `parts`, in hex.
-fn short_digest(parts: &[&[u8]]) -> String {
+pub(crate) fn short_digest(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p);
@@ -425,49 +425,6 @@ pub fn claim_check(
     let key = check.key.clone();
     envelope.body = Body::ClaimCheck(check);
     Some((key, bytes))
-}
-
-/// The outbound message a `destination = "relay"` source puts on the sender's queue for a
-/// verified event:
-///
-/// * `type`: the event's type, or `{source}.webhook` when it has none;
-/// * `id`: `{source}:{envelope id}` (the sender's idempotency key and the delivered
-///   `webhook-id`, stable across the provider's retries), or `{source}:h-{digest of the id}`
-///   when the envelope id holds a character an outbound id may not (a `.`, which Standard
-///   Webhooks uses to separate the signed id from the timestamp);
-/// * `data`: the provider's JSON body as is; for any other body (form-encoded, binary, claim
-///   check) the whole inbound envelope, so nothing is lost;
-/// * `endpoints`: the source's `relay_endpoints`, or every subscribed endpoint when empty;
-/// * `timestamp`: when the receiver accepted the webhook.
-///
-/// Fails only if the envelope cannot be encoded, which hookline's own envelopes always can.
-pub fn relay_message(
-    envelope: &InboundEnvelope,
-    relay_endpoints: &[String],
-) -> Result<OutboundMessage, serde_json::Error> {
-    let event_type = envelope
-        .event_type
-        .clone()
-        .unwrap_or_else(|| format!("{}.webhook", envelope.source));
-    let data = match &envelope.body {
-        Body::Json(raw) => raw.clone(),
-        _ => RawJson::from_value(envelope)?,
-    };
-    let mut id = format!("{}:{}", envelope.source, envelope.id);
-    if !is_valid_outbound_id(&id) {
-        id = format!(
-            "{}:h-{}",
-            envelope.source,
-            short_digest(&[envelope.id.as_bytes()])
-        );
-    }
-    Ok(OutboundMessage {
-        event_type,
-        data,
-        id: Some(id),
-        endpoints: (!relay_endpoints.is_empty()).then(|| relay_endpoints.to_vec()),
-        timestamp: Some(envelope.received_at),
-    })
 }
 
 #[cfg(test)]
@@ -1434,40 +1391,6 @@ mod tests {
         let mut odd = original.clone();
         odd.id = "../../stripe/2026-11-23/x".to_owned();
         assert_eq!(key_of(&odd), key_of(&original));
-    }
-
-    #[test]
-    fn relayed_events_keep_their_payload_and_id() {
-        let source = stripe();
-        let headers = stripe_signed(STRIPE_BODY, NOW);
-        let env = event(call(&source, &headers, STRIPE_BODY));
-        let msg = relay_message(&env, &["billing".to_owned()]).unwrap();
-        msg.validate().unwrap();
-        assert_eq!(msg.event_type, "invoice.paid");
-        assert_eq!(msg.data.get().as_bytes(), STRIPE_BODY);
-        assert_eq!(msg.id.as_deref(), Some("stripe:evt_123"));
-        assert_eq!(msg.endpoints, Some(vec!["billing".to_owned()]));
-        assert_eq!(msg.timestamp, Some(NOW));
-        assert_eq!(OutboundMessage::from_json(&msg.to_json()).unwrap(), msg);
-
-        // A form body travels as the whole envelope; no type means `{source}.webhook`.
-        let mut form = env.clone();
-        form.body = Body::Base64(b"a=1&b=2".to_vec());
-        form.event_type = None;
-        form.id = "weird id".to_owned();
-        let msg = relay_message(&form, &[]).unwrap();
-        msg.validate().unwrap();
-        assert_eq!(msg.event_type, "stripe.webhook");
-        assert_eq!(msg.endpoints, None);
-        assert!(msg.id.as_deref().unwrap().starts_with("stripe:h-"));
-        // An envelope id holding a `.` (a provider's id read by pointer may) never reaches an
-        // outbound id: Standard Webhooks would sign it ambiguously.
-        let mut dotted = env.clone();
-        dotted.id = "evt.123".to_owned();
-        let id = relay_message(&dotted, &[]).unwrap().id.unwrap();
-        assert!(id.starts_with("stripe:h-") && !id.contains('.'), "{id}");
-        let inner = InboundEnvelope::from_json(msg.data.get().as_bytes()).unwrap();
-        assert_eq!(inner, form);
     }
 
     #[test]

@@ -16,8 +16,10 @@
 //! | [`contract`] | the deploy contract: env var, secret and binding names, deployment limits |
 //! | [`config`] | sources and endpoints, their validation with exact error locations |
 //! | [`inbound`] | the receiver's routing, checks, handshakes and envelope for one request |
+//! | [`route`] | where a verified event goes: queue, body, attributes, deduplication key |
 //! | [`lazy_json`] | a JSON body validated without building its tree, read with JSON pointers |
 //! | [`envelope`] | the inbound envelope and the outbound message formats |
+//! | [`fanout`] | the sender's fan-out plan: which endpoints take an outbound message, and why not |
 //! | [`render`] | the body of an outbound delivery (Standard Webhooks, raw, Slack, Discord, templates) |
 //! | [`filter`] | endpoint filter expressions over an event's payload |
 //! | [`retry`] | the delivery retry policy and `Retry-After` parsing |
@@ -67,6 +69,7 @@ macro_rules! string_backed {
 pub mod config;
 pub mod contract;
 pub mod envelope;
+pub mod fanout;
 pub mod filter;
 pub mod headers;
 pub mod inbound;
@@ -74,6 +77,7 @@ pub mod lazy_json;
 pub mod pattern;
 pub mod render;
 pub mod retry;
+pub mod route;
 pub mod secret;
 pub mod ssrf;
 pub mod time;

@@ -1,5 +1,8 @@
 //! The queue consumer's plan for one batch: which SQS queue each envelope goes to and as what.
 //!
+//! Where each envelope goes, with what body and attributes, is `hookline_core::route`'s decision
+//! (the same one `hookline dev` makes); this module groups the routes of a batch by queue.
+//!
 //! Pure: the Worker's `#[event(queue)]` entry reads the batch, calls [`plan`], sends each
 //! target's entries with `SendMessageBatch`, and acks exactly the messages SQS accepted. Every
 //! other message is retried with a delay; with a dead-letter queue configured, a message that
@@ -7,8 +10,7 @@
 
 use hookline_core::config::{Destination, ResolvedSource};
 use hookline_core::envelope::InboundEnvelope;
-use hookline_core::inbound::relay_message;
-use sha2::{Digest, Sha256};
+use hookline_core::route::{RouteError, route};
 use std::collections::BTreeMap;
 
 use crate::sqs::Entry;
@@ -94,39 +96,23 @@ fn entry_for(
         Destination::Relay => (Target::Outbound, crate::settings::SQS_OUTBOUND_VAR),
     };
     let fifo = has_queue(target).ok_or(Hold::NoQueue(var))?;
-    let mut attributes = vec![
-        ("hookline-source".to_owned(), envelope.source.clone()),
-        ("hookline-id".to_owned(), envelope.id.clone()),
-    ];
-    if let Some(t) = &envelope.event_type {
-        attributes.push(("hookline-type".to_owned(), t.clone()));
-    }
-    let (message_body, dedup_key) = match target {
-        Target::Queue => (body.to_owned(), envelope.id.clone()),
-        Target::Outbound => {
-            let msg = relay_message(&envelope, &source.relay_endpoints)
-                .map_err(|e| Hold::Relay(e.to_string()))?;
-            let json = String::from_utf8(msg.to_json()).map_err(|e| Hold::Relay(e.to_string()))?;
-            (json, msg.id.unwrap_or_default())
-        }
-    };
-    let (group_id, dedup_id) = if fifo {
-        (
-            Some(envelope.source.clone()),
-            Some(hex::encode(Sha256::digest(format!(
-                "{}\0{dedup_key}",
-                envelope.source
-            )))),
-        )
-    } else {
-        (None, None)
+    let routed = route(&envelope, body, source, fifo).map_err(|e| match e {
+        RouteError::RelayMessage(e) => Hold::Relay(e.to_string()),
+    })?;
+    let (group_id, dedup_id) = match routed.fifo {
+        Some(ids) => (Some(ids.group_id), Some(ids.dedup_id)),
+        None => (None, None),
     };
     Ok((
         target,
         Entry {
             id: entry_id(index),
-            body: message_body,
-            attributes,
+            body: routed.body,
+            attributes: routed
+                .attributes
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
             group_id,
             dedup_id,
         },

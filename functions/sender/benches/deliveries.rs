@@ -27,7 +27,7 @@ use hookline_core::config::Config;
 use hookline_core::envelope::{DeliveryMessage, OutboundMessage};
 use hookline_core::time::Timestamp;
 use hookline_sender::observe::Logger;
-use hookline_sender::{Sender, Settings};
+use hookline_sender::{Sender, Settings, SystemClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BATCH: usize = 10;
@@ -160,14 +160,14 @@ async fn run(label: &str) -> (f64, f64) {
 
     // The handler.
     for i in 0..20 {
-        sender.handle(event(i)).await;
+        sender.handle(event(i), &SystemClock).await;
     }
     buf.lock().unwrap().clear();
     let before = count.load(Ordering::Relaxed);
     let start = Instant::now();
     let mut i = 1000;
     while start.elapsed() < RUN {
-        let resp = sender.handle(event(i)).await;
+        let resp = sender.handle(event(i), &SystemClock).await;
         assert!(resp.batch_item_failures.is_empty());
         i += 1;
         buf.lock().unwrap().clear();

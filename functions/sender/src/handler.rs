@@ -1,7 +1,8 @@
 //! The Lambda's work: one `SqsEvent` in, one `SqsBatchResponse` out.
 //!
 //! Each record is one of two messages (`hookline_core::envelope::QueueMessage`):
-//! - an **outbound message** an app enqueued: fanned out to every subscribed endpoint. With one
+//! - an **outbound message** an app enqueued: fanned out as `hookline_core::fanout::plan`
+//!   decides, to the endpoints it names or to every subscribed one. With one
 //!   endpoint it is delivered right away; with several, one delivery message per endpoint goes
 //!   back on the queue, so each endpoint retries on its own schedule;
 //! - a **delivery message**: rendered, signed and POSTed to its endpoint.
@@ -12,7 +13,7 @@
 //! `batchItemFailures`, so SQS redelivers it then; `ApproximateReceiveCount` is the attempt.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
@@ -25,9 +26,11 @@ use hookline_core::retry::Decision;
 use hookline_core::time::Timestamp;
 use serde_json::json;
 
+use crate::clock::Clock;
 use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
-use crate::settings::{Endpoint, EventData, Refusal, Settings};
+use crate::settings::{Endpoint, Settings};
+use hookline_core::fanout::{self, EventData, Refusal, Unroutable};
 
 /// How many records of one batch are worked on at once.
 const CONCURRENCY: usize = 32;
@@ -56,21 +59,25 @@ pub mod code {
     pub const TOO_LARGE: &str = "too_large";
 }
 
-/// The `hookline-error` text for an endpoint's refusal.
-fn refusal_error(endpoint: &str, r: &Refusal) -> String {
-    let code = match r {
-        Refusal::UnreadableData(_) => code::MALFORMED,
-        Refusal::Disabled | Refusal::NotSubscribed | Refusal::Filtered => code::NOT_SUBSCRIBED,
-    };
-    format!("{code}: endpoint \"{endpoint}\": {r}")
-}
-
-/// Which endpoints an outbound message goes to, which named ones cannot take it (and why: kept
-/// in the DLQ), and which named ones its rules turn away (logged and counted).
-struct Plan<'s> {
-    targets: Vec<&'s Endpoint>,
-    refused: Vec<(String, String)>,
-    not_subscribed: Vec<(String, String)>,
+/// The `hookline-error` text for a named endpoint that cannot take a message.
+fn unroutable_error(endpoint: &str, u: &Unroutable) -> String {
+    match u {
+        Unroutable::UnknownEndpoint => {
+            format!(
+                "{}: no endpoint named \"{endpoint}\"",
+                code::UNKNOWN_ENDPOINT
+            )
+        }
+        Unroutable::Refused(r) => {
+            let code = match r {
+                Refusal::UnreadableData(_) => code::MALFORMED,
+                Refusal::Disabled | Refusal::NotSubscribed | Refusal::Filtered => {
+                    code::NOT_SUBSCRIBED
+                }
+            };
+            format!("{code}: endpoint \"{endpoint}\": {r}")
+        }
+    }
 }
 
 /// A delivery message dead-lettered with `error`.
@@ -196,15 +203,18 @@ impl Sender {
         &self.settings
     }
 
-    /// Handles one batch: every record is finished, or named in `batch_item_failures`.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+    /// Handles one batch: every record is finished, or named in `batch_item_failures`. `clock`
+    /// gives the time and the retry jitter ([`SystemClock`] outside tests).
+    ///
+    /// [`SystemClock`]: crate::clock::SystemClock
+    pub async fn handle(&self, event: SqsEvent, clock: &dyn Clock) -> SqsBatchResponse {
         // The stream maps indices, not `&SqsMessage`: a closure taking a reference makes the
         // stream's future not `Send` (rust-lang/rust#102211), and `hookline dev` runs the handler
         // on spawned tasks. Futures are still made lazily, CONCURRENCY at a time.
         let records = &event.records;
         let results: Vec<(Option<String>, Result<(), Unfinished>)> =
             futures_util::stream::iter(0..records.len())
-                .map(|i| self.handle_at(records, i))
+                .map(|i| self.handle_at(records, i, clock))
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
@@ -227,14 +237,15 @@ impl Sender {
         &self,
         records: &[SqsMessage],
         i: usize,
+        clock: &dyn Clock,
     ) -> (Option<String>, Result<(), Unfinished>) {
         match records.get(i) {
-            Some(rec) => (rec.message_id.clone(), self.handle_record(rec).await),
+            Some(rec) => (rec.message_id.clone(), self.handle_record(rec, clock).await),
             None => (None, Ok(())),
         }
     }
 
-    async fn handle_record(&self, rec: &SqsMessage) -> Result<(), Unfinished> {
+    async fn handle_record(&self, rec: &SqsMessage, clock: &dyn Clock) -> Result<(), Unfinished> {
         let body = rec.body.as_deref().unwrap_or("");
         // Lambda always sets ApproximateReceiveCount. Were it missing, counting this as the
         // first attempt keeps the message retrying, and the queue's redrive policy still ends it
@@ -261,8 +272,8 @@ impl Sender {
                 })
                 .await
             }
-            Ok(QueueMessage::Outbound(msg)) => self.fan_out(rec, &msg, attempt).await,
-            Ok(QueueMessage::Delivery(d)) => self.deliver(rec, &d, attempt).await,
+            Ok(QueueMessage::Outbound(msg)) => self.fan_out(rec, &msg, attempt, clock).await,
+            Ok(QueueMessage::Delivery(d)) => self.deliver(rec, &d, attempt, clock).await,
         }
     }
 
@@ -271,46 +282,42 @@ impl Sender {
         rec: &SqsMessage,
         msg: &OutboundMessage,
         attempt: u32,
+        clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
-        let message_id = msg.id.clone().unwrap_or_else(|| {
-            // Stable across redeliveries of this SQS message, so webhook-id stays the same.
-            format!("msg_{}", rec.message_id.as_deref().unwrap_or("unknown"))
-        });
-        let now = now();
-        let plan = self.plan(msg, &message_id);
-        // A named endpoint that does not exist, and `data` a filter cannot read, are kept in
-        // the DLQ with their reason. An endpoint whose own rules (`events`, `filter`, disabled)
-        // turn the event away is not routed to, named or not: that is its configuration working
-        // (a relay source names its endpoints for every event it relays, and their filters pick
-        // some), so it is logged and counted, not dead-lettered. A delivery message that names
-        // an endpoint directly is held to the same rules in `deliver`, and dead-lettered there.
+        let message_id = fanout::message_id(msg, rec.message_id.as_deref());
+        let now = clock.now();
+        // Synchronous, so the lazily parsed `data` never lives across an await.
+        let plan = fanout::plan(&self.settings.endpoints, msg, &message_id);
+        // Why the plan dead-letters some endpoints and only counts others: see `fanout::Plan`.
+        // A delivery message that names an endpoint directly is held to the same rules in
+        // `deliver`, and dead-lettered there.
         for (name, reason) in &plan.not_subscribed {
             self.log.event(json!({
                 "level": "info", "msg": "not_subscribed", "message_id": message_id,
-                "endpoint": name, "reason": reason,
+                "endpoint": name, "reason": reason.to_string(),
             }));
             self.log
                 .metric("NotSubscribed", "Count", 1.0, name, now.unix_millis());
         }
-        for (name, error) in &plan.refused {
+        for (name, why) in &plan.dead_letters {
             let d = DeliveryMessage::new(message_id.clone(), name.clone(), msg, now);
             self.dead_letter(DeadLetter {
                 body: d.to_json_string(),
-                error: error.clone(),
+                error: unroutable_error(name, why),
                 status: None,
                 attempts: 0,
                 endpoint: Some(name),
             })
             .await?;
         }
-        let targets = plan.targets;
+        let targets = &plan.targets;
         self.log.event(json!({
             "level": "info", "msg": "fan_out", "message_id": message_id,
             "event_type": msg.event_type, "endpoints": targets.iter().map(|e| &e.name).collect::<Vec<_>>(),
         }));
         match targets.as_slice() {
             [] => {
-                if plan.refused.is_empty() && plan.not_subscribed.is_empty() {
+                if plan.is_unrouted() {
                     self.log
                         .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
                 }
@@ -318,60 +325,16 @@ impl Sender {
             }
             [only] => {
                 let d = DeliveryMessage::new(message_id, only.name.clone(), msg, now);
-                self.deliver_admitted(rec, &d, only, attempt).await
+                self.deliver_admitted(rec, &d, only, attempt, clock).await
             }
             many => {
                 let deliveries: Vec<DeliveryMessage> = many
                     .iter()
                     .map(|e| DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now))
                     .collect();
-                self.enqueue(msg, &deliveries).await
+                self.enqueue(msg, &deliveries, now).await
             }
         }
-    }
-
-    /// Which endpoints take `msg`, and why each named one that does not is refused. Synchronous,
-    /// so the lazily parsed `data` never lives across an await.
-    fn plan<'s>(&'s self, msg: &OutboundMessage, message_id: &str) -> Plan<'s> {
-        let data = EventData::new(&msg.data);
-        let mut plan = Plan {
-            targets: Vec::new(),
-            refused: Vec::new(),
-            not_subscribed: Vec::new(),
-        };
-        match &msg.endpoints {
-            Some(names) => {
-                for name in names {
-                    match self.settings.endpoints.get(name) {
-                        None => plan.refused.push((
-                            name.clone(),
-                            format!("{}: no endpoint named \"{name}\"", code::UNKNOWN_ENDPOINT),
-                        )),
-                        Some(e) => match e.admits(&msg.event_type, message_id, &data) {
-                            Ok(()) => plan.targets.push(e),
-                            Err(r @ Refusal::UnreadableData(_)) => {
-                                plan.refused.push((name.clone(), refusal_error(name, &r)))
-                            }
-                            Err(r) => plan.not_subscribed.push((name.clone(), r.to_string())),
-                        },
-                    }
-                }
-            }
-            None => {
-                for e in self.settings.endpoints.values() {
-                    match e.admits(&msg.event_type, message_id, &data) {
-                        Ok(()) => plan.targets.push(e),
-                        // Unreadable data is not a routing decision: keep it with its reason.
-                        Err(r @ Refusal::UnreadableData(_)) => {
-                            plan.refused
-                                .push((e.name.clone(), refusal_error(&e.name, &r)));
-                        }
-                        Err(_) => {}
-                    }
-                }
-            }
-        }
-        plan
     }
 
     /// Puts delivery messages on the outbound queue in batches within SQS's limits (entries and
@@ -383,6 +346,7 @@ impl Sender {
         &self,
         msg: &OutboundMessage,
         deliveries: &[DeliveryMessage],
+        now: Timestamp,
     ) -> Result<(), Unfinished> {
         let limits = BatchLimits::sqs(self.settings.max_message_bytes);
         let bodies: Vec<String> = deliveries
@@ -398,13 +362,8 @@ impl Sender {
             let mut alone = msg.clone();
             alone.id = Some(d.message_id.clone());
             alone.endpoints = Some(vec![d.endpoint.clone()]);
-            self.log.metric(
-                "DeadLettered",
-                "Count",
-                1.0,
-                &d.endpoint,
-                now().unix_millis(),
-            );
+            self.log
+                .metric("DeadLettered", "Count", 1.0, &d.endpoint, now.unix_millis());
             self.dead_letter(DeadLetter {
                 body: alone.to_json_string(),
                 error: format!(
@@ -476,40 +435,39 @@ impl Sender {
         rec: &SqsMessage,
         d: &DeliveryMessage,
         attempt: u32,
+        clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
-        let Some(endpoint) = self.settings.endpoints.get(&d.endpoint) else {
-            return self
-                .dead_letter(delivery_dead_letter(
-                    d,
-                    format!(
-                        "{}: no endpoint named \"{}\"",
-                        code::UNKNOWN_ENDPOINT,
-                        d.endpoint
-                    ),
-                    None,
-                    attempt,
-                ))
-                .await;
+        let admitted = fanout::admit(
+            &self.settings.endpoints,
+            &d.endpoint,
+            &d.event_type,
+            &d.message_id,
+            &EventData::new(&d.data),
+        );
+        let endpoint = match admitted {
+            Ok(endpoint) => endpoint,
+            Err(why) => {
+                if matches!(why, Unroutable::Refused(_)) {
+                    self.log.metric(
+                        "DeadLettered",
+                        "Count",
+                        1.0,
+                        &d.endpoint,
+                        clock.now().unix_millis(),
+                    );
+                }
+                return self
+                    .dead_letter(delivery_dead_letter(
+                        d,
+                        unroutable_error(&d.endpoint, &why),
+                        None,
+                        attempt,
+                    ))
+                    .await;
+            }
         };
-        let admitted = endpoint.admits(&d.event_type, &d.message_id, &EventData::new(&d.data));
-        if let Err(r) = admitted {
-            self.log.metric(
-                "DeadLettered",
-                "Count",
-                1.0,
-                &endpoint.name,
-                now().unix_millis(),
-            );
-            return self
-                .dead_letter(delivery_dead_letter(
-                    d,
-                    refusal_error(&endpoint.name, &r),
-                    None,
-                    attempt,
-                ))
-                .await;
-        }
-        self.deliver_admitted(rec, d, endpoint, attempt).await
+        self.deliver_admitted(rec, d, endpoint, attempt, clock)
+            .await
     }
 
     /// Renders, signs and POSTs a delivery whose endpoint has admitted it.
@@ -519,6 +477,7 @@ impl Sender {
         d: &DeliveryMessage,
         endpoint: &Endpoint,
         attempt: u32,
+        clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
         let dead =
             |error: String, status: Option<u16>| delivery_dead_letter(d, error, status, attempt);
@@ -526,7 +485,7 @@ impl Sender {
             Ok(r) => r,
             Err(e) => return self.dead_letter(dead(format!("render: {e}"), None)).await,
         };
-        let now = now();
+        let now = clock.now();
         let mut headers: Vec<(String, String)> = endpoint.headers.clone();
         headers.push(("content-type".to_owned(), rendered.content_type.to_owned()));
         if let Some(signer) = &endpoint.signer {
@@ -555,7 +514,7 @@ impl Sender {
             .await;
         let decision = endpoint
             .retry
-            .decide(attempt, &result.outcome, fastrand::f64());
+            .decide(attempt, &result.outcome, clock.jitter());
         self.log_attempt(d, attempt, &result, &decision);
         let endpoint_name = endpoint.name.as_str();
         match decision {
@@ -694,16 +653,10 @@ impl Sender {
     }
 }
 
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_unix_millis(ms)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     use hookline_core::config::Config;
 
@@ -725,31 +678,87 @@ mod tests {
             Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
         settings.tls_roots = crate::http::TlsRoots::Mozilla;
         // A closed port and no retries: the dead-letter write fails at once.
-        let sqs = aws_sdk_sqs::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .endpoint_url("http://127.0.0.1:9")
-            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
-            .build();
         let (log, _lines) = Logger::capture();
-        let sender = Sender::with_deferred_sqs(settings, sqs, log).unwrap();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log).unwrap();
 
         // Nobody subscribes to this type: handled without SQS, so no client yet.
         let mut event = SqsEvent::default();
         event
             .records
             .push(record("1", r#"{"type":"user.created","data":{}}"#));
-        assert!(sender.handle(event).await.batch_item_failures.is_empty());
+        assert!(
+            sender
+                .handle(event, &SystemClock)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
         assert!(sender.sqs.client.get().is_none());
 
         // A malformed message goes to the DLQ: the client is built then, and a failed write
         // leaves the record on the queue as before.
         let mut event = SqsEvent::default();
         event.records.push(record("2", "not json"));
-        let response = sender.handle(event).await;
+        let response = sender.handle(event, &SystemClock).await;
         assert!(sender.sqs.client.get().is_some());
         assert_eq!(response.batch_item_failures.len(), 1);
         assert_eq!(response.batch_item_failures[0].item_identifier, "2");
+    }
+
+    /// An SQS configuration for a closed port, without retries: every call fails at once.
+    fn unreachable_sqs() -> aws_sdk_sqs::Config {
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn a_fixed_clock_fixes_the_time_and_the_retry_delay() {
+        // An endpoint on a closed port: every attempt is a retryable connection failure.
+        let config = Config::from_toml(
+            "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[delivery.retry]\nschedule = [\"10s\"]\njitter = 0.2\n\
+             [endpoints.billing]\nurl = \"http://127.0.0.1:9/hooks\"\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n",
+        )
+        .unwrap();
+        let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+        let (log, lines) = Logger::capture();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log).unwrap();
+        let clock = crate::clock::FixedClock {
+            now: Timestamp::from_unix_secs(1_795_435_200),
+            jitter: 0.0,
+        };
+
+        let mut event = SqsEvent::default();
+        event.records.push(record(
+            "1",
+            r#"{"type":"invoice.paid","id":"evt_1","data":{}}"#,
+        ));
+        let response = sender.handle(event, &clock).await;
+        assert_eq!(
+            response.batch_item_failures.len(),
+            1,
+            "retried, so not finished"
+        );
+
+        let lines: Vec<serde_json::Value> = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let attempt = lines
+            .iter()
+            .find(|v| v["msg"] == "delivery_attempt")
+            .unwrap();
+        assert_eq!(attempt["outcome"], "retry");
+        // 10 s less the whole 20% jitter span: the lowest sample gives exactly 8 s.
+        assert_eq!(attempt["next_delay_ms"], 8000);
+        let retried = lines.iter().find(|v| v.get("Retried").is_some()).unwrap();
+        assert_eq!(retried["_aws"]["Timestamp"], 1_795_435_200_000_i64);
     }
 }

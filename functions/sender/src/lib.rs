@@ -11,17 +11,21 @@
 //! The entry point (`main.rs`) only wires things up: [`Settings`] and the clients are built once
 //! per cold start (the SQS client when a record first needs it, see
 //! [`Sender::with_deferred_sqs`]), and [`Sender::handle`] does the work, so tests call it
-//! directly with real `SqsEvent` JSON. [`local::LocalEventSource`] stands in for the event source
+//! directly with real `SqsEvent` JSON. Which endpoints a message goes to is the core's decision
+//! (`hookline_core::fanout`); the time and the retry jitter are [`Clock`] arguments, so tests fix
+//! them. [`local::LocalEventSource`] stands in for the event source
 //! mapping in the integration tests and in `hookline dev`.
 //!
 //! No feature flags.
 
+pub mod clock;
 mod handler;
 mod http;
 pub mod local;
 pub mod observe;
 pub mod settings;
 
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use handler::code;
 pub use handler::{Sender, dlq_attr};
 pub use http::{Attempt, Http, Lookup, LookupFuture, SystemLookup, TlsRoots};

@@ -14,7 +14,7 @@ use aws_config::environment::{
 };
 use aws_lambda_events::event::sqs::SqsEvent;
 use hookline_sender::observe::Logger;
-use hookline_sender::{Sender, Settings};
+use hookline_sender::{Sender, Settings, SystemClock};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -28,7 +28,7 @@ async fn main() -> Result<(), Error> {
     )?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let sender = Arc::clone(&sender);
-        async move { Ok::<_, Error>(sender.handle(event.payload).await) }
+        async move { Ok::<_, Error>(sender.handle(event.payload, &SystemClock).await) }
     }))
     .await
 }

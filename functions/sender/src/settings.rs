@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hookline_core::config::{Config, ConfigError, ConfigErrors, EndpointConfig, Format};
 use hookline_core::contract::sender::MIN_MESSAGE_BYTES;
-use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING, RawJson};
+use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING};
+use hookline_core::fanout::{Rules, Subscriber};
 use hookline_core::filter::Filter;
 use hookline_core::pattern::EventPattern;
 use hookline_core::retry::RetryPolicy;
@@ -89,76 +90,14 @@ pub struct Settings {
     pub max_message_bytes: usize,
 }
 
-/// Why an endpoint refuses an event: its own rules, checked on every path to it (fan-out, a
-/// delivery message put on the queue directly, `hookline dev`, a replay from the dead-letter
-/// queue).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The endpoint is disabled (`enabled = false`).
-    Disabled,
-    /// No pattern of the endpoint's `events` matches the event type.
-    NotSubscribed,
-    /// The endpoint's `filter` does not match the event.
-    Filtered,
-    /// The endpoint has a filter and the event's `data` could not be parsed for it.
-    UnreadableData(String),
-}
+pub use hookline_core::fanout::{EventData, Refusal};
 
-/// An event's `data`, parsed at most once, and only when a filter first needs it.
-#[derive(Debug)]
-pub struct EventData<'a> {
-    raw: &'a RawJson,
-    parsed: std::cell::OnceCell<Result<serde_json::Value, String>>,
-}
-
-impl<'a> EventData<'a> {
-    /// Wraps the raw `data` of a message.
-    pub fn new(raw: &'a RawJson) -> Self {
-        Self {
-            raw,
-            parsed: std::cell::OnceCell::new(),
-        }
-    }
-
-    fn value(&self) -> Result<&serde_json::Value, Refusal> {
-        self.parsed
-            .get_or_init(|| self.raw.to_value().map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| Refusal::UnreadableData(e.clone()))
-    }
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Disabled => "the endpoint is disabled",
-            Self::NotSubscribed => "the endpoint's events do not include this type",
-            Self::Filtered => "the endpoint's filter does not match this event",
-            Self::UnreadableData(e) => {
-                return write!(f, "data cannot be read for the endpoint's filter: {e}");
-            }
-        })
-    }
-}
-
-impl Endpoint {
-    /// Whether this endpoint takes the event: enabled, subscribed to `event_type`, and matched by
-    /// its filter (which sees `message_id` and the parsed `data`).
-    pub fn admits(
-        &self,
-        event_type: &str,
-        message_id: &str,
-        data: &EventData<'_>,
-    ) -> Result<(), Refusal> {
-        if !self.config.enabled {
-            return Err(Refusal::Disabled);
-        }
-        if !self.events.iter().any(|p| p.matches(event_type)) {
-            return Err(Refusal::NotSubscribed);
-        }
-        match &self.filter {
-            Some(f) if !f.matches(event_type, message_id, data.value()?) => Err(Refusal::Filtered),
-            _ => Ok(()),
+impl Subscriber for Endpoint {
+    fn rules(&self) -> Rules<'_> {
+        Rules {
+            enabled: self.config.enabled,
+            events: &self.events,
+            filter: self.filter.as_ref(),
         }
     }
 }
@@ -364,6 +303,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hookline_core::envelope::RawJson;
 
     const CONFIG: &str = r#"{"endpoints":{"billing":{"url":"https://billing.example.com/hooks","secrets":["env:BILLING_WHSEC"]}}}"#;
 
