@@ -9,7 +9,7 @@
 //   consumer     true: this Worker consumes hookline-inbound (as in wrangler.toml)
 //   maxRetries   the consumer's max_retries (default 10)
 //   noQueue      true: leave the INBOUND_QUEUE binding out, so every send fails (the 503 path)
-//   queueFaults  a fault plan for INBOUND_QUEUE (fault injection, tests/faults.rs): the binding
+//   queueFaults  a fault plan for INBOUND_QUEUE (fault injection, functions/sender/tests/faults.rs): the binding
 //                becomes a wrapper around the real queue that, for the k-th send (k from 1),
 //                waits `slowMs` when k % slowEvery == 0, then throws before sending when
 //                k % failBeforeEvery == 0, or sends and then throws (the message is on the queue,
