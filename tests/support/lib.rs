@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod faults;
 pub mod harness;
+pub mod raw_http;
 pub mod leaks;
 
 use std::path::{Path, PathBuf};
