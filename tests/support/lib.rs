@@ -10,8 +10,8 @@
 pub mod bench;
 pub mod faults;
 pub mod harness;
-pub mod raw_http;
 pub mod leaks;
+pub mod raw_http;
 
 use std::path::{Path, PathBuf};
 

@@ -48,8 +48,7 @@ pub fn exchange(
     head_only: bool,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let stream =
-        TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect: {e}"))?;
+    let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect: {e}"))?;
     let timeouts = stream
         .set_read_timeout(Some(timeout))
         .and_then(|()| stream.set_write_timeout(Some(timeout)));
@@ -268,8 +267,7 @@ mod tests {
                 .unwrap();
             got
         });
-        let (status, body) =
-            request(addr, "PUT", "/x", b"hello", Duration::from_secs(5)).unwrap();
+        let (status, body) = request(addr, "PUT", "/x", b"hello", Duration::from_secs(5)).unwrap();
         assert_eq!((status, body.as_slice()), (201, b"ok".as_slice()));
         let sent = String::from_utf8(server.join().unwrap()).unwrap();
         assert!(sent.starts_with("PUT /x HTTP/1.1\r\n"), "{sent}");

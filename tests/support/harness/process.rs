@@ -135,7 +135,12 @@ pub struct Spawned {
 /// Spawns `cmd` with piped stdin (the child exits when it closes), stdout and stderr, and waits
 /// at most `deadline` for a line of stdout starting with `prefix`; panics with the child's output
 /// if none comes (the child is stopped first). `what` names the child in messages.
-pub fn spawn_until_line(cmd: &mut Command, what: &str, prefix: &str, deadline: Duration) -> Spawned {
+pub fn spawn_until_line(
+    cmd: &mut Command,
+    what: &str,
+    prefix: &str,
+    deadline: Duration,
+) -> Spawned {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
