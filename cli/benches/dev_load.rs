@@ -33,43 +33,19 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
-use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, Signer, Verifier};
-use hookline_tests::bench;
+use hookline_tests::bench::{self, Latencies, env_usize, loadavg, ms};
+use hookline_tests::now;
 use http_body_util::{BodyExt as _, Full};
 
 const IN_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OUT_SECRET: &str = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_unix_millis(ms as i64)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// What the sink saw of the soak's events: the `"ref"` number of each verified delivery.
 #[derive(Default)]
@@ -206,18 +182,17 @@ async fn drive(
 }
 
 /// Prints one line; returns p50, p99 (ms) and the rate (per second).
-fn report(name: &str, mut lat: Vec<Duration>, wall: Duration) -> (f64, f64, f64) {
-    lat.sort();
-    let (p50, p99) = (percentile(&lat, 50.0), percentile(&lat, 99.0));
-    let rate = lat.len() as f64 / wall.as_secs_f64();
+fn report(name: &str, lat: Vec<Duration>, wall: Duration) -> (f64, f64, f64) {
+    let l = Latencies::of(lat);
+    let rate = l.n as f64 / wall.as_secs_f64();
     println!(
         "{name:<34} n={:<5} {rate:>8.0}/s  p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
-        lat.len(),
-        ms(p50),
-        ms(p99),
-        ms(*lat.last().unwrap())
+        l.n,
+        ms(l.p50),
+        ms(l.p99),
+        ms(l.max)
     );
-    (ms(p50), ms(p99), rate)
+    (ms(l.p50), ms(l.p99), rate)
 }
 
 /// One figure for BENCHMARKS.md (see `hookline_tests::bench`).
@@ -518,12 +493,6 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
         }
     );
     passed
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 #[tokio::main(flavor = "multi_thread")]

@@ -55,11 +55,10 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
@@ -67,7 +66,8 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, Signer};
-use hookline_tests::bench;
+use hookline_tests::bench::{self, env_usize, loadavg, median, ms, percentile};
+use hookline_tests::harness::process::{LogTail, spawn_until_line, stop_child};
 use hookline_tests::harness::repo_root;
 use serde_json::{Value, json};
 
@@ -139,7 +139,7 @@ struct Workers {
     drain: String,
     workerd: Vec<u32>,
     node: u32,
-    log: Arc<Mutex<String>>,
+    log: LogTail,
 }
 
 impl Workers {
@@ -160,37 +160,12 @@ impl Workers {
             "out": root.join("target/bench-peer"),
             "runtime": runtime,
         });
-        let mut child = Command::new(&node)
-            .arg(root.join("tests/harness/bench-workerd.mjs"))
+        let mut cmd = Command::new(&node);
+        cmd.arg(root.join("tests/harness/bench-workerd.mjs"))
             .arg(options.to_string())
-            .current_dir(&root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {e}", node.display()));
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        drain_lines(child.stdout.take().unwrap(), Arc::clone(&log), Some(tx));
-        drain_lines(child.stderr.take().unwrap(), Arc::clone(&log), None);
-        let until = Instant::now() + DEADLINE;
-        let ready: Value = loop {
-            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if let Some(j) = line.trim().strip_prefix("READY ") {
-                        break serde_json::from_str(j).unwrap();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "bench-workerd.mjs did not report READY ({e}):\n{}",
-                        log.lock().unwrap()
-                    );
-                }
-            }
-        };
+            .current_dir(&root);
+        let started = spawn_until_line(&mut cmd, "bench-workerd.mjs", "READY ", DEADLINE);
+        let ready: Value = serde_json::from_str(&started.ready).unwrap();
         let url = |k: &str| {
             ready[k]
                 .as_str()
@@ -220,8 +195,8 @@ impl Workers {
                 .map(pid)
                 .collect(),
             node: pid(&ready["node"]),
-            child,
-            log,
+            child: started.child,
+            log: started.log,
         }
     }
 
@@ -232,52 +207,15 @@ impl Workers {
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.log.text()
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
         // The script disposes of workerd when its stdin closes.
-        drop(self.child.stdin.take());
-        let until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < until {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child, Duration::from_secs(10));
     }
-}
-
-/// Reads `from` line by line on a thread, keeping the last 32 to 64 KiB in `log` and handing
-/// each line to `tx` (while anyone listens), so the child never blocks on a full pipe.
-fn drain_lines(
-    from: impl Read + Send + 'static,
-    log: Arc<Mutex<String>>,
-    tx: Option<mpsc::Sender<String>>,
-) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { return };
-            {
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-                if log.len() > 64 * KIB {
-                    let cut = (log.len() - 32 * KIB..log.len())
-                        .find(|&i| log.is_char_boundary(i))
-                        .unwrap_or(0);
-                    log.drain(..cut);
-                }
-            }
-            if let Some(tx) = &tx {
-                let _ = tx.send(line);
-            }
-        }
-    });
 }
 
 /// utime + stime of `pid` (all its threads, live or ended), in clock ticks.
@@ -429,11 +367,6 @@ struct Phase {
     node_cpu_ms: f64,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// How many messages of `queue` the drain Worker has acked so far.
 async fn acked(client: &reqwest::Client, drain: &str, queue: &str) -> u64 {
     let counts: Value = client
@@ -546,8 +479,8 @@ impl Bench {
         latencies.sort();
         Phase {
             requests_per_sec: count as f64 / wall.as_secs_f64(),
-            p50_ms: percentile(&latencies, 50.0).as_secs_f64() * 1e3,
-            p99_ms: percentile(&latencies, 99.0).as_secs_f64() * 1e3,
+            p50_ms: ms(percentile(&latencies, 50.0)),
+            p99_ms: ms(percentile(&latencies, 99.0)),
             cpu_ms: (cpu_after - cpu_before) * 1e3 / count as f64,
             node_cpu_ms: (node_after - node_before) * 1e3 / count as f64,
         }
@@ -864,16 +797,6 @@ fn soak_target() -> Target {
 
 // ---- reporting -----------------------------------------------------------------------------------
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
 /// A figure of a [`Phase`], by name.
 type Figure = fn(&Phase) -> f64;
 
@@ -929,23 +852,6 @@ fn row(name: &str, hookline: f64, peer: f64, note: &str) {
 
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| panic!("{name}={v}: expected a positive integer")),
-        Err(_) => default,
-    }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 // ---- main ----------------------------------------------------------------------------------------

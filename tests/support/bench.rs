@@ -86,6 +86,80 @@ pub fn record_soak_answers(bench: &str, total: u64, errors: u64) {
     }
 }
 
+// ---- statistics and the environment -------------------------------------------------------------
+
+/// The `p`th percentile of `sorted` (ascending, not empty), by nearest rank.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The median of `values` (not empty): the middle one, or the mean of the middle two.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// `d` in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A latency distribution, summarised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latencies {
+    /// How many samples.
+    pub n: usize,
+    /// Median.
+    pub p50: Duration,
+    /// 90th percentile.
+    pub p90: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+    /// The slowest sample.
+    pub max: Duration,
+}
+
+impl Latencies {
+    /// Summarises `samples` (not empty, in any order).
+    pub fn of(mut samples: Vec<Duration>) -> Latencies {
+        samples.sort();
+        Latencies {
+            n: samples.len(),
+            p50: percentile(&samples, 50.0),
+            p90: percentile(&samples, 90.0),
+            p99: percentile(&samples, 99.0),
+            max: *samples.last().expect("at least one sample"),
+        }
+    }
+}
+
+/// The positive integer in the variable `name`, or `default` when it is unset; anything else
+/// stops the benchmark (a typo must not silently measure something else).
+pub fn env_usize(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("{name}={v}: expected a positive integer")),
+        Err(_) => default,
+    }
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), to print beside figures; empty where
+/// there is no such file (it only explains the figures, it is not one).
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 // ---- soak ----------------------------------------------------------------------------------------
 
 /// `HOOKLINE_SOAK_SECONDS`: when set to a positive number of seconds, the load benchmarks
@@ -320,16 +394,6 @@ impl Memory {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
 /// Answers of a soak, counted from many tasks: the expected ones by kind, and the unexpected
 /// ones (a transport error, another status or body), of which the first few are kept to print.
 #[derive(Debug, Default)]
@@ -440,6 +504,21 @@ mod tests {
         let m = Memory::from_samples(&samples(&[10.0, 11.0, 12.0, 13.0, 14.0])).unwrap();
         // 1 MiB every 2 s.
         assert!((m.slope_mib_per_min - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank_and_medians_average_the_middle_two() {
+        let ms = |v: u64| Duration::from_millis(v);
+        let l = Latencies::of((1..=100).rev().map(ms).collect());
+        assert_eq!(
+            (l.n, l.p50, l.p90, l.p99, l.max),
+            (100, ms(50), ms(90), ms(99), ms(100))
+        );
+        let one = Latencies::of(vec![ms(7)]);
+        assert_eq!((one.p50, one.p99, one.max), (ms(7), ms(7), ms(7)));
+        assert_eq!(percentile(&[ms(1), ms(2), ms(3)], 0.0), ms(1));
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 
     #[test]
