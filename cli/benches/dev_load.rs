@@ -41,7 +41,7 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::verify::{Request, Scheme, Signer, Verifier};
 use hookline_tests::bench::{self, Latencies, env_usize, loadavg, ms};
-use hookline_tests::now;
+use hookline_tests::{now, sign_with};
 use http_body_util::{BodyExt as _, Full};
 
 const IN_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -289,14 +289,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
                         r#"{{"type":"order.created","data":{{"ref":{n},"items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
                     )
                     .into_bytes();
-                    let none = Headers::new();
-                    let req = Request {
-                        method: "POST",
-                        url: "http://127.0.0.1/",
-                        headers: &none,
-                        body: &body,
-                    };
-                    let mut headers = dev.signer.sign(&req, &id, now()).unwrap();
+                    let mut headers = sign_with(&dev.signer, &id, &body);
                     if wrong {
                         // `v1,<base64>`: change the first character of the MAC (the last one
                         // may only carry padding bits).
@@ -350,12 +343,10 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
     tokio::time::sleep(warm_up).await;
     let progress = {
         let (state, delivered_now) = (Arc::clone(&state), delivered_now.clone());
-        let last = Mutex::new((Instant::now(), state.answers.total()));
+        let last = bench::RateSince::new(state.answers.total());
         move || {
             let total = state.answers.total();
-            let mut last = last.lock().unwrap();
-            let rate = (total - last.1) as f64 / last.0.elapsed().as_secs_f64();
-            *last = (Instant::now(), total);
+            let rate = last.rate(total);
             let accepted = state.answers.accepted.load(Ordering::Relaxed);
             let delivered = delivered_now();
             format!(
@@ -433,16 +424,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
             peak as f64 / 1024.0
         );
     }
-    let record = |figure: &str, value: f64, unit: &str, peer, goal| {
-        bench::record(&bench::Figure {
-            bench: "dev_load",
-            figure,
-            value,
-            unit,
-            peer,
-            goal,
-        });
-    };
+    let record = bench::recorder("dev_load");
     record(
         &format!(
             "requests/s, {concurrency} connections, 1 in {} with a wrong signature",
@@ -469,30 +451,16 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
         Some(("events accepted (200)", accepted as f64)),
         Some(("all, 0 lost, none refused delivered", delivery_ok)),
     );
-    let memory = bench::Memory::from_samples(&samples);
-    if let Some(m) = &memory {
-        m.record("dev_load", "hookline dev");
-    } else {
-        println!(
-            "too few RSS samples ({}): is hookline dev still running?",
-            samples.len()
-        );
-    }
-    let flat = memory.is_some_and(|m| m.flat());
-    let passed = errors == 0 && delivery_ok && flat;
-    println!(
-        "soak: {}",
-        if passed {
-            "passed".to_owned()
-        } else {
-            format!(
-                "FAILED ({errors} unexpected answers, {lost} lost, {stray} stray, {invalid} bad \
-                 signatures, memory {})",
-                if flat { "flat" } else { "not flat" }
-            )
-        }
-    );
-    passed
+    let flat = bench::record_soak_memory("dev_load", "hookline dev", &samples);
+    bench::soak_verdict(
+        flat,
+        &[
+            (errors, "unexpected answers"),
+            (lost, "lost"),
+            (stray, "stray"),
+            (invalid, "bad signatures"),
+        ],
+    )
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -555,14 +523,7 @@ async fn main() {
                     r#"{{"type":"order.created","data":{{"id":{i},"tag":"{tag}","items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
                 )
                 .into_bytes();
-                let none = Headers::new();
-                let req = Request {
-                    method: "POST",
-                    url: "http://127.0.0.1/",
-                    headers: &none,
-                    body: &body,
-                };
-                let headers = signer.sign(&req, &format!("msg_{tag}_{i}"), now()).unwrap();
+                let headers = sign_with(&signer, &format!("msg_{tag}_{i}"), &body);
                 (format!("{base}/hooks/demo"), headers, Some(body))
             })
             .collect::<Vec<_>>()

@@ -57,8 +57,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
@@ -646,12 +646,10 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     tokio::time::sleep(warm_up).await;
     let progress = {
         let state = Arc::clone(&state);
-        let last = Mutex::new((Instant::now(), state.answers.total()));
+        let last = bench::RateSince::new(state.answers.total());
         move || {
             let total = state.answers.total();
-            let mut last = last.lock().unwrap();
-            let rate = (total - last.1) as f64 / last.0.elapsed().as_secs_f64();
-            *last = (Instant::now(), total);
+            let rate = last.rate(total);
             let accepted = state.answers.accepted.load(Ordering::Relaxed);
             format!(
                 "{rate:>6.0} req/s  answered {total}  errors {}  backlog {}",
@@ -723,16 +721,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
             .sum::<u64>() as f64
             / 1024.0
     );
-    let record = |figure: &str, value: f64, unit: &str, peer, goal| {
-        bench::record(&bench::Figure {
-            bench: "receiver_load",
-            figure,
-            value,
-            unit,
-            peer,
-            goal,
-        });
-    };
+    let record = bench::recorder("receiver_load");
     record(
         &format!(
             "requests/s, {concurrency} connections, {size_name} Stripe, 1 in {} with a wrong signature",
@@ -751,29 +740,15 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
         Some(("events accepted (200)", accepted as f64)),
         Some(("all, 0 lost", lost == 0 && extra == 0)),
     );
-    let memory = bench::Memory::from_samples(&samples);
-    if let Some(m) = &memory {
-        m.record("receiver_load", "workerd");
-    } else {
-        println!(
-            "too few RSS samples ({}): is workerd still running?",
-            samples.len()
-        );
-    }
-    let flat = memory.is_some_and(|m| m.flat());
-    let passed = errors == 0 && lost == 0 && extra == 0 && flat;
-    println!(
-        "soak: {}",
-        if passed {
-            "passed".to_owned()
-        } else {
-            format!(
-                "FAILED ({errors} unexpected answers, {lost} events lost, {extra} extra, memory {})",
-                if flat { "flat" } else { "not flat" }
-            )
-        }
-    );
-    passed
+    let flat = bench::record_soak_memory("receiver_load", "workerd", &samples);
+    bench::soak_verdict(
+        flat,
+        &[
+            (errors, "unexpected answers"),
+            (lost, "events lost"),
+            (extra, "extra"),
+        ],
+    )
 }
 
 /// `HOOKLINE_SOAK_TARGET`: which Worker to soak, by its key in the READY line (default

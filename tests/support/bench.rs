@@ -64,6 +64,25 @@ pub fn record(figure: &Figure<'_>) {
     writeln!(file, "{line}").unwrap_or_else(|e| panic!("HOOKLINE_BENCH_JSON={path}: {e}"));
 }
 
+/// A peer's name and value (see [`Figure::peer`]).
+pub type Peer<'a> = Option<(&'a str, f64)>;
+/// A goal in words and whether it was met (see [`Figure::goal`]).
+pub type Goal<'a> = Option<(&'a str, bool)>;
+
+/// A function recording figures of `bench` (see [`record`]): figure, value, unit, peer, goal.
+pub fn recorder(bench: &str) -> impl Fn(&str, f64, &str, Peer<'_>, Goal<'_>) + '_ {
+    move |figure, value, unit, peer, goal| {
+        record(&Figure {
+            bench,
+            figure,
+            value,
+            unit,
+            peer,
+            goal,
+        });
+    }
+}
+
 /// The two answer counts every soak reports: requests answered, and unexpected answers (the goal:
 /// none).
 pub fn record_soak_answers(bench: &str, total: u64, errors: u64) {
@@ -197,6 +216,40 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 /// The peak resident set (`VmHWM`) of `pid` since it started, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     status_kib(pid, "VmHWM:")
+}
+
+/// Summarises and records the memory of a soak's measured phase (`process`: what was sampled);
+/// returns whether it stayed flat (not, when there were too few samples to tell).
+pub fn record_soak_memory(bench: &str, process: &str, samples: &[RssSample]) -> bool {
+    let memory = Memory::from_samples(samples);
+    match &memory {
+        Some(m) => m.record(bench, process),
+        None => println!(
+            "too few RSS samples ({}): is {process} still running?",
+            samples.len()
+        ),
+    }
+    memory.is_some_and(|m| m.flat())
+}
+
+/// Prints a soak's verdict and returns it: passed when the memory stayed flat and every count
+/// of something that went wrong (with what it counts) is zero.
+pub fn soak_verdict(flat: bool, wrong: &[(u64, &str)]) -> bool {
+    let passed = flat && wrong.iter().all(|&(n, _)| n == 0);
+    if passed {
+        println!("soak: passed");
+    } else {
+        let counts: Vec<String> = wrong
+            .iter()
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        println!(
+            "soak: FAILED ({}, memory {})",
+            counts.join(", "),
+            if flat { "flat" } else { "not flat" }
+        );
+    }
+    passed
 }
 
 fn status_kib(pid: u32, field: &str) -> Option<u64> {
@@ -430,6 +483,25 @@ impl Answers {
         self.accepted.load(Ordering::Relaxed)
             + self.refused.load(Ordering::Relaxed)
             + self.errors.load(Ordering::Relaxed)
+    }
+}
+
+/// A rate between successive readings of a growing count, for the soaks' progress lines.
+#[derive(Debug)]
+pub struct RateSince(Mutex<(Instant, u64)>);
+
+impl RateSince {
+    /// Starts from the count `total`, now.
+    pub fn new(total: u64) -> RateSince {
+        RateSince(Mutex::new((Instant::now(), total)))
+    }
+
+    /// Per second since the last reading (or the start), given the count now.
+    pub fn rate(&self, total: u64) -> f64 {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let rate = total.saturating_sub(last.1) as f64 / last.0.elapsed().as_secs_f64();
+        *last = (Instant::now(), total);
+        rate
     }
 }
 
