@@ -1,5 +1,5 @@
 // Runs the receiver Worker in workerd through Miniflare 4, for the integration tests and the
-// latency benchmark. Started by tests/support/harness.rs (`Workerd::start`):
+// latency benchmark. Started by tests/support/harness/workerd.rs (`Workerd::start`):
 //
 //   node tests/harness/workerd.mjs '<options JSON>'
 //
