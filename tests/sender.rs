@@ -507,27 +507,19 @@ async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
     // filter refuses, or for a disabled endpoint (dead-lettered); and an outbound message naming
     // an endpoint whose rules refuse it (not routed, not dead-lettered: the endpoint's own
     // configuration at work, as for a relay source's named endpoints).
-    w.send(&delivery(
-        "d_type",
-        "billing",
-        "user.created",
-        json!({"amount": 500}),
-    ))
-    .await;
-    w.send(&delivery(
-        "d_filter",
-        "billing",
-        "invoice.paid",
-        json!({"amount": 1}),
-    ))
-    .await;
-    w.send(&delivery(
-        "d_off",
-        "off",
-        "invoice.paid",
-        json!({"amount": 500}),
-    ))
-    .await;
+    for (id, endpoint, event_type, amount) in [
+        ("d_type", "billing", "user.created", 500),
+        ("d_filter", "billing", "invoice.paid", 1),
+        ("d_off", "off", "invoice.paid", 500),
+    ] {
+        w.send(&delivery(
+            id,
+            endpoint,
+            event_type,
+            json!({ "amount": amount }),
+        ))
+        .await;
+    }
     w.send(&json!({"type": "user.created", "id": "o_named", "endpoints": ["billing"], "data": {"amount": 500}}))
         .await;
     // Admitted: the control, proving the endpoint works.

@@ -33,43 +33,19 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
-use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind, Signer, Verifier};
-use hookline_tests::bench;
+use hookline_tests::bench::{self, Latencies, env_usize, loadavg, ms};
+use hookline_tests::{now, sign_with};
 use http_body_util::{BodyExt as _, Full};
 
 const IN_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OUT_SECRET: &str = "whsec_aG9va2xpbmUtZGVtby1vdXRib3VuZC1rZXkhIQ==";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_unix_millis(ms as i64)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// What the sink saw of the soak's events: the `"ref"` number of each verified delivery.
 #[derive(Default)]
@@ -206,18 +182,17 @@ async fn drive(
 }
 
 /// Prints one line; returns p50, p99 (ms) and the rate (per second).
-fn report(name: &str, mut lat: Vec<Duration>, wall: Duration) -> (f64, f64, f64) {
-    lat.sort();
-    let (p50, p99) = (percentile(&lat, 50.0), percentile(&lat, 99.0));
-    let rate = lat.len() as f64 / wall.as_secs_f64();
+fn report(name: &str, lat: Vec<Duration>, wall: Duration) -> (f64, f64, f64) {
+    let l = Latencies::of(lat);
+    let rate = l.n as f64 / wall.as_secs_f64();
     println!(
         "{name:<34} n={:<5} {rate:>8.0}/s  p50 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
-        lat.len(),
-        ms(p50),
-        ms(p99),
-        ms(*lat.last().unwrap())
+        l.n,
+        ms(l.p50),
+        ms(l.p99),
+        ms(l.max)
     );
-    (ms(p50), ms(p99), rate)
+    (ms(l.p50), ms(l.p99), rate)
 }
 
 /// One figure for BENCHMARKS.md (see `hookline_tests::bench`).
@@ -314,14 +289,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
                         r#"{{"type":"order.created","data":{{"ref":{n},"items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
                     )
                     .into_bytes();
-                    let none = Headers::new();
-                    let req = Request {
-                        method: "POST",
-                        url: "http://127.0.0.1/",
-                        headers: &none,
-                        body: &body,
-                    };
-                    let mut headers = dev.signer.sign(&req, &id, now()).unwrap();
+                    let mut headers = sign_with(&dev.signer, &id, &body);
                     if wrong {
                         // `v1,<base64>`: change the first character of the MAC (the last one
                         // may only carry padding bits).
@@ -375,12 +343,10 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
     tokio::time::sleep(warm_up).await;
     let progress = {
         let (state, delivered_now) = (Arc::clone(&state), delivered_now.clone());
-        let last = Mutex::new((Instant::now(), state.answers.total()));
+        let last = bench::RateSince::new(state.answers.total());
         move || {
             let total = state.answers.total();
-            let mut last = last.lock().unwrap();
-            let rate = (total - last.1) as f64 / last.0.elapsed().as_secs_f64();
-            *last = (Instant::now(), total);
+            let rate = last.rate(total);
             let accepted = state.answers.accepted.load(Ordering::Relaxed);
             let delivered = delivered_now();
             format!(
@@ -458,16 +424,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
             peak as f64 / 1024.0
         );
     }
-    let record = |figure: &str, value: f64, unit: &str, peer, goal| {
-        bench::record(&bench::Figure {
-            bench: "dev_load",
-            figure,
-            value,
-            unit,
-            peer,
-            goal,
-        });
-    };
+    let record = bench::recorder("dev_load");
     record(
         &format!(
             "requests/s, {concurrency} connections, 1 in {} with a wrong signature",
@@ -494,36 +451,16 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
         Some(("events accepted (200)", accepted as f64)),
         Some(("all, 0 lost, none refused delivered", delivery_ok)),
     );
-    let memory = bench::Memory::from_samples(&samples);
-    if let Some(m) = &memory {
-        m.record("dev_load", "hookline dev");
-    } else {
-        println!(
-            "too few RSS samples ({}): is hookline dev still running?",
-            samples.len()
-        );
-    }
-    let flat = memory.is_some_and(|m| m.flat());
-    let passed = errors == 0 && delivery_ok && flat;
-    println!(
-        "soak: {}",
-        if passed {
-            "passed".to_owned()
-        } else {
-            format!(
-                "FAILED ({errors} unexpected answers, {lost} lost, {stray} stray, {invalid} bad \
-                 signatures, memory {})",
-                if flat { "flat" } else { "not flat" }
-            )
-        }
-    );
-    passed
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
+    let flat = bench::record_soak_memory("dev_load", "hookline dev", &samples);
+    bench::soak_verdict(
+        flat,
+        &[
+            (errors, "unexpected answers"),
+            (lost, "lost"),
+            (stray, "stray"),
+            (invalid, "bad signatures"),
+        ],
+    )
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -586,14 +523,7 @@ async fn main() {
                     r#"{{"type":"order.created","data":{{"id":{i},"tag":"{tag}","items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
                 )
                 .into_bytes();
-                let none = Headers::new();
-                let req = Request {
-                    method: "POST",
-                    url: "http://127.0.0.1/",
-                    headers: &none,
-                    body: &body,
-                };
-                let headers = signer.sign(&req, &format!("msg_{tag}_{i}"), now()).unwrap();
+                let headers = sign_with(&signer, &format!("msg_{tag}_{i}"), &body);
                 (format!("{base}/hooks/demo"), headers, Some(body))
             })
             .collect::<Vec<_>>()

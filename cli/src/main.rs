@@ -22,7 +22,7 @@ struct Cli {
 }
 
 /// Each line fits 80 columns, so `--help` never wraps one (clap wraps at the terminal's width):
-/// every example can be copied and pasted as printed (`tests/cli/check.rs` runs them).
+/// every example can be copied and pasted as printed (`cli/tests/cli/check.rs` runs them).
 const EXAMPLES: &str = "\
 Examples:
   hookline dev                 # receiver + queue + sender on 127.0.0.1:8787

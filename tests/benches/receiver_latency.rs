@@ -16,42 +16,44 @@
     clippy::print_stdout
 )]
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_tests::bench::{Latencies, env_usize, ms};
 use hookline_tests::harness::{ReceiverBuild, Workerd};
 use serde_json::json;
 
 const SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let (p50, p99) = (percentile(&samples, 50.0), percentile(&samples, 99.0));
+/// Prints one line; returns p50 and p99.
+fn report(name: &str, samples: Vec<Duration>) -> (Duration, Duration) {
+    let l = Latencies::of(samples);
     println!(
         "{name:<32} n={:<5} p50 {:>7.3} ms  p90 {:>7.3} ms  p99 {:>7.3} ms  max {:>7.3} ms",
-        samples.len(),
-        p50.as_secs_f64() * 1e3,
-        percentile(&samples, 90.0).as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3,
-        samples.last().unwrap().as_secs_f64() * 1e3,
+        l.n,
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.max),
     );
-    (p50, p99)
+    (l.p50, l.p99)
+}
+
+/// Sends `req` and reads the whole answer, which must have `status`; returns how long it took.
+async fn timed(req: reqwest::RequestBuilder, status: u16) -> Duration {
+    let start = Instant::now();
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), status);
+    res.bytes().await.unwrap();
+    start.elapsed()
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let n: usize = std::env::var("HOOKLINE_BENCH_REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+    let n = env_usize("HOOKLINE_BENCH_REQUESTS", 2000);
     let vars = json!({
         "HOOKLINE_CONFIG": { "sources": { "stripe": { "scheme": "stripe", "secrets": ["env:STRIPE_SECRET"] } } },
         "STRIPE_SECRET": SECRET,
@@ -71,12 +73,7 @@ async fn main() {
         );
         let pad = 1024 + 3 - body.len();
         body = body.replace("PAD", &"x".repeat(pad));
-        let now = Timestamp::from_unix_secs(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs() as i64,
-        );
+        let now = Timestamp::from_unix_secs(hookline_tests::now().unix_secs());
         let headers = Headers::new();
         let sig = signer
             .sign(
@@ -104,38 +101,16 @@ async fn main() {
         for (name, value) in sig {
             req = req.header(name, value);
         }
-        async move {
-            let start = Instant::now();
-            let res = req.send().await.unwrap();
-            assert_eq!(res.status(), 200);
-            res.bytes().await.unwrap();
-            start.elapsed()
-        }
+        timed(req, 200)
     };
-    let get = || {
-        let req = client.get(&health);
-        async move {
-            let start = Instant::now();
-            let res = req.send().await.unwrap();
-            assert_eq!(res.status(), 200);
-            res.bytes().await.unwrap();
-            start.elapsed()
-        }
-    };
-
+    let get = || timed(client.get(&health), 200);
     // The same body, unsigned: read, routed and refused (401) before any envelope or queue send.
     let unsigned = |i: usize| {
         let req = client
             .post(&hook)
             .header("content-type", "application/json")
             .body(event(i).0);
-        async move {
-            let start = Instant::now();
-            let res = req.send().await.unwrap();
-            assert_eq!(res.status(), 401);
-            res.bytes().await.unwrap();
-            start.elapsed()
-        }
+        timed(req, 401)
     };
 
     for i in 0..200 {

@@ -55,11 +55,10 @@
 )]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
@@ -67,7 +66,8 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind, Signer};
-use hookline_tests::bench;
+use hookline_tests::bench::{self, env_usize, loadavg, median, ms, percentile};
+use hookline_tests::harness::process::{LogTail, spawn_until_line, stop_child};
 use hookline_tests::harness::repo_root;
 use serde_json::{Value, json};
 
@@ -139,7 +139,7 @@ struct Workers {
     drain: String,
     workerd: Vec<u32>,
     node: u32,
-    log: Arc<Mutex<String>>,
+    log: LogTail,
 }
 
 impl Workers {
@@ -160,37 +160,12 @@ impl Workers {
             "out": root.join("target/bench-peer"),
             "runtime": runtime,
         });
-        let mut child = Command::new(&node)
-            .arg(root.join("tests/harness/bench-workerd.mjs"))
+        let mut cmd = Command::new(&node);
+        cmd.arg(root.join("tests/harness/bench-workerd.mjs"))
             .arg(options.to_string())
-            .current_dir(&root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning {}: {e}", node.display()));
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        drain_lines(child.stdout.take().unwrap(), Arc::clone(&log), Some(tx));
-        drain_lines(child.stderr.take().unwrap(), Arc::clone(&log), None);
-        let until = Instant::now() + DEADLINE;
-        let ready: Value = loop {
-            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(line) => {
-                    if let Some(j) = line.trim().strip_prefix("READY ") {
-                        break serde_json::from_str(j).unwrap();
-                    }
-                }
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "bench-workerd.mjs did not report READY ({e}):\n{}",
-                        log.lock().unwrap()
-                    );
-                }
-            }
-        };
+            .current_dir(&root);
+        let started = spawn_until_line(&mut cmd, "bench-workerd.mjs", "READY ", DEADLINE);
+        let ready: Value = serde_json::from_str(&started.ready).unwrap();
         let url = |k: &str| {
             ready[k]
                 .as_str()
@@ -220,8 +195,8 @@ impl Workers {
                 .map(pid)
                 .collect(),
             node: pid(&ready["node"]),
-            child,
-            log,
+            child: started.child,
+            log: started.log,
         }
     }
 
@@ -232,52 +207,15 @@ impl Workers {
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.log.text()
     }
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
         // The script disposes of workerd when its stdin closes.
-        drop(self.child.stdin.take());
-        let until = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < until {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child, Duration::from_secs(10));
     }
-}
-
-/// Reads `from` line by line on a thread, keeping the last 32 to 64 KiB in `log` and handing
-/// each line to `tx` (while anyone listens), so the child never blocks on a full pipe.
-fn drain_lines(
-    from: impl Read + Send + 'static,
-    log: Arc<Mutex<String>>,
-    tx: Option<mpsc::Sender<String>>,
-) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { return };
-            {
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-                if log.len() > 64 * KIB {
-                    let cut = (log.len() - 32 * KIB..log.len())
-                        .find(|&i| log.is_char_boundary(i))
-                        .unwrap_or(0);
-                    log.drain(..cut);
-                }
-            }
-            if let Some(tx) = &tx {
-                let _ = tx.send(line);
-            }
-        }
-    });
 }
 
 /// utime + stime of `pid` (all its threads, live or ended), in clock ticks.
@@ -429,11 +367,6 @@ struct Phase {
     node_cpu_ms: f64,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 /// How many messages of `queue` the drain Worker has acked so far.
 async fn acked(client: &reqwest::Client, drain: &str, queue: &str) -> u64 {
     let counts: Value = client
@@ -546,8 +479,8 @@ impl Bench {
         latencies.sort();
         Phase {
             requests_per_sec: count as f64 / wall.as_secs_f64(),
-            p50_ms: percentile(&latencies, 50.0).as_secs_f64() * 1e3,
-            p99_ms: percentile(&latencies, 99.0).as_secs_f64() * 1e3,
+            p50_ms: ms(percentile(&latencies, 50.0)),
+            p99_ms: ms(percentile(&latencies, 99.0)),
             cpu_ms: (cpu_after - cpu_before) * 1e3 / count as f64,
             node_cpu_ms: (node_after - node_before) * 1e3 / count as f64,
         }
@@ -713,12 +646,10 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     tokio::time::sleep(warm_up).await;
     let progress = {
         let state = Arc::clone(&state);
-        let last = Mutex::new((Instant::now(), state.answers.total()));
+        let last = bench::RateSince::new(state.answers.total());
         move || {
             let total = state.answers.total();
-            let mut last = last.lock().unwrap();
-            let rate = (total - last.1) as f64 / last.0.elapsed().as_secs_f64();
-            *last = (Instant::now(), total);
+            let rate = last.rate(total);
             let accepted = state.answers.accepted.load(Ordering::Relaxed);
             format!(
                 "{rate:>6.0} req/s  answered {total}  errors {}  backlog {}",
@@ -790,16 +721,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
             .sum::<u64>() as f64
             / 1024.0
     );
-    let record = |figure: &str, value: f64, unit: &str, peer, goal| {
-        bench::record(&bench::Figure {
-            bench: "receiver_load",
-            figure,
-            value,
-            unit,
-            peer,
-            goal,
-        });
-    };
+    let record = bench::recorder("receiver_load");
     record(
         &format!(
             "requests/s, {concurrency} connections, {size_name} Stripe, 1 in {} with a wrong signature",
@@ -818,29 +740,15 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
         Some(("events accepted (200)", accepted as f64)),
         Some(("all, 0 lost", lost == 0 && extra == 0)),
     );
-    let memory = bench::Memory::from_samples(&samples);
-    if let Some(m) = &memory {
-        m.record("receiver_load", "workerd");
-    } else {
-        println!(
-            "too few RSS samples ({}): is workerd still running?",
-            samples.len()
-        );
-    }
-    let flat = memory.is_some_and(|m| m.flat());
-    let passed = errors == 0 && lost == 0 && extra == 0 && flat;
-    println!(
-        "soak: {}",
-        if passed {
-            "passed".to_owned()
-        } else {
-            format!(
-                "FAILED ({errors} unexpected answers, {lost} events lost, {extra} extra, memory {})",
-                if flat { "flat" } else { "not flat" }
-            )
-        }
-    );
-    passed
+    let flat = bench::record_soak_memory("receiver_load", "workerd", &samples);
+    bench::soak_verdict(
+        flat,
+        &[
+            (errors, "unexpected answers"),
+            (lost, "events lost"),
+            (extra, "extra"),
+        ],
+    )
 }
 
 /// `HOOKLINE_SOAK_TARGET`: which Worker to soak, by its key in the READY line (default
@@ -863,16 +771,6 @@ fn soak_target() -> Target {
 }
 
 // ---- reporting -----------------------------------------------------------------------------------
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
 
 /// A figure of a [`Phase`], by name.
 type Figure = fn(&Phase) -> f64;
@@ -929,23 +827,6 @@ fn row(name: &str, hookline: f64, peer: f64, note: &str) {
 
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .ok()
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| panic!("{name}={v}: expected a positive integer")),
-        Err(_) => default,
-    }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 // ---- main ----------------------------------------------------------------------------------------

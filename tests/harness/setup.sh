@@ -4,7 +4,7 @@
 #
 #   export HOOKLINE_HARNESS_BIN=$(tests/harness/setup.sh)
 #
-# The Rust harness (tests/support/harness.rs) finds moto_server and the sink's python there.
+# The Rust harness (tests/support/harness/locate.rs) finds moto_server and the sink's python there.
 # Progress and pip's output go to stderr. A copy of requirements.txt inside the venv marks a
 # finished install: when it matches, pip is not run at all. Concurrent callers serialise on a lock.
 #

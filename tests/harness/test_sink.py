@@ -251,7 +251,7 @@ class SinkTest(unittest.TestCase):
         twice = next(i for i in ids if plan(i)[:3] in (["500", "429", "200"], ["429", "500", "200"],
                                                      ["500", "500", "200"], ["429", "429", "200"]))
         never = next(i for i in ids if plan(i)[0] == "200")
-        # The same rule as tests/faults.rs: SHA-256's first 8 hex digits, mod 6 and mod 4.
+        # The same rule as functions/sender/tests/faults.rs: SHA-256's first 8 hex digits, mod 6 and mod 4.
         import hashlib  # noqa: PLC0415
         h = int(hashlib.sha256(twice.encode()).hexdigest()[:8], 16)
         self.assertEqual(h % 6, 2)

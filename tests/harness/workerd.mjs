@@ -1,5 +1,5 @@
 // Runs the receiver Worker in workerd through Miniflare 4, for the integration tests and the
-// latency benchmark. Started by tests/support/harness.rs (`Workerd::start`):
+// latency benchmark. Started by tests/support/harness/workerd.rs (`Workerd::start`):
 //
 //   node tests/harness/workerd.mjs '<options JSON>'
 //
@@ -9,7 +9,7 @@
 //   consumer     true: this Worker consumes hookline-inbound (as in wrangler.toml)
 //   maxRetries   the consumer's max_retries (default 10)
 //   noQueue      true: leave the INBOUND_QUEUE binding out, so every send fails (the 503 path)
-//   queueFaults  a fault plan for INBOUND_QUEUE (fault injection, tests/faults.rs): the binding
+//   queueFaults  a fault plan for INBOUND_QUEUE (fault injection, functions/sender/tests/faults.rs): the binding
 //                becomes a wrapper around the real queue that, for the k-th send (k from 1),
 //                waits `slowMs` when k % slowEvery == 0, then throws before sending when
 //                k % failBeforeEvery == 0, or sends and then throws (the message is on the queue,

@@ -64,6 +64,25 @@ pub fn record(figure: &Figure<'_>) {
     writeln!(file, "{line}").unwrap_or_else(|e| panic!("HOOKLINE_BENCH_JSON={path}: {e}"));
 }
 
+/// A peer's name and value (see [`Figure::peer`]).
+pub type Peer<'a> = Option<(&'a str, f64)>;
+/// A goal in words and whether it was met (see [`Figure::goal`]).
+pub type Goal<'a> = Option<(&'a str, bool)>;
+
+/// A function recording figures of `bench` (see [`record`]): figure, value, unit, peer, goal.
+pub fn recorder(bench: &str) -> impl Fn(&str, f64, &str, Peer<'_>, Goal<'_>) + '_ {
+    move |figure, value, unit, peer, goal| {
+        record(&Figure {
+            bench,
+            figure,
+            value,
+            unit,
+            peer,
+            goal,
+        });
+    }
+}
+
 /// The two answer counts every soak reports: requests answered, and unexpected answers (the goal:
 /// none).
 pub fn record_soak_answers(bench: &str, total: u64, errors: u64) {
@@ -84,6 +103,80 @@ pub fn record_soak_answers(bench: &str, total: u64, errors: u64) {
             goal,
         });
     }
+}
+
+// ---- statistics and the environment -------------------------------------------------------------
+
+/// The `p`th percentile of `sorted` (ascending, not empty), by nearest rank.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The median of `values` (not empty): the middle one, or the mean of the middle two.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+/// `d` in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A latency distribution, summarised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latencies {
+    /// How many samples.
+    pub n: usize,
+    /// Median.
+    pub p50: Duration,
+    /// 90th percentile.
+    pub p90: Duration,
+    /// 99th percentile.
+    pub p99: Duration,
+    /// The slowest sample.
+    pub max: Duration,
+}
+
+impl Latencies {
+    /// Summarises `samples` (not empty, in any order).
+    pub fn of(mut samples: Vec<Duration>) -> Latencies {
+        samples.sort();
+        Latencies {
+            n: samples.len(),
+            p50: percentile(&samples, 50.0),
+            p90: percentile(&samples, 90.0),
+            p99: percentile(&samples, 99.0),
+            max: *samples.last().expect("at least one sample"),
+        }
+    }
+}
+
+/// The positive integer in the variable `name`, or `default` when it is unset; anything else
+/// stops the benchmark (a typo must not silently measure something else).
+pub fn env_usize(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("{name}={v}: expected a positive integer")),
+        Err(_) => default,
+    }
+}
+
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`), to print beside figures; empty where
+/// there is no such file (it only explains the figures, it is not one).
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 // ---- soak ----------------------------------------------------------------------------------------
@@ -123,6 +216,40 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 /// The peak resident set (`VmHWM`) of `pid` since it started, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     status_kib(pid, "VmHWM:")
+}
+
+/// Summarises and records the memory of a soak's measured phase (`process`: what was sampled);
+/// returns whether it stayed flat (not, when there were too few samples to tell).
+pub fn record_soak_memory(bench: &str, process: &str, samples: &[RssSample]) -> bool {
+    let memory = Memory::from_samples(samples);
+    match &memory {
+        Some(m) => m.record(bench, process),
+        None => println!(
+            "too few RSS samples ({}): is {process} still running?",
+            samples.len()
+        ),
+    }
+    memory.is_some_and(|m| m.flat())
+}
+
+/// Prints a soak's verdict and returns it: passed when the memory stayed flat and every count
+/// of something that went wrong (with what it counts) is zero.
+pub fn soak_verdict(flat: bool, wrong: &[(u64, &str)]) -> bool {
+    let passed = flat && wrong.iter().all(|&(n, _)| n == 0);
+    if passed {
+        println!("soak: passed");
+    } else {
+        let counts: Vec<String> = wrong
+            .iter()
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        println!(
+            "soak: FAILED ({}, memory {})",
+            counts.join(", "),
+            if flat { "flat" } else { "not flat" }
+        );
+    }
+    passed
 }
 
 fn status_kib(pid: u32, field: &str) -> Option<u64> {
@@ -320,16 +447,6 @@ impl Memory {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
-}
-
 /// Answers of a soak, counted from many tasks: the expected ones by kind, and the unexpected
 /// ones (a transport error, another status or body), of which the first few are kept to print.
 #[derive(Debug, Default)]
@@ -366,6 +483,25 @@ impl Answers {
         self.accepted.load(Ordering::Relaxed)
             + self.refused.load(Ordering::Relaxed)
             + self.errors.load(Ordering::Relaxed)
+    }
+}
+
+/// A rate between successive readings of a growing count, for the soaks' progress lines.
+#[derive(Debug)]
+pub struct RateSince(Mutex<(Instant, u64)>);
+
+impl RateSince {
+    /// Starts from the count `total`, now.
+    pub fn new(total: u64) -> RateSince {
+        RateSince(Mutex::new((Instant::now(), total)))
+    }
+
+    /// Per second since the last reading (or the start), given the count now.
+    pub fn rate(&self, total: u64) -> f64 {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let rate = total.saturating_sub(last.1) as f64 / last.0.elapsed().as_secs_f64();
+        *last = (Instant::now(), total);
+        rate
     }
 }
 
@@ -440,6 +576,21 @@ mod tests {
         let m = Memory::from_samples(&samples(&[10.0, 11.0, 12.0, 13.0, 14.0])).unwrap();
         // 1 MiB every 2 s.
         assert!((m.slope_mib_per_min - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank_and_medians_average_the_middle_two() {
+        let ms = |v: u64| Duration::from_millis(v);
+        let l = Latencies::of((1..=100).rev().map(ms).collect());
+        assert_eq!(
+            (l.n, l.p50, l.p90, l.p99, l.max),
+            (100, ms(50), ms(90), ms(99), ms(100))
+        );
+        let one = Latencies::of(vec![ms(7)]);
+        assert_eq!((one.p50, one.p99, one.max), (ms(7), ms(7), ms(7)));
+        assert_eq!(percentile(&[ms(1), ms(2), ms(3)], 0.0), ms(1));
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What the fault-injection suites (`tests/faults.rs`, `tests/cli/faults.rs`) put between hookline
+//! What the fault-injection suites (`functions/sender/tests/faults.rs`, `cli/tests/cli/faults.rs`) put between hookline
 //! and the services it talks to:
 //!
 //! - [`FaultProxy`]: a TCP proxy on loopback in front of a real server (moto) that can be switched

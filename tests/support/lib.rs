@@ -11,6 +11,7 @@ pub mod bench;
 pub mod faults;
 pub mod harness;
 pub mod leaks;
+pub mod raw_http;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,16 @@ pub fn sign_now(
 ) -> Vec<(String, String)> {
     let signer =
         hookline_core::verify::Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap();
+    sign_with(&signer, id, body)
+}
+
+/// The headers `signer` makes for a POST of `body` now (`id`: the message id, where the scheme
+/// signs one); for loops that keep one signer.
+pub fn sign_with(
+    signer: &hookline_core::verify::Signer,
+    id: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
     let headers = Headers::new();
     let req = Request {
         method: "POST",

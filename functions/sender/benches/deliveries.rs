@@ -8,7 +8,7 @@
 //! Batches of 10 (the event source mapping's default), concurrent within the batch, connections
 //! reused. Runs once on a one-thread runtime (the per-core figure; the sink shares that thread)
 //! and once multi-threaded. With `HOOKLINE_BENCH_JSON` naming a file, one JSON object per figure
-//! is appended to it (the shape `bench/cold_start.py` writes).
+//! is appended to it (`hookline_tests::bench::record`).
 // A benchmark, not attacker-facing code: panics on a broken setup are what we want.
 #![allow(
     clippy::unwrap_used,
@@ -17,7 +17,6 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -28,6 +27,7 @@ use hookline_core::envelope::{DeliveryMessage, OutboundMessage};
 use hookline_core::time::Timestamp;
 use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, SystemClock};
+use hookline_tests::bench;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const BATCH: usize = 10;
@@ -108,33 +108,6 @@ fn event(i: u64) -> SqsEvent {
         ev.records.push(rec);
     }
     ev
-}
-
-/// One line of the file `HOOKLINE_BENCH_JSON` names, in the shape `bench/cold_start.py` writes.
-#[derive(serde::Serialize)]
-struct Figure {
-    bench: &'static str,
-    figure: String,
-    value: u64,
-    unit: &'static str,
-    peer: &'static str,
-    peer_value: u64,
-    ratio: f64,
-    goal: Option<&'static str>,
-    met: Option<bool>,
-}
-
-/// Appends `figure` to the file `HOOKLINE_BENCH_JSON` names, if it names one.
-fn record(figure: &Figure) {
-    let Some(path) = std::env::var_os("HOOKLINE_BENCH_JSON") else {
-        return;
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    writeln!(file, "{}", serde_json::to_string(figure).unwrap()).unwrap();
 }
 
 /// Measures both and returns (handler deliveries/s, bare reqwest posts/s).
@@ -227,16 +200,16 @@ fn main() {
             false,
         ),
     ] {
-        record(&Figure {
+        bench::record(&bench::Figure {
             bench: "sender_deliveries",
-            figure,
-            value: value.round() as u64,
+            figure: &figure,
+            value: value.round(),
             unit: "deliveries/s",
-            peer: "bare reqwest POSTs, same bodies and concurrency",
-            peer_value: bare.round() as u64,
-            ratio: (value / bare * 100.0).round() / 100.0,
-            goal: goal.then_some(">= 5,000 deliveries/s per core"),
-            met: goal.then_some(value >= GOAL_PER_CORE),
+            peer: Some((
+                "bare reqwest POSTs, same bodies and concurrency",
+                bare.round(),
+            )),
+            goal: goal.then_some((">= 5,000 deliveries/s per core", value >= GOAL_PER_CORE)),
         });
     }
 }

@@ -1,7 +1,7 @@
 //! `hookline dev` killed with `kill -9` in the middle of deliveries and restarted on the same
 //! data directory, while providers keep posting and endpoints misbehave, with accounting: every
 //! event dev answered 2xx for is delivered or on its dead-letter queue with a reason; duplicates
-//! are counted; nothing is lost. The other fault suites are in `tests/faults.rs`.
+//! are counted; nothing is lost. The other fault suites are in `functions/sender/tests/faults.rs`.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -13,7 +13,7 @@
 //! - inbound, the Worker in workerd with its Cloudflare Queue send failing (before and after the
 //!   message is taken) and slow, and the SQS server the consumer forwards to stopped and restarted.
 //!
-//! `hookline dev` killed with `kill -9` mid-delivery is in `tests/cli/faults.rs`.
+//! `hookline dev` killed with `kill -9` mid-delivery is in `cli/tests/cli/faults.rs`.
 
 #![allow(
     clippy::unwrap_used,

@@ -1,5 +1,5 @@
 //! `hookline check` end to end: the real binary on the repository's own files (which must pass)
-//! and on broken fixtures in `tests/cli/fixtures/check/` (which must fail, naming the path).
+//! and on broken fixtures in `cli/tests/cli/fixtures/check/` (which must fail, naming the path).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -14,7 +14,7 @@ fn repo_root() -> PathBuf {
 }
 
 fn fixtures() -> PathBuf {
-    repo_root().join("tests/cli/fixtures/check")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cli/fixtures/check")
 }
 
 /// Runs `hookline --color never check args...` in `dir` (so default file names resolve there).
