@@ -176,8 +176,7 @@ mod tests {
         let b = md5_of_string_attributes(&[("a".into(), "1".into()), ("b".into(), "2".into())]);
         assert_eq!(a, b);
         assert_eq!(
-            md5_of_attributes(&[Attribute::string("b", "2"), Attribute::string("a", "1")])
-                .unwrap(),
+            md5_of_attributes(&[Attribute::string("b", "2"), Attribute::string("a", "1")]).unwrap(),
             a
         );
         assert_eq!(md5_of_string_attributes(&[]), None);

@@ -51,7 +51,12 @@ impl Default for BatchLimits {
 /// caller, or by SQS) names it and no other item. A caller that knows the queue's limit checks
 /// such items before sending (see [`BatchLimits::oversized`]).
 pub fn batches(sizes: &[usize], limits: BatchLimits) -> Vec<Range<usize>> {
-    plan(sizes.len(), limits, |i| sizes.get(i).copied().unwrap_or(0), |_, _| false)
+    plan(
+        sizes.len(),
+        limits,
+        |i| sizes.get(i).copied().unwrap_or(0),
+        |_, _| false,
+    )
 }
 
 /// Splits `entries` into `SendMessageBatch` batches within `limits` (sizes as

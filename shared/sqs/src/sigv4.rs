@@ -106,7 +106,9 @@ impl AmzDate {
         if !shape_ok {
             return Err(SigningError::InvalidTime);
         }
-        Ok(Self(time.chars().filter(|c| !matches!(c, '-' | ':')).collect()))
+        Ok(Self(
+            time.chars().filter(|c| !matches!(c, '-' | ':')).collect(),
+        ))
     }
 
     /// `20150830T123600Z`.
@@ -233,7 +235,11 @@ mod tests {
             "+12015-08-30T12:36:00Z",
             "2015-08-30T12:36:0xZ",
         ] {
-            assert_eq!(AmzDate::from_rfc3339(bad), Err(SigningError::InvalidTime), "{bad}");
+            assert_eq!(
+                AmzDate::from_rfc3339(bad),
+                Err(SigningError::InvalidTime),
+                "{bad}"
+            );
         }
     }
 
@@ -290,7 +296,10 @@ mod tests {
             let mut c = creds();
             broken(&mut c);
             let err = sign(&c, "AmazonSQS.SendMessageBatch").unwrap_err();
-            assert!(matches!(err, SigningError::InvalidCredentials(_)), "{err:?}");
+            assert!(
+                matches!(err, SigningError::InvalidCredentials(_)),
+                "{err:?}"
+            );
             assert!(!err.to_string().contains("SECRETTOK"));
         }
         for target in ["", "AmazonSQS.Send\nX", "a b"] {
