@@ -10,7 +10,7 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use hookline_core::envelope::MAX_SQS_BATCH_ENTRIES;
+use hookline_sqs::limits::MAX_BATCH_ENTRIES as MAX_SQS_BATCH_ENTRIES;
 
 /// What one poll did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hookline_core::config::{Config, ConfigError, ConfigErrors, EndpointConfig, Format};
-use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING, RawJson};
+use hookline_core::envelope::RawJson;
 use hookline_core::filter::Filter;
 use hookline_core::pattern::EventPattern;
 use hookline_core::render::BodyTemplate;
@@ -13,6 +13,10 @@ use hookline_core::retry::RetryPolicy;
 use hookline_core::secret::SecretRef;
 use hookline_core::ssrf::SsrfPolicy;
 use hookline_core::verify::{Scheme, Signer};
+use hookline_sqs::limits::{
+    MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES,
+    MAX_MESSAGE_BYTES_CEILING as MAX_SQS_MESSAGE_BYTES_CEILING,
+};
 
 use crate::http::TlsRoots;
 

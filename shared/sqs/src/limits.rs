@@ -27,6 +27,23 @@ pub const MAX_VISIBILITY_TIMEOUT_SECONDS: u64 = 43_200;
 /// The longest `DelaySeconds` of a send, in seconds (15 minutes).
 pub const MAX_DELAY_SECONDS: u64 = 900;
 
+/// Whether `name` is a valid queue name: 1 to 80 of `[A-Za-z0-9_-]`, `.fifo` suffix included.
+pub fn is_valid_queue_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    name.len() <= MAX_ENTRY_ID_LEN && is_id_chars(base)
+}
+
+/// Whether `id` is a valid batch entry id: 1 to 80 of `[A-Za-z0-9_-]`.
+pub fn is_valid_entry_id(id: &str) -> bool {
+    id.len() <= MAX_ENTRY_ID_LEN && is_id_chars(id)
+}
+
+fn is_id_chars(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +56,33 @@ mod tests {
         assert_eq!(MAX_ENTRY_ID_LEN, 80);
         assert_eq!(MAX_VISIBILITY_TIMEOUT_SECONDS, 12 * 3600);
         assert_eq!(MAX_DELAY_SECONDS, 15 * 60);
+    }
+
+    #[test]
+    fn names_and_ids() {
+        for ok in [
+            "q",
+            "a-b_C9",
+            "orders.fifo",
+            &"a".repeat(80),
+            &format!("{}.fifo", "a".repeat(75)),
+        ] {
+            assert!(is_valid_queue_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".fifo",
+            "a.b",
+            "bad name",
+            "q\u{e9}",
+            &"a".repeat(81),
+            &format!("{}.fifo", "a".repeat(76)),
+        ] {
+            assert!(!is_valid_queue_name(bad), "{bad}");
+        }
+        assert!(is_valid_entry_id("m-1_X") && is_valid_entry_id(&"a".repeat(80)));
+        for bad in ["", "dot.ted", "a.fifo", "has space", &"a".repeat(81)] {
+            assert!(!is_valid_entry_id(bad), "{bad}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Queue URLs: which ones the client accepts, and the region and origin requests go to.
 
 use super::SqsError;
-use hookline_sqs::limits::MAX_ENTRY_ID_LEN;
+use hookline_sqs::limits::is_valid_queue_name;
 
 /// A queue: its URL (sent as `QueueUrl`, and whose origin receives the request) and the region
 /// requests to it are signed for.
@@ -147,21 +147,6 @@ pub(super) fn is_valid_region(region: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !region.starts_with('-')
         && !region.ends_with('-')
-}
-
-fn is_valid_queue_name(name: &str) -> bool {
-    let base = name.strip_suffix(".fifo").unwrap_or(name);
-    name.len() <= MAX_ENTRY_ID_LEN && is_valid_id_chars(base)
-}
-
-fn is_valid_id_chars(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-pub(super) fn is_valid_entry_id(id: &str) -> bool {
-    id.len() <= MAX_ENTRY_ID_LEN && is_valid_id_chars(id)
 }
 
 impl Queue {

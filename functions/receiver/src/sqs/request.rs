@@ -2,10 +2,10 @@
 
 use hookline_core::time::Timestamp;
 use hookline_sqs::json::{TARGET_SEND_MESSAGE_BATCH, send_message_batch_input};
-use hookline_sqs::limits::{MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES};
+use hookline_sqs::limits::{MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES, is_valid_entry_id};
 use hookline_sqs::sigv4::{AmzDate, Credentials, sign_json_post};
 
-use super::queue::{is_valid_entry_id, is_valid_region, parse_url};
+use super::queue::{is_valid_region, parse_url};
 use super::{Entry, HttpRequest, Queue, SqsError};
 
 /// 9999-12-31T23:59:59Z. Later times cannot be formatted as a SigV4 date (four-digit years), so
