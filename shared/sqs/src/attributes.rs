@@ -77,8 +77,10 @@ pub fn md5_hex(data: &[u8]) -> String {
 /// `MD5OfMessageAttributes` as SQS computes it; `None` when there are no attributes (SQS then
 /// sends no digest). A `Binary` value is hashed as its decoded bytes.
 pub fn md5_of_attributes(attributes: &[Attribute]) -> Result<Option<String>, AttributeError> {
-    let mut parts = Vec::with_capacity(attributes.len());
-    for a in attributes {
+    let mut sorted: Vec<&Attribute> = attributes.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut parts = Vec::with_capacity(sorted.len());
+    for a in sorted {
         let value = if a.is_binary() {
             let raw = BASE64
                 .decode(&a.value)
@@ -92,14 +94,18 @@ pub fn md5_of_attributes(attributes: &[Attribute]) -> Result<Option<String>, Att
         };
         parts.push((a.name.as_str(), a.data_type.as_str(), value));
     }
-    Ok(digest(parts))
+    Ok(digest_sorted(parts))
 }
 
 /// [`md5_of_attributes`] of `String` attributes given as `(name, value)` pairs (what the
 /// receiver sends).
 pub fn md5_of_string_attributes(attributes: &[(String, String)]) -> Option<String> {
-    digest(
-        attributes
+    // Names are unique within a message, so sorting the pairs sorts by name; and a sort of
+    // `(String, String)` shares its code with the receiver's other one (a smaller Worker bundle).
+    let mut sorted = attributes.to_vec();
+    sorted.sort();
+    digest_sorted(
+        sorted
             .iter()
             .map(|(name, value)| {
                 (
@@ -115,13 +121,12 @@ pub fn md5_of_string_attributes(attributes: &[(String, String)]) -> Option<Strin
 /// An attribute to digest: name, data type, and the transport byte with the value's bytes.
 type DigestPart<'a> = (&'a str, &'a str, (u8, std::borrow::Cow<'a, [u8]>));
 
-/// SQS's algorithm: attributes sorted by name (byte-wise), each written as length-prefixed name,
-/// length-prefixed data type, the transport byte, length-prefixed value.
-fn digest(mut parts: Vec<DigestPart<'_>>) -> Option<String> {
+/// SQS's algorithm over attributes already sorted by name (byte-wise): each written as
+/// length-prefixed name, length-prefixed data type, the transport byte, length-prefixed value.
+fn digest_sorted(parts: Vec<DigestPart<'_>>) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    parts.sort_by(|a, b| a.0.cmp(b.0));
     let mut hasher = Md5::new();
     for (name, data_type, (transport, value)) in &parts {
         update_len_prefixed(&mut hasher, name.as_bytes());

@@ -51,12 +51,21 @@ impl Default for BatchLimits {
 /// caller, or by SQS) names it and no other item. A caller that knows the queue's limit checks
 /// such items before sending (see [`BatchLimits::oversized`]).
 pub fn batches(sizes: &[usize], limits: BatchLimits) -> Vec<Range<usize>> {
-    plan(
-        sizes.len(),
-        limits,
-        |i| sizes.get(i).copied().unwrap_or(0),
-        |_, _| false,
-    )
+    let mut out = Vec::new();
+    let mut fill = Fill::default();
+    let mut start = 0;
+    for (i, &size) in sizes.iter().enumerate() {
+        if fill.closes_before(size, limits) {
+            out.push(start..i);
+            start = i;
+            fill = Fill::default();
+        }
+        fill.add(size);
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
 }
 
 /// Splits `entries` into `SendMessageBatch` batches within `limits` (sizes as
@@ -65,53 +74,47 @@ pub fn batches(sizes: &[usize], limits: BatchLimits) -> Vec<Range<usize>> {
 /// duplicate ids.
 #[must_use]
 pub fn chunk(entries: Vec<Entry>, limits: BatchLimits) -> Vec<Vec<Entry>> {
-    let ranges = plan(
-        entries.len(),
-        limits,
-        |i| entries.get(i).map_or(0, Entry::size_bytes),
-        |current, i| {
-            let id = entries.get(i).map(|e| e.id.as_str());
-            entries
-                .get(current)
-                .is_some_and(|batch| batch.iter().any(|e| Some(e.id.as_str()) == id))
-        },
-    );
-    let mut rest = entries.into_iter();
-    ranges
-        .into_iter()
-        .map(|range| rest.by_ref().take(range.len()).collect())
-        .collect()
-}
-
-/// The one batching loop: walks items `0..len` and closes the current batch (`start..i`) before
-/// item `i` when it is full by count, by bytes, or when `clashes(start..i, i)` says `i` may not
-/// join it.
-fn plan(
-    len: usize,
-    limits: BatchLimits,
-    size_of: impl Fn(usize) -> usize,
-    clashes: impl Fn(Range<usize>, usize) -> bool,
-) -> Vec<Range<usize>> {
-    let max_entries = limits.max_entries.max(1);
     let mut out = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0usize;
-    for i in 0..len {
-        let size = size_of(i);
-        let full = i - start >= max_entries
-            || bytes.saturating_add(size) > limits.max_bytes
-            || clashes(start..i, i);
-        if i > start && full {
-            out.push(start..i);
-            start = i;
-            bytes = 0;
+    let mut fill = Fill::default();
+    let mut current: Vec<Entry> = Vec::new();
+    for entry in entries {
+        let size = entry.size_bytes();
+        let repeats = current.iter().any(|e| e.id == entry.id);
+        if fill.closes_before(size, limits) || (repeats && !current.is_empty()) {
+            out.push(std::mem::take(&mut current));
+            fill = Fill::default();
         }
-        bytes = bytes.saturating_add(size);
+        fill.add(size);
+        current.push(entry);
     }
-    if start < len {
-        out.push(start..len);
+    if !current.is_empty() {
+        out.push(current);
     }
     out
+}
+
+/// The one rule for when a batch is full, shared by [`batches`] and [`chunk`]: what the current
+/// batch holds so far.
+#[derive(Default)]
+struct Fill {
+    entries: usize,
+    bytes: usize,
+}
+
+impl Fill {
+    /// Whether the current batch must be closed before an item of `size` bytes joins it: it is
+    /// not empty and is full by count, or would go over the byte limit. An empty batch takes any
+    /// item, so an oversized one goes alone, and a `max_entries` of 0 still makes progress.
+    fn closes_before(&self, size: usize, limits: BatchLimits) -> bool {
+        self.entries > 0
+            && (self.entries >= limits.max_entries.max(1)
+                || self.bytes.saturating_add(size) > limits.max_bytes)
+    }
+
+    fn add(&mut self, size: usize) {
+        self.entries = self.entries.saturating_add(1);
+        self.bytes = self.bytes.saturating_add(size);
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,35 @@ pub mod queue;
 pub mod request;
 pub mod response;
 
+/// What the request and response tests build on: one queue, example credentials, an entry.
+#[cfg(test)]
+mod fixtures {
+    use super::{Credentials, Entry, Queue};
+
+    /// The example credentials of the AWS SigV4 test suite.
+    pub fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            session_token: None,
+        }
+    }
+
+    /// A queue in us-east-1.
+    pub fn queue() -> Queue {
+        Queue::parse(
+            "https://sqs.us-east-1.amazonaws.com/123456789012/my-queue",
+            None,
+        )
+        .unwrap()
+    }
+
+    /// An entry without attributes.
+    pub fn entry(id: &str, body: &str) -> Entry {
+        Entry::new(id, body)
+    }
+}
+
 pub use queue::Queue;
 pub use request::{send_message_batch, signed_json_request};
 pub use response::{parse_send_message_batch, parse_send_message_batch_response};

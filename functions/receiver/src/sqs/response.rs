@@ -200,29 +200,8 @@ fn take_first<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Option<T> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sqs::Queue;
+    use crate::sqs::fixtures::{creds, entry, queue};
     use crate::sqs::request::send_message_batch;
-    use hookline_sqs::sigv4::Credentials;
-
-    fn creds() -> Credentials {
-        Credentials {
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
-            session_token: None,
-        }
-    }
-
-    fn queue() -> Queue {
-        Queue::parse(
-            "https://sqs.us-east-1.amazonaws.com/123456789012/my-queue",
-            None,
-        )
-        .unwrap()
-    }
-
-    fn entry(id: &str, body: &str) -> Entry {
-        Entry::new(id, body)
-    }
 
     // ---- responses ------------------------------------------------------------------------
 
