@@ -18,7 +18,7 @@
 //!
 //! ## Features
 //!
-//! - `sigv4` (off by default): the [`sigv4`](crate::sigv4) module, which signs requests with
+//! - `sigv4` (off by default): the `sigv4` module, which signs requests with
 //!   `sha2` and `hmac`. Written out for this one request shape instead of using `aws-sigv4`,
 //!   whose dependency tree was a seventh of the receiver's gzipped bundle; the
 //!   `sigv4_reference` test compares the two byte for byte. Only the receiver enables it; the

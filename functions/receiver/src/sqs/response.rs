@@ -101,7 +101,7 @@ fn api_error(status: u16, query_error: Option<&str>, body: &[u8]) -> SqsError {
     }
 }
 
-/// Interprets the response to a request built by [`send_message_batch`] for `sent`.
+/// Interprets the response to a request built by [`send_message_batch`](super::send_message_batch) for `sent`.
 ///
 /// On 2xx every sent id ends up exactly once in the outcome: ids SQS lists as failed keep SQS's
 /// code; ids listed as successful are checked against the MD5 of the body (and of the
