@@ -178,6 +178,11 @@ mod tests {
         Entry::new(id, body)
     }
 
+    /// An entry whose body is `n` bytes.
+    fn sized(id: &str, n: usize) -> Entry {
+        entry(id, &"x".repeat(n))
+    }
+
     fn limits(max_entries: usize, max_bytes: usize) -> BatchLimits {
         BatchLimits {
             max_entries,
@@ -208,9 +213,13 @@ mod tests {
 
     #[test]
     fn chunk_by_bytes() {
-        let e = |id: &str, n: usize| entry(id, &"x".repeat(n));
         let batches = chunk(
-            vec![e("a", 40), e("b", 60), e("c", 1), e("d", 100)],
+            vec![
+                sized("a", 40),
+                sized("b", 60),
+                sized("c", 1),
+                sized("d", 100),
+            ],
             limits(10, 100),
         );
         assert_eq!(ids(&batches), vec![vec!["a", "b"], vec!["c"], vec!["d"]]);
@@ -219,19 +228,23 @@ mod tests {
         let mut with_attr = entry("a", "x");
         with_attr.attributes = vec![("k".into(), "v".into())];
         assert_eq!(with_attr.size_bytes(), 9);
-        let batches = chunk(vec![with_attr, e("b", 2)], limits(10, 10));
+        let batches = chunk(vec![with_attr, sized("b", 2)], limits(10, 10));
         assert_eq!(ids(&batches), vec![vec!["a"], vec!["b"]]);
     }
 
     #[test]
     fn chunk_oversized_entry_goes_alone() {
-        let e = |id: &str, n: usize| entry(id, &"x".repeat(n));
         let batches = chunk(
-            vec![e("a", 10), e("big", 500), e("b", 10), e("c", 10)],
+            vec![
+                sized("a", 10),
+                sized("big", 500),
+                sized("b", 10),
+                sized("c", 10),
+            ],
             limits(10, 100),
         );
         assert_eq!(ids(&batches), vec![vec!["a"], vec!["big"], vec!["b", "c"]]);
-        let batches = chunk(vec![e("big", 500)], limits(10, 100));
+        let batches = chunk(vec![sized("big", 500)], limits(10, 100));
         assert_eq!(ids(&batches), vec![vec!["big"]]);
     }
 

@@ -153,46 +153,41 @@ impl Serialize for StringAttributes<'_> {
 /// The `SendMessageBatch` result: what a server writes and a client reads. Both lists may be
 /// missing or `null` on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SendMessageBatchOutput {
     /// Entries SQS accepted.
-    #[serde(rename = "Successful", default)]
     pub successful: Option<Vec<ResultEntry>>,
     /// Entries SQS refused.
-    #[serde(rename = "Failed", default)]
     pub failed: Option<Vec<ErrorEntry>>,
 }
 
-/// One accepted entry of a `SendMessageBatch` result.
+/// One accepted entry of a `SendMessageBatch` result. (A missing `Option` reads as `None`.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ResultEntry {
     /// The entry id the request gave.
-    #[serde(rename = "Id")]
     pub id: String,
     /// The id SQS gave the message.
-    #[serde(rename = "MessageId", default)]
     pub message_id: Option<String>,
     /// MD5 of the body as SQS received it.
-    #[serde(rename = "MD5OfMessageBody", default)]
+    #[serde(rename = "MD5OfMessageBody")]
     pub md5_of_body: Option<String>,
     /// MD5 of the attributes as SQS received them (absent or `null` without attributes).
-    #[serde(rename = "MD5OfMessageAttributes", default)]
+    #[serde(rename = "MD5OfMessageAttributes")]
     pub md5_of_attributes: Option<String>,
 }
 
 /// One refused entry of a batch result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ErrorEntry {
     /// The entry id the request gave.
-    #[serde(rename = "Id")]
     pub id: String,
     /// True when the entry itself is at fault.
-    #[serde(rename = "SenderFault", default)]
     pub sender_fault: Option<bool>,
     /// The error code (`InvalidParameterValue`...).
-    #[serde(rename = "Code", default)]
     pub code: Option<String>,
     /// A human-readable message.
-    #[serde(rename = "Message", default)]
     pub message: Option<String>,
 }
 

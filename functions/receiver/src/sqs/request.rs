@@ -214,27 +214,19 @@ mod tests {
 
     #[test]
     fn signs_at_the_given_unix_time() {
-        // The known answer of hookline-sqs's SigV4 (what aws-sigv4 1.6.4 gives), reached through
-        // the unix-seconds conversion here.
-        let mut c = creds();
-        c.session_token = Some("TOKEN/with+base64=".into());
-        let body = br#"{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/my-queue"}"#;
+        // Unix seconds become the same instant for hookline-sqs's SigV4 (whose known answer and
+        // aws-sigv4 cross-check live there).
+        let at = AmzDate::from_rfc3339("2015-08-30T12:36:00Z").unwrap();
         let req = signed_json_request(
             &queue(),
-            &c,
-            TARGET_SEND_MESSAGE_BATCH,
-            body.to_vec(),
+            &creds(),
+            "AmazonSQS.X",
+            b"{}".to_vec(),
             1_440_938_160,
-        )
-        .unwrap();
-        assert_eq!(
-            req.header("authorization"),
-            Some(
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sqs/aws4_request, \
-                 SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, \
-                 Signature=20a10147e7a66a607ac9580136439ae3fe5a17ceb1f60be554709ed58966e933"
-            )
         );
+        let origin = "https://sqs.us-east-1.amazonaws.com";
+        let expected = sign_json_post(origin, "us-east-1", &creds(), "AmazonSQS.X", b"{}", &at);
+        assert_eq!(req.unwrap().headers, expected.unwrap());
         assert_eq!(
             signed_json_request(&queue(), &creds(), "Amazon SQS", vec![], 0),
             Err(SqsError::Request("invalid X-Amz-Target".to_owned()))
@@ -316,24 +308,8 @@ mod tests {
     fn credential_and_time_errors() {
         let q = queue();
         let e = [entry("a", "b")];
-        let mut c = creds();
-        c.access_key_id.clear();
-        assert!(matches!(
-            send_message_batch(&q, &c, &e, 0),
-            Err(SqsError::InvalidCredentials(_))
-        ));
-        let mut c = creds();
-        c.access_key_id = "AKID\r\nX-Injected: 1".into();
-        assert!(matches!(
-            send_message_batch(&q, &c, &e, 0),
-            Err(SqsError::InvalidCredentials(_))
-        ));
-        let mut c = creds();
-        c.secret_access_key.clear();
-        assert!(matches!(
-            send_message_batch(&q, &c, &e, 0),
-            Err(SqsError::InvalidCredentials(_))
-        ));
+        // Which credentials are refused is hookline-sqs's (sigv4 tests); here, that a refusal
+        // becomes this module's error without the secret in it.
         let mut c = creds();
         c.session_token = Some("SECRETTOK\nEN".into());
         let err = send_message_batch(&q, &c, &e, 0).unwrap_err();

@@ -205,6 +205,14 @@ mod tests {
 
     // ---- responses ------------------------------------------------------------------------
 
+    /// `(id, code)` of every failure, in order.
+    fn id_and_code(out: &BatchOutcome) -> Vec<(&str, &str)> {
+        out.failed
+            .iter()
+            .map(|f| (f.id.as_str(), f.code.as_str()))
+            .collect()
+    }
+
     fn ok_entry(e: &Entry) -> serde_json::Value {
         let mut v = serde_json::json!({
             "Id": e.id,
@@ -294,11 +302,7 @@ mod tests {
         });
         let out = parse_send_message_batch(200, body.to_string().as_bytes(), &sent).unwrap();
         assert_eq!(out.successful, ["a"]);
-        let failed: Vec<(&str, &str)> = out
-            .failed
-            .iter()
-            .map(|f| (f.id.as_str(), f.code.as_str()))
-            .collect();
+        let failed = id_and_code(&out);
         assert_eq!(
             failed,
             [
@@ -330,11 +334,7 @@ mod tests {
         });
         let out = parse_send_message_batch(200, body.to_string().as_bytes(), &sent).unwrap();
         assert_eq!(out.successful, ["a"]);
-        let failed: Vec<(&str, &str)> = out
-            .failed
-            .iter()
-            .map(|f| (f.id.as_str(), f.code.as_str()))
-            .collect();
+        let failed = id_and_code(&out);
         assert_eq!(
             failed,
             [("b", "MissingFromResponse"), ("c", "MissingFromResponse")]
