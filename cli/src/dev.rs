@@ -397,7 +397,7 @@ fn sqs_response(status: u16, query_error: Option<String>, body: String) -> Resp 
     let mut resp = json_response(status, body);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
+        hyper::header::HeaderValue::from_static(hookline_sqs::json::CONTENT_TYPE),
     );
     if let Some(q) = query_error.and_then(|q| hyper::header::HeaderValue::from_str(&q).ok()) {
         resp.headers_mut().insert("x-amzn-query-error", q);

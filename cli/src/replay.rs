@@ -26,10 +26,11 @@ use aws_sdk_sqs::types::{
     MessageSystemAttributeName, QueueAttributeName,
 };
 use futures_util::future::join_all;
-use hookline_core::envelope::{InboundEnvelope, MAX_SQS_BATCH_ENTRIES, QueueMessage};
+use hookline_core::envelope::{InboundEnvelope, QueueMessage};
 use hookline_core::pattern::EventPattern;
 use hookline_core::time::{Timestamp, parse_duration};
 use hookline_sender::dlq_attr;
+use hookline_sqs::limits::MAX_BATCH_ENTRIES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -45,7 +46,7 @@ pub const DEAD_LETTER_ATTR_PREFIX: &str = "hookline-";
 /// answer means the queue has nothing visible).
 const RECEIVE_WAIT_SECS: i32 = 1;
 /// Messages per receive (SQS's maximum).
-const RECEIVE_MAX: i32 = MAX_SQS_BATCH_ENTRIES as i32;
+const RECEIVE_MAX: i32 = MAX_BATCH_ENTRIES as i32;
 
 /// `hookline replay` options, in the order `--help` lists them: how to reach SQS and what to do,
 /// then which queues, then which messages.
@@ -820,7 +821,8 @@ impl Run<'_> {
     async fn set_visibility(&self, seconds: i32) -> usize {
         let held: Vec<(&String, &Held)> = self.held.iter().collect();
         let mut failed = 0;
-        for chunk in held.chunks(MAX_SQS_BATCH_ENTRIES) {
+        // Count only: visibility entries carry no payload to cap by bytes.
+        for chunk in held.chunks(MAX_BATCH_ENTRIES) {
             let mut request = self
                 .sqs
                 .client

@@ -8,7 +8,8 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use hookline_core::envelope::{BatchLimits, OutboundMessage, RawJson, batches};
+use hookline_core::envelope::{OutboundMessage, RawJson};
+use hookline_sqs::{BatchLimits, batches};
 use serde_json::json;
 use serde_json::value::RawValue;
 

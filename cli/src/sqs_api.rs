@@ -13,7 +13,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookline_core::envelope::{MAX_SQS_BATCH_ENTRIES, MAX_SQS_MESSAGE_BYTES_CEILING};
+use hookline_sqs::attributes::md5_of_attributes;
+use hookline_sqs::json::{
+    ERROR_TYPE_PREFIX, INTERNAL_ERROR, QUEUE_DOES_NOT_EXIST, ResultEntry, SendMessageBatchOutput,
+    TARGET_PREFIX, query_error_code,
+};
+use hookline_sqs::limits::{
+    MAX_BATCH_ENTRIES, MAX_DELAY_SECONDS, MAX_MESSAGE_BYTES_CEILING,
+    MAX_VISIBILITY_TIMEOUT_SECONDS, MAX_WAIT_SECONDS, is_valid_queue_name,
+};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -21,14 +29,10 @@ use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 
 /// The account id in queue URLs (as moto and ElasticMQ use).
 pub const ACCOUNT: &str = "000000000000";
-/// The most messages one receive or batch may carry (SQS's limit).
-const MAX_BATCH: usize = MAX_SQS_BATCH_ENTRIES;
-/// The longest long poll (SQS's limit).
-const MAX_WAIT: Duration = Duration::from_secs(20);
 /// The largest message, and the largest batch: `hookline dev`'s queues accept what an SQS queue
 /// set to the ceiling does (1 MiB, SQS's limit since August 2025). A message's size is its body
 /// plus each attribute's name, type and value, as SQS counts it.
-pub const MAX_MESSAGE_BYTES: usize = MAX_SQS_MESSAGE_BYTES_CEILING;
+pub const MAX_MESSAGE_BYTES: usize = MAX_MESSAGE_BYTES_CEILING;
 
 /// An SQS error: HTTP status 400 and a JSON body the SDKs turn into a typed error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,23 +54,8 @@ impl SqsError {
     /// The HTTP status, headers and body of this error.
     pub fn to_response(&self) -> (u16, String, String) {
         // The SDKs match the code in `x-amzn-query-error`; SQS prefixes most of them.
-        let prefixed = matches!(
-            self.code,
-            "EmptyBatchRequest"
-                | "TooManyEntriesInBatchRequest"
-                | "BatchEntryIdsNotDistinct"
-                | "InvalidBatchEntryId"
-                | "BatchRequestTooLong"
-                | "MessageNotInflight"
-                | "UnsupportedOperation"
-                | "PurgeQueueInProgress"
-        );
-        let code = match self.code {
-            "QueueDoesNotExist" => "AWS.SimpleQueueService.NonExistentQueue".to_owned(),
-            c if prefixed => format!("AWS.SimpleQueueService.{c}"),
-            c => c.to_owned(),
-        };
-        let (status, fault) = if self.code == "InternalError" {
+        let code = query_error_code(self.code);
+        let (status, fault) = if self.code == INTERNAL_ERROR {
             (500, "Receiver")
         } else {
             (400, "Sender")
@@ -75,7 +64,7 @@ impl SqsError {
     }
 
     fn body(&self) -> String {
-        json!({"__type": format!("com.amazonaws.sqs#{}", self.code), "message": self.message})
+        json!({"__type": format!("{ERROR_TYPE_PREFIX}{}", self.code), "message": self.message})
             .to_string()
     }
 }
@@ -84,7 +73,7 @@ impl From<StoreError> for SqsError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchQueue(q) => SqsError {
-                code: "QueueDoesNotExist",
+                code: QUEUE_DOES_NOT_EXIST,
                 message: format!("The specified queue {q} does not exist."),
             },
             StoreError::InvalidReceipt => SqsError {
@@ -93,7 +82,7 @@ impl From<StoreError> for SqsError {
             },
             StoreError::InvalidAttribute { .. } => SqsError::invalid(e.to_string()),
             other => SqsError {
-                code: "InternalError",
+                code: INTERNAL_ERROR,
                 message: other.to_string(),
             },
         }
@@ -156,7 +145,7 @@ impl SqsApi {
     /// Handles one request: `target` is the `X-Amz-Target` header, `body` the JSON request.
     pub async fn handle(&self, target: &str, body: &[u8]) -> Result<Value, SqsError> {
         let action = target
-            .strip_prefix("AmazonSQS.")
+            .strip_prefix(TARGET_PREFIX)
             .ok_or_else(|| SqsError::invalid(format!("unknown target {target}")))?;
         let req: Value = if body.is_empty() {
             json!({})
@@ -197,17 +186,19 @@ impl SqsApi {
             .get("MaxNumberOfMessages")
             .and_then(Value::as_u64)
             .unwrap_or(1);
-        if !(1..=MAX_BATCH as u64).contains(&max) {
-            return Err(SqsError::invalid(
-                "MaxNumberOfMessages must be between 1 and 10",
-            ));
+        if !(1..=MAX_BATCH_ENTRIES as u64).contains(&max) {
+            return Err(SqsError::invalid(format!(
+                "MaxNumberOfMessages must be between 1 and {MAX_BATCH_ENTRIES}"
+            )));
         }
         let wait = req
             .get("WaitTimeSeconds")
             .and_then(Value::as_u64)
             .map_or(Duration::ZERO, Duration::from_secs);
-        if wait > MAX_WAIT {
-            return Err(SqsError::invalid("WaitTimeSeconds must be 0 to 20"));
+        if wait > Duration::from_secs(MAX_WAIT_SECONDS) {
+            return Err(SqsError::invalid(format!(
+                "WaitTimeSeconds must be 0 to {MAX_WAIT_SECONDS}"
+            )));
         }
         let hide = match req.get("VisibilityTimeout") {
             None | Some(Value::Null) => None,
@@ -245,7 +236,7 @@ impl SqsApi {
             .map(|m| -> Result<Value, SqsError> {
                 let mut attrs = serde_json::Map::new();
                 for a in &m.attributes {
-                    let key = if a.data_type.starts_with("Binary") {
+                    let key = if a.is_binary() {
                         "BinaryValue"
                     } else {
                         "StringValue"
@@ -273,7 +264,7 @@ impl SqsApi {
                     o.insert("MessageAttributes".into(), Value::Object(attrs));
                     o.insert(
                         "MD5OfMessageAttributes".into(),
-                        json!(crate::store::md5_of_attributes(&m.attributes)?),
+                        json!(md5_of_attributes(&m.attributes).map_err(StoreError::from)?),
                     );
                 }
                 Ok(Value::Object(o))
@@ -327,19 +318,24 @@ fn act(store: &Store, base: &str, action: &str, req: &Value, now: i64) -> Result
                 });
             }
             let sent = store.send_batch(&queue, &parts, now)?;
-            let successful: Vec<Value> = ids
-                .iter()
+            let successful = ids
+                .into_iter()
                 .zip(sent)
-                .map(|(id, s)| {
-                    json!({
-                        "Id": id,
-                        "MessageId": s.message_id,
-                        "MD5OfMessageBody": s.md5_of_body,
-                        "MD5OfMessageAttributes": s.md5_of_attributes,
-                    })
+                .map(|(id, s)| ResultEntry {
+                    id,
+                    message_id: Some(s.message_id),
+                    md5_of_body: Some(s.md5_of_body),
+                    md5_of_attributes: s.md5_of_attributes,
                 })
                 .collect();
-            Ok(json!({"Successful": successful, "Failed": []}))
+            let output = SendMessageBatchOutput {
+                successful: Some(successful),
+                failed: Some(Vec::new()),
+            };
+            serde_json::to_value(output).map_err(|e| SqsError {
+                code: INTERNAL_ERROR,
+                message: format!("writing the result: {e}"),
+            })
         }
         "DeleteMessage" => {
             let queue = queue_name(req)?;
@@ -386,7 +382,7 @@ fn act(store: &Store, base: &str, action: &str, req: &Value, now: i64) -> Result
         }
         "CreateQueue" => {
             let name = str_field(req, "QueueName")?;
-            if !crate::store::is_queue_name(name) {
+            if !is_valid_queue_name(name) {
                 return Err(SqsError::invalid(format!("invalid queue name {name}")));
             }
             if store.queue(name).is_err() {
@@ -397,7 +393,7 @@ fn act(store: &Store, base: &str, action: &str, req: &Value, now: i64) -> Result
                     .unwrap_or(30);
                 store.ensure_queue(&QueueSpec {
                     name: name.to_owned(),
-                    visibility_timeout: Duration::from_secs(vt.min(43_200)),
+                    visibility_timeout: Duration::from_secs(vt.min(MAX_VISIBILITY_TIMEOUT_SECONDS)),
                     redrive: None,
                 })?;
             }
@@ -496,10 +492,10 @@ fn batch_entries(req: &Value) -> Result<&Vec<Value>, SqsError> {
             message: "There should be at least one entry in the request.".into(),
         });
     }
-    if entries.len() > MAX_BATCH {
+    if entries.len() > MAX_BATCH_ENTRIES {
         return Err(SqsError {
             code: "TooManyEntriesInBatchRequest",
-            message: "Maximum number of entries per request are 10.".into(),
+            message: format!("Maximum number of entries per request are {MAX_BATCH_ENTRIES}."),
         });
     }
     let mut ids = std::collections::HashSet::new();
@@ -514,13 +510,19 @@ fn batch_entries(req: &Value) -> Result<&Vec<Value>, SqsError> {
     Ok(entries)
 }
 
+fn visibility_out_of_range() -> SqsError {
+    SqsError::invalid(format!(
+        "VisibilityTimeout must be 0 to {MAX_VISIBILITY_TIMEOUT_SECONDS}"
+    ))
+}
+
 fn visibility(req: &Value) -> Result<Duration, SqsError> {
     let secs = req
         .get("VisibilityTimeout")
         .and_then(Value::as_u64)
-        .ok_or_else(|| SqsError::invalid("VisibilityTimeout must be 0 to 43200"))?;
-    if secs > 43_200 {
-        return Err(SqsError::invalid("VisibilityTimeout must be 0 to 43200"));
+        .ok_or_else(visibility_out_of_range)?;
+    if secs > MAX_VISIBILITY_TIMEOUT_SECONDS {
+        return Err(visibility_out_of_range());
     }
     Ok(Duration::from_secs(secs))
 }
@@ -529,9 +531,9 @@ type MessageParts = (String, Vec<Attribute>, Duration);
 
 /// A message's size as SQS counts it: the body and every attribute's name, type and value.
 fn message_size((body, attrs, _): &MessageParts) -> usize {
-    attrs.iter().fold(body.len(), |n, a| {
-        n.saturating_add(a.name.len() + a.data_type.len() + a.value.len())
-    })
+    attrs
+        .iter()
+        .fold(body.len(), |n, a| n.saturating_add(a.size_bytes()))
 }
 
 fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
@@ -543,8 +545,10 @@ fn message_parts(v: &Value) -> Result<MessageParts, SqsError> {
         });
     }
     let delay = v.get("DelaySeconds").and_then(Value::as_u64).unwrap_or(0);
-    if delay > 900 {
-        return Err(SqsError::invalid("DelaySeconds must be 0 to 900"));
+    if delay > MAX_DELAY_SECONDS {
+        return Err(SqsError::invalid(format!(
+            "DelaySeconds must be 0 to {MAX_DELAY_SECONDS}"
+        )));
     }
     let mut attrs = Vec::new();
     if let Some(map) = v.get("MessageAttributes").and_then(Value::as_object) {

@@ -367,7 +367,7 @@ impl Sqs {
 
     fn service_error(&self, op: &str, name: &str, code: &str, message: &str) -> CliError {
         match code {
-            "AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" => {
+            c if hookline_sqs::json::is_queue_missing(c) => {
                 let text = format!("queue {name} does not exist on {}", self.describe());
                 match self.mode {
                     Mode::Dev(_) => CliError::Unavailable(format!(

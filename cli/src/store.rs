@@ -19,19 +19,11 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use md5::{Digest as _, Md5};
+use hookline_sqs::attributes::{AttributeError, md5_hex, md5_of_attributes};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-/// One message attribute (SQS `MessageAttributes`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Attribute {
-    /// The attribute's name.
-    pub name: String,
-    /// `String`, `Number` or `Binary` (optionally with a `.custom` suffix).
-    pub data_type: String,
-    /// The value: text for `String`/`Number`, base64 for `Binary`.
-    pub value: String,
-}
+/// One message attribute (SQS `MessageAttributes`); stored as JSON in the `attributes` column.
+pub use hookline_sqs::Attribute;
 
 /// A queue's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -506,16 +498,6 @@ impl Store {
     }
 }
 
-/// True for a valid SQS queue name: 1 to 80 letters, digits, `-` and `_` (and `.fifo`).
-pub fn is_queue_name(name: &str) -> bool {
-    let base = name.strip_suffix(".fifo").unwrap_or(name);
-    (1..=80).contains(&name.len())
-        && !base.is_empty()
-        && base
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// A job for the store's thread: it runs, then hears whether its group committed.
 type Job = Box<dyn FnOnce(&Store) -> Finish + Send>;
 /// Sends a job's result once the outcome of its group's commit is known.
@@ -624,45 +606,15 @@ fn new_receipt(seq: i64) -> String {
     format!("{seq}-{:032x}", fastrand::u128(..))
 }
 
-/// MD5 of `data`, lowercase hex.
-pub fn md5_hex(data: &[u8]) -> String {
-    hex::encode(Md5::digest(data))
-}
-
-/// SQS's MD5 of message attributes: attributes sorted by name, each written as length-prefixed
-/// name, data type, a transport byte (1 text, 2 binary) and length-prefixed value.
-/// A `Binary` value that is not base64 is an error: hashing it as empty would give a digest of
-/// bytes that were never sent.
-pub fn md5_of_attributes(attributes: &[Attribute]) -> Result<Option<String>, StoreError> {
-    if attributes.is_empty() {
-        return Ok(None);
-    }
-    let mut sorted: Vec<&Attribute> = attributes.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut h = Md5::new();
-    let put = |h: &mut Md5, bytes: &[u8]| {
-        h.update(u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
-        h.update(bytes);
-    };
-    for a in sorted {
-        put(&mut h, a.name.as_bytes());
-        put(&mut h, a.data_type.as_bytes());
-        if a.data_type.starts_with("Binary") {
-            h.update([2u8]);
-            use base64::Engine as _;
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(&a.value)
-                .map_err(|e| StoreError::InvalidAttribute {
-                    name: a.name.clone(),
-                    reason: format!("a Binary value must be base64: {e}"),
-                })?;
-            put(&mut h, &raw);
-        } else {
-            h.update([1u8]);
-            put(&mut h, a.value.as_bytes());
+impl From<AttributeError> for StoreError {
+    fn from(e: AttributeError) -> Self {
+        match e {
+            AttributeError::BinaryNotBase64 { name, reason } => StoreError::InvalidAttribute {
+                name,
+                reason: format!("a Binary value must be base64: {reason}"),
+            },
         }
     }
-    Ok(Some(hex::encode(h.finalize())))
 }
 
 #[cfg(test)]
@@ -853,55 +805,25 @@ mod tests {
     }
 
     #[test]
-    fn md5_of_attributes_matches_sqs() {
-        // The digest moto 5.2.5 returned for the single attribute k=String:v (observed on the
-        // wire; the receiver's SQS client checks the same value).
-        let one = |name: &str, value: &str| Attribute {
-            name: name.into(),
-            data_type: "String".into(),
-            value: value.into(),
-        };
-        assert_eq!(
-            md5_of_attributes(&[one("k", "v")]).unwrap().as_deref(),
-            Some("0a77b0642718c3d9dd47090567d11e0d")
-        );
-        assert_eq!(
-            md5_of_attributes(&[one("b", "2"), one("a", "1")]).unwrap(),
-            md5_of_attributes(&[one("a", "1"), one("b", "2")]).unwrap()
-        );
-        assert_eq!(md5_of_attributes(&[]).unwrap(), None);
-        assert_eq!(md5_hex(b"ok"), "444bcb3a3fcf8389296c49467f27e1d6");
-    }
-
-    #[test]
-    fn a_binary_attribute_that_is_not_base64_is_an_error_not_an_empty_hash() {
+    fn a_binary_attribute_that_is_not_base64_is_refused_and_nothing_is_stored() {
+        // (The digest itself is hookline-sqs's, tested there.)
         let bad = Attribute {
             name: "blob".into(),
             data_type: "Binary".into(),
             value: "not base64!".into(),
         };
-        assert!(matches!(
-            md5_of_attributes(std::slice::from_ref(&bad)),
-            Err(StoreError::InvalidAttribute { ref name, .. }) if name == "blob"
-        ));
-        // The store refuses it too, and stores nothing.
         let store = Store::in_memory().unwrap();
         store.ensure_queue(&spec("q", None)).unwrap();
         let sent = store.send_batch("q", &[("x".into(), vec![bad], Duration::ZERO)], 0);
         assert!(
-            matches!(sent, Err(StoreError::InvalidAttribute { .. })),
+            matches!(sent, Err(StoreError::InvalidAttribute { ref name, .. }) if name == "blob"),
             "{sent:?}"
         );
-        assert_eq!(store.counts("q", 0).unwrap().visible, 0);
-        // Valid base64 hashes the decoded bytes, not the text.
-        let good = |v: &str| Attribute {
-            name: "blob".into(),
-            data_type: "Binary".into(),
-            value: v.into(),
-        };
-        assert_ne!(
-            md5_of_attributes(&[good("AAE=")]).unwrap(),
-            md5_of_attributes(&[good("")]).unwrap()
+        let message = sent.unwrap_err().to_string();
+        assert!(
+            message.starts_with("message attribute blob: a Binary value must be base64: "),
+            "{message}"
         );
+        assert_eq!(store.counts("q", 0).unwrap().visible, 0);
     }
 }

@@ -361,7 +361,7 @@ async fn consume(batch: &MessageBatch<JsValue>, env: &Env) {
         let (Some(queue), Some(creds)) = (queue_for(target), forward.credentials.as_ref()) else {
             continue;
         };
-        for chunk in sqs::chunk(entries, sqs::MAX_BATCH_ENTRIES, sqs::MAX_BATCH_BYTES) {
+        for chunk in sqs::chunk(entries, sqs::BatchLimits::default()) {
             let accepted = send_chunk(queue, creds, &chunk).await;
             for entry in &chunk {
                 let Some(index) = entry_index(&entry.id) else {

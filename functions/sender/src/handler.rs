@@ -18,12 +18,11 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use futures_util::StreamExt as _;
-use hookline_core::envelope::{
-    BatchLimits, DeliveryMessage, OutboundMessage, QueueMessage, batches,
-};
+use hookline_core::envelope::{DeliveryMessage, OutboundMessage, QueueMessage};
 use hookline_core::render::render;
 use hookline_core::retry::Decision;
 use hookline_core::time::Timestamp;
+use hookline_sqs::{BatchLimits, batches};
 use serde_json::json;
 
 use crate::clock::Clock;

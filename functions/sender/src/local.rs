@@ -10,7 +10,7 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use hookline_core::envelope::MAX_SQS_BATCH_ENTRIES;
+use hookline_sqs::limits::MAX_BATCH_ENTRIES;
 
 /// What one poll did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct LocalEventSource {
 pub type PollError = aws_sdk_sqs::Error;
 
 impl LocalEventSource {
-    /// Polls `queue_url` in batches of `batch_size` (1 to [`MAX_SQS_BATCH_ENTRIES`]),
+    /// Polls `queue_url` in batches of `batch_size` (1 to [`MAX_BATCH_ENTRIES`]),
     /// long-polling `wait_seconds`.
     pub fn new(
         sqs: aws_sdk_sqs::Client,
@@ -49,7 +49,7 @@ impl LocalEventSource {
         Self {
             sqs,
             queue_url,
-            batch_size: batch_size.clamp(1, MAX_SQS_BATCH_ENTRIES as i32),
+            batch_size: batch_size.clamp(1, MAX_BATCH_ENTRIES as i32),
             wait_seconds: wait_seconds.clamp(0, 20),
             event_source_arn: format!("arn:aws:sqs:us-east-1:000000000000:{name}"),
         }
@@ -133,7 +133,7 @@ impl LocalEventSource {
             .filter(|(id, _)| !failed.contains(id))
             .collect();
         let mut deleted = 0;
-        for chunk in to_delete.chunks(MAX_SQS_BATCH_ENTRIES) {
+        for chunk in to_delete.chunks(MAX_BATCH_ENTRIES) {
             // Id and receipt handle are set, so a build cannot fail; if one did, nothing of the
             // chunk is deleted and its messages come back (they are counted as failed).
             let Ok(entries) = chunk

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use hookline_core::config::{Config, ConfigError, ConfigErrors, EndpointConfig, Format};
 use hookline_core::contract::sender::MIN_MESSAGE_BYTES;
-use hookline_core::envelope::{MAX_SQS_MESSAGE_BYTES, MAX_SQS_MESSAGE_BYTES_CEILING};
 use hookline_core::fanout::{Rules, Subscriber};
 use hookline_core::filter::Filter;
 use hookline_core::pattern::EventPattern;
@@ -14,6 +13,10 @@ use hookline_core::retry::RetryPolicy;
 use hookline_core::secret::SecretRef;
 use hookline_core::ssrf::SsrfPolicy;
 use hookline_core::verify::{SchemeKind, Signer};
+use hookline_sqs::limits::{
+    MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES,
+    MAX_MESSAGE_BYTES_CEILING as MAX_SQS_MESSAGE_BYTES_CEILING,
+};
 
 use crate::http::TlsRoots;
 

@@ -41,7 +41,6 @@
 //! cap) but, because of `RawValue`, work only with `serde_json` and not inside
 //! `#[serde(flatten)]` or internally tagged enums. Prefer `from_json`.
 
-mod batch;
 mod delivery;
 mod error;
 mod inbound;
@@ -51,7 +50,6 @@ mod raw;
 mod rules;
 mod wire;
 
-pub use batch::{BatchLimits, MAX_SQS_BATCH_ENTRIES, MAX_SQS_MESSAGE_BYTES_CEILING, batches};
 pub use delivery::DeliveryMessage;
 pub use error::{EnvelopeError, MessageError};
 pub(crate) use inbound::is_json_content_type;
@@ -63,12 +61,13 @@ pub use rules::{
     is_valid_endpoint_name, is_valid_event_type, is_valid_message_id, is_valid_outbound_id,
 };
 
-/// The historic SQS message limit, 256 KiB: hookline's default budget for one SQS message.
-///
-/// Since August 2025 SQS accepts messages of up to 1 MiB (1,048,576 bytes) when the queue's
-/// `MaximumMessageSize` attribute allows it; 256 KiB is what every queue has always accepted,
-/// so code that must work on any queue plans for this and treats more as opt-in.
-pub const MAX_SQS_MESSAGE_BYTES: usize = 262_144;
+// The SQS facts the formats are sized by live in hookline-sqs; re-exported under the names
+// callers already use.
+pub use hookline_sqs::limits::{
+    MAX_BATCH_ENTRIES as MAX_SQS_BATCH_ENTRIES, MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES,
+    MAX_MESSAGE_BYTES_CEILING as MAX_SQS_MESSAGE_BYTES_CEILING,
+};
+pub use hookline_sqs::{BatchLimits, batches};
 
 /// The Cloudflare Queues message limit: 128 KB, where Cloudflare counts 1 KB as 1,000 bytes.
 ///
