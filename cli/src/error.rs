@@ -634,6 +634,170 @@ mod tests {
     }
 
     #[test]
+    fn each_failure_keeps_its_text_and_exit_code() {
+        let io = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let cases: Vec<(CliError, &str, u8)> = vec![
+            (
+                UsageError::EmptySecret { index: 2 }.into(),
+                "--secret #2: the secret is empty",
+                exit::USAGE,
+            ),
+            (
+                UsageError::NotHttpUrl {
+                    flag: Some("--dev-url"),
+                    url: "x".into(),
+                }
+                .into(),
+                "--dev-url x: not an http:// or https:// URL",
+                exit::USAGE,
+            ),
+            (
+                UsageError::NotHttpUrl {
+                    flag: None,
+                    url: "x".into(),
+                }
+                .into(),
+                "x: not an http:// or https:// URL",
+                exit::USAGE,
+            ),
+            (
+                UsageError::NoQueue.into(),
+                "no queue: pass --queue-url URL (or set HOOKLINE_QUEUE_URL), or --dev to use \
+                 `hookline dev`",
+                exit::USAGE,
+            ),
+            (
+                UsageError::ManySourceQueues {
+                    dlq: "d".into(),
+                    queues: vec!["a".into(), "b".into()],
+                }
+                .into(),
+                "pass --to QUEUE_URL: 2 queues send their dead letters to d: a, b",
+                exit::USAGE,
+            ),
+            (
+                SqsFailure::NoRegion.into(),
+                "no AWS region: pass --region, set AWS_REGION, or give a full queue URL",
+                exit::CONFIG,
+            ),
+            (
+                SqsFailure::QueueMissing {
+                    queue: "q".into(),
+                    target: "SQS".into(),
+                    dev: false,
+                }
+                .into(),
+                "queue q does not exist on SQS; check the queue URL and region",
+                exit::USAGE,
+            ),
+            (
+                SqsFailure::QueueMissing {
+                    queue: "q".into(),
+                    target: "`hookline dev` at http://h".into(),
+                    dev: true,
+                }
+                .into(),
+                "queue q does not exist on `hookline dev` at http://h; is that address really \
+                 `hookline dev`?",
+                exit::UNAVAILABLE,
+            ),
+            (
+                SqsFailure::Refused {
+                    op: "SendMessage",
+                    queue: "q".into(),
+                    code: "Throttled".into(),
+                    message: "slow down".into(),
+                }
+                .into(),
+                "SendMessage on q failed: Throttled: slow down",
+                exit::UNAVAILABLE,
+            ),
+            (
+                ListenError::PortInUse {
+                    host: "127.0.0.1".into(),
+                    port: 9,
+                }
+                .into(),
+                "port 9 on 127.0.0.1 is already in use: stop whatever listens there, or pick \
+                 another port with --port",
+                exit::UNAVAILABLE,
+            ),
+            (
+                DevStoreError::InUse {
+                    path: PathBuf::from("d/dev.sqlite3"),
+                }
+                .into(),
+                "d/dev.sqlite3 is in use by another `hookline dev`: stop it, or give this one \
+                 another --data-dir",
+                exit::UNAVAILABLE,
+            ),
+            (
+                DevStoreError::CreateDir {
+                    dir: PathBuf::from("d"),
+                    source: io(),
+                }
+                .into(),
+                "cannot create d: address in use",
+                exit::IO,
+            ),
+            (
+                FileError::Stdin {
+                    what: "standard input",
+                    source: io(),
+                }
+                .into(),
+                "cannot read standard input: address in use",
+                exit::IO,
+            ),
+            (
+                Problems::NotQueued {
+                    failed: 1,
+                    total: 3,
+                }
+                .into(),
+                "1 of 3 messages were not queued",
+                exit::PROBLEMS,
+            ),
+            (
+                Problems::Incomplete {
+                    why: Interruption::Failed(Box::new(SqsFailure::NoRegion.into())),
+                }
+                .into(),
+                "stopped before the whole queue was scanned (no AWS region: pass --region, set \
+                 AWS_REGION, or give a full queue URL); run it again",
+                exit::PROBLEMS,
+            ),
+        ];
+        for (e, text, code) in cases {
+            assert_eq!(e.to_string(), text);
+            assert_eq!(e.exit_code(), ExitCode::from(code), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_messages_file_lists_the_first_problems_and_counts_the_rest() {
+        let bad = hookline_core::envelope::OutboundMessage::from_json(b"{\"data\":1}").unwrap_err();
+        let problems = (1..=MAX_LISTED_PROBLEMS + 2)
+            .map(|i| (format!("line {i}"), bad.clone()))
+            .collect();
+        let e = CliError::from(MessagesFileError::Invalid {
+            name: "f.jsonl".into(),
+            problems,
+        });
+        let text = e.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.first().copied(),
+            Some("f.jsonl: 22 invalid message(s), nothing was sent:")
+        );
+        assert_eq!(lines.len(), 1 + MAX_LISTED_PROBLEMS + 1, "{text}");
+        assert_eq!(lines.last().copied(), Some("  ... and 2 more"));
+        assert!(lines.contains(&"  line 20: type: missing"), "{text}");
+        assert!(!text.contains("line 21:"), "{text}");
+        assert_eq!(e.exit_code(), ExitCode::from(exit::USAGE));
+    }
+
+    #[test]
     fn reported_problems_say_nothing_more_and_exit_1() {
         assert_eq!(CliError::Reported.to_string(), "");
         assert_eq!(
