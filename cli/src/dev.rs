@@ -45,14 +45,10 @@ use crate::{CliError, Ui};
 /// The configuration `hookline dev` runs when there is no `hookline.toml` (the repository's own
 /// sample, built in).
 pub const DEMO_CONFIG: &str = include_str!("../../hookline.toml");
-/// The queue verified inbound events go to (sources with `destination = "queue"`).
-pub const INBOUND_QUEUE: &str = "hookline-inbound";
-/// The queue the sender delivers from.
-pub const OUTBOUND_QUEUE: &str = "hookline-outbound";
-/// Dead letters of the inbound queue (redrive after 10 receives, as the Worker's consumer).
-pub const INBOUND_DLQ: &str = "hookline-inbound-dlq";
-/// Dead letters of the sender.
-pub const OUTBOUND_DLQ: &str = "hookline-outbound-dlq";
+// The queues dev serves are named once, where `send` and `replay` look them up too.
+pub use crate::sqs_target::dev_queue::{
+    INBOUND as INBOUND_QUEUE, INBOUND_DLQ, OUTBOUND as OUTBOUND_QUEUE, OUTBOUND_DLQ,
+};
 /// The largest `POST /events` or SQS request body.
 const MAX_API_BODY: usize = 2 * 1024 * 1024;
 
@@ -919,23 +915,23 @@ fn banner(
             String::new()
         }
     ));
+    // Both lists are built just above with string fields: the "" never shows.
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     for s in &sources {
-        let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         ui.line(&format!(
             "  {} POST {}  {} → {}",
             b("source  "),
-            get("url"),
-            get("scheme"),
-            get("destination")
+            text(s, "url"),
+            text(s, "scheme"),
+            text(s, "destination")
         ));
     }
     for e in &endpoints {
-        let get = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         ui.line(&format!(
             "  {} {}  {}  {}",
             b("endpoint"),
-            get("name"),
-            get("url"),
+            text(e, "name"),
+            text(e, "url"),
             e.get("events").map(Value::to_string).unwrap_or_default()
         ));
     }

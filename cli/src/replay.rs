@@ -899,16 +899,9 @@ async fn move_one(sqs: &Sqs, from: &str, to: &str, msg: &Message, fifo: bool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn args(argv: &[&str]) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("replay").chain(argv.iter().copied())).map(|c| c.args)
+        crate::testing::parse_args(argv)
     }
 
     const NOW: Timestamp = Timestamp::from_unix_secs(1_795_435_200); // 2026-11-23T08:00:00Z
@@ -1035,22 +1028,18 @@ mod tests {
             parse_when("2026-11-23T12:00:00Z", NOW),
             Timestamp::parse_rfc3339("2026-11-23T12:00:00Z")
         );
-        assert_eq!(
-            parse_when("2h", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 7_200))
-        );
-        assert_eq!(
-            parse_when("1d", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 86_400))
-        );
-        assert_eq!(
-            parse_when("1d12h", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 129_600))
-        );
-        assert_eq!(
-            parse_when("90", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 90))
-        );
+        for (ago, secs) in [
+            ("2h", 7_200),
+            ("1d", 86_400),
+            ("1d12h", 129_600),
+            ("90", 90),
+        ] {
+            assert_eq!(
+                parse_when(ago, NOW),
+                Some(Timestamp::from_unix_secs(1_795_435_200 - secs)),
+                "{ago}"
+            );
+        }
         for bad in ["", "yesterday", "-2h", "2 h", "d", "1dd", "2H"] {
             assert_eq!(parse_when(bad, NOW), None, "{bad}");
         }

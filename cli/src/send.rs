@@ -335,16 +335,9 @@ async fn send_many(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn args(argv: &[&str]) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("send").chain(argv.iter().copied())).map(|c| c.args)
+        crate::testing::parse_args(argv)
     }
 
     fn no_files(_: &Path) -> Result<Vec<u8>, CliError> {

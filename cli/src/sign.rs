@@ -626,13 +626,18 @@ mod tests {
         assert_eq!(printf_escape(b"a%\\'\0\xff"), r"a\045\134\047\000\377");
     }
 
+    /// A signed JSON body with only its content type, as `to_json` and `curl_command` see it.
+    fn json_signed(body: &[u8]) -> Signed {
+        Signed {
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.to_vec(),
+            url: None,
+        }
+    }
+
     #[test]
     fn curl_passes_files_by_name_and_text_inline() {
-        let signed = Signed {
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: b"{\"a\":\"it's\"}".to_vec(),
-            url: None,
-        };
+        let signed = json_signed(b"{\"a\":\"it's\"}");
         let inline = curl_command("http://h/x", &signed, &BodySource::Inline);
         assert_eq!(
             inline,
@@ -652,11 +657,7 @@ mod tests {
 
     #[test]
     fn json_keeps_the_exact_body_text() {
-        let signed = Signed {
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: b"{ \"b\":1, \"a\":2 }".to_vec(),
-            url: None,
-        };
+        let signed = json_signed(b"{ \"b\":1, \"a\":2 }");
         let v = to_json(&signed, None);
         assert_eq!(v["body"], "{ \"b\":1, \"a\":2 }");
         assert_eq!(v["headers"]["Content-Type"], "application/json");

@@ -37,7 +37,7 @@ pub mod dev_queue {
     pub const OUTBOUND: &str = "hookline-outbound";
     /// Dead-lettered deliveries.
     pub const OUTBOUND_DLQ: &str = "hookline-outbound-dlq";
-    /// Verified inbound webhooks.
+    /// Verified inbound webhooks (sources with `destination = "queue"`).
     pub const INBOUND: &str = "hookline-inbound";
     /// Inbound envelopes no consumer could take.
     pub const INBOUND_DLQ: &str = "hookline-inbound-dlq";
@@ -525,15 +525,30 @@ mod tests {
             decide_mode(&c, Some("hookline-outbound")).unwrap(),
             Mode::Dev("http://127.0.0.1:8787".into())
         );
-        let bad = Connection {
+    }
+
+    #[test]
+    fn urls_that_are_not_http_are_usage_errors_naming_their_flag() {
+        let dev = Connection {
             dev: true,
             dev_url: "not a url".into(),
             ..conn()
         };
-        assert!(matches!(
-            decide_mode(&bad, None),
-            Err(CliError::Usage(UsageError::NotHttpUrl { .. }))
-        ));
+        let endpoint = Connection {
+            endpoint_url: Some("ftp://x".into()),
+            ..conn()
+        };
+        for (bad, queue, flag) in [
+            (dev, None, Some("--dev-url")),
+            (endpoint, None, Some("--endpoint-url")),
+            (conn(), Some("ftp://h/1/q"), None),
+        ] {
+            let r = decide_mode(&bad, queue);
+            assert!(
+                matches!(&r, Err(CliError::Usage(UsageError::NotHttpUrl { flag: f, .. })) if *f == flag),
+                "{r:?}"
+            );
+        }
     }
 
     #[test]
@@ -588,14 +603,6 @@ mod tests {
             decide_mode(&c, Some("https://sqs.eu-west-1.amazonaws.com/1/q")).unwrap(),
             Mode::Local("http://127.0.0.1:5000".into())
         );
-        let bad = Connection {
-            endpoint_url: Some("ftp://x".into()),
-            ..conn()
-        };
-        assert!(matches!(
-            decide_mode(&bad, None),
-            Err(CliError::Usage(UsageError::NotHttpUrl { .. }))
-        ));
     }
 
     #[test]
