@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hookline_core::config::{Config, Destination, ResolvedSource};
+use hookline_core::config::{Config, ConfigErrors, Destination, ResolvedSource};
 use hookline_core::envelope::{InboundEnvelope, OutboundMessage};
 use hookline_core::headers::Headers;
 use hookline_core::inbound::{self, Accepted, Incoming, Rejection, Route};
@@ -36,6 +36,7 @@ use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::error::{DevStoreError, FileError, ListenError};
 use crate::sqs_api::SqsApi;
 use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 use crate::ui::{Style, untrusted};
@@ -44,14 +45,10 @@ use crate::{CliError, Ui};
 /// The configuration `hookline dev` runs when there is no `hookline.toml` (the repository's own
 /// sample, built in).
 pub const DEMO_CONFIG: &str = include_str!("../../hookline.toml");
-/// The queue verified inbound events go to (sources with `destination = "queue"`).
-pub const INBOUND_QUEUE: &str = "hookline-inbound";
-/// The queue the sender delivers from.
-pub const OUTBOUND_QUEUE: &str = "hookline-outbound";
-/// Dead letters of the inbound queue (redrive after 10 receives, as the Worker's consumer).
-pub const INBOUND_DLQ: &str = "hookline-inbound-dlq";
-/// Dead letters of the sender.
-pub const OUTBOUND_DLQ: &str = "hookline-outbound-dlq";
+// The queues dev serves are named once, where `send` and `replay` look them up too.
+pub use crate::sqs_target::dev_queue::{
+    INBOUND as INBOUND_QUEUE, INBOUND_DLQ, OUTBOUND as OUTBOUND_QUEUE, OUTBOUND_DLQ,
+};
 /// The largest `POST /events` or SQS request body.
 const MAX_API_BODY: usize = 2 * 1024 * 1024;
 
@@ -101,22 +98,40 @@ struct Loaded {
     origin: String,
 }
 
+impl Loaded {
+    /// The configuration's problems, said of where it came from.
+    fn invalid(&self, errors: ConfigErrors) -> CliError {
+        CliError::InvalidConfig {
+            origin: self.origin.clone(),
+            errors,
+        }
+    }
+}
+
 fn load_config(path: Option<&Path>) -> Result<Loaded, CliError> {
     let (text, origin) = match path {
         Some(p) => (
-            std::fs::read_to_string(p)
-                .map_err(|e| CliError::Io(format!("cannot read {}: {e}", p.display())))?,
+            std::fs::read_to_string(p).map_err(|source| FileError::Unreadable {
+                path: p.to_owned(),
+                flag: None,
+                source,
+            })?,
             p.display().to_string(),
         ),
         None if Path::new("hookline.toml").is_file() => (
-            std::fs::read_to_string("hookline.toml")
-                .map_err(|e| CliError::Io(format!("cannot read hookline.toml: {e}")))?,
+            std::fs::read_to_string("hookline.toml").map_err(|source| FileError::Unreadable {
+                path: PathBuf::from("hookline.toml"),
+                flag: None,
+                source,
+            })?,
             "hookline.toml".to_owned(),
         ),
         None => (DEMO_CONFIG.to_owned(), "the built-in demo".to_owned()),
     };
-    let config = Config::from_toml(&text)
-        .map_err(|e| CliError::Config(format!("{origin} is not valid:\n{e}")))?;
+    let config = Config::from_toml(&text).map_err(|errors| CliError::InvalidConfig {
+        origin: origin.clone(),
+        errors,
+    })?;
     Ok(Loaded { config, origin })
 }
 
@@ -673,16 +688,22 @@ fn text_attr(name: &str, value: &str) -> Attribute {
 }
 
 fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|source| DevStoreError::CreateDir {
+        dir: dir.to_owned(),
+        source,
+    })?;
     let path = dir.join("dev.sqlite3");
     let store = Store::open(&path).map_err(|e| match e {
-        StoreError::InUse => CliError::Unavailable(format!(
-            "{} is in use by another `hookline dev`: stop it, or give this one another --data-dir",
-            path.display()
-        )),
-        e => CliError::Io(format!("cannot open {}: {e}", path.display())),
+        StoreError::InUse => DevStoreError::InUse { path: path.clone() },
+        source => DevStoreError::Open {
+            path: path.clone(),
+            source,
+        },
     })?;
+    let prepare = |source| DevStoreError::Prepare {
+        path: path.clone(),
+        source,
+    };
     let spec = |name: &str, vt: u64, redrive: Option<(&str, u32)>| QueueSpec {
         name: name.to_owned(),
         visibility_timeout: Duration::from_secs(vt),
@@ -698,13 +719,9 @@ fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
         spec(OUTBOUND_QUEUE, 60, Some((OUTBOUND_DLQ, 100))),
     ];
     for q in &queues {
-        store
-            .ensure_queue(q)
-            .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+        store.ensure_queue(q).map_err(prepare)?;
         if reset {
-            store
-                .purge(&q.name)
-                .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+            store.purge(&q.name).map_err(prepare)?;
         }
     }
     Ok((store, path))
@@ -717,29 +734,28 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let sources = loaded
         .config
         .resolve_sources(lookup)
-        .map_err(|e| CliError::Config(format!("{} is not valid:\n{e}", loaded.origin)))?;
+        .map_err(|errors| loaded.invalid(errors))?;
     let addr = SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        CliError::Unavailable(format!(
-            "cannot listen on {addr}: {e} (is another `hookline dev` running? pick another --port)"
-        ))
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ListenError::DevBind { addr, source })?;
+    let local = listener.local_addr().map_err(|source| ListenError::Bind {
+        addr: addr.to_string(),
+        source,
     })?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| CliError::Unavailable(format!("cannot listen on {addr}: {e}")))?;
     let base_url = format!("http://{local}");
     let (store, db_path) = open_store(&args.data_dir, args.reset)?;
     // Only the outbound queue is this process's alone to release; your consumers hold the
     // inbound queue's receipts.
     let released = store
         .release_leases(OUTBOUND_QUEUE, now_ms())
-        .map_err(|e| CliError::Io(e.to_string()))?;
+        .map_err(DevStoreError::from)?;
     let pending: u64 = [INBOUND_QUEUE, OUTBOUND_QUEUE]
         .iter()
         .filter_map(|q| store.counts(q, now_ms()).ok())
         .map(|c| c.visible + c.in_flight + c.delayed)
         .sum();
-    let store = StoreThread::spawn(store).map_err(|e| CliError::Io(e.to_string()))?;
+    let store = StoreThread::spawn(store).map_err(DevStoreError::from)?;
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };
@@ -749,14 +765,14 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         sqs_api.queue_url(OUTBOUND_DLQ),
         lookup,
     )
-    .map_err(|e| CliError::Config(format!("{} is not valid:\n{e}", loaded.origin)))?;
+    .map_err(|errors| loaded.invalid(errors))?;
     // The embedded queues take what SQS's largest queues do: fan-out plans with their limit.
     settings.max_message_bytes = crate::sqs_api::MAX_MESSAGE_BYTES;
     let log = Logger::with_sink(move |line| printer.sender_line(line))
         .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
     let sender = Arc::new(
         Sender::new(settings, client.clone(), log)
-            .map_err(|e| CliError::Unavailable(format!("cannot build the HTTP client: {e}")))?,
+            .map_err(|e| CliError::HttpClient(Box::new(e)))?,
     );
     let app = Arc::new(App {
         open_host: !args.host.is_loopback(),
@@ -899,23 +915,23 @@ fn banner(
             String::new()
         }
     ));
+    // Both lists are built just above with string fields: the "" never shows.
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     for s in &sources {
-        let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         ui.line(&format!(
             "  {} POST {}  {} → {}",
             b("source  "),
-            get("url"),
-            get("scheme"),
-            get("destination")
+            text(s, "url"),
+            text(s, "scheme"),
+            text(s, "destination")
         ));
     }
     for e in &endpoints {
-        let get = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         ui.line(&format!(
             "  {} {}  {}  {}",
             b("endpoint"),
-            get("name"),
-            get("url"),
+            text(e, "name"),
+            text(e, "url"),
             e.get("events").map(Value::to_string).unwrap_or_default()
         ));
     }

@@ -24,6 +24,8 @@ pub mod sign;
 pub mod sqs_api;
 pub mod sqs_target;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod ui;
 
 pub use error::CliError;

@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use crate::error::{ListenError, Problems, UsageError};
 use crate::now;
 use crate::ui::{Style, untrusted, untrusted_lines};
 use crate::{CliError, Ui};
@@ -464,16 +465,21 @@ pub fn verifier(secrets: &[String]) -> Result<Option<Verifier>, CliError> {
         .enumerate()
         .map(|(i, s)| {
             Secret::new(s.trim().as_bytes().to_vec())
-                .map_err(|_| CliError::Usage(format!("--secret #{}: the secret is empty", i + 1)))
+                .map_err(|_| UsageError::EmptySecret { index: i + 1 })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Verifier::new(SchemeKind::StandardWebhooks, secrets)
         .map(Some)
-        .map_err(|e| {
-            CliError::Usage(format!(
-                "--secret: {e}; Standard Webhooks secrets are `whsec_` followed by base64 (or a \
-                 `whpk_` public key)"
-            ))
+        .map_err(|source| {
+            // Not the scheme's own hint, which names the private key that signs: a sink
+            // verifies, with the secret or the public key.
+            CliError::from(UsageError::BadSecret {
+                source,
+                expected: Some(
+                    "Standard Webhooks secrets are `whsec_` followed by base64 (or a `whpk_` \
+                     public key)",
+                ),
+            })
         })
 }
 
@@ -508,9 +514,7 @@ struct State {
 pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let verifier = verifier(&args.secret)?;
     let listener = bind(&args.host, args.port).await?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::Unavailable(format!("cannot read the listening address: {e}")))?;
+    let addr = listener.local_addr().map_err(ListenError::LocalAddr)?;
     ui.note(&start_line(addr, args.secret.len()));
     let state = Arc::new(State {
         ui,
@@ -532,9 +536,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let seen = state.seen.load(Ordering::Relaxed);
     let invalid = state.invalid.lock().map(|g| *g).unwrap_or(None);
     match invalid {
-        Some(code) => Err(CliError::Problems(format!(
-            "stopped after a request failed verification ({code}), as --exit-on-invalid asks"
-        ))),
+        Some(code) => Err(Problems::InvalidRequest { code }.into()),
         None => {
             ui.note(&format!(
                 "stopped after {seen} request{}",
@@ -547,13 +549,16 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
 
 /// Binds the listening socket; a taken port says what to do.
 async fn bind(host: &str, port: u16) -> Result<TcpListener, CliError> {
-    TcpListener::bind((host, port)).await.map_err(|e| {
-        CliError::Unavailable(match e.kind() {
-            std::io::ErrorKind::AddrInUse => format!(
-                "port {port} on {host} is already in use: stop whatever listens there, or pick \
-                 another port with --port"
-            ),
-            _ => format!("cannot listen on {host}:{port}: {e}"),
+    TcpListener::bind((host, port)).await.map_err(|source| {
+        CliError::from(match source.kind() {
+            std::io::ErrorKind::AddrInUse => ListenError::PortInUse {
+                host: host.to_owned(),
+                port,
+            },
+            _ => ListenError::Bind {
+                addr: format!("{host}:{port}"),
+                source,
+            },
         })
     })
 }
@@ -803,13 +808,17 @@ mod tests {
 
     #[test]
     fn bad_secrets_are_usage_errors_that_do_not_echo_them() {
-        let Err(CliError::Usage(m)) = verifier(&["not*base64*topsecret".to_owned()]) else {
+        let Err(e @ CliError::Usage(UsageError::BadSecret { .. })) =
+            verifier(&["not*base64*topsecret".to_owned()])
+        else {
             panic!()
         };
+        let m = e.to_string();
         assert!(!m.contains("topsecret"), "{m}");
+        assert!(m.contains("`whpk_` public key"), "{m}");
         assert!(matches!(
             verifier(&[" ".to_owned()]),
-            Err(CliError::Usage(_))
+            Err(CliError::Usage(UsageError::EmptySecret { index: 1 }))
         ));
     }
 

@@ -34,6 +34,7 @@ use hookline_sqs::limits::MAX_BATCH_ENTRIES;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
+use crate::error::{Interruption, Problems, UsageError};
 use crate::now;
 use crate::sqs_target::{Connection, Sqs, dev_queue, queue_name};
 use crate::ui::{Style, untrusted};
@@ -230,18 +231,19 @@ impl Filter {
             .types
             .iter()
             .map(|t| {
-                EventPattern::from_str(t).map_err(|e| CliError::Usage(format!("--type {t}: {e}")))
+                EventPattern::from_str(t).map_err(|source| UsageError::BadTypePattern {
+                    pattern: t.clone(),
+                    source,
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let when = |flag: &str, value: &Option<String>| {
+        let when = |flag: &'static str, value: &Option<String>| {
             value
                 .as_deref()
                 .map(|v| {
-                    parse_when(v, now).ok_or_else(|| {
-                        CliError::Usage(format!(
-                            "{flag} {v}: expected an RFC 3339 time (2026-11-23T12:00:00Z) or a \
-                             duration ago (90s, 30m, 2h, 1d)"
-                        ))
+                    parse_when(v, now).ok_or_else(|| UsageError::BadTime {
+                        flag,
+                        value: v.to_owned(),
                     })
                 })
                 .transpose()
@@ -251,11 +253,7 @@ impl Filter {
         if let (Some(s), Some(u)) = (since, until)
             && s >= u
         {
-            return Err(CliError::Usage(format!(
-                "--since ({}) must be before --until ({})",
-                s.to_rfc3339(),
-                u.to_rfc3339()
-            )));
+            return Err(UsageError::EmptyWindow { since: s, until: u }.into());
         }
         Ok(Filter {
             types,
@@ -464,9 +462,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         None => source_queue(&sqs, &from).await?,
     };
     if from == to {
-        return Err(CliError::Usage(format!(
-            "--from and --to are the same queue ({from})"
-        )));
+        return Err(UsageError::SameQueue { queue: from }.into());
     }
     // Check both queues before touching a message, so a typo costs nothing.
     let approximate = visible_count(&sqs, &from).await?;
@@ -506,9 +502,9 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
 
     let incomplete = match stopped {
         Stop::Scanned | Stop::Limit => None,
-        Stop::Interrupted => Some("interrupted".to_owned()),
+        Stop::Interrupted => Some(Interruption::Interrupted),
         Stop::Failed(e) if counts.scanned == 0 => return Err(e),
-        Stop::Failed(e) => Some(e.to_string()),
+        Stop::Failed(e) => Some(Interruption::Failed(Box::new(e))),
     };
     summarise(
         ui,
@@ -516,20 +512,18 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         &from,
         &to,
         counts,
-        incomplete.as_deref(),
+        incomplete.is_some(),
         unreleased,
     );
     if counts.failed > 0 {
-        return Err(CliError::Problems(format!(
-            "{} message(s) could not be moved; they are still on {}",
-            counts.failed,
-            queue_name(&from)
-        )));
+        return Err(Problems::NotMoved {
+            failed: counts.failed,
+            queue: queue_name(&from).to_owned(),
+        }
+        .into());
     }
     if let Some(why) = incomplete {
-        return Err(CliError::Problems(format!(
-            "stopped before the whole queue was scanned ({why}); run it again"
-        )));
+        return Err(Problems::Incomplete { why }.into());
     }
     Ok(())
 }
@@ -540,7 +534,7 @@ fn summarise(
     from: &str,
     to: &str,
     c: Counts,
-    incomplete: Option<&str>,
+    incomplete: bool,
     unreleased: usize,
 ) {
     if ui.json {
@@ -554,7 +548,7 @@ fn summarise(
             "skipped": c.skipped,
             "failed": c.failed,
             "scanned": c.scanned,
-            "complete": incomplete.is_none(),
+            "complete": !incomplete,
             "still_hidden": unreleased,
         }));
         return;
@@ -602,11 +596,7 @@ fn pick_queues(args: &Args) -> Result<(String, Option<String>), CliError> {
             Some(given(&args.to).unwrap_or_else(|| dev_to.to_owned())),
         ));
     }
-    let from = given(&args.from).ok_or_else(|| {
-        CliError::Usage(
-            "pass --from DLQ_URL (the dead-letter queue) and --to QUEUE_URL, or --dev".into(),
-        )
-    })?;
+    let from = given(&args.from).ok_or(UsageError::NoDeadLetterQueue)?;
     Ok((from, given(&args.to)))
 }
 
@@ -621,17 +611,15 @@ async fn source_queue(sqs: &Sqs, dlq: &str) -> Result<String, CliError> {
         .map_err(|e| sqs.error("ListDeadLetterSourceQueues", dlq, &e))?;
     match out.queue_urls() {
         [one] => Ok(one.clone()),
-        [] => Err(CliError::Usage(format!(
-            "pass --to QUEUE_URL: no queue's redrive policy names {} (the sender writes dead \
-             letters itself, so the outbound queue need not)",
-            queue_name(dlq)
-        ))),
-        many => Err(CliError::Usage(format!(
-            "pass --to QUEUE_URL: {} queues send their dead letters to {}: {}",
-            many.len(),
-            queue_name(dlq),
-            many.join(", ")
-        ))),
+        [] => Err(UsageError::NoSourceQueue {
+            dlq: queue_name(dlq).to_owned(),
+        }
+        .into()),
+        many => Err(UsageError::ManySourceQueues {
+            dlq: queue_name(dlq).to_owned(),
+            queues: many.to_vec(),
+        }
+        .into()),
     }
 }
 
@@ -911,16 +899,9 @@ async fn move_one(sqs: &Sqs, from: &str, to: &str, msg: &Message, fifo: bool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn args(argv: &[&str]) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("replay").chain(argv.iter().copied())).map(|c| c.args)
+        crate::testing::parse_args(argv)
     }
 
     const NOW: Timestamp = Timestamp::from_unix_secs(1_795_435_200); // 2026-11-23T08:00:00Z
@@ -1003,9 +984,15 @@ mod tests {
     #[test]
     fn bad_type_patterns_are_usage_errors() {
         let r = Filter::parse(&args(&["--type", "a b"]).unwrap(), NOW);
-        assert!(matches!(r, Err(CliError::Usage(m)) if m.contains("--type a b")));
+        let Err(e @ CliError::Usage(UsageError::BadTypePattern { .. })) = r else {
+            panic!("{r:?}")
+        };
+        assert!(e.to_string().starts_with("--type a b: "), "{e}");
         let r = Filter::parse(&args(&["--type", ""]).unwrap(), NOW);
-        assert!(matches!(r, Err(CliError::Usage(_))));
+        assert!(matches!(
+            r,
+            Err(CliError::Usage(UsageError::BadTypePattern { .. }))
+        ));
     }
 
     #[test]
@@ -1041,22 +1028,18 @@ mod tests {
             parse_when("2026-11-23T12:00:00Z", NOW),
             Timestamp::parse_rfc3339("2026-11-23T12:00:00Z")
         );
-        assert_eq!(
-            parse_when("2h", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 7_200))
-        );
-        assert_eq!(
-            parse_when("1d", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 86_400))
-        );
-        assert_eq!(
-            parse_when("1d12h", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 129_600))
-        );
-        assert_eq!(
-            parse_when("90", NOW),
-            Some(Timestamp::from_unix_secs(1_795_435_200 - 90))
-        );
+        for (ago, secs) in [
+            ("2h", 7_200),
+            ("1d", 86_400),
+            ("1d12h", 129_600),
+            ("90", 90),
+        ] {
+            assert_eq!(
+                parse_when(ago, NOW),
+                Some(Timestamp::from_unix_secs(1_795_435_200 - secs)),
+                "{ago}"
+            );
+        }
         for bad in ["", "yesterday", "-2h", "2 h", "d", "1dd", "2H"] {
             assert_eq!(parse_when(bad, NOW), None, "{bad}");
         }
@@ -1082,9 +1065,15 @@ mod tests {
     #[test]
     fn a_window_that_ends_before_it_starts_is_refused() {
         let r = Filter::parse(&args(&["--since", "1h", "--until", "2h"]).unwrap(), NOW);
-        assert!(matches!(r, Err(CliError::Usage(m)) if m.contains("must be before")));
+        let Err(e @ CliError::Usage(UsageError::EmptyWindow { .. })) = r else {
+            panic!("{r:?}")
+        };
+        assert!(e.to_string().contains("must be before"), "{e}");
         let r = Filter::parse(&args(&["--since", "soon"]).unwrap(), NOW);
-        assert!(matches!(r, Err(CliError::Usage(m)) if m.contains("--since soon")));
+        let Err(e @ CliError::Usage(UsageError::BadTime { .. })) = r else {
+            panic!("{r:?}")
+        };
+        assert!(e.to_string().starts_with("--since soon: "), "{e}");
     }
 
     #[test]
@@ -1122,7 +1111,7 @@ mod tests {
     fn without_dev_the_dlq_is_required() {
         assert!(matches!(
             pick_queues(&args(&[]).unwrap()),
-            Err(CliError::Usage(_))
+            Err(CliError::Usage(UsageError::NoDeadLetterQueue))
         ));
         let q = pick_queues(&args(&["--from", "http://h/1/dlq"]).unwrap()).unwrap();
         assert_eq!(q, ("http://h/1/dlq".to_owned(), None));

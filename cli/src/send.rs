@@ -13,12 +13,10 @@ use hookline_sqs::{BatchLimits, batches};
 use serde_json::json;
 use serde_json::value::RawValue;
 
+use crate::error::{FileError, MessagesFileError, Problems, UsageError};
 use crate::sqs_target::{Sqs, Target, dev_queue, queue_name};
 use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
-
-/// How many invalid lines of a file are listed before the rest are only counted.
-const MAX_LISTED_PROBLEMS: usize = 20;
 
 /// `hookline send` options.
 #[derive(Debug, clap::Args)]
@@ -85,10 +83,20 @@ fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
         let mut buf = Vec::new();
         std::io::stdin()
             .read_to_end(&mut buf)
-            .map_err(|e| CliError::Io(format!("cannot read standard input: {e}")))?;
+            .map_err(|source| FileError::Stdin {
+                what: "standard input",
+                source,
+            })?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|source| {
+        FileError::Unreadable {
+            path: path.to_owned(),
+            flag: None,
+            source,
+        }
+        .into()
+    })
 }
 
 /// The messages the arguments describe, every one validated; `read` reads `--data-file` and
@@ -102,33 +110,29 @@ pub fn prepare(
         return parse_file(&bytes, &file.display().to_string());
     }
     let Some(event_type) = args.event_type.clone() else {
-        return Err(CliError::Usage("pass --type TYPE (or --file FILE)".into()));
+        return Err(UsageError::NoEventType.into());
     };
-    let (data, what) = match (&args.data, &args.data_file) {
-        (Some(text), _) => (text.clone(), "--data".to_owned()),
+    let (data, data_file) = match (&args.data, &args.data_file) {
+        (Some(text), _) => (text.clone(), None),
         (None, Some(path)) => {
             let bytes = read(path)?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                CliError::Usage(format!("--data-file {}: not UTF-8 text", path.display()))
-            })?;
-            (text, format!("--data-file {}", path.display()))
+            let text = String::from_utf8(bytes)
+                .map_err(|_| UsageError::DataFileNotUtf8 { path: path.clone() })?;
+            (text, Some(path.clone()))
         }
-        (None, None) => ("{}".to_owned(), "--data".to_owned()),
+        (None, None) => ("{}".to_owned(), None),
     };
     let data = RawJson::from_string(data)
-        .map_err(|e| CliError::Usage(format!("{what} is not valid JSON: {e}")))?;
+        .map_err(|source| UsageError::DataNotJson { data_file, source })?;
     let mut message = OutboundMessage::new(event_type, data);
     message.id = args.id.clone();
     if !args.endpoints.is_empty() {
         message.endpoints = Some(args.endpoints.clone());
     }
-    message
-        .validate()
-        .map_err(|e| CliError::Usage(format!("invalid message: {e}")))?;
+    message.validate().map_err(UsageError::InvalidMessage)?;
     // Read back what will be sent, as the sender will: this also enforces the size limit.
     let encoded = message.to_json();
-    let message = OutboundMessage::from_json(&encoded)
-        .map_err(|e| CliError::Usage(format!("invalid message: {e}")))?;
+    let message = OutboundMessage::from_json(&encoded).map_err(UsageError::InvalidMessage)?;
     Ok(vec![Prepared {
         origin: "message".into(),
         body: message.to_json_string(),
@@ -141,8 +145,11 @@ pub fn prepare(
 pub fn parse_file(bytes: &[u8], name: &str) -> Result<Vec<Prepared>, CliError> {
     let items: Vec<(String, &[u8])> = match serde_json::from_slice::<&RawValue>(bytes) {
         Ok(raw) if raw.get().starts_with('[') => {
-            let elements: Vec<&RawValue> = serde_json::from_str(raw.get())
-                .map_err(|e| CliError::Usage(format!("{name}: {e}")))?;
+            let elements: Vec<&RawValue> =
+                serde_json::from_str(raw.get()).map_err(|source| MessagesFileError::BadArray {
+                    name: name.to_owned(),
+                    source,
+                })?;
             elements
                 .into_iter()
                 .enumerate()
@@ -162,15 +169,20 @@ pub fn parse_file(bytes: &[u8], name: &str) -> Result<Vec<Prepared>, CliError> {
                 .first()
                 .is_some_and(|(_, l)| serde_json::from_slice::<&RawValue>(l).is_ok());
             if !lines.is_empty() && !first_ok {
-                return Err(CliError::Usage(format!(
-                    "{name}: neither a JSON message nor JSON lines: {whole}"
-                )));
+                return Err(MessagesFileError::NotJson {
+                    name: name.to_owned(),
+                    source: whole,
+                }
+                .into());
             }
             lines
         }
     };
     if items.is_empty() {
-        return Err(CliError::Usage(format!("{name}: no messages in it")));
+        return Err(MessagesFileError::Empty {
+            name: name.to_owned(),
+        }
+        .into());
     }
     let mut prepared = Vec::with_capacity(items.len());
     let mut problems = Vec::new();
@@ -181,22 +193,17 @@ pub fn parse_file(bytes: &[u8], name: &str) -> Result<Vec<Prepared>, CliError> {
                 origin,
                 message,
             }),
-            Err(e) => problems.push(format!("{origin}: {e}")),
+            Err(e) => problems.push((origin, e)),
         }
     }
     if problems.is_empty() {
         return Ok(prepared);
     }
-    let total = problems.len();
-    let mut text = format!("{name}: {total} invalid message(s), nothing was sent:");
-    for p in problems.iter().take(MAX_LISTED_PROBLEMS) {
-        text.push_str("\n  ");
-        text.push_str(p);
+    Err(MessagesFileError::Invalid {
+        name: name.to_owned(),
+        problems,
     }
-    if total > MAX_LISTED_PROBLEMS {
-        text.push_str(&format!("\n  ... and {} more", total - MAX_LISTED_PROBLEMS));
-    }
-    Err(CliError::Usage(text))
+    .into())
 }
 
 fn report_queued(ui: Ui, queue_url: &str, p: &Prepared, message_id: &str) {
@@ -275,7 +282,7 @@ async fn send_many(
                 .id(i.to_string())
                 .message_body(&p.body)
                 .build()
-                .map_err(|e| CliError::Usage(format!("cannot build the batch: {e}")))?;
+                .map_err(UsageError::BatchEntry)?;
             request = request.entries(entry);
         }
         let out = match request.send().await {
@@ -316,10 +323,11 @@ async fn send_many(
         ));
     }
     if failed > 0 {
-        return Err(CliError::Problems(format!(
-            "{failed} of {} messages were not queued",
-            messages.len()
-        )));
+        return Err(Problems::NotQueued {
+            failed,
+            total: messages.len(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -327,16 +335,9 @@ async fn send_many(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: Args,
-    }
 
     fn args(argv: &[&str]) -> Result<Args, clap::Error> {
-        Cli::try_parse_from(std::iter::once("send").chain(argv.iter().copied())).map(|c| c.args)
+        crate::testing::parse_args(argv)
     }
 
     fn no_files(_: &Path) -> Result<Vec<u8>, CliError> {
@@ -345,7 +346,10 @@ mod tests {
 
     fn usage(r: Result<Vec<Prepared>, CliError>) -> String {
         match r {
-            Err(CliError::Usage(m)) => m,
+            Err(e @ (CliError::Usage(_) | CliError::MessagesFile(_))) => {
+                assert_eq!(e.exit_code(), std::process::ExitCode::from(2));
+                e.to_string()
+            }
             other => panic!("expected a usage error, got {other:?}"),
         }
     }

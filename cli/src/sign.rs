@@ -18,6 +18,7 @@ use hookline_core::verify::{
     GenericHmac, KeyError, Request, Scheme, SchemeKind, Signer, twilio_body_sha256_hex,
 };
 
+use crate::error::{FileError, UsageError};
 use crate::now;
 use crate::{CliError, Ui};
 
@@ -159,11 +160,10 @@ pub fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            Secret::new(s.as_bytes().to_vec())
-                .map_err(|_| CliError::Usage(format!("--secret #{}: the secret is empty", i + 1)))
+            Secret::new(s.as_bytes().to_vec()).map_err(|_| UsageError::EmptySecret { index: i + 1 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let signer = Signer::new(scheme.clone(), secrets).map_err(|e| key_error(scheme.kind(), &e))?;
+    let signer = Signer::new(scheme.clone(), secrets).map_err(|e| key_error(scheme.kind(), e))?;
     let extra_headers = args
         .headers
         .iter()
@@ -230,11 +230,7 @@ pub fn sign(signer: &Signer, input: &Input<'_>) -> Result<Signed, CliError> {
     let twilio = input.scheme.kind() == SchemeKind::Twilio;
     let url = match (twilio, input.url) {
         (true, None) => {
-            return Err(CliError::Usage(
-                "twilio signs the URL it posts to: pass it with --url (or --curl), e.g. \
-                 --url https://example.com/hooks/twilio"
-                    .to_owned(),
-            ));
+            return Err(UsageError::TwilioNeedsUrl.into());
         }
         (true, Some(u)) => Some(with_body_sha256(u, input.body, input.content_type)),
         (_, u) => u.map(str::to_owned),
@@ -247,7 +243,7 @@ pub fn sign(signer: &Signer, input: &Input<'_>) -> Result<Signed, CliError> {
     };
     let signature = signer
         .sign(&request, input.id, input.timestamp)
-        .map_err(|e| CliError::Usage(format!("{e} (add it with --header 'Name: value')")))?;
+        .map_err(UsageError::MissingHeader)?;
     headers.extend(signature);
     Ok(Signed {
         headers,
@@ -282,50 +278,38 @@ fn with_body_sha256(url: &str, body: &[u8], content_type: &str) -> String {
 /// The scheme named on the command line; the generic one needs `--generic`.
 pub fn parse_scheme(name: &str, generic: Option<&str>) -> Result<Scheme, CliError> {
     let Some(kind) = SchemeKind::from_name(name) else {
-        let names = SchemeKind::names();
-        let hint = closest(name, &names)
-            .map(|c| format!(" (did you mean `{c}`?)"))
-            .unwrap_or_default();
-        return Err(CliError::Usage(format!(
-            "unknown scheme `{name}`{hint}; expected one of: {} (`standard` and `svix` name \
-             standard-webhooks)",
-            names.join(", ")
-        )));
+        return Err(UsageError::UnknownScheme {
+            name: name.to_owned(),
+            suggestion: closest(name, &SchemeKind::names()),
+        }
+        .into());
     };
     match (Scheme::from_kind(kind), generic) {
-        (Some(_), Some(_)) => Err(CliError::Usage(format!(
-            "--generic takes the generic scheme's parameters; `{}` has none",
-            kind.name()
-        ))),
+        (Some(_), Some(_)) => Err(UsageError::GenericNotTaken {
+            scheme: kind.name(),
+        }
+        .into()),
         (Some(scheme), None) => Ok(scheme),
-        (None, None) => Err(CliError::Usage(
-            "the generic scheme needs its parameters: --generic \
-             '{\"header\":\"X-Signature\",\"prefix\":\"sha256=\"}' (the fields of hookline.toml's \
-             `generic` table, as JSON)"
-                .to_owned(),
-        )),
+        (None, None) => Err(UsageError::GenericMissing.into()),
         (None, Some(json)) => serde_json::from_str::<GenericHmac>(json)
             .map(Scheme::generic)
-            .map_err(|e| CliError::Usage(format!("--generic: {e}"))),
+            .map_err(|e| UsageError::GenericInvalid(e).into()),
     }
 }
 
 /// A key error, with what the scheme expects; never the secret itself.
-fn key_error(kind: SchemeKind, e: &KeyError) -> CliError {
-    let expected = kind
-        .spec()
-        .signing_secret
-        .map(|s| format!("; {s}"))
-        .unwrap_or_default();
-    CliError::Usage(format!("--secret: {e}{expected}"))
+fn key_error(kind: SchemeKind, source: KeyError) -> CliError {
+    UsageError::BadSecret {
+        source,
+        expected: kind.spec().signing_secret,
+    }
+    .into()
 }
 
 /// `Name: value`, split at the first colon.
 fn parse_header(text: &str) -> Result<(String, String), CliError> {
-    let bad = || {
-        CliError::Usage(format!(
-            "--header `{text}`: expected `Name: value`, e.g. --header 'X-Request-Id: 42'"
-        ))
+    let bad = || UsageError::BadHeader {
+        text: text.to_owned(),
     };
     let (name, value) = text.split_once(':').ok_or_else(bad)?;
     let name = name.trim();
@@ -334,7 +318,7 @@ fn parse_header(text: &str) -> Result<(String, String), CliError> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
     if !valid {
-        return Err(bad());
+        return Err(bad().into());
     }
     Ok((name.to_owned(), value.trim().to_owned()))
 }
@@ -344,14 +328,22 @@ fn read_body(args: &Args, demo: &str) -> Result<(Vec<u8>, BodySource), CliError>
     match (&args.body, &args.data) {
         (Some(path), _) if path.as_os_str() == "-" => {
             let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
-                .map_err(|e| CliError::Io(format!("cannot read the body from stdin: {e}")))?;
+            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map_err(
+                |source| FileError::Stdin {
+                    what: "the body from stdin",
+                    source,
+                },
+            )?;
             Ok((buf, BodySource::Inline))
         }
         (Some(path), _) => std::fs::read(path)
             .map(|b| (b, BodySource::File(path.clone())))
-            .map_err(|e| {
-                CliError::Io(format!("cannot read the body file {}: {e}", path.display()))
+            .map_err(|source| {
+                FileError::BodyUnreadable {
+                    path: path.clone(),
+                    source,
+                }
+                .into()
             }),
         (None, Some(data)) => Ok((data.as_bytes().to_vec(), BodySource::Inline)),
         (None, None) => Ok((demo.as_bytes().to_vec(), BodySource::Inline)),
@@ -525,7 +517,8 @@ mod tests {
             &input(Scheme::from(SchemeKind::Twilio), b"{}", None),
         )
         .unwrap_err();
-        assert!(matches!(err, CliError::Usage(m) if m.contains("--url")));
+        assert!(matches!(err, CliError::Usage(UsageError::TwilioNeedsUrl)));
+        assert!(err.to_string().contains("--url"), "{err}");
         let signed = sign(
             &signer,
             &input(
@@ -559,9 +552,11 @@ mod tests {
 
     #[test]
     fn generic_needs_parameters_and_reads_extra_headers() {
-        assert!(
-            matches!(parse_scheme("generic", None), Err(CliError::Usage(m)) if m.contains("--generic"))
-        );
+        let Err(e @ CliError::Usage(UsageError::GenericMissing)) = parse_scheme("generic", None)
+        else {
+            panic!()
+        };
+        assert!(e.to_string().contains("--generic"), "{e}");
         assert!(parse_scheme("stripe", Some("{}")).is_err());
         assert!(parse_scheme("generic", Some("{\"nope\":1}")).is_err());
         let scheme = parse_scheme(
@@ -572,9 +567,10 @@ mod tests {
         let signer = Signer::new(scheme.clone(), secret("k")).unwrap();
         let err = sign(&signer, &input(scheme.clone(), b"{}", None)).unwrap_err();
         assert!(
-            matches!(err, CliError::Usage(ref m) if m.to_lowercase().contains("x-acct")),
+            matches!(err, CliError::Usage(UsageError::MissingHeader(_))),
             "{err}"
         );
+        assert!(err.to_string().to_lowercase().contains("x-acct"), "{err}");
         let extra = [("X-Acct".to_owned(), "42".to_owned())];
         let mut inp = input(scheme.clone(), b"{}", None);
         inp.extra_headers = &extra;
@@ -585,9 +581,12 @@ mod tests {
 
     #[test]
     fn unknown_schemes_list_the_valid_names_and_suggest_one() {
-        let Err(CliError::Usage(m)) = parse_scheme("strpe", None) else {
+        let Err(e @ CliError::Usage(UsageError::UnknownScheme { .. })) =
+            parse_scheme("strpe", None)
+        else {
             panic!()
         };
+        let m = e.to_string();
         assert!(m.contains("did you mean `stripe`"), "{m}");
         assert!(m.contains("standard-webhooks, stripe, github"), "{m}");
         for alias in ["standard", "svix", "standard-webhooks"] {
@@ -605,7 +604,7 @@ mod tests {
             secret("not*base64*topsecret"),
         )
         .unwrap_err();
-        let m = key_error(SchemeKind::StandardWebhooks, &e).to_string();
+        let m = key_error(SchemeKind::StandardWebhooks, e).to_string();
         assert!(!m.contains("topsecret"), "{m}");
         assert!(m.contains("whsec_"), "{m}");
     }
@@ -627,13 +626,18 @@ mod tests {
         assert_eq!(printf_escape(b"a%\\'\0\xff"), r"a\045\134\047\000\377");
     }
 
+    /// A signed JSON body with only its content type, as `to_json` and `curl_command` see it.
+    fn json_signed(body: &[u8]) -> Signed {
+        Signed {
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.to_vec(),
+            url: None,
+        }
+    }
+
     #[test]
     fn curl_passes_files_by_name_and_text_inline() {
-        let signed = Signed {
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: b"{\"a\":\"it's\"}".to_vec(),
-            url: None,
-        };
+        let signed = json_signed(b"{\"a\":\"it's\"}");
         let inline = curl_command("http://h/x", &signed, &BodySource::Inline);
         assert_eq!(
             inline,
@@ -653,11 +657,7 @@ mod tests {
 
     #[test]
     fn json_keeps_the_exact_body_text() {
-        let signed = Signed {
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: b"{ \"b\":1, \"a\":2 }".to_vec(),
-            url: None,
-        };
+        let signed = json_signed(b"{ \"b\":1, \"a\":2 }");
         let v = to_json(&signed, None);
         assert_eq!(v["body"], "{ \"b\":1, \"a\":2 }");
         assert_eq!(v["headers"]["Content-Type"], "application/json");

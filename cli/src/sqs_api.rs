@@ -605,19 +605,30 @@ mod tests {
         )
     }
 
+    /// Calls `action` (an SQS operation's name) with `req`, which the test expects refused.
+    async fn refused(api: &SqsApi, action: &str, req: &Value) -> SqsError {
+        api.handle(&format!("AmazonSQS.{action}"), req.to_string().as_bytes())
+            .await
+            .unwrap_err()
+    }
+
+    /// Calls `action` with `req`, which the test expects accepted.
+    async fn call(api: &SqsApi, action: &str, req: &Value) -> Value {
+        api.handle(&format!("AmazonSQS.{action}"), req.to_string().as_bytes())
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn errors_carry_the_codes_sdks_map() {
         let api = api();
         let url = api.queue_url("missing");
-        let err = api
-            .handle(
-                "AmazonSQS.SendMessage",
-                json!({"QueueUrl": url, "MessageBody": "x"})
-                    .to_string()
-                    .as_bytes(),
-            )
-            .await
-            .unwrap_err();
+        let err = refused(
+            &api,
+            "SendMessage",
+            &json!({"QueueUrl": url, "MessageBody": "x"}),
+        )
+        .await;
         assert_eq!(err.code, "QueueDoesNotExist");
         let (status, query, body) = err.to_response();
         assert_eq!(status, 400);
@@ -642,10 +653,7 @@ mod tests {
             json!({"QueueUrl": q, "VisibilityTimeout": 43_201}),
             json!({"QueueUrl": q, "MaxNumberOfMessages": 11}),
         ] {
-            let err = api
-                .handle("AmazonSQS.ReceiveMessage", bad.to_string().as_bytes())
-                .await
-                .unwrap_err();
+            let err = refused(&api, "ReceiveMessage", &bad).await;
             assert_eq!(err.code, "InvalidParameterValue", "{bad}");
         }
     }
@@ -655,10 +663,7 @@ mod tests {
         let api = api();
         let req = json!({"QueueUrl": api.queue_url("q"), "Entries": [
             {"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}]});
-        let err = api
-            .handle("AmazonSQS.SendMessageBatch", req.to_string().as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(&api, "SendMessageBatch", &req).await;
         assert_eq!(err.code, "BatchEntryIdsNotDistinct");
         assert!(
             err.to_response()
@@ -667,9 +672,7 @@ mod tests {
         );
         let req = json!({"QueueUrl": api.queue_url("q"), "Entries": [
             {"Id": "a", "MessageBody": "x"}, {"Id": "b", "MessageBody": ""}]});
-        api.handle("AmazonSQS.SendMessageBatch", req.to_string().as_bytes())
-            .await
-            .unwrap_err();
+        refused(&api, "SendMessageBatch", &req).await;
         let counts = api.store().run(|s| s.counts("q", 1_000)).await.unwrap();
         assert_eq!(counts.visible, 0, "all or nothing");
     }
@@ -681,10 +684,7 @@ mod tests {
             .map(|i| json!({"Id": i.to_string(), "MessageBody": "x"}))
             .collect();
         let req = json!({"QueueUrl": api.queue_url("q"), "Entries": entries});
-        let err = api
-            .handle("AmazonSQS.SendMessageBatch", req.to_string().as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(&api, "SendMessageBatch", &req).await;
         assert_eq!(err.code, "TooManyEntriesInBatchRequest");
     }
 
@@ -699,9 +699,7 @@ mod tests {
             {"Id": "a", "MessageBody": body(half)},
             {"Id": "b", "MessageBody": body(half)},
         ]});
-        api.handle("AmazonSQS.SendMessageBatch", ok.to_string().as_bytes())
-            .await
-            .unwrap();
+        call(&api, "SendMessageBatch", &ok).await;
         for over in [
             json!({"QueueUrl": url, "Entries": [
                 {"Id": "a", "MessageBody": body(half)},
@@ -713,10 +711,7 @@ mod tests {
                  "MessageAttributes": {"k": {"DataType": "String", "StringValue": "0123456789"}}},
             ]}),
         ] {
-            let err = api
-                .handle("AmazonSQS.SendMessageBatch", over.to_string().as_bytes())
-                .await
-                .unwrap_err();
+            let err = refused(&api, "SendMessageBatch", &over).await;
             assert_eq!(err.code, "BatchRequestTooLong", "{}", err.message);
             assert!(
                 err.to_response()
@@ -727,10 +722,7 @@ mod tests {
         // One message: its attributes count too.
         let one = json!({"QueueUrl": url, "MessageBody": body(MAX_MESSAGE_BYTES - 2),
             "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}});
-        let err = api
-            .handle("AmazonSQS.SendMessage", one.to_string().as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(&api, "SendMessage", &one).await;
         assert_eq!(err.code, "InvalidParameterValue");
     }
 
@@ -740,16 +732,11 @@ mod tests {
         let url = api.queue_url("q");
         let req = json!({"QueueUrl": url, "MessageBody": "x",
             "MessageAttributes": {"blob": {"DataType": "Binary", "BinaryValue": "not base64!"}}});
-        let err = api
-            .handle("AmazonSQS.SendMessage", req.to_string().as_bytes())
-            .await
-            .unwrap_err();
+        let err = refused(&api, "SendMessage", &req).await;
         assert_eq!(err.code, "InvalidParameterValue");
         assert!(err.message.contains("blob"), "{}", err.message);
         let ok = json!({"QueueUrl": url, "MessageBody": "x",
             "MessageAttributes": {"blob": {"DataType": "Binary", "BinaryValue": "AAE="}}});
-        api.handle("AmazonSQS.SendMessage", ok.to_string().as_bytes())
-            .await
-            .unwrap();
+        call(&api, "SendMessage", &ok).await;
     }
 }

@@ -19,14 +19,17 @@ use std::net::IpAddr;
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+// The sender's own variable for the outbound queue; read by hand (not by clap's `env`) so that
+// `--dev` ignores it.
+use hookline_core::contract::sender::QUEUE_URL_VAR;
+
 use crate::CliError;
+use crate::error::{SqsFailure, UsageError};
 
 /// The address `hookline dev` listens on by default.
 pub const DEFAULT_DEV_URL: &str = "http://127.0.0.1:8787";
 /// The region used when talking to `hookline dev` or an emulator and none is given.
 pub const LOCAL_REGION: &str = "us-east-1";
-/// The variable naming the outbound queue (read by hand so that `--dev` ignores it).
-pub const QUEUE_URL_VAR: &str = "HOOKLINE_QUEUE_URL";
 
 /// The queues `hookline dev` serves.
 pub mod dev_queue {
@@ -34,7 +37,7 @@ pub mod dev_queue {
     pub const OUTBOUND: &str = "hookline-outbound";
     /// Dead-lettered deliveries.
     pub const OUTBOUND_DLQ: &str = "hookline-outbound-dlq";
-    /// Verified inbound webhooks.
+    /// Verified inbound webhooks (sources with `destination = "queue"`).
     pub const INBOUND: &str = "hookline-inbound";
     /// Inbound envelopes no consumer could take.
     pub const INBOUND_DLQ: &str = "hookline-inbound-dlq";
@@ -96,11 +99,10 @@ fn pick_queue(
     match (flag.filter(|s| !s.is_empty()), dev) {
         (Some(q), _) => Ok(q.to_owned()),
         (None, true) => Ok(dev_default.to_owned()),
-        (None, false) => env.filter(|s| !s.is_empty()).map(str::to_owned).ok_or_else(|| {
-            CliError::Usage(format!(
-                "no queue: pass --queue-url URL (or set {QUEUE_URL_VAR}), or --dev to use `hookline dev`"
-            ))
-        }),
+        (None, false) => env
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| UsageError::NoQueue.into()),
     }
 }
 
@@ -214,19 +216,16 @@ pub fn queue_name(spec: &str) -> &str {
 /// Decides the mode from the options and a queue URL (or name) the command will use.
 pub fn decide_mode(conn: &Connection, queue: Option<&str>) -> Result<Mode, CliError> {
     if conn.dev {
-        let url = origin(&conn.dev_url).ok_or_else(|| {
-            CliError::Usage(format!(
-                "--dev-url {}: not an http:// or https:// URL",
-                conn.dev_url
-            ))
+        let url = origin(&conn.dev_url).ok_or_else(|| UsageError::NotHttpUrl {
+            flag: Some("--dev-url"),
+            url: conn.dev_url.clone(),
         })?;
         return Ok(Mode::Dev(url));
     }
     if let Some(endpoint) = conn.endpoint_url.as_deref().filter(|e| !e.is_empty()) {
-        let url = origin(endpoint).ok_or_else(|| {
-            CliError::Usage(format!(
-                "--endpoint-url {endpoint}: not an http:// or https:// URL"
-            ))
+        let url = origin(endpoint).ok_or_else(|| UsageError::NotHttpUrl {
+            flag: Some("--endpoint-url"),
+            url: endpoint.to_owned(),
         })?;
         let host = host_of(&url).unwrap_or_default();
         if is_aws_host(&host) {
@@ -239,15 +238,15 @@ pub fn decide_mode(conn: &Connection, queue: Option<&str>) -> Result<Mode, CliEr
     }
     let queue_host = queue
         .filter(|q| is_url(q))
-        .map(|q| host_of(q).ok_or_else(|| CliError::Usage(format!("{q}: not a valid queue URL"))));
+        .map(|q| host_of(q).ok_or_else(|| UsageError::BadQueueUrl { url: q.to_owned() }));
     match queue_host.transpose()? {
         Some(host) if !is_aws_host(&host) => {
-            let url = queue.and_then(origin).ok_or_else(|| {
-                CliError::Usage(format!(
-                    "{}: not an http:// or https:// URL",
-                    queue.unwrap_or_default()
-                ))
-            })?;
+            let url = queue
+                .and_then(origin)
+                .ok_or_else(|| UsageError::NotHttpUrl {
+                    flag: None,
+                    url: queue.unwrap_or_default().to_owned(),
+                })?;
             Ok(Mode::Local(url))
         }
         Some(host) => Ok(Mode::Aws {
@@ -279,10 +278,7 @@ impl Sqs {
                 }
                 let config = loader.load().await;
                 if config.region().is_none() {
-                    return Err(CliError::Config(
-                        "no AWS region: pass --region, set AWS_REGION, or give a full queue URL"
-                            .into(),
-                    ));
+                    return Err(SqsFailure::NoRegion.into());
                 }
                 aws_sdk_sqs::Client::new(&config)
             }
@@ -312,75 +308,82 @@ impl Sqs {
         }
         match self.client.get_queue_url().queue_name(spec).send().await {
             Ok(out) => out.queue_url().map(str::to_owned).ok_or_else(|| {
-                CliError::Unavailable(format!(
-                    "{} returned no URL for queue {spec}",
-                    self.describe()
-                ))
+                SqsFailure::NoQueueUrl {
+                    queue: spec.to_owned(),
+                    target: self.describe(),
+                }
+                .into()
             }),
             Err(e) => Err(self.error("GetQueueUrl", spec, &e)),
         }
     }
 
     /// Turns an SDK error of operation `op` on `queue` into a message that says what to do.
-    pub fn error<E, R>(&self, op: &str, queue: &str, err: &SdkError<E, R>) -> CliError
+    pub fn error<E, R>(&self, op: &'static str, queue: &str, err: &SdkError<E, R>) -> CliError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: Debug + 'static,
     {
         let detail = DisplayErrorContext(err).to_string();
-        let name = queue_name(queue);
-        match err {
+        let queue = queue_name(queue).to_owned();
+        let failure = match err {
             SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
-                CliError::Unavailable(format!(
-                    "cannot reach {}: {}; {}",
-                    self.describe(),
-                    root_cause(err),
-                    self.unreachable_hint()
-                ))
+                SqsFailure::Unreachable {
+                    target: self.describe(),
+                    cause: root_cause(err),
+                    hint: self.unreachable_hint(),
+                }
             }
-            SdkError::TimeoutError(_) => CliError::Unavailable(format!(
-                "{op} on {name} timed out talking to {}; {}",
-                self.describe(),
-                self.unreachable_hint()
-            )),
+            SdkError::TimeoutError(_) => SqsFailure::TimedOut {
+                op,
+                queue,
+                target: self.describe(),
+                hint: self.unreachable_hint(),
+            },
             SdkError::DispatchFailure(_) if detail.to_ascii_lowercase().contains("credential") => {
-                CliError::Config(format!(
-                    "no usable AWS credentials (the last source tried said: {}); configure \
-                     them (`aws configure`, `aws sso login`, AWS_PROFILE or AWS_ACCESS_KEY_ID) \
-                     or use --dev",
-                    root_cause(err)
-                ))
+                SqsFailure::NoCredentials {
+                    cause: root_cause(err),
+                }
             }
             SdkError::ServiceError(_) => {
                 let code = err.code().unwrap_or("unknown");
                 let message = err.message().unwrap_or("");
-                self.service_error(op, name, code, message)
+                self.service_error(op, queue, code, message)
             }
-            SdkError::ResponseError(_) => CliError::Unavailable(format!(
-                "{op} on {name}: {} sent an answer that is not SQS's ({}); is it an SQS endpoint?",
-                self.describe(),
-                root_cause(err)
-            )),
-            _ => CliError::Unavailable(format!("{op} on {name} failed: {}", root_cause(err))),
-        }
+            SdkError::ResponseError(_) => SqsFailure::NotSqs {
+                op,
+                queue,
+                target: self.describe(),
+                cause: root_cause(err),
+            },
+            _ => SqsFailure::Failed {
+                op,
+                queue,
+                cause: root_cause(err),
+            },
+        };
+        failure.into()
     }
 
-    fn service_error(&self, op: &str, name: &str, code: &str, message: &str) -> CliError {
+    fn service_error(
+        &self,
+        op: &'static str,
+        queue: String,
+        code: &str,
+        message: &str,
+    ) -> SqsFailure {
         match code {
-            c if hookline_sqs::json::is_queue_missing(c) => {
-                let text = format!("queue {name} does not exist on {}", self.describe());
-                match self.mode {
-                    Mode::Dev(_) => CliError::Unavailable(format!(
-                        "{text}; is that address really `hookline dev`?"
-                    )),
-                    _ => CliError::Usage(format!("{text}; check the queue URL and region")),
-                }
-            }
+            c if hookline_sqs::json::is_queue_missing(c) => SqsFailure::QueueMissing {
+                queue,
+                target: self.describe(),
+                dev: matches!(self.mode, Mode::Dev(_)),
+            },
             "AccessDenied" | "AccessDeniedException" | "AuthorizationError" => {
-                CliError::Unavailable(format!(
-                    "access denied: the credentials in use may not call sqs:{op} on {name} \
-                     ({message})"
-                ))
+                SqsFailure::AccessDenied {
+                    op,
+                    queue,
+                    message: message.to_owned(),
+                }
             }
             "InvalidClientTokenId"
             | "UnrecognizedClientException"
@@ -388,11 +391,16 @@ impl Sqs {
             | "IncompleteSignature"
             | "ExpiredToken"
             | "InvalidSecurity"
-            | "MissingAuthenticationToken" => CliError::Unavailable(format!(
-                "AWS refused the credentials ({code}: {message}); refresh them \
-                 (`aws sso login`, AWS_PROFILE) and check the region"
-            )),
-            _ => CliError::Unavailable(format!("{op} on {name} failed: {code}: {message}")),
+            | "MissingAuthenticationToken" => SqsFailure::CredentialsRefused {
+                code: code.to_owned(),
+                message: message.to_owned(),
+            },
+            _ => SqsFailure::Refused {
+                op,
+                queue,
+                code: code.to_owned(),
+                message: message.to_owned(),
+            },
         }
     }
 
@@ -517,12 +525,30 @@ mod tests {
             decide_mode(&c, Some("hookline-outbound")).unwrap(),
             Mode::Dev("http://127.0.0.1:8787".into())
         );
-        let bad = Connection {
+    }
+
+    #[test]
+    fn urls_that_are_not_http_are_usage_errors_naming_their_flag() {
+        let dev = Connection {
             dev: true,
             dev_url: "not a url".into(),
             ..conn()
         };
-        assert!(matches!(decide_mode(&bad, None), Err(CliError::Usage(_))));
+        let endpoint = Connection {
+            endpoint_url: Some("ftp://x".into()),
+            ..conn()
+        };
+        for (bad, queue, flag) in [
+            (dev, None, Some("--dev-url")),
+            (endpoint, None, Some("--endpoint-url")),
+            (conn(), Some("ftp://h/1/q"), None),
+        ] {
+            let r = decide_mode(&bad, queue);
+            assert!(
+                matches!(&r, Err(CliError::Usage(UsageError::NotHttpUrl { flag: f, .. })) if *f == flag),
+                "{r:?}"
+            );
+        }
     }
 
     #[test]
@@ -577,11 +603,6 @@ mod tests {
             decide_mode(&c, Some("https://sqs.eu-west-1.amazonaws.com/1/q")).unwrap(),
             Mode::Local("http://127.0.0.1:5000".into())
         );
-        let bad = Connection {
-            endpoint_url: Some("ftp://x".into()),
-            ..conn()
-        };
-        assert!(matches!(decide_mode(&bad, None), Err(CliError::Usage(_))));
     }
 
     #[test]
@@ -594,7 +615,7 @@ mod tests {
         assert_eq!(pick_queue(None, false, "d", Some("e")).unwrap(), "e");
         assert!(matches!(
             pick_queue(None, false, "d", None),
-            Err(CliError::Usage(_))
+            Err(CliError::Usage(UsageError::NoQueue))
         ));
     }
 
