@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use hookline_core::config::{Config, Destination, edit_distance};
+use hookline_core::config::{Config, Destination, closest_within, line_col};
 use hookline_core::contract::receiver::{
     ACCESS_KEY_ID_SECRET, AWS_SECRETS, BUCKET_BINDING, BUCKET_VAR, CONFIG_VAR, MAX_RETRY_DELAY,
     QUEUE_BINDING, REGION_VAR, RETRY_BASE_VAR, RETRY_MAX_VAR, SECRET_ACCESS_KEY_SECRET,
@@ -11,7 +11,7 @@ use hookline_core::contract::receiver::{
 use toml::{Table, Value as Toml};
 
 use super::embedded::{config_from_json, config_from_tables};
-use super::report::{Report, join, line_col, names, redact};
+use super::report::{Report, join, names, redact};
 use super::secrets::{env_name, literal_secrets, looks_like_secret, source_refs};
 
 /// What the cross-file checks need from `wrangler.toml`.
@@ -600,12 +600,7 @@ pub(super) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
     {
         return Some(c);
     }
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= 3)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    closest_within(word, candidates, 3)
 }
 
 #[cfg(test)]
