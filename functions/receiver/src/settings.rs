@@ -194,27 +194,16 @@ mod tests {
         assert!(matches!(e, SettingsError::Config(_)), "{e}");
 
         // A queue URL without credentials.
-        let e = Settings::load(
-            Some(CONFIG),
-            env(&[
-                ("STRIPE_SECRET", "whsec_x"),
-                (
-                    SQS_QUEUE_VAR,
-                    "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
-                ),
-            ]),
-        )
-        .unwrap_err();
+        let e = load_err(&[(
+            SQS_QUEUE_VAR,
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
+        )]);
         assert!(
             matches!(e, SettingsError::MissingCredential { secret } if secret == "AWS_ACCESS_KEY_ID"),
             "{e}"
         );
 
-        let e = Settings::load(
-            Some(CONFIG),
-            env(&[("STRIPE_SECRET", "whsec_x"), (RETRY_BASE_VAR, "13h")]),
-        )
-        .unwrap_err();
+        let e = load_err(&[(RETRY_BASE_VAR, "13h")]);
         assert!(
             matches!(
                 e,
@@ -227,11 +216,7 @@ mod tests {
         );
         assert!(e.to_string().contains(RETRY_BASE_VAR), "{e}");
 
-        let e = Settings::load(
-            Some(CONFIG),
-            env(&[("STRIPE_SECRET", "whsec_x"), (SQS_QUEUE_VAR, "ftp://x/1/q")]),
-        )
-        .unwrap_err();
+        let e = load_err(&[(SQS_QUEUE_VAR, "ftp://x/1/q")]);
         assert!(
             matches!(
                 e,
@@ -242,6 +227,13 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    /// Why [`CONFIG`], with its secret set, does not load with `extra` vars.
+    fn load_err(extra: &[(&str, &str)]) -> SettingsError {
+        let mut vars = vec![("STRIPE_SECRET", "whsec_x")];
+        vars.extend_from_slice(extra);
+        Settings::load(Some(CONFIG), env(&vars)).unwrap_err()
     }
 
     #[test]
