@@ -693,26 +693,19 @@ mod tests {
     use crate::check::test_support::*;
 
     #[test]
-    fn template_syntax_error() {
-        let f = template("Resources: [\n");
-        expect(&f, Severity::Error, "line 2, column 1", "not valid YAML");
-    }
-
-    #[test]
-    fn template_needs_the_serverless_transform() {
-        let f = template(&TEMPLATE.replace("Transform: AWS::Serverless-2016-10-31", ""));
-        expect(
-            &f,
-            Severity::Error,
-            "Transform",
-            "AWS::Serverless-2016-10-31",
-        );
-    }
-
-    #[test]
-    fn template_without_sender_function() {
-        let f = template("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n");
-        expect(&f, Severity::Error, "Resources", "no sender function");
+    fn template_that_is_not_yaml_or_lacks_a_transform_or_a_sender() {
+        let no_transform = TEMPLATE.replace("Transform: AWS::Serverless-2016-10-31", "");
+        for (text, path, message) in [
+            ("Resources: [\n", "line 2, column 1", "not valid YAML"),
+            (&no_transform, "Transform", "AWS::Serverless-2016-10-31"),
+            (
+                "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+                "Resources",
+                "no sender function",
+            ),
+        ] {
+            expect(&template(text), Severity::Error, path, message);
+        }
     }
 
     #[test]

@@ -100,6 +100,14 @@ pub(super) fn check_worker(
     config
 }
 
+/// The entry of an array of tables (`[[queues.producers]]`, `[[r2_buckets]]`) declaring
+/// `binding = name`, with its index.
+fn binding<'t>(list: Option<&'t Toml>, name: &str) -> Option<(usize, &'t Table)> {
+    tables(list)
+        .into_iter()
+        .find(|(_, t)| str_of(t, "binding") == Some(name))
+}
+
 /// The sources of a configuration by where their events go.
 #[derive(Default)]
 struct Destinations {
@@ -381,11 +389,7 @@ impl<'a> Worker<'a> {
 
     /// The queue of the `INBOUND_QUEUE` producer binding.
     fn inbound_queue(&self, queues: Option<&'a Table>, r: &mut Report) -> Option<&'a str> {
-        let producers = tables(queues.and_then(|q| q.get("producers")));
-        let Some((i, p)) = producers
-            .into_iter()
-            .find(|(_, p)| str_of(p, "binding") == Some(QUEUE_BINDING))
-        else {
+        let Some((i, p)) = binding(queues.and_then(|q| q.get("producers")), QUEUE_BINDING) else {
             r.error(
                 self.at("queues.producers"),
                 format!(
@@ -501,11 +505,7 @@ impl<'a> Worker<'a> {
 
     /// The R2 bucket that holds bodies too large for a queue message.
     fn claim_checks(&self, r: &mut Report) {
-        let buckets = tables(self.w.get("r2_buckets"));
-        let Some((i, b)) = buckets
-            .iter()
-            .find(|(_, b)| str_of(b, "binding") == Some(BUCKET_BINDING))
-        else {
+        let Some((i, b)) = binding(self.w.get("r2_buckets"), BUCKET_BINDING) else {
             r.warn(
                 self.at("r2_buckets"),
                 format!(
@@ -715,48 +715,40 @@ mod tests {
     }
 
     #[test]
-    fn wrangler_secret_set_as_plain_var() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nSTRIPE_WEBHOOK_SECRET = \"x\"\n"));
-        expect(
-            &f,
-            Severity::Error,
-            "vars.STRIPE_WEBHOOK_SECRET",
-            "wrangler secret put STRIPE_WEBHOOK_SECRET",
-        );
-    }
-
-    #[test]
-    fn wrangler_aws_credentials_as_plain_var() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nAWS_SECRET_ACCESS_KEY = \"x\"\n"));
-        expect(
-            &f,
-            Severity::Error,
-            "vars.AWS_SECRET_ACCESS_KEY",
-            "Worker secret",
-        );
-    }
-
-    #[test]
-    fn wrangler_var_that_looks_like_a_secret() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nSOMETHING = \"whsec_abcdef\"\n"));
-        expect(
-            &f,
-            Severity::Error,
-            "vars.SOMETHING",
-            "looks like a signing secret",
-        );
-        assert!(!f.iter().any(|f| f.message.contains("whsec_abcdef")));
-    }
-
-    #[test]
-    fn wrangler_unknown_hookline_var() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nHOOKLINE_SQS_QUEUE = \"x\"\n"));
-        expect(
-            &f,
-            Severity::Warning,
-            "vars.HOOKLINE_SQS_QUEUE",
-            "did you mean HOOKLINE_SQS_QUEUE_URL",
-        );
+    fn wrangler_plain_vars() {
+        for (var, severity, path, text) in [
+            (
+                "STRIPE_WEBHOOK_SECRET = \"x\"",
+                Severity::Error,
+                "vars.STRIPE_WEBHOOK_SECRET",
+                "wrangler secret put STRIPE_WEBHOOK_SECRET",
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY = \"x\"",
+                Severity::Error,
+                "vars.AWS_SECRET_ACCESS_KEY",
+                "Worker secret",
+            ),
+            (
+                "SOMETHING = \"whsec_abcdef\"",
+                Severity::Error,
+                "vars.SOMETHING",
+                "looks like a signing secret",
+            ),
+            (
+                "HOOKLINE_SQS_QUEUE = \"x\"",
+                Severity::Warning,
+                "vars.HOOKLINE_SQS_QUEUE",
+                "did you mean HOOKLINE_SQS_QUEUE_URL",
+            ),
+        ] {
+            let f = wrangler(&WRANGLER.replace("[vars]\n", &format!("[vars]\n{var}\n")));
+            expect(&f, severity, path, text);
+            assert!(
+                !f.iter().any(|f| f.message.contains("whsec_abcdef")),
+                "{var}"
+            );
+        }
     }
 
     #[test]

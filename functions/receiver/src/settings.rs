@@ -203,30 +203,37 @@ mod tests {
             "{e}"
         );
 
-        let e = load_err(&[(RETRY_BASE_VAR, "13h")]);
-        assert!(
+        // A var that does not parse fails naming the var.
+        let bad_duration = |e: &SettingsError| {
             matches!(
                 e,
                 SettingsError::BadDuration {
                     var: RETRY_BASE_VAR,
                     ..
                 }
-            ),
-            "{e}"
-        );
-        assert!(e.to_string().contains(RETRY_BASE_VAR), "{e}");
-
-        let e = load_err(&[(SQS_QUEUE_VAR, "ftp://x/1/q")]);
-        assert!(
+            )
+        };
+        let bad_queue_url = |e: &SettingsError| {
             matches!(
                 e,
                 SettingsError::BadQueueUrl {
                     var: SQS_QUEUE_VAR,
                     ..
                 }
+            )
+        };
+        for (var, value, expected) in [
+            (
+                RETRY_BASE_VAR,
+                "13h",
+                bad_duration as fn(&SettingsError) -> bool,
             ),
-            "{e}"
-        );
+            (SQS_QUEUE_VAR, "ftp://x/1/q", bad_queue_url),
+        ] {
+            let e = load_err(&[(var, value)]);
+            assert!(expected(&e), "{var}: {e}");
+            assert!(e.to_string().contains(var), "{e}");
+        }
     }
 
     /// Why [`CONFIG`], with its secret set, does not load with `extra` vars.
