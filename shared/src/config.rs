@@ -1139,10 +1139,15 @@ pub fn default_forward_headers(kind: SchemeKind) -> impl Iterator<Item = &'stati
 /// The closest candidate within edit distance 2, for "did you mean" (the CLI's messages use it
 /// too).
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    closest_within(word, candidates, 2)
+}
+
+/// The closest candidate within edit distance `max` (the first of equals), for "did you mean".
+pub fn closest_within<'a>(word: &str, candidates: &[&'a str], max: usize) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= max)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -1166,8 +1171,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Parser messages quote the offending value (`invalid type: string "whsec_...", expected a
 /// sequence`); when a secret was pasted into the wrong field that would print it. Quoted values
-/// are replaced by `"…"`; field names, which parsers quote with backticks, stay.
-fn redact_values(message: &str) -> String {
+/// are replaced by `"…"`; field names, which parsers quote with backticks, stay. `hookline
+/// check` redacts its own parsers' messages with it too.
+pub fn redact_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut in_quotes = false;
     let mut escaped = false;
@@ -1189,7 +1195,9 @@ fn redact_values(message: &str) -> String {
     out
 }
 
-fn line_col(text: &str, offset: usize) -> String {
+/// `line L, column C` (both from 1, columns in characters) of the byte `offset` in `text`, for
+/// parser errors that give a span.
+pub fn line_col(text: &str, offset: usize) -> String {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

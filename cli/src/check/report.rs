@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use hookline_core::config::ConfigError;
+use hookline_core::config::{ConfigError, redact_values};
 
 use super::{Finding, Severity};
 
@@ -70,34 +70,11 @@ pub(super) fn join(prefix: &str, rest: &str) -> String {
     }
 }
 
-/// Parser messages may quote a value (`invalid type: string "whsec_...", expected ...`): quoted
-/// values become `"…"`; field names, which parsers quote with backticks, stay.
+/// [`redact_values`] for a finding: parser messages may quote a value (`invalid type: string
+/// "whsec_...", expected ...`). Trailing whitespace goes too: a finding prints on one line, and
+/// parsers' messages may end with a newline.
 pub(super) fn redact(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let (mut quoted, mut escaped) = (false, false);
-    for c in message.chars() {
-        if quoted {
-            match (escaped, c) {
-                (false, '\\') => escaped = true,
-                (false, '"') => {
-                    quoted = false;
-                    out.push_str("…\"");
-                }
-                _ => escaped = false,
-            }
-        } else {
-            out.push(c);
-            quoted = c == '"';
-        }
-    }
-    out.trim_end().to_owned()
-}
-
-pub(super) fn line_col(text: &str, offset: usize) -> String {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    format!("line {line}, column {col}")
+    redact_values(message).trim_end().to_owned()
 }
 
 pub(super) fn names(set: &BTreeSet<String>) -> String {

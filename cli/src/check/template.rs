@@ -414,65 +414,28 @@ impl<'a> Sender<'a> {
 
     /// The SQS event sources reading into the function, their queues and redrive policies.
     fn event_sources(&self, r: &mut Report, facts: &mut SenderFacts) {
-        let (at, name, props, root, cfn) = (&self.at, self.name, self.props, self.root, self.cfn);
-        let (vars, resources) = (&self.vars, self.resources);
-        let var_at = |name: &str| self.var_at(name);
-        let prop = |key: &str| self.prop(key);
-        let resource = |name: &str| self.resource(name);
-        let mut sources: Vec<(String, &Yaml, Option<&Yaml>)> = Vec::new();
-        for (event, e) in entries(props.and_then(|p| get(p, "Events"))) {
-            if get(e, "Type").and_then(Yaml::as_str) == Some("SQS") {
-                let p = get(e, "Properties");
-                sources.push((
-                    format!("{at}.Properties.Events.{event}.Properties"),
-                    p.unwrap_or(e),
-                    p.and_then(|p| get(p, "Queue")),
-                ));
-            }
-        }
-        for (res, v) in resources {
-            if type_of(v) == "AWS::Lambda::EventSourceMapping"
-                && let Some(p) = get(v, "Properties")
-                && get(p, "FunctionName").and_then(referenced).as_deref() == Some(name)
-            {
-                sources.push((
-                    format!("Resources.{res}.Properties"),
-                    p,
-                    get(p, "EventSourceArn"),
-                ));
-            }
-        }
+        let sources = self.sqs_sources();
         if sources.is_empty() {
             r.error(
-                format!("{at}.Properties.Events"),
+                format!("{}.Properties.Events", self.at),
                 "no SQS event source: the sender is never invoked; add an event of Type: SQS \
-             reading the outbound queue, with FunctionResponseTypes: [ReportBatchItemFailures]",
+                 reading the outbound queue, with FunctionResponseTypes: [ReportBatchItemFailures]",
             );
         }
-        let queue_url_ref = vars.get(QUEUE_URL_VAR).and_then(|v| referenced(v));
-        let dlq_url_ref = vars.get(DLQ_URL_VAR).and_then(|v| referenced(v));
-        for (src_at, src, queue) in sources {
-            match get(src, "FunctionResponseTypes").and_then(|v| cfn.eval(v, 0)) {
-                Some(Ev::List(t))
-                    if t.contains(&Ev::Scalar(REPORT_BATCH_ITEM_FAILURES.to_owned())) => {}
-                _ => r.error(
-                    format!("{src_at}.FunctionResponseTypes"),
-                    "must include ReportBatchItemFailures: the sender reports which records to \
-                 retry, and without it Lambda deletes the whole batch, failed deliveries \
-                 included",
-                ),
-            }
-            let queue_name = queue.and_then(referenced);
-            let queue_res = queue_name
+        let queue_url_ref = self.vars.get(QUEUE_URL_VAR).and_then(|v| referenced(v));
+        let dlq_url_ref = self.vars.get(DLQ_URL_VAR).and_then(|v| referenced(v));
+        for source in sources {
+            source.batch_item_failures(self.cfn, r);
+            let queue_name = source.queue.and_then(referenced);
+            let queue = queue_name
                 .as_deref()
-                .and_then(|q| resource(q).map(|v| (q, v)));
-            let Some((queue_name, queue_res)) =
-                queue_res.filter(|(_, v)| type_of(v) == "AWS::SQS::Queue")
-            else {
+                .and_then(|q| self.resource(q).map(|v| (q, v)))
+                .filter(|(_, v)| type_of(v) == "AWS::SQS::Queue");
+            let Some((queue_name, queue)) = queue else {
                 r.note(
-                    format!("{src_at}.Queue"),
+                    format!("{}.Queue", source.at),
                     "the queue is not a resource of this template: its redrive policy and \
-                 visibility timeout were not checked",
+                     visibility timeout were not checked",
                 );
                 continue;
             };
@@ -480,83 +443,155 @@ impl<'a> Sender<'a> {
                 && url != queue_name
             {
                 r.error(
-                    var_at(QUEUE_URL_VAR),
+                    self.var_at(QUEUE_URL_VAR),
                     format!(
                         "names {url}, but the function reads {queue_name}: fan-out deliveries \
-                     must go back onto the queue the function reads (!Ref {queue_name})"
+                         must go back onto the queue the function reads (!Ref {queue_name})"
                     ),
                 );
             }
             let q_at = format!("Resources.{queue_name}.Properties");
-            let q_props = get(queue_res, "Properties");
-            let redrive = q_props.and_then(|p| get(p, "RedrivePolicy"));
-            match redrive {
+            let q_props = get(queue, "Properties");
+            match q_props.and_then(|p| get(p, "RedrivePolicy")) {
                 None => r.error(
                     format!("{q_at}.RedrivePolicy"),
                     "missing: a message the function keeps failing on (crash, timeout, bad \
-                 configuration) is received again and again until its retention ends, then \
-                 lost; add RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn, \
-                 maxReceiveCount: 10}",
+                     configuration) is received again and again until its retention ends, then \
+                     lost; add RedrivePolicy: {deadLetterTargetArn: !GetAtt DeadLetterQueue.Arn, \
+                     maxReceiveCount: 10}",
                 ),
                 Some(redrive) => {
-                    match get(redrive, "deadLetterTargetArn") {
-                    None => r.error(
-                        format!("{q_at}.RedrivePolicy.deadLetterTargetArn"),
-                        "missing: the dead-letter queue's ARN, e.g. !GetAtt DeadLetterQueue.Arn",
-                    ),
-                    Some(target) => {
-                        let target = referenced(target);
-                        if target.as_deref() == Some(queue_name) {
-                            r.error(
-                                format!("{q_at}.RedrivePolicy.deadLetterTargetArn"),
-                                "is the queue itself; name a separate dead-letter queue",
-                            );
-                        }
-                        if let (Some(target), Some(dlq)) = (&target, &dlq_url_ref)
-                            && target != dlq
-                        {
-                            r.warn(
-                                var_at(DLQ_URL_VAR),
-                                format!(
-                                    "names {dlq}, but the queue's redrive policy moves \
-                                     messages to {target}: dead letters would be in two places"
-                                ),
-                            );
-                        }
-                    }
-                }
-                    match get(redrive, "maxReceiveCount") {
-                        None => r.error(
-                            format!("{q_at}.RedrivePolicy.maxReceiveCount"),
-                            "missing: SQS needs it with a dead-letter target",
-                        ),
-                        Some(v) => {
-                            if let Some(n) = cfn.number(v) {
-                                facts.max_receive =
-                                    Some((format!("{q_at}.RedrivePolicy.maxReceiveCount"), n));
-                            }
-                        }
-                    }
+                    let redrive_at = format!("{q_at}.RedrivePolicy");
+                    self.dead_letter_target(&redrive_at, redrive, queue_name, &dlq_url_ref, r);
+                    self.max_receive_count(&redrive_at, redrive, r, facts);
                 }
             }
             if let Some(dlq) = &dlq_url_ref
                 && dlq == queue_name
             {
                 r.error(
-                    var_at(DLQ_URL_VAR),
+                    self.var_at(DLQ_URL_VAR),
                     "is the queue the function reads: dead letters would be delivered again; \
-                 name the dead-letter queue",
+                     name the dead-letter queue",
                 );
             }
             visibility(
                 r,
-                root,
+                self.root,
                 &q_at,
                 q_props,
-                &format!("{at}.Properties.Timeout"),
-                prop("Timeout"),
-                get(src, "MaximumBatchingWindowInSeconds"),
+                &format!("{}.Properties.Timeout", self.at),
+                self.prop("Timeout"),
+                get(source.props, "MaximumBatchingWindowInSeconds"),
             );
+        }
+    }
+
+    /// The function's SQS events (SAM's `Events`), then the event source mappings naming it.
+    fn sqs_sources(&self) -> Vec<EventSource<'a>> {
+        let mut sources = Vec::new();
+        for (event, e) in entries(self.props.and_then(|p| get(p, "Events"))) {
+            if get(e, "Type").and_then(Yaml::as_str) == Some("SQS") {
+                let p = get(e, "Properties");
+                sources.push(EventSource {
+                    at: format!("{}.Properties.Events.{event}.Properties", self.at),
+                    props: p.unwrap_or(e),
+                    queue: p.and_then(|p| get(p, "Queue")),
+                });
+            }
+        }
+        for (res, v) in self.resources {
+            if type_of(v) == "AWS::Lambda::EventSourceMapping"
+                && let Some(p) = get(v, "Properties")
+                && get(p, "FunctionName").and_then(referenced).as_deref() == Some(self.name)
+            {
+                sources.push(EventSource {
+                    at: format!("Resources.{res}.Properties"),
+                    props: p,
+                    queue: get(p, "EventSourceArn"),
+                });
+            }
+        }
+        sources
+    }
+
+    /// The redrive policy's `deadLetterTargetArn`: present, another queue, and the one
+    /// `HOOKLINE_DLQ_URL` names.
+    fn dead_letter_target(
+        &self,
+        redrive_at: &str,
+        redrive: &Yaml,
+        queue_name: &str,
+        dlq_url_ref: &Option<String>,
+        r: &mut Report,
+    ) {
+        let Some(target) = get(redrive, "deadLetterTargetArn") else {
+            r.error(
+                format!("{redrive_at}.deadLetterTargetArn"),
+                "missing: the dead-letter queue's ARN, e.g. !GetAtt DeadLetterQueue.Arn",
+            );
+            return;
+        };
+        let target = referenced(target);
+        if target.as_deref() == Some(queue_name) {
+            r.error(
+                format!("{redrive_at}.deadLetterTargetArn"),
+                "is the queue itself; name a separate dead-letter queue",
+            );
+        }
+        if let (Some(target), Some(dlq)) = (&target, dlq_url_ref)
+            && target != dlq
+        {
+            r.warn(
+                self.var_at(DLQ_URL_VAR),
+                format!(
+                    "names {dlq}, but the queue's redrive policy moves messages to {target}: \
+                     dead letters would be in two places"
+                ),
+            );
+        }
+    }
+
+    /// The redrive policy's `maxReceiveCount`, kept for the cross-file checks.
+    fn max_receive_count(
+        &self,
+        redrive_at: &str,
+        redrive: &Yaml,
+        r: &mut Report,
+        facts: &mut SenderFacts,
+    ) {
+        let at = format!("{redrive_at}.maxReceiveCount");
+        match get(redrive, "maxReceiveCount") {
+            None => r.error(at, "missing: SQS needs it with a dead-letter target"),
+            Some(v) => {
+                if let Some(n) = self.cfn.number(v) {
+                    facts.max_receive = Some((at, n));
+                }
+            }
+        }
+    }
+}
+
+/// One SQS event source of the sender: a SAM event or an event source mapping.
+struct EventSource<'a> {
+    /// The path of its properties.
+    at: String,
+    props: &'a Yaml,
+    /// The queue it reads (`Queue` or `EventSourceArn`).
+    queue: Option<&'a Yaml>,
+}
+
+impl EventSource<'_> {
+    /// Partial batch responses, without which a failed delivery deletes the whole batch.
+    fn batch_item_failures(&self, cfn: &Cfn<'_>, r: &mut Report) {
+        match get(self.props, "FunctionResponseTypes").and_then(|v| cfn.eval(v, 0)) {
+            Some(Ev::List(t)) if t.contains(&Ev::Scalar(REPORT_BATCH_ITEM_FAILURES.to_owned())) => {
+            }
+            _ => r.error(
+                format!("{}.FunctionResponseTypes", self.at),
+                "must include ReportBatchItemFailures: the sender reports which records to \
+                 retry, and without it Lambda deletes the whole batch, failed deliveries included",
+            ),
         }
     }
 }
@@ -658,26 +693,19 @@ mod tests {
     use crate::check::test_support::*;
 
     #[test]
-    fn template_syntax_error() {
-        let f = template("Resources: [\n");
-        expect(&f, Severity::Error, "line 2, column 1", "not valid YAML");
-    }
-
-    #[test]
-    fn template_needs_the_serverless_transform() {
-        let f = template(&TEMPLATE.replace("Transform: AWS::Serverless-2016-10-31", ""));
-        expect(
-            &f,
-            Severity::Error,
-            "Transform",
-            "AWS::Serverless-2016-10-31",
-        );
-    }
-
-    #[test]
-    fn template_without_sender_function() {
-        let f = template("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n");
-        expect(&f, Severity::Error, "Resources", "no sender function");
+    fn template_that_is_not_yaml_or_lacks_a_transform_or_a_sender() {
+        let no_transform = TEMPLATE.replace("Transform: AWS::Serverless-2016-10-31", "");
+        for (text, path, message) in [
+            ("Resources: [\n", "line 2, column 1", "not valid YAML"),
+            (&no_transform, "Transform", "AWS::Serverless-2016-10-31"),
+            (
+                "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n",
+                "Resources",
+                "no sender function",
+            ),
+        ] {
+            expect(&template(text), Severity::Error, path, message);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use hookline_core::config::{Config, Destination, edit_distance};
+use hookline_core::config::{Config, Destination, closest_within, line_col};
 use hookline_core::contract::receiver::{
     ACCESS_KEY_ID_SECRET, AWS_SECRETS, BUCKET_BINDING, BUCKET_VAR, CONFIG_VAR, MAX_RETRY_DELAY,
     QUEUE_BINDING, REGION_VAR, RETRY_BASE_VAR, RETRY_MAX_VAR, SECRET_ACCESS_KEY_SECRET,
@@ -11,7 +11,7 @@ use hookline_core::contract::receiver::{
 use toml::{Table, Value as Toml};
 
 use super::embedded::{config_from_json, config_from_tables};
-use super::report::{Report, join, line_col, names, redact};
+use super::report::{Report, join, names, redact};
 use super::secrets::{env_name, literal_secrets, looks_like_secret, source_refs};
 
 /// What the cross-file checks need from `wrangler.toml`.
@@ -83,100 +83,190 @@ pub(super) fn check_worker(
     top: Option<&Table>,
     r: &mut Report,
 ) -> Option<Config> {
-    let at = |rest: &str| join(prefix, rest);
-    let not_inherited = if prefix.is_empty() {
-        String::new()
-    } else {
-        format!(" (environments do not inherit vars and bindings: repeat them under [{prefix}])")
-    };
-    let inherited = |key: &str| w.get(key).or_else(|| top.and_then(|t| t.get(key)));
-    if top.is_none() || w.contains_key("main") {
-        match inherited("main") {
-            None => r.error(
-                at("main"),
+    let worker = Worker::new(w, prefix, top);
+    worker.entry(r);
+    let config = worker.config(r);
+    let destinations = config.as_ref().map(Destinations::of).unwrap_or_default();
+    let mut secrets = worker.config_secrets(config.as_ref(), r);
+    worker.plain_vars(&secrets, r);
+    let forwarding = worker.forwarding(r);
+    if forwarding {
+        secrets.extend([ACCESS_KEY_ID_SECRET, SECRET_ACCESS_KEY_SECRET].map(str::to_owned));
+    }
+    worker.relay_url(&destinations, r);
+    worker.queues(forwarding, &destinations, r);
+    worker.claim_checks(r);
+    worker.secrets_to_set(&secrets, r);
+    config
+}
+
+/// The entry of an array of tables (`[[queues.producers]]`, `[[r2_buckets]]`) declaring
+/// `binding = name`, with its index.
+fn binding<'t>(list: Option<&'t Toml>, name: &str) -> Option<(usize, &'t Table)> {
+    tables(list)
+        .into_iter()
+        .find(|(_, t)| str_of(t, "binding") == Some(name))
+}
+
+/// The sources of a configuration by where their events go.
+#[derive(Default)]
+struct Destinations {
+    /// `destination = "queue"`: consumed from the inbound queue (or forwarded to SQS).
+    queue: BTreeSet<String>,
+    /// `destination = "relay"`: forwarded to the sender's outbound queue.
+    relay: BTreeSet<String>,
+}
+
+impl Destinations {
+    fn of(config: &Config) -> Self {
+        let pick = |d: Destination| {
+            config
+                .sources
+                .iter()
+                .filter(|(_, s)| s.destination == d)
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        Self {
+            queue: pick(Destination::Queue),
+            relay: pick(Destination::Relay),
+        }
+    }
+}
+
+/// One Worker of the file, and what its checks share.
+struct Worker<'a> {
+    w: &'a Table,
+    /// `""` for the top level, `env.NAME` for an environment.
+    prefix: &'a str,
+    top: Option<&'a Table>,
+    /// `[vars]`, or an empty table when it is missing or not a table.
+    vars: &'a Table,
+    /// What missing-binding messages add for an environment.
+    not_inherited: String,
+    /// The path of `vars.HOOKLINE_CONFIG`.
+    config_at: String,
+}
+
+/// What a Worker without a `[vars]` table reads.
+static NO_VARS: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::new);
+
+impl<'a> Worker<'a> {
+    fn new(w: &'a Table, prefix: &'a str, top: Option<&'a Table>) -> Self {
+        let not_inherited = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (environments do not inherit vars and bindings: repeat them under [{prefix}])"
+            )
+        };
+        // A `vars` that is not a table is reported by `config`.
+        let vars = w.get("vars").and_then(Toml::as_table).unwrap_or(&NO_VARS);
+        Self {
+            w,
+            prefix,
+            top,
+            vars,
+            not_inherited,
+            config_at: join(prefix, &format!("vars.{CONFIG_VAR}")),
+        }
+    }
+
+    fn at(&self, rest: &str) -> String {
+        join(self.prefix, rest)
+    }
+
+    fn var_at(&self, name: &str) -> String {
+        self.at(&format!("vars.{name}"))
+    }
+
+    /// A var's value, when it is a non-empty string.
+    fn var(&self, name: &str) -> Option<&'a str> {
+        self.vars
+            .get(name)
+            .and_then(Toml::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A key an environment inherits from the top level, when this Worker must have it: the top
+    /// level always, an environment only when it overrides it.
+    fn inherited(&self, key: &str) -> Option<Option<&'a Toml>> {
+        (self.top.is_none() || self.w.contains_key(key)).then(|| {
+            self.w
+                .get(key)
+                .or_else(|| self.top.and_then(|t| t.get(key)))
+        })
+    }
+
+    /// `main` and `compatibility_date`.
+    fn entry(&self, r: &mut Report) {
+        match self.inherited("main") {
+            Some(None) => r.error(
+                self.at("main"),
                 "missing: the Worker's entry module, main = \"functions/receiver/build/index.js\" \
                  (what infra/build-receiver.sh writes)",
             ),
-            Some(v) if !v.is_str() => r.error(at("main"), "must be a string (a file path)"),
-            Some(_) => {}
+            Some(Some(v)) if !v.is_str() => {
+                r.error(self.at("main"), "must be a string (a file path)");
+            }
+            _ => {}
         }
-    }
-    if top.is_none() || w.contains_key("compatibility_date") {
-        match inherited("compatibility_date") {
-            None => r.error(
-                at("compatibility_date"),
+        let at = || self.at("compatibility_date");
+        match self.inherited("compatibility_date") {
+            Some(None) => r.error(
+                at(),
                 "missing: wrangler refuses to deploy without one; set compatibility_date = \
                  \"YYYY-MM-DD\" (not newer than the pinned wrangler's workerd)",
             ),
-            Some(Toml::String(s)) if !is_date(s) => r.error(
-                at("compatibility_date"),
-                "not a date: write it as \"YYYY-MM-DD\"",
-            ),
-            Some(Toml::String(_)) => {}
-            Some(_) => r.error(
-                at("compatibility_date"),
+            Some(Some(Toml::String(s))) if !is_date(s) => {
+                r.error(at(), "not a date: write it as \"YYYY-MM-DD\"");
+            }
+            Some(Some(Toml::String(_))) | None => {}
+            Some(Some(_)) => r.error(
+                at(),
                 "must be a string: write compatibility_date = \"YYYY-MM-DD\", quoted",
             ),
         }
     }
 
-    let empty = Table::new();
-    let vars = match w.get("vars") {
-        Some(Toml::Table(t)) => t,
-        Some(_) => {
-            r.error(at("vars"), "must be a table ([vars])");
-            &empty
+    /// `[vars]`, and `vars.HOOKLINE_CONFIG` in it as TOML tables or a string of JSON.
+    fn config(&self, r: &mut Report) -> Option<Config> {
+        if self.w.get("vars").is_some_and(|v| !v.is_table()) {
+            r.error(self.at("vars"), "must be a table ([vars])");
         }
-        None => &empty,
-    };
-    let var = |name: &str| {
-        vars.get(name)
-            .and_then(Toml::as_str)
-            .filter(|v| !v.is_empty())
-    };
-    let var_at = |name: &str| at(&format!("vars.{name}"));
-    let config_at = var_at(CONFIG_VAR);
+        let (config_at, not_inherited) = (&self.config_at, &self.not_inherited);
+        match self.vars.get(CONFIG_VAR) {
+            None => {
+                r.error(
+                    config_at.clone(),
+                    format!(
+                        "missing: the receiver answers 500 configuration_error without it; add \
+                         [{config_at}.sources.NAME] tables (docs/receiver.md#adding-a-source){not_inherited}"
+                    ),
+                );
+                None
+            }
+            Some(Toml::Table(t)) => config_from_tables(t, config_at, r),
+            Some(Toml::String(json)) => config_from_json(json, config_at, r),
+            Some(_) => {
+                r.error(
+                    config_at.clone(),
+                    "must be TOML tables ([vars.HOOKLINE_CONFIG.sources.NAME]) or a string of JSON",
+                );
+                None
+            }
+        }
+    }
 
-    // The configuration.
-    let config = match vars.get(CONFIG_VAR) {
-        None => {
-            r.error(
-                config_at.clone(),
-                format!(
-                    "missing: the receiver answers 500 configuration_error without it; add \
-                     [{config_at}.sources.NAME] tables (docs/receiver.md#adding-a-source){not_inherited}"
-                ),
-            );
-            None
-        }
-        Some(Toml::Table(t)) => config_from_tables(t, &config_at, r),
-        Some(Toml::String(json)) => config_from_json(json, &config_at, r),
-        Some(_) => {
-            r.error(
-                config_at.clone(),
-                "must be TOML tables ([vars.HOOKLINE_CONFIG.sources.NAME]) or a string of JSON",
-            );
-            None
-        }
-    };
-    let (queue_sources, relay_sources): (BTreeSet<String>, BTreeSet<String>) = config
-        .as_ref()
-        .map(|c| {
-            let pick = |d: Destination| {
-                c.sources
-                    .iter()
-                    .filter(|(_, s)| s.destination == d)
-                    .map(|(n, _)| n.clone())
-                    .collect()
-            };
-            (pick(Destination::Queue), pick(Destination::Relay))
-        })
-        .unwrap_or_default();
-
-    // Secrets: never in [vars], never literal.
-    let mut secrets: BTreeSet<String> = BTreeSet::new();
-    if let Some(config) = &config {
-        literal_secrets(r, &config_at, config, "`npx wrangler secret put NAME`");
+    /// The configuration's secrets: never literal, never set as plain vars. Returns the Worker
+    /// secrets it reads.
+    fn config_secrets(&self, config: Option<&Config>, r: &mut Report) -> BTreeSet<String> {
+        let config_at = &self.config_at;
+        let mut secrets = BTreeSet::new();
+        let Some(config) = config else {
+            return secrets;
+        };
+        literal_secrets(r, config_at, config, "`npx wrangler secret put NAME`");
         if !config.endpoints.is_empty() {
             r.note(
                 format!("{config_at}.endpoints"),
@@ -189,9 +279,9 @@ pub(super) fn check_worker(
                 continue;
             };
             secrets.insert(name.to_owned());
-            if vars.contains_key(name) {
+            if self.vars.contains_key(name) {
                 r.error(
-                    var_at(name),
+                    self.var_at(name),
                     format!(
                         "a secret set as a plain var ({config_at}.{path} reads env:{name}): plain \
                          vars are readable in wrangler.toml, in version control and in the \
@@ -200,136 +290,164 @@ pub(super) fn check_worker(
                 );
             }
         }
-    }
-    for name in AWS_SECRETS {
-        if vars.contains_key(name) {
-            r.error(
-                var_at(name),
-                format!(
-                    "AWS credentials must be a Worker secret, not a plain var: remove it here and \
-                     run `npx wrangler secret put {name}`"
-                ),
-            );
-        }
-    }
-    for (name, value) in vars {
-        if value.as_str().is_some_and(looks_like_secret) && !secrets.contains(name) {
-            r.error(
-                var_at(name),
-                "looks like a signing secret (whsec_...): secrets must be Worker secrets \
-                 (`npx wrangler secret put NAME`), not plain vars",
-            );
-        }
-        if name.starts_with("HOOKLINE_") && !WORKER_VARS.contains(&name.as_str()) {
-            let hint = closest(name, &WORKER_VARS)
-                .map(|s| format!(" (did you mean {s}?)"))
-                .unwrap_or_default();
-            r.warn(
-                var_at(name),
-                format!(
-                    "the receiver does not read this var{hint}; it reads {}",
-                    WORKER_VARS.join(", ")
-                ),
-            );
-        }
+        secrets
     }
 
-    // Forwarding to SQS.
-    let mut forwarding = false;
-    for name in [SQS_QUEUE_VAR, SQS_OUTBOUND_VAR] {
-        if let Some(url) = var(name) {
-            forwarding = true;
-            if let Err(msg) = check_sqs_url(url, var(REGION_VAR).is_some()) {
-                r.error(var_at(name), msg);
-            }
-        }
-    }
-    for name in [RETRY_BASE_VAR, RETRY_MAX_VAR] {
-        if let Some(text) = var(name)
-            && hookline_core::time::parse_duration(text).is_none_or(|d| d > MAX_RETRY_DELAY)
-        {
-            r.error(
-                var_at(name),
-                "not a duration of at most 12h, like \"30s\", \"5m\" or \"1h\" (the consumer \
-                 would refuse to start)",
-            );
-        }
-    }
-    if forwarding {
-        secrets.extend([ACCESS_KEY_ID_SECRET, SECRET_ACCESS_KEY_SECRET].map(str::to_owned));
-    }
-    if !relay_sources.is_empty() && var(SQS_OUTBOUND_VAR).is_none() {
-        r.note(
-            var_at(SQS_OUTBOUND_VAR),
-            format!(
-                "relay sources ({}) are forwarded to the sender's queue: set this var to the \
-                 OutboundQueueUrl output of `sam deploy` (until then their events wait on the \
-                 inbound queue)",
-                names(&relay_sources)
-            ),
-        );
-    }
-
-    // Queues.
-    let queues = w.get("queues").and_then(Toml::as_table);
-    let producers = tables(queues.and_then(|q| q.get("producers")));
-    let consumers = tables(queues.and_then(|q| q.get("consumers")));
-    let producer = producers
-        .iter()
-        .find(|(_, p)| str_of(p, "binding") == Some(QUEUE_BINDING));
-    let inbound = match producer {
-        None => {
-            r.error(
-                at("queues.producers"),
-                format!(
-                    "no producer binding {QUEUE_BINDING}: the receiver cannot enqueue and answers \
-                     503 to every webhook; add [[queues.producers]] binding = \"{QUEUE_BINDING}\", \
-                     queue = \"hookline-inbound\"{not_inherited}"
-                ),
-            );
-            None
-        }
-        Some((i, p)) => match str_of(p, "queue") {
-            Some(q) => Some(q),
-            None => {
+    /// Plain vars holding AWS credentials or what looks like a signing secret, and `HOOKLINE_`
+    /// vars the receiver does not read. `secrets` were reported already.
+    fn plain_vars(&self, secrets: &BTreeSet<String>, r: &mut Report) {
+        for name in AWS_SECRETS {
+            if self.vars.contains_key(name) {
                 r.error(
-                    at(&format!("queues.producers[{i}].queue")),
-                    "missing: the name of the queue the binding sends to, e.g. \"hookline-inbound\"",
+                    self.var_at(name),
+                    format!(
+                        "AWS credentials must be a Worker secret, not a plain var: remove it here \
+                         and run `npx wrangler secret put {name}`"
+                    ),
                 );
-                None
             }
-        },
-    };
-    if let Some(inbound) = inbound {
+        }
+        for (name, value) in self.vars {
+            if value.as_str().is_some_and(looks_like_secret) && !secrets.contains(name) {
+                r.error(
+                    self.var_at(name),
+                    "looks like a signing secret (whsec_...): secrets must be Worker secrets \
+                     (`npx wrangler secret put NAME`), not plain vars",
+                );
+            }
+            if name.starts_with("HOOKLINE_") && !WORKER_VARS.contains(&name.as_str()) {
+                let hint = closest(name, &WORKER_VARS)
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                r.warn(
+                    self.var_at(name),
+                    format!(
+                        "the receiver does not read this var{hint}; it reads {}",
+                        WORKER_VARS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The SQS queue URLs and the forwarding retry delays. Returns whether the consumer
+    /// forwards to SQS (a queue URL is set).
+    fn forwarding(&self, r: &mut Report) -> bool {
+        let mut forwarding = false;
+        for name in [SQS_QUEUE_VAR, SQS_OUTBOUND_VAR] {
+            if let Some(url) = self.var(name) {
+                forwarding = true;
+                if let Err(msg) = check_sqs_url(url, self.var(REGION_VAR).is_some()) {
+                    r.error(self.var_at(name), msg);
+                }
+            }
+        }
+        for name in [RETRY_BASE_VAR, RETRY_MAX_VAR] {
+            if let Some(text) = self.var(name)
+                && hookline_core::time::parse_duration(text).is_none_or(|d| d > MAX_RETRY_DELAY)
+            {
+                r.error(
+                    self.var_at(name),
+                    "not a duration of at most 12h, like \"30s\", \"5m\" or \"1h\" (the consumer \
+                     would refuse to start)",
+                );
+            }
+        }
+        forwarding
+    }
+
+    /// Relay sources need the sender's queue URL.
+    fn relay_url(&self, destinations: &Destinations, r: &mut Report) {
+        if !destinations.relay.is_empty() && self.var(SQS_OUTBOUND_VAR).is_none() {
+            r.note(
+                self.var_at(SQS_OUTBOUND_VAR),
+                format!(
+                    "relay sources ({}) are forwarded to the sender's queue: set this var to the \
+                     OutboundQueueUrl output of `sam deploy` (until then their events wait on the \
+                     inbound queue)",
+                    names(&destinations.relay)
+                ),
+            );
+        }
+    }
+
+    /// The producer binding the receiver enqueues through, and the consumer reading its queue.
+    fn queues(&self, forwarding: bool, destinations: &Destinations, r: &mut Report) {
+        let queues = self.w.get("queues").and_then(Toml::as_table);
+        let Some(inbound) = self.inbound_queue(queues, r) else {
+            return;
+        };
+        let consumers = tables(queues.and_then(|q| q.get("consumers")));
         match consumers
             .iter()
             .find(|(_, c)| str_of(c, "queue") == Some(inbound))
         {
-            None if forwarding => r.error(
-                at("queues.consumers"),
+            Some((i, c)) => self.consumer(*i, c, inbound, destinations, r),
+            None => self.no_consumer(inbound, forwarding, destinations, r),
+        }
+    }
+
+    /// The queue of the `INBOUND_QUEUE` producer binding.
+    fn inbound_queue(&self, queues: Option<&'a Table>, r: &mut Report) -> Option<&'a str> {
+        let Some((i, p)) = binding(queues.and_then(|q| q.get("producers")), QUEUE_BINDING) else {
+            r.error(
+                self.at("queues.producers"),
+                format!(
+                    "no producer binding {QUEUE_BINDING}: the receiver cannot enqueue and answers \
+                     503 to every webhook; add [[queues.producers]] binding = \"{QUEUE_BINDING}\", \
+                     queue = \"hookline-inbound\"{}",
+                    self.not_inherited
+                ),
+            );
+            return None;
+        };
+        let queue = str_of(p, "queue");
+        if queue.is_none() {
+            r.error(
+                self.at(&format!("queues.producers[{i}].queue")),
+                "missing: the name of the queue the binding sends to, e.g. \"hookline-inbound\"",
+            );
+        }
+        queue
+    }
+
+    /// No consumer in this file reads the inbound queue.
+    fn no_consumer(
+        &self,
+        inbound: &str,
+        forwarding: bool,
+        destinations: &Destinations,
+        r: &mut Report,
+    ) {
+        let at = self.at("queues.consumers");
+        if forwarding {
+            r.error(
+                at,
                 format!(
                     "no consumer for \"{inbound}\", but an SQS queue URL is set: nothing would be \
                      forwarded; add [[queues.consumers]] queue = \"{inbound}\" with a \
                      dead_letter_queue"
                 ),
-            ),
+            );
+        } else if !destinations.relay.is_empty() {
             // Relayed events reach the sender only through this Worker's consumer: without it
             // they wait on the queue until its retention deletes them.
-            None if !relay_sources.is_empty() => r.warn(
-                at("queues.consumers"),
+            r.warn(
+                at,
                 format!(
                     "no consumer for \"{inbound}\": relay sources ({}) reach the sender only \
                      through this Worker's consumer, so their events would wait on the queue \
                      until its retention period deletes them; add [[queues.consumers]] queue = \
                      \"{inbound}\" with a dead_letter_queue",
-                    names(&relay_sources)
+                    names(&destinations.relay)
                 ),
-            ),
+            );
+        } else {
             // Not a warning: with no SQS URL, reading the queue with a consumer declared
             // elsewhere (an HTTP pull consumer, another Worker) is a documented way to run the
             // receiver (docs/receiver.md#reading-events), and this file cannot show it.
-            None => r.note(
-                at("queues.consumers"),
+            r.note(
+                at,
                 format!(
                     "no consumer for \"{inbound}\" in this file: events wait on it, for the \
                      queue's retention period, until a consumer you attach reads them \
@@ -337,93 +455,101 @@ pub(super) fn check_worker(
                      [[queues.consumers]] queue = \"{inbound}\" with a dead_letter_queue, and \
                      set {SQS_QUEUE_VAR}"
                 ),
-            ),
-            Some((i, c)) => {
-                let c_at = at(&format!("queues.consumers[{i}]"));
-                match str_of(c, "dead_letter_queue") {
-                    None => r.error(
-                        format!("{c_at}.dead_letter_queue"),
-                        format!(
-                            "missing: without a dead-letter queue Cloudflare deletes a message \
-                             after its last retry, so an event that could not be forwarded is \
-                             lost; add dead_letter_queue = \"{inbound}-dlq\" (and create it with \
-                             `npx wrangler queues create {inbound}-dlq`)"
-                        ),
-                    ),
-                    Some(dlq) if dlq == inbound => r.error(
-                        format!("{c_at}.dead_letter_queue"),
-                        "is the queue itself: failed messages would loop; name another queue, \
-                         e.g. \"hookline-inbound-dlq\"",
-                    ),
-                    Some(_) => {}
-                }
-                // A note, like the outbound URL's: a value to fill in before forwarding, and
-                // nothing is lost meanwhile (held, then dead-lettered, replayable).
-                if !queue_sources.is_empty() && var(SQS_QUEUE_VAR).is_none() {
-                    r.note(
-                        var_at(SQS_QUEUE_VAR),
-                        format!(
-                            "empty, but the consumer for \"{inbound}\" is configured: until it is \
-                             set, events of queue sources ({}) are held and then dead-lettered \
-                             after max_retries (nothing is lost). Set it to your SQS queue's URL, \
-                             or remove the [[queues.consumers]] block and consume \"{inbound}\" \
-                             yourself",
-                            names(&queue_sources)
-                        ),
-                    );
-                }
-            }
+            );
         }
     }
 
-    // Claim checks.
-    let buckets = tables(w.get("r2_buckets"));
-    match buckets
-        .iter()
-        .find(|(_, b)| str_of(b, "binding") == Some(BUCKET_BINDING))
-    {
-        None => r.warn(
-            at("r2_buckets"),
-            format!(
-                "no R2 binding {BUCKET_BINDING}: webhooks whose envelope exceeds a queue message \
-                 (128 KB) are refused with 413; add [[r2_buckets]] binding = \"{BUCKET_BINDING}\", \
-                 bucket_name = \"hookline-bodies\"{not_inherited}"
+    /// The consumer `queues.consumers[i]` reading the inbound queue: its dead-letter queue, and
+    /// the SQS URL it forwards to.
+    fn consumer(
+        &self,
+        i: usize,
+        c: &Table,
+        inbound: &str,
+        destinations: &Destinations,
+        r: &mut Report,
+    ) {
+        let dlq_at = self.at(&format!("queues.consumers[{i}].dead_letter_queue"));
+        match str_of(c, "dead_letter_queue") {
+            None => r.error(
+                dlq_at,
+                format!(
+                    "missing: without a dead-letter queue Cloudflare deletes a message after its \
+                     last retry, so an event that could not be forwarded is lost; add \
+                     dead_letter_queue = \"{inbound}-dlq\" (and create it with `npx wrangler \
+                     queues create {inbound}-dlq`)"
+                ),
             ),
-        ),
-        Some((i, b)) => {
-            let bucket = str_of(b, "bucket_name");
-            match (bucket, var(BUCKET_VAR)) {
-                (_, None) => r.warn(
-                    var_at(BUCKET_VAR),
-                    format!(
-                        "not set: claim checks are off and large bodies get 413; set it to the \
-                         bucket_name of the {BUCKET_BINDING} binding"
-                    ),
+            Some(dlq) if dlq == inbound => r.error(
+                dlq_at,
+                "is the queue itself: failed messages would loop; name another queue, e.g. \
+                 \"hookline-inbound-dlq\"",
+            ),
+            Some(_) => {}
+        }
+        // A note, like the outbound URL's: a value to fill in before forwarding, and nothing is
+        // lost meanwhile (held, then dead-lettered, replayable).
+        if !destinations.queue.is_empty() && self.var(SQS_QUEUE_VAR).is_none() {
+            r.note(
+                self.var_at(SQS_QUEUE_VAR),
+                format!(
+                    "empty, but the consumer for \"{inbound}\" is configured: until it is set, \
+                     events of queue sources ({}) are held and then dead-lettered after \
+                     max_retries (nothing is lost). Set it to your SQS queue's URL, or remove the \
+                     [[queues.consumers]] block and consume \"{inbound}\" yourself",
+                    names(&destinations.queue)
                 ),
-                (Some(bucket), Some(named)) if bucket != named => r.error(
-                    var_at(BUCKET_VAR),
-                    format!(
-                        "names another bucket than the {BUCKET_BINDING} binding \
-                         (r2_buckets[{i}].bucket_name = \"{bucket}\"): claim checks would point \
-                         consumers at the wrong bucket; make them equal"
-                    ),
-                ),
-                _ => {}
-            }
+            );
         }
     }
 
-    if !secrets.is_empty() {
-        r.note(
-            config_at,
-            format!(
-                "Worker secrets to set (`npx wrangler secret put NAME`; .dev.vars for wrangler \
-                 dev): {}",
-                names(&secrets)
+    /// The R2 bucket that holds bodies too large for a queue message.
+    fn claim_checks(&self, r: &mut Report) {
+        let Some((i, b)) = binding(self.w.get("r2_buckets"), BUCKET_BINDING) else {
+            r.warn(
+                self.at("r2_buckets"),
+                format!(
+                    "no R2 binding {BUCKET_BINDING}: webhooks whose envelope exceeds a queue \
+                     message (128 KB) are refused with 413; add [[r2_buckets]] binding = \
+                     \"{BUCKET_BINDING}\", bucket_name = \"hookline-bodies\"{}",
+                    self.not_inherited
+                ),
+            );
+            return;
+        };
+        match (str_of(b, "bucket_name"), self.var(BUCKET_VAR)) {
+            (_, None) => r.warn(
+                self.var_at(BUCKET_VAR),
+                format!(
+                    "not set: claim checks are off and large bodies get 413; set it to the \
+                     bucket_name of the {BUCKET_BINDING} binding"
+                ),
             ),
-        );
+            (Some(bucket), Some(named)) if bucket != named => r.error(
+                self.var_at(BUCKET_VAR),
+                format!(
+                    "names another bucket than the {BUCKET_BINDING} binding \
+                     (r2_buckets[{i}].bucket_name = \"{bucket}\"): claim checks would point \
+                     consumers at the wrong bucket; make them equal"
+                ),
+            ),
+            _ => {}
+        }
     }
-    config
+
+    /// The Worker secrets to set, listed once.
+    fn secrets_to_set(&self, secrets: &BTreeSet<String>, r: &mut Report) {
+        if !secrets.is_empty() {
+            r.note(
+                self.config_at.clone(),
+                format!(
+                    "Worker secrets to set (`npx wrangler secret put NAME`; .dev.vars for \
+                     wrangler dev): {}",
+                    names(secrets)
+                ),
+            );
+        }
+    }
 }
 
 pub(super) fn is_date(s: &str) -> bool {
@@ -474,12 +600,7 @@ pub(super) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
     {
         return Some(c);
     }
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, _)| *d <= 3)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    closest_within(word, candidates, 3)
 }
 
 #[cfg(test)]
@@ -594,48 +715,40 @@ mod tests {
     }
 
     #[test]
-    fn wrangler_secret_set_as_plain_var() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nSTRIPE_WEBHOOK_SECRET = \"x\"\n"));
-        expect(
-            &f,
-            Severity::Error,
-            "vars.STRIPE_WEBHOOK_SECRET",
-            "wrangler secret put STRIPE_WEBHOOK_SECRET",
-        );
-    }
-
-    #[test]
-    fn wrangler_aws_credentials_as_plain_var() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nAWS_SECRET_ACCESS_KEY = \"x\"\n"));
-        expect(
-            &f,
-            Severity::Error,
-            "vars.AWS_SECRET_ACCESS_KEY",
-            "Worker secret",
-        );
-    }
-
-    #[test]
-    fn wrangler_var_that_looks_like_a_secret() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nSOMETHING = \"whsec_abcdef\"\n"));
-        expect(
-            &f,
-            Severity::Error,
-            "vars.SOMETHING",
-            "looks like a signing secret",
-        );
-        assert!(!f.iter().any(|f| f.message.contains("whsec_abcdef")));
-    }
-
-    #[test]
-    fn wrangler_unknown_hookline_var() {
-        let f = wrangler(&WRANGLER.replace("[vars]\n", "[vars]\nHOOKLINE_SQS_QUEUE = \"x\"\n"));
-        expect(
-            &f,
-            Severity::Warning,
-            "vars.HOOKLINE_SQS_QUEUE",
-            "did you mean HOOKLINE_SQS_QUEUE_URL",
-        );
+    fn wrangler_plain_vars() {
+        for (var, severity, path, text) in [
+            (
+                "STRIPE_WEBHOOK_SECRET = \"x\"",
+                Severity::Error,
+                "vars.STRIPE_WEBHOOK_SECRET",
+                "wrangler secret put STRIPE_WEBHOOK_SECRET",
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY = \"x\"",
+                Severity::Error,
+                "vars.AWS_SECRET_ACCESS_KEY",
+                "Worker secret",
+            ),
+            (
+                "SOMETHING = \"whsec_abcdef\"",
+                Severity::Error,
+                "vars.SOMETHING",
+                "looks like a signing secret",
+            ),
+            (
+                "HOOKLINE_SQS_QUEUE = \"x\"",
+                Severity::Warning,
+                "vars.HOOKLINE_SQS_QUEUE",
+                "did you mean HOOKLINE_SQS_QUEUE_URL",
+            ),
+        ] {
+            let f = wrangler(&WRANGLER.replace("[vars]\n", &format!("[vars]\n{var}\n")));
+            expect(&f, severity, path, text);
+            assert!(
+                !f.iter().any(|f| f.message.contains("whsec_abcdef")),
+                "{var}"
+            );
+        }
     }
 
     #[test]

@@ -194,54 +194,53 @@ mod tests {
         assert!(matches!(e, SettingsError::Config(_)), "{e}");
 
         // A queue URL without credentials.
-        let e = Settings::load(
-            Some(CONFIG),
-            env(&[
-                ("STRIPE_SECRET", "whsec_x"),
-                (
-                    SQS_QUEUE_VAR,
-                    "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
-                ),
-            ]),
-        )
-        .unwrap_err();
+        let e = load_err(&[(
+            SQS_QUEUE_VAR,
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/inbound",
+        )]);
         assert!(
             matches!(e, SettingsError::MissingCredential { secret } if secret == "AWS_ACCESS_KEY_ID"),
             "{e}"
         );
 
-        let e = Settings::load(
-            Some(CONFIG),
-            env(&[("STRIPE_SECRET", "whsec_x"), (RETRY_BASE_VAR, "13h")]),
-        )
-        .unwrap_err();
-        assert!(
+        // A var that does not parse fails naming the var.
+        let bad_duration = |e: &SettingsError| {
             matches!(
                 e,
                 SettingsError::BadDuration {
                     var: RETRY_BASE_VAR,
                     ..
                 }
-            ),
-            "{e}"
-        );
-        assert!(e.to_string().contains(RETRY_BASE_VAR), "{e}");
-
-        let e = Settings::load(
-            Some(CONFIG),
-            env(&[("STRIPE_SECRET", "whsec_x"), (SQS_QUEUE_VAR, "ftp://x/1/q")]),
-        )
-        .unwrap_err();
-        assert!(
+            )
+        };
+        let bad_queue_url = |e: &SettingsError| {
             matches!(
                 e,
                 SettingsError::BadQueueUrl {
                     var: SQS_QUEUE_VAR,
                     ..
                 }
+            )
+        };
+        for (var, value, expected) in [
+            (
+                RETRY_BASE_VAR,
+                "13h",
+                bad_duration as fn(&SettingsError) -> bool,
             ),
-            "{e}"
-        );
+            (SQS_QUEUE_VAR, "ftp://x/1/q", bad_queue_url),
+        ] {
+            let e = load_err(&[(var, value)]);
+            assert!(expected(&e), "{var}: {e}");
+            assert!(e.to_string().contains(var), "{e}");
+        }
+    }
+
+    /// Why [`CONFIG`], with its secret set, does not load with `extra` vars.
+    fn load_err(extra: &[(&str, &str)]) -> SettingsError {
+        let mut vars = vec![("STRIPE_SECRET", "whsec_x")];
+        vars.extend_from_slice(extra);
+        Settings::load(Some(CONFIG), env(&vars)).unwrap_err()
     }
 
     #[test]

@@ -53,16 +53,21 @@ pub enum TlsRoots {
     Mozilla,
 }
 
+/// A [`TlsRoots`] name that is neither `system` nor `mozilla` (trimmed, lowercased).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown value \"{0}\": use \"system\" (the system's certificate store) or \"mozilla\" (compiled-in roots)"
+)]
+pub struct UnknownTlsRoots(pub String);
+
 impl std::str::FromStr for TlsRoots {
-    type Err = String;
+    type Err = UnknownTlsRoots;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "system" => Ok(Self::System),
             "mozilla" => Ok(Self::Mozilla),
-            other => Err(format!(
-                "unknown value \"{other}\": use \"system\" (the system's certificate store) or \"mozilla\" (compiled-in roots)"
-            )),
+            other => Err(UnknownTlsRoots(other.to_owned())),
         }
     }
 }
@@ -277,7 +282,10 @@ mod tests {
     fn tls_roots_parse_their_two_names_only() {
         assert_eq!("system".parse(), Ok(TlsRoots::System));
         assert_eq!(" MOZILLA ".parse(), Ok(TlsRoots::Mozilla));
-        assert!("native".parse::<TlsRoots>().is_err());
+        assert_eq!(
+            "Native".parse::<TlsRoots>(),
+            Err(UnknownTlsRoots("native".to_owned()))
+        );
         assert!("".parse::<TlsRoots>().is_err());
     }
 

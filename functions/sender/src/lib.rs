@@ -28,5 +28,5 @@ pub mod settings;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use handler::code;
 pub use handler::{Sender, dlq_attr};
-pub use http::{Attempt, Http, Lookup, LookupFuture, SystemLookup, TlsRoots};
+pub use http::{Attempt, Http, Lookup, LookupFuture, SystemLookup, TlsRoots, UnknownTlsRoots};
 pub use settings::{Endpoint, EventData, Refusal, Settings, SettingsError};

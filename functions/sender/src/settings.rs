@@ -18,7 +18,7 @@ use hookline_sqs::limits::{
     MAX_MESSAGE_BYTES_CEILING as MAX_SQS_MESSAGE_BYTES_CEILING,
 };
 
-use crate::http::TlsRoots;
+use crate::http::{TlsRoots, UnknownTlsRoots};
 
 /// The environment variables the sender reads, named by the deploy contract.
 pub use hookline_core::contract::sender::{
@@ -38,12 +38,17 @@ where
     match text.map(str::parse::<T>).transpose() {
         Ok(value) => Ok(value),
         Err(err) => {
-            problems.push(ConfigError {
-                path: path(),
-                message: err.to_string(),
-            });
+            problems.push(problem(path(), err));
             Err(())
         }
+    }
+}
+
+/// A problem found while preparing an endpoint, at `path`.
+fn problem(path: String, message: impl std::fmt::Display) -> ConfigError {
+    ConfigError {
+        path,
+        message: message.to_string(),
     }
 }
 
@@ -115,14 +120,14 @@ pub enum SettingsError {
     /// The configuration is invalid.
     #[error("invalid configuration:\n{0}")]
     Config(#[from] ConfigErrors),
-    /// An environment variable has a value that cannot be used.
-    #[error("environment variable {var}: {message}")]
-    Var {
-        /// The variable's name.
-        var: &'static str,
-        /// What is wrong.
-        message: String,
-    },
+    /// `HOOKLINE_TLS_ROOTS` names neither root store.
+    #[error("environment variable {TLS_ROOTS_VAR}: {0}")]
+    BadTlsRoots(#[from] UnknownTlsRoots),
+    /// `HOOKLINE_MAX_MESSAGE_BYTES` is not a `MaximumMessageSize` SQS allows.
+    #[error(
+        "environment variable {MAX_MESSAGE_BYTES_VAR}: must be the queue's MaximumMessageSize in bytes, {MIN_MESSAGE_BYTES} to {MAX_SQS_MESSAGE_BYTES_CEILING}"
+    )]
+    BadMaxMessageBytes,
 }
 
 impl Settings {
@@ -138,10 +143,7 @@ impl Settings {
         let queue_url = lookup(QUEUE_URL_VAR).ok_or(SettingsError::Missing(QUEUE_URL_VAR))?;
         let dlq_url = lookup(DLQ_URL_VAR).ok_or(SettingsError::Missing(DLQ_URL_VAR))?;
         let tls_roots = match lookup(TLS_ROOTS_VAR).filter(|v| !v.trim().is_empty()) {
-            Some(v) => v.parse().map_err(|message| SettingsError::Var {
-                var: TLS_ROOTS_VAR,
-                message,
-            })?,
+            Some(v) => v.parse()?,
             None if SYSTEM_CERT_VARS
                 .iter()
                 .any(|var| lookup(var).is_some_and(|v| !v.is_empty())) =>
@@ -155,14 +157,7 @@ impl Settings {
             None => MAX_SQS_MESSAGE_BYTES,
             Some(v) => match v.trim().parse::<usize>() {
                 Ok(n) if (MIN_MESSAGE_BYTES..=MAX_SQS_MESSAGE_BYTES_CEILING).contains(&n) => n,
-                _ => {
-                    return Err(SettingsError::Var {
-                        var: MAX_MESSAGE_BYTES_VAR,
-                        message: format!(
-                            "must be the queue's MaximumMessageSize in bytes, {MIN_MESSAGE_BYTES} to {MAX_SQS_MESSAGE_BYTES_CEILING}"
-                        ),
-                    });
-                }
+                _ => return Err(SettingsError::BadMaxMessageBytes),
             },
         };
         let config = Config::from_json(&text)?;
@@ -201,18 +196,15 @@ impl Settings {
                     Ok(s) => match s.expose_str() {
                         Some(url) => url.to_owned(),
                         None => {
-                            problems.push(ConfigError {
-                                path: format!("{at}.url"),
-                                message: "the variable's value is not UTF-8 text".to_owned(),
-                            });
+                            problems.push(problem(
+                                format!("{at}.url"),
+                                "the variable's value is not UTF-8 text",
+                            ));
                             continue;
                         }
                     },
                     Err(err) => {
-                        problems.push(ConfigError {
-                            path: format!("{at}.url"),
-                            message: err.to_string(),
-                        });
+                        problems.push(problem(format!("{at}.url"), err));
                         continue;
                     }
                 }
@@ -230,10 +222,7 @@ impl Settings {
                 match Signer::new(SchemeKind::StandardWebhooks, secrets) {
                     Ok(s) => Some(s),
                     Err(err) => {
-                        problems.push(ConfigError {
-                            path: format!("{at}.secrets"),
-                            message: err.to_string(),
-                        });
+                        problems.push(problem(format!("{at}.secrets"), err));
                         continue;
                     }
                 }
@@ -255,10 +244,7 @@ impl Settings {
                 match text.parse::<EventPattern>() {
                     Ok(p) => events.push(p),
                     Err(err) => {
-                        problems.push(ConfigError {
-                            path: format!("{at}.events[{i}]"),
-                            message: err.to_string(),
-                        });
+                        problems.push(problem(format!("{at}.events[{i}]"), err));
                         bad_pattern = true;
                     }
                 }
@@ -370,19 +356,13 @@ mod tests {
     fn an_unknown_tls_roots_value_fails_the_cold_start_naming_the_variable() {
         let e = Settings::from_lookup(env(&[(TLS_ROOTS_VAR, "webpki")])).unwrap_err();
         assert!(
-            matches!(
-                e,
-                SettingsError::Var {
-                    var: TLS_ROOTS_VAR,
-                    ..
-                }
-            ),
+            matches!(&e, SettingsError::BadTlsRoots(UnknownTlsRoots(v)) if v == "webpki"),
             "{e}"
         );
-        let text = e.to_string();
-        assert!(
-            text.contains(TLS_ROOTS_VAR) && text.contains("\"system\""),
-            "{text}"
+        assert_eq!(
+            e.to_string(),
+            "environment variable HOOKLINE_TLS_ROOTS: unknown value \"webpki\": use \"system\" \
+             (the system's certificate store) or \"mozilla\" (compiled-in roots)"
         );
     }
 
@@ -449,16 +429,12 @@ mod tests {
         assert_eq!(s.max_message_bytes, 1_048_576);
         for bad in ["0", "1023", "1048577", "1 MiB", "-1"] {
             let e = Settings::from_lookup(env(&[(MAX_MESSAGE_BYTES_VAR, bad)])).unwrap_err();
-            assert!(
-                matches!(
-                    e,
-                    SettingsError::Var {
-                        var: MAX_MESSAGE_BYTES_VAR,
-                        ..
-                    }
-                ),
-                "{bad}: {e}"
-            );
+            assert!(matches!(e, SettingsError::BadMaxMessageBytes), "{bad}: {e}");
         }
+        assert_eq!(
+            SettingsError::BadMaxMessageBytes.to_string(),
+            "environment variable HOOKLINE_MAX_MESSAGE_BYTES: must be the queue's \
+             MaximumMessageSize in bytes, 1024 to 1048576"
+        );
     }
 }
