@@ -80,5 +80,7 @@ pub mod retry;
 pub mod route;
 pub mod secret;
 pub mod ssrf;
+#[cfg(test)]
+mod testkit;
 pub mod time;
 pub mod verify;

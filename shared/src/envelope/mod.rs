@@ -398,13 +398,7 @@ mod tests {
     /// whatever decodes re-encodes to something that decodes to the same value.
     #[test]
     fn decoders_never_panic_on_mangled_input() {
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::testkit::xorshift(0x9e37_79b9_7f4a_7c15);
         let check = |bytes: &[u8]| {
             if let Ok(env) = InboundEnvelope::from_json(bytes) {
                 assert_eq!(InboundEnvelope::from_json(&env.to_json()).unwrap(), env);
