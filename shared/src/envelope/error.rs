@@ -146,76 +146,69 @@ mod tests {
     use super::*;
 
     /// Both errors come from one macro; their texts and fields must stay what callers match on.
+    /// `{whole}` in a row stands for `envelope` or `message`.
     #[test]
     fn display_and_field_of_each_variant() {
         let invalid = |field: &str| (field.to_owned(), "must not be empty".to_owned());
-        let (field, reason) = invalid("body.data.sha256");
-        let envelope = [
+        let (env_field, env_reason) = invalid("a.b");
+        let (msg_field, msg_reason) = invalid("a.b");
+        let rows = [
             (
                 EnvelopeError::TooLarge { size: 9, max: 8 },
-                "envelope",
-                "envelope: 9 bytes is over the 8-byte limit",
+                MessageError::TooLarge { size: 9, max: 8 },
+                "{whole}",
+                "{whole}: 9 bytes is over the 8-byte limit",
             ),
             (
                 EnvelopeError::Json("eof".into()),
-                "envelope",
-                "envelope: invalid JSON: eof",
+                MessageError::Json("eof".into()),
+                "{whole}",
+                "{whole}: invalid JSON: eof",
             ),
             (
                 EnvelopeError::UnsupportedVersion(2),
-                "version",
-                "version: unsupported version 2 (this build reads version 1)",
-            ),
-            (
-                EnvelopeError::MissingField("body.data"),
-                "body.data",
-                "body.data: missing",
-            ),
-            (
-                EnvelopeError::InvalidField { field, reason },
-                "body.data.sha256",
-                "body.data.sha256: must not be empty",
-            ),
-            (
-                EnvelopeError::from(Fault::Base64("bad".into())),
-                "body.data",
-                "body.data: invalid base64: bad",
-            ),
-        ];
-        for (err, field, text) in envelope {
-            assert_eq!((err.field(), err.to_string().as_str()), (field, text));
-        }
-        let (field, reason) = invalid("endpoints[1]");
-        let message = [
-            (
-                MessageError::TooLarge { size: 9, max: 8 },
-                "message",
-                "message: 9 bytes is over the 8-byte limit",
-            ),
-            (
-                MessageError::Json("eof".into()),
-                "message",
-                "message: invalid JSON: eof",
-            ),
-            (
                 MessageError::UnsupportedVersion(2),
                 "version",
                 "version: unsupported version 2 (this build reads version 1)",
             ),
-            (MessageError::MissingField("type"), "type", "type: missing"),
             (
-                MessageError::InvalidField { field, reason },
-                "endpoints[1]",
-                "endpoints[1]: must not be empty",
+                EnvelopeError::MissingField("type"),
+                MessageError::MissingField("type"),
+                "type",
+                "type: missing",
             ),
             (
-                MessageError::from(Fault::Base64("bad".into())),
-                "data",
-                "data: invalid base64: bad",
+                EnvelopeError::InvalidField {
+                    field: env_field,
+                    reason: env_reason,
+                },
+                MessageError::InvalidField {
+                    field: msg_field,
+                    reason: msg_reason,
+                },
+                "a.b",
+                "a.b: must not be empty",
             ),
         ];
-        for (err, field, text) in message {
-            assert_eq!((err.field(), err.to_string().as_str()), (field, text));
+        for (env, msg, field, text) in rows {
+            let expect = |whole| {
+                (
+                    field.replace("{whole}", whole),
+                    text.replace("{whole}", whole),
+                )
+            };
+            assert_eq!(
+                (env.field().to_owned(), env.to_string()),
+                expect("envelope")
+            );
+            assert_eq!((msg.field().to_owned(), msg.to_string()), expect("message"));
         }
+        let env = EnvelopeError::from(Fault::Base64("bad".into()));
+        assert_eq!(env, EnvelopeError::InvalidBase64("bad".into()));
+        assert_eq!(env.field(), "body.data");
+        assert_eq!(env.to_string(), "body.data: invalid base64: bad");
+        let msg = MessageError::from(Fault::Base64("bad".into()));
+        assert_eq!(msg.field(), "data");
+        assert_eq!(msg.to_string(), "data: invalid base64: bad");
     }
 }
