@@ -8,7 +8,7 @@ use super::error::{Fault, MessageError, invalid};
 use super::outbound::OutboundMessage;
 use super::raw::RawJson;
 use super::rules::{check_endpoint, check_event_type, check_outbound_id};
-use super::wire::{self, FromObject, RawObject, check_version, read_string, read_timestamp};
+use super::wire::{self, RawObject, check_version, read_string, read_timestamp};
 use crate::time::Timestamp;
 
 /// The sender's own message: one [`OutboundMessage`] bound for one endpoint, so each endpoint
@@ -75,18 +75,17 @@ wire::message_codec! {
     DeliveryMessage {
         /// Encodes as compact JSON, marker and version included.
         to_json;
-        /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`](crate::envelope::MAX_DECODE_BYTES)); unknown fields are
-        /// ignored.
+        /// Decodes and validates untrusted bytes (at most
+        /// [`MAX_DECODE_BYTES`](crate::envelope::MAX_DECODE_BYTES)); unknown fields are ignored.
         from_json;
         /// Checks the field rules, e.g. on a message built with [`DeliveryMessage::new`].
         validate;
     }
 }
 
-impl FromObject for DeliveryMessage {
-    type Error = MessageError;
-
-    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+impl DeliveryMessage {
+    /// Reads and validates every field of `obj` (see [`wire::FromObject`]).
+    fn read_fields(mut obj: RawObject) -> Result<Self, Fault> {
         check_version(&obj.required("version")?)?;
         let marker = read_string(&obj.required("hookline")?, "hookline")?;
         if marker != DELIVERY_MARKER {

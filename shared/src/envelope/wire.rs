@@ -158,8 +158,9 @@ pub(super) fn encode_string<T: Serialize>(value: &T) -> String {
 }
 
 /// The four codec methods of an outbound-queue format (`to_json`, `to_json_string`,
-/// `from_json`, `validate`), each documented by the caller; the type provides
-/// `fn check(&self) -> Result<(), Fault>` and implements [`FromObject`] with [`MessageError`].
+/// `from_json`, `validate`), each documented by the caller, and its [`FromObject`] impl with
+/// [`MessageError`]; the type provides `fn check(&self) -> Result<(), Fault>` and
+/// `fn read_fields(obj: RawObject) -> Result<Self, Fault>`.
 macro_rules! message_codec {
     (
         $ty:ident {
@@ -187,6 +188,14 @@ macro_rules! message_codec {
             $(#[$validate])*
             pub fn validate(&self) -> Result<(), MessageError> {
                 self.check().map_err(MessageError::from)
+            }
+        }
+
+        impl $crate::envelope::wire::FromObject for $ty {
+            type Error = MessageError;
+
+            fn from_object(obj: $crate::envelope::wire::RawObject) -> Result<Self, Fault> {
+                Self::read_fields(obj)
             }
         }
     };
