@@ -61,14 +61,6 @@ pub use rules::{
     is_valid_endpoint_name, is_valid_event_type, is_valid_message_id, is_valid_outbound_id,
 };
 
-// The SQS facts the formats are sized by live in hookline-sqs; re-exported under the names
-// callers already use.
-pub use hookline_sqs::limits::{
-    MAX_BATCH_ENTRIES as MAX_SQS_BATCH_ENTRIES, MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES,
-    MAX_MESSAGE_BYTES_CEILING as MAX_SQS_MESSAGE_BYTES_CEILING,
-};
-pub use hookline_sqs::{BatchLimits, batches};
-
 /// The Cloudflare Queues message limit: 128 KB, where Cloudflare counts 1 KB as 1,000 bytes.
 ///
 /// Cloudflare adds up to about 100 bytes of its own metadata to each message, so the receiver
@@ -79,7 +71,7 @@ pub const MAX_CF_QUEUE_MESSAGE_BYTES: usize = 128_000;
 ///
 /// It is a guard against oversized input, not a queue limit: no queue hookline reads can carry
 /// more, so anything bigger did not come from one.
-pub const MAX_DECODE_BYTES: usize = MAX_SQS_MESSAGE_BYTES_CEILING;
+pub const MAX_DECODE_BYTES: usize = hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING;
 
 /// The value of the `hookline` field that marks a [`DeliveryMessage`].
 pub const DELIVERY_MARKER: &str = "delivery";
@@ -383,7 +375,7 @@ mod tests {
     }
     #[test]
     fn size_limits() {
-        assert_eq!(MAX_SQS_MESSAGE_BYTES, 256 * 1024);
+        assert_eq!(hookline_sqs::limits::MAX_MESSAGE_BYTES, 256 * 1024);
         assert_eq!(MAX_CF_QUEUE_MESSAGE_BYTES, 128_000);
         assert_eq!(MAX_DECODE_BYTES, 1024 * 1024);
         // A message at the limit is parsed (and here rejected for its content, not its size).
