@@ -618,12 +618,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
         .iter()
         .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
         .collect::<String>();
-    let w = world_sized(
-        &toml,
-        true,
-        hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING,
-    )
-    .await;
+    let w = world_sized(&toml, true, hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING).await;
     let blob = "x".repeat(400_000);
     w.send(&json!({"type": "big.one", "id": "evt_big", "data": {"blob": blob}}))
         .await;

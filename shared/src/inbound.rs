@@ -455,31 +455,23 @@ mod tests {
         scheme: impl Into<Scheme>,
         secret: &str,
         url: &str,
-        mut headers: Headers,
+        headers: Headers,
         body: &[u8],
         at: Timestamp,
     ) -> Headers {
-        let signer = Signer::new(
+        let req = Request {
+            method: "POST",
+            url,
+            headers: &headers,
+            body,
+        };
+        Signer::new(
             scheme,
             vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
         )
-        .unwrap();
-        let extra = signer
-            .sign(
-                &Request {
-                    method: "POST",
-                    url,
-                    headers: &headers,
-                    body,
-                },
-                "msg_1",
-                at,
-            )
-            .unwrap();
-        for (name, value) in extra {
-            headers.push(name, value);
-        }
-        headers
+        .unwrap()
+        .signed_headers(&req, "msg_1", at)
+        .unwrap()
     }
 
     /// `json_headers()` signed as Stripe would with [`STRIPE_SECRET`].

@@ -655,6 +655,20 @@ impl Signer {
         let sign = self.scheme.spec().code.sign;
         sign(&self.scheme, &self.keys, req, id, timestamp)
     }
+
+    /// `req.headers` with [`Self::sign`]'s headers added: every header a provider would send.
+    pub fn signed_headers(
+        &self,
+        req: &Request<'_>,
+        id: &str,
+        timestamp: Timestamp,
+    ) -> Result<Headers, SignError> {
+        let mut headers = req.headers.clone();
+        for (name, value) in self.sign(req, id, timestamp)? {
+            headers.push(name, value);
+        }
+        Ok(headers)
+    }
 }
 
 #[cfg(test)]
@@ -680,6 +694,28 @@ mod tests {
             Verifier::new(SchemeKind::Stripe, vec![]).unwrap_err(),
             KeyError::NoSecrets
         );
+    }
+
+    #[test]
+    fn signed_headers_are_the_request_headers_then_the_signature() {
+        let key = Secret::new(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_vec()).unwrap();
+        let signer = Signer::new(SchemeKind::StandardWebhooks, vec![key]).unwrap();
+        let now = Timestamp::from_unix_secs(1_795_435_200);
+        let base: Headers = [("Content-Type", "application/json")].into_iter().collect();
+        let req = Request {
+            method: "POST",
+            url: "https://example.com/",
+            headers: &base,
+            body: b"{}",
+        };
+        let mut expected = base.clone();
+        for (name, value) in signer.sign(&req, "msg_1", now).unwrap() {
+            expected.push(name, value);
+        }
+        let signed = signer.signed_headers(&req, "msg_1", now).unwrap();
+        assert_eq!(signed, expected);
+        assert_eq!(signed.get_all("content-type").count(), 1);
+        assert_eq!(signed.get_all("webhook-signature").count(), 1);
     }
 
     #[test]
