@@ -104,15 +104,7 @@ impl Filter {
     }
 }
 
-impl PartialEq for Filter {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl Eq for Filter {}
-
-crate::string_backed!(Filter, this => this.source.as_str());
+crate::string_backed!(Filter, this => this.source.as_str(), eq_by_text);
 
 impl FromStr for Filter {
     type Err = FilterError;

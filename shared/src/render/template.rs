@@ -105,15 +105,7 @@ impl BodyTemplate {
     }
 }
 
-impl PartialEq for BodyTemplate {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl Eq for BodyTemplate {}
-
-crate::string_backed!(BodyTemplate, this => this.source.as_str());
+crate::string_backed!(BodyTemplate, this => this.source.as_str(), eq_by_text);
 
 impl FromStr for BodyTemplate {
     type Err = BodyTemplateError;
