@@ -695,6 +695,12 @@ mod tests {
         }
     }
 
+    /// [`params`] with the timestamp header `X-Ts` when, and only when, the template signs
+    /// `{timestamp}`.
+    fn params_for(template: &str) -> GenericHmac {
+        params(template, template.contains("{timestamp}").then_some("X-Ts"))
+    }
+
     #[test]
     fn unsigned_timestamp_header_is_refused() {
         // Checked but not signed: an attacker would simply send a fresh timestamp.
@@ -714,7 +720,7 @@ mod tests {
     }
 
     fn boundary_problems(t: &str, format: TimestampFormat) -> Vec<String> {
-        let mut g = params(t, t.contains("{timestamp}").then_some("X-Ts"));
+        let mut g = params_for(t);
         g.timestamp_format = format;
         g.problems()
             .into_iter()
@@ -890,10 +896,7 @@ mod tests {
             "{method}.{body}",
             "{method}P{body}",
         ] {
-            let g = params(
-                ambiguous,
-                ambiguous.contains("{timestamp}").then_some("X-Ts"),
-            );
+            let g = params_for(ambiguous);
             assert!(
                 g.problems()
                     .iter()
@@ -917,10 +920,7 @@ mod tests {
             "{method} {url}\n{body}",
             "{method}\n{url}\n{{v1}}\n{body}",
         ] {
-            let g = params(
-                unambiguous,
-                unambiguous.contains("{timestamp}").then_some("X-Ts"),
-            );
+            let g = params_for(unambiguous);
             assert!(g.problems().is_empty(), "{unambiguous}: {:?}", g.problems());
         }
         // A value that nonetheless holds its separator (not a real header) is still refused.
