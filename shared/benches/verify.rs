@@ -206,15 +206,19 @@ impl Floor {
     }
 }
 
+/// The clock's reading in whole seconds, and as a [`Timestamp`]: the peer crates read the clock,
+/// so hookline is handed the same instant.
+fn clock_now() -> (i64, Timestamp) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let secs = i64::try_from(secs).unwrap();
+    (secs, Timestamp::from_unix_secs(secs))
+}
+
 fn benches(c: &mut Criterion) {
-    let now_secs = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap();
-    let now = Timestamp::from_unix_secs(now_secs);
+    let (now_secs, now) = clock_now();
     let ts = now_secs.to_string();
     let bodies: Vec<(&str, Vec<u8>)> = SIZES.iter().map(|&(n, len)| (n, body(len))).collect();
     let sw_peer = standardwebhooks::Webhook::new(SECRET).unwrap();
@@ -366,14 +370,7 @@ fn benches(c: &mut Criterion) {
 /// difference is what hookline does per event besides the signature, native here and the same
 /// code in the Worker's wasm.
 fn receive(c: &mut Criterion) {
-    let now_secs = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap();
-    let now = Timestamp::from_unix_secs(now_secs);
+    let (_, now) = clock_now();
     let config = Config::from_toml(&format!(
         "[sources.stripe]\nscheme = \"stripe\"\nsecrets = [\"literal:{SECRET}\"]\n"
     ))
