@@ -60,12 +60,7 @@ fn sign(
     at: Timestamp,
 ) -> Vec<(String, String)> {
     let headers: Headers = base.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
-    let req = Request {
-        method: "POST",
-        url: "https://hooks.example.com/",
-        headers: &headers,
-        body,
-    };
+    let req = Request::post("https://hooks.example.com/", &headers, body);
     Signer::new(
         scheme,
         vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],

@@ -96,12 +96,7 @@ fn raw_key() -> Vec<u8> {
 /// The headers hookline's signer writes for `scheme`.
 fn signed_headers(scheme: &Scheme, body: &[u8], ts: Timestamp) -> Headers {
     let unsigned = Headers::new();
-    let req = Request {
-        method: "POST",
-        url: URL,
-        headers: &unsigned,
-        body,
-    };
+    let req = Request::post(URL, &unsigned, body);
     let signer = Signer::new(scheme.clone(), vec![secret()]).unwrap();
     signer.signed_headers(&req, MSG_ID, ts).unwrap()
 }
@@ -261,12 +256,7 @@ fn benches(c: &mut Criterion) {
             let headers = signed_headers(&scheme, body, now);
             let map = header_map(&headers);
             let signature = floor.signature(&headers);
-            let req = Request {
-                method: "POST",
-                url: URL,
-                headers: &headers,
-                body,
-            };
+            let req = Request::post(URL, &headers, body);
             // Every implementation accepts this very request...
             assert_eq!(verifier.verify(&req, now).unwrap().body(), &body[..]);
             assert!(floor.verify(&floor_key, &ts, body, signature.as_bytes()));
@@ -315,12 +305,7 @@ fn benches(c: &mut Criterion) {
         let mut sign = c.benchmark_group(format!("{name}_sign"));
         let unsigned = Headers::new();
         for (size, body) in &bodies {
-            let req = Request {
-                method: "POST",
-                url: URL,
-                headers: &unsigned,
-                body,
-            };
+            let req = Request::post(URL, &unsigned, body);
             // They all write the same signature.
             let expected = floor.signature(&signed_headers(&scheme, body, now));
             let mut out = [0u8; 64];
@@ -400,12 +385,7 @@ fn receive(c: &mut Criterion) {
             panic!("not an event");
         };
         assert!(!envelope.to_json().is_empty());
-        let req = Request {
-            method: "POST",
-            url: URL,
-            headers: &headers,
-            body: &body,
-        };
+        let req = Request::post(URL, &headers, &body);
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_with_input(
             BenchmarkId::new("receive_to_json", size),

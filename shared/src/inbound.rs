@@ -459,12 +459,7 @@ mod tests {
         body: &[u8],
         at: Timestamp,
     ) -> Headers {
-        let req = Request {
-            method: "POST",
-            url,
-            headers: &headers,
-            body,
-        };
+        let req = Request::post(url, &headers, body);
         Signer::new(
             scheme,
             vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
@@ -948,12 +943,7 @@ mod tests {
         let key = || vec![Secret::new(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_vec()).unwrap()];
         let body = br#"{"type":"a.b"}"#;
         let none = Headers::new();
-        let req = Request {
-            method: "POST",
-            url: URL,
-            headers: &none,
-            body,
-        };
+        let req = Request::post(URL, &none, body);
         let signer = Signer::new(SchemeKind::StandardWebhooks, key()).unwrap();
         for id in ["msg.1", "stripe.evt_1", ".", "a.", ".a", ""] {
             assert!(

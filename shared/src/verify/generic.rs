@@ -818,12 +818,11 @@ mod tests {
         let mut headers: crate::headers::Headers =
             headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
         headers.push("X-Sig", sig);
-        let req = Request {
-            method: "POST",
-            url: "https://hooks.example.com/hooks/g",
-            headers: &headers,
-            body: body.as_bytes(),
-        };
+        let req = Request::post(
+            "https://hooks.example.com/hooks/g",
+            &headers,
+            body.as_bytes(),
+        );
         verify(
             g,
             &keys(),
@@ -943,12 +942,7 @@ mod tests {
     fn signer_refuses_a_value_holding_its_separator() {
         let g = params("{header:X-Req}\n{body}", None);
         let headers: crate::headers::Headers = [("X-Req", "a\nb".to_owned())].into_iter().collect();
-        let req = Request {
-            method: "POST",
-            url: "https://e.com/",
-            headers: &headers,
-            body: b"c",
-        };
+        let req = Request::post("https://e.com/", &headers, b"c");
         assert_eq!(
             sign(&g, &keys(), &req, Timestamp::from_unix_secs(0)),
             Err(SignError::SeparatorInValue("{header:x-req}".into()))

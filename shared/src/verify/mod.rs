@@ -289,6 +289,18 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> Request<'a> {
+    /// A `POST` of `body` to `url` with `headers`: how webhook providers send.
+    pub const fn post(url: &'a str, headers: &'a Headers, body: &'a [u8]) -> Self {
+        Self {
+            method: "POST",
+            url,
+            headers,
+            body,
+        }
+    }
+}
+
 /// Why a request failed verification. Never carries secret material or signature bytes; header
 /// names are not secret.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -702,12 +714,7 @@ mod tests {
         let signer = Signer::new(SchemeKind::StandardWebhooks, vec![key]).unwrap();
         let now = Timestamp::from_unix_secs(1_795_435_200);
         let base: Headers = [("Content-Type", "application/json")].into_iter().collect();
-        let req = Request {
-            method: "POST",
-            url: "https://example.com/",
-            headers: &base,
-            body: b"{}",
-        };
+        let req = Request::post("https://example.com/", &base, b"{}");
         let mut expected = base.clone();
         for (name, value) in signer.sign(&req, "msg_1", now).unwrap() {
             expected.push(name, value);
@@ -730,12 +737,7 @@ mod tests {
         let body = br#"{"type":"a.b"}"#;
         let none = Headers::new();
         fn req<'a>(headers: &'a Headers, body: &'a [u8]) -> Request<'a> {
-            Request {
-                method: "POST",
-                url: "https://example.com/",
-                headers,
-                body,
-            }
+            Request::post("https://example.com/", headers, body)
         }
         let both = Signer::new(SchemeKind::StandardWebhooks, vec![key(old), key(new)]).unwrap();
         let headers: Headers = both
@@ -820,12 +822,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let req = Request {
-            method: "POST",
-            url: "https://e.com/",
-            headers: &headers,
-            body: b"{}",
-        };
+        let req = Request::post("https://e.com/", &headers, b"{}");
         assert!(matches!(
             v.verify(&req, Timestamp::from_unix_secs(1_763_900_000)),
             Err(VerifyError::MalformedHeader(_))
