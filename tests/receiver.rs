@@ -59,31 +59,18 @@ fn sign(
     body: &[u8],
     at: Timestamp,
 ) -> Vec<(String, String)> {
-    let mut headers: Headers = base.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
-    let signer = Signer::new(
+    let headers: Headers = base.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
+    let req = Request::post("https://hooks.example.com/", &headers, body);
+    Signer::new(
         scheme,
         vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
     )
-    .unwrap();
-    let extra = signer
-        .sign(
-            &Request {
-                method: "POST",
-                url: "https://hooks.example.com/",
-                headers: &headers,
-                body,
-            },
-            "msg_2Lh9KRb0pzN4LePd3XiXJk",
-            at,
-        )
-        .unwrap();
-    for (n, v) in &extra {
-        headers.push(n, v.clone());
-    }
-    headers
-        .iter()
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect()
+    .unwrap()
+    .signed_headers(&req, "msg_2Lh9KRb0pzN4LePd3XiXJk", at)
+    .unwrap()
+    .iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect()
 }
 
 async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {

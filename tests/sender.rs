@@ -45,7 +45,7 @@ async fn world(endpoints_toml: &str, allow_loopback: bool) -> World {
     world_sized(
         endpoints_toml,
         allow_loopback,
-        hookline_core::envelope::MAX_SQS_MESSAGE_BYTES,
+        hookline_sqs::limits::MAX_MESSAGE_BYTES,
     )
     .await
 }
@@ -618,12 +618,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
         .iter()
         .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
         .collect::<String>();
-    let w = world_sized(
-        &toml,
-        true,
-        hookline_core::envelope::MAX_SQS_MESSAGE_BYTES_CEILING,
-    )
-    .await;
+    let w = world_sized(&toml, true, hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING).await;
     let blob = "x".repeat(400_000);
     w.send(&json!({"type": "big.one", "id": "evt_big", "data": {"blob": blob}}))
         .await;
@@ -643,7 +638,8 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retried() {
-    use hookline_core::envelope::{DeliveryMessage, MAX_SQS_MESSAGE_BYTES, OutboundMessage};
+    use hookline_core::envelope::{DeliveryMessage, OutboundMessage};
+    use hookline_sqs::limits::MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES;
     let sink = Sink::start(&[SECRET]);
     let toml = [
         endpoint("a", &format!("{}/ok/a", sink.base_url)),

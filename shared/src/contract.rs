@@ -4,7 +4,7 @@
 //! The Worker and the Lambda read their settings by these names; `hookline check` checks the
 //! deploy files against the same names, so a renamed var cannot pass `check` and then fail at
 //! runtime. SQS's own limits (message size, batch size) are the SQS protocol's, not the
-//! deployment's, and live with it ([`crate::envelope::MAX_SQS_MESSAGE_BYTES_CEILING`]).
+//! deployment's, and live with it ([`hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING`]).
 
 /// The var (Worker) and environment variable (Lambda) holding the hookline configuration.
 pub const CONFIG_VAR: &str = "HOOKLINE_CONFIG";
@@ -79,7 +79,7 @@ pub mod sender {
     /// The endpoints' TLS roots: `system` or `mozilla`.
     pub const TLS_ROOTS_VAR: &str = "HOOKLINE_TLS_ROOTS";
     /// The outbound queue's `MaximumMessageSize` in bytes, from [`MIN_MESSAGE_BYTES`] to
-    /// [`crate::envelope::MAX_SQS_MESSAGE_BYTES_CEILING`].
+    /// [`hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING`].
     pub const MAX_MESSAGE_BYTES_VAR: &str = "HOOKLINE_MAX_MESSAGE_BYTES";
     /// The smallest `MaximumMessageSize` SQS allows.
     pub const MIN_MESSAGE_BYTES: usize = 1024;

@@ -455,31 +455,18 @@ mod tests {
         scheme: impl Into<Scheme>,
         secret: &str,
         url: &str,
-        mut headers: Headers,
+        headers: Headers,
         body: &[u8],
         at: Timestamp,
     ) -> Headers {
-        let signer = Signer::new(
+        let req = Request::post(url, &headers, body);
+        Signer::new(
             scheme,
             vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
         )
-        .unwrap();
-        let extra = signer
-            .sign(
-                &Request {
-                    method: "POST",
-                    url,
-                    headers: &headers,
-                    body,
-                },
-                "msg_1",
-                at,
-            )
-            .unwrap();
-        for (name, value) in extra {
-            headers.push(name, value);
-        }
-        headers
+        .unwrap()
+        .signed_headers(&req, "msg_1", at)
+        .unwrap()
     }
 
     /// `json_headers()` signed as Stripe would with [`STRIPE_SECRET`].
@@ -956,12 +943,7 @@ mod tests {
         let key = || vec![Secret::new(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_vec()).unwrap()];
         let body = br#"{"type":"a.b"}"#;
         let none = Headers::new();
-        let req = Request {
-            method: "POST",
-            url: URL,
-            headers: &none,
-            body,
-        };
+        let req = Request::post(URL, &none, body);
         let signer = Signer::new(SchemeKind::StandardWebhooks, key()).unwrap();
         for id in ["msg.1", "stripe.evt_1", ".", "a.", ".a", ""] {
             assert!(

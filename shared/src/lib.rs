@@ -31,9 +31,30 @@
 
 /// For a type parsed from text that keeps its text: `Debug` as `Name("text")`, `Display` as the
 /// text, and serde as a string (deserialising through `FromStr`, so invalid text is refused).
+/// With `, eq_by_text`, also `PartialEq` and `Eq` by the text, for types whose parsed form
+/// follows from it.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! string_backed {
+    ($ty:ident, $this:ident => $text:expr, eq_by_text) => {
+        $crate::string_backed!($ty, $this => $text);
+
+        impl ::std::cmp::PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                let ours = {
+                    let $this = self;
+                    $text
+                };
+                let theirs = {
+                    let $this = other;
+                    $text
+                };
+                ours == theirs
+            }
+        }
+
+        impl ::std::cmp::Eq for $ty {}
+    };
     ($ty:ident, $this:ident => $text:expr) => {
         impl ::std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -80,5 +101,7 @@ pub mod retry;
 pub mod route;
 pub mod secret;
 pub mod ssrf;
+#[cfg(test)]
+mod testkit;
 pub mod time;
 pub mod verify;

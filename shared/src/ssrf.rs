@@ -32,106 +32,82 @@ use std::str::FromStr;
 
 use ipnet::{IpNet, Ipv4Net};
 
-/// Why an address is not a public unicast destination.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AddrClass {
-    /// Global unicast: the only class the guard lets through without an allow-list entry.
-    Public,
-    /// `0.0.0.0/8` ("this network", RFC 791/1122) or `::` (RFC 4291).
-    Unspecified,
-    /// `127.0.0.0/8` (RFC 1122) or `::1` (RFC 4291).
-    Loopback,
-    /// `10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16` (RFC 1918).
-    Private,
-    /// `169.254.0.0/16` (RFC 3927) or `fe80::/10` (RFC 4291).
-    LinkLocal,
-    /// `100.64.0.0/10`, carrier-grade NAT shared address space (RFC 6598).
-    SharedCgnat,
-    /// A cloud instance-metadata or platform endpoint, such as `169.254.169.254`.
-    CloudMetadata,
-    /// `224.0.0.0/4` (RFC 5771) or `ff00::/8` (RFC 4291).
-    Multicast,
-    /// `255.255.255.255`, the limited broadcast address (RFC 919, RFC 8190).
-    Broadcast,
-    /// `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24` (RFC 5737), `2001:db8::/32`
-    /// (RFC 3849) or `3fff::/20` (RFC 9637).
-    Documentation,
-    /// `198.18.0.0/15` (RFC 2544) or `2001:2::/48` (RFC 5180).
-    Benchmarking,
-    /// `192.0.0.0/24` (RFC 6890) or the rest of `2001::/23` (RFC 2928).
-    ProtocolAssignments,
-    /// `240.0.0.0/4` (RFC 1112), SRv6 SIDs `5f00::/16` (RFC 9602), or IPv6 outside `2000::/3`
-    /// that no other class covers.
-    Reserved,
-    /// `fc00::/7` (RFC 4193).
-    UniqueLocal,
-    /// `fec0::/10`, deprecated site-local (RFC 3879).
-    SiteLocal,
-    /// `::/96` other than `::` and `::1`, deprecated IPv4-compatible (RFC 4291 §2.5.5.1).
-    Ipv4Compatible,
-    /// `64:ff9b:1::/48`, local-use IPv4/IPv6 translation (RFC 8215).
-    Nat64Local,
-    /// `2001::/32` (RFC 4380).
-    Teredo,
-    /// `2002::/16` (RFC 3056) or the deprecated 6to4 relay anycast `192.88.99.0/24` (RFC 7526).
-    SixToFour,
-    /// `100::/64`, discard-only (RFC 6666).
-    Discard,
+/// Defines [`AddrClass`] from one table: each class's variant, its machine code and its human
+/// description, so that adding a class is one row.
+macro_rules! addr_classes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal, $description:literal;)*) => {
+        /// Why an address is not a public unicast destination.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum AddrClass {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl AddrClass {
+            /// Every class, in table order, for tests that must cover them all.
+            #[cfg(test)]
+            const ALL: &'static [AddrClass] = &[$(Self::$variant),*];
+
+            /// A stable snake_case code for logs and metrics, such as `"cloud_metadata"`.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            const fn description(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $description,)*
+                }
+            }
+        }
+    };
 }
 
-impl AddrClass {
-    /// A stable snake_case code for logs and metrics, such as `"cloud_metadata"`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Unspecified => "unspecified",
-            Self::Loopback => "loopback",
-            Self::Private => "private",
-            Self::LinkLocal => "link_local",
-            Self::SharedCgnat => "shared_cgnat",
-            Self::CloudMetadata => "cloud_metadata",
-            Self::Multicast => "multicast",
-            Self::Broadcast => "broadcast",
-            Self::Documentation => "documentation",
-            Self::Benchmarking => "benchmarking",
-            Self::ProtocolAssignments => "protocol_assignments",
-            Self::Reserved => "reserved",
-            Self::UniqueLocal => "unique_local",
-            Self::SiteLocal => "site_local",
-            Self::Ipv4Compatible => "ipv4_compatible",
-            Self::Nat64Local => "nat64_local",
-            Self::Teredo => "teredo",
-            Self::SixToFour => "six_to_four",
-            Self::Discard => "discard",
-        }
-    }
-
-    const fn description(self) -> &'static str {
-        match self {
-            Self::Public => "public address",
-            Self::Unspecified => "unspecified address",
-            Self::Loopback => "loopback address",
-            Self::Private => "private address",
-            Self::LinkLocal => "link-local address",
-            Self::SharedCgnat => "shared (carrier-grade NAT) address",
-            Self::CloudMetadata => "cloud metadata endpoint",
-            Self::Multicast => "multicast address",
-            Self::Broadcast => "broadcast address",
-            Self::Documentation => "documentation address",
-            Self::Benchmarking => "benchmarking address",
-            Self::ProtocolAssignments => "IETF protocol assignment address",
-            Self::Reserved => "reserved address",
-            Self::UniqueLocal => "unique local address",
-            Self::SiteLocal => "site-local address",
-            Self::Ipv4Compatible => "IPv4-compatible IPv6 address",
-            Self::Nat64Local => "local-use NAT64 address",
-            Self::Teredo => "Teredo address",
-            Self::SixToFour => "6to4 address",
-            Self::Discard => "discard-only address",
-        }
-    }
+addr_classes! {
+    /// Global unicast: the only class the guard lets through without an allow-list entry.
+    Public => "public", "public address";
+    /// `0.0.0.0/8` ("this network", RFC 791/1122) or `::` (RFC 4291).
+    Unspecified => "unspecified", "unspecified address";
+    /// `127.0.0.0/8` (RFC 1122) or `::1` (RFC 4291).
+    Loopback => "loopback", "loopback address";
+    /// `10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16` (RFC 1918).
+    Private => "private", "private address";
+    /// `169.254.0.0/16` (RFC 3927) or `fe80::/10` (RFC 4291).
+    LinkLocal => "link_local", "link-local address";
+    /// `100.64.0.0/10`, carrier-grade NAT shared address space (RFC 6598).
+    SharedCgnat => "shared_cgnat", "shared (carrier-grade NAT) address";
+    /// A cloud instance-metadata or platform endpoint, such as `169.254.169.254`.
+    CloudMetadata => "cloud_metadata", "cloud metadata endpoint";
+    /// `224.0.0.0/4` (RFC 5771) or `ff00::/8` (RFC 4291).
+    Multicast => "multicast", "multicast address";
+    /// `255.255.255.255`, the limited broadcast address (RFC 919, RFC 8190).
+    Broadcast => "broadcast", "broadcast address";
+    /// `192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24` (RFC 5737), `2001:db8::/32`
+    /// (RFC 3849) or `3fff::/20` (RFC 9637).
+    Documentation => "documentation", "documentation address";
+    /// `198.18.0.0/15` (RFC 2544) or `2001:2::/48` (RFC 5180).
+    Benchmarking => "benchmarking", "benchmarking address";
+    /// `192.0.0.0/24` (RFC 6890) or the rest of `2001::/23` (RFC 2928).
+    ProtocolAssignments => "protocol_assignments", "IETF protocol assignment address";
+    /// `240.0.0.0/4` (RFC 1112), SRv6 SIDs `5f00::/16` (RFC 9602), or IPv6 outside `2000::/3`
+    /// that no other class covers.
+    Reserved => "reserved", "reserved address";
+    /// `fc00::/7` (RFC 4193).
+    UniqueLocal => "unique_local", "unique local address";
+    /// `fec0::/10`, deprecated site-local (RFC 3879).
+    SiteLocal => "site_local", "site-local address";
+    /// `::/96` other than `::` and `::1`, deprecated IPv4-compatible (RFC 4291 §2.5.5.1).
+    Ipv4Compatible => "ipv4_compatible", "IPv4-compatible IPv6 address";
+    /// `64:ff9b:1::/48`, local-use IPv4/IPv6 translation (RFC 8215).
+    Nat64Local => "nat64_local", "local-use NAT64 address";
+    /// `2001::/32` (RFC 4380).
+    Teredo => "teredo", "Teredo address";
+    /// `2002::/16` (RFC 3056) or the deprecated 6to4 relay anycast `192.88.99.0/24` (RFC 7526).
+    SixToFour => "six_to_four", "6to4 address";
+    /// `100::/64`, discard-only (RFC 6666).
+    Discard => "discard", "discard-only address";
 }
 
 /// Writes a short human description, such as `private address`; use [`AddrClass::as_str`] for
@@ -644,29 +620,6 @@ mod tests {
         SsrfPolicy::new(entries.iter().map(|s| cidr(s)).collect())
     }
 
-    const ALL_CLASSES: [AddrClass; 20] = [
-        Public,
-        Unspecified,
-        Loopback,
-        Private,
-        LinkLocal,
-        SharedCgnat,
-        CloudMetadata,
-        Multicast,
-        Broadcast,
-        Documentation,
-        Benchmarking,
-        ProtocolAssignments,
-        Reserved,
-        UniqueLocal,
-        SiteLocal,
-        Ipv4Compatible,
-        Nat64Local,
-        Teredo,
-        SixToFour,
-        Discard,
-    ];
-
     /// Each block's first and last address and the neighbours just outside it.
     const V4_CASES: &[(&str, AddrClass)] = &[
         ("0.0.0.0", Unspecified),
@@ -907,7 +860,7 @@ mod tests {
     #[test]
     fn class_codes_are_unique_snake_case_and_differ_from_display() {
         let mut seen = std::collections::HashSet::new();
-        for class in ALL_CLASSES {
+        for &class in AddrClass::ALL {
             let code = class.as_str();
             assert!(seen.insert(code), "duplicate code {code}");
             assert!(
@@ -1274,7 +1227,7 @@ mod tests {
         );
         let blocked = SsrfPolicy::default().check(ip("::1")).unwrap_err();
         assert_eq!(blocked.to_string(), "refused ::1: loopback address");
-        for class in ALL_CLASSES {
+        for &class in AddrClass::ALL {
             let blocked = Blocked {
                 addr: ip("192.0.2.1"),
                 class,

@@ -1198,40 +1198,11 @@ mod tests {
             "18446744073709551615",
         ];
         let alphabet = "0123456789-:.+ ,TtZzGMSunNovhmsµ２\u{0}";
-        let alphabet: Vec<char> = alphabet.chars().collect();
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let check = |s: &str| {
+        crate::testkit::mangle_text(&seeds, alphabet, 40, 0x9E37_79B9_7F4A_7C15, |s| {
             let _ = Timestamp::parse_rfc3339(s);
             let _ = Timestamp::parse_http_date(s);
             let _ = parse_duration(s);
-        };
-        for seed in seeds {
-            let chars: Vec<char> = seed.chars().collect();
-            for cut in 0..=chars.len() {
-                check(&chars[..cut].iter().collect::<String>());
-                check(&chars[cut..].iter().collect::<String>());
-            }
-            for i in 0..chars.len() {
-                for &c in &alphabet {
-                    let mut m = chars.clone();
-                    m[i] = c;
-                    check(&m.iter().collect::<String>());
-                }
-            }
-        }
-        for _ in 0..20_000 {
-            let len = (next() % 40) as usize;
-            let s: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
-            check(&s);
-        }
+        });
     }
 }
 
@@ -1243,18 +1214,10 @@ mod tests {
 #[cfg(test)]
 mod cross_checks {
     use super::*;
+    use crate::testkit::xorshift;
     use std::time::UNIX_EPOCH;
     use time::OffsetDateTime;
     use time::format_description::well_known::Rfc3339;
-
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
-    }
 
     fn httpdate_millis(s: &str) -> Option<i64> {
         let t = httpdate::parse_http_date(s).ok()?;

@@ -489,12 +489,7 @@ impl Sender {
         headers.push(("content-type".to_owned(), rendered.content_type.to_owned()));
         if let Some(signer) = &endpoint.signer {
             let none = hookline_core::headers::Headers::new();
-            let req = hookline_core::verify::Request {
-                method: "POST",
-                url: &endpoint.url,
-                headers: &none,
-                body: &rendered.body,
-            };
+            let req = hookline_core::verify::Request::post(&endpoint.url, &none, &rendered.body);
             // Refused ids (with a `.`) are refused at decode; a signing error still dead-letters.
             match signer.sign(&req, &d.message_id, now) {
                 Ok(h) => headers.extend(h),

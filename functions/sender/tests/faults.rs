@@ -74,7 +74,7 @@ async fn set_visibility(sqs: &aws_sdk_sqs::Client, queue: &str, secs: u32) {
 /// Sends `bodies` to `queue` in batches within SQS's limits (the same batcher the sender uses).
 async fn enqueue(sqs: &aws_sdk_sqs::Client, queue: &str, bodies: &[Value]) {
     use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-    use hookline_core::envelope::{BatchLimits, batches};
+    use hookline_sqs::{BatchLimits, batches};
     let texts: Vec<String> = bodies.iter().map(Value::to_string).collect();
     let sizes: Vec<usize> = texts.iter().map(String::len).collect();
     for range in batches(&sizes, BatchLimits::default()) {

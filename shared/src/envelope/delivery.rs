@@ -8,10 +8,7 @@ use super::error::{Fault, MessageError, invalid};
 use super::outbound::OutboundMessage;
 use super::raw::RawJson;
 use super::rules::{check_endpoint, check_event_type, check_outbound_id};
-use super::wire::{
-    self, FromObject, RawObject, check_version, decode_message, encode, encode_string, read_string,
-    read_timestamp,
-};
+use super::wire::{self, RawObject, check_version, read_string, read_timestamp};
 use crate::time::Timestamp;
 
 /// The sender's own message: one [`OutboundMessage`] bound for one endpoint, so each endpoint
@@ -67,27 +64,6 @@ impl DeliveryMessage {
         }
     }
 
-    /// Encodes as compact JSON, marker and version included.
-    pub fn to_json(&self) -> Vec<u8> {
-        encode(self)
-    }
-
-    /// [`Self::to_json`] as text, such as an SQS message body.
-    pub fn to_json_string(&self) -> String {
-        encode_string(self)
-    }
-
-    /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
-    /// ignored.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
-        decode_message(bytes)
-    }
-
-    /// Checks the field rules, e.g. on a message built with [`DeliveryMessage::new`].
-    pub fn validate(&self) -> Result<(), MessageError> {
-        self.check().map_err(MessageError::from)
-    }
-
     fn check(&self) -> Result<(), Fault> {
         check_outbound_id(&self.message_id, "message_id")?;
         check_endpoint(&self.endpoint, "endpoint")?;
@@ -95,10 +71,21 @@ impl DeliveryMessage {
     }
 }
 
-impl FromObject for DeliveryMessage {
-    type Error = MessageError;
+wire::message_codec! {
+    DeliveryMessage {
+        /// Encodes as compact JSON, marker and version included.
+        to_json;
+        /// Decodes and validates untrusted bytes (at most
+        /// [`MAX_DECODE_BYTES`](crate::envelope::MAX_DECODE_BYTES)); unknown fields are ignored.
+        from_json;
+        /// Checks the field rules, e.g. on a message built with [`DeliveryMessage::new`].
+        validate;
+    }
+}
 
-    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+impl DeliveryMessage {
+    /// Reads and validates every field of `obj` (see [`wire::FromObject`]).
+    fn read_fields(mut obj: RawObject) -> Result<Self, Fault> {
         check_version(&obj.required("version")?)?;
         let marker = read_string(&obj.required("hookline")?, "hookline")?;
         if marker != DELIVERY_MARKER {

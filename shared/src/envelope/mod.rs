@@ -61,14 +61,6 @@ pub use rules::{
     is_valid_endpoint_name, is_valid_event_type, is_valid_message_id, is_valid_outbound_id,
 };
 
-// The SQS facts the formats are sized by live in hookline-sqs; re-exported under the names
-// callers already use.
-pub use hookline_sqs::limits::{
-    MAX_BATCH_ENTRIES as MAX_SQS_BATCH_ENTRIES, MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES,
-    MAX_MESSAGE_BYTES_CEILING as MAX_SQS_MESSAGE_BYTES_CEILING,
-};
-pub use hookline_sqs::{BatchLimits, batches};
-
 /// The Cloudflare Queues message limit: 128 KB, where Cloudflare counts 1 KB as 1,000 bytes.
 ///
 /// Cloudflare adds up to about 100 bytes of its own metadata to each message, so the receiver
@@ -79,7 +71,7 @@ pub const MAX_CF_QUEUE_MESSAGE_BYTES: usize = 128_000;
 ///
 /// It is a guard against oversized input, not a queue limit: no queue hookline reads can carry
 /// more, so anything bigger did not come from one.
-pub const MAX_DECODE_BYTES: usize = MAX_SQS_MESSAGE_BYTES_CEILING;
+pub const MAX_DECODE_BYTES: usize = hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING;
 
 /// The value of the `hookline` field that marks a [`DeliveryMessage`].
 pub const DELIVERY_MARKER: &str = "delivery";
@@ -199,21 +191,24 @@ mod tests {
             Ok(env.to_json())
         } else if name.starts_with("outbound-") {
             let msg = OutboundMessage::from_json(bytes).map_err(|e| e.to_string())?;
-            assert_eq!(
-                QueueMessage::from_json(bytes).map_err(|e| e.to_string())?,
-                QueueMessage::Outbound(msg.clone())
-            );
-            Ok(msg.to_json())
+            encode_queued(bytes, QueueMessage::Outbound(msg))
         } else if name.starts_with("delivery") {
             let msg = DeliveryMessage::from_json(bytes).map_err(|e| e.to_string())?;
-            assert_eq!(
-                QueueMessage::from_json(bytes).map_err(|e| e.to_string())?,
-                QueueMessage::Delivery(msg.clone())
-            );
-            Ok(msg.to_json())
+            encode_queued(bytes, QueueMessage::Delivery(msg))
         } else {
             panic!("{name}: no decoder for this name")
         }
+    }
+
+    /// Re-encodes `decoded` with its own type's encoder, once [`QueueMessage`], which reads
+    /// both formats from one queue, has read `bytes` as the same message.
+    fn encode_queued(bytes: &[u8], decoded: QueueMessage) -> Result<Vec<u8>, String> {
+        let queued = QueueMessage::from_json(bytes).map_err(|e| e.to_string())?;
+        assert_eq!(queued, decoded);
+        Ok(match decoded {
+            QueueMessage::Outbound(msg) => msg.to_json(),
+            QueueMessage::Delivery(msg) => msg.to_json(),
+        })
     }
 
     #[test]
@@ -383,7 +378,7 @@ mod tests {
     }
     #[test]
     fn size_limits() {
-        assert_eq!(MAX_SQS_MESSAGE_BYTES, 256 * 1024);
+        assert_eq!(hookline_sqs::limits::MAX_MESSAGE_BYTES, 256 * 1024);
         assert_eq!(MAX_CF_QUEUE_MESSAGE_BYTES, 128_000);
         assert_eq!(MAX_DECODE_BYTES, 1024 * 1024);
         // A message at the limit is parsed (and here rejected for its content, not its size).
@@ -398,13 +393,7 @@ mod tests {
     /// whatever decodes re-encodes to something that decodes to the same value.
     #[test]
     fn decoders_never_panic_on_mangled_input() {
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::testkit::xorshift(0x9e37_79b9_7f4a_7c15);
         let check = |bytes: &[u8]| {
             if let Ok(env) = InboundEnvelope::from_json(bytes) {
                 assert_eq!(InboundEnvelope::from_json(&env.to_json()).unwrap(), env);

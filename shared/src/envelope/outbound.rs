@@ -7,10 +7,7 @@ use serde_json::value::RawValue;
 use super::error::{Fault, MessageError, invalid};
 use super::raw::RawJson;
 use super::rules::{check_endpoints, check_event_type, check_outbound_id};
-use super::wire::{
-    self, FromObject, RawObject, check_version, decode_message, encode, encode_string, read_string,
-    read_timestamp,
-};
+use super::wire::{self, RawObject, check_version, read_string, read_timestamp};
 use crate::time::Timestamp;
 
 /// What an app puts on the outbound SQS queue: one event to deliver to its endpoints.
@@ -57,27 +54,6 @@ impl OutboundMessage {
         }
     }
 
-    /// Encodes as compact JSON, with `"version": 1` written out.
-    pub fn to_json(&self) -> Vec<u8> {
-        encode(self)
-    }
-
-    /// [`Self::to_json`] as text, such as an SQS message body.
-    pub fn to_json_string(&self) -> String {
-        encode_string(self)
-    }
-
-    /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
-    /// ignored, but `hookline` is refused so the two formats sharing a queue never overlap.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
-        decode_message(bytes)
-    }
-
-    /// Checks the field rules on a message built in code, before sending it.
-    pub fn validate(&self) -> Result<(), MessageError> {
-        self.check().map_err(MessageError::from)
-    }
-
     fn check(&self) -> Result<(), Fault> {
         check_event_type(&self.event_type, "type")?;
         if let Some(id) = &self.id {
@@ -90,10 +66,22 @@ impl OutboundMessage {
     }
 }
 
-impl FromObject for OutboundMessage {
-    type Error = MessageError;
+wire::message_codec! {
+    OutboundMessage {
+        /// Encodes as compact JSON, with `"version": 1` written out.
+        to_json;
+        /// Decodes and validates untrusted bytes (at most
+        /// [`MAX_DECODE_BYTES`](crate::envelope::MAX_DECODE_BYTES)); unknown fields are ignored,
+        /// but `hookline` is refused so the two formats sharing a queue never overlap.
+        from_json;
+        /// Checks the field rules on a message built in code, before sending it.
+        validate;
+    }
+}
 
-    fn from_object(mut obj: RawObject) -> Result<Self, Fault> {
+impl OutboundMessage {
+    /// Reads and validates every field of `obj` (see [`wire::FromObject`]).
+    fn read_fields(mut obj: RawObject) -> Result<Self, Fault> {
         if let Some(raw) = obj.optional("version") {
             check_version(&raw)?;
         }

@@ -18,8 +18,9 @@ pub enum QueueMessage {
 }
 
 impl QueueMessage {
-    /// Decodes untrusted bytes (at most [`MAX_DECODE_BYTES`]): a delivery when the object has a
-    /// `hookline` field, which must then be `"delivery"`; an outbound message otherwise.
+    /// Decodes untrusted bytes (at most
+    /// [`MAX_DECODE_BYTES`](crate::envelope::MAX_DECODE_BYTES)): a delivery when the object
+    /// has a `hookline` field, which must then be `"delivery"`; an outbound message otherwise.
     pub fn from_json(bytes: &[u8]) -> Result<QueueMessage, MessageError> {
         decode_message(bytes)
     }

@@ -157,6 +157,51 @@ pub(super) fn encode_string<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// The four codec methods of an outbound-queue format (`to_json`, `to_json_string`,
+/// `from_json`, `validate`), each documented by the caller, and its [`FromObject`] impl with
+/// [`MessageError`]; the type provides `fn check(&self) -> Result<(), Fault>` and
+/// `fn read_fields(obj: RawObject) -> Result<Self, Fault>`.
+macro_rules! message_codec {
+    (
+        $ty:ident {
+            $(#[$to_json:meta])* to_json;
+            $(#[$from_json:meta])* from_json;
+            $(#[$validate:meta])* validate;
+        }
+    ) => {
+        impl $ty {
+            $(#[$to_json])*
+            pub fn to_json(&self) -> Vec<u8> {
+                $crate::envelope::wire::encode(self)
+            }
+
+            /// [`Self::to_json`] as text, such as an SQS message body.
+            pub fn to_json_string(&self) -> String {
+                $crate::envelope::wire::encode_string(self)
+            }
+
+            $(#[$from_json])*
+            pub fn from_json(bytes: &[u8]) -> Result<Self, MessageError> {
+                $crate::envelope::wire::decode_message(bytes)
+            }
+
+            $(#[$validate])*
+            pub fn validate(&self) -> Result<(), MessageError> {
+                self.check().map_err(MessageError::from)
+            }
+        }
+
+        impl $crate::envelope::wire::FromObject for $ty {
+            type Error = MessageError;
+
+            fn from_object(obj: $crate::envelope::wire::RawObject) -> Result<Self, Fault> {
+                Self::read_fields(obj)
+            }
+        }
+    };
+}
+pub(super) use message_codec;
+
 /// A format read from a [`RawObject`], and the public error its decoder reports, so every
 /// format shares one `from_json` and one `Deserialize` path.
 pub(super) trait FromObject: Sized {

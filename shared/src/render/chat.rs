@@ -360,38 +360,54 @@ mod tests {
         format!("\"{}\"", unit.repeat(n))
     }
 
-    #[test]
-    fn slack_truncates_exactly_at_the_limit() {
-        let prefix = "*invoice.paid* `msg_1`\n```";
-        let fixed = prefix.chars().count() + 3;
-        for unit in ["a", "é", "😀", "中"] {
+    /// Renders data strings around the point where `format`'s `key` text reaches `limit`
+    /// characters: the text is `prefix`, the data, then `close`, cut with an ellipsis only past
+    /// the limit, and never longer than it.
+    fn truncates_exactly_at_the_limit(
+        format: &Format,
+        key: &str,
+        limit: usize,
+        prefix: &str,
+        close: &str,
+        units: &[&str],
+    ) {
+        let fixed = prefix.chars().count() + close.chars().count();
+        let text_of = |data: &str| {
+            let v = json_of(&render(format, &msg_with("invoice.paid", "msg_1", data)).unwrap());
+            v[key].as_str().unwrap().to_owned()
+        };
+        for unit in units {
             // Fits exactly: the data string plus its two quotes fill the text to the limit.
-            let n = SLACK_TEXT_LIMIT - fixed - 2;
-            let m = msg_with("invoice.paid", "msg_1", &string_data(unit, n));
-            let v = json_of(&render(&Format::Slack, &m).unwrap());
-            let text = v["text"].as_str().unwrap();
-            assert_eq!(text.chars().count(), SLACK_TEXT_LIMIT, "{unit}");
+            let n = limit - fixed - 2;
+            let text = text_of(&string_data(unit, n));
+            assert_eq!(text.chars().count(), limit, "{unit}");
             assert!(!text.contains('…'));
-            assert!(text.ends_with(&format!("{unit}\"```")));
+            assert!(text.ends_with(&format!("{unit}\"{close}")));
 
             // One more character: cut to exactly the limit, ending in an ellipsis.
-            let m = msg_with("invoice.paid", "msg_1", &string_data(unit, n + 1));
-            let v = json_of(&render(&Format::Slack, &m).unwrap());
-            let text = v["text"].as_str().unwrap();
-            assert_eq!(text.chars().count(), SLACK_TEXT_LIMIT, "{unit}");
+            let text = text_of(&string_data(unit, n + 1));
+            assert_eq!(text.chars().count(), limit, "{unit}");
             assert!(text.starts_with(prefix));
-            assert!(text.ends_with(&format!("{unit}…```")), "{unit}");
+            assert!(text.ends_with(&format!("{unit}…{close}")), "{unit}");
             // The opening quote plus n units were kept: one character went for the ellipsis.
             let kept = text.strip_prefix(prefix).unwrap();
             assert_eq!(kept.matches(unit).count(), n);
 
-            let m = msg_with("invoice.paid", "msg_1", &string_data(unit, 100_000));
-            let v = json_of(&render(&Format::Slack, &m).unwrap());
-            assert_eq!(
-                v["text"].as_str().unwrap().chars().count(),
-                SLACK_TEXT_LIMIT
-            );
+            let text = text_of(&string_data(unit, 100_000));
+            assert_eq!(text.chars().count(), limit);
         }
+    }
+
+    #[test]
+    fn slack_truncates_exactly_at_the_limit() {
+        truncates_exactly_at_the_limit(
+            &Format::Slack,
+            "text",
+            SLACK_TEXT_LIMIT,
+            "*invoice.paid* `msg_1`\n```",
+            "```",
+            &["a", "é", "😀", "中"],
+        );
     }
 
     #[test]
@@ -417,24 +433,14 @@ mod tests {
 
     #[test]
     fn discord_truncates_exactly_at_the_limit() {
-        let prefix = "**invoice.paid** `msg_1`\n```json\n";
-        let fixed = prefix.chars().count() + 4;
-        for unit in ["a", "ß", "🦀"] {
-            let n = DISCORD_CONTENT_LIMIT - fixed - 2;
-            let m = msg_with("invoice.paid", "msg_1", &string_data(unit, n));
-            let v = json_of(&render(&Format::Discord, &m).unwrap());
-            let content = v["content"].as_str().unwrap();
-            assert_eq!(content.chars().count(), DISCORD_CONTENT_LIMIT);
-            assert!(content.ends_with(&format!("{unit}\"\n```")));
-
-            let m = msg_with("invoice.paid", "msg_1", &string_data(unit, n + 1));
-            let v = json_of(&render(&Format::Discord, &m).unwrap());
-            let content = v["content"].as_str().unwrap();
-            assert_eq!(content.chars().count(), DISCORD_CONTENT_LIMIT);
-            assert!(content.ends_with(&format!("{unit}…\n```")));
-            let kept = content.strip_prefix(prefix).unwrap();
-            assert_eq!(kept.matches(unit).count(), n);
-        }
+        truncates_exactly_at_the_limit(
+            &Format::Discord,
+            "content",
+            DISCORD_CONTENT_LIMIT,
+            "**invoice.paid** `msg_1`\n```json\n",
+            "\n```",
+            &["a", "ß", "🦀"],
+        );
     }
 
     #[test]

@@ -126,12 +126,11 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let req = Request {
-            method: "POST",
-            url: "https://hooks.example.com/hooks/discord",
-            headers: &headers,
-            body: body.as_bytes(),
-        };
+        let req = Request::post(
+            "https://hooks.example.com/hooks/discord",
+            &headers,
+            body.as_bytes(),
+        );
         verify(
             &keys,
             &req,

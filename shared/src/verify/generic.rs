@@ -695,6 +695,12 @@ mod tests {
         }
     }
 
+    /// [`params`] with the timestamp header `X-Ts` when, and only when, the template signs
+    /// `{timestamp}`.
+    fn params_for(template: &str) -> GenericHmac {
+        params(template, template.contains("{timestamp}").then_some("X-Ts"))
+    }
+
     #[test]
     fn unsigned_timestamp_header_is_refused() {
         // Checked but not signed: an attacker would simply send a fresh timestamp.
@@ -714,7 +720,7 @@ mod tests {
     }
 
     fn boundary_problems(t: &str, format: TimestampFormat) -> Vec<String> {
-        let mut g = params(t, t.contains("{timestamp}").then_some("X-Ts"));
+        let mut g = params_for(t);
         g.timestamp_format = format;
         g.problems()
             .into_iter()
@@ -812,12 +818,11 @@ mod tests {
         let mut headers: crate::headers::Headers =
             headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
         headers.push("X-Sig", sig);
-        let req = Request {
-            method: "POST",
-            url: "https://hooks.example.com/hooks/g",
-            headers: &headers,
-            body: body.as_bytes(),
-        };
+        let req = Request::post(
+            "https://hooks.example.com/hooks/g",
+            &headers,
+            body.as_bytes(),
+        );
         verify(
             g,
             &keys(),
@@ -890,10 +895,7 @@ mod tests {
             "{method}.{body}",
             "{method}P{body}",
         ] {
-            let g = params(
-                ambiguous,
-                ambiguous.contains("{timestamp}").then_some("X-Ts"),
-            );
+            let g = params_for(ambiguous);
             assert!(
                 g.problems()
                     .iter()
@@ -917,10 +919,7 @@ mod tests {
             "{method} {url}\n{body}",
             "{method}\n{url}\n{{v1}}\n{body}",
         ] {
-            let g = params(
-                unambiguous,
-                unambiguous.contains("{timestamp}").then_some("X-Ts"),
-            );
+            let g = params_for(unambiguous);
             assert!(g.problems().is_empty(), "{unambiguous}: {:?}", g.problems());
         }
         // A value that nonetheless holds its separator (not a real header) is still refused.
@@ -943,12 +942,7 @@ mod tests {
     fn signer_refuses_a_value_holding_its_separator() {
         let g = params("{header:X-Req}\n{body}", None);
         let headers: crate::headers::Headers = [("X-Req", "a\nb".to_owned())].into_iter().collect();
-        let req = Request {
-            method: "POST",
-            url: "https://e.com/",
-            headers: &headers,
-            body: b"c",
-        };
+        let req = Request::post("https://e.com/", &headers, b"c");
         assert_eq!(
             sign(&g, &keys(), &req, Timestamp::from_unix_secs(0)),
             Err(SignError::SeparatorInValue("{header:x-req}".into()))

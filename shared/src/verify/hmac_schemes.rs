@@ -444,12 +444,7 @@ mod tests {
 
     fn run(kind: SchemeKind, headers: &[(&str, &str)]) -> Result<Option<Timestamp>, VerifyError> {
         let headers: Headers = headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
-        let req = Request {
-            method: "POST",
-            url: "https://hooks.example.com/hooks/zoom",
-            headers: &headers,
-            body: BODY,
-        };
+        let req = Request::post("https://hooks.example.com/hooks/zoom", &headers, BODY);
         let now = Timestamp::from_unix_secs(1_763_900_000);
         verify(kind, &keys(), &req, now, Some(Duration::from_secs(300)))
     }
@@ -469,12 +464,11 @@ mod tests {
             ]
             .into_iter()
             .collect();
-            let req = Request {
-                method: "POST",
-                url: "https://hooks.example.com/hooks/zendesk",
-                headers: &headers,
-                body: body.as_bytes(),
-            };
+            let req = Request::post(
+                "https://hooks.example.com/hooks/zendesk",
+                &headers,
+                body.as_bytes(),
+            );
             verify(
                 SchemeKind::Zendesk,
                 &key(),
@@ -570,12 +564,7 @@ mod tests {
     #[test]
     fn zoom_signer_writes_the_documented_headers() {
         let headers = Headers::new();
-        let req = Request {
-            method: "POST",
-            url: "https://hooks.example.com/hooks/zoom",
-            headers: &headers,
-            body: BODY,
-        };
+        let req = Request::post("https://hooks.example.com/hooks/zoom", &headers, BODY);
         let signed = sign(
             SchemeKind::Zoom,
             &keys(),

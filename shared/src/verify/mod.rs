@@ -289,6 +289,18 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> Request<'a> {
+    /// A `POST` of `body` to `url` with `headers`: how webhook providers send.
+    pub const fn post(url: &'a str, headers: &'a Headers, body: &'a [u8]) -> Self {
+        Self {
+            method: "POST",
+            url,
+            headers,
+            body,
+        }
+    }
+}
+
 /// Why a request failed verification. Never carries secret material or signature bytes; header
 /// names are not secret.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -655,6 +667,20 @@ impl Signer {
         let sign = self.scheme.spec().code.sign;
         sign(&self.scheme, &self.keys, req, id, timestamp)
     }
+
+    /// `req.headers` with [`Self::sign`]'s headers added: every header a provider would send.
+    pub fn signed_headers(
+        &self,
+        req: &Request<'_>,
+        id: &str,
+        timestamp: Timestamp,
+    ) -> Result<Headers, SignError> {
+        let mut headers = req.headers.clone();
+        for (name, value) in self.sign(req, id, timestamp)? {
+            headers.push(name, value);
+        }
+        Ok(headers)
+    }
 }
 
 #[cfg(test)]
@@ -683,6 +709,23 @@ mod tests {
     }
 
     #[test]
+    fn signed_headers_are_the_request_headers_then_the_signature() {
+        let key = Secret::new(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_vec()).unwrap();
+        let signer = Signer::new(SchemeKind::StandardWebhooks, vec![key]).unwrap();
+        let now = Timestamp::from_unix_secs(1_795_435_200);
+        let base: Headers = [("Content-Type", "application/json")].into_iter().collect();
+        let req = Request::post("https://example.com/", &base, b"{}");
+        let mut expected = base.clone();
+        for (name, value) in signer.sign(&req, "msg_1", now).unwrap() {
+            expected.push(name, value);
+        }
+        let signed = signer.signed_headers(&req, "msg_1", now).unwrap();
+        assert_eq!(signed, expected);
+        assert_eq!(signed.get_all("content-type").count(), 1);
+        assert_eq!(signed.get_all("webhook-signature").count(), 1);
+    }
+
+    #[test]
     fn rotation_signs_with_every_secret_and_verifies_with_any_one() {
         // Outbound: one signature per configured secret, so an endpoint holding either the old
         // or the new secret verifies. Inbound: a request signed with either verifies against
@@ -694,12 +737,7 @@ mod tests {
         let body = br#"{"type":"a.b"}"#;
         let none = Headers::new();
         fn req<'a>(headers: &'a Headers, body: &'a [u8]) -> Request<'a> {
-            Request {
-                method: "POST",
-                url: "https://example.com/",
-                headers,
-                body,
-            }
+            Request::post("https://example.com/", headers, body)
         }
         let both = Signer::new(SchemeKind::StandardWebhooks, vec![key(old), key(new)]).unwrap();
         let headers: Headers = both
@@ -784,12 +822,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let req = Request {
-            method: "POST",
-            url: "https://e.com/",
-            headers: &headers,
-            body: b"{}",
-        };
+        let req = Request::post("https://e.com/", &headers, b"{}");
         assert!(matches!(
             v.verify(&req, Timestamp::from_unix_secs(1_763_900_000)),
             Err(VerifyError::MalformedHeader(_))
