@@ -414,7 +414,7 @@ mod tests {
             mac: keys.to_vec(),
             ..Keys::default()
         };
-        let verify = kind.spec().code.verify;
+        let (_, verify) = kind.verify_code();
         verify(&Scheme::from(kind), &keys, req, now, tolerance).map(|c| c.signed_at)
     }
 
@@ -429,7 +429,7 @@ mod tests {
             mac: keys.to_vec(),
             ..Keys::default()
         };
-        let sign = kind.spec().code.sign;
+        let (_, sign) = kind.sign_code();
         sign(&Scheme::from(kind), &keys, req, "", timestamp)
     }
 

@@ -220,7 +220,7 @@ pub(crate) type SignFn =
 pub(crate) type KeyFn = fn(&Scheme, &[Secret]) -> Result<Keys, KeyError>;
 
 /// How a scheme turns secrets into keys.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum KeyPrep {
     /// Each secret's bytes key an HMAC with this hash, to verify and to sign alike.
     Hmac(Algorithm),
@@ -231,6 +231,33 @@ pub(crate) enum KeyPrep {
         /// Keys that sign.
         sign: KeyFn,
     },
+}
+
+impl KeyPrep {
+    /// How secrets become keys that verify.
+    pub(crate) const fn to_verify(self) -> KeySource {
+        match self {
+            KeyPrep::Hmac(algorithm) => KeySource::Hmac(algorithm),
+            KeyPrep::Own { verify, .. } => KeySource::Own(verify),
+        }
+    }
+
+    /// How secrets become keys that sign.
+    pub(crate) const fn to_sign(self) -> KeySource {
+        match self {
+            KeyPrep::Hmac(algorithm) => KeySource::Hmac(algorithm),
+            KeyPrep::Own { sign, .. } => KeySource::Own(sign),
+        }
+    }
+}
+
+/// One half of a [`KeyPrep`]: how secrets become keys for one purpose.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum KeySource {
+    /// Each secret's bytes key an HMAC with this hash.
+    Hmac(Algorithm),
+    /// The scheme's own key code.
+    Own(KeyFn),
 }
 
 /// What a scheme's verify code found besides the body, for [`Verified`].
@@ -423,22 +450,21 @@ fn check_scheme(scheme: &Scheme) -> Result<(), KeyError> {
     }
 }
 
-/// The keys a scheme's row prepares from `secrets`, to verify (`sign` false) or to sign.
-fn prepare_keys(scheme: &Scheme, secrets: &[Secret], sign: bool) -> Result<Keys, KeyError> {
+/// The keys `source` (one half of a scheme row's [`KeyPrep`]) prepares from `secrets`.
+fn prepare_keys(scheme: &Scheme, secrets: &[Secret], source: KeySource) -> Result<Keys, KeyError> {
     if secrets.is_empty() {
         return Err(KeyError::NoSecrets);
     }
     check_scheme(scheme)?;
-    match &scheme.spec().code.keys {
-        KeyPrep::Hmac(algorithm) => Ok(Keys {
+    match source {
+        KeySource::Hmac(algorithm) => Ok(Keys {
             mac: secrets
                 .iter()
-                .map(|s| MacKey::new(*algorithm, s.expose()))
+                .map(|s| MacKey::new(algorithm, s.expose()))
                 .collect(),
             ..Keys::default()
         }),
-        KeyPrep::Own { sign: f, .. } if sign => f(scheme, secrets),
-        KeyPrep::Own { verify: f, .. } => f(scheme, secrets),
+        KeySource::Own(f) => f(scheme, secrets),
     }
 }
 
@@ -552,7 +578,7 @@ impl Verifier {
     /// secret as text for the others. Any one of them may match (rotation).
     pub fn new(scheme: impl Into<Scheme>, secrets: Vec<Secret>) -> Result<Self, KeyError> {
         let scheme = scheme.into();
-        let keys = prepare_keys(&scheme, &secrets, false)?;
+        let keys = prepare_keys(&scheme, &secrets, scheme.kind().verify_code().0)?;
         Ok(Self {
             tolerance: scheme.default_tolerance(),
             scheme,
@@ -591,7 +617,7 @@ impl Verifier {
         req: &Request<'a>,
         now: Timestamp,
     ) -> Result<Verified<'a>, VerifyError> {
-        let verify = self.scheme.spec().code.verify;
+        let (_, verify) = self.scheme.kind().verify_code();
         let checked = verify(&self.scheme, &self.keys, req, now, self.tolerance)?;
         Ok(Verified {
             scheme: self.scheme.kind(),
@@ -646,7 +672,7 @@ impl Signer {
     /// (Standard Webhooks, Stripe, Paddle) sign with each; the others use the first.
     pub fn new(scheme: impl Into<Scheme>, secrets: Vec<Secret>) -> Result<Self, KeyError> {
         let scheme = scheme.into();
-        let keys = prepare_keys(&scheme, &secrets, true)?;
+        let keys = prepare_keys(&scheme, &secrets, scheme.kind().sign_code().0)?;
         Ok(Self { scheme, keys })
     }
 
@@ -664,7 +690,7 @@ impl Signer {
         id: &str,
         timestamp: Timestamp,
     ) -> Result<Vec<(String, String)>, SignError> {
-        let sign = self.scheme.spec().code.sign;
+        let (_, sign) = self.scheme.kind().sign_code();
         sign(&self.scheme, &self.keys, req, id, timestamp)
     }
 

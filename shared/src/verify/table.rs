@@ -9,9 +9,13 @@
 
 use std::time::Duration;
 
-use super::{Code, DEFAULT_TOLERANCE, discord, generic, hmac_schemes, standard, twilio};
+use super::{
+    Code, DEFAULT_TOLERANCE, KeySource, SignFn, VerifyFn, discord, generic, hmac_schemes, standard,
+    twilio,
+};
 
-/// Everything hookline knows about one scheme except its code's details.
+/// Everything hookline knows about one scheme except its code, which the row names beside it
+/// (see [`SchemeKind::verify_code`]).
 #[derive(Debug)]
 pub struct SchemeSpec {
     /// The name used in configuration files and on the command line.
@@ -39,8 +43,6 @@ pub struct SchemeSpec {
     /// What a signing secret looks like, when it is not the provider's secret as text (for
     /// `hookline sign`'s error messages).
     pub signing_secret: Option<&'static str>,
-    /// How secrets become keys, and the verify and sign code.
-    pub(crate) code: Code,
 }
 
 /// Headers every scheme forwards in envelopes by default.
@@ -76,7 +78,7 @@ pub enum Handshake {
 /// Declares the [`SchemeKind`] key enum, [`SchemeKind::ALL`] and [`SchemeKind::spec`] from one
 /// list of rows, so a scheme cannot be in one and missing from another.
 macro_rules! schemes {
-    ($($(#[$doc:meta])* $kind:ident => $row:expr,)+) => {
+    ($($(#[$doc:meta])* $kind:ident => ($row:expr, $code:expr),)+) => {
         /// The signature schemes hookline knows, without their parameters: the key of the
         /// scheme table ([`SchemeKind::spec`]).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,13 +100,44 @@ macro_rules! schemes {
                     })+
                 }
             }
+
+            /// The row's code that verifies: how secrets become verifying keys, and the check.
+            ///
+            /// Kept apart from [`Self::sign_code`] (each takes only its half of the row's
+            /// [`Code`], at compile time) so that a binary that only verifies, the receiver
+            /// Worker, links no signing code: a table holding both halves cost its bundle
+            /// about 10 KB of gzip.
+            pub(crate) fn verify_code(self) -> (KeySource, VerifyFn) {
+                match self {
+                    $(SchemeKind::$kind => {
+                        const CODE: (KeySource, VerifyFn) = {
+                            let code: Code = $code;
+                            (code.keys.to_verify(), code.verify)
+                        };
+                        CODE
+                    })+
+                }
+            }
+
+            /// The row's code that signs: how secrets become signing keys, and the signer.
+            pub(crate) fn sign_code(self) -> (KeySource, SignFn) {
+                match self {
+                    $(SchemeKind::$kind => {
+                        const CODE: (KeySource, SignFn) = {
+                            let code: Code = $code;
+                            (code.keys.to_sign(), code.sign)
+                        };
+                        CODE
+                    })+
+                }
+            }
         }
     };
 }
 
 schemes! {
     /// Standard Webhooks / Svix: `webhook-*` or `svix-*` headers, `v1` HMAC-SHA256, `v1a` Ed25519.
-    StandardWebhooks => SchemeSpec {
+    StandardWebhooks => (SchemeSpec {
         name: "standard-webhooks",
         aliases: &["standard", "svix"],
         summary: "Standard Webhooks / Svix: `webhook-*` (or `svix-*`) headers, v1 HMAC-SHA256 or v1a Ed25519",
@@ -118,10 +151,9 @@ schemes! {
         signing_secret: Some(
             "Standard Webhooks secrets are `whsec_` followed by base64 (or a `whsk_` private key)",
         ),
-        code: standard::CODE,
-    },
+    }, standard::CODE),
     /// Stripe: `Stripe-Signature: t=..,v1=..`.
-    Stripe => SchemeSpec {
+    Stripe => (SchemeSpec {
         name: "stripe",
         aliases: &[],
         summary: "Stripe: `Stripe-Signature: t=..,v1=..`, HMAC-SHA256 of `{t}.{body}`",
@@ -132,10 +164,9 @@ schemes! {
         forward_headers: &[],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::STRIPE,
-    },
+    }, hmac_schemes::STRIPE),
     /// GitHub: `X-Hub-Signature-256: sha256=..`.
-    Github => SchemeSpec {
+    Github => (SchemeSpec {
         name: "github",
         aliases: &[],
         summary: "GitHub: `X-Hub-Signature-256: sha256=..`, HMAC-SHA256 of the body",
@@ -154,10 +185,9 @@ schemes! {
         ],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::GITHUB,
-    },
+    }, hmac_schemes::GITHUB),
     /// Slack: `X-Slack-Signature: v0=..` over `v0:{ts}:{body}`.
-    Slack => SchemeSpec {
+    Slack => (SchemeSpec {
         name: "slack",
         aliases: &[],
         summary: "Slack: `X-Slack-Signature: v0=..`, HMAC-SHA256 of `v0:{ts}:{body}`",
@@ -168,10 +198,9 @@ schemes! {
         forward_headers: &[],
         handshake: Some(Handshake::SlackUrlVerification),
         signing_secret: None,
-        code: hmac_schemes::SLACK,
-    },
+    }, hmac_schemes::SLACK),
     /// Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC of the body.
-    Shopify => SchemeSpec {
+    Shopify => (SchemeSpec {
         name: "shopify",
         aliases: &[],
         summary: "Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body",
@@ -190,10 +219,9 @@ schemes! {
         ],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::SHOPIFY,
-    },
+    }, hmac_schemes::SHOPIFY),
     /// Twilio: `X-Twilio-Signature`, HMAC-SHA1 over the URL and sorted form parameters.
-    Twilio => SchemeSpec {
+    Twilio => (SchemeSpec {
         name: "twilio",
         aliases: &[],
         summary: "Twilio: `X-Twilio-Signature`, HMAC-SHA1 (or SHA-256) of the URL and sorted form parameters",
@@ -204,10 +232,9 @@ schemes! {
         forward_headers: &["i-twilio-idempotency-token"],
         handshake: None,
         signing_secret: None,
-        code: twilio::CODE,
-    },
+    }, twilio::CODE),
     /// Paddle Billing: `Paddle-Signature: ts=..;h1=..` over `{ts}:{body}`.
-    Paddle => SchemeSpec {
+    Paddle => (SchemeSpec {
         name: "paddle",
         aliases: &[],
         summary: "Paddle Billing: `Paddle-Signature: ts=..;h1=..`, HMAC-SHA256 of `{ts}:{body}`",
@@ -219,10 +246,9 @@ schemes! {
         forward_headers: &[],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::PADDLE,
-    },
+    }, hmac_schemes::PADDLE),
     /// Zendesk: `X-Zendesk-Webhook-Signature` over `{timestamp}{body}`.
-    Zendesk => SchemeSpec {
+    Zendesk => (SchemeSpec {
         name: "zendesk",
         aliases: &[],
         summary: "Zendesk: `X-Zendesk-Webhook-Signature`, base64 HMAC-SHA256 of `{timestamp}{body}`",
@@ -234,10 +260,9 @@ schemes! {
         forward_headers: &[],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::ZENDESK,
-    },
+    }, hmac_schemes::ZENDESK),
     /// Linear: `Linear-Signature`, hex HMAC of the body; `webhookTimestamp` in the body.
-    Linear => SchemeSpec {
+    Linear => (SchemeSpec {
         name: "linear",
         aliases: &[],
         summary: "Linear: `Linear-Signature`, HMAC-SHA256 of the body, `webhookTimestamp` in it",
@@ -251,10 +276,9 @@ schemes! {
         forward_headers: &["linear-delivery", "linear-event"],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::LINEAR,
-    },
+    }, hmac_schemes::LINEAR),
     /// Intercom: `X-Hub-Signature: sha1=..`.
-    Intercom => SchemeSpec {
+    Intercom => (SchemeSpec {
         name: "intercom",
         aliases: &[],
         summary: "Intercom: `X-Hub-Signature: sha1=..`, HMAC-SHA1 of the body",
@@ -265,10 +289,9 @@ schemes! {
         forward_headers: &[],
         handshake: None,
         signing_secret: None,
-        code: hmac_schemes::INTERCOM,
-    },
+    }, hmac_schemes::INTERCOM),
     /// Discord interactions: Ed25519 over `{timestamp}{body}`.
-    Discord => SchemeSpec {
+    Discord => (SchemeSpec {
         name: "discord",
         aliases: &[],
         summary: "Discord interactions: `X-Signature-Ed25519`, Ed25519 of `{timestamp}{body}`",
@@ -279,11 +302,10 @@ schemes! {
         forward_headers: &[],
         handshake: Some(Handshake::DiscordPing),
         signing_secret: Some("Discord signing needs the 32-byte Ed25519 private seed, in hex"),
-        code: discord::CODE,
-    },
+    }, discord::CODE),
     /// Zoom: `x-zm-signature: v0=..` over `v0:{ts}:{body}`, Slack's layout under Zoom's header
     /// names.
-    Zoom => SchemeSpec {
+    Zoom => (SchemeSpec {
         name: "zoom",
         aliases: &[],
         summary: "Zoom: `x-zm-signature: v0=..`, HMAC-SHA256 of `v0:{ts}:{body}`",
@@ -298,10 +320,9 @@ schemes! {
         forward_headers: &["x-zm-trackingid"],
         handshake: Some(Handshake::ZoomUrlValidation),
         signing_secret: None,
-        code: hmac_schemes::ZOOM,
-    },
+    }, hmac_schemes::ZOOM),
     /// A configurable HMAC scheme for everything else.
-    Generic => SchemeSpec {
+    Generic => (SchemeSpec {
         name: "generic",
         aliases: &[],
         summary: "Generic HMAC: header, prefix, hex or base64, signed-content template",
@@ -314,6 +335,5 @@ schemes! {
         forward_headers: &[],
         handshake: None,
         signing_secret: None,
-        code: generic::CODE,
-    },
+    }, generic::CODE),
 }
