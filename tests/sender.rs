@@ -9,17 +9,13 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use hookline_core::config::Config;
-use hookline_sender::local::{LocalEventSource, PollStats};
-use hookline_sender::observe::Logger;
+use aws_lambda_events::event::sqs::SqsEvent;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
-use hookline_tests::harness::{
-    Moto, Sink, poll_until, queue_counts, queue_with_dlq, receive_batch, sqs_client,
-};
+use hookline_tests::harness::{Moto, Sink, poll_until};
+use hookline_tests::sender_world::{SenderWorld, attr};
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -30,14 +26,8 @@ fn moto() -> &'static Moto {
     MOTO.get_or_init(Moto::start)
 }
 
-struct World {
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    dlq: String,
-    sender: Sender,
-    logs: Arc<Mutex<Vec<String>>>,
-    source: LocalEventSource,
-}
+/// The sender suite's world: every test builds its own over fresh queues.
+type World = SenderWorld;
 
 /// A sender over fresh queues, configured with `endpoints` (TOML) and loopback allowed unless
 /// `allow_loopback` is false.
@@ -57,8 +47,6 @@ async fn world_sized(
     allow_loopback: bool,
     max_message_bytes: usize,
 ) -> World {
-    let sqs = sqs_client(&moto().endpoint).await;
-    let (queue, dlq) = queue_with_dlq(&sqs, "sender", 20).await;
     let allow = if allow_loopback {
         "ssrf_allow = [\"127.0.0.0/8\"]"
     } else {
@@ -67,96 +55,18 @@ async fn world_sized(
     let toml = format!(
         "[delivery]\ntimeout = \"2s\"\n{allow}\n[delivery.retry]\nschedule = [\"1s\", \"1s\"]\njitter = 0.0\n\n{endpoints_toml}"
     );
-    let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
-        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
+    SenderWorld::start(moto(), "sender", &toml, SECRET, |settings, sqs, log| {
+        let settings = Settings {
+            max_message_bytes,
+            ..settings
+        };
+        Sender::new(settings, sqs, log).unwrap()
     })
-    .unwrap();
-    let settings = Settings {
-        max_message_bytes,
-        ..settings
-    };
-    let (log, logs) = Logger::capture();
-    let sender = Sender::new(settings, sqs.clone(), log).unwrap();
-    let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 0);
-    World {
-        sqs,
-        queue,
-        dlq,
-        sender,
-        logs,
-        source,
-    }
-}
-
-impl World {
-    async fn send(&self, body: &Value) {
-        self.sqs
-            .send_message()
-            .queue_url(&self.queue)
-            .message_body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn poll(&self) -> PollStats {
-        let sender = &self.sender;
-        self.source
-            .poll_once(|event: SqsEvent| async move {
-                Ok::<SqsBatchResponse, std::convert::Infallible>(
-                    sender.handle(event, &SystemClock).await,
-                )
-            })
-            .await
-            .unwrap()
-    }
-
-    /// Polls until `done` says the world reached the state, or fails at the deadline.
-    async fn pump_until(&self, deadline: Duration, mut done: impl FnMut() -> bool) {
-        let until = Instant::now() + deadline;
-        loop {
-            self.poll().await;
-            if done() {
-                return;
-            }
-            assert!(
-                Instant::now() < until,
-                "state not reached within {deadline:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn dlq_messages(&self) -> Vec<aws_sdk_sqs::types::Message> {
-        receive_batch(&self.sqs, &self.dlq).await
-    }
-
-    async fn queue_depth(&self) -> (i64, i64) {
-        let c = queue_counts(&self.sqs, &self.queue).await;
-        (c.visible, c.in_flight)
-    }
-
-    /// Waits until the dead-letter queue holds at least `n` messages, and returns them.
-    async fn wait_dlq(&self, n: usize) -> Vec<aws_sdk_sqs::types::Message> {
-        poll_until(Duration::from_secs(5), || async {
-            let m = self.dlq_messages().await;
-            (m.len() >= n).then_some(m)
-        })
-        .await
-    }
-
-    fn log_text(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
+    .await
 }
 
 fn endpoint(name: &str, url: &str) -> String {
     format!("[endpoints.{name}]\nurl = \"{url}\"\nsecrets = [\"env:SINK_WHSEC\"]\n")
-}
-
-fn attr<'a>(m: &'a aws_sdk_sqs::types::Message, name: &str) -> Option<&'a str> {
-    m.message_attributes()?.get(name)?.string_value()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -383,12 +293,7 @@ async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
     for t in ["l.x", "m.x", "h.x"] {
         w.send(&json!({"type": t, "data": {}})).await;
     }
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 3).then_some(m)
-    })
-    .await;
+    let dlq = w.pump_until_dead_lettered(3, Duration::from_secs(10)).await;
     for m in &dlq {
         let err = attr(m, dlq_attr::ERROR).unwrap();
         assert!(err.starts_with("blocked"), "{err}");
@@ -403,13 +308,7 @@ async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
 async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
     let sink = Sink::start(&[SECRET]);
     let w = world(&endpoint("e", &format!("{}/ok/m", sink.base_url)), true).await;
-    w.sqs
-        .send_message()
-        .queue_url(&w.queue)
-        .message_body("{not json")
-        .send()
-        .await
-        .unwrap();
+    w.send_raw("{not json").await;
     w.send(&json!({"type": "", "data": {}})).await;
     w.send(&json!({"type": "good.one", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
@@ -582,20 +481,9 @@ async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
             r#"{{"hookline":"delivery","version":1,"message_id":"d_deep","endpoint":"guarded","type":"a.b","timestamp":"2026-11-23T12:00:00Z","data":{nested}}}"#
         ),
     ] {
-        w.sqs
-            .send_message()
-            .queue_url(&w.queue)
-            .message_body(body)
-            .send()
-            .await
-            .unwrap();
+        w.send_raw(body).await;
     }
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    let dlq = w.pump_until_dead_lettered(2, Duration::from_secs(10)).await;
     for m in &dlq {
         let err = attr(m, dlq_attr::ERROR).unwrap();
         assert!(
@@ -670,19 +558,8 @@ async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retri
         "{}",
         d.to_json().len()
     );
-    w.sqs
-        .send_message()
-        .queue_url(&w.queue)
-        .message_body(text)
-        .send()
-        .await
-        .unwrap();
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    w.send_raw(text).await;
+    let dlq = w.pump_until_dead_lettered(2, Duration::from_secs(10)).await;
     let mut endpoints = Vec::new();
     for m in &dlq {
         let err = attr(m, dlq_attr::ERROR).unwrap();
@@ -718,12 +595,7 @@ async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
     let delivery = delivery("inv_1.1795435200", "billing", "invoice.paid", json!({}));
     w.send(&outbound).await;
     w.send(&delivery).await;
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    let dlq = w.pump_until_dead_lettered(2, Duration::from_secs(10)).await;
     let mut got: Vec<(String, String)> = dlq
         .iter()
         .map(|m| {

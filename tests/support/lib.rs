@@ -12,6 +12,7 @@ pub mod faults;
 pub mod harness;
 pub mod leaks;
 pub mod raw_http;
+pub mod sender_world;
 
 use std::path::{Path, PathBuf};
 
