@@ -19,7 +19,8 @@ use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until, sqs_client,
+    Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until,
+    receive_batch_waiting, sqs_client,
 };
 use hookline_tests::load_vectors;
 use serde_json::{Value, json};
@@ -426,17 +427,7 @@ impl Sqs {
                     worker.log_tail()
                 );
             }
-            let out = self
-                .client
-                .receive_message()
-                .queue_url(queue)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .unwrap();
-            for m in out.messages.unwrap_or_default() {
+            for m in receive_batch_waiting(&self.client, queue, Some(1)).await {
                 self.client
                     .delete_message()
                     .queue_url(queue)

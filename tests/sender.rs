@@ -15,10 +15,8 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::SqsEvent;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::harness::{Moto, Sink, poll_until};
-use hookline_tests::sender_world::{SenderWorld, attr};
+use hookline_tests::sender_world::{SINK_SECRET, SenderWorld, attr};
 use serde_json::{Value, json};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// One moto server for the whole suite; every test uses its own queues.
 fn moto() -> &'static Moto {
@@ -55,7 +53,7 @@ async fn world_sized(
     let toml = format!(
         "[delivery]\ntimeout = \"2s\"\n{allow}\n[delivery.retry]\nschedule = [\"1s\", \"1s\"]\njitter = 0.0\n\n{endpoints_toml}"
     );
-    SenderWorld::start(moto(), "sender", &toml, SECRET, |settings, sqs, log| {
+    SenderWorld::start(moto(), "sender", &toml, |settings, sqs, log| {
         let settings = Settings {
             max_message_bytes,
             ..settings
@@ -63,6 +61,13 @@ async fn world_sized(
         Sender::new(settings, sqs, log).unwrap()
     })
     .await
+}
+
+/// A sink, and a world with one endpoint, `name`, posting to the sink's `path`.
+async fn world_on_sink(name: &str, path: &str) -> (Sink, World) {
+    let sink = Sink::start(&[SINK_SECRET]);
+    let w = world(&endpoint(name, &format!("{}{path}", sink.base_url)), true).await;
+    (sink, w)
 }
 
 fn endpoint(name: &str, url: &str) -> String {
@@ -73,12 +78,7 @@ fn endpoint(name: &str, url: &str) -> String {
 async fn handler_takes_a_real_sqs_event() {
     // The fixture is the SQS event example from the AWS Lambda developer guide, with its body
     // replaced by an outbound message.
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("billing", "/ok/billing").await;
     let mut event: Value = serde_json::from_str(include_str!("fixtures/sqs-event.json")).unwrap();
     event["Records"][0]["body"] = json!(
         json!({"type": "invoice.paid", "id": "evt_fixture", "data": {"amount": 42}}).to_string()
@@ -100,12 +100,7 @@ async fn handler_takes_a_real_sqs_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delivers_signed_and_deletes() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("billing", &format!("{}/ok/d", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("billing", "/ok/d").await;
     w.send(&json!({"type": "invoice.paid", "data": {"n": 1}}))
         .await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
@@ -120,12 +115,7 @@ async fn delivers_signed_and_deletes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webhook_id() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("e", &format!("{}/fail/1/then/200/x", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("e", "/fail/1/then/200/x").await;
     w.send(&json!({"type": "a.b", "id": "evt_retry", "data": {}}))
         .await;
     let first = w.poll().await;
@@ -152,12 +142,7 @@ async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webh
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("down", &format!("{}/status/503/y", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("down", "/status/503/y").await;
     w.send(&json!({"type": "a.b", "id": "evt_dead", "data": {"k": "v"}}))
         .await;
     w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
@@ -183,12 +168,7 @@ async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gone_is_not_retried() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("old", &format!("{}/status/410/z", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("old", "/status/410/z").await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
         .await;
@@ -201,12 +181,7 @@ async fn gone_is_not_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_is_honoured() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("busy", &format!("{}/retry-after/3/r", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("busy", "/retry-after/3/r").await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     let first = w.poll().await;
     assert_eq!(first.failed, 1);
@@ -220,7 +195,7 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeouts_and_refused_connections_are_retried() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     // A port nothing listens on: bind, read the port, close.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -248,7 +223,7 @@ async fn timeouts_and_refused_connections_are_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
         endpoint("up", &format!("{}/ok/up", sink.base_url)),
         endpoint("down", &format!("{}/status/500/down", sink.base_url)),
@@ -276,7 +251,7 @@ async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
         endpoint("loopback", &format!("{}/ok/never", sink.base_url)),
         "events = [\"l.*\"]\n".to_owned(),
@@ -306,8 +281,7 @@ async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(&endpoint("e", &format!("{}/ok/m", sink.base_url)), true).await;
+    let (sink, w) = world_on_sink("e", "/ok/m").await;
     w.send_raw("{not json").await;
     w.send(&json!({"type": "", "data": {}})).await;
     w.send(&json!({"type": "good.one", "data": {}})).await;
@@ -331,12 +305,7 @@ async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redirects_are_not_followed() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("moved", &format!("{}/redirect/x", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("moved", "/redirect/x").await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     let first = w.poll().await;
     assert_eq!(first.failed, 1, "a 302 is not a success");
@@ -349,12 +318,7 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_never_contain_secrets_or_signatures() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("e", &format!("{}/fail/1/then/200/s", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("e", "/fail/1/then/200/s").await;
     w.send(&json!({"type": "a.b", "data": {"card": "4242424242424242"}}))
         .await;
     w.pump_until(Duration::from_secs(10), || sink.deliveries().len() >= 2)
@@ -372,7 +336,7 @@ async fn logs_never_contain_secrets_or_signatures() {
         })
         .collect();
     for needle in [
-        SECRET,
+        SINK_SECRET,
         "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "4242424242424242",
     ]
@@ -393,7 +357,7 @@ fn delivery(message_id: &str, endpoint: &str, event_type: &str, data: Value) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
         endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
         "events = [\"invoice.*\"]\nfilter = \"data.amount >= 100\"\n".to_owned(),
@@ -467,7 +431,7 @@ async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
 async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
     // Valid JSON nested deeper than a parser builds values for: a filter reading it as `null`
     // would let `not data.blocked == true` through.
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
         endpoint("guarded", &format!("{}/ok/g", sink.base_url)),
         "filter = \"not data.blocked == true\"\n".to_owned(),
@@ -501,7 +465,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
     // A queue taking 1 MiB messages (moto's default, and its batch limit). Three deliveries of
     // ~400 KB: by count they are one batch of ~1.2 MB, which SQS refuses whole
     // (BatchRequestTooLong); by bytes they are two batches.
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = ["a", "b", "c"]
         .iter()
         .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
@@ -532,7 +496,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retried() {
     use hookline_core::envelope::{DeliveryMessage, MAX_SQS_MESSAGE_BYTES, OutboundMessage};
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
         endpoint("a", &format!("{}/ok/a", sink.base_url)),
         endpoint("b", &format!("{}/ok/b", sink.base_url)),
@@ -585,12 +549,7 @@ async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retri
 async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
     // Written before ids lost `.` (a relayed `stripe.evt_...`, an app's own id): never signed,
     // never dropped, kept in the dead-letter queue with the field at fault.
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("billing", &format!("{}/ok/dot", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink("billing", "/ok/dot").await;
     let outbound = json!({"type": "invoice.paid", "id": "stripe.evt_1", "data": {}});
     let delivery = delivery("inv_1.1795435200", "billing", "invoice.paid", json!({}));
     w.send(&outbound).await;

@@ -53,10 +53,8 @@ use hookline_core::ssrf::SsrfPolicy;
 use hookline_sender::{Lookup, LookupFuture, Sender, dlq_attr};
 use hookline_tests::harness::{Moto, Sink};
 use hookline_tests::leaks::Needles;
-use hookline_tests::sender_world::{SenderWorld, attr};
+use hookline_tests::sender_world::{SINK_SECRET, SenderWorld, attr};
 use serde_json::{Value, json};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// The table may grow, never shrink below this.
 const MIN_REFUSED: usize = 30;
@@ -332,7 +330,7 @@ async fn world(policy: Policy, endpoints_toml: &str) -> World {
     );
     let dns = TestDns::new();
     let lookup: Arc<dyn Lookup> = dns.clone();
-    let sender = SenderWorld::start(moto(), "ssrf", &toml, SECRET, |settings, sqs, log| {
+    let sender = SenderWorld::start(moto(), "ssrf", &toml, |settings, sqs, log| {
         Sender::with_lookup(settings, sqs, log, lookup).unwrap()
     })
     .await;
@@ -433,7 +431,7 @@ fn literal_ip(url: &str) -> Option<IpAddr> {
 
 /// The sink's records, with what to scan the logs for: the secret and every signature it saw.
 fn needles(sinks_records: &[Value]) -> Needles {
-    let mut needles = Needles::new().secret(SECRET);
+    let mut needles = Needles::new().secret(SINK_SECRET);
     for d in sinks_records {
         if let Some(sig) = d["headers"]["webhook-signature"].as_str() {
             needles = needles.signature(sig);
@@ -496,7 +494,7 @@ fn phase_of(url: &str, dns: &TestDns) -> Phase {
 async fn refused_targets_are_refused_at_the_layer_the_table_names() {
     let started = Instant::now();
     let table = refused_table();
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let port = sink.base_url.rsplit(':').next().unwrap().to_owned();
     let dns = TestDns::new();
     let targets: Vec<Target<'_>> = table
@@ -791,7 +789,7 @@ fn public_addresses_pass_the_pure_check() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allowed_targets_are_delivered_signed() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let port = sink.base_url.rsplit(':').next().unwrap().to_owned();
     // (URL, the path the sink must record), under ssrf_allow = ["127.0.0.0/8"].
     let allowed: Vec<(String, String)> = [

@@ -17,6 +17,9 @@ use crate::harness::{Moto, poll_until, queue_counts, queue_with_dlq, receive_bat
 /// The environment variable the worlds' endpoints name for their secret (`env:SINK_WHSEC`).
 pub const SINK_SECRET_VAR: &str = "SINK_WHSEC";
 
+/// The secret [`SINK_SECRET_VAR`] resolves to: the sender signs with it, the sink checks it.
+pub const SINK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 /// One sender, its queue and dead-letter queue, and the log lines it wrote.
 pub struct SenderWorld {
     /// The SQS client, on moto.
@@ -33,20 +36,19 @@ pub struct SenderWorld {
 
 impl SenderWorld {
     /// Fresh queues (named after `suite`) and a sender configured by `toml`, where
-    /// [`SINK_SECRET_VAR`] resolves to `secret`. `build` makes the sender from its settings, the
+    /// [`SINK_SECRET_VAR`] resolves to [`SINK_SECRET`]. `build` makes the sender from its settings, the
     /// client and a capturing logger, so a suite can adjust the settings or give a resolver.
     pub async fn start(
         moto: &Moto,
         suite: &str,
         toml: &str,
-        secret: &str,
         build: impl FnOnce(Settings, aws_sdk_sqs::Client, Logger) -> Sender,
     ) -> Self {
         let sqs = sqs_client(&moto.endpoint).await;
         let (queue, dlq) = queue_with_dlq(&sqs, suite, 20).await;
         let config = Config::from_toml(toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
         let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
-            (name == SINK_SECRET_VAR).then(|| secret.to_owned())
+            (name == SINK_SECRET_VAR).then(|| SINK_SECRET.to_owned())
         })
         .unwrap();
         let (log, logs) = Logger::capture();

@@ -34,6 +34,12 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Asserts the command's standard error contains `needle`, showing all of it otherwise.
+pub fn assert_stderr_contains(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert!(err.contains(needle), "no {needle:?} in:\n{err}");
+}
+
 /// The repository's own `hookline.toml` with the listener's URL replaced and the retries
 /// shortened, so the shipped demo is what runs.
 pub fn demo_config(listener_url: &str, schedule: &str) -> String {

@@ -367,20 +367,19 @@ async fn mixed_dlq(prefix: &str) -> (aws_sdk_sqs::Client, String, String, Vec<St
     (client, dlq, target, invoices)
 }
 
+/// Runs `hookline <global> replay --from <dlq> --to <target> <args>` against moto and asserts
+/// it succeeded.
+fn replay(global: &[&str], dlq: &str, target: &str, args: &[&str]) -> std::process::Output {
+    let all: Vec<&str> = [global, &["replay", "--from", dlq, "--to", target], args].concat();
+    let out = run(&all);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    out
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_moves_only_matching_types_and_drops_dead_letter_attributes() {
     let (client, dlq, target, invoices) = mixed_dlq("replay-type").await;
-    let out = run(&[
-        "--json",
-        "replay",
-        "--from",
-        &dlq,
-        "--to",
-        &target,
-        "--type",
-        "invoice.*",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&["--json"], &dlq, &target, &["--type", "invoice.*"]);
     let lines = json_lines(&out);
     let summary = lines.last().unwrap();
     assert_eq!(summary["kind"], "summary", "{}", explain(&out));
@@ -423,16 +422,7 @@ async fn replay_moves_only_matching_types_and_drops_dead_letter_attributes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_dry_run_moves_nothing_and_leaves_everything_visible() {
     let (client, dlq, target, _) = mixed_dlq("replay-dry").await;
-    let out = run(&[
-        "--json",
-        "replay",
-        "--from",
-        &dlq,
-        "--to",
-        &target,
-        "--dry-run",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&["--json"], &dlq, &target, &["--dry-run"]);
     let lines = json_lines(&out);
     let would = lines.iter().filter(|l| l["action"] == "would_move").count();
     assert_eq!(would, 6, "{}", explain(&out));
@@ -450,17 +440,7 @@ async fn replay_dry_run_moves_nothing_and_leaves_everything_visible() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_dry_run_lists_in_human_form() {
     let (_client, dlq, target, _) = mixed_dlq("replay-dry-human").await;
-    let out = run(&[
-        "replay",
-        "--from",
-        &dlq,
-        "--to",
-        &target,
-        "--dry-run",
-        "--endpoint",
-        "crm",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&[], &dlq, &target, &["--dry-run", "--endpoint", "crm"]);
     let text = stdout(&out);
     let listed: Vec<&str> = text
         .lines()
@@ -478,10 +458,7 @@ async fn replay_dry_run_lists_in_human_form() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_respects_the_limit() {
     let (client, dlq, target, _) = mixed_dlq("replay-limit").await;
-    let out = run(&[
-        "--json", "replay", "--from", &dlq, "--to", &target, "--limit", "2",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&["--json"], &dlq, &target, &["--limit", "2"]);
     let summary = json_lines(&out).pop().unwrap();
     assert_eq!(summary["moved"], 2, "{}", explain(&out));
 

@@ -14,7 +14,7 @@ use hookline_core::verify::{Request, Scheme, SchemeKind, Verifier};
 use hookline_tests::harness::{free_port, harness_bin};
 use serde_json::Value;
 
-use super::common::{bin, hookline, stderr, stdout};
+use super::common::{assert_stderr_contains, bin, hookline, stderr, stdout};
 
 /// The Svix documentation's example secret.
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -348,11 +348,7 @@ fn sign_linear_demo_body_verifies_and_a_body_without_its_timestamp_is_flagged() 
         "sign", "--scheme", "linear", "--secret", "lin", "--data", "{}",
     ]);
     assert!(out.status.success());
-    assert!(
-        stderr(&out).contains("webhookTimestamp"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "webhookTimestamp");
 }
 
 #[test]
@@ -595,11 +591,7 @@ fn sign_missing_body_file_exits_74() {
         "/nonexistent/event.json",
     ]);
     assert_eq!(out.status.code(), Some(74));
-    assert!(
-        stderr(&out).contains("cannot read the body file /nonexistent/event.json"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "cannot read the body file /nonexistent/event.json");
 }
 
 // ---- hookline sign --curl against hookline listen ---------------------------------------------
@@ -810,7 +802,7 @@ fn listen_on_a_port_in_use_exits_69() {
 fn listen_refuses_a_secret_that_is_not_a_standard_webhooks_key() {
     let out = hookline(&["listen", "--port", "0", "--secret", "topsecret!!"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("whsec_"), "{}", stderr(&out));
+    assert_stderr_contains(&out, "whsec_");
     assert!(!stderr(&out).contains("topsecret"), "{}", stderr(&out));
 }
 

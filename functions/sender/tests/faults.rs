@@ -38,7 +38,8 @@ use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Sink, Workerd, queue_counts, queue_with_dlq, receive_batch, sqs_client,
+    Moto, ReceiverBuild, Sink, Workerd, fresh_queue, queue_counts, queue_with_dlq, receive_batch,
+    sqs_client,
 };
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
@@ -672,16 +673,9 @@ async fn inbound_queue_faults_and_an_sqs_restart_lose_nothing() {
     let port = hookline_tests::harness::free_port();
     let moto = Moto::start_on(port);
     let sqs = sqs_client(&moto.endpoint).await;
-    let queue_name = format!("faults-in-{port}");
-    let queue = sqs
-        .create_queue()
-        .queue_name(&queue_name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
+    let queue = fresh_queue(&sqs, "faults-in", &[]).await;
+    // Re-created under the same name (and so URL) when SQS comes back.
+    let queue_name = queue.rsplit('/').next().unwrap().to_owned();
     let vars = json!({
         "HOOKLINE_CONFIG": {"sources": {"stripe": {"scheme": "stripe", "secrets": ["env:STRIPE_SECRET"]}}},
         "STRIPE_SECRET": STRIPE_SECRET,
