@@ -18,6 +18,7 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
+use hookline_tests::STRIPE_SECRET;
 use hookline_tests::harness::{
     Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until,
     receive_batch_waiting, sqs_client,
@@ -26,7 +27,6 @@ use hookline_tests::load_vectors;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-const STRIPE_SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 

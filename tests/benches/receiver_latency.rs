@@ -22,11 +22,10 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_tests::STRIPE_SECRET;
 use hookline_tests::bench::{Latencies, env_usize, ms};
 use hookline_tests::harness::{ReceiverBuild, Workerd};
 use serde_json::json;
-
-const SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 
 /// Prints one line; returns p50 and p99.
 fn report(name: &str, samples: Vec<Duration>) -> (Duration, Duration) {
@@ -56,13 +55,13 @@ async fn main() {
     let n = env_usize("HOOKLINE_BENCH_REQUESTS", 2000);
     let vars = json!({
         "HOOKLINE_CONFIG": { "sources": { "stripe": { "scheme": "stripe", "secrets": ["env:STRIPE_SECRET"] } } },
-        "STRIPE_SECRET": SECRET,
+        "STRIPE_SECRET": STRIPE_SECRET,
     });
     let worker = Workerd::start(ReceiverBuild::Release, vars, false, 0);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let signer = Signer::new(
         SchemeKind::Stripe,
-        vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
+        vec![Secret::new(STRIPE_SECRET.as_bytes().to_vec()).unwrap()],
     )
     .unwrap();
 

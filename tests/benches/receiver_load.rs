@@ -66,12 +66,12 @@ use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_tests::STRIPE_SECRET;
 use hookline_tests::bench::{self, env_usize, loadavg, median, ms, percentile};
 use hookline_tests::harness::process::{LogTail, spawn_until_line, stop_child};
 use hookline_tests::harness::repo_root;
 use serde_json::{Value, json};
 
-const SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 const KIB: usize = 1024;
 /// Connections for the sweep: enough to overlap client and server, few enough to stay light.
 const SWEEP_CONCURRENCY: usize = 4;
@@ -156,7 +156,7 @@ impl Workers {
         }
         let options = json!({
             "build": build,
-            "secret": SECRET,
+            "secret": STRIPE_SECRET,
             "out": root.join("target/bench-peer"),
             "runtime": runtime,
         });
@@ -816,6 +816,20 @@ impl Figures {
             goal,
         });
     }
+
+    /// One figure against the peer: its row in the printed table (with `note`) and its line
+    /// for BENCHMARKS.md.
+    fn row_and_emit(
+        &self,
+        name: &str,
+        note: &str,
+        figure: &str,
+        ((hookline, peer), unit): ((f64, f64), &str),
+        goal: Option<(&str, bool)>,
+    ) {
+        row(name, hookline, peer, note);
+        self.emit(figure, (hookline, unit), Some(peer), goal);
+    }
 }
 
 fn row(name: &str, hookline: f64, peer: f64, note: &str) {
@@ -870,7 +884,7 @@ async fn main() {
             signer: Arc::new(
                 Signer::new(
                     SchemeKind::Stripe,
-                    vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
+                    vec![Secret::new(STRIPE_SECRET.as_bytes().to_vec()).unwrap()],
                 )
                 .unwrap(),
             ),
@@ -996,53 +1010,37 @@ async fn main() {
             med(p, |x| x.requests_per_sec),
         );
         let met = rps.0 >= rps.1;
-        row(
+        figures.row_and_emit(
             &format!("requests/s, {conns}"),
-            rps.0,
-            rps.1,
             &format!(">= 1.0x: {}", verdict(met)),
-        );
-        figures.emit(
             &format!("requests/s, {conns}, 1 KiB Stripe"),
-            (rps.0, "req/s"),
-            Some(rps.1),
+            (rps, "req/s"),
             Some((">= 1.0x the JS peer", met)),
         );
         for (name, f) in [("p50", Phase::P50), ("p99", Phase::P99)] {
-            let (hv, pv) = (med(h, f), med(p, f));
-            row(&format!("  {name} latency (ms)"), hv, pv, "");
-            figures.emit(
+            figures.row_and_emit(
+                &format!("  {name} latency (ms)"),
+                "",
                 &format!("{name} latency, {conns}, 1 KiB Stripe"),
-                (hv, "ms"),
-                Some(pv),
+                ((med(h, f), med(p, f)), "ms"),
                 None,
             );
         }
         let cpu = (med(h, |x| x.cpu_ms), med(p, |x| x.cpu_ms));
         let met = cpu.0 < 1.0;
-        row(
+        figures.row_and_emit(
             "  CPU ms/request (workerd)",
-            cpu.0,
-            cpu.1,
             &format!("< 1 ms: {}", verdict(met)),
-        );
-        figures.emit(
             &format!("CPU time per request (workerd), {conns}, 1 KiB Stripe"),
-            (cpu.0, "ms"),
-            Some(cpu.1),
+            (cpu, "ms"),
             Some(("< 1 ms CPU per request", met)),
         );
         let floor = med(at(Target::BaselineQueue), |x| x.cpu_ms);
-        row(
+        figures.row_and_emit(
             "  CPU ms/request above queue floor",
-            cpu.0 - floor,
-            cpu.1 - floor,
             "(the Worker's own work, estimated)",
-        );
-        figures.emit(
             &format!("CPU time per request above the runtime + queue floor, {conns}, 1 KiB Stripe"),
-            (cpu.0 - floor, "ms"),
-            Some(cpu.1 - floor),
+            ((cpu.0 - floor, cpu.1 - floor), "ms"),
             None,
         );
         row(

@@ -513,20 +513,12 @@ pub const SOAK_BAD_EVERY: u64 = 20;
 /// the load is then what the system sustains end to end, not a burst that a growing queue (and
 /// the memory holding it) absorbs. `HOOKLINE_SOAK_BACKLOG` overrides it.
 pub fn soak_backlog() -> u64 {
-    std::env::var("HOOKLINE_SOAK_BACKLOG")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(5000)
+    u64::try_from(env_usize("HOOKLINE_SOAK_BACKLOG", 5000)).unwrap()
 }
 
 /// Connections (requests in flight) of a soak: 16, or `HOOKLINE_SOAK_CONCURRENCY`.
 pub fn soak_concurrency() -> usize {
-    std::env::var("HOOKLINE_SOAK_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(16)
+    env_usize("HOOKLINE_SOAK_CONCURRENCY", 16)
 }
 
 #[cfg(test)]

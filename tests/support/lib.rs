@@ -23,6 +23,9 @@ use hookline_core::time::Timestamp;
 use hookline_core::verify::{GenericHmac, Request, Scheme, SchemeKind, Verifier};
 use serde::Deserialize;
 
+/// The Stripe signing secret the receiver suite and benches give the Worker (`STRIPE_SECRET`).
+pub const STRIPE_SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
+
 /// The current time.
 pub fn now() -> Timestamp {
     let ms = std::time::SystemTime::now()

@@ -159,10 +159,24 @@ fn body_type(m: &Message) -> String {
 
 // ---- send ---------------------------------------------------------------------------------------
 
+/// A client on moto and a fresh queue named after `prefix`.
+async fn fresh_moto_queue(prefix: &str) -> (aws_sdk_sqs::Client, String) {
+    let client = sqs_client(&moto().endpoint).await;
+    let queue = fresh_queue(&client, prefix, &[]).await;
+    (client, queue)
+}
+
+/// `text` in a file `events.jsonl` of a fresh directory (kept while the guard lives).
+fn events_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn send_queues_one_validated_event() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-one", &[]).await;
+    let (client, queue) = fresh_moto_queue("send-one").await;
     let out = run(&[
         "--json",
         "send",
@@ -202,8 +216,7 @@ async fn send_queues_one_validated_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_prints_a_human_line() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-human", &[]).await;
+    let (client, queue) = fresh_moto_queue("send-human").await;
     let out = run(&["send", "--queue-url", &queue, "--type", "ping"]);
     assert_eq!(code(&out), 0, "{}", explain(&out));
     let name = queue.rsplit('/').next().unwrap();
@@ -222,16 +235,13 @@ async fn send_prints_a_human_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_file_of_json_lines_uses_batches() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-file", &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.jsonl");
+    let (client, queue) = fresh_moto_queue("send-file").await;
     let lines: Vec<String> = (0..25)
         .map(|i| {
             json!({"type": "invoice.paid", "id": format!("inv_{i}"), "data": {"i": i}}).to_string()
         })
         .collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (_dir, path) = events_file(&(lines.join("\n") + "\n"));
 
     let out = run(&[
         "--json",
@@ -262,11 +272,8 @@ async fn send_file_of_json_lines_uses_batches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_file_with_a_bad_line_sends_nothing() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-bad-file", &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.jsonl");
-    std::fs::write(&path, "{\"type\":\"a\",\"data\":1}\n{\"data\":2}\n").unwrap();
+    let (client, queue) = fresh_moto_queue("send-bad-file").await;
+    let (_dir, path) = events_file("{\"type\":\"a\",\"data\":1}\n{\"data\":2}\n");
     let out = run(&[
         "send",
         "--queue-url",

@@ -596,6 +596,13 @@ fn sign_missing_body_file_exits_74() {
 
 // ---- hookline sign --curl against hookline listen ---------------------------------------------
 
+/// Runs a command `sign --curl` printed, as a shell would, and asserts it succeeded.
+fn run_in_bash(command: &str) -> Output {
+    let ran = Command::new("bash").args(["-c", command]).output().unwrap();
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    ran
+}
+
 #[test]
 fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
     let listen = Listen::start(&[], &["--secret", WHSEC]);
@@ -615,11 +622,7 @@ fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     let command = stdout(&out);
     assert!(command.starts_with("curl "), "{command}");
-    let ran = Command::new("bash")
-        .args(["-c", &command])
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{}", stderr(&ran));
+    let ran = run_in_bash(&command);
     // JSON answers end with a newline, so the shell's prompt starts on a line of its own.
     assert_eq!(stdout(&ran), "{\"status\":200}\n");
     let line = listen.wait_for_line(|l| l.contains("/hooks/inline"));
@@ -644,11 +647,7 @@ fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
     ]);
     let command = stdout(&out);
     assert!(command.contains("--data-binary '@"), "{command}");
-    let ran = Command::new("bash")
-        .args(["-c", &command])
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{}", stderr(&ran));
+    run_in_bash(&command);
     let line = listen.wait_for_line(|l| l.contains("/hooks/file"));
     assert!(line.contains("invoice.paid  ✔ verified  → 200"), "{line}");
 }
