@@ -58,7 +58,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
@@ -424,15 +424,8 @@ impl Bench {
                 tokio::spawn(async move {
                     let mut latencies = Vec::new();
                     while let Some(event) = events.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let request = client
-                            .post(url.as_str())
-                            .header("content-type", "application/json; charset=utf-8")
-                            .header(
-                                "user-agent",
-                                "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                            )
-                            .header("stripe-signature", &event.signature)
-                            .body(event.body.clone());
+                        let request =
+                            stripe_post(&client, &url, &event.signature, event.body.clone());
                         let sent = Instant::now();
                         let response = request
                             .send()
@@ -492,15 +485,11 @@ impl Bench {
 /// What the soak's senders share.
 struct Soak {
     answers: bench::Answers,
-    /// The last event number handed out.
-    seq: AtomicU64,
+    gate: bench::SoakGate,
     /// Messages of the hookline queue acked by the drain Worker since the soak started.
     acked: AtomicU64,
     /// The largest backlog (accepted, not yet acked) seen.
     max_backlog: AtomicU64,
-    /// Times a sender waited because the backlog was full.
-    waits: AtomicU64,
-    stop: AtomicBool,
 }
 
 /// The soak (`HOOKLINE_SOAK_SECONDS`): the hookline Worker alone under a sustained load for
@@ -538,11 +527,9 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     };
     let state = Arc::new(Soak {
         answers: bench::Answers::default(),
-        seq: AtomicU64::new(0),
+        gate: bench::SoakGate::default(),
         acked: AtomicU64::new(0),
         max_backlog: AtomicU64::new(0),
-        waits: AtomicU64::new(0),
-        stop: AtomicBool::new(false),
     });
     println!(
         "receiver_load soak: the {} Worker in workerd (pids {:?}), {concurrency} connections, \
@@ -563,7 +550,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     let monitor = {
         let (client, state, drain) = (bench.client.clone(), Arc::clone(&state), drain.clone());
         tokio::spawn(async move {
-            while !state.stop.load(Ordering::Relaxed) {
+            while !state.gate.stopped() {
                 let acked = match queue {
                     Some(q) => acked(&client, &drain, q).await - acked_before,
                     // Nothing is queued: an accepted request is done.
@@ -586,29 +573,18 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
             let signer = Arc::clone(&bench.events.signer);
             tokio::spawn(async move {
                 let answers = &state.answers;
-                while !state.stop.load(Ordering::Relaxed) {
-                    let backlog = answers
+                let backlog = || {
+                    let acked = state.acked.load(Ordering::Relaxed);
+                    answers
                         .accepted
                         .load(Ordering::Relaxed)
-                        .saturating_sub(state.acked.load(Ordering::Relaxed));
-                    if backlog >= cap {
-                        state.waits.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        continue;
-                    }
-                    let n = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        .saturating_sub(acked)
+                };
+                while let Some(n) = state.gate.next(cap, backlog).await {
                     let wrong = verifies && n % bench::SOAK_BAD_EVERY == 0;
                     let id = format!("evt_soak_{n:012}");
                     let event = stripe_event(&signer, id, n, size, wrong, unix_now());
-                    let response = client
-                        .post(url.as_str())
-                        .header("content-type", "application/json; charset=utf-8")
-                        .header(
-                            "user-agent",
-                            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                        )
-                        .header("stripe-signature", &event.signature)
-                        .body(event.body)
+                    let response = stripe_post(&client, &url, &event.signature, event.body)
                         .send()
                         .await;
                     let answer = match response {
@@ -670,7 +646,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     let answered = state.answers.total() - answered_before;
     let elapsed = started.elapsed();
     let samples = sampler.finish();
-    state.stop.store(true, Ordering::Relaxed);
+    state.gate.stop();
     for s in senders {
         s.await.unwrap();
     }
@@ -703,7 +679,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
          backlog at most {}, senders waited {} times; load average {}",
         elapsed.as_secs_f64(),
         state.max_backlog.load(Ordering::Relaxed),
-        state.waits.load(Ordering::Relaxed),
+        state.gate.waits.load(Ordering::Relaxed),
         loadavg()
     );
     for e in answers.first_errors() {
@@ -830,6 +806,24 @@ impl Figures {
         row(name, hookline, peer, note);
         self.emit(figure, (hookline, unit), Some(peer), goal);
     }
+}
+
+/// A POST of a signed event to `url` with the headers Stripe sends.
+fn stripe_post(
+    client: &reqwest::Client,
+    url: &str,
+    signature: &str,
+    body: String,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("content-type", "application/json; charset=utf-8")
+        .header(
+            "user-agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        )
+        .header("stripe-signature", signature)
+        .body(body)
 }
 
 fn row(name: &str, hookline: f64, peer: f64, note: &str) {

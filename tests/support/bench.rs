@@ -447,6 +447,42 @@ impl Memory {
     }
 }
 
+/// The closed loop a soak's senders share: event numbers, the backlog gate, the stop switch.
+#[derive(Debug, Default)]
+pub struct SoakGate {
+    /// The last event number handed out.
+    seq: AtomicU64,
+    /// Times a sender waited because the backlog was full.
+    pub waits: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl SoakGate {
+    /// The next event number, once `backlog()` (accepted, not yet consumed) is under `cap`,
+    /// checking again every 5 ms; `None` once the soak is stopped.
+    pub async fn next(&self, cap: u64, backlog: impl Fn() -> u64) -> Option<u64> {
+        while !self.stopped() {
+            if backlog() >= cap {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+            return Some(self.seq.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        None
+    }
+
+    /// Ends the loop: [`SoakGate::next`] hands out no more numbers.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`SoakGate::stop`] was called.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
 /// Answers of a soak, counted from many tasks: the expected ones by kind, and the unexpected
 /// ones (a transport error, another status or body), of which the first few are kept to print.
 #[derive(Debug, Default)]
