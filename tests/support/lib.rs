@@ -54,14 +54,26 @@ pub fn sign_with(
     id: &str,
     body: &[u8],
 ) -> Vec<(String, String)> {
+    sign_post(signer, "http://127.0.0.1/", id, body, now())
+}
+
+/// The headers `signer` makes for a POST of `body` to `url` at `at` (`id`: the message id,
+/// where the scheme signs one).
+pub fn sign_post(
+    signer: &hookline_core::verify::Signer,
+    url: &str,
+    id: &str,
+    body: &[u8],
+    at: Timestamp,
+) -> Vec<(String, String)> {
     let headers = Headers::new();
     let req = Request {
         method: "POST",
-        url: "http://127.0.0.1/",
+        url,
         headers: &headers,
         body,
     };
-    signer.sign(&req, id, now()).unwrap()
+    signer.sign(&req, id, at).unwrap()
 }
 
 /// One `tests/vectors/<scheme>.json` file.
