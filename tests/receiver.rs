@@ -20,7 +20,7 @@ use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
 use hookline_tests::STRIPE_SECRET;
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until,
+    Moto, ReceiverBuild, Workerd, chunked_post, delete, free_port, fresh_queue, poll_until,
     receive_batch_waiting, sqs_client,
 };
 use hookline_tests::load_vectors;
@@ -428,13 +428,7 @@ impl Sqs {
                 );
             }
             for m in receive_batch_waiting(&self.client, queue, Some(1)).await {
-                self.client
-                    .delete_message()
-                    .queue_url(queue)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
+                delete(&self.client, queue, &m).await;
                 got.push(m);
             }
         }

@@ -38,8 +38,8 @@ use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Sink, Workerd, fresh_queue, queue_counts, queue_with_dlq, receive_batch,
-    sqs_client,
+    Moto, ReceiverBuild, Sink, Workerd, delete, fresh_queue, queue_counts, queue_with_dlq,
+    receive_batch, sqs_client,
 };
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
@@ -125,12 +125,7 @@ async fn drain_dlq(sqs: &aws_sdk_sqs::Client, dlq: &str, ledger: &mut Ledger) ->
                 .unwrap_or("(no reason: moved by the redrive policy)")
                 .to_owned();
             ledger.dead_lettered.entry(key).or_default().push(reason);
-            sqs.delete_message()
-                .queue_url(dlq)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
+            delete(sqs, dlq, &m).await;
             n += 1;
         }
     }
@@ -621,12 +616,7 @@ async fn drain_inbound(sqs: &aws_sdk_sqs::Client, queue: &str, ledger: &mut Ledg
             let env = InboundEnvelope::from_json(m.body().unwrap_or("").as_bytes())
                 .unwrap_or_else(|e| panic!("not an envelope ({e}): {:?}", m.body()));
             *ledger.delivered.entry(env.id).or_default() += 1;
-            sqs.delete_message()
-                .queue_url(queue)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
+            delete(sqs, queue, &m).await;
             n += 1;
         }
     }
@@ -652,16 +642,9 @@ async fn drain_until_all_arrived(
                 }
             }
         }
-        if ledger.lost().is_empty() {
+        if ledger.nothing_lost_by(until, "acked events not in SQS", || worker.log_tail()) {
             return;
         }
-        assert!(
-            Instant::now() < until,
-            "{} acked events not in SQS: {:?}\n{}",
-            ledger.lost().len(),
-            ledger.lost().iter().take(10).collect::<Vec<_>>(),
-            worker.log_tail()
-        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }

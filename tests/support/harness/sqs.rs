@@ -119,6 +119,22 @@ pub async fn receive_batch_waiting(
         .unwrap_or_default()
 }
 
+/// Deletes a message received from `queue_url`.
+pub async fn delete(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    message: &aws_sdk_sqs::types::Message,
+) {
+    client
+        .delete_message()
+        .queue_url(queue_url)
+        // A message without a handle fails the call, which panics with SQS's own error.
+        .receipt_handle(message.receipt_handle().unwrap_or_default())
+        .send()
+        .await
+        .unwrap_or_else(|e| failed("DeleteMessage", queue_url, &e));
+}
+
 /// The counts of the queue at `queue_url`.
 pub async fn queue_counts(client: &aws_sdk_sqs::Client, queue_url: &str) -> QueueCounts {
     let out = queue_attributes(client, queue_url, QueueAttributeName::All).await;
