@@ -15,15 +15,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hookline_core::envelope::{Body, InboundEnvelope, OutboundMessage};
 use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
+use hookline_core::verify::{Scheme, SchemeKind};
 use hookline_tests::STRIPE_SECRET;
 use hookline_tests::harness::{
     Moto, ReceiverBuild, Workerd, chunked_post, delete, free_port, fresh_queue, poll_until,
     receive_batch_waiting, sqs_client,
 };
-use hookline_tests::load_vectors;
+use hookline_tests::{load_vectors, sign_request, signer};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
@@ -61,23 +60,14 @@ fn sign(
     at: Timestamp,
 ) -> Vec<(String, String)> {
     let mut headers: Headers = base.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
-    let signer = Signer::new(
-        scheme,
-        vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
-    )
-    .unwrap();
-    let extra = signer
-        .sign(
-            &Request {
-                method: "POST",
-                url: "https://hooks.example.com/",
-                headers: &headers,
-                body,
-            },
-            "msg_2Lh9KRb0pzN4LePd3XiXJk",
-            at,
-        )
-        .unwrap();
+    let extra = sign_request(
+        &signer(scheme, secret),
+        "https://hooks.example.com/",
+        &headers,
+        "msg_2Lh9KRb0pzN4LePd3XiXJk",
+        body,
+        at,
+    );
     for (n, v) in &extra {
         headers.push(n, v.clone());
     }

@@ -499,13 +499,10 @@ async fn main() {
         .build()
         .unwrap();
 
-    let signer = Arc::new(
-        Signer::new(
-            SchemeKind::StandardWebhooks,
-            vec![Secret::new(IN_SECRET).unwrap()],
-        )
-        .unwrap(),
-    );
+    let signer = Arc::new(hookline_tests::signer(
+        SchemeKind::StandardWebhooks,
+        IN_SECRET,
+    ));
     let signed = |n: usize, tag: &str| {
         (0..n)
             .map(|i| {

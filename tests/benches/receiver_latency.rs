@@ -18,10 +18,8 @@
 
 use std::time::{Duration, Instant};
 
-use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_core::verify::SchemeKind;
 use hookline_tests::STRIPE_SECRET;
 use hookline_tests::bench::{Latencies, env_usize, ms};
 use hookline_tests::harness::{ReceiverBuild, Workerd};
@@ -59,11 +57,7 @@ async fn main() {
     });
     let worker = Workerd::start(ReceiverBuild::Release, vars, false, 0);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let signer = Signer::new(
-        SchemeKind::Stripe,
-        vec![Secret::new(STRIPE_SECRET.as_bytes().to_vec()).unwrap()],
-    )
-    .unwrap();
+    let signer = hookline_tests::signer(SchemeKind::Stripe, STRIPE_SECRET);
 
     // Each request is a distinct event (its own id), signed now, as Stripe would send it.
     let event = |i: usize| {
@@ -73,19 +67,7 @@ async fn main() {
         let pad = 1024 + 3 - body.len();
         body = body.replace("PAD", &"x".repeat(pad));
         let now = Timestamp::from_unix_secs(hookline_tests::now().unix_secs());
-        let headers = Headers::new();
-        let sig = signer
-            .sign(
-                &Request {
-                    method: "POST",
-                    url: "",
-                    headers: &headers,
-                    body: body.as_bytes(),
-                },
-                "",
-                now,
-            )
-            .unwrap();
+        let sig = hookline_tests::sign_post(&signer, "", "", body.as_bytes(), now);
         (body, sig)
     };
     let hook = worker.url("/hooks/stripe");

@@ -62,10 +62,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
-use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_core::verify::{SchemeKind, Signer};
 use hookline_tests::STRIPE_SECRET;
 use hookline_tests::bench::{self, env_usize, loadavg, median, ms, percentile};
 use hookline_tests::harness::process::{LogTail, spawn_until_line, stop_child};
@@ -331,16 +329,8 @@ fn stripe_event(
     );
     body = body.replace("PAD", &"x".repeat(size + 3 - body.len()));
     assert_eq!(body.len(), size);
-    let headers = Headers::new();
-    let request = Request {
-        method: "POST",
-        url: "",
-        headers: &headers,
-        body: body.as_bytes(),
-    };
-    let signed = signer
-        .sign(&request, "", Timestamp::from_unix_secs(now as i64))
-        .unwrap();
+    let at = Timestamp::from_unix_secs(now as i64);
+    let signed = hookline_tests::sign_post(signer, "", "", body.as_bytes(), at);
     let mut signature = signed.into_iter().next().unwrap().1;
     if wrong_signature {
         let last = signature.pop().unwrap();
@@ -875,13 +865,7 @@ async fn main() {
             .unwrap(),
         tick: clock_ticks_per_second(),
         events: Events {
-            signer: Arc::new(
-                Signer::new(
-                    SchemeKind::Stripe,
-                    vec![Secret::new(STRIPE_SECRET.as_bytes().to_vec()).unwrap()],
-                )
-                .unwrap(),
-            ),
+            signer: Arc::new(hookline_tests::signer(SchemeKind::Stripe, STRIPE_SECRET)),
             next_id: 0,
         },
     };

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{GenericHmac, Request, Scheme, SchemeKind, Verifier};
+use hookline_core::verify::{GenericHmac, Request, Scheme, SchemeKind, Signer, Verifier};
 use serde::Deserialize;
 
 /// The Stripe signing secret the receiver suite and benches give the Worker (`STRIPE_SECRET`).
@@ -42,35 +42,45 @@ pub fn sign_now(
     id: &str,
     body: &[u8],
 ) -> Vec<(String, String)> {
-    let signer =
-        hookline_core::verify::Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap();
-    sign_with(&signer, id, body)
+    sign_with(&signer(scheme, secret), id, body)
+}
+
+/// A signer for `scheme` with the one key `secret`.
+pub fn signer(scheme: impl Into<Scheme>, secret: &str) -> Signer {
+    Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap()
 }
 
 /// The headers `signer` makes for a POST of `body` now (`id`: the message id, where the scheme
 /// signs one); for loops that keep one signer.
-pub fn sign_with(
-    signer: &hookline_core::verify::Signer,
-    id: &str,
-    body: &[u8],
-) -> Vec<(String, String)> {
+pub fn sign_with(signer: &Signer, id: &str, body: &[u8]) -> Vec<(String, String)> {
     sign_post(signer, "http://127.0.0.1/", id, body, now())
 }
 
 /// The headers `signer` makes for a POST of `body` to `url` at `at` (`id`: the message id,
 /// where the scheme signs one).
 pub fn sign_post(
-    signer: &hookline_core::verify::Signer,
+    signer: &Signer,
     url: &str,
     id: &str,
     body: &[u8],
     at: Timestamp,
 ) -> Vec<(String, String)> {
-    let headers = Headers::new();
+    sign_request(signer, url, &Headers::new(), id, body, at)
+}
+
+/// The signature headers `signer` adds to a POST of `body` with `headers` to `url` at `at`.
+pub fn sign_request(
+    signer: &Signer,
+    url: &str,
+    headers: &Headers,
+    id: &str,
+    body: &[u8],
+    at: Timestamp,
+) -> Vec<(String, String)> {
     let req = Request {
         method: "POST",
         url,
-        headers: &headers,
+        headers,
         body,
     };
     signer.sign(&req, id, at).unwrap()
