@@ -18,14 +18,7 @@
 //! sink (each carries a `"ref"` number the sink records), none of the refused ones; the hookline
 //! process's resident memory is sampled every 2 s (`hookline_tests::bench::Memory`). It exits 1
 //! on an unexpected answer, a lost or stray delivery, a bad signature, or memory that is not flat.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout,
-    missing_docs
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::print_stdout)]
 
 use std::collections::HashSet;
 use std::convert::Infallible;

@@ -8,13 +8,7 @@
 //!     infra/build-receiver.sh && cargo bench -p hookline-tests --bench receiver_latency
 //!
 //! Environment: `HOOKLINE_BENCH_REQUESTS` (default 2000 per path, after 200 warm-up requests).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
