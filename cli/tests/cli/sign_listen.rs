@@ -321,11 +321,16 @@ fn sign_output_verifies_with_the_core_verifier_for_every_hmac_scheme() {
     }
 }
 
+/// `hookline --json sign <args>`, which must succeed, as JSON.
+fn sign_json(args: &[&str]) -> Value {
+    let out = hookline(&[&["--json", "sign"], args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(stdout(&out).trim()).unwrap()
+}
+
 #[test]
 fn sign_linear_demo_body_verifies_and_a_body_without_its_timestamp_is_flagged() {
-    let out = hookline(&["--json", "sign", "--scheme", "linear", "--secret", "lin"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let v = sign_json(&["--scheme", "linear", "--secret", "lin"]);
     let body = v["body"].as_str().unwrap();
     assert!(body.contains("webhookTimestamp"), "{body}");
     let headers = vec![(
@@ -376,9 +381,7 @@ fn sign_json_output_carries_the_headers_and_the_exact_body() {
     let at_text = at.to_string();
     // Odd spacing and key order: re-encoding the JSON would break the signature.
     let body = r#"{ "b":1,   "a":[2, 3] }"#;
-    let out = hookline(&[
-        "--json",
-        "sign",
+    let v = sign_json(&[
         "--scheme",
         "stripe",
         "--secret",
@@ -388,8 +391,6 @@ fn sign_json_output_carries_the_headers_and_the_exact_body() {
         "--timestamp",
         &at_text,
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["body"], body);
     let headers: Vec<(String, String)> = v["headers"]
         .as_object()
@@ -416,9 +417,7 @@ fn sign_json_output_carries_the_headers_and_the_exact_body() {
 
 #[test]
 fn sign_twilio_signs_the_url_and_says_where_to_send() {
-    let out = hookline(&[
-        "--json",
-        "sign",
+    let v = sign_json(&[
         "--scheme",
         "twilio",
         "--secret",
@@ -428,8 +427,6 @@ fn sign_twilio_signs_the_url_and_says_where_to_send() {
         "--url",
         "https://example.com/sms",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     let url = v["url"].as_str().unwrap();
     assert!(
         url.starts_with("https://example.com/sms?bodySHA256="),
