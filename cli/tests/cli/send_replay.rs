@@ -166,12 +166,13 @@ async fn fresh_moto_queue(prefix: &str) -> (aws_sdk_sqs::Client, String) {
     (client, queue)
 }
 
-/// `text` in a file `events.jsonl` of a fresh directory (kept while the guard lives).
-fn events_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+/// Runs `hookline <global> send --queue-url <queue> --file <a file holding text>`.
+fn send_file(global: &[&str], queue: &str, text: &str) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
     std::fs::write(&path, text).unwrap();
-    (dir, path)
+    let file = path.to_str().unwrap();
+    run(&[global, &["send", "--queue-url", queue, "--file", file]].concat())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -241,16 +242,7 @@ async fn send_file_of_json_lines_uses_batches() {
             json!({"type": "invoice.paid", "id": format!("inv_{i}"), "data": {"i": i}}).to_string()
         })
         .collect();
-    let (_dir, path) = events_file(&(lines.join("\n") + "\n"));
-
-    let out = run(&[
-        "--json",
-        "send",
-        "--queue-url",
-        &queue,
-        "--file",
-        path.to_str().unwrap(),
-    ]);
+    let out = send_file(&["--json"], &queue, &(lines.join("\n") + "\n"));
     assert_eq!(code(&out), 0, "{}", explain(&out));
     let printed = json_lines(&out);
     assert_eq!(printed.len(), 25, "{}", explain(&out));
@@ -273,14 +265,7 @@ async fn send_file_of_json_lines_uses_batches() {
 #[tokio::test(flavor = "multi_thread")]
 async fn send_file_with_a_bad_line_sends_nothing() {
     let (client, queue) = fresh_moto_queue("send-bad-file").await;
-    let (_dir, path) = events_file("{\"type\":\"a\",\"data\":1}\n{\"data\":2}\n");
-    let out = run(&[
-        "send",
-        "--queue-url",
-        &queue,
-        "--file",
-        path.to_str().unwrap(),
-    ]);
+    let out = send_file(&[], &queue, "{\"type\":\"a\",\"data\":1}\n{\"data\":2}\n");
     assert_eq!(code(&out), 2, "{}", explain(&out));
     assert!(
         stderr(&out).contains("line 2: type: missing"),
