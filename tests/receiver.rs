@@ -77,6 +77,11 @@ fn sign(
         .collect()
 }
 
+/// POSTs `body` to `url` with Stripe's headers, signed now: the answer's status and JSON.
+async fn post_stripe(url: &str, body: &[u8]) -> (u16, Value) {
+    post(url, &stripe_headers(body, now()), body.to_vec()).await
+}
+
 async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
     let mut req = client().post(url).body(body);
     for (n, v) in headers {
@@ -308,12 +313,7 @@ async fn a_failed_enqueue_is_a_503_never_a_200() {
         json!({ "vars": stripe_only(1 << 20), "noQueue": true }),
     );
     let body = stripe_event("evt_no_queue");
-    let (s, j) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!((s, j), (503, json!({ "error": "queue_unavailable" })));
     // The log line reaches workerd's output a moment after the response.
     poll_until(Duration::from_secs(10), || async {
@@ -339,12 +339,7 @@ async fn a_broken_configuration_refuses_everything_loudly() {
         json!({ "error": "configuration_error" })
     );
     let body = stripe_event("evt_cfg");
-    let (s, j) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!((s, j), (500, json!({ "error": "configuration_error" })));
     poll_until(Duration::from_secs(10), || async {
         worker.log_tail().contains("MISSING").then_some(())
@@ -466,12 +461,7 @@ async fn verified_events_travel_through_the_queue_to_sqs() {
 
     // A Stripe event lands on the inbound queue as an envelope, body byte for byte.
     let body = stripe_event("evt_1QueueRoundTrip");
-    let (s, j) = post(
-        &worker.url("/hooks/stripe/billing"),
-        &stripe_headers(&body, now()),
-        body.clone(),
-    )
-    .await;
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe/billing"), &body).await;
     assert_eq!(
         (s, j),
         (200, json!({ "ok": true, "id": "evt_1QueueRoundTrip" }))
@@ -586,12 +576,7 @@ async fn forwarding_waits_out_an_sqs_outage_and_loses_nothing() {
     for i in 0..3 {
         let id = format!("evt_outage_{i}");
         let body = stripe_event(&id);
-        let (s, _) = post(
-            &worker.url("/hooks/stripe"),
-            &stripe_headers(&body, now()),
-            body,
-        )
-        .await;
+        let (s, _) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
         assert_eq!(
             s, 200,
             "accepted while SQS is down: the Cloudflare Queue holds it"
@@ -641,12 +626,7 @@ async fn what_cannot_be_forwarded_ends_in_the_dead_letter_queue() {
         1,
     );
     let body = stripe_event("evt_dead_letter");
-    let (s, _) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body.clone(),
-    )
-    .await;
+    let (s, _) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
     let dead = poll_until(Duration::from_secs(30), || async {
         let d = worker.dead_letters();
@@ -687,12 +667,7 @@ async fn sqs_checks_the_workers_sigv4_signatures() {
     // A wrong secret: SQS refuses the call, the consumer retries, nothing is acked.
     let forged = Workerd::start(ReceiverBuild::Release, with(key, "wrong-secret"), true, 100);
     let body = stripe_event("evt_forged_signature");
-    let (s, _) = post(
-        &forged.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, _) = post_stripe(&forged.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
     poll_until(Duration::from_secs(20), || async {
         forged
@@ -706,12 +681,7 @@ async fn sqs_checks_the_workers_sigv4_signatures() {
     // The right credentials: the signed batch is accepted.
     let worker = Workerd::start(ReceiverBuild::Release, with(key, secret), true, 100);
     let body = stripe_event("evt_signed_batch");
-    let (s, _) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, _) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
     let reader = aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::Config::builder()
