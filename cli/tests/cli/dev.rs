@@ -308,7 +308,7 @@ async fn the_embedded_queue_speaks_sqs_to_the_aws_sdk() {
         format!("{err:?}").contains("ReceiptHandleIsInvalid"),
         "{err:?}"
     );
-    delete(&sqs, &url, &m2).await;
+    delete(&sqs, &url, m2).await;
     // Unknown queues map to the SDK's typed error.
     let err = sqs
         .send_message()

@@ -125,7 +125,7 @@ async fn drain_dlq(sqs: &aws_sdk_sqs::Client, dlq: &str, ledger: &mut Ledger) ->
                 .unwrap_or("(no reason: moved by the redrive policy)")
                 .to_owned();
             ledger.dead_lettered.entry(key).or_default().push(reason);
-            delete(sqs, dlq, &m).await;
+            delete(sqs, dlq, m).await;
             n += 1;
         }
     }
@@ -616,7 +616,7 @@ async fn drain_inbound(sqs: &aws_sdk_sqs::Client, queue: &str, ledger: &mut Ledg
             let env = InboundEnvelope::from_json(m.body().unwrap_or("").as_bytes())
                 .unwrap_or_else(|e| panic!("not an envelope ({e}): {:?}", m.body()));
             *ledger.delivered.entry(env.id).or_default() += 1;
-            delete(sqs, queue, &m).await;
+            delete(sqs, queue, m).await;
             n += 1;
         }
     }
