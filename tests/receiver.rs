@@ -316,13 +316,9 @@ async fn a_failed_enqueue_is_a_503_never_a_200() {
     let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!((s, j), (503, json!({ "error": "queue_unavailable" })));
     // The log line reaches workerd's output a moment after the response.
-    poll_until(Duration::from_secs(10), || async {
-        worker
-            .log_tail()
-            .contains("queue send failed")
-            .then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("queue send failed", Duration::from_secs(10))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -341,10 +337,9 @@ async fn a_broken_configuration_refuses_everything_loudly() {
     let body = stripe_event("evt_cfg");
     let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!((s, j), (500, json!({ "error": "configuration_error" })));
-    poll_until(Duration::from_secs(10), || async {
-        worker.log_tail().contains("MISSING").then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("MISSING", Duration::from_secs(10))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -583,13 +578,9 @@ async fn forwarding_waits_out_an_sqs_outage_and_loses_nothing() {
         );
         ids.push(id);
     }
-    poll_until(Duration::from_secs(20), || async {
-        worker
-            .log_tail()
-            .contains("did not reach SQS")
-            .then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("did not reach SQS", Duration::from_secs(20))
+        .await;
 
     // SQS comes back at the same address; every event arrives, none dead-lettered.
     let moto = Moto::start_on(port);
@@ -669,13 +660,9 @@ async fn sqs_checks_the_workers_sigv4_signatures() {
     let body = stripe_event("evt_forged_signature");
     let (s, _) = post_stripe(&forged.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
-    poll_until(Duration::from_secs(20), || async {
-        forged
-            .log_tail()
-            .contains("SignatureDoesNotMatch")
-            .then_some(())
-    })
-    .await;
+    forged
+        .wait_for_log("SignatureDoesNotMatch", Duration::from_secs(20))
+        .await;
     drop(forged);
 
     // The right credentials: the signed batch is accepted.

@@ -739,13 +739,9 @@ async fn inbound_queue_faults_and_an_sqs_restart_lose_nothing() {
         &signatures,
     )
     .await;
-    hookline_tests::harness::poll_until(Duration::from_secs(20), || async {
-        worker
-            .log_tail()
-            .contains("did not reach SQS")
-            .then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("did not reach SQS", Duration::from_secs(20))
+        .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // SQS comes back where it was, with an empty queue of the same name.
