@@ -63,11 +63,20 @@ async fn world_sized(
     .await
 }
 
-/// A sink, and a world with one endpoint, `name`, posting to the sink's `path`.
-async fn world_on_sink(name: &str, path: &str) -> (Sink, World) {
+/// A sink, and a world whose endpoints `(name, path)` post to the sink's `path`s.
+async fn world_on_sink(endpoints: &[(&str, &str)]) -> (Sink, World) {
     let sink = Sink::start(&[SINK_SECRET]);
-    let w = world(&endpoint(name, &format!("{}{path}", sink.base_url)), true).await;
+    let toml: String = endpoints
+        .iter()
+        .map(|(name, path)| sink_endpoint(&sink, name, path, ""))
+        .collect();
+    let w = world(&toml, true).await;
     (sink, w)
+}
+
+/// An endpoint `name` posting to the sink's `path`, followed by `rules` (more of its TOML).
+fn sink_endpoint(sink: &Sink, name: &str, path: &str, rules: &str) -> String {
+    endpoint(name, &format!("{}{path}", sink.base_url)) + rules
 }
 
 fn endpoint(name: &str, url: &str) -> String {
@@ -78,7 +87,7 @@ fn endpoint(name: &str, url: &str) -> String {
 async fn handler_takes_a_real_sqs_event() {
     // The fixture is the SQS event example from the AWS Lambda developer guide, with its body
     // replaced by an outbound message.
-    let (sink, w) = world_on_sink("billing", "/ok/billing").await;
+    let (sink, w) = world_on_sink(&[("billing", "/ok/billing")]).await;
     let mut event: Value = serde_json::from_str(include_str!("fixtures/sqs-event.json")).unwrap();
     event["Records"][0]["body"] = json!(
         json!({"type": "invoice.paid", "id": "evt_fixture", "data": {"amount": 42}}).to_string()
@@ -100,7 +109,7 @@ async fn handler_takes_a_real_sqs_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delivers_signed_and_deletes() {
-    let (sink, w) = world_on_sink("billing", "/ok/d").await;
+    let (sink, w) = world_on_sink(&[("billing", "/ok/d")]).await;
     w.send(&json!({"type": "invoice.paid", "data": {"n": 1}}))
         .await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
@@ -115,7 +124,7 @@ async fn delivers_signed_and_deletes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webhook_id() {
-    let (sink, w) = world_on_sink("e", "/fail/1/then/200/x").await;
+    let (sink, w) = world_on_sink(&[("e", "/fail/1/then/200/x")]).await;
     w.send(&json!({"type": "a.b", "id": "evt_retry", "data": {}}))
         .await;
     let first = w.poll().await;
@@ -142,7 +151,7 @@ async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webh
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
-    let (sink, w) = world_on_sink("down", "/status/503/y").await;
+    let (sink, w) = world_on_sink(&[("down", "/status/503/y")]).await;
     w.send(&json!({"type": "a.b", "id": "evt_dead", "data": {"k": "v"}}))
         .await;
     w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
@@ -168,7 +177,7 @@ async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gone_is_not_retried() {
-    let (sink, w) = world_on_sink("old", "/status/410/z").await;
+    let (sink, w) = world_on_sink(&[("old", "/status/410/z")]).await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
         .await;
@@ -181,7 +190,7 @@ async fn gone_is_not_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_is_honoured() {
-    let (sink, w) = world_on_sink("busy", "/retry-after/3/r").await;
+    let (sink, w) = world_on_sink(&[("busy", "/retry-after/3/r")]).await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     let first = w.poll().await;
     assert_eq!(first.failed, 1);
@@ -203,8 +212,12 @@ async fn timeouts_and_refused_connections_are_retried() {
         .unwrap()
         .port();
     let toml = [
-        endpoint("hang", &format!("{}/hang/t", sink.base_url)),
-        "timeout = \"1s\"\nevents = [\"hang.*\"]\n".to_owned(),
+        sink_endpoint(
+            &sink,
+            "hang",
+            "/hang/t",
+            "timeout = \"1s\"\nevents = [\"hang.*\"]\n",
+        ),
         endpoint("refused", &format!("http://127.0.0.1:{closed}/x")),
         "events = [\"refused.*\"]\n".to_owned(),
     ]
@@ -223,13 +236,7 @@ async fn timeouts_and_refused_connections_are_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
-    let sink = Sink::start(&[SINK_SECRET]);
-    let toml = [
-        endpoint("up", &format!("{}/ok/up", sink.base_url)),
-        endpoint("down", &format!("{}/status/500/down", sink.base_url)),
-    ]
-    .concat();
-    let w = world(&toml, true).await;
+    let (sink, w) = world_on_sink(&[("up", "/ok/up"), ("down", "/status/500/down")]).await;
     w.send(&json!({"type": "order.created", "id": "evt_fan", "data": {}}))
         .await;
     // Poll 1 fans out into two delivery messages; poll 2 delivers both (one fails).
@@ -253,8 +260,7 @@ async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
 async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
     let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
-        endpoint("loopback", &format!("{}/ok/never", sink.base_url)),
-        "events = [\"l.*\"]\n".to_owned(),
+        sink_endpoint(&sink, "loopback", "/ok/never", "events = [\"l.*\"]\n"),
         endpoint("metadata", "http://169.254.169.254/latest/meta-data/"),
         "events = [\"m.*\"]\n".to_owned(),
         endpoint(
@@ -281,7 +287,7 @@ async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
-    let (sink, w) = world_on_sink("e", "/ok/m").await;
+    let (sink, w) = world_on_sink(&[("e", "/ok/m")]).await;
     w.send_raw("{not json").await;
     w.send(&json!({"type": "", "data": {}})).await;
     w.send(&json!({"type": "good.one", "data": {}})).await;
@@ -305,7 +311,7 @@ async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redirects_are_not_followed() {
-    let (sink, w) = world_on_sink("moved", "/redirect/x").await;
+    let (sink, w) = world_on_sink(&[("moved", "/redirect/x")]).await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     let first = w.poll().await;
     assert_eq!(first.failed, 1, "a 302 is not a success");
@@ -318,7 +324,7 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_never_contain_secrets_or_signatures() {
-    let (sink, w) = world_on_sink("e", "/fail/1/then/200/s").await;
+    let (sink, w) = world_on_sink(&[("e", "/fail/1/then/200/s")]).await;
     w.send(&json!({"type": "a.b", "data": {"card": "4242424242424242"}}))
         .await;
     w.pump_until(Duration::from_secs(10), || sink.deliveries().len() >= 2)
@@ -359,10 +365,13 @@ fn delivery(message_id: &str, endpoint: &str, event_type: &str, data: Value) -> 
 async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
     let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
-        endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
-        "events = [\"invoice.*\"]\nfilter = \"data.amount >= 100\"\n".to_owned(),
-        endpoint("off", &format!("{}/ok/off", sink.base_url)),
-        "enabled = false\n".to_owned(),
+        sink_endpoint(
+            &sink,
+            "billing",
+            "/ok/billing",
+            "events = [\"invoice.*\"]\nfilter = \"data.amount >= 100\"\n",
+        ),
+        sink_endpoint(&sink, "off", "/ok/off", "enabled = false\n"),
     ]
     .concat();
     let w = world(&toml, true).await;
@@ -432,11 +441,12 @@ async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
     // Valid JSON nested deeper than a parser builds values for: a filter reading it as `null`
     // would let `not data.blocked == true` through.
     let sink = Sink::start(&[SINK_SECRET]);
-    let toml = [
-        endpoint("guarded", &format!("{}/ok/g", sink.base_url)),
-        "filter = \"not data.blocked == true\"\n".to_owned(),
-    ]
-    .concat();
+    let toml = sink_endpoint(
+        &sink,
+        "guarded",
+        "/ok/g",
+        "filter = \"not data.blocked == true\"\n",
+    );
     let w = world(&toml, true).await;
     let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
     for body in [
@@ -468,7 +478,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
     let sink = Sink::start(&[SINK_SECRET]);
     let toml = ["a", "b", "c"]
         .iter()
-        .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
+        .map(|n| sink_endpoint(&sink, n, &format!("/ok/{n}"), ""))
         .collect::<String>();
     let w = world_sized(
         &toml,
@@ -496,13 +506,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retried() {
     use hookline_core::envelope::{DeliveryMessage, MAX_SQS_MESSAGE_BYTES, OutboundMessage};
-    let sink = Sink::start(&[SINK_SECRET]);
-    let toml = [
-        endpoint("a", &format!("{}/ok/a", sink.base_url)),
-        endpoint("b", &format!("{}/ok/b", sink.base_url)),
-    ]
-    .concat();
-    let w = world(&toml, true).await;
+    let (sink, w) = world_on_sink(&[("a", "/ok/a"), ("b", "/ok/b")]).await;
     // An outbound message the queue takes, whose delivery messages it would not.
     let make = |n: usize| {
         let text = json!({"type": "big.one", "id": "evt_edge", "data": "y".repeat(n)}).to_string();
@@ -549,7 +553,7 @@ async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retri
 async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
     // Written before ids lost `.` (a relayed `stripe.evt_...`, an app's own id): never signed,
     // never dropped, kept in the dead-letter queue with the field at fault.
-    let (sink, w) = world_on_sink("billing", "/ok/dot").await;
+    let (sink, w) = world_on_sink(&[("billing", "/ok/dot")]).await;
     let outbound = json!({"type": "invoice.paid", "id": "stripe.evt_1", "data": {}});
     let delivery = delivery("inv_1.1795435200", "billing", "invoice.paid", json!({}));
     w.send(&outbound).await;
