@@ -27,19 +27,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 runs="${HOOKLINE_BENCH_RUNS:-3}"
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-started_iso="$(date -u +%Y-%m-%dT%H:%MZ)"
-started=$(date +%s)
-step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
-
-work="$root/target/bench"
-rm -rf "$work"
-mkdir -p "$work"
-export HOOKLINE_BENCH_JSON="$work/figures.jsonl"
-: >"$HOOKLINE_BENCH_JSON"
-
-# Marks the figures that follow as produced by this command, in this section of the table.
-section() { python3 -c 'import json,sys; print(json.dumps({"section": sys.argv[1], "command": sys.argv[2]}))' "$1" "$2" >>"$HOOKLINE_BENCH_JSON"; }
+. infra/bench-lib.sh
+rm -rf "$root/target/bench"
+bench_start "$root/target/bench"
 
 step "setup: toolchain, npm packages, the Worker's build tools"
 rustup target add wasm32-unknown-unknown >/dev/null
@@ -80,10 +70,9 @@ for _ in $(seq "$runs"); do
 done
 
 step "writing $(basename "$out")"
-cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-machine="Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r)
+machine="$(machine_line)
 Toolchain: $(rustc --version), node $(node --version), workerd from miniflare $(node -p 'require("miniflare/package.json").version')
-Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)')
+$(commit_line)
 Command: \`infra/bench.sh\` ($runs runs of each load benchmark; $(( $(date +%s) - started )) s in all)"
 # --previous: the Soak section (infra/soak.sh, run apart) of the file being replaced is kept.
 python3 infra/bench.py report "$HOOKLINE_BENCH_JSON" --machine "$machine" --started "$started_iso" --previous "$out" >"$out.tmp"

@@ -39,16 +39,8 @@ done
 [[ "$minutes" =~ ^[0-9]+$ && "$minutes" -gt 0 ]] || { echo "infra/soak.sh: --minutes takes a positive integer" >&2; exit 2; }
 [[ -z "$only" || "$only" == receiver || "$only" == dev ]] || { echo "infra/soak.sh: --only receiver or dev" >&2; exit 2; }
 seconds=$(( minutes * 60 ))
-export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-started_iso="$(date -u +%Y-%m-%dT%H:%MZ)"
-started=$(date +%s)
-step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
-
-work="$root/target/soak"
-mkdir -p "$work"
-export HOOKLINE_BENCH_JSON="$work/figures.jsonl"
-: >"$HOOKLINE_BENCH_JSON"
-section() { python3 -c 'import json,sys; print(json.dumps({"section": sys.argv[1], "command": sys.argv[2]}))' "$1" "$2" >>"$HOOKLINE_BENCH_JSON"; }
+. infra/bench-lib.sh
+bench_start "$root/target/soak"
 
 # What the receiver needs, installed or rebuilt only when missing or stale: other work may be
 # using node_modules and the Worker build in this tree.
@@ -89,14 +81,13 @@ if [[ "$only" != receiver ]]; then
 fi
 
 step "writing the Soak section of $(basename "$out")"
-cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 toolchain="Toolchain: $(rustc --version)"
 if [[ "$only" != dev ]]; then
   toolchain+=", node $(node --version), workerd $(node -p 'require("workerd/package.json").version')"
 fi
-machine="Machine: ${cpu:-unknown CPU}, $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, Linux $(uname -r); load average $(cut -d' ' -f1-3 /proc/loadavg) at the end
+machine="$(machine_line); load average $(cut -d' ' -f1-3 /proc/loadavg) at the end
 $toolchain
-Commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted changes)')
+$(commit_line)
 Command: \`infra/soak.sh --minutes $minutes${only:+ --only $only}\` ($(( $(date +%s) - started )) s in all)"
 python3 infra/bench.py soak "$HOOKLINE_BENCH_JSON" --into "$out" --machine "$machine" --started "$started_iso"
 

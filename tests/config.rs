@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use hookline_core::config::{Config, Destination, EndpointConfig, Format};
 use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_core::verify::{Request, SchemeKind};
+use hookline_tests::sign_post;
 
 /// Every ```toml block of docs/config.md, with the line it starts on.
 fn doc_examples() -> Vec<(usize, String)> {
@@ -433,32 +433,17 @@ fn resolved_source_verifies_what_the_provider_signs() {
     );
     // Signed with the *old* secret (mid-rotation): still verifies.
     let body = br#"{"zen":"Design for failure."}"#;
-    let old = Signer::new(
-        SchemeKind::Github,
-        vec![Secret::new(b"secret-OLD".to_vec()).unwrap()],
-    )
-    .unwrap();
-    let none = Headers::new();
+    let old = hookline_tests::signer(SchemeKind::Github, "secret-OLD");
+    let url = "https://h.example/hooks/gh";
+    let at = Timestamp::from_unix_secs(0);
+    let headers: Headers = sign_post(&old, url, "", body, at).into_iter().collect();
     let req = Request {
         method: "POST",
-        url: "https://h.example/hooks/gh",
-        headers: &none,
+        url,
+        headers: &headers,
         body,
     };
-    let headers: Headers = old
-        .sign(&req, "", Timestamp::from_unix_secs(0))
-        .unwrap()
-        .into_iter()
-        .collect();
-    gh.verifier
-        .verify(
-            &Request {
-                headers: &headers,
-                ..req
-            },
-            Timestamp::from_unix_secs(0),
-        )
-        .unwrap();
+    gh.verifier.verify(&req, at).unwrap();
 }
 
 #[test]

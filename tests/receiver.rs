@@ -15,17 +15,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hookline_core::envelope::{Body, InboundEnvelope, OutboundMessage};
 use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, Scheme, SchemeKind, Signer};
+use hookline_core::verify::{Request, Scheme, SchemeKind};
+use hookline_tests::STRIPE_SECRET;
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Workerd, chunked_post, free_port, fresh_queue, poll_until, sqs_client,
+    Moto, ReceiverBuild, Workerd, chunked_post, delete, free_port, fresh_queue, poll_until,
+    receive_batch_waiting, sqs_client,
 };
-use hookline_tests::load_vectors;
+use hookline_tests::{load_vectors, signer};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-const STRIPE_SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 
@@ -61,16 +61,17 @@ fn sign(
 ) -> Vec<(String, String)> {
     let headers: Headers = base.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
     let req = Request::post("https://hooks.example.com/", &headers, body);
-    Signer::new(
-        scheme,
-        vec![Secret::new(secret.as_bytes().to_vec()).unwrap()],
-    )
-    .unwrap()
-    .signed_headers(&req, "msg_2Lh9KRb0pzN4LePd3XiXJk", at)
-    .unwrap()
-    .iter()
-    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-    .collect()
+    signer(scheme, secret)
+        .signed_headers(&req, "msg_2Lh9KRb0pzN4LePd3XiXJk", at)
+        .unwrap()
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// POSTs `body` to `url` with Stripe's headers, signed now: the answer's status and JSON.
+async fn post_stripe(url: &str, body: &[u8]) -> (u16, Value) {
+    post(url, &stripe_headers(body, now()), body.to_vec()).await
 }
 
 async fn post(url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, Value) {
@@ -304,21 +305,12 @@ async fn a_failed_enqueue_is_a_503_never_a_200() {
         json!({ "vars": stripe_only(1 << 20), "noQueue": true }),
     );
     let body = stripe_event("evt_no_queue");
-    let (s, j) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!((s, j), (503, json!({ "error": "queue_unavailable" })));
     // The log line reaches workerd's output a moment after the response.
-    poll_until(Duration::from_secs(10), || async {
-        worker
-            .log_tail()
-            .contains("queue send failed")
-            .then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("queue send failed", Duration::from_secs(10))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -335,17 +327,11 @@ async fn a_broken_configuration_refuses_everything_loudly() {
         json!({ "error": "configuration_error" })
     );
     let body = stripe_event("evt_cfg");
-    let (s, j) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!((s, j), (500, json!({ "error": "configuration_error" })));
-    poll_until(Duration::from_secs(10), || async {
-        worker.log_tail().contains("MISSING").then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("MISSING", Duration::from_secs(10))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -413,24 +399,8 @@ impl Sqs {
                     worker.log_tail()
                 );
             }
-            let out = self
-                .client
-                .receive_message()
-                .queue_url(queue)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .unwrap();
-            for m in out.messages.unwrap_or_default() {
-                self.client
-                    .delete_message()
-                    .queue_url(queue)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
+            for m in receive_batch_waiting(&self.client, queue, Some(1)).await {
+                delete(&self.client, queue, &m).await;
                 got.push(m);
             }
         }
@@ -478,12 +448,7 @@ async fn verified_events_travel_through_the_queue_to_sqs() {
 
     // A Stripe event lands on the inbound queue as an envelope, body byte for byte.
     let body = stripe_event("evt_1QueueRoundTrip");
-    let (s, j) = post(
-        &worker.url("/hooks/stripe/billing"),
-        &stripe_headers(&body, now()),
-        body.clone(),
-    )
-    .await;
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe/billing"), &body).await;
     assert_eq!(
         (s, j),
         (200, json!({ "ok": true, "id": "evt_1QueueRoundTrip" }))
@@ -598,25 +563,16 @@ async fn forwarding_waits_out_an_sqs_outage_and_loses_nothing() {
     for i in 0..3 {
         let id = format!("evt_outage_{i}");
         let body = stripe_event(&id);
-        let (s, _) = post(
-            &worker.url("/hooks/stripe"),
-            &stripe_headers(&body, now()),
-            body,
-        )
-        .await;
+        let (s, _) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
         assert_eq!(
             s, 200,
             "accepted while SQS is down: the Cloudflare Queue holds it"
         );
         ids.push(id);
     }
-    poll_until(Duration::from_secs(20), || async {
-        worker
-            .log_tail()
-            .contains("did not reach SQS")
-            .then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("did not reach SQS", Duration::from_secs(20))
+        .await;
 
     // SQS comes back at the same address; every event arrives, none dead-lettered.
     let moto = Moto::start_on(port);
@@ -653,12 +609,7 @@ async fn what_cannot_be_forwarded_ends_in_the_dead_letter_queue() {
         1,
     );
     let body = stripe_event("evt_dead_letter");
-    let (s, _) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body.clone(),
-    )
-    .await;
+    let (s, _) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
     let dead = poll_until(Duration::from_secs(30), || async {
         let d = worker.dead_letters();
@@ -699,31 +650,17 @@ async fn sqs_checks_the_workers_sigv4_signatures() {
     // A wrong secret: SQS refuses the call, the consumer retries, nothing is acked.
     let forged = Workerd::start(ReceiverBuild::Release, with(key, "wrong-secret"), true, 100);
     let body = stripe_event("evt_forged_signature");
-    let (s, _) = post(
-        &forged.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, _) = post_stripe(&forged.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
-    poll_until(Duration::from_secs(20), || async {
-        forged
-            .log_tail()
-            .contains("SignatureDoesNotMatch")
-            .then_some(())
-    })
-    .await;
+    forged
+        .wait_for_log("SignatureDoesNotMatch", Duration::from_secs(20))
+        .await;
     drop(forged);
 
     // The right credentials: the signed batch is accepted.
     let worker = Workerd::start(ReceiverBuild::Release, with(key, secret), true, 100);
     let body = stripe_event("evt_signed_batch");
-    let (s, _) = post(
-        &worker.url("/hooks/stripe"),
-        &stripe_headers(&body, now()),
-        body,
-    )
-    .await;
+    let (s, _) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
     assert_eq!(s, 200);
     let reader = aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::Config::builder()

@@ -9,20 +9,14 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use hookline_core::config::Config;
-use hookline_sender::local::{LocalEventSource, PollStats};
-use hookline_sender::observe::Logger;
+use aws_lambda_events::event::sqs::SqsEvent;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
-use hookline_tests::harness::{
-    Moto, Sink, poll_until, queue_counts, queue_with_dlq, receive_batch, sqs_client,
-};
+use hookline_tests::harness::{Moto, Sink, poll_until};
+use hookline_tests::sender_world::{SINK_SECRET, SenderWorld, attr};
 use serde_json::{Value, json};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// One moto server for the whole suite; every test uses its own queues.
 fn moto() -> &'static Moto {
@@ -30,14 +24,8 @@ fn moto() -> &'static Moto {
     MOTO.get_or_init(Moto::start)
 }
 
-struct World {
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    dlq: String,
-    sender: Sender,
-    logs: Arc<Mutex<Vec<String>>>,
-    source: LocalEventSource,
-}
+/// The sender suite's world: every test builds its own over fresh queues.
+type World = SenderWorld;
 
 /// A sender over fresh queues, configured with `endpoints` (TOML) and loopback allowed unless
 /// `allow_loopback` is false.
@@ -57,8 +45,6 @@ async fn world_sized(
     allow_loopback: bool,
     max_message_bytes: usize,
 ) -> World {
-    let sqs = sqs_client(&moto().endpoint).await;
-    let (queue, dlq) = queue_with_dlq(&sqs, "sender", 20).await;
     let allow = if allow_loopback {
         "ssrf_allow = [\"127.0.0.0/8\"]"
     } else {
@@ -67,108 +53,41 @@ async fn world_sized(
     let toml = format!(
         "[delivery]\ntimeout = \"2s\"\n{allow}\n[delivery.retry]\nschedule = [\"1s\", \"1s\"]\njitter = 0.0\n\n{endpoints_toml}"
     );
-    let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
-        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
+    SenderWorld::start(moto(), "sender", &toml, |settings, sqs, log| {
+        let settings = Settings {
+            max_message_bytes,
+            ..settings
+        };
+        Sender::new(settings, sqs, log).unwrap()
     })
-    .unwrap();
-    let settings = Settings {
-        max_message_bytes,
-        ..settings
-    };
-    let (log, logs) = Logger::capture();
-    let sender = Sender::new(settings, sqs.clone(), log).unwrap();
-    let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 0);
-    World {
-        sqs,
-        queue,
-        dlq,
-        sender,
-        logs,
-        source,
-    }
+    .await
 }
 
-impl World {
-    async fn send(&self, body: &Value) {
-        self.sqs
-            .send_message()
-            .queue_url(&self.queue)
-            .message_body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
+/// A sink, and a world whose endpoints `(name, path)` post to the sink's `path`s.
+async fn world_on_sink(endpoints: &[(&str, &str)]) -> (Sink, World) {
+    let sink = Sink::start(&[SINK_SECRET]);
+    let toml: String = endpoints
+        .iter()
+        .map(|(name, path)| sink_endpoint(&sink, name, path, ""))
+        .collect();
+    let w = world(&toml, true).await;
+    (sink, w)
+}
 
-    async fn poll(&self) -> PollStats {
-        let sender = &self.sender;
-        self.source
-            .poll_once(|event: SqsEvent| async move {
-                Ok::<SqsBatchResponse, std::convert::Infallible>(
-                    sender.handle(event, &SystemClock).await,
-                )
-            })
-            .await
-            .unwrap()
-    }
-
-    /// Polls until `done` says the world reached the state, or fails at the deadline.
-    async fn pump_until(&self, deadline: Duration, mut done: impl FnMut() -> bool) {
-        let until = Instant::now() + deadline;
-        loop {
-            self.poll().await;
-            if done() {
-                return;
-            }
-            assert!(
-                Instant::now() < until,
-                "state not reached within {deadline:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn dlq_messages(&self) -> Vec<aws_sdk_sqs::types::Message> {
-        receive_batch(&self.sqs, &self.dlq).await
-    }
-
-    async fn queue_depth(&self) -> (i64, i64) {
-        let c = queue_counts(&self.sqs, &self.queue).await;
-        (c.visible, c.in_flight)
-    }
-
-    /// Waits until the dead-letter queue holds at least `n` messages, and returns them.
-    async fn wait_dlq(&self, n: usize) -> Vec<aws_sdk_sqs::types::Message> {
-        poll_until(Duration::from_secs(5), || async {
-            let m = self.dlq_messages().await;
-            (m.len() >= n).then_some(m)
-        })
-        .await
-    }
-
-    fn log_text(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
+/// An endpoint `name` posting to the sink's `path`, followed by `rules` (more of its TOML).
+fn sink_endpoint(sink: &Sink, name: &str, path: &str, rules: &str) -> String {
+    endpoint(name, &format!("{}{path}", sink.base_url)) + rules
 }
 
 fn endpoint(name: &str, url: &str) -> String {
     format!("[endpoints.{name}]\nurl = \"{url}\"\nsecrets = [\"env:SINK_WHSEC\"]\n")
 }
 
-fn attr<'a>(m: &'a aws_sdk_sqs::types::Message, name: &str) -> Option<&'a str> {
-    m.message_attributes()?.get(name)?.string_value()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn handler_takes_a_real_sqs_event() {
     // The fixture is the SQS event example from the AWS Lambda developer guide, with its body
     // replaced by an outbound message.
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("billing", "/ok/billing")]).await;
     let mut event: Value = serde_json::from_str(include_str!("fixtures/sqs-event.json")).unwrap();
     event["Records"][0]["body"] = json!(
         json!({"type": "invoice.paid", "id": "evt_fixture", "data": {"amount": 42}}).to_string()
@@ -190,12 +109,7 @@ async fn handler_takes_a_real_sqs_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delivers_signed_and_deletes() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("billing", &format!("{}/ok/d", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("billing", "/ok/d")]).await;
     w.send(&json!({"type": "invoice.paid", "data": {"n": 1}}))
         .await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
@@ -210,12 +124,7 @@ async fn delivers_signed_and_deletes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webhook_id() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("e", &format!("{}/fail/1/then/200/x", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("e", "/fail/1/then/200/x")]).await;
     w.send(&json!({"type": "a.b", "id": "evt_retry", "data": {}}))
         .await;
     let first = w.poll().await;
@@ -242,12 +151,7 @@ async fn server_error_then_success_waits_the_visibility_delay_and_keeps_the_webh
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("down", &format!("{}/status/503/y", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("down", "/status/503/y")]).await;
     w.send(&json!({"type": "a.b", "id": "evt_dead", "data": {"k": "v"}}))
         .await;
     w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
@@ -273,12 +177,7 @@ async fn every_attempt_failing_ends_in_the_dlq_with_metadata() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gone_is_not_retried() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("old", &format!("{}/status/410/z", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("old", "/status/410/z")]).await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
         .await;
@@ -291,12 +190,7 @@ async fn gone_is_not_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_after_is_honoured() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("busy", &format!("{}/retry-after/3/r", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("busy", "/retry-after/3/r")]).await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     let first = w.poll().await;
     assert_eq!(first.failed, 1);
@@ -310,7 +204,7 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn timeouts_and_refused_connections_are_retried() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     // A port nothing listens on: bind, read the port, close.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -318,8 +212,12 @@ async fn timeouts_and_refused_connections_are_retried() {
         .unwrap()
         .port();
     let toml = [
-        endpoint("hang", &format!("{}/hang/t", sink.base_url)),
-        "timeout = \"1s\"\nevents = [\"hang.*\"]\n".to_owned(),
+        sink_endpoint(
+            &sink,
+            "hang",
+            "/hang/t",
+            "timeout = \"1s\"\nevents = [\"hang.*\"]\n",
+        ),
         endpoint("refused", &format!("http://127.0.0.1:{closed}/x")),
         "events = [\"refused.*\"]\n".to_owned(),
     ]
@@ -338,13 +236,7 @@ async fn timeouts_and_refused_connections_are_retried() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
-    let sink = Sink::start(&[SECRET]);
-    let toml = [
-        endpoint("up", &format!("{}/ok/up", sink.base_url)),
-        endpoint("down", &format!("{}/status/500/down", sink.base_url)),
-    ]
-    .concat();
-    let w = world(&toml, true).await;
+    let (sink, w) = world_on_sink(&[("up", "/ok/up"), ("down", "/status/500/down")]).await;
     w.send(&json!({"type": "order.created", "id": "evt_fan", "data": {}}))
         .await;
     // Poll 1 fans out into two delivery messages; poll 2 delivers both (one fails).
@@ -366,10 +258,9 @@ async fn fan_out_delivers_to_the_healthy_endpoint_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
-        endpoint("loopback", &format!("{}/ok/never", sink.base_url)),
-        "events = [\"l.*\"]\n".to_owned(),
+        sink_endpoint(&sink, "loopback", "/ok/never", "events = [\"l.*\"]\n"),
         endpoint("metadata", "http://169.254.169.254/latest/meta-data/"),
         "events = [\"m.*\"]\n".to_owned(),
         endpoint(
@@ -383,12 +274,7 @@ async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
     for t in ["l.x", "m.x", "h.x"] {
         w.send(&json!({"type": t, "data": {}})).await;
     }
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 3).then_some(m)
-    })
-    .await;
+    let dlq = w.pump_until_dead_lettered(3, Duration::from_secs(10)).await;
     for m in &dlq {
         let err = attr(m, dlq_attr::ERROR).unwrap();
         assert!(err.starts_with("blocked"), "{err}");
@@ -401,15 +287,8 @@ async fn ssrf_blocked_targets_are_dead_lettered_without_a_request() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(&endpoint("e", &format!("{}/ok/m", sink.base_url)), true).await;
-    w.sqs
-        .send_message()
-        .queue_url(&w.queue)
-        .message_body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let (sink, w) = world_on_sink(&[("e", "/ok/m")]).await;
+    w.send_raw("{not json").await;
     w.send(&json!({"type": "", "data": {}})).await;
     w.send(&json!({"type": "good.one", "data": {}})).await;
     w.pump_until(Duration::from_secs(10), || !sink.deliveries().is_empty())
@@ -432,12 +311,7 @@ async fn malformed_message_goes_to_the_dlq_and_does_not_poison_the_batch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redirects_are_not_followed() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("moved", &format!("{}/redirect/x", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("moved", "/redirect/x")]).await;
     w.send(&json!({"type": "a.b", "data": {}})).await;
     let first = w.poll().await;
     assert_eq!(first.failed, 1, "a 302 is not a success");
@@ -450,12 +324,7 @@ async fn redirects_are_not_followed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_never_contain_secrets_or_signatures() {
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("e", &format!("{}/fail/1/then/200/s", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("e", "/fail/1/then/200/s")]).await;
     w.send(&json!({"type": "a.b", "data": {"card": "4242424242424242"}}))
         .await;
     w.pump_until(Duration::from_secs(10), || sink.deliveries().len() >= 2)
@@ -473,7 +342,7 @@ async fn logs_never_contain_secrets_or_signatures() {
         })
         .collect();
     for needle in [
-        SECRET,
+        SINK_SECRET,
         "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "4242424242424242",
     ]
@@ -494,12 +363,15 @@ fn delivery(message_id: &str, endpoint: &str, event_type: &str, data: Value) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = [
-        endpoint("billing", &format!("{}/ok/billing", sink.base_url)),
-        "events = [\"invoice.*\"]\nfilter = \"data.amount >= 100\"\n".to_owned(),
-        endpoint("off", &format!("{}/ok/off", sink.base_url)),
-        "enabled = false\n".to_owned(),
+        sink_endpoint(
+            &sink,
+            "billing",
+            "/ok/billing",
+            "events = [\"invoice.*\"]\nfilter = \"data.amount >= 100\"\n",
+        ),
+        sink_endpoint(&sink, "off", "/ok/off", "enabled = false\n"),
     ]
     .concat();
     let w = world(&toml, true).await;
@@ -568,12 +440,13 @@ async fn endpoint_rules_hold_for_delivery_messages_put_on_the_queue() {
 async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
     // Valid JSON nested deeper than a parser builds values for: a filter reading it as `null`
     // would let `not data.blocked == true` through.
-    let sink = Sink::start(&[SECRET]);
-    let toml = [
-        endpoint("guarded", &format!("{}/ok/g", sink.base_url)),
-        "filter = \"not data.blocked == true\"\n".to_owned(),
-    ]
-    .concat();
+    let sink = Sink::start(&[SINK_SECRET]);
+    let toml = sink_endpoint(
+        &sink,
+        "guarded",
+        "/ok/g",
+        "filter = \"not data.blocked == true\"\n",
+    );
     let w = world(&toml, true).await;
     let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
     for body in [
@@ -582,20 +455,9 @@ async fn data_a_filter_cannot_read_is_dead_lettered_not_read_as_null() {
             r#"{{"hookline":"delivery","version":1,"message_id":"d_deep","endpoint":"guarded","type":"a.b","timestamp":"2026-11-23T12:00:00Z","data":{nested}}}"#
         ),
     ] {
-        w.sqs
-            .send_message()
-            .queue_url(&w.queue)
-            .message_body(body)
-            .send()
-            .await
-            .unwrap();
+        w.send_raw(body).await;
     }
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    let dlq = w.pump_until_dead_lettered(2, Duration::from_secs(10)).await;
     for m in &dlq {
         let err = attr(m, dlq_attr::ERROR).unwrap();
         assert!(
@@ -613,10 +475,10 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
     // A queue taking 1 MiB messages (moto's default, and its batch limit). Three deliveries of
     // ~400 KB: by count they are one batch of ~1.2 MB, which SQS refuses whole
     // (BatchRequestTooLong); by bytes they are two batches.
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let toml = ["a", "b", "c"]
         .iter()
-        .map(|n| endpoint(n, &format!("{}/ok/{n}", sink.base_url)))
+        .map(|n| sink_endpoint(&sink, n, &format!("/ok/{n}"), ""))
         .collect::<String>();
     let w = world_sized(&toml, true, hookline_sqs::limits::MAX_MESSAGE_BYTES_CEILING).await;
     let blob = "x".repeat(400_000);
@@ -640,13 +502,7 @@ async fn fan_out_of_a_large_message_keeps_each_batch_within_the_byte_limit() {
 async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retried() {
     use hookline_core::envelope::{DeliveryMessage, OutboundMessage};
     use hookline_sqs::limits::MAX_MESSAGE_BYTES as MAX_SQS_MESSAGE_BYTES;
-    let sink = Sink::start(&[SECRET]);
-    let toml = [
-        endpoint("a", &format!("{}/ok/a", sink.base_url)),
-        endpoint("b", &format!("{}/ok/b", sink.base_url)),
-    ]
-    .concat();
-    let w = world(&toml, true).await;
+    let (sink, w) = world_on_sink(&[("a", "/ok/a"), ("b", "/ok/b")]).await;
     // An outbound message the queue takes, whose delivery messages it would not.
     let make = |n: usize| {
         let text = json!({"type": "big.one", "id": "evt_edge", "data": "y".repeat(n)}).to_string();
@@ -666,19 +522,8 @@ async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retri
         "{}",
         d.to_json().len()
     );
-    w.sqs
-        .send_message()
-        .queue_url(&w.queue)
-        .message_body(text)
-        .send()
-        .await
-        .unwrap();
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    w.send_raw(text).await;
+    let dlq = w.pump_until_dead_lettered(2, Duration::from_secs(10)).await;
     let mut endpoints = Vec::new();
     for m in &dlq {
         let err = attr(m, dlq_attr::ERROR).unwrap();
@@ -704,22 +549,12 @@ async fn a_delivery_over_the_queue_limit_is_dead_lettered_as_too_large_not_retri
 async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
     // Written before ids lost `.` (a relayed `stripe.evt_...`, an app's own id): never signed,
     // never dropped, kept in the dead-letter queue with the field at fault.
-    let sink = Sink::start(&[SECRET]);
-    let w = world(
-        &endpoint("billing", &format!("{}/ok/dot", sink.base_url)),
-        true,
-    )
-    .await;
+    let (sink, w) = world_on_sink(&[("billing", "/ok/dot")]).await;
     let outbound = json!({"type": "invoice.paid", "id": "stripe.evt_1", "data": {}});
     let delivery = delivery("inv_1.1795435200", "billing", "invoice.paid", json!({}));
     w.send(&outbound).await;
     w.send(&delivery).await;
-    let dlq = poll_until(Duration::from_secs(10), || async {
-        w.poll().await;
-        let m = w.dlq_messages().await;
-        (m.len() >= 2).then_some(m)
-    })
-    .await;
+    let dlq = w.pump_until_dead_lettered(2, Duration::from_secs(10)).await;
     let mut got: Vec<(String, String)> = dlq
         .iter()
         .map(|m| {

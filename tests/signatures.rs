@@ -146,6 +146,25 @@ fn verify_with(
     v.verify(&case.request(headers, body), now).map(|_| ())
 }
 
+/// Verifies a case with other headers, its own body and clock.
+fn verify_headers(file: &VectorFile, case: &Case, headers: &Headers) -> Result<(), VerifyError> {
+    verify_with(file, case, headers, &case.body_bytes(), case.now())
+}
+
+/// Verifies a case with another body, its own headers and clock.
+fn verify_body(file: &VectorFile, case: &Case, body: &[u8]) -> Result<(), VerifyError> {
+    verify_with(file, case, &case.header_list(), body, case.now())
+}
+
+/// The case's headers without `name`.
+fn without_header(case: &Case, name: &str) -> Headers {
+    case.headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect()
+}
+
 /// Verifies a case unchanged, at another time.
 fn verify_at(file: &VectorFile, case: &Case, now: Timestamp) -> Result<(), VerifyError> {
     verify_with(file, case, &case.header_list(), &case.body_bytes(), now)
@@ -338,12 +357,7 @@ fn hookline_signer_reproduces_official_signatures() {
             .flat_map(|secret| urls.iter().map(move |url| (secret.clone(), url.clone())))
             .flat_map(|(secret, url)| {
                 let signer = Signer::new(scheme.clone(), vec![secret]).unwrap();
-                let unsigned: Headers = case
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| !n.eq_ignore_ascii_case(&header))
-                    .map(|(n, v)| (n.clone(), v.clone()))
-                    .collect();
+                let unsigned: Headers = without_header(case, &header);
                 let body = case.body_bytes();
                 let req = hookline_core::verify::Request {
                     url: &url,
@@ -389,13 +403,7 @@ fn body_changed_by_one_byte_is_rejected() {
                 Some(b) => *b ^= 0x01,
                 None => body.push(b' '),
             }
-            Some(verify_with(
-                file,
-                case,
-                &case.header_list(),
-                &body,
-                case.now(),
-            ))
+            Some(verify_body(file, case, &body))
         },
     );
 }
@@ -412,8 +420,7 @@ fn body_reencoded_is_rejected() {
             let body = case.body_bytes();
             let value: serde_json::Value = serde_json::from_slice(&body).ok()?;
             let pretty = serde_json::to_vec_pretty(&value).unwrap();
-            (pretty != body)
-                .then(|| verify_with(file, case, &case.header_list(), &pretty, case.now()))
+            (pretty != body).then(|| verify_body(file, case, &pretty))
         },
     );
 }
@@ -457,13 +464,7 @@ fn wrong_secret_is_rejected() {
             .iter()
             .map(|s| wrong_secret(file, case, s))
             .collect();
-        Some(verify_with(
-            file,
-            &wrong,
-            &case.header_list(),
-            &case.body_bytes(),
-            case.now(),
-        ))
+        Some(verify_at(file, &wrong, case.now()))
     });
 }
 
@@ -471,19 +472,8 @@ fn wrong_secret_is_rejected() {
 fn missing_signature_header_is_rejected() {
     assert_rejected("missing header", &["missing_header"], 36, |file, case| {
         let header = sig_header(file, case);
-        let headers: Headers = case
-            .headers
-            .iter()
-            .filter(|(n, _)| !n.eq_ignore_ascii_case(&header))
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect();
-        Some(verify_with(
-            file,
-            case,
-            &headers,
-            &case.body_bytes(),
-            case.now(),
-        ))
+        let headers = without_header(case, &header);
+        Some(verify_headers(file, case, &headers))
     });
 }
 
@@ -495,19 +485,8 @@ fn missing_timestamp_header_is_rejected() {
         10,
         |file, case| {
             let ts = ts_header(file, case)?;
-            let headers: Headers = case
-                .headers
-                .iter()
-                .filter(|(n, _)| !n.eq_ignore_ascii_case(&ts))
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect();
-            Some(verify_with(
-                file,
-                case,
-                &headers,
-                &case.body_bytes(),
-                case.now(),
-            ))
+            let headers = without_header(case, &ts);
+            Some(verify_headers(file, case, &headers))
         },
     );
 }
@@ -524,13 +503,7 @@ fn duplicate_signature_header_is_rejected() {
             let mut headers = case.header_list();
             let value = headers.get_one(&header).unwrap().unwrap().to_owned();
             headers.push(&header, value);
-            Some(verify_with(
-                file,
-                case,
-                &headers,
-                &case.body_bytes(),
-                case.now(),
-            ))
+            Some(verify_headers(file, case, &headers))
         },
     );
 }
@@ -541,13 +514,7 @@ fn mutate_sigs(
     move |file, case| {
         let header = sig_header(file, case);
         let headers = with_header(case, &header, |v| map_sigs(file, case, v, &f));
-        Some(verify_with(
-            file,
-            case,
-            &headers,
-            &case.body_bytes(),
-            case.now(),
-        ))
+        Some(verify_headers(file, case, &headers))
     }
 }
 
@@ -613,13 +580,7 @@ fn wrong_version_prefix_is_rejected() {
                 _ => return None,
             };
             let headers = with_header(case, &header, swap);
-            Some(verify_with(
-                file,
-                case,
-                &headers,
-                &case.body_bytes(),
-                case.now(),
-            ))
+            Some(verify_headers(file, case, &headers))
         },
     );
 }
@@ -761,13 +722,7 @@ fn replayed_with_another_message_id_is_rejected() {
                 "webhook-id"
             };
             let headers = with_header(case, id_header, |v| format!("{v}-replayed"));
-            Some(verify_with(
-                file,
-                case,
-                &headers,
-                &case.body_bytes(),
-                case.now(),
-            ))
+            Some(verify_headers(file, case, &headers))
         },
     );
 }
@@ -848,13 +803,7 @@ fn timestamp_respelled_with_a_leading_zero_or_another_offset_is_rejected() {
                 }
                 _ => with_header(case, &ts_header(file, case)?, respell),
             };
-            Some(verify_with(
-                file,
-                case,
-                &headers,
-                &case.body_bytes(),
-                case.now(),
-            ))
+            Some(verify_headers(file, case, &headers))
         },
     );
 }

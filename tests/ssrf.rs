@@ -47,20 +47,14 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::Message;
 use hookline_core::config::Config;
 use hookline_core::ssrf::SsrfPolicy;
-use hookline_sender::local::LocalEventSource;
-use hookline_sender::observe::Logger;
-use hookline_sender::{Lookup, LookupFuture, Sender, Settings, SystemClock, dlq_attr};
-use hookline_tests::harness::{
-    Moto, Sink, queue_counts, queue_with_dlq, receive_batch, sqs_client,
-};
+use hookline_sender::{Lookup, LookupFuture, Sender, dlq_attr};
+use hookline_tests::harness::{Moto, Sink};
 use hookline_tests::leaks::Needles;
+use hookline_tests::sender_world::{SINK_SECRET, SenderWorld, attr};
 use serde_json::{Value, json};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// The table may grow, never shrink below this.
 const MIN_REFUSED: usize = 30;
@@ -313,71 +307,39 @@ fn refused_table() -> Vec<Row> {
 
 // ---- the world ---------------------------------------------------------------------------------
 
+/// A [`SenderWorld`] whose sender resolves names with its [`TestDns`].
 struct World {
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    dlq: String,
-    sender: Sender,
-    logs: Arc<Mutex<Vec<String>>>,
-    source: LocalEventSource,
+    sender: SenderWorld,
     dns: Arc<TestDns>,
+}
+
+impl std::ops::Deref for World {
+    type Target = SenderWorld;
+
+    fn deref(&self) -> &SenderWorld {
+        &self.sender
+    }
 }
 
 /// A sender over fresh queues with `endpoints` (TOML), the policy's allow-list, one retry after
 /// 1 s, and [`TestDns`] as its resolver.
 async fn world(policy: Policy, endpoints_toml: &str) -> World {
-    let sqs = sqs_client(&moto().endpoint).await;
-    let (queue, dlq) = queue_with_dlq(&sqs, "ssrf", 20).await;
     let toml = format!(
         "[delivery]\ntimeout = \"2s\"\n{}\n[delivery.retry]\nschedule = [\"1s\"]\njitter = 0.0\n\n{endpoints_toml}",
         policy.toml()
     );
-    let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
-        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
-    })
-    .unwrap();
-    let (log, logs) = Logger::capture();
     let dns = TestDns::new();
     let lookup: Arc<dyn Lookup> = dns.clone();
-    let sender = Sender::with_lookup(settings, sqs.clone(), log, lookup).unwrap();
-    let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 0);
-    World {
-        sqs,
-        queue,
-        dlq,
-        sender,
-        logs,
-        source,
-        dns,
-    }
+    let sender = SenderWorld::start(moto(), "ssrf", &toml, |settings, sqs, log| {
+        Sender::with_lookup(settings, sqs, log, lookup).unwrap()
+    })
+    .await;
+    World { sender, dns }
 }
 
 impl World {
     fn policy(&self) -> &SsrfPolicy {
-        &self.sender.settings().ssrf
-    }
-
-    async fn send(&self, body: &Value) {
-        self.sqs
-            .send_message()
-            .queue_url(&self.queue)
-            .message_body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-    }
-
-    async fn poll(&self) {
-        let sender = &self.sender;
-        self.source
-            .poll_once(|event: SqsEvent| async move {
-                Ok::<SqsBatchResponse, std::convert::Infallible>(
-                    sender.handle(event, &SystemClock).await,
-                )
-            })
-            .await
-            .unwrap();
+        &self.sender.sender.settings().ssrf
     }
 
     /// Polls the queue until `letters` holds `n` dead letters. A received message stays hidden
@@ -396,7 +358,7 @@ impl World {
             self.poll().await;
             assert_only_redirects_reached(sink);
             loop {
-                let messages = receive_batch(&self.sqs, &self.dlq).await;
+                let messages = self.dlq_messages().await;
                 if messages.is_empty() {
                     break;
                 }
@@ -420,15 +382,6 @@ impl World {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-
-    async fn queue_is_empty(&self) -> bool {
-        let c = queue_counts(&self.sqs, &self.queue).await;
-        c.visible == 0 && c.in_flight == 0
-    }
-
-    fn log_lines(&self) -> Vec<String> {
-        self.logs.lock().unwrap().clone()
-    }
 }
 
 /// The dead letters a world collected so far, by endpoint name.
@@ -436,10 +389,6 @@ impl World {
 struct DeadLetters {
     seen: HashSet<String>,
     by_endpoint: BTreeMap<String, Vec<Message>>,
-}
-
-fn attr<'a>(m: &'a Message, name: &str) -> Option<&'a str> {
-    m.message_attributes()?.get(name)?.string_value()
 }
 
 /// An endpoint subscribed to its own event type `<name>.x`. URLs go in TOML literal strings, so
@@ -482,7 +431,7 @@ fn literal_ip(url: &str) -> Option<IpAddr> {
 
 /// The sink's records, with what to scan the logs for: the secret and every signature it saw.
 fn needles(sinks_records: &[Value]) -> Needles {
-    let mut needles = Needles::new().secret(SECRET);
+    let mut needles = Needles::new().secret(SINK_SECRET);
     for d in sinks_records {
         if let Some(sig) = d["headers"]["webhook-signature"].as_str() {
             needles = needles.signature(sig);
@@ -545,7 +494,7 @@ fn phase_of(url: &str, dns: &TestDns) -> Phase {
 async fn refused_targets_are_refused_at_the_layer_the_table_names() {
     let started = Instant::now();
     let table = refused_table();
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let port = sink.base_url.rsplit(':').next().unwrap().to_owned();
     let dns = TestDns::new();
     let targets: Vec<Target<'_>> = table
@@ -681,7 +630,10 @@ async fn refused_targets_are_refused_at_the_layer_the_table_names() {
                     "unexpected lookup of {name}"
                 );
             }
-            assert!(w.queue_is_empty().await, "messages left on the queue");
+            assert!(
+                w.queue_depth().await == (0, 0),
+                "messages left on the queue"
+            );
         }
         assert_only_redirects_reached(&sink);
     }
@@ -837,7 +789,7 @@ fn public_addresses_pass_the_pure_check() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allowed_targets_are_delivered_signed() {
-    let sink = Sink::start(&[SECRET]);
+    let sink = Sink::start(&[SINK_SECRET]);
     let port = sink.base_url.rsplit(':').next().unwrap().to_owned();
     // (URL, the path the sink must record), under ssrf_allow = ["127.0.0.0/8"].
     let allowed: Vec<(String, String)> = [
@@ -894,7 +846,7 @@ async fn allowed_targets_are_delivered_signed() {
         asked, names,
         "only the names were looked up, each through TestDns"
     );
-    assert!(w.queue_is_empty().await);
+    assert!(w.queue_depth().await == (0, 0));
     needles(&records).assert_clean("sender logs", &w.log_lines());
     eprintln!(
         "ssrf allowed (delivered through the sender): {}",

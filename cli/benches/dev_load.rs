@@ -18,20 +18,13 @@
 //! sink (each carries a `"ref"` number the sink records), none of the refused ones; the hookline
 //! process's resident memory is sampled every 2 s (`hookline_tests::bench::Memory`). It exits 1
 //! on an unexpected answer, a lost or stray delivery, a bad signature, or memory that is not flat.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout,
-    missing_docs
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::print_stdout)]
 
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -226,9 +219,7 @@ struct SoakState {
     answers: bench::Answers,
     /// Every event answered 200, by its `"ref"` number.
     accepted: Mutex<HashSet<u64>>,
-    seq: AtomicU64,
-    waits: AtomicU64,
-    stop: AtomicBool,
+    gate: bench::SoakGate,
 }
 
 /// The soak (`HOOKLINE_SOAK_SECONDS`): `hookline dev` end to end (receive, verify, commit to the
@@ -247,9 +238,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
     let state = Arc::new(SoakState {
         answers: bench::Answers::default(),
         accepted: Mutex::new(HashSet::new()),
-        seq: AtomicU64::new(0),
-        waits: AtomicU64::new(0),
-        stop: AtomicBool::new(false),
+        gate: bench::SoakGate::default(),
     });
     let unique_before = dev.delivered.unique.load(Ordering::Relaxed);
     let valid_before = dev.valid.load(Ordering::Relaxed) as u64;
@@ -272,17 +261,11 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
                 (Arc::clone(&dev), Arc::clone(&state), delivered_now.clone());
             tokio::spawn(async move {
                 let answers = &state.answers;
-                while !state.stop.load(Ordering::Relaxed) {
-                    let backlog = answers
-                        .accepted
-                        .load(Ordering::Relaxed)
-                        .saturating_sub(delivered_now());
-                    if backlog >= cap {
-                        state.waits.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        continue;
-                    }
-                    let n = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                let backlog = || {
+                    let done = delivered_now();
+                    answers.accepted.load(Ordering::Relaxed).saturating_sub(done)
+                };
+                while let Some(n) = state.gate.next(cap, backlog).await {
                     let wrong = n % bench::SOAK_BAD_EVERY == 0;
                     let id = format!("msg_soak_{n}");
                     let body = format!(
@@ -369,7 +352,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
     let delivered_in_phase = delivered_now() - delivered_before;
     let elapsed = started.elapsed();
     let samples = sampler.finish();
-    state.stop.store(true, Ordering::Relaxed);
+    state.gate.stop();
     for s in senders {
         s.await.unwrap();
     }
@@ -412,7 +395,7 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
          average {}",
         elapsed.as_secs_f64(),
         drain.as_secs_f64(),
-        state.waits.load(Ordering::Relaxed),
+        state.gate.waits.load(Ordering::Relaxed),
         loadavg()
     );
     for e in answers.first_errors() {
@@ -509,13 +492,10 @@ async fn main() {
         .build()
         .unwrap();
 
-    let signer = Arc::new(
-        Signer::new(
-            SchemeKind::StandardWebhooks,
-            vec![Secret::new(IN_SECRET).unwrap()],
-        )
-        .unwrap(),
-    );
+    let signer = Arc::new(hookline_tests::signer(
+        SchemeKind::StandardWebhooks,
+        IN_SECRET,
+    ));
     let signed = |n: usize, tag: &str| {
         (0..n)
             .map(|i| {

@@ -8,25 +8,16 @@
 //!     infra/build-receiver.sh && cargo bench -p hookline-tests --bench receiver_latency
 //!
 //! Environment: `HOOKLINE_BENCH_REQUESTS` (default 2000 per path, after 200 warm-up requests).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::print_stdout
-)]
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::time::{Duration, Instant};
 
-use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_core::verify::SchemeKind;
+use hookline_tests::STRIPE_SECRET;
 use hookline_tests::bench::{Latencies, env_usize, ms};
 use hookline_tests::harness::{ReceiverBuild, Workerd};
 use serde_json::json;
-
-const SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 
 /// Prints one line; returns p50 and p99.
 fn report(name: &str, samples: Vec<Duration>) -> (Duration, Duration) {
@@ -56,15 +47,11 @@ async fn main() {
     let n = env_usize("HOOKLINE_BENCH_REQUESTS", 2000);
     let vars = json!({
         "HOOKLINE_CONFIG": { "sources": { "stripe": { "scheme": "stripe", "secrets": ["env:STRIPE_SECRET"] } } },
-        "STRIPE_SECRET": SECRET,
+        "STRIPE_SECRET": STRIPE_SECRET,
     });
     let worker = Workerd::start(ReceiverBuild::Release, vars, false, 0);
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let signer = Signer::new(
-        SchemeKind::Stripe,
-        vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
-    )
-    .unwrap();
+    let signer = hookline_tests::signer(SchemeKind::Stripe, STRIPE_SECRET);
 
     // Each request is a distinct event (its own id), signed now, as Stripe would send it.
     let event = |i: usize| {
@@ -74,19 +61,7 @@ async fn main() {
         let pad = 1024 + 3 - body.len();
         body = body.replace("PAD", &"x".repeat(pad));
         let now = Timestamp::from_unix_secs(hookline_tests::now().unix_secs());
-        let headers = Headers::new();
-        let sig = signer
-            .sign(
-                &Request {
-                    method: "POST",
-                    url: "",
-                    headers: &headers,
-                    body: body.as_bytes(),
-                },
-                "",
-                now,
-            )
-            .unwrap();
+        let sig = hookline_tests::sign_post(&signer, "", "", body.as_bytes(), now);
         (body, sig)
     };
     let hook = worker.url("/hooks/stripe");

@@ -58,20 +58,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookline_core::config::DEFAULT_MAX_BODY_BYTES;
-use hookline_core::headers::Headers;
-use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{Request, SchemeKind, Signer};
+use hookline_core::verify::{SchemeKind, Signer};
+use hookline_tests::STRIPE_SECRET;
 use hookline_tests::bench::{self, env_usize, loadavg, median, ms, percentile};
 use hookline_tests::harness::process::{LogTail, spawn_until_line, stop_child};
 use hookline_tests::harness::repo_root;
 use serde_json::{Value, json};
 
-const SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 const KIB: usize = 1024;
 /// Connections for the sweep: enough to overlap client and server, few enough to stay light.
 const SWEEP_CONCURRENCY: usize = 4;
@@ -156,7 +154,7 @@ impl Workers {
         }
         let options = json!({
             "build": build,
-            "secret": SECRET,
+            "secret": STRIPE_SECRET,
             "out": root.join("target/bench-peer"),
             "runtime": runtime,
         });
@@ -331,16 +329,8 @@ fn stripe_event(
     );
     body = body.replace("PAD", &"x".repeat(size + 3 - body.len()));
     assert_eq!(body.len(), size);
-    let headers = Headers::new();
-    let request = Request {
-        method: "POST",
-        url: "",
-        headers: &headers,
-        body: body.as_bytes(),
-    };
-    let signed = signer
-        .sign(&request, "", Timestamp::from_unix_secs(now as i64))
-        .unwrap();
+    let at = Timestamp::from_unix_secs(now as i64);
+    let signed = hookline_tests::sign_post(signer, "", "", body.as_bytes(), at);
     let mut signature = signed.into_iter().next().unwrap().1;
     if wrong_signature {
         let last = signature.pop().unwrap();
@@ -424,15 +414,8 @@ impl Bench {
                 tokio::spawn(async move {
                     let mut latencies = Vec::new();
                     while let Some(event) = events.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let request = client
-                            .post(url.as_str())
-                            .header("content-type", "application/json; charset=utf-8")
-                            .header(
-                                "user-agent",
-                                "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                            )
-                            .header("stripe-signature", &event.signature)
-                            .body(event.body.clone());
+                        let request =
+                            stripe_post(&client, &url, &event.signature, event.body.clone());
                         let sent = Instant::now();
                         let response = request
                             .send()
@@ -492,15 +475,11 @@ impl Bench {
 /// What the soak's senders share.
 struct Soak {
     answers: bench::Answers,
-    /// The last event number handed out.
-    seq: AtomicU64,
+    gate: bench::SoakGate,
     /// Messages of the hookline queue acked by the drain Worker since the soak started.
     acked: AtomicU64,
     /// The largest backlog (accepted, not yet acked) seen.
     max_backlog: AtomicU64,
-    /// Times a sender waited because the backlog was full.
-    waits: AtomicU64,
-    stop: AtomicBool,
 }
 
 /// The soak (`HOOKLINE_SOAK_SECONDS`): the hookline Worker alone under a sustained load for
@@ -538,11 +517,9 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     };
     let state = Arc::new(Soak {
         answers: bench::Answers::default(),
-        seq: AtomicU64::new(0),
+        gate: bench::SoakGate::default(),
         acked: AtomicU64::new(0),
         max_backlog: AtomicU64::new(0),
-        waits: AtomicU64::new(0),
-        stop: AtomicBool::new(false),
     });
     println!(
         "receiver_load soak: the {} Worker in workerd (pids {:?}), {concurrency} connections, \
@@ -563,7 +540,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     let monitor = {
         let (client, state, drain) = (bench.client.clone(), Arc::clone(&state), drain.clone());
         tokio::spawn(async move {
-            while !state.stop.load(Ordering::Relaxed) {
+            while !state.gate.stopped() {
                 let acked = match queue {
                     Some(q) => acked(&client, &drain, q).await - acked_before,
                     // Nothing is queued: an accepted request is done.
@@ -586,29 +563,18 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
             let signer = Arc::clone(&bench.events.signer);
             tokio::spawn(async move {
                 let answers = &state.answers;
-                while !state.stop.load(Ordering::Relaxed) {
-                    let backlog = answers
+                let backlog = || {
+                    let acked = state.acked.load(Ordering::Relaxed);
+                    answers
                         .accepted
                         .load(Ordering::Relaxed)
-                        .saturating_sub(state.acked.load(Ordering::Relaxed));
-                    if backlog >= cap {
-                        state.waits.fetch_add(1, Ordering::Relaxed);
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        continue;
-                    }
-                    let n = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        .saturating_sub(acked)
+                };
+                while let Some(n) = state.gate.next(cap, backlog).await {
                     let wrong = verifies && n % bench::SOAK_BAD_EVERY == 0;
                     let id = format!("evt_soak_{n:012}");
                     let event = stripe_event(&signer, id, n, size, wrong, unix_now());
-                    let response = client
-                        .post(url.as_str())
-                        .header("content-type", "application/json; charset=utf-8")
-                        .header(
-                            "user-agent",
-                            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                        )
-                        .header("stripe-signature", &event.signature)
-                        .body(event.body)
+                    let response = stripe_post(&client, &url, &event.signature, event.body)
                         .send()
                         .await;
                     let answer = match response {
@@ -670,7 +636,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
     let answered = state.answers.total() - answered_before;
     let elapsed = started.elapsed();
     let samples = sampler.finish();
-    state.stop.store(true, Ordering::Relaxed);
+    state.gate.stop();
     for s in senders {
         s.await.unwrap();
     }
@@ -703,7 +669,7 @@ async fn soak(bench: &Bench, seconds: u64) -> bool {
          backlog at most {}, senders waited {} times; load average {}",
         elapsed.as_secs_f64(),
         state.max_backlog.load(Ordering::Relaxed),
-        state.waits.load(Ordering::Relaxed),
+        state.gate.waits.load(Ordering::Relaxed),
         loadavg()
     );
     for e in answers.first_errors() {
@@ -816,6 +782,38 @@ impl Figures {
             goal,
         });
     }
+
+    /// One figure against the peer: its row in the printed table (with `note`) and its line
+    /// for BENCHMARKS.md.
+    fn row_and_emit(
+        &self,
+        name: &str,
+        note: &str,
+        figure: &str,
+        ((hookline, peer), unit): ((f64, f64), &str),
+        goal: Option<(&str, bool)>,
+    ) {
+        row(name, hookline, peer, note);
+        self.emit(figure, (hookline, unit), Some(peer), goal);
+    }
+}
+
+/// A POST of a signed event to `url` with the headers Stripe sends.
+fn stripe_post(
+    client: &reqwest::Client,
+    url: &str,
+    signature: &str,
+    body: String,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("content-type", "application/json; charset=utf-8")
+        .header(
+            "user-agent",
+            "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        )
+        .header("stripe-signature", signature)
+        .body(body)
 }
 
 fn row(name: &str, hookline: f64, peer: f64, note: &str) {
@@ -867,13 +865,7 @@ async fn main() {
             .unwrap(),
         tick: clock_ticks_per_second(),
         events: Events {
-            signer: Arc::new(
-                Signer::new(
-                    SchemeKind::Stripe,
-                    vec![Secret::new(SECRET.as_bytes().to_vec()).unwrap()],
-                )
-                .unwrap(),
-            ),
+            signer: Arc::new(hookline_tests::signer(SchemeKind::Stripe, STRIPE_SECRET)),
             next_id: 0,
         },
     };
@@ -996,53 +988,37 @@ async fn main() {
             med(p, |x| x.requests_per_sec),
         );
         let met = rps.0 >= rps.1;
-        row(
+        figures.row_and_emit(
             &format!("requests/s, {conns}"),
-            rps.0,
-            rps.1,
             &format!(">= 1.0x: {}", verdict(met)),
-        );
-        figures.emit(
             &format!("requests/s, {conns}, 1 KiB Stripe"),
-            (rps.0, "req/s"),
-            Some(rps.1),
+            (rps, "req/s"),
             Some((">= 1.0x the JS peer", met)),
         );
         for (name, f) in [("p50", Phase::P50), ("p99", Phase::P99)] {
-            let (hv, pv) = (med(h, f), med(p, f));
-            row(&format!("  {name} latency (ms)"), hv, pv, "");
-            figures.emit(
+            figures.row_and_emit(
+                &format!("  {name} latency (ms)"),
+                "",
                 &format!("{name} latency, {conns}, 1 KiB Stripe"),
-                (hv, "ms"),
-                Some(pv),
+                ((med(h, f), med(p, f)), "ms"),
                 None,
             );
         }
         let cpu = (med(h, |x| x.cpu_ms), med(p, |x| x.cpu_ms));
         let met = cpu.0 < 1.0;
-        row(
+        figures.row_and_emit(
             "  CPU ms/request (workerd)",
-            cpu.0,
-            cpu.1,
             &format!("< 1 ms: {}", verdict(met)),
-        );
-        figures.emit(
             &format!("CPU time per request (workerd), {conns}, 1 KiB Stripe"),
-            (cpu.0, "ms"),
-            Some(cpu.1),
+            (cpu, "ms"),
             Some(("< 1 ms CPU per request", met)),
         );
         let floor = med(at(Target::BaselineQueue), |x| x.cpu_ms);
-        row(
+        figures.row_and_emit(
             "  CPU ms/request above queue floor",
-            cpu.0 - floor,
-            cpu.1 - floor,
             "(the Worker's own work, estimated)",
-        );
-        figures.emit(
             &format!("CPU time per request above the runtime + queue floor, {conns}, 1 KiB Stripe"),
-            (cpu.0 - floor, "ms"),
-            Some(cpu.1 - floor),
+            ((cpu.0 - floor, cpu.1 - floor), "ms"),
             None,
         );
         row(

@@ -40,6 +40,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { compatibilityDate, receiverModules } from "./receiver-worker.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const options = JSON.parse(process.argv[2] ?? "{}");
@@ -47,7 +48,6 @@ const build = path.resolve(options.build ?? path.join(root, "functions/receiver/
 const secret = options.secret;
 if (typeof secret !== "string" || secret === "") throw new Error("options.secret is required");
 const out = path.resolve(options.out ?? path.join(root, "target/bench-peer"));
-const compatibilityDate = "2026-07-01";
 
 // workerd is a child of this process; Miniflare does not say its pid.
 function childrenNamed(name) {
@@ -252,11 +252,7 @@ async function startMiniflare() {
 
   const hookline = {
     name: "hookline",
-    modules: true,
-    scriptPath: path.join(build, "index.js"),
-    modulesRoot: build,
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    compatibilityDate,
+    ...receiverModules(build),
     bindings: {
       HOOKLINE_CONFIG: {
         sources: { stripe: { scheme: "stripe", secrets: ["env:STRIPE_SECRET"] } },

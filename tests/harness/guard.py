@@ -15,6 +15,22 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+
+
+def when_stdin_closes(then: Callable[[], None]) -> None:
+    """Calls `then` on a daemon thread once standard input reaches EOF or fails: the parent
+    closed the pipe, exited or was killed. The sink uses it too."""
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        then()
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
 def main() -> int:
@@ -26,16 +42,7 @@ def main() -> int:
         return 2
     child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     stop = threading.Event()
-
-    def watch_stdin() -> None:
-        try:
-            while sys.stdin.buffer.read(65536):
-                pass
-        except (OSError, ValueError):
-            pass
-        stop.set()
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
+    when_stdin_closes(stop.set)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
     while not stop.is_set():

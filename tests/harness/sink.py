@@ -66,6 +66,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook
 
+from guard import when_stdin_closes  # beside this file: python puts a script's folder on sys.path
+
 HANG_SECONDS = 120.0
 
 
@@ -357,16 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     port = server.server_address[1]
 
     if not args.stay:
-        def watch_stdin() -> None:
-            try:
-                while sys.stdin.buffer.read(65536):
-                    pass
-            except (OSError, ValueError):
-                pass
+        def stop() -> None:
             state.stopping.set()
             os._exit(0)  # don't wait for handler threads (/hang)
 
-        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+        when_stdin_closes(stop)
 
     print(f"LISTENING http://127.0.0.1:{port}", flush=True)
     try:

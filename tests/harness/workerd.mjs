@@ -27,6 +27,7 @@
 import http from "node:http";
 import path from "node:path";
 import { Miniflare } from "miniflare";
+import { compatibilityDate, receiverModules } from "./receiver-worker.mjs";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
 const build = path.resolve(options.build);
@@ -88,11 +89,7 @@ const faultyQueue = {
 
 const receiver = {
   name: "receiver",
-  modules: true,
-  scriptPath: path.join(build, "index.js"),
-  modulesRoot: build,
-  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-  compatibilityDate: "2026-07-01",
+  ...receiverModules(build),
   bindings: options.vars ?? {},
   queueProducers:
     options.noQueue || options.queueFaults ? {} : { INBOUND_QUEUE: { queueName: "hookline-inbound" } },
@@ -117,7 +114,7 @@ if (options.consumer) {
 const dlqReader = {
   name: "dlq-reader",
   modules: true,
-  compatibilityDate: "2026-07-01",
+  compatibilityDate,
   script: `export default {
     async queue(batch, env) {
       for (const m of batch.messages) {

@@ -447,6 +447,42 @@ impl Memory {
     }
 }
 
+/// The closed loop a soak's senders share: event numbers, the backlog gate, the stop switch.
+#[derive(Debug, Default)]
+pub struct SoakGate {
+    /// The last event number handed out.
+    seq: AtomicU64,
+    /// Times a sender waited because the backlog was full.
+    pub waits: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl SoakGate {
+    /// The next event number, once `backlog()` (accepted, not yet consumed) is under `cap`,
+    /// checking again every 5 ms; `None` once the soak is stopped.
+    pub async fn next(&self, cap: u64, backlog: impl Fn() -> u64) -> Option<u64> {
+        while !self.stopped() {
+            if backlog() >= cap {
+                self.waits.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+            return Some(self.seq.fetch_add(1, Ordering::Relaxed) + 1);
+        }
+        None
+    }
+
+    /// Ends the loop: [`SoakGate::next`] hands out no more numbers.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`SoakGate::stop`] was called.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
 /// Answers of a soak, counted from many tasks: the expected ones by kind, and the unexpected
 /// ones (a transport error, another status or body), of which the first few are kept to print.
 #[derive(Debug, Default)]
@@ -513,20 +549,12 @@ pub const SOAK_BAD_EVERY: u64 = 20;
 /// the load is then what the system sustains end to end, not a burst that a growing queue (and
 /// the memory holding it) absorbs. `HOOKLINE_SOAK_BACKLOG` overrides it.
 pub fn soak_backlog() -> u64 {
-    std::env::var("HOOKLINE_SOAK_BACKLOG")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(5000)
+    u64::try_from(env_usize("HOOKLINE_SOAK_BACKLOG", 5000)).unwrap()
 }
 
 /// Connections (requests in flight) of a soak: 16, or `HOOKLINE_SOAK_CONCURRENCY`.
 pub fn soak_concurrency() -> usize {
-    std::env::var("HOOKLINE_SOAK_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(16)
+    env_usize("HOOKLINE_SOAK_CONCURRENCY", 16)
 }
 
 #[cfg(test)]

@@ -402,6 +402,28 @@ impl Ledger {
             .collect()
     }
 
+    /// Whether every acked event is accounted for; once `deadline` has passed with events still
+    /// lost, panics naming them as `what`, followed by `detail()` (a log tail, the report).
+    pub fn nothing_lost_by(
+        &self,
+        deadline: std::time::Instant,
+        what: &str,
+        detail: impl FnOnce() -> String,
+    ) -> bool {
+        let lost = self.lost();
+        if lost.is_empty() {
+            return true;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} {what}: {:?}\n{}",
+            lost.len(),
+            lost.iter().take(10).collect::<Vec<_>>(),
+            detail()
+        );
+        false
+    }
+
     /// Events that arrived without having been acked.
     pub fn unacked_arrivals(&self) -> usize {
         let acked: std::collections::HashSet<&String> = self.acked.iter().collect();

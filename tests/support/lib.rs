@@ -12,6 +12,7 @@ pub mod faults;
 pub mod harness;
 pub mod leaks;
 pub mod raw_http;
+pub mod sender_world;
 
 use std::path::{Path, PathBuf};
 
@@ -19,8 +20,11 @@ use base64::Engine as _;
 use hookline_core::headers::Headers;
 use hookline_core::secret::Secret;
 use hookline_core::time::Timestamp;
-use hookline_core::verify::{GenericHmac, Request, Scheme, SchemeKind, Verifier};
+use hookline_core::verify::{GenericHmac, Request, Scheme, SchemeKind, Signer, Verifier};
 use serde::Deserialize;
+
+/// The Stripe signing secret the receiver suite and benches give the Worker (`STRIPE_SECRET`).
+pub const STRIPE_SECRET: &str = "whsec_RoQ2pRaagXKZNCc1vLu85MDshOzTYkFx";
 
 /// The current time.
 pub fn now() -> Timestamp {
@@ -38,26 +42,48 @@ pub fn sign_now(
     id: &str,
     body: &[u8],
 ) -> Vec<(String, String)> {
-    let signer =
-        hookline_core::verify::Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap();
-    sign_with(&signer, id, body)
+    sign_with(&signer(scheme, secret), id, body)
+}
+
+/// A signer for `scheme` with the one key `secret`.
+pub fn signer(scheme: impl Into<Scheme>, secret: &str) -> Signer {
+    Signer::new(scheme, vec![Secret::new(secret).unwrap()]).unwrap()
 }
 
 /// The headers `signer` makes for a POST of `body` now (`id`: the message id, where the scheme
 /// signs one); for loops that keep one signer.
-pub fn sign_with(
-    signer: &hookline_core::verify::Signer,
+pub fn sign_with(signer: &Signer, id: &str, body: &[u8]) -> Vec<(String, String)> {
+    sign_post(signer, "http://127.0.0.1/", id, body, now())
+}
+
+/// The headers `signer` makes for a POST of `body` to `url` at `at` (`id`: the message id,
+/// where the scheme signs one).
+pub fn sign_post(
+    signer: &Signer,
+    url: &str,
     id: &str,
     body: &[u8],
+    at: Timestamp,
 ) -> Vec<(String, String)> {
-    let headers = Headers::new();
+    sign_request(signer, url, &Headers::new(), id, body, at)
+}
+
+/// The signature headers `signer` adds to a POST of `body` with `headers` to `url` at `at`.
+pub fn sign_request(
+    signer: &Signer,
+    url: &str,
+    headers: &Headers,
+    id: &str,
+    body: &[u8],
+    at: Timestamp,
+) -> Vec<(String, String)> {
     let req = Request {
         method: "POST",
-        url: "http://127.0.0.1/",
-        headers: &headers,
+        url,
+        headers,
         body,
     };
-    signer.sign(&req, id, now()).unwrap()
+    signer.sign(&req, id, at).unwrap()
 }
 
 /// One `tests/vectors/<scheme>.json` file.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use super::common::{bin, hookline, stderr, stdout};
+use super::common::{assert_stderr_contains, bin, hookline, stderr, stdout};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -171,12 +171,8 @@ fn check_json_prints_one_object_per_finding_and_a_summary() {
 fn check_missing_explicit_file_exits_74() {
     let out = hookline(&["check", "--config", "/nonexistent/hookline.toml"]);
     assert_eq!(out.status.code(), Some(74), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("/nonexistent/hookline.toml"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(stderr(&out).contains("--config"), "{}", stderr(&out));
+    assert_stderr_contains(&out, "/nonexistent/hookline.toml");
+    assert_stderr_contains(&out, "--config");
 }
 
 #[test]

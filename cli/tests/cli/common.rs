@@ -34,6 +34,12 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Asserts the command's standard error contains `needle`, showing all of it otherwise.
+pub fn assert_stderr_contains(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert!(err.contains(needle), "no {needle:?} in:\n{err}");
+}
+
 /// The repository's own `hookline.toml` with the listener's URL replaced and the retries
 /// shortened, so the shipped demo is what runs.
 pub fn demo_config(listener_url: &str, schedule: &str) -> String {
@@ -61,6 +67,22 @@ pub struct Dev {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
+/// Reads `pipe` line by line on a thread until it closes, keeping every line in `raw` and
+/// handing each to `each`.
+fn read_lines(
+    pipe: impl std::io::Read + Send + 'static,
+    raw: &Arc<Mutex<Vec<String>>>,
+    mut each: impl FnMut(String) + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    let raw = Arc::clone(raw);
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            raw.lock().unwrap().push(line.clone());
+            each(line);
+        }
+    })
+}
+
 impl Dev {
     pub fn start(dir: &Path, config: &str, port: u16) -> Dev {
         let cfg = dir.join("hookline.toml");
@@ -78,14 +100,10 @@ impl Dev {
         let raw = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
-        let mut readers = Vec::new();
-        {
-            let lines = Arc::clone(&lines);
-            let raw = Arc::clone(&raw);
-            let out = child.stdout.take().unwrap();
-            readers.push(std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    raw.lock().unwrap().push(line.clone());
+        let readers = vec![
+            read_lines(child.stdout.take().unwrap(), &raw, {
+                let lines = Arc::clone(&lines);
+                move |line| {
                     if let Ok(v) = serde_json::from_str::<Value>(&line) {
                         let ready = v["event"] == "ready";
                         lines.lock().unwrap().push(v);
@@ -94,21 +112,16 @@ impl Dev {
                         }
                     }
                 }
-            }));
-        }
-        {
-            let stderr = Arc::clone(&stderr);
-            let raw = Arc::clone(&raw);
-            let err = child.stderr.take().unwrap();
-            readers.push(std::thread::spawn(move || {
-                for line in BufReader::new(err).lines().map_while(Result::ok) {
-                    raw.lock().unwrap().push(line.clone());
+            }),
+            read_lines(child.stderr.take().unwrap(), &raw, {
+                let stderr = Arc::clone(&stderr);
+                move |line| {
                     let mut s = stderr.lock().unwrap();
                     s.push_str(&line);
                     s.push('\n');
                 }
-            }));
-        }
+            }),
+        ];
         if rx.recv_timeout(Duration::from_secs(20)).is_err() {
             let _ = child.kill();
             panic!(

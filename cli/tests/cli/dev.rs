@@ -7,7 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookline_tests::harness::{Sink, chunked_post, free_port, sqs_client};
+use hookline_tests::harness::{
+    Sink, chunked_post, delete, free_port, receive_batch_waiting, sqs_client,
+};
 use serde_json::{Value, json};
 
 use super::common::{
@@ -142,16 +144,7 @@ async fn kill_9_with_messages_pending_loses_nothing() {
         .to_owned();
     let mut seen = Vec::new();
     while seen.len() < 5 {
-        let out = sqs
-            .receive_message()
-            .queue_url(&inbound)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .unwrap();
-        let msgs = out.messages();
+        let msgs = receive_batch_waiting(&sqs, &inbound, Some(1)).await;
         assert!(!msgs.is_empty(), "only {} inbound events", seen.len());
         for m in msgs {
             let env: Value = serde_json::from_str(m.body().unwrap()).unwrap();
@@ -161,12 +154,7 @@ async fn kill_9_with_messages_pending_loses_nothing() {
                 Some("stripe")
             );
             seen.push(env["id"].as_str().unwrap().to_owned());
-            sqs.delete_message()
-                .queue_url(&inbound)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
+            delete(&sqs, &inbound, &m).await;
         }
     }
     seen.sort();
@@ -320,12 +308,7 @@ async fn the_embedded_queue_speaks_sqs_to_the_aws_sdk() {
         format!("{err:?}").contains("ReceiptHandleIsInvalid"),
         "{err:?}"
     );
-    sqs.delete_message()
-        .queue_url(&url)
-        .receipt_handle(m2.receipt_handle().unwrap())
-        .send()
-        .await
-        .unwrap();
+    delete(&sqs, &url, m2).await;
     // Unknown queues map to the SDK's typed error.
     let err = sqs
         .send_message()

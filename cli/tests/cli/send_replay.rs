@@ -159,10 +159,25 @@ fn body_type(m: &Message) -> String {
 
 // ---- send ---------------------------------------------------------------------------------------
 
+/// A client on moto and a fresh queue named after `prefix`.
+async fn fresh_moto_queue(prefix: &str) -> (aws_sdk_sqs::Client, String) {
+    let client = sqs_client(&moto().endpoint).await;
+    let queue = fresh_queue(&client, prefix, &[]).await;
+    (client, queue)
+}
+
+/// Runs `hookline <global> send --queue-url <queue> --file <a file holding text>`.
+fn send_file(global: &[&str], queue: &str, text: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let file = path.to_str().unwrap();
+    run(&[global, &["send", "--queue-url", queue, "--file", file]].concat())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn send_queues_one_validated_event() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-one", &[]).await;
+    let (client, queue) = fresh_moto_queue("send-one").await;
     let out = run(&[
         "--json",
         "send",
@@ -202,8 +217,7 @@ async fn send_queues_one_validated_event() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_prints_a_human_line() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-human", &[]).await;
+    let (client, queue) = fresh_moto_queue("send-human").await;
     let out = run(&["send", "--queue-url", &queue, "--type", "ping"]);
     assert_eq!(code(&out), 0, "{}", explain(&out));
     let name = queue.rsplit('/').next().unwrap();
@@ -222,25 +236,13 @@ async fn send_prints_a_human_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_file_of_json_lines_uses_batches() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-file", &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.jsonl");
+    let (client, queue) = fresh_moto_queue("send-file").await;
     let lines: Vec<String> = (0..25)
         .map(|i| {
             json!({"type": "invoice.paid", "id": format!("inv_{i}"), "data": {"i": i}}).to_string()
         })
         .collect();
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-
-    let out = run(&[
-        "--json",
-        "send",
-        "--queue-url",
-        &queue,
-        "--file",
-        path.to_str().unwrap(),
-    ]);
+    let out = send_file(&["--json"], &queue, &(lines.join("\n") + "\n"));
     assert_eq!(code(&out), 0, "{}", explain(&out));
     let printed = json_lines(&out);
     assert_eq!(printed.len(), 25, "{}", explain(&out));
@@ -262,18 +264,8 @@ async fn send_file_of_json_lines_uses_batches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_file_with_a_bad_line_sends_nothing() {
-    let client = sqs_client(&moto().endpoint).await;
-    let queue = fresh_queue(&client, "send-bad-file", &[]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.jsonl");
-    std::fs::write(&path, "{\"type\":\"a\",\"data\":1}\n{\"data\":2}\n").unwrap();
-    let out = run(&[
-        "send",
-        "--queue-url",
-        &queue,
-        "--file",
-        path.to_str().unwrap(),
-    ]);
+    let (client, queue) = fresh_moto_queue("send-bad-file").await;
+    let out = send_file(&[], &queue, "{\"type\":\"a\",\"data\":1}\n{\"data\":2}\n");
     assert_eq!(code(&out), 2, "{}", explain(&out));
     assert!(
         stderr(&out).contains("line 2: type: missing"),
@@ -367,20 +359,19 @@ async fn mixed_dlq(prefix: &str) -> (aws_sdk_sqs::Client, String, String, Vec<St
     (client, dlq, target, invoices)
 }
 
+/// Runs `hookline <global> replay --from <dlq> --to <target> <args>` against moto and asserts
+/// it succeeded.
+fn replay(global: &[&str], dlq: &str, target: &str, args: &[&str]) -> std::process::Output {
+    let all: Vec<&str> = [global, &["replay", "--from", dlq, "--to", target], args].concat();
+    let out = run(&all);
+    assert_eq!(code(&out), 0, "{}", explain(&out));
+    out
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_moves_only_matching_types_and_drops_dead_letter_attributes() {
     let (client, dlq, target, invoices) = mixed_dlq("replay-type").await;
-    let out = run(&[
-        "--json",
-        "replay",
-        "--from",
-        &dlq,
-        "--to",
-        &target,
-        "--type",
-        "invoice.*",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&["--json"], &dlq, &target, &["--type", "invoice.*"]);
     let lines = json_lines(&out);
     let summary = lines.last().unwrap();
     assert_eq!(summary["kind"], "summary", "{}", explain(&out));
@@ -423,16 +414,7 @@ async fn replay_moves_only_matching_types_and_drops_dead_letter_attributes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_dry_run_moves_nothing_and_leaves_everything_visible() {
     let (client, dlq, target, _) = mixed_dlq("replay-dry").await;
-    let out = run(&[
-        "--json",
-        "replay",
-        "--from",
-        &dlq,
-        "--to",
-        &target,
-        "--dry-run",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&["--json"], &dlq, &target, &["--dry-run"]);
     let lines = json_lines(&out);
     let would = lines.iter().filter(|l| l["action"] == "would_move").count();
     assert_eq!(would, 6, "{}", explain(&out));
@@ -450,17 +432,7 @@ async fn replay_dry_run_moves_nothing_and_leaves_everything_visible() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_dry_run_lists_in_human_form() {
     let (_client, dlq, target, _) = mixed_dlq("replay-dry-human").await;
-    let out = run(&[
-        "replay",
-        "--from",
-        &dlq,
-        "--to",
-        &target,
-        "--dry-run",
-        "--endpoint",
-        "crm",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&[], &dlq, &target, &["--dry-run", "--endpoint", "crm"]);
     let text = stdout(&out);
     let listed: Vec<&str> = text
         .lines()
@@ -478,10 +450,7 @@ async fn replay_dry_run_lists_in_human_form() {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_respects_the_limit() {
     let (client, dlq, target, _) = mixed_dlq("replay-limit").await;
-    let out = run(&[
-        "--json", "replay", "--from", &dlq, "--to", &target, "--limit", "2",
-    ]);
-    assert_eq!(code(&out), 0, "{}", explain(&out));
+    let out = replay(&["--json"], &dlq, &target, &["--limit", "2"]);
     let summary = json_lines(&out).pop().unwrap();
     assert_eq!(summary["moved"], 2, "{}", explain(&out));
 

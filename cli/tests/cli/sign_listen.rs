@@ -14,7 +14,7 @@ use hookline_core::verify::{Request, Scheme, SchemeKind, Verifier};
 use hookline_tests::harness::{free_port, harness_bin};
 use serde_json::Value;
 
-use super::common::{bin, hookline, stderr, stdout};
+use super::common::{assert_stderr_contains, bin, hookline, stderr, stdout};
 
 /// The Svix documentation's example secret.
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -321,11 +321,16 @@ fn sign_output_verifies_with_the_core_verifier_for_every_hmac_scheme() {
     }
 }
 
+/// `hookline --json sign <args>`, which must succeed, as JSON.
+fn sign_json(args: &[&str]) -> Value {
+    let out = hookline(&[&["--json", "sign"], args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(stdout(&out).trim()).unwrap()
+}
+
 #[test]
 fn sign_linear_demo_body_verifies_and_a_body_without_its_timestamp_is_flagged() {
-    let out = hookline(&["--json", "sign", "--scheme", "linear", "--secret", "lin"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let v = sign_json(&["--scheme", "linear", "--secret", "lin"]);
     let body = v["body"].as_str().unwrap();
     assert!(body.contains("webhookTimestamp"), "{body}");
     let headers = vec![(
@@ -348,11 +353,7 @@ fn sign_linear_demo_body_verifies_and_a_body_without_its_timestamp_is_flagged() 
         "sign", "--scheme", "linear", "--secret", "lin", "--data", "{}",
     ]);
     assert!(out.status.success());
-    assert!(
-        stderr(&out).contains("webhookTimestamp"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "webhookTimestamp");
 }
 
 #[test]
@@ -380,9 +381,7 @@ fn sign_json_output_carries_the_headers_and_the_exact_body() {
     let at_text = at.to_string();
     // Odd spacing and key order: re-encoding the JSON would break the signature.
     let body = r#"{ "b":1,   "a":[2, 3] }"#;
-    let out = hookline(&[
-        "--json",
-        "sign",
+    let v = sign_json(&[
         "--scheme",
         "stripe",
         "--secret",
@@ -392,8 +391,6 @@ fn sign_json_output_carries_the_headers_and_the_exact_body() {
         "--timestamp",
         &at_text,
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["body"], body);
     let headers: Vec<(String, String)> = v["headers"]
         .as_object()
@@ -420,9 +417,7 @@ fn sign_json_output_carries_the_headers_and_the_exact_body() {
 
 #[test]
 fn sign_twilio_signs_the_url_and_says_where_to_send() {
-    let out = hookline(&[
-        "--json",
-        "sign",
+    let v = sign_json(&[
         "--scheme",
         "twilio",
         "--secret",
@@ -432,8 +427,6 @@ fn sign_twilio_signs_the_url_and_says_where_to_send() {
         "--url",
         "https://example.com/sms",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     let url = v["url"].as_str().unwrap();
     assert!(
         url.starts_with("https://example.com/sms?bodySHA256="),
@@ -595,14 +588,17 @@ fn sign_missing_body_file_exits_74() {
         "/nonexistent/event.json",
     ]);
     assert_eq!(out.status.code(), Some(74));
-    assert!(
-        stderr(&out).contains("cannot read the body file /nonexistent/event.json"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_contains(&out, "cannot read the body file /nonexistent/event.json");
 }
 
 // ---- hookline sign --curl against hookline listen ---------------------------------------------
+
+/// Runs a command `sign --curl` printed, as a shell would, and asserts it succeeded.
+fn run_in_bash(command: &str) -> Output {
+    let ran = Command::new("bash").args(["-c", command]).output().unwrap();
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    ran
+}
 
 #[test]
 fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
@@ -623,11 +619,7 @@ fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
     assert!(out.status.success(), "{}", stderr(&out));
     let command = stdout(&out);
     assert!(command.starts_with("curl "), "{command}");
-    let ran = Command::new("bash")
-        .args(["-c", &command])
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{}", stderr(&ran));
+    let ran = run_in_bash(&command);
     // JSON answers end with a newline, so the shell's prompt starts on a line of its own.
     assert_eq!(stdout(&ran), "{\"status\":200}\n");
     let line = listen.wait_for_line(|l| l.contains("/hooks/inline"));
@@ -652,11 +644,7 @@ fn sign_curl_command_runs_as_printed_and_listen_verifies_it() {
     ]);
     let command = stdout(&out);
     assert!(command.contains("--data-binary '@"), "{command}");
-    let ran = Command::new("bash")
-        .args(["-c", &command])
-        .output()
-        .unwrap();
-    assert!(ran.status.success(), "{}", stderr(&ran));
+    run_in_bash(&command);
     let line = listen.wait_for_line(|l| l.contains("/hooks/file"));
     assert!(line.contains("invoice.paid  ✔ verified  → 200"), "{line}");
 }
@@ -810,7 +798,7 @@ fn listen_on_a_port_in_use_exits_69() {
 fn listen_refuses_a_secret_that_is_not_a_standard_webhooks_key() {
     let out = hookline(&["listen", "--port", "0", "--secret", "topsecret!!"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("whsec_"), "{}", stderr(&out));
+    assert_stderr_contains(&out, "whsec_");
     assert!(!stderr(&out).contains("topsecret"), "{}", stderr(&out));
 }
 

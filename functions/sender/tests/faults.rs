@@ -38,7 +38,8 @@ use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{
-    Moto, ReceiverBuild, Sink, Workerd, queue_counts, queue_with_dlq, receive_batch, sqs_client,
+    Moto, ReceiverBuild, Sink, Workerd, delete, fresh_queue, queue_counts, queue_with_dlq,
+    receive_batch, sqs_client,
 };
 use hookline_tests::leaks::Needles;
 use serde_json::{Value, json};
@@ -124,12 +125,7 @@ async fn drain_dlq(sqs: &aws_sdk_sqs::Client, dlq: &str, ledger: &mut Ledger) ->
                 .unwrap_or("(no reason: moved by the redrive policy)")
                 .to_owned();
             ledger.dead_lettered.entry(key).or_default().push(reason);
-            sqs.delete_message()
-                .queue_url(dlq)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
+            delete(sqs, dlq, m).await;
             n += 1;
         }
     }
@@ -620,12 +616,7 @@ async fn drain_inbound(sqs: &aws_sdk_sqs::Client, queue: &str, ledger: &mut Ledg
             let env = InboundEnvelope::from_json(m.body().unwrap_or("").as_bytes())
                 .unwrap_or_else(|e| panic!("not an envelope ({e}): {:?}", m.body()));
             *ledger.delivered.entry(env.id).or_default() += 1;
-            sqs.delete_message()
-                .queue_url(queue)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
+            delete(sqs, queue, m).await;
             n += 1;
         }
     }
@@ -651,16 +642,9 @@ async fn drain_until_all_arrived(
                 }
             }
         }
-        if ledger.lost().is_empty() {
+        if ledger.nothing_lost_by(until, "acked events not in SQS", || worker.log_tail()) {
             return;
         }
-        assert!(
-            Instant::now() < until,
-            "{} acked events not in SQS: {:?}\n{}",
-            ledger.lost().len(),
-            ledger.lost().iter().take(10).collect::<Vec<_>>(),
-            worker.log_tail()
-        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
@@ -672,16 +656,9 @@ async fn inbound_queue_faults_and_an_sqs_restart_lose_nothing() {
     let port = hookline_tests::harness::free_port();
     let moto = Moto::start_on(port);
     let sqs = sqs_client(&moto.endpoint).await;
-    let queue_name = format!("faults-in-{port}");
-    let queue = sqs
-        .create_queue()
-        .queue_name(&queue_name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_owned();
+    let queue = fresh_queue(&sqs, "faults-in", &[]).await;
+    // Re-created under the same name (and so URL) when SQS comes back.
+    let queue_name = queue.rsplit('/').next().unwrap().to_owned();
     let vars = json!({
         "HOOKLINE_CONFIG": {"sources": {"stripe": {"scheme": "stripe", "secrets": ["env:STRIPE_SECRET"]}}},
         "STRIPE_SECRET": STRIPE_SECRET,
@@ -762,13 +739,9 @@ async fn inbound_queue_faults_and_an_sqs_restart_lose_nothing() {
         &signatures,
     )
     .await;
-    hookline_tests::harness::poll_until(Duration::from_secs(20), || async {
-        worker
-            .log_tail()
-            .contains("did not reach SQS")
-            .then_some(())
-    })
-    .await;
+    worker
+        .wait_for_log("did not reach SQS", Duration::from_secs(20))
+        .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // SQS comes back where it was, with an empty queue of the same name.

@@ -31,6 +31,7 @@ pub use moto::Moto;
 pub use process::{free_port, poll_until};
 pub use sink::Sink;
 pub use sqs::{
-    QueueCounts, fresh_queue, queue_arn, queue_counts, queue_with_dlq, receive_batch, sqs_client,
+    QueueCounts, delete, fresh_queue, queue_arn, queue_counts, queue_with_dlq, receive_batch,
+    receive_batch_waiting, sqs_client,
 };
 pub use workerd::{ReceiverBuild, Workerd};

@@ -80,12 +80,15 @@ async fn queue_attributes(
         .attribute_names(name)
         .send()
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "GetQueueAttributes {queue_url}: {:?}",
-                aws_sdk_sqs::error::DisplayErrorContext(&e)
-            )
-        })
+        .unwrap_or_else(|e| failed("GetQueueAttributes", queue_url, &e))
+}
+
+/// Panics with an SQS call's whole error: the SDK's `Display` names only its kind.
+fn failed(call: &str, queue: &str, e: &(dyn std::error::Error + 'static)) -> ! {
+    panic!(
+        "{call} {queue}: {:?}",
+        aws_sdk_sqs::error::DisplayErrorContext(e)
+    )
 }
 
 /// Receives up to 10 messages from `queue_url` with all their message attributes (no wait);
@@ -94,21 +97,42 @@ pub async fn receive_batch(
     client: &aws_sdk_sqs::Client,
     queue_url: &str,
 ) -> Vec<aws_sdk_sqs::types::Message> {
+    receive_batch_waiting(client, queue_url, None).await
+}
+
+/// [`receive_batch`], long-polling for up to `wait_seconds` (`None`: the queue's default).
+pub async fn receive_batch_waiting(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    wait_seconds: Option<i32>,
+) -> Vec<aws_sdk_sqs::types::Message> {
     client
         .receive_message()
         .queue_url(queue_url)
         .max_number_of_messages(10)
+        .set_wait_time_seconds(wait_seconds)
         .message_attribute_names("All")
         .send()
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "ReceiveMessage {queue_url}: {:?}",
-                aws_sdk_sqs::error::DisplayErrorContext(&e)
-            )
-        })
+        .unwrap_or_else(|e| failed("ReceiveMessage", queue_url, &e))
         .messages
         .unwrap_or_default()
+}
+
+/// Deletes a message received from `queue_url`.
+pub async fn delete(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    message: &aws_sdk_sqs::types::Message,
+) {
+    client
+        .delete_message()
+        .queue_url(queue_url)
+        // A message without a handle fails the call, which panics with SQS's own error.
+        .receipt_handle(message.receipt_handle().unwrap_or_default())
+        .send()
+        .await
+        .unwrap_or_else(|e| failed("DeleteMessage", queue_url, &e));
 }
 
 /// The counts of the queue at `queue_url`.
@@ -142,12 +166,10 @@ pub async fn fresh_queue(
     for (k, v) in attrs {
         req = req.attributes(k.clone(), *v);
     }
-    let out = req.send().await.unwrap_or_else(|e| {
-        panic!(
-            "CreateQueue {name}: {:?}",
-            aws_sdk_sqs::error::DisplayErrorContext(&e)
-        )
-    });
+    let out = req
+        .send()
+        .await
+        .unwrap_or_else(|e| failed("CreateQueue", &name, &e));
     out.queue_url()
         .expect("CreateQueue returns a QueueUrl")
         .to_owned()

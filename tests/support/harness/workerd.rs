@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::locate::{harness_file, repo_root};
-use super::process::{LogTail, STARTUP_DEADLINE, spawn_until_line, stop_child};
+use super::process::{LogTail, STARTUP_DEADLINE, poll_until, spawn_until_line, stop_child};
 use crate::raw_http::request as http;
 
 /// Which build of the receiver to run.
@@ -132,6 +132,15 @@ impl Workerd {
     /// What workerd and the Worker logged so far (the last 32 KiB).
     pub fn log_tail(&self) -> String {
         self.log.text()
+    }
+
+    /// Waits until workerd's output holds `needle` (a log line arrives a moment after the
+    /// response whose handling wrote it), or fails after `within`.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) {
+        poll_until(within, || async {
+            self.log_tail().contains(needle).then_some(())
+        })
+        .await;
     }
 
     /// Stops workerd and returns every line it and the Worker printed, read to the end.

@@ -207,13 +207,19 @@ def v_standard_webhooks(c: Ctx) -> bool:
     return matched
 
 
+def timestamped_entries(case: dict, header: str, sep: str, ts_key: str, sig_key: str) -> tuple[int, list[str]]:
+    """Stripe's `t=..,v1=..` and Paddle's `ts=..;h1=..`: the timestamp, checked against the case's, and
+    the values of the signature entries."""
+    items = [kv.split("=", 1) for kv in hdr(case, header).split(sep)]
+    ts = int(next(v for k, v in items if k == ts_key))
+    if case.get("timestamp") != ts:
+        raise Mismatch(f"timestamp field differs from {ts_key}=")
+    return ts, [v for k, v in items if k == sig_key]
+
+
 def v_stripe(c: Ctx) -> bool:
     case = c.case
-    items = [kv.split("=", 1) for kv in hdr(case, "Stripe-Signature").split(",")]
-    t = int(next(v for k, v in items if k == "t"))
-    if case.get("timestamp") != t:
-        raise Mismatch("timestamp field differs from t=")
-    v1 = [v for k, v in items if k == "v1"]
+    t, v1 = timestamped_entries(case, "Stripe-Signature", ",", "t", "v1")
     ok = False
     for secret in case["secrets"]:  # the key is the whole whsec_... string
         want = mac(secret.encode(), f"{t}.".encode() + body_of(case)).hex()
@@ -300,11 +306,7 @@ def v_twilio(c: Ctx) -> bool:
 
 def v_paddle(c: Ctx) -> bool:
     case = c.case
-    items = [kv.split("=", 1) for kv in hdr(case, "Paddle-Signature").split(";")]
-    ts = int(next(v for k, v in items if k == "ts"))
-    if case.get("timestamp") != ts:
-        raise Mismatch("timestamp field differs from ts=")
-    h1 = [v for k, v in items if k == "h1"]
+    ts, h1 = timestamped_entries(case, "Paddle-Signature", ";", "ts", "h1")
     ok = any(mac(s.encode(), f"{ts}:".encode() + body_of(case)).hex() in h1 for s in case["secrets"])
     if c.valid and not ok:
         raise Mismatch("no h1= entry equals the documented HMAC")

@@ -26,6 +26,7 @@ import sys
 import uuid
 from datetime import datetime, timezone
 from importlib.metadata import version as dist_version
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -243,6 +244,26 @@ def write_file(out_dir: Path, scheme: str, origin: str, reference: str, cases: l
     return path
 
 
+# tests/vectors/<scheme>.json -> its generator, in the order they run; filled by @vector_file.
+SCHEMES: dict[str, Callable[[Path], Path]] = {}
+
+
+def vector_file(scheme: str, reference: str):
+    """Registers the generator of tests/vectors/<scheme>.json. It is called with the scheme's name
+    and webhook URL, signs and SDK-checks its cases and returns (origin, cases); write_file writes
+    them with `reference`, the documentation the scheme follows."""
+
+    def register(make):
+        def generate(out: Path) -> Path:
+            origin, cases = make(scheme, f"{BASE_URL}/{scheme}")
+            return write_file(out, scheme, origin, reference, cases)
+
+        SCHEMES[scheme] = generate
+        return make
+
+    return register
+
+
 def render_json(value, indent: int = 0, key: str | None = None) -> str:
     """json.dumps(indent=2) layout, except that each [name, value] header pair stays on one line."""
     pad = "  " * indent
@@ -341,14 +362,13 @@ def frozen(now: int):
 # standard-webhooks (standardwebhooks + svix, v1 HMAC and v1a Ed25519)
 # =============================================================================================
 
-def standard_webhooks(out: Path) -> Path:
+@vector_file("standard-webhooks", "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md")
+def standard_webhooks(scheme: str, url: str) -> tuple[str, list[dict]]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     from standardwebhooks.webhooks import Webhook as StdWebhook
     from svix.webhooks import Webhook as SvixWebhook
 
-    scheme = "standard-webhooks"
-    url = f"{BASE_URL}/{scheme}"
     s1 = "whsec_" + b64(material("standard-webhooks/secret-1", 24))
     s2 = "whsec_" + b64(material("standard-webhooks/secret-2", 32))  # 44 chars, one '=' of padding
     s_old = "whsec_" + b64(material("standard-webhooks/secret-old", 24))  # never configured
@@ -617,18 +637,17 @@ def standard_webhooks(out: Path) -> Path:
         f"Standard Webhooks spec (no official library signs or verifies v1a) and verified with {pypi('PyNaCl')}; "
         "whsk_/whpk_ encodings pinned by svix-server's own v1a known-answer test, included as a case."
     )
-    return write_file(out, scheme, origin, "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # stripe
 # =============================================================================================
 
-def stripe_scheme(out: Path) -> Path:
+@vector_file("stripe", "https://docs.stripe.com/webhooks#verify-manually")
+def stripe_scheme(scheme: str, url: str) -> tuple[str, list[dict]]:
     import stripe
 
-    scheme = "stripe"
-    url = f"{BASE_URL}/{scheme}"
     secret = "whsec_" + b62("stripe/secret", 32)
     secret_old = "whsec_" + b62("stripe/secret-old", 32)
     secret_v0 = "whsec_" + b62("stripe/test-mode-v0-secret", 32)
@@ -759,16 +778,15 @@ def stripe_scheme(out: Path) -> Path:
         f"(receivedAt = now, default 300 s tolerance) and with {pypi('stripe')} Webhook.construct_event (clock frozen "
         "at now with freezegun, default 300 s tolerance). Rotation and v0 headers are joined from separate SDK outputs."
     )
-    return write_file(out, scheme, origin, "https://docs.stripe.com/webhooks#verify-manually", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # github
 # =============================================================================================
 
-def github(out: Path) -> Path:
-    scheme = "github"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("github", "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries")
+def github(scheme: str, url: str) -> tuple[str, list[dict]]:
     secret = "hookline-test-" + b62("github/secret", 26)
     secret_old = "hookline-test-" + b62("github/secret-old", 26)
     hook_id = digits("github/hook-id", 9)
@@ -870,18 +888,17 @@ def github(out: Path) -> Path:
         "verify() / verifyWithFallback(); the legacy sha1 X-Hub-Signature header computed with Python stdlib hmac per "
         "GitHub's docs (octokit no longer produces it)."
     )
-    return write_file(out, scheme, origin, "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # slack
 # =============================================================================================
 
-def slack(out: Path) -> Path:
+@vector_file("slack", "https://docs.slack.dev/authentication/verifying-requests-from-slack/")
+def slack(scheme: str, url: str) -> tuple[str, list[dict]]:
     from slack_sdk.signature import Clock, SignatureVerifier
 
-    scheme = "slack"
-    url = f"{BASE_URL}/{scheme}"
     secret = hexstr("slack/signing-secret", 32)
     team, app = "T" + b62("slack/team", 10).upper(), "A" + b62("slack/app", 10).upper()
     user, channel = "U" + b62("slack/user", 10).upper(), "C" + b62("slack/channel", 10).upper()
@@ -1008,16 +1025,15 @@ def slack(out: Path) -> Path:
         "(clock injected at now, fixed 5-minute window); except non-utf8-body, which slack_sdk cannot handle "
         "(UnicodeDecodeError) and is signed with Python stdlib hmac per Slack's documented algorithm."
     )
-    return write_file(out, scheme, origin, "https://docs.slack.dev/authentication/verifying-requests-from-slack/", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # shopify
 # =============================================================================================
 
-def shopify(out: Path) -> Path:
-    scheme = "shopify"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("shopify", "https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-2-validate-the-origin-of-your-webhook-to-ensure-its-coming-from-shopify")
+def shopify(scheme: str, url: str) -> tuple[str, list[dict]]:
     secret = "shpss_" + hexstr("shopify/client-secret", 32)
     shop = "hookline-test.myshopify.com"
 
@@ -1092,7 +1108,7 @@ def shopify(out: Path) -> Path:
         "topic/domain/API-version/webhook-id headers. (13.1.0 is the newest release whose engines field allows Node 20; "
         "14.x and 15.x require Node >= 22.)"
     )
-    return write_file(out, scheme, origin, "https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-2-validate-the-origin-of-your-webhook-to-ensure-its-coming-from-shopify", cases)
+    return origin, cases
 
 
 # =============================================================================================
@@ -1113,11 +1129,10 @@ class MultiParams(dict):
         return self[key]
 
 
-def twilio(out: Path) -> Path:
+@vector_file("twilio", "https://www.twilio.com/docs/usage/webhooks/webhooks-security")
+def twilio(scheme: str, base: str) -> tuple[str, list[dict]]:
     from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-    scheme = "twilio"
-    base = f"{BASE_URL}/{scheme}"
     token = hexstr("twilio/auth-token", 32)
     shared_key = b62("twilio/shared-key-secret", 43)
     shared_key_id = "webhooks_sharedkey_" + crockford("twilio/shared-key-id", 26)
@@ -1255,19 +1270,18 @@ def twilio(out: Path) -> Path:
         "RequestValidator.validate(uri, params_or_raw_json_body, signature[, algorithm]); the algorithm comes from "
         "X-Twilio-Webhooks-Signature-Settings via twilio.request_validator.get_signature_algorithm."
     )
-    return write_file(out, scheme, origin, "https://www.twilio.com/docs/usage/webhooks/webhooks-security", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # paddle
 # =============================================================================================
 
-def paddle(out: Path) -> Path:
+@vector_file("paddle", "https://developer.paddle.com/webhooks/signature-verification")
+def paddle(scheme: str, url: str) -> tuple[str, list[dict]]:
     from paddle_billing.Notifications.Secret import Secret
     from paddle_billing.Notifications.Verifier import Verifier
 
-    scheme = "paddle"
-    url = f"{BASE_URL}/{scheme}"
     signed_at = NOW - 3  # both official SDKs allow only 5 s between ts= and now by default
 
     def pdl_secret(label: str) -> str:
@@ -1374,16 +1388,15 @@ def paddle(out: Path) -> Path:
         "(frozen Date, each configured secret in turn; "
         "it reads only the last h1= entry, so it rejects rotation-two-h1 by design)."
     )
-    return write_file(out, scheme, origin, "https://developer.paddle.com/webhooks/signature-verification", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # zendesk
 # =============================================================================================
 
-def zendesk(out: Path) -> Path:
-    scheme = "zendesk"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("zendesk", "https://developer.zendesk.com/documentation/webhooks/verifying/")
+def zendesk(scheme: str, url: str) -> tuple[str, list[dict]]:
     secret = b64(material("zendesk/signing-secret", 32))
     documented_test_secret = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="  # base64 of "this_secret_is_for_testing_only"
     account = digits("zendesk/account", 8)
@@ -1444,16 +1457,15 @@ def zendesk(out: Path) -> Path:
         "base64(HMACSHA256(TIMESTAMP + BODY)), the timestamp being the X-Zendesk-Webhook-Signature-Timestamp value "
         "(ISO 8601, e.g. 2025-11-23T12:13:10Z) and the key the signing secret's text. Checked only by check_vectors.py."
     )
-    return write_file(out, scheme, origin, "https://developer.zendesk.com/documentation/webhooks/verifying/", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # linear
 # =============================================================================================
 
-def linear(out: Path) -> Path:
-    scheme = "linear"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("linear", "https://linear.app/developers/webhooks#securing-webhooks")
+def linear(scheme: str, url: str) -> tuple[str, list[dict]]:
     secret = "lin_wh_" + b62("linear/secret", 32)
     org = fake_uuid("linear/org")
     actor = {"id": fake_uuid("linear/actor"), "name": "Ada Lovelace", "email": "ada@example.com", "type": "user"}
@@ -1513,16 +1525,15 @@ def linear(out: Path) -> Path:
         "the deprecated LinearWebhooks alias points to) under a Date frozen at now: it checks the body's "
         "webhookTimestamp (ms) within 60 s and ignores its timestamp argument."
     )
-    return write_file(out, scheme, origin, "https://linear.app/developers/webhooks#securing-webhooks", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # intercom
 # =============================================================================================
 
-def intercom(out: Path) -> Path:
-    scheme = "intercom"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("intercom", "https://developers.intercom.com/docs/references/webhooks/webhook-models#signed-notifications")
+def intercom(scheme: str, url: str) -> tuple[str, list[dict]]:
     secret = fake_uuid("intercom/client-secret")
     app_id = b62("intercom/app-id", 8).lower()
 
@@ -1556,16 +1567,15 @@ def intercom(out: Path) -> Path:
         "No official SDK verifies Intercom webhooks: signed with Python stdlib hmac per the documented algorithm "
         "(X-Hub-Signature: sha1=<hex HMAC-SHA1 of the body with the app's client secret>). Checked only by check_vectors.py."
     )
-    return write_file(out, scheme, origin, "https://developers.intercom.com/docs/references/webhooks/webhook-models#signed-notifications", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # discord
 # =============================================================================================
 
-def discord(out: Path) -> Path:
-    scheme = "discord"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("discord", "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers")
+def discord(scheme: str, url: str) -> tuple[str, list[dict]]:
     seed = material("discord/application-ed25519-seed", 32).hex()
     public_key = node_values([{"op": "discord.public_key", "seed_hex": seed}])[0]
     app_id = digits("discord/app-id", 19)
@@ -1645,16 +1655,15 @@ def discord(out: Path) -> Path:
         f"verified with {npm('discord-interactions')} verifyKey(rawBody, signature, timestamp, publicKeyHex). verifyKey "
         "does not check the timestamp's age."
     )
-    return write_file(out, scheme, origin, "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers", cases)
+    return origin, cases
 
 
 # =============================================================================================
 # zoom
 # =============================================================================================
 
-def zoom(out: Path) -> Path:
-    scheme = "zoom"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("zoom", "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events")
+def zoom(scheme: str, url: str) -> tuple[str, list[dict]]:
     # Zoom shows the Secret Token as 22 URL-safe characters.
     secret = b62("zoom/secret-token", 22)
     new_secret = b62("zoom/secret-token-new", 22)
@@ -1773,7 +1782,7 @@ def zoom(out: Path) -> Path:
         "(x-zm-signature: v0=<hex HMAC-SHA256 of 'v0:' + x-zm-request-timestamp + ':' + raw body, key = the app's "
         "Secret Token as text>; x-zm-request-timestamp in unix seconds). Checked only by check_vectors.py."
     )
-    return write_file(out, scheme, origin, "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events", cases)
+    return origin, cases
 
 
 # =============================================================================================
@@ -1815,9 +1824,8 @@ def render_template(template: str, *, body: bytes, method: str, url: str, header
     return bytes(out)
 
 
-def generic(out: Path) -> Path:
-    scheme = "generic"
-    url = f"{BASE_URL}/{scheme}"
+@vector_file("generic", "tests/vectors/README.md#the-generic-scheme")
+def generic(scheme: str, url: str) -> tuple[str, list[dict]]:
 
     def sign(params: dict, secret: str, body: bytes, method: str, url_: str, headers: list) -> str:
         content = render_template(params.get("signed_content", "{body}"), body=body, method=method, url=url_, headers=headers, timestamp_header=params.get("timestamp_header"))
@@ -1883,26 +1891,7 @@ def generic(out: Path) -> Path:
         "hookline's own configurable HMAC scheme, computed with Python stdlib hmac/hashlib (generate.py render_template "
         "+ hmac.new); secrets are used as their UTF-8 bytes. Checked independently by check_vectors.py."
     )
-    return write_file(out, scheme, origin, "tests/vectors/README.md#the-generic-scheme", cases)
-
-
-# =============================================================================================
-
-SCHEMES = {
-    "standard-webhooks": standard_webhooks,
-    "stripe": stripe_scheme,
-    "github": github,
-    "slack": slack,
-    "shopify": shopify,
-    "twilio": twilio,
-    "paddle": paddle,
-    "zendesk": zendesk,
-    "linear": linear,
-    "intercom": intercom,
-    "discord": discord,
-    "zoom": zoom,
-    "generic": generic,
-}
+    return origin, cases
 
 
 def main() -> int:
