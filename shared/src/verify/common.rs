@@ -94,11 +94,26 @@ impl SigBuf {
 
     /// Decodes lower- or upper-case hex. `None` for odd length, bad digits or more than 64 bytes.
     pub(crate) fn from_hex(s: &str) -> Option<Self> {
-        let len = s.len() / 2;
+        // Written out rather than `hex::decode_to_slice`: verifying a 1 KiB Stripe or GitHub
+        // request measured 3-4% faster this way (criterion, `stripe_verify` and `github_verify`
+        // at 1 KiB: 967 ns against 1,003 ns). `hex_matches_the_hex_crate` checks it against
+        // the crate.
+        let src = s.as_bytes();
+        if !src.len().is_multiple_of(2) || src.len() / 2 > MAX_SIG_LEN {
+            return None;
+        }
         let mut bytes = [0u8; MAX_SIG_LEN];
-        // Odd lengths and bad digits are refused by `hex`, more than 64 bytes by `get_mut`.
-        hex::decode_to_slice(s, bytes.get_mut(..len)?).ok()?;
-        Some(Self { bytes, len })
+        for (out, pair) in bytes.iter_mut().zip(src.chunks_exact(2)) {
+            let (hi, lo) = match pair {
+                [hi, lo] => (hex_val(*hi)?, hex_val(*lo)?),
+                _ => return None,
+            };
+            *out = (hi << 4) | lo;
+        }
+        Some(Self {
+            bytes,
+            len: src.len() / 2,
+        })
     }
 
     /// Decodes standard, padded base64. `None` when invalid or longer than 64 bytes.
@@ -127,7 +142,16 @@ impl SigBuf {
     }
 
     pub(crate) fn to_hex(self) -> String {
-        hex::encode(self.as_bytes())
+        // Written out rather than `hex::encode` (an iterator collected into a String): signing
+        // a 1 KiB body measured 3-6% faster this way (criterion, `stripe_sign` and
+        // `github_sign` at 1 KiB). `hex_matches_the_hex_crate` checks it against the crate.
+        let digit = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
+        let mut out = String::with_capacity(self.len * 2);
+        for b in self.as_bytes() {
+            out.push(digit(b >> 4));
+            out.push(digit(b & 0x0f));
+        }
+        out
     }
 
     pub(crate) fn to_base64(self) -> String {
@@ -139,6 +163,15 @@ impl SigBuf {
             super::Encoding::Hex => self.to_hex(),
             super::Encoding::Base64 => self.to_base64(),
         }
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -241,6 +274,33 @@ pub(crate) fn kv_pairs(s: &str, sep: char) -> impl Iterator<Item = (&str, &str)>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written hex (kept for speed, see `SigBuf::from_hex`) against the `hex` crate:
+    /// every byte value both ways, every ASCII character in either digit position, and
+    /// lengths around the 64-byte limit.
+    #[test]
+    fn hex_matches_the_hex_crate() {
+        let all: Vec<u8> = (0..=255).collect();
+        for chunk in all.chunks(MAX_SIG_LEN) {
+            let sig = SigBuf::from_slice(chunk);
+            assert_eq!(sig.to_hex(), hex::encode(chunk));
+            for text in [hex::encode(chunk), hex::encode_upper(chunk)] {
+                assert_eq!(SigBuf::from_hex(&text).unwrap().as_bytes(), chunk);
+            }
+        }
+        for c in 0u8..128 {
+            for text in [format!("{}0", char::from(c)), format!("0{}", char::from(c))] {
+                let ours = SigBuf::from_hex(&text).map(|b| b.as_bytes().to_vec());
+                assert_eq!(ours, hex::decode(&text).ok(), "{text:?}");
+            }
+        }
+        for len in [0, 1, 63, 64, 65, 127, 128, 129, 130] {
+            let text = "a".repeat(len);
+            let ours = SigBuf::from_hex(&text).map(|b| b.as_bytes().to_vec());
+            let theirs = hex::decode(&text).ok().filter(|b| b.len() <= MAX_SIG_LEN);
+            assert_eq!(ours, theirs, "length {len}");
+        }
+    }
 
     #[test]
     fn hex_and_base64_decode_strictly() {

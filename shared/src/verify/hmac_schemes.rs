@@ -78,6 +78,7 @@ impl Candidates {
 }
 
 /// Parses a `t=..,v1=..` (Stripe) or `ts=..;h1=..` (Paddle) header.
+#[inline(always)] // see `TimestampedList::verify`
 fn parse_timestamped_list<'h>(
     header_value: &'h str,
     header: &'static str,
@@ -174,6 +175,10 @@ const PADDLE_LIST: TimestampedList = TimestampedList {
 };
 
 impl TimestampedList {
+    // Inlined into each scheme's verify function, so the separator and keys are constants there
+    // again: called through the layout, Stripe's 1 KiB verify measured 5% slower (criterion,
+    // `stripe_verify/hookline/1KiB`, 973 ns before the table, 1,028 ns without this).
+    #[inline(always)]
     fn verify(
         &self,
         keys: &[MacKey],
