@@ -22,8 +22,6 @@ pub struct SchemeSpec {
     pub name: &'static str,
     /// Other names accepted for it.
     pub aliases: &'static [&'static str],
-    /// The provider and how it signs, in one line (CLI help and docs).
-    pub summary: &'static str,
     /// Headers that carry signatures or credentials: never copied into envelopes or logs,
     /// even when `forward_headers` lists them.
     pub signature_headers: &'static [&'static str],
@@ -140,7 +138,6 @@ schemes! {
     StandardWebhooks => (SchemeSpec {
         name: "standard-webhooks",
         aliases: &["standard", "svix"],
-        summary: "Standard Webhooks / Svix: `webhook-*` (or `svix-*`) headers, v1 HMAC-SHA256 or v1a Ed25519",
         signature_headers: &["webhook-signature", "svix-signature"],
         tolerance: Some(DEFAULT_TOLERANCE),
         // The signed `webhook-id` is the id (see `Verified::signed_id`).
@@ -156,7 +153,6 @@ schemes! {
     Stripe => (SchemeSpec {
         name: "stripe",
         aliases: &[],
-        summary: "Stripe: `Stripe-Signature: t=..,v1=..`, HMAC-SHA256 of `{t}.{body}`",
         signature_headers: &["stripe-signature"],
         tolerance: Some(DEFAULT_TOLERANCE),
         id_pointer: Some("/id"),
@@ -169,7 +165,6 @@ schemes! {
     Github => (SchemeSpec {
         name: "github",
         aliases: &[],
-        summary: "GitHub: `X-Hub-Signature-256: sha256=..`, HMAC-SHA256 of the body",
         signature_headers: &["x-hub-signature-256", "x-hub-signature"],
         tolerance: None,
         // `X-GitHub-Delivery` and `X-GitHub-Event` are unsigned headers: see `id_pointer`'s
@@ -190,7 +185,6 @@ schemes! {
     Slack => (SchemeSpec {
         name: "slack",
         aliases: &[],
-        summary: "Slack: `X-Slack-Signature: v0=..`, HMAC-SHA256 of `v0:{ts}:{body}`",
         signature_headers: &["x-slack-signature"],
         tolerance: Some(DEFAULT_TOLERANCE),
         id_pointer: Some("/event_id"),
@@ -203,7 +197,6 @@ schemes! {
     Shopify => (SchemeSpec {
         name: "shopify",
         aliases: &[],
-        summary: "Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body",
         signature_headers: &["x-shopify-hmac-sha256"],
         tolerance: None,
         // Shopify's ids and topic are unsigned headers: forwarded, not trusted.
@@ -224,7 +217,6 @@ schemes! {
     Twilio => (SchemeSpec {
         name: "twilio",
         aliases: &[],
-        summary: "Twilio: `X-Twilio-Signature`, HMAC-SHA1 (or SHA-256) of the URL and sorted form parameters",
         signature_headers: &["x-twilio-signature"],
         tolerance: None,
         id_pointer: None,
@@ -237,7 +229,6 @@ schemes! {
     Paddle => (SchemeSpec {
         name: "paddle",
         aliases: &[],
-        summary: "Paddle Billing: `Paddle-Signature: ts=..;h1=..`, HMAC-SHA256 of `{ts}:{body}`",
         signature_headers: &["paddle-signature"],
         // Paddle's SDK allows 5 s.
         tolerance: Some(Duration::from_secs(5)),
@@ -251,7 +242,6 @@ schemes! {
     Zendesk => (SchemeSpec {
         name: "zendesk",
         aliases: &[],
-        summary: "Zendesk: `X-Zendesk-Webhook-Signature`, base64 HMAC-SHA256 of `{timestamp}{body}`",
         signature_headers: &["x-zendesk-webhook-signature"],
         // Zendesk ships no verifier: Slack's 5 minutes.
         tolerance: Some(DEFAULT_TOLERANCE),
@@ -265,7 +255,6 @@ schemes! {
     Linear => (SchemeSpec {
         name: "linear",
         aliases: &[],
-        summary: "Linear: `Linear-Signature`, HMAC-SHA256 of the body, `webhookTimestamp` in it",
         signature_headers: &["linear-signature"],
         // Linear's SDK allows 60 s.
         tolerance: Some(Duration::from_secs(60)),
@@ -281,7 +270,6 @@ schemes! {
     Intercom => (SchemeSpec {
         name: "intercom",
         aliases: &[],
-        summary: "Intercom: `X-Hub-Signature: sha1=..`, HMAC-SHA1 of the body",
         signature_headers: &["x-hub-signature"],
         tolerance: None,
         id_pointer: Some("/id"),
@@ -294,7 +282,6 @@ schemes! {
     Discord => (SchemeSpec {
         name: "discord",
         aliases: &[],
-        summary: "Discord interactions: `X-Signature-Ed25519`, Ed25519 of `{timestamp}{body}`",
         signature_headers: &["x-signature-ed25519"],
         tolerance: Some(DEFAULT_TOLERANCE),
         id_pointer: Some("/id"),
@@ -308,7 +295,6 @@ schemes! {
     Zoom => (SchemeSpec {
         name: "zoom",
         aliases: &[],
-        summary: "Zoom: `x-zm-signature: v0=..`, HMAC-SHA256 of `v0:{ts}:{body}`",
         // Zoom also still sends the deprecated verification token as `authorization`: a
         // credential that must not travel either, even when `forward_headers` lists it.
         signature_headers: &["x-zm-signature", "authorization"],
@@ -325,7 +311,6 @@ schemes! {
     Generic => (SchemeSpec {
         name: "generic",
         aliases: &[],
-        summary: "Generic HMAC: header, prefix, hex or base64, signed-content template",
         // The configured signature header, which `config` adds.
         signature_headers: &[],
         // With a configured timestamp header: DEFAULT_TOLERANCE (see `Verifier::new`).
