@@ -561,7 +561,7 @@ pub(super) fn is_date(s: &str) -> bool {
         })
 }
 
-/// The shape the receiver's SQS client accepts (functions/receiver/src/sqs.rs), checked here
+/// The shape the receiver's SQS client accepts (`Queue::parse` in functions/receiver/src/sqs/queue.rs), checked here
 /// without its crate: `http(s)://host[:port]/ACCOUNT/NAME` naming its region.
 pub(super) fn check_sqs_url(raw: &str, region_set: bool) -> Result<(), String> {
     let url = url::Url::parse(raw).map_err(|e| format!("not a valid URL: {e}"))?;
