@@ -196,11 +196,23 @@ impl From<GenericHmac> for Scheme {
 
 /// A scheme's code, in its row: how secrets become keys, and how requests are verified and
 /// signed.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Code {
     pub(crate) keys: KeyPrep,
     pub(crate) verify: VerifyFn,
     pub(crate) sign: SignFn,
+}
+
+impl Code {
+    /// The half that verifies: how secrets become verifying keys, and the check.
+    pub(crate) const fn verifying(self) -> (KeySource, VerifyFn) {
+        (self.keys.to_verify(), self.verify)
+    }
+
+    /// The half that signs: how secrets become signing keys, and the signer.
+    pub(crate) const fn signing(self) -> (KeySource, SignFn) {
+        (self.keys.to_sign(), self.sign)
+    }
 }
 
 /// Checks a request with prepared keys at `now` under a replay window.

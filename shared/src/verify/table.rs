@@ -73,6 +73,19 @@ pub enum Handshake {
     ZoomUrlValidation,
 }
 
+/// `kind`'s half of its row's [`Code`], picked by the const fn `pick` at compile time, so only
+/// that half is in the binary.
+macro_rules! code_half {
+    ($kind_value:expr, $pick:path, $half:ty, $($kind:ident => $code:expr),+) => {
+        match $kind_value {
+            $(SchemeKind::$kind => {
+                const HALF: $half = $pick($code);
+                HALF
+            })+
+        }
+    };
+}
+
 /// Declares the [`SchemeKind`] key enum, [`SchemeKind::ALL`] and [`SchemeKind::spec`] from one
 /// list of rows, so a scheme cannot be in one and missing from another.
 macro_rules! schemes {
@@ -106,28 +119,12 @@ macro_rules! schemes {
             /// Worker, links no signing code: a table holding both halves cost its bundle
             /// about 10 KB of gzip.
             pub(crate) fn verify_code(self) -> (KeySource, VerifyFn) {
-                match self {
-                    $(SchemeKind::$kind => {
-                        const CODE: (KeySource, VerifyFn) = {
-                            let code: Code = $code;
-                            (code.keys.to_verify(), code.verify)
-                        };
-                        CODE
-                    })+
-                }
+                code_half!(self, Code::verifying, (KeySource, VerifyFn), $($kind => $code),+)
             }
 
             /// The row's code that signs: how secrets become signing keys, and the signer.
             pub(crate) fn sign_code(self) -> (KeySource, SignFn) {
-                match self {
-                    $(SchemeKind::$kind => {
-                        const CODE: (KeySource, SignFn) = {
-                            let code: Code = $code;
-                            (code.keys.to_sign(), code.sign)
-                        };
-                        CODE
-                    })+
-                }
+                code_half!(self, Code::signing, (KeySource, SignFn), $($kind => $code),+)
             }
         }
     };
