@@ -15,6 +15,7 @@
 //!
 //! Everything it receives and delivers is printed as it happens (`--json` for JSON lines).
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -654,10 +655,14 @@ async fn enqueue(
     source: &ResolvedSource,
     app: &App,
 ) -> Result<(&'static str, String), Rejection> {
-    let json = String::from_utf8_lossy(&envelope.to_json()).into_owned();
     // The embedded queues are standard queues: no FIFO ids.
-    let routed =
-        route::route(envelope, &json, source, false).map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
+    let routed = route::route(
+        envelope,
+        Cow::Owned(envelope.to_json_string()),
+        source,
+        false,
+    )
+    .map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
     let queue = match routed.destination {
         Destination::Queue => INBOUND_QUEUE,
         Destination::Relay => OUTBOUND_QUEUE,

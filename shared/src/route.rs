@@ -11,6 +11,8 @@
 //! | `queue` | the inbound queue (your consumers) | the envelope's JSON as is | the envelope id |
 //! | `relay` | the outbound queue (the sender) | [`relay_message`] | the relay message's id |
 
+use std::borrow::Cow;
+
 use sha2::{Digest, Sha256};
 
 use crate::config::{Destination, ResolvedSource};
@@ -60,11 +62,12 @@ pub enum RouteError {
 }
 
 /// Routes `envelope`, verified for `source`. `json` is the envelope's JSON (what the Worker took
-/// off its queue, or [`InboundEnvelope::to_json`]), sent as is to the inbound queue. With `fifo`,
+/// off its queue, or [`InboundEnvelope::to_json`]), sent as is to the inbound queue: borrowed, it
+/// is copied only for that destination; owned, it becomes the body without a copy. With `fifo`,
 /// the route carries the FIFO group and deduplication ids.
 pub fn route(
     envelope: &InboundEnvelope,
-    json: &str,
+    json: Cow<'_, str>,
     source: &ResolvedSource,
     fifo: bool,
 ) -> Result<Route, RouteError> {
@@ -76,7 +79,7 @@ pub fn route(
         attributes.push((TYPE_ATTRIBUTE, t.clone()));
     }
     let (body, dedup_key) = match source.destination {
-        Destination::Queue => (json.to_owned(), envelope.id.clone()),
+        Destination::Queue => (json.into_owned(), envelope.id.clone()),
         Destination::Relay => {
             let id = relay_id(envelope);
             let msg = relay_message_with_id(envelope, &source.relay_endpoints, id.clone())?;
@@ -188,7 +191,7 @@ mod tests {
 
     fn route_of(env: &InboundEnvelope, fifo: bool) -> Route {
         let json = String::from_utf8(env.to_json()).unwrap();
-        route(env, &json, &sources()[&env.source], fifo).unwrap()
+        route(env, Cow::Borrowed(&json), &sources()[&env.source], fifo).unwrap()
     }
 
     #[test]

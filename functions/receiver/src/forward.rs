@@ -11,6 +11,7 @@
 use hookline_core::config::{Destination, ResolvedSource};
 use hookline_core::envelope::InboundEnvelope;
 use hookline_core::route::{RouteError, route};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::sqs::Entry;
@@ -96,7 +97,7 @@ fn entry_for(
         Destination::Relay => (Target::Outbound, crate::settings::SQS_OUTBOUND_VAR),
     };
     let fifo = has_queue(target).ok_or(Hold::NoQueue(var))?;
-    let routed = route(&envelope, body, source, fifo).map_err(|e| match e {
+    let routed = route(&envelope, Cow::Borrowed(body), source, fifo).map_err(|e| match e {
         RouteError::RelayMessage(e) => Hold::Relay(e.to_string()),
     })?;
     let (group_id, dedup_id) = match routed.fifo {

@@ -12,8 +12,8 @@ use super::MAX_DECODE_BYTES;
 use super::error::{EnvelopeError, Fault, invalid};
 use super::raw::RawJson;
 use super::wire::{
-    self, FromObject, RawObject, check_version, encode, parse_top, read_non_empty, read_object,
-    read_string, read_timestamp, read_u64,
+    self, FromObject, RawObject, check_version, encode, encode_string, parse_top, read_non_empty,
+    read_object, read_string, read_timestamp, read_u64,
 };
 use crate::time::Timestamp;
 
@@ -300,6 +300,11 @@ impl InboundEnvelope {
     /// Encodes as compact JSON.
     pub fn to_json(&self) -> Vec<u8> {
         encode(self)
+    }
+
+    /// [`Self::to_json`] as text, such as a queue message body.
+    pub fn to_json_string(&self) -> String {
+        encode_string(self)
     }
 
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
