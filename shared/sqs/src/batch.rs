@@ -80,7 +80,7 @@ pub fn chunk(entries: Vec<Entry>, limits: BatchLimits) -> Vec<Vec<Entry>> {
     for entry in entries {
         let size = entry.size_bytes();
         let repeats = current.iter().any(|e| e.id == entry.id);
-        if fill.closes_before(size, limits) || (repeats && !current.is_empty()) {
+        if fill.closes_before(size, limits) || repeats {
             out.push(std::mem::take(&mut current));
             fill = Fill::default();
         }
