@@ -10,6 +10,7 @@
 //!
 //! | module | what it holds |
 //! |---|---|
+//! | [`api`] | the management API (Svix v1): records, request bodies, URL rules, ids, token scopes |
 //! | [`verify`] | webhook signature schemes: verify and sign (Standard Webhooks, Stripe, GitHub, ...) |
 //! | [`secret`] | the [`secret::Secret`] newtype and secret references |
 //! | [`headers`] | a small case-insensitive header list that detects duplicates |
@@ -87,6 +88,7 @@ macro_rules! string_backed {
     };
 }
 
+pub mod api;
 pub mod config;
 pub mod contract;
 pub mod envelope;
