@@ -1,0 +1,19 @@
+//! # hookline-api
+//!
+//! The management API, Svix's v1 REST API for the outbound flow: applications, event types,
+//! endpoints, messages and attempts. [`service::Api`] answers one HTTP request at a time over a
+//! [`store::Store`] and an [`service::Outbox`] (the outbound queue); `hookline dev` serves it on
+//! its port under `/api/v1`, and the API Lambda behind a Function URL.
+//!
+//! The decisions (what a record holds, how a body changes it, URL rules, token scopes) are in
+//! `hookline_core::api`; this crate wires them to storage and HTTP.
+//!
+//! Feature `conformance`: the suite every store adapter's tests run ([`conformance::run`]).
+
+pub mod memory;
+pub mod store;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+pub use store::{Item, Kind, Store, StoreError};
