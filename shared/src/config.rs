@@ -70,6 +70,115 @@ pub struct Config {
     /// Defaults for every outbound delivery.
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// The management API (`/api/v1`): its tokens and limits.
+    #[serde(default)]
+    pub api: ApiConfig,
+}
+
+/// The management API's settings (`[api]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The bearer tokens, each a secret reference, optionally scoped to one application.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<ApiTokenConfig>,
+    /// Accept `http://` endpoint URLs (`hookline dev` always does).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// How long messages and their attempts are kept (default 90 days, Svix's longest).
+    #[serde(default = "default_retention", with = "crate::time::duration_serde")]
+    pub retention: Duration,
+    /// How long the sender may use an application's endpoints before reading them again.
+    #[serde(
+        default = "default_registry_cache",
+        with = "crate::time::duration_serde"
+    )]
+    pub registry_cache: Duration,
+}
+
+/// One API token (`[[api.tokens]]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTokenConfig {
+    /// Where the token is read from, `env:NAME`.
+    pub secret: String,
+    /// The application (id or `uid`) it is limited to; every application when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+}
+
+/// The default of `api.retention`.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+/// The default of `api.registry_cache`: how stale a warm sender's view of endpoints may be.
+pub const DEFAULT_REGISTRY_CACHE: Duration = Duration::from_secs(30);
+/// The longest `api.registry_cache`.
+pub const MAX_REGISTRY_CACHE: Duration = Duration::from_secs(600);
+
+fn default_retention() -> Duration {
+    DEFAULT_RETENTION
+}
+
+fn default_registry_cache() -> Duration {
+    DEFAULT_REGISTRY_CACHE
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            tokens: Vec::new(),
+            allow_http: false,
+            retention: DEFAULT_RETENTION,
+            registry_cache: DEFAULT_REGISTRY_CACHE,
+        }
+    }
+}
+
+impl ApiConfig {
+    fn check(&self, p: &mut Problems) {
+        for (i, t) in self.tokens.iter().enumerate() {
+            if let Err(e) = t.secret.parse::<SecretRef>() {
+                p.add(format!("api.tokens[{i}].secret"), e.to_string());
+            }
+            if let Some(app) = &t.app
+                && crate::api::id::check_name(app).is_err()
+            {
+                p.add(
+                    format!("api.tokens[{i}].app"),
+                    "must be an application id or uid (1 to 256 of a-z A-Z 0-9 - _ .)",
+                );
+            }
+        }
+        if self.retention < Duration::from_secs(3600) {
+            p.add("api.retention", "must be at least 1h");
+        }
+        if self.registry_cache > MAX_REGISTRY_CACHE {
+            p.add("api.registry_cache", "must be at most 10m");
+        }
+    }
+
+    /// Reads every token through `lookup`, reporting every unresolvable one at once.
+    pub fn resolve_tokens(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<crate::api::auth::Tokens, ConfigErrors> {
+        use crate::api::auth::{Scope, Token, Tokens};
+        let mut p = Problems::default();
+        let mut out = Vec::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            match t
+                .secret
+                .parse::<SecretRef>()
+                .and_then(|r| r.resolve(&lookup))
+            {
+                Ok(secret) => out.push(Token::new(
+                    &secret,
+                    t.app.clone().map_or(Scope::All, Scope::App),
+                )),
+                Err(e) => p.add(format!("api.tokens[{i}].secret"), e.to_string()),
+            }
+        }
+        p.finish(Tokens::new(out))
+    }
 }
 
 /// One inbound source. Its `Debug` output hides `literal:` secrets.
@@ -540,6 +649,12 @@ impl Config {
                     .map_err(|e| p.add("delivery", redact_values(&e.to_string())))
                     .unwrap_or_default(),
             },
+            api: match top.remove("api") {
+                None => ApiConfig::default(),
+                Some(v) => serde_json::from_value(v)
+                    .map_err(|e| p.add("api", redact_values(&e.to_string())))
+                    .unwrap_or_default(),
+            },
         };
         (p.0.len() == before).then_some(config)
     }
@@ -565,6 +680,7 @@ impl Config {
             p.add("delivery.retry", e.to_string());
         }
         check_timeout("delivery.timeout", self.delivery.timeout, &mut p);
+        self.api.check(&mut p);
         p.finish(())
     }
 
@@ -639,6 +755,7 @@ enum Shape {
     Source,
     Endpoint,
     Delivery,
+    Api,
     Generic,
     Retry,
 }
@@ -658,6 +775,7 @@ impl Shape {
             Shape::Source => field_names::<SourceConfig>(),
             Shape::Endpoint => field_names::<EndpointConfig>(),
             Shape::Delivery => field_names::<DeliveryConfig>(),
+            Shape::Api => field_names::<ApiConfig>(),
             Shape::Generic => field_names::<crate::verify::GenericHmac>(),
             Shape::Retry => field_names::<RetryPolicy>(),
         }
@@ -668,6 +786,7 @@ impl Shape {
             (Shape::Config, "sources") => Some(Holds::Named(Shape::Source)),
             (Shape::Config, "endpoints") => Some(Holds::Named(Shape::Endpoint)),
             (Shape::Config, "delivery") => Some(Holds::Table(Shape::Delivery)),
+            (Shape::Config, "api") => Some(Holds::Table(Shape::Api)),
             (Shape::Source, "generic") => Some(Holds::Table(Shape::Generic)),
             (Shape::Endpoint | Shape::Delivery, "retry") => Some(Holds::Table(Shape::Retry)),
             _ => None,

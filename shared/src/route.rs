@@ -153,6 +153,9 @@ fn relay_message_with_id(
         id: Some(id),
         endpoints: (!relay_endpoints.is_empty()).then(|| relay_endpoints.to_vec()),
         timestamp: Some(envelope.received_at),
+        application: None,
+        channels: None,
+        trigger: crate::envelope::Trigger::Scheduled,
     })
 }
 

@@ -11,9 +11,13 @@
 //! Feature `conformance`: the suite every store adapter's tests run ([`conformance::run`]).
 
 pub mod memory;
+pub mod registry;
+pub mod service;
 pub mod store;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 
+pub use registry::Registry;
+pub use service::{Api, Env, Outbox, Settings};
 pub use store::{Item, Kind, Store, StoreError};

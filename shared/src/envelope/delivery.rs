@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::DELIVERY_MARKER;
 use super::error::{Fault, MessageError, invalid};
-use super::outbound::OutboundMessage;
+use super::outbound::{OutboundMessage, Trigger};
 use super::raw::RawJson;
-use super::rules::{check_endpoint, check_event_type, check_outbound_id};
+use super::rules::{check_endpoint, check_event_type, check_outbound_id, check_registry_name};
 use super::wire::{self, RawObject, check_version, read_string, read_timestamp};
 use crate::time::Timestamp;
 
@@ -26,6 +26,11 @@ pub struct DeliveryMessage {
     pub data: RawJson,
     /// When the event happened.
     pub timestamp: Timestamp,
+    /// The application whose registered endpoint `endpoint` is (its id); `None` for an
+    /// endpoint of the configuration.
+    pub application: Option<String>,
+    /// Why it is sent.
+    pub trigger: Trigger,
 }
 
 #[derive(Serialize)]
@@ -37,6 +42,10 @@ struct DeliveryWire<'a> {
     #[serde(rename = "type")]
     event_type: &'a str,
     timestamp: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application: Option<&'a str>,
+    #[serde(skip_serializing_if = "Trigger::is_scheduled")]
+    trigger: Trigger,
     data: &'a RawJson,
 }
 
@@ -61,12 +70,20 @@ impl DeliveryMessage {
             event_type: msg.event_type.clone(),
             data: msg.data.clone(),
             timestamp: msg.timestamp.unwrap_or(timestamp),
+            application: None,
+            trigger: msg.trigger,
         }
     }
 
     fn check(&self) -> Result<(), Fault> {
         check_outbound_id(&self.message_id, "message_id")?;
-        check_endpoint(&self.endpoint, "endpoint")?;
+        match &self.application {
+            Some(app) => {
+                check_registry_name(app, "application")?;
+                check_registry_name(&self.endpoint, "endpoint")?;
+            }
+            None => check_endpoint(&self.endpoint, "endpoint")?,
+        }
         check_event_type(&self.event_type, "type")
     }
 }
@@ -96,12 +113,26 @@ impl DeliveryMessage {
         let event_type = read_string(&obj.required("type")?, "type")?;
         let data = RawJson(obj.required("data")?);
         let timestamp = read_timestamp(&obj.required("timestamp")?, "timestamp")?;
+        let application = obj
+            .optional("application")
+            .map(|raw| read_string(&raw, "application"))
+            .transpose()?;
+        let trigger = match obj.optional("trigger") {
+            None => Trigger::Scheduled,
+            Some(raw) => {
+                let t = read_string(&raw, "trigger")?;
+                Trigger::parse(&t)
+                    .ok_or_else(|| invalid("trigger", "must be \"scheduled\" or \"manual\""))?
+            }
+        };
         let msg = Self {
             message_id,
             endpoint,
             event_type,
             data,
             timestamp,
+            application,
+            trigger,
         };
         msg.check()?;
         Ok(msg)
@@ -117,6 +148,8 @@ impl Serialize for DeliveryMessage {
             endpoint: &self.endpoint,
             event_type: &self.event_type,
             timestamp: self.timestamp,
+            application: self.application.as_deref(),
+            trigger: self.trigger,
             data: &self.data,
         }
         .serialize(serializer)

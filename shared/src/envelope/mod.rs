@@ -54,7 +54,7 @@ pub use delivery::DeliveryMessage;
 pub use error::{EnvelopeError, MessageError};
 pub(crate) use inbound::is_json_content_type;
 pub use inbound::{Body, ClaimCheck, ClaimStore, InboundEnvelope};
-pub use outbound::OutboundMessage;
+pub use outbound::{OutboundMessage, Trigger};
 pub use queue::QueueMessage;
 pub use raw::RawJson;
 pub use rules::{

@@ -6,7 +6,9 @@ use serde_json::value::RawValue;
 
 use super::error::{Fault, MessageError, invalid};
 use super::raw::RawJson;
-use super::rules::{check_endpoints, check_event_type, check_outbound_id};
+use super::rules::{
+    check_channels, check_endpoints, check_event_type, check_outbound_id, check_registry_name,
+};
 use super::wire::{self, RawObject, check_version, read_string, read_timestamp};
 use crate::time::Timestamp;
 
@@ -23,6 +25,54 @@ pub struct OutboundMessage {
     pub endpoints: Option<Vec<String>>,
     /// When the event happened; `None` means when the sender first saw the message.
     pub timestamp: Option<Timestamp>,
+    /// The application (id or `uid`) whose registered endpoints take the message; `None` means
+    /// the endpoints of the configuration. With an application, `endpoints` names endpoint ids
+    /// or `uid`s of that application.
+    pub application: Option<String>,
+    /// The message's channels: an application's endpoint that lists channels takes only
+    /// messages on one of them.
+    pub channels: Option<Vec<String>>,
+    /// Why it is sent: scheduled (the first time), or a manual resend.
+    pub trigger: Trigger,
+}
+
+/// Why a message is sent (Svix's `triggerType`), recorded with each attempt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Trigger {
+    /// Sent because it was created (`"scheduled"`, the default, left out on the wire).
+    #[default]
+    Scheduled,
+    /// Sent again because someone asked (`"manual"`: the API's resend).
+    Manual,
+}
+
+impl Trigger {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Manual => "manual",
+        }
+    }
+
+    /// The trigger of a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "scheduled" => Some(Self::Scheduled),
+            "manual" => Some(Self::Manual),
+            _ => None,
+        }
+    }
+
+    pub(super) fn is_scheduled(&self) -> bool {
+        *self == Self::Scheduled
+    }
+}
+
+impl Serialize for Trigger {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 #[derive(Serialize)]
@@ -36,6 +86,12 @@ struct OutboundWire<'a> {
     endpoints: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     timestamp: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channels: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Trigger::is_scheduled")]
+    trigger: Trigger,
     data: &'a RawJson,
 }
 
@@ -51,6 +107,9 @@ impl OutboundMessage {
             id: None,
             endpoints: None,
             timestamp: None,
+            application: None,
+            channels: None,
+            trigger: Trigger::Scheduled,
         }
     }
 
@@ -59,8 +118,14 @@ impl OutboundMessage {
         if let Some(id) = &self.id {
             check_outbound_id(id, "id")?;
         }
+        if let Some(app) = &self.application {
+            check_registry_name(app, "application")?;
+        }
         if let Some(endpoints) = &self.endpoints {
-            check_endpoints(endpoints)?;
+            check_endpoints(endpoints, self.application.is_some())?;
+        }
+        if let Some(channels) = &self.channels {
+            check_channels(channels)?;
         }
         Ok(())
     }
@@ -113,12 +178,39 @@ impl OutboundMessage {
             .optional("timestamp")
             .map(|raw| read_timestamp(&raw, "timestamp"))
             .transpose()?;
+        let application = obj
+            .optional("application")
+            .map(|raw| read_string(&raw, "application"))
+            .transpose()?;
+        let channels = match obj.optional("channels") {
+            None => None,
+            Some(raw) => {
+                let items: Vec<Box<RawValue>> = serde_json::from_str(raw.get())
+                    .map_err(|_| invalid("channels", "must be an array of channel names"))?;
+                let mut names = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    names.push(read_string(item, &format!("channels[{i}]"))?);
+                }
+                Some(names)
+            }
+        };
+        let trigger = match obj.optional("trigger") {
+            None => Trigger::Scheduled,
+            Some(raw) => {
+                let t = read_string(&raw, "trigger")?;
+                Trigger::parse(&t)
+                    .ok_or_else(|| invalid("trigger", "must be \"scheduled\" or \"manual\""))?
+            }
+        };
         let msg = Self {
             event_type,
             data,
             id,
             endpoints,
             timestamp,
+            application,
+            channels,
+            trigger,
         };
         msg.check()?;
         Ok(msg)
@@ -133,6 +225,9 @@ impl Serialize for OutboundMessage {
             id: self.id.as_deref(),
             endpoints: self.endpoints.as_deref(),
             timestamp: self.timestamp,
+            application: self.application.as_deref(),
+            channels: self.channels.as_deref(),
+            trigger: self.trigger,
             data: &self.data,
         }
         .serialize(serializer)

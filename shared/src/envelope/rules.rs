@@ -76,7 +76,31 @@ pub(super) fn check_endpoint(s: &str, path: &str) -> Result<(), Fault> {
     }
 }
 
-pub(super) fn check_endpoints(endpoints: &[String]) -> Result<(), Fault> {
+/// An application or registry endpoint reference (id or `uid`): 1 to 256 of
+/// `A-Z a-z 0-9 - _ .`, the API's rule.
+pub(super) fn check_registry_name(s: &str, path: &str) -> Result<(), Fault> {
+    crate::api::id::check_name(s).map_err(|msg| invalid(path, msg))
+}
+
+/// The most channels a message carries (the API's limit).
+const MAX_CHANNELS: usize = crate::api::model::MAX_MESSAGE_CHANNELS;
+
+pub(super) fn check_channels(channels: &[String]) -> Result<(), Fault> {
+    if channels.len() > MAX_CHANNELS {
+        return Err(invalid(
+            "channels",
+            format!("must hold at most {MAX_CHANNELS} channels"),
+        ));
+    }
+    for (i, c) in channels.iter().enumerate() {
+        check_registry_name(c, &format!("channels[{i}]"))?;
+    }
+    Ok(())
+}
+
+/// Endpoint references: configured endpoint names, or, for a message naming an application
+/// (`registry`), that application's endpoint ids or `uid`s.
+pub(super) fn check_endpoints(endpoints: &[String], registry: bool) -> Result<(), Fault> {
     if endpoints.is_empty() {
         return Err(invalid(
             "endpoints",
@@ -85,7 +109,11 @@ pub(super) fn check_endpoints(endpoints: &[String]) -> Result<(), Fault> {
     }
     for (i, name) in endpoints.iter().enumerate() {
         let path = format!("endpoints[{i}]");
-        check_endpoint(name, &path)?;
+        if registry {
+            check_registry_name(name, &path)?;
+        } else {
+            check_endpoint(name, &path)?;
+        }
         // Endpoint lists are short (one per configured endpoint), so a linear scan is fine;
         // the size cap bounds the worst case.
         if endpoints.iter().take(i).any(|earlier| earlier == name) {

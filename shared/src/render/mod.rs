@@ -199,6 +199,8 @@ pub(crate) mod tests {
             event_type: event_type.to_owned(),
             data: RawJson::from_string(data.to_owned()).unwrap(),
             timestamp: Timestamp::from_unix_millis(1_795_435_200_120),
+            application: None,
+            trigger: crate::envelope::Trigger::Scheduled,
         }
     }
 
