@@ -28,6 +28,7 @@ use serde_json::json;
 use crate::clock::Clock;
 use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
+use crate::registry::{AppEndpoints, RegistryCache};
 use crate::settings::{Endpoint, Settings};
 use hookline_core::fanout::{self, EventData, Refusal, Unroutable};
 
@@ -56,6 +57,9 @@ pub mod code {
     pub const NOT_SUBSCRIBED: &str = "not_subscribed";
     /// A delivery message would be over the queue's message limit, so it cannot be enqueued.
     pub const TOO_LARGE: &str = "too_large";
+    /// The message names an application the registry does not have (or the sender has no
+    /// registry).
+    pub const UNKNOWN_APPLICATION: &str = "unknown_application";
 }
 
 /// The `hookline-error` text for a named endpoint that cannot take a message.
@@ -102,6 +106,7 @@ pub struct Sender {
     http: Http,
     sqs: Sqs,
     log: Logger,
+    registry: Option<Arc<RegistryCache>>,
 }
 
 /// The SQS client, or the configuration to build it from when a record first needs it.
@@ -194,7 +199,21 @@ impl Sender {
             http,
             sqs,
             log,
+            registry: None,
         })
+    }
+
+    /// Also delivers messages that name an application, to the endpoints registered for it
+    /// through the API, read through `registry` (cached), and records each of their attempts.
+    #[must_use]
+    pub fn with_registry(mut self, registry: RegistryCache) -> Self {
+        self.registry = Some(Arc::new(registry));
+        self
+    }
+
+    /// The registry, when the sender has one.
+    pub fn registry(&self) -> Option<&RegistryCache> {
+        self.registry.as_deref()
     }
 
     /// The settings in force.
@@ -283,6 +302,9 @@ impl Sender {
         attempt: u32,
         clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
+        if let Some(app) = msg.application.as_deref() {
+            return self.fan_out_app(rec, msg, app, attempt, clock).await;
+        }
         let message_id = fanout::message_id(msg, rec.message_id.as_deref());
         let now = clock.now();
         // Synchronous, so the lazily parsed `data` never lives across an await.
@@ -436,6 +458,9 @@ impl Sender {
         attempt: u32,
         clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
+        if let Some(app) = d.application.as_deref() {
+            return self.deliver_app(rec, d, app, attempt, clock).await;
+        }
         let admitted = fanout::admit(
             &self.settings.endpoints,
             &d.endpoint,
@@ -510,6 +535,8 @@ impl Sender {
             .retry
             .decide(attempt, &result.outcome, clock.jitter());
         self.log_attempt(d, attempt, &result, &decision);
+        self.record_attempt(d, endpoint, attempt, &result, &decision, now)
+            .await;
         let endpoint_name = endpoint.name.as_str();
         match decision {
             Decision::Delivered => {
@@ -645,6 +672,292 @@ impl Sender {
             }
         }
     }
+}
+
+/// Messages that name an application: its registered endpoints, and the attempt history.
+impl Sender {
+    /// The application's endpoints, or why not: `Err(None)` means finished (dead-lettered),
+    /// `Err(Some(Unfinished))` means the store did not answer and the record is retried.
+    async fn app_endpoints(
+        &self,
+        app: &str,
+        body: impl FnOnce() -> String,
+        attempt: u32,
+        endpoint: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Arc<AppEndpoints>, Result<(), Unfinished>> {
+        let found = match &self.registry {
+            None => None,
+            Some(registry) => match registry.app(app, now).await {
+                Ok(found) => found,
+                Err(e) => {
+                    // The store did not answer: the record comes back and is tried again.
+                    self.log.event(json!({
+                        "level": "warn", "msg": "registry_unavailable", "application": app,
+                        "error": e.to_string(),
+                    }));
+                    return Err(Err(Unfinished));
+                }
+            },
+        };
+        match found {
+            Some(eps) => Ok(eps),
+            None => {
+                let why = if self.registry.is_none() {
+                    "this sender has no registry (deploy the API's table, or drop `application`)"
+                } else {
+                    "no such application"
+                };
+                Err(self
+                    .dead_letter(DeadLetter {
+                        body: body(),
+                        error: format!("{}: \"{app}\": {why}", code::UNKNOWN_APPLICATION),
+                        status: None,
+                        attempts: attempt,
+                        endpoint,
+                    })
+                    .await)
+            }
+        }
+    }
+
+    /// Fans a message for an application out to its endpoints that take it (event type and
+    /// channels, `hookline_core::api::model::Endpoint::takes`), or to the endpoints it names (a
+    /// resend). The delivered body is the payload as sent, the `webhook-id` the message id.
+    async fn fan_out_app(
+        &self,
+        rec: &SqsMessage,
+        msg: &OutboundMessage,
+        app: &str,
+        attempt: u32,
+        clock: &dyn Clock,
+    ) -> Result<(), Unfinished> {
+        let now = clock.now();
+        let eps = match self
+            .app_endpoints(app, || msg.to_json_string(), attempt, None, now)
+            .await
+        {
+            Ok(eps) => eps,
+            Err(done) => return done,
+        };
+        let message_id = fanout::message_id(msg, rec.message_id.as_deref());
+        // A message put straight on the queue is recorded so that it and its attempts can be
+        // listed; one the API minted an id for is in the store already.
+        if attempt == 1
+            && !hookline_core::api::id::is_id(hookline_core::api::id::IdKind::Message, &message_id)
+        {
+            self.remember_message(msg, &eps.app_id, &message_id, now)
+                .await;
+        }
+        let mut targets: Vec<&(hookline_core::api::model::Endpoint, Endpoint)> = Vec::new();
+        match &msg.endpoints {
+            // Named endpoints (a resend): each must exist and be enabled.
+            Some(refs) => {
+                for r in refs {
+                    match eps.find(r) {
+                        Some(pair) if !pair.0.disabled => targets.push(pair),
+                        found => {
+                            let (code, why) = match found {
+                                Some(_) => (code::NOT_SUBSCRIBED, "is disabled"),
+                                None => (code::UNKNOWN_ENDPOINT, "does not exist"),
+                            };
+                            let mut d =
+                                DeliveryMessage::new(message_id.clone(), r.clone(), msg, now);
+                            d.application = Some(eps.app_id.clone());
+                            self.dead_letter(DeadLetter {
+                                body: d.to_json_string(),
+                                error: format!(
+                                    "{code}: endpoint \"{r}\" of application \"{app}\" {why}"
+                                ),
+                                status: None,
+                                attempts: 0,
+                                endpoint: Some(r),
+                            })
+                            .await?;
+                        }
+                    }
+                }
+            }
+            None => targets.extend(
+                eps.endpoints
+                    .values()
+                    .filter(|(m, _)| m.takes(&msg.event_type, msg.channels.as_deref())),
+            ),
+        }
+        self.log.event(json!({
+            "level": "info", "msg": "fan_out", "message_id": message_id, "application": eps.app_id,
+            "event_type": msg.event_type, "endpoints": targets.iter().map(|(m, _)| &m.id).collect::<Vec<_>>(),
+        }));
+        let delivery = |e: &Endpoint| {
+            let mut d = DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now);
+            d.application = Some(eps.app_id.clone());
+            d
+        };
+        match targets.as_slice() {
+            [] => {
+                self.log
+                    .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
+                Ok(())
+            }
+            [(_, only)] => {
+                let d = delivery(only);
+                self.deliver_admitted(rec, &d, only, attempt, clock).await
+            }
+            many => {
+                let deliveries: Vec<DeliveryMessage> =
+                    many.iter().map(|(_, e)| delivery(e)).collect();
+                self.enqueue(msg, &deliveries, now).await
+            }
+        }
+    }
+
+    /// Delivers a delivery message bound for an application's endpoint, which must still exist,
+    /// be enabled and take the event type (anyone who can write to the queue can write one).
+    async fn deliver_app(
+        &self,
+        rec: &SqsMessage,
+        d: &DeliveryMessage,
+        app: &str,
+        attempt: u32,
+        clock: &dyn Clock,
+    ) -> Result<(), Unfinished> {
+        let now = clock.now();
+        let eps = match self
+            .app_endpoints(app, || d.to_json_string(), attempt, Some(&d.endpoint), now)
+            .await
+        {
+            Ok(eps) => eps,
+            Err(done) => return done,
+        };
+        let refused = match eps.find(&d.endpoint) {
+            None => Some(Unroutable::UnknownEndpoint),
+            Some((_, e)) => {
+                use hookline_core::fanout::Subscriber as _;
+                match e.admits(&d.event_type, &d.message_id, &EventData::new(&d.data)) {
+                    Ok(()) => {
+                        return self.deliver_admitted(rec, d, e, attempt, clock).await;
+                    }
+                    Err(r) => Some(Unroutable::Refused(r)),
+                }
+            }
+        };
+        match refused {
+            Some(why) => {
+                self.log
+                    .metric("DeadLettered", "Count", 1.0, &d.endpoint, now.unix_millis());
+                self.dead_letter(delivery_dead_letter(
+                    d,
+                    unroutable_error(&d.endpoint, &why),
+                    None,
+                    attempt,
+                ))
+                .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn remember_message(
+        &self,
+        msg: &OutboundMessage,
+        app_id: &str,
+        message_id: &str,
+        now: Timestamp,
+    ) {
+        let Some(registry) = &self.registry else {
+            return;
+        };
+        let payload = match serde_json::value::RawValue::from_string(msg.data.get().to_owned()) {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        let record = hookline_core::api::model::Message {
+            id: message_id.to_owned(),
+            app_id: app_id.to_owned(),
+            event_id: msg.id.clone(),
+            event_type: msg.event_type.clone(),
+            payload,
+            channels: msg.channels.clone(),
+            timestamp: msg.timestamp.unwrap_or(now).to_rfc3339(),
+            enqueued: true,
+        };
+        if let Err(e) = registry.remember_message(&record, now).await {
+            self.history_failed(message_id, &e.to_string(), now);
+        }
+    }
+
+    /// Writes the attempt to the history when the delivery is for a registered endpoint. A
+    /// failed write is logged and counted (`HistoryWriteFailed`); the delivery's outcome stands.
+    async fn record_attempt(
+        &self,
+        d: &DeliveryMessage,
+        endpoint: &Endpoint,
+        attempt: u32,
+        result: &Attempt,
+        decision: &Decision,
+        now: Timestamp,
+    ) {
+        let (Some(app_id), Some(registry)) = (d.application.as_deref(), &self.registry) else {
+            return;
+        };
+        use hookline_core::api::model::{
+            Attempt as Record, AttemptStatus, MAX_ATTEMPT_RESPONSE, truncate,
+        };
+        let response = match &result.error {
+            Some(e) => e.clone(),
+            None => truncate(&result.response, MAX_ATTEMPT_RESPONSE).to_owned(),
+        };
+        let record = Record {
+            id: attempt_id(d, attempt, now),
+            app_id: app_id.to_owned(),
+            msg_id: d.message_id.clone(),
+            endpoint_id: endpoint.name.clone(),
+            url: endpoint.url.clone(),
+            response,
+            response_status_code: result.status.unwrap_or(0),
+            response_duration_ms: u64::try_from(result.latency.as_millis()).unwrap_or(u64::MAX),
+            status: match decision {
+                Decision::Delivered => AttemptStatus::Success,
+                Decision::Retry { .. } | Decision::GiveUp { .. } => AttemptStatus::Fail,
+            },
+            manual: d.trigger == hookline_core::envelope::Trigger::Manual,
+            timestamp: now.to_rfc3339(),
+        };
+        if let Err(e) = registry.record(&record, now).await {
+            self.history_failed(&d.message_id, &e.to_string(), now);
+        }
+    }
+
+    fn history_failed(&self, message_id: &str, error: &str, now: Timestamp) {
+        self.log.event(json!({
+            "level": "warn", "msg": "history_write_failed", "message_id": message_id, "error": error,
+        }));
+        self.log
+            .metric("HistoryWriteFailed", "Count", 1.0, "-", now.unix_millis());
+    }
+}
+
+/// An attempt's id: time-ordered like every API id, and the same for the same try of the same
+/// delivery, so a write retried after a timeout does not record the attempt twice.
+fn attempt_id(d: &DeliveryMessage, attempt: u32, now: Timestamp) -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        d.message_id.as_bytes(),
+        d.endpoint.as_bytes(),
+        d.trigger.as_str().as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.update(attempt.to_be_bytes());
+    h.update(now.unix_millis().to_be_bytes());
+    let digest = h.finalize();
+    let mut random = [0u8; 16];
+    for (r, b) in random.iter_mut().zip(digest.iter()) {
+        *r = *b;
+    }
+    hookline_core::api::id::new_id(hookline_core::api::id::IdKind::Attempt, now, random)
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// The most of a response body read (and discarded) so the connection can be reused.
 const MAX_DRAIN: usize = 64 * 1024;
+use hookline_core::api::model::MAX_ATTEMPT_RESPONSE;
 
 /// What one attempt came to, for the retry policy and the logs.
 #[derive(Debug)]
@@ -36,6 +37,9 @@ pub struct Attempt {
     pub status: Option<u16>,
     /// A short description of a failure without a response (never a body or a secret).
     pub error: Option<String>,
+    /// The start of the response body (at most `MAX_ATTEMPT_RESPONSE` bytes, lossy UTF-8),
+    /// for the attempt history; never logged.
+    pub response: String,
     /// Time from sending to the response head (or the failure).
     pub latency: Duration,
 }
@@ -189,6 +193,7 @@ impl Http {
             outcome,
             status: None,
             error: Some(error),
+            response: String::new(),
             latency: started.elapsed(),
         };
         let parsed = match reqwest::Url::parse(url) {
@@ -213,14 +218,21 @@ impl Http {
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| parse_retry_after(v, now));
-                // Drain a little so the connection goes back to the pool; never keep the body.
+                // Drain a little so the connection goes back to the pool; keep only the start of
+                // the body, for the attempt history.
                 let mut read = 0usize;
+                let mut head: Vec<u8> = Vec::new();
                 while read < MAX_DRAIN {
                     match resp.chunk().await {
-                        Ok(Some(chunk)) => read += chunk.len(),
+                        Ok(Some(chunk)) => {
+                            let room = MAX_ATTEMPT_RESPONSE.saturating_sub(head.len());
+                            head.extend(chunk.iter().take(room));
+                            read += chunk.len();
+                        }
                         _ => break,
                     }
                 }
+                let response = String::from_utf8_lossy(&head).into_owned();
                 Attempt {
                     outcome: Outcome::Status {
                         code: status,
@@ -228,6 +240,7 @@ impl Http {
                     },
                     status: Some(status),
                     error: None,
+                    response,
                     latency,
                 }
             }

@@ -23,6 +23,7 @@ mod handler;
 mod http;
 pub mod local;
 pub mod observe;
+pub mod registry;
 pub mod settings;
 
 pub use clock::{Clock, FixedClock, SystemClock};

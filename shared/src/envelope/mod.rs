@@ -106,9 +106,29 @@ mod tests {
             "delivery.json",
             include_str!("../../../docs/schemas/examples/delivery.json"),
         ),
+        (
+            "outbound-application.json",
+            include_str!("../../../docs/schemas/examples/outbound-application.json"),
+        ),
+        (
+            "delivery-application.json",
+            include_str!("../../../docs/schemas/examples/delivery-application.json"),
+        ),
     ];
 
     const INVALID: &[(&str, &str)] = &[
+        (
+            "outbound-too-many-channels.json",
+            include_str!("../../../docs/schemas/examples/invalid/outbound-too-many-channels.json"),
+        ),
+        (
+            "outbound-bad-trigger.json",
+            include_str!("../../../docs/schemas/examples/invalid/outbound-bad-trigger.json"),
+        ),
+        (
+            "delivery-bad-endpoint.json",
+            include_str!("../../../docs/schemas/examples/invalid/delivery-bad-endpoint.json"),
+        ),
         (
             "delivery-missing-timestamp.json",
             include_str!("../../../docs/schemas/examples/invalid/delivery-missing-timestamp.json"),

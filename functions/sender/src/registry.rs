@@ -1,0 +1,235 @@
+//! Endpoints registered through the API: an application's endpoints read from the store, turned
+//! into ready [`Endpoint`]s, and cached per warm Lambda (or per `hookline dev` process) for at
+//! most the configured staleness (`api.registry_cache`, 30 s by default).
+//!
+//! Within that window a change made through the API (a new endpoint, a rotated secret, a
+//! disabled endpoint) may not be seen yet; after it, the next message reads the store again.
+//! Attempts are written through here too: history never decides delivery, so a failed write is
+//! logged and counted by the caller, and the delivery's outcome stands.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hookline_api::{Registry, Store, StoreError};
+use hookline_core::api::model::{self, Attempt};
+use hookline_core::config::{DeliveryConfig, EndpointConfig};
+use hookline_core::pattern::EventPattern;
+use hookline_core::render::Format;
+use hookline_core::secret::Secret;
+use hookline_core::time::Timestamp;
+use hookline_core::verify::{SchemeKind, Signer};
+
+use crate::settings::Endpoint;
+
+/// The most applications kept in the cache; past it the cache starts over (a Lambda serving
+/// that many applications reads the store more often, and its memory stays bounded).
+const MAX_CACHED_APPS: usize = 10_000;
+
+/// An application's endpoints, ready to deliver to.
+#[derive(Debug)]
+pub struct AppEndpoints {
+    /// The application's id (messages may name it by `uid`).
+    pub app_id: String,
+    /// By endpoint id: the record and the endpoint built from it.
+    pub endpoints: BTreeMap<String, (model::Endpoint, Endpoint)>,
+}
+
+impl AppEndpoints {
+    /// An endpoint by id or `uid`.
+    pub fn find(&self, id_or_uid: &str) -> Option<&(model::Endpoint, Endpoint)> {
+        self.endpoints.get(id_or_uid).or_else(|| {
+            self.endpoints
+                .values()
+                .find(|(m, _)| m.uid.as_deref() == Some(id_or_uid))
+        })
+    }
+}
+
+struct Cached {
+    read_at: Timestamp,
+    value: Option<Arc<AppEndpoints>>,
+}
+
+/// The registry as the sender sees it.
+pub struct RegistryCache {
+    registry: Registry,
+    ttl: Duration,
+    retention: Duration,
+    delivery: DeliveryConfig,
+    cache: Mutex<HashMap<String, Cached>>,
+    reads: AtomicU64,
+}
+
+impl std::fmt::Debug for RegistryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryCache")
+            .field("ttl", &self.ttl)
+            .field("reads", &self.reads.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryCache {
+    /// Over `store`; entries live at most `ttl`; attempts are kept for `retention`; endpoints
+    /// get the timeout and retry policy of `delivery` (the configuration's `[delivery]`).
+    pub fn new(
+        store: Arc<dyn Store>,
+        ttl: Duration,
+        retention: Duration,
+        delivery: DeliveryConfig,
+    ) -> Self {
+        Self {
+            registry: Registry::new(store),
+            ttl,
+            retention,
+            delivery,
+            cache: Mutex::new(HashMap::new()),
+            reads: AtomicU64::new(0),
+        }
+    }
+
+    /// How many store reads the cache has made (for the benchmark of reads per message).
+    pub fn store_reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    /// The application `app` (id or `uid`) and its endpoints, from the cache when it was read
+    /// less than the staleness bound ago; `None` if there is no such application.
+    pub async fn app(
+        &self,
+        app: &str,
+        now: Timestamp,
+    ) -> Result<Option<Arc<AppEndpoints>>, StoreError> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some(c) = cache.get(app)
+            && now
+                .checked_duration_since(c.read_at)
+                .is_some_and(|age| age < self.ttl)
+        {
+            return Ok(c.value.clone());
+        }
+        let value = self.read(app, now).await?;
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= MAX_CACHED_APPS {
+                cache.clear();
+            }
+            cache.insert(
+                app.to_owned(),
+                Cached {
+                    read_at: now,
+                    value: value.clone(),
+                },
+            );
+        }
+        Ok(value)
+    }
+
+    async fn read(
+        &self,
+        app: &str,
+        now: Timestamp,
+    ) -> Result<Option<Arc<AppEndpoints>>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let Some(record) = self.registry.app(app).await? else {
+            return Ok(None);
+        };
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let mut endpoints = BTreeMap::new();
+        for m in self.registry.endpoints(&record.id).await? {
+            match self.build(&m, now) {
+                Some(e) => {
+                    endpoints.insert(m.id.clone(), (m, e));
+                }
+                // A record the API would not have written (a hand-edited store): the endpoint
+                // is left out of this read, so its deliveries dead-letter as unknown rather than
+                // go out unsigned or unfiltered.
+                None => continue,
+            }
+        }
+        Ok(Some(Arc::new(AppEndpoints {
+            app_id: record.id,
+            endpoints,
+        })))
+    }
+
+    /// The endpoint a registry record describes: the payload sent as it is (`Format::Raw`),
+    /// signed (Standard Webhooks) with the current secret and any still in their grace period.
+    fn build(&self, m: &model::Endpoint, now: Timestamp) -> Option<Endpoint> {
+        let secrets: Vec<Secret> = m
+            .signing_secrets(now)
+            .filter_map(|s| Secret::new(s.as_bytes().to_vec()).ok())
+            .collect();
+        let signer = Signer::new(SchemeKind::StandardWebhooks, secrets).ok()?;
+        let patterns: Vec<String> = match &m.event_types {
+            Some(types) => types.clone(),
+            None => vec!["*".to_owned()],
+        };
+        let mut events = Vec::with_capacity(patterns.len());
+        for p in &patterns {
+            events.push(p.parse::<EventPattern>().ok()?);
+        }
+        let headers: Vec<(String, String)> = m
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Some(Endpoint {
+            name: m.id.clone(),
+            url: m.url.clone(),
+            signer: Some(signer),
+            format: Format::Raw,
+            events,
+            filter: None,
+            headers,
+            timeout: self.delivery.timeout,
+            retry: self.delivery.retry.clone(),
+            config: EndpointConfig {
+                url: m.url.clone(),
+                secrets: Vec::new(),
+                events: patterns,
+                format: Format::Raw,
+                filter: None,
+                headers: m.headers.clone(),
+                timeout: None,
+                retry: None,
+                enabled: !m.disabled,
+            },
+        })
+    }
+
+    /// Records a message that came straight from the queue (not through the API), so that it
+    /// and its attempts can be listed; a message the API stored is left as it is.
+    pub async fn remember_message(
+        &self,
+        message: &model::Message,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let doc = hookline_api::registry::encode(message);
+        let expires = now.saturating_add(self.retention);
+        match self
+            .registry
+            .store()
+            .create(
+                hookline_api::Kind::Message,
+                &message.app_id,
+                &message.id,
+                &[],
+                &doc,
+                Some(expires),
+            )
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records one attempt, kept for the retention period.
+    pub async fn record(&self, attempt: &Attempt, now: Timestamp) -> Result<(), StoreError> {
+        self.registry
+            .record_attempt(attempt, Some(now.saturating_add(self.retention)))
+            .await
+    }
+}
