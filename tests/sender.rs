@@ -582,3 +582,203 @@ async fn ids_with_a_dot_left_on_the_queue_are_dead_lettered_with_the_reason() {
     assert!(sink.deliveries().is_empty());
     assert_eq!(w.queue_depth().await, (0, 0));
 }
+
+/// Endpoints registered through the API (here written straight into an in-memory store): a
+/// message naming the application reaches exactly those whose event types and channels take it,
+/// each signed with its own secret, with the payload as sent and the message id as `webhook-id`;
+/// every attempt is recorded; a message for an unknown application is dead-lettered.
+mod registry {
+    use super::*;
+    use hookline_api::memory::MemoryStore;
+    use hookline_api::{Kind, Registry, Store};
+    use hookline_core::api::model::{Application, Attempt, AttemptStatus, Endpoint};
+    use hookline_core::config::Config;
+    use hookline_core::time::Timestamp;
+    use hookline_sender::registry::RegistryCache;
+    use std::sync::Arc;
+
+    const SECRETS: [&str; 4] = [
+        "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+        "whsec_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC",
+        "whsec_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD",
+    ];
+
+    fn now() -> Timestamp {
+        Timestamp::from_unix_millis(
+            i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn endpoint(id: &str, url: String, secret: &str) -> Endpoint {
+        Endpoint {
+            id: id.into(),
+            app_id: "app_1".into(),
+            uid: None,
+            url,
+            description: String::new(),
+            throttle_rate: None,
+            disabled: false,
+            event_types: None,
+            channels: None,
+            metadata: Default::default(),
+            headers: Default::default(),
+            secret: secret.into(),
+            old_secrets: Vec::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn application_messages_reach_the_endpoints_that_take_them() {
+        let sink = Sink::start(&SECRETS);
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(now));
+        let app = Application {
+            id: "app_1".into(),
+            uid: Some("acme".into()),
+            name: "Acme".into(),
+            throttle_rate: None,
+            metadata: Default::default(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        store
+            .create(
+                Kind::Application,
+                "",
+                "app_1",
+                &["u:acme"],
+                &serde_json::to_string(&app).unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let mut typed = endpoint("ep_typed", sink.url("/ok/typed"), SECRETS[0]);
+        typed.event_types = Some(vec!["invoice.paid".into()]);
+        typed.headers.insert("X-Tenant".into(), "acme".into());
+        let mut eu = endpoint("ep_eu", sink.url("/ok/eu"), SECRETS[1]);
+        eu.channels = Some(vec!["eu".into()]);
+        let mut off = endpoint("ep_off", sink.url("/ok/off"), SECRETS[2]);
+        off.disabled = true;
+        let mut other = endpoint("ep_other", sink.url("/ok/other"), SECRETS[3]);
+        other.event_types = Some(vec!["invoice.voided".into()]);
+        let mut us = endpoint("ep_us", sink.url("/ok/us"), SECRETS[3]);
+        us.channels = Some(vec!["us".into()]);
+        for e in [&typed, &eu, &off, &other, &us] {
+            store
+                .create(
+                    Kind::Endpoint,
+                    "app_1",
+                    &e.id,
+                    &[],
+                    &serde_json::to_string(e).unwrap(),
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        let toml = "[delivery]\ntimeout = \"2s\"\nssrf_allow = [\"127.0.0.0/8\"]\n[delivery.retry]\nschedule = [\"1s\"]\njitter = 0.0\n";
+        let delivery = Config::from_toml(toml).unwrap().delivery;
+        let cache_store = Arc::clone(&store);
+        let w = SenderWorld::start(moto(), "registry", toml, move |settings, sqs, log| {
+            Sender::new(settings, sqs, log)
+                .unwrap()
+                .with_registry(RegistryCache::new(
+                    cache_store,
+                    Duration::from_secs(30),
+                    Duration::from_secs(3600),
+                    delivery,
+                ))
+        })
+        .await;
+        // The payload's own spacing and key order are kept: it is the delivered body.
+        let payload = r#"{"z": 1,"a":[true, null]}"#;
+        w.send_raw(format!(
+            r#"{{"type":"invoice.paid","application":"acme","id":"msg_reg1","channels":["eu"],"data":{payload}}}"#
+        ))
+        .await;
+        w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 2)
+            .await;
+        let got = sink.deliveries();
+        let mut paths: Vec<&str> = got.iter().map(|d| d["path"].as_str().unwrap()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["/ok/eu", "/ok/typed"], "{got:#?}");
+        for d in &got {
+            assert_eq!(d["signature_valid"], true, "{d}");
+            assert_eq!(d["webhook_id"], "msg_reg1");
+            assert_eq!(d["body"], payload, "the payload exactly");
+            let expected = if d["path"] == "/ok/typed" { 0 } else { 1 };
+            assert_eq!(
+                d["matched_secret_index"], expected,
+                "signed with its own secret: {d}"
+            );
+        }
+        let typed_delivery = got.iter().find(|d| d["path"] == "/ok/typed").unwrap();
+        assert_eq!(typed_delivery["headers"]["x-tenant"], "acme");
+        assert!(w.dlq_messages().await.is_empty());
+
+        // Both attempts are in the history, under the message and under each endpoint.
+        let registry = Registry::new(Arc::clone(&store));
+        let by_msg = registry
+            .store()
+            .list(Kind::AttemptByMessage, "app_1/msg_reg1", None, 10)
+            .await
+            .unwrap();
+        assert_eq!(by_msg.len(), 2);
+        for item in &by_msg {
+            let a: Attempt = serde_json::from_str(&item.doc).unwrap();
+            assert_eq!(
+                (a.status, a.response_status_code, a.manual),
+                (AttemptStatus::Success, 200, false)
+            );
+            assert!(a.id.starts_with("atmpt_"));
+        }
+        let by_ep = registry
+            .store()
+            .list(Kind::AttemptByEndpoint, "app_1/ep_eu", None, 10)
+            .await
+            .unwrap();
+        assert_eq!(by_ep.len(), 1);
+        // A message straight from the queue is remembered, so it can be listed.
+        assert!(
+            registry
+                .message("app_1", "msg_reg1")
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        // A resend names one endpoint (even one whose filters would not match) and is manual.
+        w.send(
+            &json!({"type": "invoice.paid", "application": "app_1", "id": "msg_reg1",
+            "endpoints": ["ep_other"], "trigger": "manual", "data": {"n": 2}}),
+        )
+        .await;
+        w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 3)
+            .await;
+        let got = sink.deliveries();
+        let resent = got.iter().find(|d| d["path"] == "/ok/other").unwrap();
+        assert_eq!(resent["signature_valid"], true);
+        assert_eq!(resent["matched_secret_index"], 3);
+
+        // An unknown application: dead-lettered with the reason, nothing delivered.
+        w.send(&json!({"type": "invoice.paid", "application": "nobody", "data": {}}))
+            .await;
+        let dead = w.pump_until_dead_lettered(1, Duration::from_secs(15)).await;
+        assert!(
+            attr(&dead[0], dlq_attr::ERROR)
+                .unwrap()
+                .starts_with("unknown_application"),
+            "{:?}",
+            attr(&dead[0], dlq_attr::ERROR)
+        );
+        assert_eq!(sink.deliveries().len(), 3);
+    }
+}
