@@ -1,0 +1,267 @@
+//! Store reads per message for messages naming an application, with the sender's registry cache
+//! (`api.registry_cache`, 30 s) beside the same sender with the cache off (0 s), in the same run.
+//!
+//!     cargo bench -p hookline-sender --bench registry_reads
+//!
+//! The store counts every read call (`get`, `resolve`, `list`): on DynamoDB each is one request
+//! (`GetItem` or one `Query` page, `hookline-dynamodb`), so the figure is DynamoDB reads per
+//! message. Writes (the attempt history: two per delivery) are counted apart. Messages name the
+//! application by `uid`, as apps putting them straight on SQS do; deliveries go to a local sink.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use hookline_api::memory::MemoryStore;
+use hookline_api::{Item, Kind, Store, StoreError};
+use hookline_core::api::model::{Application, Endpoint};
+use hookline_core::config::Config;
+use hookline_core::time::Timestamp;
+use hookline_sender::observe::Logger;
+use hookline_sender::registry::RegistryCache;
+use hookline_sender::{Sender, Settings, SystemClock};
+use hookline_tests::bench;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const MESSAGES: u64 = 500;
+
+/// Counts reads and writes, passing everything to the memory store.
+struct Counting {
+    inner: MemoryStore,
+    reads: AtomicU64,
+    writes: AtomicU64,
+}
+
+#[async_trait]
+impl Store for Counting {
+    async fn create(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        a: &[&str],
+        d: &str,
+        e: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.create(k, p, id, a, d, e).await
+    }
+    async fn replace(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        r: &[&str],
+        c: &[&str],
+        d: &str,
+    ) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.replace(k, p, id, r, c, d).await
+    }
+    async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.get(k, p, id).await
+    }
+    async fn resolve(&self, k: Kind, p: &str, a: &str) -> Result<Option<String>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.resolve(k, p, a).await
+    }
+    async fn list(
+        &self,
+        k: Kind,
+        p: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        self.inner.list(k, p, after, limit).await
+    }
+    async fn delete(&self, k: Kind, p: &str, id: &str, a: &[&str]) -> Result<bool, StoreError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.delete(k, p, id, a).await
+    }
+}
+
+fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    Timestamp::from_unix_millis(i64::try_from(ms).unwrap())
+}
+
+/// A keep-alive sink answering 204 to every request.
+async fn sink() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                loop {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    // One request per read is enough for this bench's small bodies; answer each
+                    // complete head+body seen.
+                    while let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+                        if buf.len() < i + 4 + len {
+                            break;
+                        }
+                        buf.drain(..i + 4 + len);
+                        if sock
+                            .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// (reads per message, writes per message) for `MESSAGES` messages with cache staleness `ttl`.
+async fn run(ttl: Duration, port: u16) -> (f64, f64) {
+    let store = Arc::new(Counting {
+        inner: MemoryStore::new(now),
+        reads: AtomicU64::new(0),
+        writes: AtomicU64::new(0),
+    });
+    let app = Application {
+        id: "app_1".into(),
+        uid: Some("acme".into()),
+        name: "Acme".into(),
+        throttle_rate: None,
+        metadata: Default::default(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    store
+        .inner
+        .create(
+            Kind::Application,
+            "",
+            "app_1",
+            &["u:acme"],
+            &serde_json::to_string(&app).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let ep = Endpoint {
+        id: "ep_1".into(),
+        app_id: "app_1".into(),
+        uid: None,
+        url: format!("http://127.0.0.1:{port}/h"),
+        description: String::new(),
+        throttle_rate: None,
+        disabled: false,
+        event_types: None,
+        channels: None,
+        metadata: Default::default(),
+        headers: Default::default(),
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        old_secrets: Vec::new(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    store
+        .inner
+        .create(
+            Kind::Endpoint,
+            "app_1",
+            "ep_1",
+            &[],
+            &serde_json::to_string(&ep).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let config = Config::from_toml("[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n").unwrap();
+    let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+    let (log, _buf) = Logger::capture();
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let sender = Sender::new(settings, sqs, log)
+        .unwrap()
+        .with_registry(RegistryCache::new(
+            dyn_store,
+            ttl,
+            Duration::from_secs(86_400),
+            config.delivery.clone(),
+        ));
+    for i in 0..MESSAGES {
+        let mut ev = SqsEvent::default();
+        let mut rec = SqsMessage::default();
+        rec.message_id = Some(format!("m{i}"));
+        rec.receipt_handle = Some("r".into());
+        // An API-minted id, so the sender does not also record the message itself.
+        rec.body = Some(format!(
+            r#"{{"type":"invoice.paid","application":"acme","id":"msg_{i:027}","data":{{"n":{i}}}}}"#
+        ));
+        rec.attributes
+            .insert("ApproximateReceiveCount".into(), "1".into());
+        ev.records.push(rec);
+        let resp = sender.handle(ev, &SystemClock).await;
+        assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    }
+    let n = MESSAGES as f64;
+    (
+        store.reads.load(Ordering::Relaxed) as f64 / n,
+        store.writes.load(Ordering::Relaxed) as f64 / n,
+    )
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let port = sink().await;
+    let (cached, cached_w) = run(Duration::from_secs(30), port).await;
+    let (uncached, uncached_w) = run(Duration::ZERO, port).await;
+    println!(
+        "store reads per message: {cached:.3} with the 30 s cache, {uncached:.3} without; writes per message: {cached_w:.2} / {uncached_w:.2}"
+    );
+    let record = bench::recorder("registry_reads");
+    record(
+        &format!(
+            "store (DynamoDB) reads per message, registry cache 30 s ({MESSAGES} messages, one application)"
+        ),
+        cached,
+        "reads",
+        Some(("the same sender, cache off", uncached)),
+        None,
+    );
+    record(
+        &format!("store writes per message (attempt history, {MESSAGES} messages, one endpoint)"),
+        cached_w,
+        "writes",
+        None,
+        None,
+    );
+}
