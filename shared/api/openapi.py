@@ -1,0 +1,738 @@
+#!/usr/bin/env python3
+"""Writes openapi.json: the OpenAPI 3.1 document of the routes `src/service.rs` serves.
+
+The document is data, but most of it repeats (the error answers of every operation, the list
+parameters, the list envelope), so it is written from this script: edit here, run
+`python3 shared/api/openapi.py`, commit both. `cargo test -p hookline-api --test openapi`
+holds the result to the server: every operation is called with its examples, every answer is
+checked against the schema documented for its status, and every route the server answers must be
+here.
+"""
+
+import json
+from pathlib import Path
+
+NAME = r"^[a-zA-Z0-9\-_.]+$"
+SECRET = r"^(whsec_)?[a-zA-Z0-9+/=]{32,100}$"
+MAX_LIMIT = 250
+DEFAULT_LIMIT = 50
+MAX_BODY = 1024 * 1024
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema, description=None):
+    """`schema` or null (OpenAPI 3.1: a type array)."""
+    s = dict(schema)
+    t = s.get("type")
+    if isinstance(t, str):
+        s["type"] = [t, "null"]
+    elif "$ref" in s:
+        s = {"anyOf": [s, {"type": "null"}]}
+    if description:
+        s["description"] = description
+    return s
+
+
+def name(description, example=None):
+    s = {"type": "string", "minLength": 1, "maxLength": 256, "pattern": NAME,
+         "description": description}
+    if example is not None:
+        s["example"] = example
+    return s
+
+
+def string_map(description):
+    return {"type": "object", "additionalProperties": {"type": "string"},
+            "description": description}
+
+
+def name_set(description, max_items=None):
+    s = {"type": "array", "uniqueItems": True,
+         "items": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": NAME},
+         "description": description}
+    if max_items is not None:
+        s["maxItems"] = max_items
+    return s
+
+
+def date_time(description):
+    return {"type": "string", "format": "date-time", "description": description}
+
+
+THROTTLE = {"type": "integer", "minimum": 0, "maximum": 65535}
+THROTTLE_DOC = ("Deliveries per second. Stored and shown, not enforced by hookline. "
+                "`rateLimit` (the older name) is read as well.")
+UID_APP = name("Your own unique id for the application. It may stand for the id in every path. "
+               "Must not start with `app_`.")
+UID_EP = name("Your own unique id for the endpoint, unique within its application. It may stand "
+              "for the id in every path. Must not start with `ep_`.")
+
+# ---- schemas -------------------------------------------------------------------------------
+
+SCHEMAS = {}
+
+SCHEMAS["ApplicationIn"] = {
+    "type": "object",
+    "description": "An application to create (POST) or the whole of one (PUT).",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "description": "Its name."},
+        "uid": nullable(UID_APP),
+        "throttleRate": nullable(THROTTLE, THROTTLE_DOC),
+        "metadata": nullable(string_map("Your key/value pairs (strings).")),
+    },
+    "example": {"name": "Acme Corp", "uid": "acme", "metadata": {"plan": "pro"}},
+}
+SCHEMAS["ApplicationPatch"] = {
+    "type": "object",
+    "description": "The fields to change; those left out (or null where null has no meaning) "
+                   "keep their value. `uid` and `throttleRate` set to null are cleared.",
+    "properties": {
+        "name": nullable({"type": "string", "minLength": 1}, "Its name."),
+        "uid": nullable(UID_APP),
+        "throttleRate": nullable(THROTTLE, THROTTLE_DOC),
+        "metadata": nullable(string_map("Replaces the key/value pairs.")),
+    },
+    "example": {"metadata": {"plan": "enterprise"}},
+}
+SCHEMAS["ApplicationOut"] = {
+    "type": "object",
+    "required": ["id", "uid", "name", "metadata", "createdAt", "updatedAt"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^app_[0-9A-Za-z]{27}$",
+               "description": "`app_` and 27 characters, sorting by creation time."},
+        "uid": nullable(UID_APP),
+        "name": {"type": "string"},
+        "throttleRate": dict(THROTTLE, description="Present when set. " + THROTTLE_DOC),
+        "metadata": string_map("Your key/value pairs."),
+        "createdAt": date_time("When it was created."),
+        "updatedAt": date_time("When it last changed."),
+    },
+    "example": {"id": "app_2mK8pV1bX0eYyQ3rT5uW7zA9cD4", "uid": "acme", "name": "Acme Corp",
+                "metadata": {"plan": "pro"}, "createdAt": "2026-12-07T12:00:00Z",
+                "updatedAt": "2026-12-07T12:00:00Z"},
+}
+
+EVENT_TYPE_FIELDS = {
+    "description": {"type": "string", "description": "What the event means."},
+    "archived": nullable({"type": "boolean"},
+                         "Archived types are left out of lists unless asked for; messages of "
+                         "them are still accepted and delivered. Default false."),
+    "deprecated": nullable({"type": "boolean"}, "Shown as deprecated. Default false."),
+    "schemas": nullable({"type": "object"},
+                        "JSON Schemas of the payload, by version (`{\"1\": {...}}`). Stored and "
+                        "shown as given; hookline does not check payloads against them."),
+    "featureFlag": nullable(name("Stored and shown.")),
+    "groupName": nullable(name("Stored and shown.")),
+}
+SCHEMAS["EventTypeIn"] = {
+    "type": "object",
+    "required": ["name", "description"],
+    "properties": {"name": name("Its name, such as `invoice.paid`."), **EVENT_TYPE_FIELDS},
+    "example": {"name": "invoice.paid", "description": "An invoice was paid.",
+                "schemas": {"1": {"type": "object", "required": ["invoiceId"]}}},
+}
+SCHEMAS["EventTypeUpdate"] = {
+    "type": "object",
+    "description": "The whole event type; its name is the path's (a `name` in the body is "
+                   "ignored).",
+    "required": ["description"],
+    "properties": dict(EVENT_TYPE_FIELDS),
+    "example": {"description": "An invoice was paid in full.", "deprecated": False},
+}
+SCHEMAS["EventTypePatch"] = {
+    "type": "object",
+    "description": "The fields to change; those left out keep their value.",
+    "properties": {**EVENT_TYPE_FIELDS,
+                   "description": nullable({"type": "string"}, "What the event means.")},
+    "example": {"deprecated": True},
+}
+SCHEMAS["EventTypeOut"] = {
+    "type": "object",
+    "required": ["name", "description", "archived", "deprecated", "createdAt", "updatedAt"],
+    "properties": {
+        "name": name("Its name."),
+        "description": {"type": "string"},
+        "archived": {"type": "boolean"},
+        "deprecated": {"type": "boolean"},
+        "schemas": {"type": "object", "description": "Present when set (and, in lists, "
+                                                     "unless `with_content=false`)."},
+        "featureFlag": name("Present when set."),
+        "groupName": name("Present when set."),
+        "createdAt": date_time("When it was created."),
+        "updatedAt": date_time("When it last changed."),
+    },
+    "example": {"name": "invoice.paid", "description": "An invoice was paid.",
+                "archived": False, "deprecated": False,
+                "createdAt": "2026-12-07T12:00:00Z", "updatedAt": "2026-12-07T12:00:00Z"},
+}
+
+URL_DOC = ("Where deliveries are POSTed: `https` (`http` only in `hookline dev` or with "
+           "`api.allow_http`), no user name or password. A host that is an IP address or "
+           "`localhost` must pass the SSRF guard here; every address a name resolves to is "
+           "checked again at each delivery.")
+ENDPOINT_FIELDS = {
+    "url": {"type": "string", "format": "uri", "minLength": 1, "maxLength": 65536,
+            "description": URL_DOC},
+    "description": nullable({"type": "string"}, "Free text. Default empty."),
+    "uid": nullable(UID_EP),
+    "throttleRate": nullable(THROTTLE, THROTTLE_DOC),
+    "disabled": nullable({"type": "boolean"}, "A disabled endpoint gets nothing. Default false."),
+    "eventTypes": nullable(name_set(
+        "The event types it takes; null or empty: all. `filterTypes` (the older name) is read "
+        "as well. The types need not exist.")),
+    "channels": nullable(name_set(
+        "The channels it listens on; null or empty: it takes every message. With channels it "
+        "takes only messages that carry one of them.", 10)),
+    "metadata": nullable(string_map("Your key/value pairs (strings).")),
+}
+SCHEMAS["EndpointIn"] = {
+    "type": "object",
+    "required": ["url"],
+    "properties": {
+        **ENDPOINT_FIELDS,
+        "secret": nullable({"type": "string", "pattern": SECRET,
+                            "description": "The signing secret (24 to 64 bytes in base64, "
+                                           "optionally after `whsec_`); one is made when left "
+                                           "out."}),
+    },
+    "example": {"url": "https://hooks.acme.example/hookline", "uid": "primary-hook",
+                "description": "Acme's production receiver", "eventTypes": ["invoice.paid"],
+                "channels": ["eu"]},
+}
+SCHEMAS["EndpointUpdate"] = {
+    "type": "object",
+    "description": "The whole endpoint (its secret and headers are kept; they have their own "
+                   "routes).",
+    "required": ["url"],
+    "properties": dict(ENDPOINT_FIELDS),
+    "example": {"url": "https://hooks.acme.example/hookline/v2", "uid": "primary-hook",
+                "eventTypes": ["invoice.paid"], "channels": ["eu"]},
+}
+SCHEMAS["EndpointPatch"] = {
+    "type": "object",
+    "description": "The fields to change; those left out keep their value; `uid`, "
+                   "`throttleRate`, `eventTypes` and `channels` set to null are cleared.",
+    "properties": {**ENDPOINT_FIELDS,
+                   "url": nullable({"type": "string", "format": "uri", "maxLength": 65536},
+                                   URL_DOC)},
+    "example": {"disabled": False, "description": "Acme's production receiver (v2)"},
+}
+SCHEMAS["EndpointOut"] = {
+    "type": "object",
+    "required": ["id", "uid", "url", "description", "throttleRate", "disabled", "eventTypes",
+                 "filterTypes", "channels", "metadata", "version", "createdAt", "updatedAt"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^ep_[0-9A-Za-z]{27}$"},
+        "uid": nullable(UID_EP),
+        "url": {"type": "string"},
+        "description": {"type": "string"},
+        "throttleRate": nullable(THROTTLE, THROTTLE_DOC),
+        "disabled": {"type": "boolean"},
+        "eventTypes": nullable(name_set("The event types it takes; null: all.")),
+        "filterTypes": nullable(name_set("The same as `eventTypes` (the older name).")),
+        "channels": nullable(name_set("Its channels; null: it takes every message.", 10)),
+        "metadata": string_map("Your key/value pairs."),
+        "version": {"type": "integer", "enum": [1]},
+        "createdAt": date_time("When it was created."),
+        "updatedAt": date_time("When it last changed."),
+    },
+    "example": {"id": "ep_2mK8pVbQx8mN3sT6uW9yA1cE5fH", "uid": "primary-hook",
+                "url": "https://hooks.acme.example/hookline",
+                "description": "Acme's production receiver", "throttleRate": None,
+                "disabled": False, "eventTypes": ["invoice.paid"],
+                "filterTypes": ["invoice.paid"], "channels": ["eu"], "metadata": {},
+                "version": 1, "createdAt": "2026-12-07T12:00:00Z",
+                "updatedAt": "2026-12-07T12:00:00Z"},
+}
+SCHEMAS["EndpointSecretOut"] = {
+    "type": "object",
+    "required": ["key"],
+    "properties": {"key": {"type": "string", "pattern": r"^whsec_[a-zA-Z0-9+/=]{32,100}$",
+                           "description": "The current signing secret."}},
+    "example": {"key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+}
+SCHEMAS["EndpointSecretRotateIn"] = {
+    "type": "object",
+    "properties": {
+        "key": nullable({"type": "string", "pattern": SECRET},
+                        "The new secret; one is made when left out."),
+        "gracePeriodSeconds": nullable(
+            {"type": "integer", "minimum": 0, "maximum": 604800},
+            "How long the old secret keeps signing deliveries next to the new one "
+            "(default 86400, 24 hours; 0 drops it at once)."),
+    },
+    "example": {"gracePeriodSeconds": 3600},
+}
+SCHEMAS["EndpointHeadersIn"] = {
+    "type": "object",
+    "required": ["headers"],
+    "properties": {"headers": string_map(
+        "Headers added to every delivery. Names hookline sets itself or that frame the request "
+        "are refused: `webhook-*`, `svix-*`, `x-amz-*`, `proxy-*`, `host`, `content-length`, "
+        "`content-type`, `transfer-encoding`, `connection`, `user-agent`, `te`, `upgrade`, "
+        "`keep-alive`. Values must not hold CR, LF or NUL.")},
+    "example": {"headers": {"X-Tenant": "acme"}},
+}
+SCHEMAS["EndpointHeadersPatchIn"] = {
+    "type": "object",
+    "required": ["headers"],
+    "properties": {"headers": string_map(
+        "Headers to add or replace; the others are kept. (Svix removes a header given as null; "
+        "hookline refuses null values.)")},
+    "example": {"headers": {"X-Region": "eu-west-1"}},
+}
+SCHEMAS["EndpointHeadersOut"] = {
+    "type": "object",
+    "required": ["headers", "sensitive"],
+    "properties": {"headers": string_map("The headers added to every delivery."),
+                   "sensitive": {"type": "array", "items": {"type": "string"}, "maxItems": 0,
+                                 "description": "Always empty: hookline hides no header."}},
+    "example": {"headers": {"X-Tenant": "acme"}, "sensitive": []},
+}
+SCHEMAS["MessageIn"] = {
+    "type": "object",
+    "required": ["eventType", "payload"],
+    "properties": {
+        "eventType": name("Its event type (it need not be registered)."),
+        "payload": {"type": "object",
+                    "description": "The JSON object delivered, byte for byte as sent."},
+        "eventId": nullable(name("Your unique id for the event within the application: a "
+                                 "second message with it is refused (409). The message can be "
+                                 "read by it in place of its id.")),
+        "channels": nullable(name_set("Its channels (at most 5).", 5)),
+    },
+    "example": {"eventType": "invoice.paid", "eventId": "evt-1001", "channels": ["eu"],
+                "payload": {"invoiceId": "in_123", "amount": 4200, "currency": "EUR"}},
+}
+SCHEMAS["MessageOut"] = {
+    "type": "object",
+    "required": ["id", "eventId", "eventType", "payload", "channels", "timestamp"],
+    "properties": {
+        "id": {"type": "string",
+               "description": "`msg_...`: the `webhook-id` of every delivery of the message."},
+        "eventId": nullable({"type": "string"}),
+        "eventType": {"type": "string"},
+        "payload": {"type": "object",
+                    "description": "The payload, or `{}` when `with_content=false`."},
+        "channels": nullable({"type": "array", "items": {"type": "string"}}),
+        "timestamp": date_time("When it was accepted."),
+    },
+    "example": {"id": "msg_2mK8pV1bX0eYyQ3rT5uW7zA9cD4", "eventId": "evt-1001",
+                "eventType": "invoice.paid", "channels": ["eu"],
+                "payload": {"invoiceId": "in_123", "amount": 4200, "currency": "EUR"},
+                "timestamp": "2026-12-07T12:00:00Z"},
+}
+SCHEMAS["MessageAttemptOut"] = {
+    "type": "object",
+    "required": ["id", "msgId", "endpointId", "url", "response", "responseStatusCode",
+                 "responseDurationMs", "status", "statusText", "triggerType", "timestamp"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^atmpt_[0-9A-Za-z]{27}$"},
+        "msgId": {"type": "string"},
+        "endpointId": {"type": "string"},
+        "url": {"type": "string"},
+        "response": {"type": "string", "description": "The start of the response body (at "
+                                                      "most 1024 bytes), or why there was none."},
+        "responseStatusCode": {"type": "integer", "minimum": 0,
+                               "description": "0 when there was no response."},
+        "responseDurationMs": {"type": "integer", "minimum": 0},
+        "status": {"type": "integer", "enum": [0, 1, 2],
+                   "description": "0 success, 1 pending, 2 fail."},
+        "statusText": {"type": "string", "enum": ["success", "pending", "fail"]},
+        "triggerType": {"type": "integer", "enum": [0, 1],
+                        "description": "0 scheduled, 1 manual (a resend)."},
+        "timestamp": date_time("When the attempt was made."),
+    },
+    "example": {"id": "atmpt_2mK8pW3cY1fZzR4sU6vX8aB0dE5", "msgId": "msg_2mK8pV1bX0eYyQ3rT5uW7zA9cD4",
+                "endpointId": "ep_2mK8pVbQx8mN3sT6uW9yA1cE5fH",
+                "url": "https://hooks.acme.example/hookline", "response": "ok",
+                "responseStatusCode": 200, "responseDurationMs": 87, "status": 0,
+                "statusText": "success", "triggerType": 0,
+                "timestamp": "2026-12-07T12:00:01Z"},
+}
+for item in ["ApplicationOut", "EventTypeOut", "EndpointOut", "MessageOut", "MessageAttemptOut"]:
+    SCHEMAS[f"ListResponse_{item}_"] = {
+        "type": "object",
+        "required": ["data", "iterator", "prevIterator", "done"],
+        "properties": {
+            "data": {"type": "array", "items": ref(item)},
+            "iterator": nullable({"type": "string"},
+                                 "Pass it as `iterator` for the next page; null when `done`."),
+            "prevIterator": {"type": "null", "description": "Always null: lists go forward only."},
+            "done": {"type": "boolean",
+                     "description": "True when this page is the last (it has fewer than "
+                                    "`limit` items)."},
+        },
+    }
+SCHEMAS["EmptyObject"] = {"type": "object", "maxProperties": 0, "example": {}}
+SCHEMAS["HttpErrorOut"] = {
+    "type": "object",
+    "required": ["code", "detail"],
+    "properties": {
+        "code": {"type": "string", "enum": [
+            "invalid_json", "authentication_failed", "insufficient_access", "not_found",
+            "method_not_allowed", "conflict", "payload_too_large", "service_unavailable"]},
+        "detail": {"type": "string", "description": "For people; never holds a secret."},
+    },
+    "example": {"code": "not_found", "detail": "Application not found"},
+}
+SCHEMAS["ValidationError"] = {
+    "type": "object",
+    "required": ["loc", "msg", "type"],
+    "properties": {
+        "loc": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                "description": "Where: `body`, `query`, `path` or `header`, then the field "
+                               "and any index (`[\"body\", \"channels\", \"2\"]`)."},
+        "msg": {"type": "string"},
+        "type": {"type": "string", "enum": ["value_error", "type_error"]},
+    },
+}
+SCHEMAS["HTTPValidationError"] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "array", "items": ref("ValidationError"), "minItems": 1,
+                              "description": "Every wrong field, not only the first."}},
+    "example": {"detail": [{"loc": ["body", "url"], "msg": "must use https, not ftp",
+                            "type": "value_error"}]},
+}
+
+# ---- parameters and answers ----------------------------------------------------------------
+
+PARAMETERS = {
+    "app_id": {"name": "app_id", "in": "path", "required": True,
+               "description": "The application's id (`app_...`) or uid.",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 256},
+               "example": "acme"},
+    "endpoint_id": {"name": "endpoint_id", "in": "path", "required": True,
+                    "description": "The endpoint's id (`ep_...`) or uid.",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "example": "primary-hook"},
+    "msg_id": {"name": "msg_id", "in": "path", "required": True,
+               "description": "The message's id (`msg_...`) or eventId.",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 256},
+               "example": "evt-1001"},
+    "event_type_name": {"name": "event_type_name", "in": "path", "required": True,
+                        "description": "The event type's name.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 256,
+                                   "pattern": NAME},
+                        "example": "invoice.paid"},
+    "limit": {"name": "limit", "in": "query",
+              "description": f"Items per page, 1 to {MAX_LIMIT}.",
+              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                         "default": DEFAULT_LIMIT}},
+    "iterator": {"name": "iterator", "in": "query",
+                 "description": "The `iterator` of the previous page; an empty value or none "
+                                "starts at the beginning.",
+                 "schema": {"type": "string"}},
+    "order": {"name": "order", "in": "query",
+              "description": "Only `ascending` (oldest first); `descending` is refused (422).",
+              "schema": {"type": "string", "enum": ["ascending"]}},
+    "with_content": {"name": "with_content", "in": "query",
+                     "description": "`false` leaves payloads (event types: schemas) out.",
+                     "schema": {"type": "boolean", "default": True}},
+    "include_archived": {"name": "include_archived", "in": "query",
+                         "description": "List archived event types too.",
+                         "schema": {"type": "boolean", "default": False}},
+    "get_if_exists": {"name": "get_if_exists", "in": "query",
+                      "description": "When an application with the body's `uid` exists, answer "
+                                     "it (200) instead of 409.",
+                      "schema": {"type": "boolean", "default": False}},
+    "expunge": {"name": "expunge", "in": "query",
+                "description": "Delete the event type instead of archiving it.",
+                "schema": {"type": "boolean", "default": False}},
+    "idempotency-key": {"name": "idempotency-key", "in": "header",
+                        "description": "Makes a POST safe to retry: a request with a key seen in "
+                                       "the last 24 hours on the same path with a token of the "
+                                       "same scope gets the first request's answer, and nothing "
+                                       "is done again.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 256}},
+}
+
+ERROR_TEXT = {
+    "400": "The body is not JSON (`invalid_json`).",
+    "401": "No bearer token, or not a configured one (`authentication_failed`).",
+    "403": "The token is scoped to one application, and this is another one or a route for "
+           "every application (`insufficient_access`).",
+    "404": "No such record (`not_found`).",
+    "409": "A `uid`, `eventId` or event type name already taken (`conflict`).",
+    "413": f"The body is over {MAX_BODY} bytes (`payload_too_large`).",
+    "422": "Wrong fields, query parameters or headers, every one listed.",
+    "503": "The store or the queue did not answer; nothing was done or acknowledged, and the "
+           "same request may be retried (`service_unavailable`).",
+}
+RESPONSES = {
+    code: {"description": text, "content": {"application/json": {
+        "schema": ref("HTTPValidationError" if code == "422" else "HttpErrorOut")}}}
+    for code, text in ERROR_TEXT.items()
+}
+
+
+def json_body(schema_name, description):
+    return {"description": description,
+            "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
+       differences=None, description=None):
+    """One operation. `ok`: {status: (schema or None, description)}. `errors`: the error
+    statuses beyond those every authenticated call may get (401, 413, 503)."""
+    o = {"operationId": op_id, "summary": summary}
+    if description:
+        o["description"] = description
+    o["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
+    if not o["parameters"]:
+        del o["parameters"]
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": ref(body), "example": SCHEMAS[body]["example"]}}}
+    responses = {}
+    for status, (schema, text) in ok.items():
+        if schema is None:
+            responses[status] = {"description": text}
+        else:
+            responses[status] = json_body(schema, text)
+    codes = set(errors) | {"401", "413", "503"}
+    if body:
+        codes |= {"400", "422"}
+    if scoped:
+        codes.add("403")
+    for code in sorted(codes):
+        responses[code] = {"$ref": f"#/components/responses/{code}"}
+    o["responses"] = responses
+    if differences:
+        o["x-hookline-differences"] = differences
+    return o
+
+
+PAGE = ["limit", "iterator", "order"]
+IDEM = ["idempotency-key"]
+
+PATHS = {
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI document (no token needed).",
+                                  "content": {"application/json": {
+                                      "schema": {"type": "object"}}}},
+                          "503": {"$ref": "#/components/responses/503"}},
+        },
+    },
+    "/api/v1/app": {
+        "get": op("v1.application.list", "List applications",
+                  {"200": ("ListResponse_ApplicationOut_", "A page of applications, oldest "
+                                                           "first.")},
+                  params=PAGE, errors=["422"]),
+        "post": op("v1.application.create", "Create an application",
+                   {"201": ("ApplicationOut", "Created."),
+                    "200": ("ApplicationOut", "With `get_if_exists=true`: the application "
+                                              "that has this uid already.")},
+                   params=["get_if_exists"] + IDEM, body="ApplicationIn", errors=["409"]),
+    },
+    "/api/v1/app/{app_id}": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"}],
+        "get": op("v1.application.get", "Get an application",
+                  {"200": ("ApplicationOut", "The application.")}, errors=["404"]),
+        "put": op("v1.application.update", "Replace an application, or create it",
+                  {"200": ("ApplicationOut", "Replaced."),
+                   "201": ("ApplicationOut", "There was none: created, with the path as its "
+                                             "uid (when the path is a valid uid).")},
+                  body="ApplicationIn", errors=["404", "409"]),
+        "patch": op("v1.application.patch", "Change some fields of an application",
+                    {"200": ("ApplicationOut", "Changed.")},
+                    body="ApplicationPatch", errors=["404", "409"]),
+        "delete": op("v1.application.delete", "Delete an application and its endpoints",
+                     {"204": (None, "Deleted. Its messages and attempts expire with the "
+                                    "retention period.")}, errors=["404"]),
+    },
+    "/api/v1/event-type": {
+        "get": op("v1.event-type.list", "List event types",
+                  {"200": ("ListResponse_EventTypeOut_", "A page of event types, by name.")},
+                  params=PAGE + ["include_archived", "with_content"], errors=["422"],
+                  scoped=False,
+                  description="Any token may list event types, an application-scoped one "
+                              "too (a portal needs them)."),
+        "post": op("v1.event-type.create", "Create an event type",
+                   {"201": ("EventTypeOut", "Created.")},
+                   params=IDEM, body="EventTypeIn", errors=["409"]),
+    },
+    "/api/v1/event-type/{event_type_name}": {
+        "parameters": [{"$ref": "#/components/parameters/event_type_name"}],
+        "get": op("v1.event-type.get", "Get an event type",
+                  {"200": ("EventTypeOut", "The event type, archived or not.")},
+                  errors=["404"], scoped=False),
+        "put": op("v1.event-type.update", "Replace an event type, or create it",
+                  {"200": ("EventTypeOut", "Replaced."),
+                   "201": ("EventTypeOut", "There was none: created.")},
+                  body="EventTypeUpdate", errors=["409"]),
+        "patch": op("v1.event-type.patch", "Change some fields of an event type",
+                    {"200": ("EventTypeOut", "Changed.")},
+                    body="EventTypePatch", errors=["404"]),
+        "delete": op("v1.event-type.delete", "Archive an event type (or delete it)",
+                     {"204": (None, "Archived, or with `expunge=true` deleted.")},
+                     params=["expunge"], errors=["404", "422"]),
+    },
+    "/api/v1/app/{app_id}/endpoint": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"}],
+        "get": op("v1.endpoint.list", "List an application's endpoints",
+                  {"200": ("ListResponse_EndpointOut_", "A page of endpoints, oldest first.")},
+                  params=PAGE, errors=["404", "422"]),
+        "post": op("v1.endpoint.create", "Create an endpoint",
+                   {"201": ("EndpointOut", "Created.")},
+                   params=IDEM, body="EndpointIn", errors=["404", "409"]),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.endpoint.get", "Get an endpoint",
+                  {"200": ("EndpointOut", "The endpoint (its secret and headers have their "
+                                          "own routes).")}, errors=["404"]),
+        "put": op("v1.endpoint.update", "Replace an endpoint",
+                  {"200": ("EndpointOut", "Replaced.")},
+                  body="EndpointUpdate", errors=["404", "409"],
+                  differences=["Svix creates the endpoint when it does not exist (201); "
+                               "hookline answers 404."]),
+        "patch": op("v1.endpoint.patch", "Change some fields of an endpoint",
+                    {"200": ("EndpointOut", "Changed.")},
+                    body="EndpointPatch", errors=["404", "409"]),
+        "delete": op("v1.endpoint.delete", "Delete an endpoint",
+                     {"204": (None, "Deleted.")}, errors=["404"]),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.endpoint.get-secret", "Get an endpoint's signing secret",
+                  {"200": ("EndpointSecretOut", "The current secret.")}, errors=["404"]),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "post": op("v1.endpoint.rotate-secret", "Rotate an endpoint's signing secret",
+                   {"200": ("EndpointSecretOut", "The new secret.")},
+                   params=IDEM, body="EndpointSecretRotateIn", errors=["404", "409"],
+                   differences=["Svix answers 204 with no body; hookline answers the new key "
+                                "(the 2.x SDKs read a JSON body).",
+                                "`gracePeriodSeconds` sets how long the old secret keeps "
+                                "signing (Svix: 24 hours, fixed)."]),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.endpoint.get-headers", "Get an endpoint's custom headers",
+                  {"200": ("EndpointHeadersOut", "The headers.")}, errors=["404"]),
+        "put": op("v1.endpoint.update-headers", "Replace an endpoint's custom headers",
+                  {"204": (None, "Replaced.")}, body="EndpointHeadersIn",
+                  errors=["404", "409"]),
+        "patch": op("v1.endpoint.patch-headers", "Add or replace some custom headers",
+                    {"204": (None, "Changed.")}, body="EndpointHeadersPatchIn",
+                    errors=["404", "409"],
+                    differences=["A header given as null is refused (422); Svix removes it. "
+                                 "Use PUT with the headers to keep."]),
+    },
+    "/api/v1/app/{app_id}/msg": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"}],
+        "get": op("v1.message.list", "List an application's messages",
+                  {"200": ("ListResponse_MessageOut_", "A page of messages, oldest first.")},
+                  params=PAGE + ["with_content"], errors=["404", "422"],
+                  differences=["The filters `channel`, `event_types`, `before`, `after` and "
+                               "`tag` are not read: the list is unfiltered."]),
+        "post": op("v1.message.create", "Send a message",
+                   {"202": ("MessageOut", "Stored and on the outbound queue: it will be "
+                                          "delivered to every endpoint that takes it.")},
+                   params=["with_content"] + IDEM, body="MessageIn", errors=["404", "409"],
+                   description="Answered 202 only once the message is durably on the "
+                               "outbound queue. A retry of a request that failed (503, a "
+                               "timeout) with the same `idempotency-key` or `eventId` puts a "
+                               "message that did not reach the queue on it, under the same "
+                               "id, and answers 202; one that did is not sent again.",
+                   differences=["`application` (create the application on the fly), "
+                                "`payloadRetentionPeriod`, `payloadRetentionHours`, `tags`, "
+                                "`transformationsParams` and `deliverAt` are accepted and "
+                                "ignored."]),
+    },
+    "/api/v1/app/{app_id}/msg/{msg_id}": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/msg_id"}],
+        "get": op("v1.message.get", "Get a message",
+                  {"200": ("MessageOut", "The message, until the retention period ends.")},
+                  params=["with_content"], errors=["404", "422"]),
+    },
+    "/api/v1/app/{app_id}/attempt/msg/{msg_id}": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/msg_id"}],
+        "get": op("v1.message-attempt.list-by-msg", "List a message's delivery attempts",
+                  {"200": ("ListResponse_MessageAttemptOut_", "A page of attempts, oldest "
+                                                              "first.")},
+                  params=PAGE, errors=["404", "422"],
+                  differences=["The filters `status`, `status_code_class`, `channel`, "
+                               "`endpoint_id`, `event_types`, `before` and `after` are not "
+                               "read."]),
+    },
+    "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.message-attempt.list-by-endpoint", "List an endpoint's delivery attempts",
+                  {"200": ("ListResponse_MessageAttemptOut_", "A page of attempts, oldest "
+                                                              "first.")},
+                  params=PAGE, errors=["404", "422"],
+                  differences=["The filters `status`, `status_code_class`, `channel`, "
+                               "`event_types`, `before` and `after` are not read."]),
+    },
+    "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/msg_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "post": op("v1.message-attempt.resend", "Deliver a message to one endpoint again",
+                   {"202": ("EmptyObject", "On the outbound queue for that endpoint.")},
+                   params=IDEM, errors=["404", "422"],
+                   differences=["Svix answers 202 with no body; hookline answers `{}`."]),
+    },
+}
+
+DIFFERENCES = [
+    "A subset of Svix's v1 API: applications, event types, endpoints (secret, headers), "
+    "messages, attempts and resend. Not served: statistics, recover, replay-missing, "
+    "send-example, transformations, integrations, background tasks, operational webhooks, "
+    "message content expunge, attempted-destinations lists, authentication (app portal) routes.",
+    "Lists run in ascending (creation) order only, forward only: `order=descending` is "
+    "refused (422) and `prevIterator` is always null.",
+    "`throttleRate` and event type `schemas` are stored and shown, not enforced.",
+    "Methods other than those listed on a path answer 405 `method_not_allowed`.",
+    "Error codes are hookline's own: see `HttpErrorOut.code`.",
+]
+
+DOC = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "hookline API",
+        "version": "1",
+        "summary": "Svix's v1 REST API, as hookline serves it.",
+        "description": "Applications, their endpoints, and messages delivered to them, signed "
+                       "with Standard Webhooks headers. The official `svix` SDKs are its "
+                       "clients: point their server URL at hookline. Guide: docs/api.md.",
+        "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        "x-hookline-differences": DIFFERENCES,
+    },
+    "servers": [{"url": "http://127.0.0.1:8787", "description": "hookline dev"}],
+    "security": [{"HTTPBearer": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"HTTPBearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "A token of `[api] tokens`, in the `Authorization` header only "
+                           "(never the query string). A token with `app` reaches that "
+                           "application only."}},
+        "parameters": PARAMETERS,
+        "responses": RESPONSES,
+        "schemas": SCHEMAS,
+    },
+}
+
+if __name__ == "__main__":
+    out = Path(__file__).with_name("openapi.json")
+    out.write_text(json.dumps(DOC, indent=2, ensure_ascii=False) + "\n")
