@@ -734,5 +734,13 @@ DOC = {
 }
 
 if __name__ == "__main__":
+    import sys
+
+    text = json.dumps(DOC, indent=2, ensure_ascii=False) + "\n"
     out = Path(__file__).with_name("openapi.json")
-    out.write_text(json.dumps(DOC, indent=2, ensure_ascii=False) + "\n")
+    if sys.argv[1:] == ["--check"]:
+        # tests/run: the committed document is what this script makes.
+        if out.read_text() != text:
+            sys.exit("shared/api/openapi.json is not what shared/api/openapi.py makes: run the script")
+    else:
+        out.write_text(text)
