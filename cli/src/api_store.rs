@@ -54,6 +54,20 @@ CREATE INDEX IF NOT EXISTS api_aliases_owner ON api_aliases (kind, parent, id);
 /// enough that no request waits on a big cleanup.
 const PRUNE_BATCH: i64 = 64;
 
+/// Why [`SqliteStore::open`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Another process (another `hookline dev`) has the file open.
+    #[error("the API database is in use by another process")]
+    InUse,
+    /// SQLite could not open or prepare the file.
+    #[error("the API database failed: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The store's thread could not be started.
+    #[error("cannot start the API database's thread: {0}")]
+    Thread(std::io::Error),
+}
+
 /// A job for the store's thread.
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
@@ -67,18 +81,16 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (or creates) the database at `path`; `now` decides expiry.
-    pub fn open(path: &Path, now: fn() -> Timestamp) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(db)?;
-        Self::setup(conn, true, now)
+    pub fn open(path: &Path, now: fn() -> Timestamp) -> Result<Self, OpenError> {
+        Self::setup(Connection::open(path)?, true, now)
     }
 
     /// A database in memory (for tests).
-    pub fn in_memory(now: fn() -> Timestamp) -> Result<Self, StoreError> {
-        let conn = Connection::open_in_memory().map_err(db)?;
-        Self::setup(conn, false, now)
+    pub fn in_memory(now: fn() -> Timestamp) -> Result<Self, OpenError> {
+        Self::setup(Connection::open_in_memory()?, false, now)
     }
 
-    fn setup(conn: Connection, file: bool, now: fn() -> Timestamp) -> Result<Self, StoreError> {
+    fn setup(conn: Connection, file: bool, now: fn() -> Timestamp) -> Result<Self, OpenError> {
         let prepare = || -> Result<(), rusqlite::Error> {
             if file {
                 // As the queue's file (see crate::store): one process owns it, and a committed
@@ -94,13 +106,9 @@ impl SqliteStore {
         };
         prepare().map_err(|e| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                StoreError::Unavailable(
-                    "the API database is in use by another process (is another `hookline dev` \
-                     running on this --data-dir?)"
-                        .to_owned(),
-                )
+                OpenError::InUse
             }
-            _ => db(e),
+            _ => OpenError::Db(e),
         })?;
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -110,7 +118,7 @@ impl SqliteStore {
                     job(&conn);
                 }
             })
-            .map_err(|e| StoreError::Unavailable(format!("cannot start its thread: {e}")))?;
+            .map_err(OpenError::Thread)?;
         Ok(Self { jobs, now })
     }
 
@@ -502,10 +510,7 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         let _first = SqliteStore::open(&path, crate::now).unwrap();
         let second = SqliteStore::open(&path, crate::now);
-        assert!(
-            matches!(&second, Err(StoreError::Unavailable(m)) if m.contains("in use")),
-            "{second:?}"
-        );
+        assert!(matches!(second, Err(OpenError::InUse)), "{second:?}");
     }
 
     fn at_2030() -> Timestamp {
