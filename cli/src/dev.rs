@@ -453,7 +453,11 @@ async fn api_v1(req: Request<HyperBody>, app: &App, target: &str) -> Resp {
             return api_v1_answer(app, &method, target, &e);
         }
     }
-    let (parts, body) = app.api.handle(request).await.into_parts();
+    let (parts, mut body) = app.api.handle(request).await.into_parts();
+    // As every JSON answer of hookline dev (`json_response`); a 204's empty body stays empty.
+    if !body.is_empty() && !body.ends_with('\n') {
+        body.push('\n');
+    }
     let mut resp = Response::from_parts(parts, Full::new(Bytes::from(body)));
     resp.headers_mut().insert(
         hyper::header::CACHE_CONTROL,
