@@ -1044,13 +1044,18 @@ async fn api_routes_answer_401_without_the_token_in_the_authorization_header() {
     let (_, list) = api(&dev, reqwest::Method::GET, "/app", Some(&token), None).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
     assert!(dev.events("fan_out").is_empty());
-    // The token is printed in the ready line only (the refused requests' queries are not).
+    // Every request is logged (its line is written before the answer, and read by the test's
+    // reader thread a moment later)...
+    let requests = 2 + routes.len() * credentials.len();
+    wait_until(Duration::from_secs(10), "every request's line", || {
+        (dev.events("api").len() >= requests).then_some(())
+    });
+    assert_eq!(dev.events("api").len(), requests);
+    // ...and the token is printed in the ready line only (the refused requests' queries are not).
     let output = dev.output();
     let with_token: Vec<&String> = output.iter().filter(|l| l.contains(&token)).collect();
     assert_eq!(with_token.len(), 1, "{with_token:?}");
     assert!(with_token[0].contains("\"event\":\"ready\""));
-    let logged = dev.events("api");
-    assert_eq!(logged.len(), 2 + routes.len() * credentials.len());
 }
 
 #[tokio::test(flavor = "multi_thread")]
