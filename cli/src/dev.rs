@@ -9,6 +9,11 @@
 //!   read), `hookline-outbound` (what the sender delivers) and a dead-letter queue for each.
 //! - **Outbound events**: `POST /events` takes the same JSON an app puts on SQS (one message, or
 //!   an array of them) and answers `202` once it is stored.
+//! - **Management API**: Svix's v1 REST API under `/api/v1` (`hookline_api::Api`), its records
+//!   in `api.sqlite3` beside the queue ([`crate::api_store`]), its messages put on
+//!   `hookline-outbound` before the `202`. Every route needs a bearer token: the configuration's
+//!   `[api]` tokens, and a development token printed at start (`HOOKLINE_API_TOKEN`, or a fresh
+//!   random one each start).
 //! - **Sender**: the Lambda's own handler (`hookline_sender::Sender`) fed by the same
 //!   event-source loop the tests use, talking to the embedded queue through `aws-sdk-sqs`: the
 //!   same fan-out, signing, SSRF guard, retries (visibility timeouts) and dead-lettering.
@@ -23,6 +28,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use hookline_api::service::MAX_BODY as MAX_API_V1_BODY;
+use hookline_core::api::error::ApiError;
+use hookline_core::api::model::UrlPolicy;
 use hookline_core::config::{Config, ConfigErrors, Destination, ResolvedSource};
 use hookline_core::envelope::{InboundEnvelope, OutboundMessage};
 use hookline_core::headers::Headers;
@@ -37,6 +45,7 @@ use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::api_store::{OpenError, SqliteStore};
 use crate::error::{DevStoreError, FileError, ListenError};
 use crate::sqs_api::SqsApi;
 use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
@@ -65,6 +74,9 @@ Then POST webhooks to
   http://127.0.0.1:8787/hooks/{source}
 outbound events to
   http://127.0.0.1:8787/events
+the management API (Svix's v1 REST API; the bearer token is printed at start,
+or set it with HOOKLINE_API_TOKEN) at
+  http://127.0.0.1:8787/api/v1
 and point any SQS client at
   http://127.0.0.1:8787")]
 pub struct Args {
@@ -77,7 +89,7 @@ pub struct Args {
     /// The port to listen on.
     #[arg(long, short, default_value_t = 8787, env = "HOOKLINE_DEV_PORT")]
     pub port: u16,
-    /// Where the queue database lives.
+    /// Where the queue and API databases live.
     #[arg(long, default_value = ".hookline", env = "HOOKLINE_DATA_DIR")]
     pub data_dir: PathBuf,
     /// Delete every queued message before starting.
@@ -142,6 +154,8 @@ struct App {
     open_host: bool,
     sources: std::collections::BTreeMap<String, ResolvedSource>,
     sqs: SqsApi,
+    /// The management API, under `/api/v1`.
+    api: hookline_api::Api,
     out: Printer,
 }
 
@@ -371,6 +385,9 @@ fn worker_target(uri: &hyper::Uri) -> String {
 async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallible> {
     let target = worker_target(req.uri());
     let path = target.split('?').next().unwrap_or_default().to_owned();
+    if is_api_v1(&path) {
+        return Ok(api_v1(req, &app, &target).await);
+    }
     let local_api = path == "/" || path == "/events";
     // The SQS API and /events act without a signature: only this machine's programs may use
     // them. The receiver's routes verify signatures, and tunnels (ngrok, cloudflared) pass a
@@ -402,6 +419,144 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
         Ok(resp) => resp,
         Err(r) => reject(r, &path),
     })
+}
+
+/// Whether `path` is the management API's: `/api/v1` or below it.
+fn is_api_v1(path: &str) -> bool {
+    path.strip_prefix(hookline_api::service::PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `/api/v1/...`: the management API. Not behind [`browser_guard`]: every route but the OpenAPI
+/// document needs a bearer token, which a page of another origin does not have (and cannot read:
+/// no CORS header is sent), and a portal in a browser will call it. `target` is the path and
+/// query as [`worker_target`] reads them, so the API routes what the dispatch above saw.
+async fn api_v1(req: Request<HyperBody>, app: &App, target: &str) -> Resp {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let body = match read_limited(body, MAX_API_V1_BODY).await {
+        Ok(b) => b,
+        Err(r) if r == Rejection::PAYLOAD_TOO_LARGE => {
+            return api_v1_answer(app, &method, target, &ApiError::too_large(MAX_API_V1_BODY));
+        }
+        Err(_) => {
+            let e = ApiError::bad_request("unreadable_body", "The request body could not be read.");
+            return api_v1_answer(app, &method, target, &e);
+        }
+    };
+    let mut request = Request::from_parts(parts, body);
+    match target.parse::<hyper::Uri>() {
+        Ok(uri) => *request.uri_mut() = uri,
+        // worker_target only resolves dot segments of what hyper parsed: it stays a valid URI.
+        Err(_) => {
+            let e = ApiError::not_found("No such route.");
+            return api_v1_answer(app, &method, target, &e);
+        }
+    }
+    let (parts, mut body) = app.api.handle(request).await.into_parts();
+    // As every JSON answer of hookline dev (`json_response`); a 204's empty body stays empty.
+    if !body.is_empty() && !body.ends_with('\n') {
+        body.push('\n');
+    }
+    let mut resp = Response::from_parts(parts, Full::new(Bytes::from(body)));
+    resp.headers_mut().insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
+    api_v1_printed(app, &method, target, resp.status().as_u16());
+    resp
+}
+
+/// An error answered before the API saw the request, in the API's shape.
+fn api_v1_answer(app: &App, method: &Method, target: &str, e: &ApiError) -> Resp {
+    api_v1_printed(app, method, target, e.status());
+    json_response(e.status(), e.body())
+}
+
+/// Prints one API request: its method, path and status. Never the query (a client that puts a
+/// token there, wrongly, must not find it in the log) nor any header.
+fn api_v1_printed(app: &App, method: &Method, target: &str, status: u16) {
+    let path = target.split('?').next().unwrap_or_default();
+    app.out.received(
+        "api",
+        status,
+        &format!("{method} {}", untrusted(path)),
+        json!({"event": "api", "method": method.as_str(), "path": path, "status": status}),
+    );
+}
+
+/// The management API's outbound queue: `hookline-outbound`, committed before `Ok`.
+struct DevOutbox {
+    sqs: SqsApi,
+}
+
+#[async_trait::async_trait]
+impl hookline_api::Outbox for DevOutbox {
+    async fn send(&self, body: String) -> Result<(), String> {
+        // send_local answers once the commit that holds the message is done.
+        self.sqs
+            .send_local(OUTBOUND_QUEUE, body, Vec::new())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.sqs.notify();
+        Ok(())
+    }
+}
+
+/// The system clock and the operating system's random source.
+struct DevEnv;
+
+impl hookline_api::Env for DevEnv {
+    fn now(&self) -> Timestamp {
+        crate::now()
+    }
+
+    fn random(&self, buf: &mut [u8]) {
+        if getrandom::fill(buf).is_err() {
+            // The OS's CSPRNG failing (checked once at start, when the development token is
+            // made) leaves no safe way to mint ids and signing secrets: stop, rather than hand
+            // out guessable ones.
+            std::process::abort();
+        }
+    }
+}
+
+/// The environment variable that sets the development API token.
+const API_TOKEN_VAR: &str = "HOOKLINE_API_TOKEN";
+/// What a generated development token starts with.
+const DEV_TOKEN_PREFIX: &str = "hl_dev_";
+/// How many random characters follow [`DEV_TOKEN_PREFIX`] (about 190 bits).
+const DEV_TOKEN_CHARS: usize = 32;
+
+/// The development API token: `from_env` when set and not empty, else `hl_dev_` and 32 random
+/// base62 characters, read from `random`.
+fn dev_token(
+    from_env: Option<String>,
+    mut random: impl FnMut(&mut [u8]) -> Result<(), getrandom::Error>,
+) -> Result<String, getrandom::Error> {
+    if let Some(t) = from_env.filter(|t| !t.is_empty()) {
+        return Ok(t);
+    }
+    const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut token = String::with_capacity(DEV_TOKEN_PREFIX.len() + DEV_TOKEN_CHARS);
+    token.push_str(DEV_TOKEN_PREFIX);
+    let mut chars = 0;
+    while chars < DEV_TOKEN_CHARS {
+        let mut bytes = [0u8; 64];
+        random(&mut bytes)?;
+        // 248 = 4 × 62: bytes from 248 up are dropped, so every character is equally likely.
+        for b in bytes
+            .iter()
+            .filter(|b| **b < 248)
+            .take(DEV_TOKEN_CHARS - chars)
+        {
+            if let Some(c) = ALPHABET.get(usize::from(*b % 62)) {
+                token.push(char::from(*c));
+                chars += 1;
+            }
+        }
+    }
+    Ok(token)
 }
 
 fn sqs_error(e: &crate::sqs_api::SqsError) -> Resp {
@@ -732,6 +887,38 @@ fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
     Ok((store, path))
 }
 
+/// Opens the management API's database in `dir` (which [`open_store`] created).
+fn open_api_store(dir: &Path) -> Result<SqliteStore, CliError> {
+    let path = dir.join(crate::api_store::FILE_NAME);
+    SqliteStore::open(&path, crate::now).map_err(|e| {
+        CliError::Store(match e {
+            OpenError::InUse => DevStoreError::InUse { path },
+            OpenError::Db(e) => DevStoreError::Open {
+                path,
+                source: StoreError::Db(e),
+            },
+            OpenError::Thread(_) => DevStoreError::Failed(StoreError::Unavailable),
+        })
+    })
+}
+
+/// The API's tokens: the configuration's `[api]` tokens, and the development token with every
+/// application in its scope. (`Tokens` takes no token once built, so the development token joins
+/// the configured ones as one more `literal:` entry, resolved with them.)
+fn api_tokens(
+    loaded: &Loaded,
+    dev_token: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<hookline_core::api::auth::Tokens, CliError> {
+    let mut api = loaded.config.api.clone();
+    api.tokens.push(hookline_core::config::ApiTokenConfig {
+        secret: format!("literal:{dev_token}"),
+        app: None,
+    });
+    api.resolve_tokens(lookup)
+        .map_err(|errors| loaded.invalid(errors))
+}
+
 /// Runs `hookline dev` until interrupted.
 pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let loaded = load_config(args.config.as_deref())?;
@@ -761,6 +948,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .map(|c| c.visible + c.in_flight + c.delayed)
         .sum();
     let store = StoreThread::spawn(store).map_err(DevStoreError::from)?;
+    let api_store: Arc<dyn hookline_api::Store> = Arc::new(open_api_store(&args.data_dir)?);
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };
@@ -775,18 +963,38 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     settings.max_message_bytes = crate::sqs_api::MAX_MESSAGE_BYTES;
     let log = Logger::with_sink(move |line| printer.sender_line(line))
         .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
+    // Issue 17: the sender is given `api_store` here (its registry), by another change.
     let sender = Arc::new(
         Sender::new(settings, client.clone(), log)
             .map_err(|e| CliError::HttpClient(Box::new(e)))?,
+    );
+    let api_token = dev_token(std::env::var(API_TOKEN_VAR).ok(), getrandom::fill).map_err(|e| {
+        CliError::HttpClient(format!("no random source for the API token: {e}").into())
+    })?;
+    let api = hookline_api::Api::new(
+        Arc::clone(&api_store),
+        Arc::new(DevOutbox {
+            sqs: sqs_api.clone(),
+        }),
+        Arc::new(DevEnv),
+        hookline_api::Settings {
+            tokens: api_tokens(&loaded, &api_token, lookup)?,
+            urls: UrlPolicy {
+                ssrf: sender.settings().ssrf.clone(),
+                allow_http: true,
+            },
+            retention: loaded.config.api.retention,
+        },
     );
     let app = Arc::new(App {
         open_host: !args.host.is_loopback(),
         sources,
         sqs: sqs_api.clone(),
+        api,
         out: printer,
     });
     banner(
-        ui, &loaded, &app, &sender, &base_url, &db_path, released, pending,
+        ui, &loaded, &app, &sender, &base_url, &db_path, released, pending, &api_token,
     );
 
     for _ in 0..args.workers {
@@ -873,6 +1081,7 @@ fn banner(
     db_path: &Path,
     released: usize,
     pending: u64,
+    api_token: &str,
 ) {
     let sources: Vec<Value> = app
         .sources
@@ -898,6 +1107,8 @@ fn banner(
             "database": db_path.display().to_string(), "pending": pending,
             "released": released, "sources": sources, "endpoints": endpoints,
             "sqs_endpoint": base_url,
+            "api_url": format!("{base_url}{}", hookline_api::service::PREFIX),
+            "api_token": api_token,
             "queues": {
                 "inbound": app.sqs.queue_url(INBOUND_QUEUE),
                 "outbound": app.sqs.queue_url(OUTBOUND_QUEUE),
@@ -948,6 +1159,11 @@ fn banner(
         "  {} {base_url}  (queues {INBOUND_QUEUE}, {OUTBOUND_QUEUE}, {INBOUND_DLQ}, {OUTBOUND_DLQ})",
         b("sqs api ")
     ));
+    ui.line(&format!(
+        "  {} {base_url}{}  token {api_token}",
+        b("API     "),
+        hookline_api::service::PREFIX
+    ));
     ui.line("ready: press Ctrl-C to stop (queued messages are kept)");
 }
 
@@ -981,6 +1197,48 @@ mod tests {
                 assert!(text.contains("]52;c;ZXZpbA=="), "{text:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_development_token_is_the_environment_s_or_32_random_base62_characters() {
+        let token = dev_token(None, getrandom::fill).unwrap();
+        let random = token.strip_prefix("hl_dev_").unwrap();
+        assert_eq!(random.len(), 32);
+        assert!(random.bytes().all(|b| b.is_ascii_alphanumeric()), "{token}");
+        assert_ne!(token, dev_token(None, getrandom::fill).unwrap());
+        assert_eq!(
+            dev_token(Some("mine".into()), getrandom::fill).unwrap(),
+            "mine"
+        );
+        // An empty variable is as good as none.
+        assert!(
+            dev_token(Some(String::new()), getrandom::fill)
+                .unwrap()
+                .starts_with("hl_dev_")
+        );
+        // Bytes from 248 up are skipped (no bias), so an unlucky source still makes 32.
+        let mut calls = 0;
+        let skewed = dev_token(None, |buf: &mut [u8]| {
+            calls += 1;
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = if i % 8 == 0 { 61 } else { 250 };
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(skewed, format!("hl_dev_{}", "z".repeat(32)));
+        assert_eq!(calls, 4);
+    }
+
+    #[test]
+    fn only_api_v1_and_below_go_to_the_api() {
+        assert!(is_api_v1("/api/v1"));
+        assert!(is_api_v1("/api/v1/"));
+        assert!(is_api_v1("/api/v1/app/x"));
+        assert!(!is_api_v1("/api/v10"));
+        assert!(!is_api_v1("/api/v1x/app"));
+        assert!(!is_api_v1("/api"));
+        assert!(!is_api_v1("/hooks/api/v1"));
     }
 
     #[test]

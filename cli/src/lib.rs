@@ -14,6 +14,7 @@
 //!
 //! No feature flags.
 
+pub mod api_store;
 pub mod check;
 pub mod dev;
 pub mod error;

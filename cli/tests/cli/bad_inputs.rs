@@ -11,6 +11,10 @@
 //! with its own limits. Requests go over raw TCP, so anything can be sent: duplicated headers,
 //! bytes that are not UTF-8, control characters, unnormalised paths, lying lengths, odd methods.
 //!
+//! Cases of category `api` are the management API's (`/api/v1`), which `hookline dev` serves and
+//! the receiver Worker does not (it answers them `404 not_found`); they also run against
+//! `hookline dev` alone, so they are checked where workerd is not built.
+//!
 //! Signatures are made at send time with the core's own [`Signer`], keyed with the secrets of
 //! `tests/vectors/*.json`, then broken; replay windows are real (the release build of the
 //! Worker, and `hookline dev`, use the wall clock), so Paddle's 5 s window is honoured.
@@ -40,7 +44,7 @@ use super::common::{Dev, now};
 /// The table, beside this file.
 const TABLE: &str = include_str!("bad_inputs.toml");
 /// The number of cases in the table: it must not shrink (or grow) silently.
-const CASES: usize = 254;
+const CASES: usize = 273;
 /// The `max_body_bytes` of the `small` source.
 const SMALL_LIMIT: usize = 4096;
 /// The URL Twilio is configured to sign (the source's `public_url`), the same on both targets.
@@ -49,6 +53,15 @@ const TWILIO_URL: &str = "https://hooks.example.com/hooks/twilio";
 const WORKERD_LOG_KEPT: usize = hookline_tests::harness::process::LOG_TAIL;
 /// How long one exchange may take.
 const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(15);
+/// The management API token `hookline dev` is configured with (`[api]`); `bearer = true` sends it.
+const API_TOKEN: &str = "bad-inputs-api-token-5d1c";
+/// The category of the management API's cases.
+const API: &str = "api";
+/// What the Worker answers an `api` case (unless the case says otherwise), and why.
+const API_ON_THE_WORKER: (&str, &str) = (
+    "404 not_found",
+    "the management API is served by hookline dev and the API Lambda, not the receiver Worker",
+);
 
 // ---- the two targets ---------------------------------------------------------------------------
 
@@ -77,6 +90,11 @@ enum Want {
     /// production). Allowed for the Worker only, printed as a finding on every run so a change
     /// shows.
     RuntimeFault(u16),
+    /// `api <status> <code>`: the management API's refusal in Svix's shape, this status and
+    /// `{"code":"<code>","detail":"..."}`; `api 422 <loc>`: Svix's validation shape,
+    /// `{"detail":[{"loc":[...],...}]}` with an entry whose `loc`, joined with `.`, is `<loc>`.
+    /// `no-store` either way.
+    Api(u16, String),
 }
 
 impl TryFrom<String> for Want {
@@ -92,12 +110,20 @@ impl TryFrom<String> for Want {
             None if text == "healthy" => Ok(Want::Healthy),
             Some(("http", s)) => Ok(Want::Http(status(s)?)),
             Some(("runtime-fault", s)) => Ok(Want::RuntimeFault(status(s)?)),
+            Some(("api", rest)) => match rest.split_once(' ') {
+                Some((s, what)) if !what.is_empty() && !what.contains(' ') => {
+                    Ok(Want::Api(status(s)?, what.to_owned()))
+                }
+                _ => Err(format!(
+                    "{text:?}: expected \"api <status> <code>\" or \"api 422 <loc>\""
+                )),
+            },
             Some((s, code)) if !code.is_empty() && !code.contains(' ') => {
                 Ok(Want::Refused(status(s)?, code.to_owned()))
             }
             _ => Err(format!(
-                "{text:?}: expected accepted, healthy, \"<status> <code>\", \"http <status>\" \
-                 or \"runtime-fault <status>\""
+                "{text:?}: expected accepted, healthy, \"<status> <code>\", \"http <status>\", \
+                 \"runtime-fault <status>\" or \"api <status> <code or loc>\""
             )),
         }
     }
@@ -245,6 +271,12 @@ fn toml_config(config: &Value) -> String {
     out
 }
 
+/// `hookline dev`'s configuration: [`config`]'s sources, and [`API_TOKEN`] for the management API.
+fn dev_config(srcs: &[Src]) -> String {
+    let sources = toml_config(&config(srcs, |_, secret| format!("literal:{secret}")));
+    format!("{sources}[api]\ntokens = [{{ secret = \"literal:{API_TOKEN}\" }}]\n")
+}
+
 // ---- the table ----------------------------------------------------------------------------------
 
 /// `bad_inputs.toml`.
@@ -278,6 +310,8 @@ struct Row {
     #[serde(default)]
     framing: Framing,
     send_body: Option<Bytes>,
+    #[serde(default)]
+    bearer: bool,
     want: Want,
     worker: Option<Want>,
     #[serde(default)]
@@ -451,6 +485,8 @@ struct Case {
     framing: Framing,
     /// Sent instead of the body that was signed.
     send_body: Option<Vec<u8>>,
+    /// `Authorization: Bearer` with [`API_TOKEN`].
+    bearer: bool,
     dev: Want,
     worker: Want,
     /// Why the two targets answer differently (empty when they agree).
@@ -479,6 +515,14 @@ fn table() -> Vec<Case> {
                 (true, None) => Some(None),
                 (true, Some(_)) => panic!("{}: content_type and no_content_type", row.name),
             };
+            // The API's cases answer alike on the Worker, said once here.
+            let (worker, why) = match row.worker {
+                None if row.category == API => (
+                    API_ON_THE_WORKER.0.to_owned().try_into().unwrap(),
+                    API_ON_THE_WORKER.1.to_owned(),
+                ),
+                worker => (worker.unwrap_or_else(|| row.want.clone()), row.why),
+            };
             Case {
                 method: row.method.unwrap_or_else(|| "POST".to_owned()),
                 path: row.path.map_or_else(
@@ -493,9 +537,10 @@ fn table() -> Vec<Case> {
                 extra: row.extra.iter().map(Bytes::bytes).collect(),
                 framing: row.framing,
                 send_body: row.send_body.map(|b| b.bytes()),
-                worker: row.worker.unwrap_or_else(|| row.want.clone()),
+                bearer: row.bearer,
+                worker,
                 dev: row.want,
-                why: row.why,
+                why,
                 name: row.name,
                 category: row.category,
                 source: row.source,
@@ -615,6 +660,12 @@ impl Signing {
         }
         for e in &case.edits {
             apply(&mut headers, src, e, &case.name);
+        }
+        if case.bearer {
+            headers.push((
+                "Authorization".to_owned(),
+                format!("Bearer {API_TOKEN}").into_bytes(),
+            ));
         }
         let body = case.send_body.clone().unwrap_or(body);
 
@@ -814,6 +865,30 @@ fn check(case: &Case, want: &Want, answer: &Answer) -> Result<(), String> {
             }
             hookline_headers()
         }
+        &Want::Api(status, ref what) => {
+            let want = || format!("want {status} in the API's shape ({what})");
+            let Some(j) = json.as_ref().filter(|_| answer.status == status) else {
+                return Err(format!("{}, {}", want(), got()));
+            };
+            let shaped = if status == 422 {
+                j["detail"].as_array().is_some_and(|errors| {
+                    errors.iter().any(|e| {
+                        e["loc"].as_array().is_some_and(|loc| {
+                            let parts: Vec<&str> = loc.iter().filter_map(Value::as_str).collect();
+                            parts.join(".") == *what
+                        }) && e["msg"].is_string()
+                    })
+                })
+            } else {
+                j.as_object().is_some_and(|o| o.len() == 2)
+                    && j["code"] == json!(what)
+                    && j["detail"].is_string()
+            };
+            if !shaped {
+                return Err(format!("{}, {}", want(), got()));
+            }
+            hookline_headers()
+        }
         &Want::Http(status) | &Want::RuntimeFault(status) => {
             if answer.status != status {
                 return Err(format!("want {status} from the HTTP layer, {}", got()));
@@ -952,6 +1027,44 @@ fn the_bad_input_table_reads_and_is_what_it_claims() {
     assert_eq!(unescape(r"a\x41\xzz\u1"), b"aA\\xzz\\u1");
 }
 
+/// The management API's cases against `hookline dev` alone: the full run above needs workerd,
+/// which not every machine has built.
+#[test]
+fn the_api_cases_get_the_right_answer_from_dev_and_leak_no_token() {
+    let srcs = sources();
+    let cases: Vec<Case> = checked_table()
+        .into_iter()
+        .filter(|c| c.category == API)
+        .collect();
+    assert!(cases.len() >= 15, "{} api cases", cases.len());
+    let dir = tempfile::tempdir().unwrap();
+    let mut dev = Dev::start(dir.path(), &dev_config(&srcs), free_port());
+    let signing = Signing {
+        srcs,
+        made: RefCell::new(Vec::new()),
+    };
+    let mut run = Run::new(Target::Dev, dev.port);
+    for case in &cases {
+        run.one(case, &signing);
+        assert!(
+            dev.is_running() && healthy(dev.port).is_ok(),
+            "hookline dev is down after `{}`:\n{}",
+            case.name,
+            dev.output().join("\n")
+        );
+    }
+    assert!(
+        run.failures.is_empty(),
+        "{} of {} answers were wrong:\n{}",
+        run.failures.len(),
+        cases.len(),
+        run.failures.join("\n")
+    );
+    Needles::new()
+        .secret(API_TOKEN)
+        .assert_clean("hookline dev", &dev.output());
+}
+
 #[test]
 fn malformed_requests_get_the_right_answer_on_both_targets_and_leak_nothing() {
     let started = Instant::now();
@@ -973,7 +1086,7 @@ fn malformed_requests_get_the_right_answer_on_both_targets_and_leak_nothing() {
         .and_then(|p| p.parse().ok())
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let dev_config = toml_config(&config(&srcs, |_, secret| format!("literal:{secret}")));
+    let dev_config = dev_config(&srcs);
     let mut dev = Dev::start(dir.path(), &dev_config, free_port());
     let started_up = started.elapsed();
 
@@ -1041,7 +1154,7 @@ fn malformed_requests_get_the_right_answer_on_both_targets_and_leak_nothing() {
     );
 
     // Item 5: nothing either printed holds a configured secret or a signature the suite made.
-    let mut needles = Needles::new();
+    let mut needles = Needles::new().secret(API_TOKEN);
     for s in &signing.srcs {
         needles = needles
             .secret(&s.secret)

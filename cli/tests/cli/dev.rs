@@ -766,11 +766,412 @@ async fn dev_json_answers_end_with_a_newline() {
         )
         .await,
     );
+    // The management API's answers, refused and not.
+    answers.push(send(client.get(dev.url("/api/v1/app"))).await);
+    let token = dev.ready()["api_token"].as_str().unwrap().to_owned();
+    answers.push(send(client.get(dev.url("/api/v1/app")).bearer_auth(&token)).await);
     let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
-    assert_eq!(statuses, [200, 404, 404, 401, 405, 200, 400, 202, 403, 200]);
+    assert_eq!(
+        statuses,
+        [200, 404, 404, 401, 405, 200, 400, 202, 403, 200, 401, 200]
+    );
     for (status, text) in &answers {
         assert!(text.ends_with("}\n"), "{status}: {text:?}");
         assert_eq!(text.matches('\n').count(), 1, "{status}: {text:?}");
         serde_json::from_str::<Value>(text).unwrap();
     }
+}
+
+// ---- the management API (issue 17) ----------------------------------------------------------
+
+/// A token for the tests that set `HOOKLINE_API_TOKEN`.
+const CUSTOM_API_TOKEN: &str = "test-dev-api-token-7f3c9a";
+
+/// One API request: `token` as a bearer token when given; the status and the JSON answer.
+async fn api(
+    dev: &Dev,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    api_at(&dev.url(""), method, path, token, body).await
+}
+
+async fn api_at(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, format!("{base}/api/v1{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    assert_eq!(resp.headers()["cache-control"], "no-store", "{path}");
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The development token of a running `hookline dev --json`.
+fn token_of(dev: &Dev) -> String {
+    dev.ready()["api_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ready_line_names_the_api_and_a_fresh_token_and_hookline_api_token_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, free_port());
+    let ready = dev.ready();
+    assert_eq!(ready["api_url"], dev.url("/api/v1"));
+    let token = token_of(&dev);
+    let random = token.strip_prefix("hl_dev_").unwrap();
+    assert_eq!(random.len(), 32, "{token}");
+    assert!(random.bytes().all(|b| b.is_ascii_alphanumeric()), "{token}");
+    let (status, list) = api(&dev, reqwest::Method::GET, "/app", Some(&token), None).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["data"], json!([]));
+    drop(dev);
+
+    // Each start makes another.
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, free_port());
+    assert_ne!(token_of(&dev), token);
+    drop(dev);
+
+    // HOOKLINE_API_TOKEN replaces it: in the ready line, and in the human banner.
+    let port = free_port();
+    std::fs::write(dir.path().join("hookline.toml"), GITHUB_ONLY).unwrap();
+    let start = |json: &str, port: u16| {
+        Shell::start(
+            dir.path(),
+            &format!(
+                "env HOOKLINE_API_TOKEN={CUSTOM_API_TOKEN} {} --color never {json} dev --port \
+                 {port} --data-dir data",
+                bin().display()
+            ),
+        )
+    };
+    let shell = start("--json", port);
+    shell.wait_for("\"event\":\"ready\"", 1);
+    let text = shell.out.lock().unwrap().clone();
+    let ready: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "ready")
+        .unwrap();
+    assert_eq!(ready["api_token"], CUSTOM_API_TOKEN);
+    let base = format!("http://127.0.0.1:{port}");
+    let (status, _) = api_at(
+        &base,
+        reqwest::Method::GET,
+        "/app",
+        Some(CUSTOM_API_TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = api_at(&base, reqwest::Method::GET, "/app", Some(&token), None).await;
+    assert_eq!(status, 401, "the generated token is gone");
+    drop(shell);
+
+    let port = free_port();
+    let shell = start("", port);
+    shell.wait_for("ready", 1);
+    let text = shell.out.lock().unwrap().clone();
+    assert!(
+        text.contains(&format!(
+            "  API      http://127.0.0.1:{port}/api/v1  token {CUSTOM_API_TOKEN}\n"
+        )),
+        "{text}"
+    );
+    drop(shell);
+    // The help says where the API is.
+    let help = super::common::hookline(&["dev", "--help"]);
+    assert!(
+        super::common::stdout(&help).contains("http://127.0.0.1:8787/api/v1"),
+        "{help:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_applications_are_created_read_and_kept_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, port);
+    let token = token_of(&dev);
+    let (status, created) = api(
+        &dev,
+        reqwest::Method::POST,
+        "/app",
+        Some(&token),
+        Some(json!({"name": "Acme", "uid": "acme"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("app_"), "{created}");
+    assert_eq!(created["name"], "Acme");
+    let (status, got) = api(
+        &dev,
+        reqwest::Method::GET,
+        &format!("/app/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(got, created);
+    let (status, by_uid) = api(&dev, reqwest::Method::GET, "/app/acme", Some(&token), None).await;
+    assert_eq!((status, &by_uid), (200, &created));
+    // The uid is taken.
+    let (status, again) = api(
+        &dev,
+        reqwest::Method::POST,
+        "/app",
+        Some(&token),
+        Some(json!({"name": "Other", "uid": "acme"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
+    // Answered, so committed: kill -9 loses nothing.
+    dev.kill_9();
+
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, port);
+    let fresh = token_of(&dev);
+    assert_ne!(fresh, token);
+    let (status, got) = api(
+        &dev,
+        reqwest::Method::GET,
+        &format!("/app/{id}"),
+        Some(&fresh),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got, created, "the SQLite file kept it");
+    let (status, list) = api(&dev, reqwest::Method::GET, "/app", Some(&fresh), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["data"], json!([created]));
+    let (status, _) = api(&dev, reqwest::Method::GET, "/app", Some(&token), None).await;
+    assert_eq!(status, 401, "the last run's token does not outlive it");
+    assert!(dir.path().join("data/api.sqlite3").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_routes_answer_401_without_the_token_in_the_authorization_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, free_port());
+    let token = token_of(&dev);
+    let (status, app) = api(
+        &dev,
+        reqwest::Method::POST,
+        "/app",
+        Some(&token),
+        Some(json!({"name": "Acme"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = app["id"].as_str().unwrap();
+    let msg = json!({"eventType": "user.created", "payload": {}});
+    let routes = [
+        (reqwest::Method::GET, "/app".to_owned(), None),
+        (
+            reqwest::Method::POST,
+            "/app".to_owned(),
+            Some(json!({"name": "Intruder"})),
+        ),
+        (reqwest::Method::GET, format!("/app/{id}"), None),
+        (reqwest::Method::POST, format!("/app/{id}/msg"), Some(msg)),
+        (reqwest::Method::GET, "/event-type".to_owned(), None),
+    ];
+    // What is sent: the query string and the Authorization header.
+    let credentials: [(&str, String, Option<String>); 6] = [
+        ("no token", String::new(), None),
+        (
+            "a wrong token",
+            String::new(),
+            Some(format!("Bearer {token}x")),
+        ),
+        (
+            "the token with another scheme",
+            String::new(),
+            Some(format!("Basic {token}")),
+        ),
+        (
+            "an empty bearer token",
+            String::new(),
+            Some("Bearer ".into()),
+        ),
+        ("the token in ?token=", format!("?token={token}"), None),
+        (
+            "the token in ?access_token=",
+            format!("?access_token={token}"),
+            None,
+        ),
+    ];
+    let client = reqwest::Client::new();
+    for (method, path, body) in &routes {
+        for (what, query, header) in &credentials {
+            let url = dev.url(&format!("/api/v1{path}{query}"));
+            let mut req = client.request(method.clone(), url);
+            if let Some(h) = header {
+                req = req.header("authorization", h);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let answer: Value = resp.json().await.unwrap();
+            assert_eq!(status, 401, "{method} {path} with {what}: {answer}");
+            assert_eq!(
+                answer["code"], "authentication_failed",
+                "{method} {path} with {what}"
+            );
+            assert!(answer["detail"].is_string(), "{answer}");
+        }
+    }
+    // Nothing was written, nothing queued.
+    let (_, list) = api(&dev, reqwest::Method::GET, "/app", Some(&token), None).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert!(dev.events("fan_out").is_empty());
+    // Every request is logged (its line is written before the answer, and read by the test's
+    // reader thread a moment later)...
+    let requests = 2 + routes.len() * credentials.len();
+    wait_until(Duration::from_secs(10), "every request's line", || {
+        (dev.events("api").len() >= requests).then_some(())
+    });
+    assert_eq!(dev.events("api").len(), requests);
+    // ...and the token is printed in the ready line only (the refused requests' queries are not).
+    let output = dev.output();
+    let with_token: Vec<&String> = output.iter().filter(|l| l.contains(&token)).collect();
+    assert_eq!(with_token.len(), 1, "{with_token:?}");
+    assert!(with_token[0].contains("\"event\":\"ready\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_bodies_over_the_limit_get_413_in_the_api_s_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, free_port());
+    let token = token_of(&dev);
+    let client = reqwest::Client::new();
+    let limit = hookline_api::service::MAX_BODY;
+    // A JSON document of `n` bytes: an application whose uid is far too long.
+    let doc = |n: usize| {
+        let (head, tail) = (r#"{"name":"a","uid":""#, r#""}"#);
+        format!("{head}{}{tail}", "x".repeat(n - head.len() - tail.len()))
+    };
+    for (what, token) in [("with the token", Some(&token)), ("without a token", None)] {
+        let mut req = client
+            .post(dev.url("/api/v1/app"))
+            .header("content-type", "application/json")
+            .body(doc(limit + 1));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 413, "{what}");
+        assert_eq!(resp.headers()["cache-control"], "no-store");
+        let answer: Value = resp.json().await.unwrap();
+        assert_eq!(answer["code"], "payload_too_large", "{what}: {answer}");
+        assert!(
+            answer["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&limit.to_string()),
+            "{answer}"
+        );
+    }
+    // At the limit the body is read, and judged on its fields.
+    let resp = client
+        .post(dev.url("/api/v1/app"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(doc(limit))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(
+        answer["detail"][0]["loc"],
+        json!(["body", "uid"]),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_messages_are_on_the_outbound_queue_before_the_202() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, port);
+    let token = token_of(&dev);
+    let (_, app) = api(
+        &dev,
+        reqwest::Method::POST,
+        "/app",
+        Some(&token),
+        Some(json!({"name": "Acme", "uid": "acme"})),
+    )
+    .await;
+    let (status, msg) = api(
+        &dev,
+        reqwest::Method::POST,
+        "/app/acme/msg",
+        Some(&token),
+        Some(json!({"eventType": "user.created", "eventId": "evt-1", "payload": {"n": 1}})),
+    )
+    .await;
+    assert_eq!(status, 202, "{msg}");
+    let id = msg["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("msg_"), "{msg}");
+    assert_eq!(msg["eventType"], "user.created");
+    // kill -9 as soon as the 202 is in: the message is on the embedded queue (or already taken
+    // from it by the sender), never lost between the answer and a later commit.
+    let first = dev.kill_9_and_output();
+    let fanned_out = |v: &Value| v["msg"] == "fan_out" && v["message_id"] == id.as_str();
+    let seen_first = first
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| fanned_out(v));
+    let dev = Dev::start(dir.path(), GITHUB_ONLY, port);
+    let line = match seen_first {
+        Some(line) => line,
+        None => wait_until(Duration::from_secs(20), "the message's fan-out", || {
+            dev.events("fan_out").into_iter().find(|v| fanned_out(v))
+        }),
+    };
+    assert_eq!(line["event_type"], "user.created", "{line}");
+    // And the message is the API's record too.
+    let fresh = token_of(&dev);
+    let app_id = app["id"].as_str().unwrap();
+    let (status, got) = api(
+        &dev,
+        reqwest::Method::GET,
+        &format!("/app/{app_id}/msg/{id}"),
+        Some(&fresh),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["payload"], json!({"n": 1}));
+    // The same eventId again is a conflict, and puts nothing more on the queue.
+    let (status, again) = api(
+        &dev,
+        reqwest::Method::POST,
+        "/app/acme/msg",
+        Some(&fresh),
+        Some(json!({"eventType": "user.created", "eventId": "evt-1", "payload": {}})),
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
 }
