@@ -963,10 +963,17 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     settings.max_message_bytes = crate::sqs_api::MAX_MESSAGE_BYTES;
     let log = Logger::with_sink(move |line| printer.sender_line(line))
         .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
-    // Issue 17: the sender is given `api_store` here (its registry), by another change.
+    // Messages naming an application go to the endpoints registered through the API.
+    let registry = hookline_sender::registry::RegistryCache::new(
+        Arc::clone(&api_store),
+        loaded.config.api.registry_cache,
+        loaded.config.api.retention,
+        loaded.config.delivery.clone(),
+    );
     let sender = Arc::new(
         Sender::new(settings, client.clone(), log)
-            .map_err(|e| CliError::HttpClient(Box::new(e)))?,
+            .map_err(|e| CliError::HttpClient(Box::new(e)))?
+            .with_registry(registry),
     );
     let api_token = dev_token(std::env::var(API_TOKEN_VAR).ok(), getrandom::fill).map_err(|e| {
         CliError::HttpClient(format!("no random source for the API token: {e}").into())

@@ -17,6 +17,7 @@ use hookline_core::api::id::{self, IdKind};
 use hookline_core::api::model::{
     self, Application, Attempt, Endpoint, EventType, Message, MessageIn, Mode, UrlPolicy,
 };
+use hookline_core::envelope::{OutboundMessage, RawJson, Trigger};
 use hookline_core::time::Timestamp;
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -999,25 +1000,21 @@ impl Api {
 
     /// Puts `msg` on the outbound queue, for every endpoint that takes it or for one.
     async fn enqueue(&self, msg: &Message, only: Option<&str>) -> Result<(), ApiError> {
-        let mut wire = json!({
-            "version": 1,
-            "type": msg.event_type,
-            "id": msg.id,
-            "timestamp": msg.timestamp,
-            "application": msg.app_id,
-            "data": msg.payload,
-        });
-        if let Some(o) = wire.as_object_mut() {
-            if let Some(ch) = &msg.channels {
-                o.insert("channels".into(), json!(ch));
-            }
-            if let Some(ep) = only {
-                o.insert("endpoints".into(), json!([ep]));
-                o.insert("trigger".into(), json!("manual"));
-            }
+        // The sender's own wire format (one definition of it), with the payload's bytes as the
+        // client sent them: the delivered body is the payload exactly.
+        let data = RawJson::from_string(msg.payload.get().to_owned())
+            .map_err(|_| ApiError::unavailable("queue"))?;
+        let mut wire = OutboundMessage::new(msg.event_type.clone(), data);
+        wire.id = Some(msg.id.clone());
+        wire.timestamp = Timestamp::parse_rfc3339(&msg.timestamp);
+        wire.application = Some(msg.app_id.clone());
+        wire.channels = msg.channels.clone();
+        if let Some(ep) = only {
+            wire.endpoints = Some(vec![ep.to_owned()]);
+            wire.trigger = Trigger::Manual;
         }
         self.outbox
-            .send(wire.to_string())
+            .send(wire.to_json_string())
             .await
             .map_err(|_| ApiError::unavailable("queue"))
     }
