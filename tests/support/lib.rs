@@ -8,6 +8,7 @@
 )]
 
 pub mod bench;
+pub mod dynamo;
 pub mod faults;
 pub mod harness;
 pub mod leaks;
