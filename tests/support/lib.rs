@@ -11,6 +11,7 @@ pub mod bench;
 pub mod dynamo;
 pub mod faults;
 pub mod harness;
+pub mod lambda_url;
 pub mod leaks;
 pub mod raw_http;
 pub mod sender_world;
