@@ -8,8 +8,10 @@
 )]
 
 pub mod bench;
+pub mod dynamo;
 pub mod faults;
 pub mod harness;
+pub mod lambda_url;
 pub mod leaks;
 pub mod raw_http;
 pub mod sender_world;

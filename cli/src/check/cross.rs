@@ -21,6 +21,7 @@ impl Cross<'_> {
         self.relay_endpoints(&mut out);
         self.same_sources(&mut out);
         self.sender_env(&mut out);
+        self.api_env(&mut out);
         self.max_receive(&mut out);
         out
     }
@@ -174,6 +175,36 @@ impl Cross<'_> {
         out.append(&mut r.findings);
     }
 
+    /// hookline.toml's `[api]` tokens are variables of the API function (when the template's
+    /// configuration is a deploy-time parameter made from hookline.toml).
+    fn api_env(&self, out: &mut Vec<Finding>) {
+        let (Some((local_file, local)), Some((file, s))) = (self.local, self.sender) else {
+            return;
+        };
+        let Some(api) = &s.api else {
+            return;
+        };
+        let (false, Some(vars)) = (api.literal_config, &api.env_vars) else {
+            return;
+        };
+        let mut r = Report::new(file);
+        for (i, t) in local.api.tokens.iter().enumerate() {
+            if let Some(name) = env_name(&t.secret)
+                && !vars.iter().any(|v| v == name)
+            {
+                r.warn(
+                    format!("{}.Properties.Environment.Variables", api.function),
+                    format!(
+                        "has no {name}, which {local_file}'s api.tokens[{i}] reads: an API \
+                         deployed with this configuration refuses to start; add {name} as a \
+                         Secrets Manager dynamic reference (like API_TOKEN)"
+                    ),
+                );
+            }
+        }
+        out.append(&mut r.findings);
+    }
+
     /// SQS's redrive must not cut hookline's own retries short.
     fn max_receive(&self, out: &mut Vec<Finding>) {
         let Some((file, s)) = self.sender else {
@@ -300,6 +331,38 @@ mod tests {
             Severity::Warning,
             "Resources.Sender.Properties.Environment.Variables",
             "has no AUDIT_WHSEC",
+        );
+    }
+
+    #[test]
+    fn hookline_toml_api_tokens_need_api_function_variables() {
+        let api = r#"  Api:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: hookline-api-lambda
+    Properties:
+      Runtime: provided.al2023
+      Architectures: [arm64]
+      Environment:
+        Variables:
+          HOOKLINE_CONFIG: !Ref ConfigJson
+          HOOKLINE_QUEUE_URL: !Ref Queue
+          HOOKLINE_TABLE: !Ref Table
+          OPS_TOKEN: "{{resolve:secretsmanager:s:SecretString:OPS_TOKEN}}"
+"#;
+        let config = CONFIG.to_owned()
+            + "\n[[api.tokens]]\nsecret = \"env:OPS_TOKEN\"\n\n[[api.tokens]]\nsecret = \"env:APP_TOKEN\"\napp = \"billing\"\n";
+        let f = run_check(Some(&config), None, Some(&(TEMPLATE.to_owned() + api)));
+        expect(
+            &f,
+            Severity::Warning,
+            "Resources.Api.Properties.Environment.Variables",
+            "api.tokens[1] reads",
+        );
+        assert!(
+            !f.iter().any(|f| f.message.contains("api.tokens[0]")),
+            "{f:#?}"
         );
     }
 

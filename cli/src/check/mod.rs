@@ -16,6 +16,7 @@ use crate::error::FileError;
 use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
+mod api;
 mod cfn;
 mod cross;
 mod embedded;

@@ -10,6 +10,7 @@ use hookline_core::contract::sender::{
 };
 use serde_norway::Value as Yaml;
 
+use super::api::{ApiFacts, SenderSide, TABLE_VAR, check_api, is_api};
 use super::cfn::{
     Cfn, Ev, assignments, defaults, dependencies, entries, get, intrinsic, referenced,
 };
@@ -28,6 +29,10 @@ pub(super) struct SenderFacts {
     pub(super) config: Option<Config>,
     /// The queue's `maxReceiveCount` with default parameters, and its path.
     pub(super) max_receive: Option<(String, u64)>,
+    /// The queue the sender reads.
+    pub(super) queue: Option<String>,
+    /// The management API's function, when the template has one.
+    pub(super) api: Option<ApiFacts>,
 }
 
 pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
@@ -80,14 +85,17 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         let vars = get(v, "Properties")
             .and_then(|p| get(p, "Environment"))
             .and_then(|e| get(e, "Variables"));
-        binary == Some(SENDER_BINARY) || vars.is_some_and(|vars| get(vars, CONFIG_VAR).is_some())
+        // The API function reads HOOKLINE_CONFIG too: it is told apart by its binary.
+        !is_api(v)
+            && (binary == Some(SENDER_BINARY)
+                || vars.is_some_and(|vars| get(vars, CONFIG_VAR).is_some()))
     };
     let mut senders: Vec<&(String, &Yaml)> = functions
         .iter()
         .copied()
         .filter(|(_, v)| is_sender(v))
         .collect();
-    if senders.is_empty() && functions.len() == 1 {
+    if senders.is_empty() && functions.len() == 1 && !functions.iter().any(|(_, v)| is_api(v)) {
         senders = functions.clone();
     }
     if senders.is_empty() {
@@ -104,6 +112,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         root: &root,
         params: defaults(&root),
     };
+    let mut sender_table = None;
     for (name, function) in senders {
         let at = format!("Resources.{name}");
         facts.function = Some(at.clone());
@@ -111,6 +120,7 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         let props = get(function, "Properties");
         let (vars, vars_known) = environment(serverless.then_some(globals).flatten(), props);
         facts.env_vars = vars_known.then(|| vars.keys().cloned().collect());
+        sender_table = vars_known.then(|| vars.get(TABLE_VAR).map(|v| referenced(v)));
         let sender = Sender {
             root: &root,
             resources: &resources,
@@ -136,6 +146,13 @@ pub(super) fn check_template(text: &str, r: &mut Report) -> SenderFacts {
         sender.environment_secrets(from, r);
         sender.event_sources(r, &mut facts);
     }
+    let side = SenderSide {
+        function: facts.function.as_deref(),
+        queue: facts.queue.as_deref(),
+        lacks_table: matches!(sender_table, Some(None)),
+        table: sender_table.as_ref().and_then(|t| t.as_ref()?.as_deref()),
+    };
+    facts.api = check_api(&cfn, &resources, &side, r);
     facts
 }
 
@@ -450,6 +467,7 @@ impl<'a> Sender<'a> {
                     ),
                 );
             }
+            facts.queue = Some(queue_name.to_owned());
             let q_at = format!("Resources.{queue_name}.Properties");
             let q_props = get(queue, "Properties");
             match q_props.and_then(|p| get(p, "RedrivePolicy")) {

@@ -1,0 +1,200 @@
+//! The DynamoDB store (`hookline-dynamodb`) against DynamoDB's API on loopback (moto), never a
+//! mock: the conformance suite every store passes, plus what only DynamoDB makes hard (expired
+//! items that TTL has not deleted yet filling `Query` pages, the 400 KB item limit), and the
+//! number of DynamoDB requests each store operation makes. Needs `tests/harness/setup.sh`
+//! (tests/run does it); without moto these tests fail, they never pass silently.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+use std::sync::OnceLock;
+
+use hookline_api::{Kind, Store, StoreError};
+use hookline_core::time::Timestamp;
+use hookline_dynamodb::{DynamoStore, MAX_ITEM_BYTES, Op};
+use hookline_tests::dynamo::{dynamo_client, fresh_table};
+use hookline_tests::harness::Moto;
+
+/// One moto server for the whole suite; every test uses its own table.
+fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(Moto::start)
+}
+
+async fn store(prefix: &str) -> DynamoStore {
+    let client = dynamo_client(&moto().endpoint);
+    let table = fresh_table(&client, prefix).await;
+    DynamoStore::new(client, table)
+}
+
+#[tokio::test]
+async fn passes_the_conformance_suite() {
+    let store = store("conformance").await;
+    hookline_api::conformance::run(&store, "dynamo").await;
+    // The figures for the store benchmark: DynamoDB requests per operation over the suite.
+    println!("op       calls  reads  writes  (DynamoDB requests over the conformance suite)");
+    for op in Op::ALL {
+        let r = store.requests(op);
+        println!(
+            "{:<8} {:>5}  {:>5}  {:>6}",
+            format!("{op:?}"),
+            r.calls,
+            r.reads,
+            r.writes
+        );
+    }
+    // One read per lookup, none to create, at most one (the record's expiry) to replace.
+    for op in [Op::Get, Op::Resolve] {
+        let r = store.requests(op);
+        assert_eq!(r.reads, r.calls, "{op:?}: {r:?}");
+    }
+    assert_eq!(store.requests(Op::Create).reads, 0);
+    let r = store.requests(Op::Replace);
+    assert!(r.reads <= r.calls, "{r:?}");
+}
+
+#[tokio::test]
+async fn list_reads_past_expired_items_ttl_has_not_deleted() {
+    let store = store("expired").await;
+    let k = Kind::AttemptByEndpoint;
+    let past = Timestamp::from_unix_secs(1_000_000_000);
+    for i in 0..6 {
+        store
+            .create(k, "p", &format!("a{i}"), &[], "\"old\"", Some(past))
+            .await
+            .unwrap();
+    }
+    for id in ["b1", "b2", "b3"] {
+        store
+            .create(k, "p", id, &[], "\"new\"", None)
+            .await
+            .unwrap();
+    }
+    let before = store.requests(Op::List).reads;
+    let page = store.list(k, "p", None, 2).await.unwrap();
+    let ids: Vec<_> = page.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["b1", "b2"]);
+    // The first pages came back empty or short because of the filter: more than one Query.
+    assert!(store.requests(Op::List).reads - before > 1);
+    let rest = store.list(k, "p", Some("b2"), 2).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].id, "b3");
+}
+
+#[tokio::test]
+async fn a_message_of_one_mebibyte_of_json_fits_compressed() {
+    let store = store("large").await;
+    // What the API stores for a message with a payload of about 1 MiB (its body limit).
+    let rows: Vec<String> = (0..20_000)
+        .map(|i| {
+            format!(
+                r#"{{"id":{i},"sku":"SKU-{:06}","qty":{},"note":"ok"}}"#,
+                i * 7,
+                i % 9
+            )
+        })
+        .collect();
+    let doc = format!(r#"{{"payload":{{"rows":[{}]}}}}"#, rows.join(","));
+    assert!(doc.len() > 1000 * 1024, "{}", doc.len());
+    store
+        .create(Kind::Message, "app", "msg_big", &["evt"], &doc, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get(Kind::Message, "app", "msg_big")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(doc.as_str())
+    );
+    let listed = store.list(Kind::Message, "app", None, 10).await.unwrap();
+    assert_eq!(listed[0].doc, doc);
+    // Replace switches between plain and deflated storage both ways.
+    store
+        .replace(
+            Kind::Message,
+            "app",
+            "msg_big",
+            &[],
+            &[],
+            "{\"small\":true}",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get(Kind::Message, "app", "msg_big")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{\"small\":true}")
+    );
+    store
+        .replace(Kind::Message, "app", "msg_big", &[], &[], &doc)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get(Kind::Message, "app", "msg_big")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(doc.as_str())
+    );
+}
+
+#[tokio::test]
+async fn an_incompressible_document_over_the_item_limit_is_refused_whole() {
+    let store = store("incompressible").await;
+    // xorshift noise as hex: deflate can only halve it.
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    let noise: String = (0..MAX_ITEM_BYTES)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b"0123456789abcdef"[(x % 16) as usize])
+        })
+        .collect();
+    let doc = format!("{{\"payload\":\"{noise}{noise}\"}}");
+    let r = store
+        .create(Kind::Message, "app", "msg_noise", &["evt"], &doc, None)
+        .await;
+    match r {
+        Err(StoreError::Unavailable(why)) => {
+            assert!(why.contains("too large"), "{why}");
+            assert!(
+                !why.contains(&noise[..32]),
+                "the document leaked into the error"
+            );
+        }
+        other => panic!("expected a refusal: {other:?}"),
+    }
+    assert_eq!(
+        store.get(Kind::Message, "app", "msg_noise").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.resolve(Kind::Message, "app", "evt").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_missing_table_is_unavailable_not_a_panic() {
+    let store = DynamoStore::new(dynamo_client(&moto().endpoint), "no-such-table");
+    let r = store.get(Kind::Application, "", "app_x").await;
+    assert!(
+        matches!(r, Err(StoreError::Unavailable(ref why)) if why.contains("ResourceNotFound")),
+        "{r:?}"
+    );
+    let r = store
+        .create(Kind::Application, "", "app_x", &["u"], "{}", None)
+        .await;
+    assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+}
