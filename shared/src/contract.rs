@@ -83,6 +83,9 @@ pub mod sender {
     pub const MAX_MESSAGE_BYTES_VAR: &str = "HOOKLINE_MAX_MESSAGE_BYTES";
     /// The smallest `MaximumMessageSize` SQS allows.
     pub const MIN_MESSAGE_BYTES: usize = 1024;
+    /// The management API's DynamoDB table: the sender reads registered endpoints from it and
+    /// writes attempts to it. Unset, only configured endpoints are served.
+    pub const TABLE_VAR: &str = "HOOKLINE_TABLE";
 
     /// The binary `cargo lambda` builds (`Metadata.BuildProperties.Binary`).
     pub const BINARY: &str = "hookline-sender";
@@ -103,4 +106,20 @@ pub mod sender {
     pub const DEFAULT_FUNCTION_TIMEOUT_SECS: u64 = 3;
     /// SQS's visibility timeout when the template sets none, in seconds.
     pub const DEFAULT_VISIBILITY_TIMEOUT_SECS: u64 = 30;
+}
+
+/// The API Lambda: its environment and the `template.yaml` resources around it.
+pub mod api {
+    /// The configuration as a string of JSON (the sender's, `[api]` included).
+    pub const CONFIG_VAR: &str = super::CONFIG_VAR;
+    /// The outbound queue messages the API accepts go to (the sender's).
+    pub const QUEUE_URL_VAR: &str = super::sender::QUEUE_URL_VAR;
+    /// The DynamoDB table (the sender's).
+    pub const TABLE_VAR: &str = super::sender::TABLE_VAR;
+    /// The binary `cargo lambda` builds (`Metadata.BuildProperties.Binary`).
+    pub const BINARY: &str = "hookline-api-lambda";
+    /// The table's partition and sort keys, with their key types.
+    pub const TABLE_KEYS: [(&str, &str); 2] = [("pk", "HASH"), ("sk", "RANGE")];
+    /// The table's TTL attribute (epoch seconds).
+    pub const TTL_ATTRIBUTE: &str = "expires";
 }

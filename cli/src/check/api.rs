@@ -12,16 +12,9 @@ use super::embedded::config_from_json;
 use super::report::Report;
 use super::secrets::{env_name, literal_secrets, looks_like_secret};
 
-// The API Lambda's deploy contract. These belong beside `hookline_core::contract::sender`, as
-// `contract::api`, so that functions/api reads the same definitions; they are here until that
-// module exists (see the issue note).
-/// The binary `cargo lambda` builds for the API (`Metadata.BuildProperties.Binary`).
-pub(super) const BINARY: &str = "hookline-api-lambda";
-/// The variable naming the DynamoDB table (the API's and the sender's).
-pub(super) const TABLE_VAR: &str = "HOOKLINE_TABLE";
-/// The table's partition key, sort key and TTL attribute (`hookline_dynamodb::{PK, SK, EXPIRES}`).
-const KEYS: [(&str, &str); 2] = [("pk", "HASH"), ("sk", "RANGE")];
-const TTL_ATTRIBUTE: &str = "expires";
+// The API Lambda's deploy contract, defined once in `hookline_core::contract::api`.
+use hookline_core::contract::api::TABLE_KEYS as KEYS;
+pub(super) use hookline_core::contract::api::{BINARY, TABLE_VAR, TTL_ATTRIBUTE};
 
 use hookline_core::contract::sender::{
     ARCHITECTURE, CONFIG_VAR, FUNCTION_TYPES, QUEUE_URL_VAR, RUNTIME,
@@ -369,7 +362,11 @@ mod tests {
 
     #[test]
     fn api_missing_environment_variables() {
-        for var in ["HOOKLINE_CONFIG", "HOOKLINE_QUEUE_URL", "HOOKLINE_TABLE"] {
+        for var in [
+            hookline_core::contract::api::CONFIG_VAR,
+            hookline_core::contract::api::QUEUE_URL_VAR,
+            hookline_core::contract::api::TABLE_VAR,
+        ] {
             let text = with_api().replace(
                 &format!("          {var}: "),
                 &format!("          X_{var}: "),

@@ -32,12 +32,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The configuration, as JSON.
-pub const CONFIG_VAR: &str = hookline_core::contract::CONFIG_VAR;
+pub const CONFIG_VAR: &str = hookline_core::contract::api::CONFIG_VAR;
 /// The outbound queue's URL (messages the API accepts go there).
-pub const QUEUE_URL_VAR: &str = hookline_core::contract::sender::QUEUE_URL_VAR;
-/// The DynamoDB table's name. (`hookline check` names it too: see the issue note on moving it
-/// to `hookline_core::contract`.)
-pub const TABLE_VAR: &str = "HOOKLINE_TABLE";
+pub const QUEUE_URL_VAR: &str = hookline_core::contract::api::QUEUE_URL_VAR;
+/// The DynamoDB table's name.
+pub const TABLE_VAR: &str = hookline_core::contract::api::TABLE_VAR;
 
 /// Why the function cannot start.
 #[derive(Debug, thiserror::Error)]

@@ -233,3 +233,94 @@ impl RegistryCache {
             .await
     }
 }
+
+/// A store built when it is first used: the Lambda's DynamoDB client (building an SDK client
+/// reads the system's certificates) waits for the first message that names an application, so
+/// a cold start that only serves configured endpoints pays nothing for it.
+pub struct DeferredStore {
+    make: Box<dyn Fn() -> Arc<dyn Store> + Send + Sync>,
+    store: std::sync::OnceLock<Arc<dyn Store>>,
+}
+
+impl DeferredStore {
+    /// A store made by `make` on first use.
+    pub fn new(make: impl Fn() -> Arc<dyn Store> + Send + Sync + 'static) -> Self {
+        Self {
+            make: Box::new(make),
+            store: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &dyn Store {
+        &**self.store.get_or_init(|| (self.make)())
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for DeferredStore {
+    async fn create(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        id: &str,
+        aliases: &[&str],
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.get()
+            .create(kind, parent, id, aliases, doc, expires)
+            .await
+    }
+
+    async fn replace(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        id: &str,
+        release: &[&str],
+        claim: &[&str],
+        doc: &str,
+    ) -> Result<(), StoreError> {
+        self.get()
+            .replace(kind, parent, id, release, claim, doc)
+            .await
+    }
+
+    async fn get(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        DeferredStore::get(self).get(kind, parent, id).await
+    }
+
+    async fn resolve(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        alias: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.get().resolve(kind, parent, alias).await
+    }
+
+    async fn list(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<hookline_api::Item>, StoreError> {
+        self.get().list(kind, parent, after, limit).await
+    }
+
+    async fn delete(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        id: &str,
+        aliases: &[&str],
+    ) -> Result<bool, StoreError> {
+        self.get().delete(kind, parent, id, aliases).await
+    }
+}

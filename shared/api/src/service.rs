@@ -82,6 +82,7 @@ fn unavailable(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict => ApiError::conflict("The resource already exists."),
         StoreError::NotFound => ApiError::not_found("Entity not found"),
+        StoreError::TooLarge(_) => ApiError::too_large(MAX_BODY),
         StoreError::Unavailable(_) => ApiError::unavailable("store"),
     }
 }

@@ -75,6 +75,10 @@ pub enum StoreError {
     /// The record to replace does not exist: nothing was written.
     #[error("not found")]
     NotFound,
+    /// The document is larger than this store holds (DynamoDB's 400 KB item, after
+    /// compression): nothing was written.
+    #[error("document too large: {0} bytes")]
+    TooLarge(usize),
     /// The database failed or did not answer; the write may or may not have happened.
     #[error("store unavailable: {0}")]
     Unavailable(String),

@@ -545,10 +545,9 @@ impl DynamoStore {
     }
 }
 
+/// A document over DynamoDB's item limit (`MAX_ITEM_BYTES`) even after compression.
 fn too_large(size: usize) -> StoreError {
-    StoreError::Unavailable(format!(
-        "document too large for DynamoDB: {size} bytes after compression (at most {MAX_ITEM_BYTES} per item)"
-    ))
+    StoreError::TooLarge(size)
 }
 
 #[async_trait]
