@@ -51,6 +51,12 @@ impl Inner {
             .is_some_and(|(_, e)| live(*e, now))
     }
 
+    fn forget_aliases_of(&mut self, space: &Space, id: &str) {
+        if let Some(names) = self.aliases.get_mut(space) {
+            names.retain(|_, owner| owner != id);
+        }
+    }
+
     fn alias_owner(&self, space: &Space, alias: &str, now: Timestamp) -> Option<String> {
         let id = self.aliases.get(space)?.get(alias)?;
         self.live_id(space, id, now).then(|| id.clone())
@@ -183,13 +189,10 @@ impl Store for MemoryStore {
         if let Some(m) = g.records.get_mut(&space) {
             m.remove(id);
         }
-        if let Some(names) = g.aliases.get_mut(&space) {
-            for a in aliases {
-                if names.get(*a).is_some_and(|owner| owner == id) {
-                    names.remove(*a);
-                }
-            }
-        }
+        let _ = aliases;
+        // Every alias of the record goes, not only those named: a later record of the same id
+        // must not inherit one.
+        g.forget_aliases_of(&space, id);
         Ok(existed)
     }
 }
