@@ -122,6 +122,22 @@ impl ApiError {
         )
     }
 
+    /// The same error, for a body read from the object at `field` of the request body: each
+    /// `["body", ...]` location becomes `["body", field, ...]`.
+    pub fn nested(self, field: &str) -> Self {
+        match self {
+            Self::Validation(mut fields) => {
+                for f in &mut fields {
+                    if f.loc.first().is_some_and(|p| p == "body") {
+                        f.loc.insert(1, field.to_owned());
+                    }
+                }
+                Self::Validation(fields)
+            }
+            other => other,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {

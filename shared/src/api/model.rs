@@ -367,19 +367,75 @@ fn check_header_value(v: &str) -> Result<(), String> {
     }
 }
 
-/// Reads a `headers` object for an endpoint, checking names and values.
-pub fn headers_from_body(mut b: Body) -> Result<BTreeMap<String, String>, ApiError> {
-    let headers = b.string_map(&["headers"]);
-    let headers = b.require("headers", headers).unwrap_or_default();
-    for (k, v) in &headers {
+/// Checks header names and values (a `None` value is a header being removed: only its name is
+/// checked), reporting each wrong one at `["body", "headers", name]`.
+fn check_headers<'a>(b: &mut Body, headers: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
+    for (k, v) in headers {
         if let Err(msg) = check_header_name(k) {
             b.invalid(&["body", "headers", k], msg);
-        } else if let Err(msg) = check_header_value(v) {
+        } else if let Some(Err(msg)) = v.map(check_header_value) {
             b.invalid(&["body", "headers", k], msg);
         }
     }
+}
+
+/// Reads an `EndpointHeadersIn` body (`PUT .../headers`): the headers, checked.
+pub fn headers_from_body(mut b: Body) -> Result<BTreeMap<String, String>, ApiError> {
+    let headers = b.string_map(&["headers"]);
+    let headers = b.require("headers", headers).unwrap_or_default();
+    check_headers(
+        &mut b,
+        headers.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))),
+    );
     b.finish()?;
     Ok(headers)
+}
+
+/// An `EndpointHeadersPatchIn` body (`PATCH .../headers`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadersPatch {
+    /// Headers to add or replace.
+    pub set: BTreeMap<String, String>,
+    /// Header names to remove: those given as `null` in `headers` (Svix's older form) and
+    /// those in `deleteHeaders`.
+    pub delete: Vec<String>,
+}
+
+impl HeadersPatch {
+    /// Reads an `EndpointHeadersPatchIn` body.
+    pub fn from_body(mut b: Body) -> Result<Self, ApiError> {
+        let headers = b.nullable_string_map(&["headers"]);
+        let headers = b.require("headers", headers).unwrap_or_default();
+        let delete = b.string_set(&["deleteHeaders"], usize::MAX, check_header_name);
+        check_headers(
+            &mut b,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())),
+        );
+        b.finish()?;
+        let mut out = Self::default();
+        for (k, v) in headers {
+            match v {
+                Some(v) => {
+                    out.set.insert(k, v);
+                }
+                None => out.delete.push(k),
+            }
+        }
+        out.delete.extend(delete.set().unwrap_or_default());
+        Ok(out)
+    }
+
+    /// Applies the patch: names compare without regard to case, as HTTP's do.
+    pub fn apply(self, headers: &mut BTreeMap<String, String>) {
+        headers.retain(|k, _| {
+            !self
+                .delete
+                .iter()
+                .chain(self.set.keys())
+                .any(|d| d.eq_ignore_ascii_case(k))
+        });
+        headers.extend(self.set);
+    }
 }
 
 impl Endpoint {
@@ -404,10 +460,18 @@ impl Endpoint {
         let event_types = b.string_set(&["eventTypes", "filterTypes"], usize::MAX, check_name);
         let channels = b.string_set(&["channels"], MAX_ENDPOINT_CHANNELS, check_name);
         let metadata = b.string_map(&["metadata"]);
-        let given_secret = if mode == Mode::Create {
-            b.string(&["secret"], |s| check_secret(s).map(|_| ()))
+        let (given_secret, given_headers) = if mode == Mode::Create {
+            let secret = b.string(&["secret"], |s| check_secret(s).map(|_| ()));
+            let headers = b.string_map(&["headers"]);
+            if let Field::Set(h) = &headers {
+                check_headers(
+                    &mut b,
+                    h.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))),
+                );
+            }
+            (secret, headers)
         } else {
-            Field::Absent
+            (Field::Absent, Field::Absent)
         };
         b.ignore(&["version"]);
         let url = match (mode, current) {
@@ -440,7 +504,10 @@ impl Endpoint {
                 event_types: empty_is_none(event_types.set()),
                 channels: empty_is_none(channels.set()),
                 metadata: metadata.set().unwrap_or_default(),
-                headers: current.map(|c| c.headers.clone()).unwrap_or_default(),
+                headers: match current {
+                    Some(c) => c.headers.clone(),
+                    None => given_headers.set().unwrap_or_default(),
+                },
                 secret: match current {
                     Some(c) => c.secret.clone(),
                     None => given_secret
@@ -578,6 +645,9 @@ pub struct MessageIn {
     pub event_id: Option<String>,
     /// Its channels.
     pub channels: Option<Vec<String>>,
+    /// An `ApplicationIn` to create when the path names no application (Svix's implicit
+    /// creation); not checked here.
+    pub application: Option<serde_json::Map<String, Value>>,
 }
 
 /// The fields of `MessageIn` read into a raw payload: serde keeps `payload`'s bytes as sent.
@@ -602,11 +672,11 @@ impl MessageIn {
         let payload_ok = b.require("payload", payload).is_some();
         let event_id = b.string(&["eventId"], check_name);
         let channels = b.string_set(&["channels"], MAX_MESSAGE_CHANNELS, check_name);
+        let application = b.json_object(&["application"]);
         b.ignore(&[
             "payloadRetentionPeriod",
             "payloadRetentionHours",
             "tags",
-            "application",
             "transformationsParams",
             "deliverAt",
         ]);
@@ -620,6 +690,7 @@ impl MessageIn {
             payload,
             event_id: event_id.set(),
             channels: channels.set().filter(|c| !c.is_empty()),
+            application: application.set(),
         })
     }
 }
@@ -721,21 +792,26 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// `MessageAttemptOut`.
-    pub fn out(&self) -> Value {
-        json!({
+    /// `MessageAttemptOut`; the response body is `{}` when `with_content` is false (as Svix
+    /// answers), and `msg` is the message (without its payload) when given.
+    pub fn out(&self, with_content: bool, msg: Option<&Message>) -> Value {
+        let mut v = json!({
             "id": self.id,
             "msgId": self.msg_id,
             "endpointId": self.endpoint_id,
             "url": self.url,
-            "response": self.response,
+            "response": if with_content { self.response.as_str() } else { "{}" },
             "responseStatusCode": self.response_status_code,
             "responseDurationMs": self.response_duration_ms,
             "status": u8::from(self.status),
             "statusText": self.status.text(),
             "triggerType": u8::from(self.manual),
             "timestamp": self.timestamp,
-        })
+        });
+        if let (Some(m), Some(o)) = (msg, v.as_object_mut()) {
+            o.insert("msg".into(), m.out(false));
+        }
+        v
     }
 }
 
