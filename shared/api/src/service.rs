@@ -310,8 +310,10 @@ impl Api {
 
     // ---- applications ----
 
-    /// The application named in the path (by id or `uid`), if the scope reaches it; another
-    /// application's is `404`, as if it did not exist (a scoped token learns nothing of others).
+    /// The application named in the path (by id or `uid`), if the scope reaches it. For a token
+    /// scoped to one application, every other name is `403`, whether or not such an application
+    /// exists (a scoped token learns nothing of others); for the all-applications token an
+    /// unknown name is `404`.
     async fn app_for(&self, scope: &Scope, a: &str) -> Result<Application, ApiError> {
         let not_found = || ApiError::not_found("Application not found");
         if id::check_name(a).is_err() {
