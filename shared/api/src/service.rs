@@ -1010,25 +1010,22 @@ impl Api {
 
     /// Puts `msg` on the outbound queue, for every endpoint that takes it or for one.
     async fn enqueue(&self, msg: &Message, only: Option<&str>) -> Result<(), ApiError> {
-        let mut wire = json!({
-            "version": 1,
-            "type": msg.event_type,
-            "id": msg.id,
-            "timestamp": msg.timestamp,
-            "application": msg.app_id,
-            "data": msg.payload,
-        });
-        if let Some(o) = wire.as_object_mut() {
-            if let Some(ch) = &msg.channels {
-                o.insert("channels".into(), json!(ch));
-            }
-            if let Some(ep) = only {
-                o.insert("endpoints".into(), json!([ep]));
-                o.insert("trigger".into(), json!("manual"));
-            }
-        }
+        let wire = OutboundWire {
+            version: 1,
+            event_type: &msg.event_type,
+            id: &msg.id,
+            timestamp: &msg.timestamp,
+            application: &msg.app_id,
+            data: &msg.payload,
+            channels: msg.channels.as_deref(),
+            endpoints: only.map(|e| [e]),
+            trigger: only.map(|_| "manual"),
+        };
+        // Plain structs of strings and raw JSON: serialising cannot fail.
+        let body =
+            serde_json::to_string(&wire).map_err(|_| ApiError::unavailable("message encoder"))?;
         self.outbox
-            .send(wire.to_string())
+            .send(body)
             .await
             .map_err(|_| ApiError::unavailable("queue"))
     }
@@ -1122,6 +1119,28 @@ impl Api {
 
 fn app_out(app: &Application) -> Value {
     json!(app)
+}
+
+/// The outbound message the API puts on the queue (the sender's input, `OutboundMessage`).
+///
+/// A struct rather than a `json!` value: `data` is the payload's bytes as the client sent them
+/// (`RawValue`), which a `serde_json::Value` would re-encode with its keys sorted, and receivers
+/// verify signatures over the bytes they get.
+#[derive(serde::Serialize)]
+struct OutboundWire<'a> {
+    version: u8,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    id: &'a str,
+    timestamp: &'a str,
+    application: &'a str,
+    data: &'a serde_json::value::RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channels: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoints: Option<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trigger: Option<&'static str>,
 }
 
 /// The store key of an idempotency record: the scope, the path and the key, hashed (the key is

@@ -28,7 +28,7 @@ fn store_now() -> Timestamp {
 
 #[derive(Default)]
 struct TestOutbox {
-    sent: Mutex<Vec<Value>>,
+    sent: Mutex<Vec<String>>,
     failing: AtomicBool,
 }
 
@@ -38,10 +38,7 @@ impl Outbox for TestOutbox {
         if self.failing.load(Ordering::SeqCst) {
             return Err("down".into());
         }
-        self.sent
-            .lock()
-            .unwrap()
-            .push(serde_json::from_str(&body).unwrap());
+        self.sent.lock().unwrap().push(body);
         Ok(())
     }
 }
@@ -174,6 +171,13 @@ impl World {
     }
 
     fn sent(&self) -> Vec<Value> {
+        self.raw_sent()
+            .iter()
+            .map(|b| serde_json::from_str(b).unwrap())
+            .collect()
+    }
+
+    fn raw_sent(&self) -> Vec<String> {
         self.outbox.sent.lock().unwrap().clone()
     }
 }
@@ -1017,6 +1021,35 @@ async fn message_routes() {
             "{q}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_payload_goes_on_the_queue_byte_for_byte() {
+    let w = world();
+    let app = w.app("acme").await;
+    let payload = r#"{"z":1, "a":[2,3],"\u00e9":"é","n":1.50}"#;
+    let body = format!(r#"{{"eventType":"a","payload":{payload}}}"#);
+    w.ok("POST", &format!("/app/{app}/msg"), &body, 202).await;
+    let raw = w.raw_sent();
+    assert_eq!(raw.len(), 1);
+    assert!(
+        raw[0].contains(&format!(r#""data":{payload}"#)),
+        "{}",
+        raw[0]
+    );
+    // Resends too.
+    let id = w.sent()[0]["id"].as_str().unwrap().to_owned();
+    let ep = w
+        .endpoint(&app, json!({"url": "https://example.com/"}))
+        .await;
+    w.ok(
+        "POST",
+        &format!("/app/{app}/msg/{id}/endpoint/{ep}/resend"),
+        "",
+        202,
+    )
+    .await;
+    assert!(w.raw_sent()[1].contains(&format!(r#""data":{payload}"#)));
 }
 
 #[tokio::test]
