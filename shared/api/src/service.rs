@@ -690,8 +690,9 @@ impl Api {
         self.insert_endpoint(&app, b, None).await
     }
 
-    /// Creates an endpoint of `app` from an `EndpointIn` body; `path_uid` is the uid a `PUT`
-    /// to an endpoint that does not exist gives it when the body gives none.
+    /// Creates an endpoint of `app` from an `EndpointIn` body; `path_uid` is the name a `PUT` to
+    /// an endpoint that does not exist used, which becomes its uid when it is a valid one (as
+    /// `PUT /app/{uid}` does for applications).
     async fn insert_endpoint(&self, app: &Application, b: &[u8], path_uid: Option<&str>) -> Answer {
         let mut ep = Endpoint::from_body(
             body::object(b)?,
@@ -703,9 +704,7 @@ impl Api {
             &self.settings.urls,
             self.env.now(),
         )?;
-        if ep.uid.is_none()
-            && let Some(u) = path_uid.filter(|u| id::check_uid(IdKind::Endpoint, u).is_ok())
-        {
+        if let Some(u) = path_uid.filter(|u| id::check_uid(IdKind::Endpoint, u).is_ok()) {
             ep.uid = Some(u.to_owned());
         }
         let aliases: Vec<String> = ep.uid.iter().map(|u| uid_alias(u)).collect();
@@ -736,7 +735,7 @@ impl Api {
         let (app, current) = match self.endpoint_for(scope, a, e).await {
             Ok(found) => found,
             // PUT to an endpoint that does not exist creates it (Svix's upsert); the path, when
-            // it is not an id, becomes its uid.
+            // it is a valid uid, becomes its uid.
             Err(err) if err.status() == 404 && mode == Mode::Replace => {
                 let app = self.app_for(scope, a).await?;
                 return self.insert_endpoint(&app, b, Some(e)).await;

@@ -158,7 +158,7 @@ impl ApiError {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
 
     #[test]
@@ -178,5 +178,18 @@ mod tests {
             v,
             json!({"detail": [{"loc": ["body", "url"], "msg": "must be https", "type": "value_error"}]})
         );
+    }
+
+    #[test]
+    fn nested_errors_say_where_the_object_was() {
+        let e = ApiError::Validation(vec![
+            FieldError::value(&["body", "uid"], "bad"),
+            FieldError::value(&["query", "limit"], "bad"),
+        ])
+        .nested("application");
+        let ApiError::Validation(f) = e else { panic!() };
+        assert_eq!(f[0].loc, ["body", "application", "uid"]);
+        assert_eq!(f[1].loc, ["query", "limit"]);
+        assert_eq!(ApiError::forbidden().nested("x"), ApiError::forbidden());
     }
 }

@@ -1031,6 +1031,94 @@ mod tests {
     }
 
     #[test]
+    fn headers_patch_sets_and_removes_without_regard_to_case() {
+        let p = HeadersPatch::from_body(
+            object(br#"{"headers":{"x-a":"1","X-B":null},"deleteHeaders":["x-c"]}"#).unwrap(),
+        )
+        .unwrap();
+        let mut h: BTreeMap<String, String> =
+            [("X-A", "0"), ("x-b", "2"), ("X-C", "3"), ("X-D", "4")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        p.apply(&mut h);
+        let got: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, [("X-D", "4"), ("x-a", "1")]);
+        for bad in [
+            r#"{"headers":{"Host":null}}"#,
+            r#"{"headers":{"X-A":1}}"#,
+            r#"{"headers":{},"deleteHeaders":["webhook-id"]}"#,
+            r#"{"deleteHeaders":[]}"#,
+        ] {
+            let e = HeadersPatch::from_body(object(bad.as_bytes()).unwrap()).unwrap_err();
+            assert_eq!(e.status(), 422, "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoint_headers_at_create_are_checked() {
+        let e = endpoint(
+            r#"{"url":"https://example.com/a","headers":{"X-Key":"k"}}"#,
+            &urls(false),
+        )
+        .unwrap();
+        assert_eq!(e.headers.get("X-Key").map(String::as_str), Some("k"));
+        let Err(ApiError::Validation(errs)) = endpoint(
+            r#"{"url":"https://example.com/a","headers":{"Content-Length":"1"}}"#,
+            &urls(false),
+        ) else {
+            panic!()
+        };
+        assert_eq!(errs[0].loc, ["body", "headers", "Content-Length"]);
+    }
+
+    #[test]
+    fn message_in_keeps_its_application_for_the_service() {
+        let m = MessageIn::parse(br#"{"eventType":"a","payload":{},"application":{"name":"x"}}"#)
+            .unwrap();
+        assert_eq!(m.application.unwrap()["name"], "x");
+        let e =
+            MessageIn::parse(br#"{"eventType":"a","payload":{},"application":"x"}"#).unwrap_err();
+        assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn attempt_out_without_content_and_with_its_message() {
+        let m = MessageIn::parse(br#"{"eventType":"a","payload":{"k":1}}"#).unwrap();
+        let msg = Message {
+            id: "msg_1".into(),
+            app_id: "app_1".into(),
+            event_id: None,
+            event_type: m.event_type,
+            payload: m.payload,
+            channels: None,
+            timestamp: "2027-01-15T08:00:00Z".into(),
+            enqueued: true,
+        };
+        let at = Attempt {
+            id: "atmpt_1".into(),
+            app_id: "app_1".into(),
+            msg_id: "msg_1".into(),
+            endpoint_id: "ep_1".into(),
+            url: "https://example.com/".into(),
+            response: "body".into(),
+            response_status_code: 200,
+            response_duration_ms: 3,
+            status: AttemptStatus::Success,
+            manual: true,
+            timestamp: "2027-01-15T08:00:01Z".into(),
+        };
+        assert_eq!(at.out(true, None)["response"], "body");
+        assert!(at.out(true, None).get("msg").is_none());
+        let v = at.out(false, Some(&msg));
+        assert_eq!(v["response"], "{}");
+        assert_eq!(v["triggerType"], 1);
+        // Svix never includes the payload with an attempt.
+        assert_eq!(v["msg"]["payload"], json!({}));
+        assert_eq!(v["msg"]["id"], "msg_1");
+    }
+
+    #[test]
     fn truncation_respects_characters() {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 5), "abc");

@@ -726,16 +726,26 @@ async fn endpoint_routes() {
         (v["description"].as_str(), v["url"].as_str()),
         (Some("p"), Some("https://example.com/b"))
     );
-    // PUT to an endpoint that does not exist creates it; the path becomes its uid.
+    // PUT to an endpoint that does not exist creates it; the path becomes its uid (over the
+    // body's, as for applications), and a path shaped like an id is no uid.
     let v = w
         .ok(
             "PUT",
             &format!("{base}/by-put"),
-            r#"{"url":"https://example.com/c"}"#,
+            r#"{"url":"https://example.com/c","uid":"main"}"#,
             201,
         )
         .await;
     assert_eq!(v["uid"], "by-put");
+    let v = w
+        .ok(
+            "PUT",
+            &format!("{base}/ep_0000000000000000000000000000"),
+            r#"{"url":"https://example.com/d"}"#,
+            201,
+        )
+        .await;
+    assert!(v["uid"].is_null(), "{v}");
     w.ok("PATCH", &format!("{base}/nope"), "{}", 404).await;
     w.ok(
         "PUT",
