@@ -280,10 +280,15 @@ SCHEMAS["EndpointHeadersIn"] = {
 SCHEMAS["EndpointHeadersPatchIn"] = {
     "type": "object",
     "required": ["headers"],
-    "properties": {"headers": string_map(
-        "Headers to add or replace; the others are kept. (Svix removes a header given as null; "
-        "hookline refuses null values.)")},
-    "example": {"headers": {"X-Region": "eu-west-1"}},
+    "properties": {
+        "headers": {"type": "object", "additionalProperties": {"type": ["string", "null"]},
+                    "description": "Headers to add or replace (names compare without regard to "
+                                   "case); a header given as null is removed. The others are "
+                                   "kept."},
+        "deleteHeaders": nullable({"type": "array", "items": {"type": "string"},
+                                   "description": "Header names to remove."}),
+    },
+    "example": {"headers": {"X-Region": "eu-west-1"}, "deleteHeaders": ["X-Old"]},
 }
 SCHEMAS["EndpointHeadersOut"] = {
     "type": "object",
@@ -304,6 +309,10 @@ SCHEMAS["MessageIn"] = {
                                  "second message with it is refused (409). The message can be "
                                  "read by it in place of its id.")),
         "channels": nullable(name_set("Its channels (at most 5).", 5)),
+        "application": nullable(
+            ref("ApplicationIn"),
+            "When the path names no application: create it from this (its `uid` must be the "
+            "path's; an all-applications token only). Ignored when the application exists."),
     },
     "example": {"eventType": "invoice.paid", "eventId": "evt-1001", "channels": ["eu"],
                 "payload": {"invoiceId": "in_123", "amount": 4200, "currency": "EUR"}},
@@ -361,11 +370,13 @@ for item in ["ApplicationOut", "EventTypeOut", "EndpointOut", "MessageOut", "Mes
         "properties": {
             "data": {"type": "array", "items": ref(item)},
             "iterator": nullable({"type": "string"},
-                                 "Pass it as `iterator` for the next page; null when `done`."),
+                                 "The last item's id (name, for event types): pass it as "
+                                 "`iterator` for the next page, or, after the last page, later "
+                                 "for what was added since. Null when the page is empty."),
             "prevIterator": {"type": "null", "description": "Always null: lists go forward only."},
             "done": {"type": "boolean",
-                     "description": "True when this page is the last (it has fewer than "
-                                    "`limit` items)."},
+                     "description": "True when nothing follows this page (checked, as Svix "
+                                    "does: a full page can be the last)."},
         },
     }
 SCHEMAS["EmptyObject"] = {"type": "object", "maxProperties": 0, "example": {}}
@@ -434,6 +445,44 @@ PARAMETERS = {
     "with_content": {"name": "with_content", "in": "query",
                      "description": "`false` leaves payloads (event types: schemas) out.",
                      "schema": {"type": "boolean", "default": True}},
+    "channel": {"name": "channel", "in": "query",
+                "description": "Only messages (of attempts: whose message is) on this channel.",
+                "schema": {"type": "string", "pattern": NAME}},
+    "event_types": {"name": "event_types", "in": "query",
+                    "description": "Only messages of these event types: comma-separated, "
+                                   "repeated, or `event_types[]=`.",
+                    "schema": {"type": "string"}},
+    "before": {"name": "before", "in": "query",
+               "description": "Only items created before this RFC 3339 date-time.",
+               "schema": {"type": "string", "format": "date-time"}},
+    "after": {"name": "after", "in": "query",
+              "description": "Only items created after this RFC 3339 date-time.",
+              "schema": {"type": "string", "format": "date-time"}},
+    "tag": {"name": "tag", "in": "query",
+            "description": "hookline keeps no message tags: a tag filter matches nothing.",
+            "schema": {"type": "string", "pattern": NAME}},
+    "status": {"name": "status", "in": "query",
+               "description": "Only attempts with this status: 0 success, 1 pending, 2 fail "
+                              "(3 sending and 4 canceled are accepted and match nothing).",
+               "schema": {"type": "integer", "minimum": 0, "maximum": 4}},
+    "status_code_class": {"name": "status_code_class", "in": "query",
+                          "description": "Only attempts whose response status is in this "
+                                         "class (0: no response).",
+                          "schema": {"type": "integer", "enum": [0, 100, 200, 300, 400, 500]}},
+    "endpoint_id_filter": {"name": "endpoint_id", "in": "query",
+                           "description": "Only attempts at this endpoint (id or uid; 404 if "
+                                          "there is none).",
+                           "schema": {"type": "string"}},
+    "attempt_with_content": {"name": "with_content", "in": "query",
+                             "description": "`false` shows each attempt's response as `{}`.",
+                             "schema": {"type": "boolean", "default": True}},
+    "with_msg": {"name": "with_msg", "in": "query",
+                 "description": "Include each attempt's message (without its payload) as "
+                                "`msg`.",
+                 "schema": {"type": "boolean", "default": False}},
+    "expanded_statuses": {"name": "expanded_statuses", "in": "query",
+                          "description": "Accepted; hookline has no canceled attempts.",
+                          "schema": {"type": "boolean", "default": True}},
     "include_archived": {"name": "include_archived", "in": "query",
                          "description": "List archived event types too.",
                          "schema": {"type": "boolean", "default": False}},
@@ -592,11 +641,11 @@ PATHS = {
         "get": op("v1.endpoint.get", "Get an endpoint",
                   {"200": ("EndpointOut", "The endpoint (its secret and headers have their "
                                           "own routes).")}, errors=["404"]),
-        "put": op("v1.endpoint.update", "Replace an endpoint",
-                  {"200": ("EndpointOut", "Replaced.")},
-                  body="EndpointUpdate", errors=["404", "409"],
-                  differences=["Svix creates the endpoint when it does not exist (201); "
-                               "hookline answers 404."]),
+        "put": op("v1.endpoint.update", "Replace an endpoint, or create it",
+                  {"200": ("EndpointOut", "Replaced."),
+                   "201": ("EndpointOut", "There was none: created (Svix's upsert), with the "
+                                          "path as its uid (when the path is a valid uid).")},
+                  body="EndpointUpdate", errors=["404", "409"]),
         "patch": op("v1.endpoint.patch", "Change some fields of an endpoint",
                     {"200": ("EndpointOut", "Changed.")},
                     body="EndpointPatch", errors=["404", "409"]),
@@ -630,17 +679,14 @@ PATHS = {
                   errors=["404", "409"]),
         "patch": op("v1.endpoint.patch-headers", "Add or replace some custom headers",
                     {"204": (None, "Changed.")}, body="EndpointHeadersPatchIn",
-                    errors=["404", "409"],
-                    differences=["A header given as null is refused (422); Svix removes it. "
-                                 "Use PUT with the headers to keep."]),
+                    errors=["404", "409"]),
     },
     "/api/v1/app/{app_id}/msg": {
         "parameters": [{"$ref": "#/components/parameters/app_id"}],
         "get": op("v1.message.list", "List an application's messages",
                   {"200": ("ListResponse_MessageOut_", "A page of messages, oldest first.")},
-                  params=PAGE + ["with_content"], errors=["404", "422"],
-                  differences=["The filters `channel`, `event_types`, `before`, `after` and "
-                               "`tag` are not read: the list is unfiltered."]),
+                  params=PAGE + ["with_content", "channel", "event_types", "before", "after",
+                                 "tag"], errors=["404", "422"]),
         "post": op("v1.message.create", "Send a message",
                    {"202": ("MessageOut", "Stored and on the outbound queue: it will be "
                                           "delivered to every endpoint that takes it.")},
@@ -650,8 +696,7 @@ PATHS = {
                                "timeout) with the same `idempotency-key` or `eventId` puts a "
                                "message that did not reach the queue on it, under the same "
                                "id, and answers 202; one that did is not sent again.",
-                   differences=["`application` (create the application on the fly), "
-                                "`payloadRetentionPeriod`, `payloadRetentionHours`, `tags`, "
+                   differences=["`payloadRetentionPeriod`, `payloadRetentionHours`, `tags`, "
                                 "`transformationsParams` and `deliverAt` are accepted and "
                                 "ignored."]),
     },
@@ -668,10 +713,10 @@ PATHS = {
         "get": op("v1.message-attempt.list-by-msg", "List a message's delivery attempts",
                   {"200": ("ListResponse_MessageAttemptOut_", "A page of attempts, oldest "
                                                               "first.")},
-                  params=PAGE, errors=["404", "422"],
-                  differences=["The filters `status`, `status_code_class`, `channel`, "
-                               "`endpoint_id`, `event_types`, `before` and `after` are not "
-                               "read."]),
+                  params=PAGE + ["status", "status_code_class", "channel", "event_types",
+                                 "tag", "endpoint_id_filter", "before", "after",
+                                 "attempt_with_content", "expanded_statuses"],
+                  errors=["404", "422"]),
     },
     "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}": {
         "parameters": [{"$ref": "#/components/parameters/app_id"},
@@ -679,9 +724,10 @@ PATHS = {
         "get": op("v1.message-attempt.list-by-endpoint", "List an endpoint's delivery attempts",
                   {"200": ("ListResponse_MessageAttemptOut_", "A page of attempts, oldest "
                                                               "first.")},
-                  params=PAGE, errors=["404", "422"],
-                  differences=["The filters `status`, `status_code_class`, `channel`, "
-                               "`event_types`, `before` and `after` are not read."]),
+                  params=PAGE + ["status", "status_code_class", "channel", "event_types",
+                                 "tag", "before", "after", "attempt_with_content", "with_msg",
+                                 "expanded_statuses"],
+                  errors=["404", "422"]),
     },
     "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend": {
         "parameters": [{"$ref": "#/components/parameters/app_id"},

@@ -15,7 +15,8 @@ use hookline_core::api::body;
 use hookline_core::api::error::ApiError;
 use hookline_core::api::id::{self, IdKind};
 use hookline_core::api::model::{
-    self, Application, Attempt, Endpoint, EventType, Message, MessageIn, Mode, UrlPolicy,
+    self, Application, Attempt, Endpoint, EventType, HeadersPatch, Message, MessageIn, Mode,
+    UrlPolicy,
 };
 use hookline_core::envelope::{OutboundMessage, RawJson, Trigger};
 use hookline_core::time::Timestamp;
@@ -26,14 +27,17 @@ use sha2::{Digest as _, Sha256};
 use crate::registry::{Registry, decode, encode, event_id_alias, uid_alias};
 use crate::store::{Kind, Store, StoreError};
 
+mod query;
+#[cfg(test)]
+mod tests;
+
+use query::{AttemptFilter, MessageFilter, Page, Query, Window};
+pub use query::{DEFAULT_LIMIT, MAX_LIMIT};
+
 /// The path every route starts with.
 pub const PREFIX: &str = "/api/v1";
 /// The largest request body (Svix's message limit is about 1 MiB of payload).
 pub const MAX_BODY: usize = 1024 * 1024;
-/// The most items a list returns (`limit`'s maximum; Svix's).
-pub const MAX_LIMIT: usize = 250;
-/// `limit` when none is given.
-pub const DEFAULT_LIMIT: usize = 50;
 /// How long an `idempotency-key` is remembered.
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 /// The OpenAPI document of the routes served here, at `/api/v1/openapi.json`.
@@ -85,84 +89,6 @@ fn unavailable(e: StoreError) -> ApiError {
         StoreError::TooLarge(_) => ApiError::too_large(MAX_BODY),
         StoreError::Unavailable(_) => ApiError::unavailable("store"),
     }
-}
-
-/// The query string, decoded.
-struct Query(Vec<(String, String)>);
-
-impl Query {
-    fn parse(q: Option<&str>) -> Self {
-        Self(
-            url::form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn flag(&self, name: &str, default: bool) -> Result<bool, ApiError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
-            Some(_) => Err(ApiError::field(&["query", name], "must be true or false")),
-        }
-    }
-
-    /// `limit` and `iterator`; the iterator must look like what this list hands out.
-    fn page(
-        &self,
-        iterator_ok: impl Fn(&str) -> bool,
-    ) -> Result<(usize, Option<String>), ApiError> {
-        let limit = match self.get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(s) => match s.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(ApiError::field(
-                        &["query", "limit"],
-                        format!("must be an integer from 1 to {MAX_LIMIT}"),
-                    ));
-                }
-            },
-        };
-        let iterator = match self.get("iterator") {
-            None | Some("") => None,
-            Some(it) if iterator_ok(it) => Some(it.to_owned()),
-            Some(_) => {
-                return Err(ApiError::field(
-                    &["query", "iterator"],
-                    "is not an iterator this list returned",
-                ));
-            }
-        };
-        if let Some(order) = self.get("order")
-            && order != "ascending"
-        {
-            return Err(ApiError::field(
-                &["query", "order"],
-                "hookline lists in ascending (creation) order only",
-            ));
-        }
-        Ok((limit, iterator))
-    }
-}
-
-/// A page of a list, in Svix's `ListResponse` shape.
-fn list_response(data: Vec<Value>, last_id: Option<String>, limit: usize) -> Value {
-    let done = data.len() < limit;
-    json!({
-        "data": data,
-        "iterator": if done { None } else { last_id },
-        "prevIterator": null,
-        "done": done,
-    })
 }
 
 impl Api {
@@ -386,8 +312,10 @@ impl Api {
 
     // ---- applications ----
 
-    /// The application named in the path (by id or `uid`), if the scope reaches it; another
-    /// application's is `404`, as if it did not exist (a scoped token learns nothing of others).
+    /// The application named in the path (by id or `uid`), if the scope reaches it. For a token
+    /// scoped to one application, every other name is `403`, whether or not such an application
+    /// exists (a scoped token learns nothing of others); for the all-applications token an
+    /// unknown name is `404`.
     async fn app_for(&self, scope: &Scope, a: &str) -> Result<Application, ApiError> {
         let not_found = || ApiError::not_found("Application not found");
         if id::check_name(a).is_err() {
@@ -417,18 +345,15 @@ impl Api {
     async fn list_apps(&self, scope: &Scope, q: &Query) -> Answer {
         scope.require_all()?;
         let (limit, after) = q.page(|it| id::is_id(IdKind::Application, it))?;
-        let items = self
-            .store()
-            .list(Kind::Application, "", after.as_deref(), limit)
-            .await
-            .map_err(unavailable)?;
-        let last = items.last().map(|i| i.id.clone());
-        let mut data = Vec::with_capacity(items.len());
-        for i in items {
-            let app: Application = decode(Kind::Application, &i.id, &i.doc).map_err(unavailable)?;
-            data.push(app_out(&app));
+        let mut page = Page::new(limit, after);
+        while let Some(batch) = page.next(self.store(), Kind::Application, "").await? {
+            for (id, app) in batch {
+                if page.push(id, app_out(&app)) {
+                    break;
+                }
+            }
         }
-        ok(list_response(data, last, limit))
+        ok(page.finish())
     }
 
     async fn create_app(&self, scope: &Scope, q: &Query, b: &[u8]) -> Answer {
@@ -613,20 +538,10 @@ impl Api {
         let (limit, after) = q.page(|it| id::check_name(it).is_ok())?;
         let include_archived = q.flag("include_archived", false)?;
         let with_content = q.flag("with_content", true)?;
-        let mut data = Vec::new();
-        let mut cursor = after;
-        let mut last = None;
-        // Archived types are skipped, so a page may need more than one read.
-        'pages: loop {
-            let items = self
-                .store()
-                .list(Kind::EventType, "", cursor.as_deref(), limit)
-                .await
-                .map_err(unavailable)?;
-            let full = items.len() == limit;
-            for i in items {
-                cursor = Some(i.id.clone());
-                let et: EventType = decode(Kind::EventType, &i.id, &i.doc).map_err(unavailable)?;
+        let mut page = Page::new(limit, after);
+        while let Some(batch) = page.next(self.store(), Kind::EventType, "").await? {
+            for (id, et) in batch {
+                let et: EventType = et;
                 if et.archived && !include_archived {
                     continue;
                 }
@@ -634,30 +549,43 @@ impl Api {
                 if !with_content && let Some(o) = v.as_object_mut() {
                     o.remove("schemas");
                 }
-                data.push(v);
-                last = Some(i.id);
-                if data.len() == limit {
-                    break 'pages;
+                if page.push(id, v) {
+                    break;
                 }
             }
-            if !full {
-                break;
-            }
         }
-        ok(list_response(data, last, limit))
+        ok(page.finish())
     }
 
     async fn create_event_type(&self, scope: &Scope, b: &[u8]) -> Answer {
         scope.require_all()?;
-        let et = EventType::from_body(body::object(b)?, Mode::Create, None, None, self.env.now())?;
+        let mut et =
+            EventType::from_body(body::object(b)?, Mode::Create, None, None, self.env.now())?;
+        let exists = || ApiError::conflict("An event type with this name already exists.");
         match self
             .create(Kind::EventType, "", &et.name, &[], &encode(&et), None)
             .await
         {
             Ok(()) => Ok((StatusCode::CREATED, json!(et))),
-            Err(StoreError::Conflict) => Err(ApiError::conflict(
-                "An event type with this name already exists.",
-            )),
+            Err(StoreError::Conflict) => {
+                // Svix's rule: creating an archived type brings it back, with the new fields.
+                let current = self
+                    .registry
+                    .event_type(&et.name)
+                    .await
+                    .map_err(unavailable)?;
+                match current {
+                    Some(c) if c.archived => {
+                        et.created_at = c.created_at;
+                        self.store()
+                            .replace(Kind::EventType, "", &et.name, &[], &[], &encode(&et))
+                            .await
+                            .map_err(unavailable)?;
+                        Ok((StatusCode::CREATED, json!(et)))
+                    }
+                    _ => Err(exists()),
+                }
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -747,23 +675,28 @@ impl Api {
     async fn list_endpoints(&self, scope: &Scope, a: &str, q: &Query) -> Answer {
         let app = self.app_for(scope, a).await?;
         let (limit, after) = q.page(|it| id::is_id(IdKind::Endpoint, it))?;
-        let items = self
-            .store()
-            .list(Kind::Endpoint, &app.id, after.as_deref(), limit)
-            .await
-            .map_err(unavailable)?;
-        let last = items.last().map(|i| i.id.clone());
-        let mut data = Vec::with_capacity(items.len());
-        for i in items {
-            let ep: Endpoint = decode(Kind::Endpoint, &i.id, &i.doc).map_err(unavailable)?;
-            data.push(ep.out());
+        let mut page = Page::new(limit, after);
+        while let Some(batch) = page.next(self.store(), Kind::Endpoint, &app.id).await? {
+            for (id, ep) in batch {
+                let ep: Endpoint = ep;
+                if page.push(id, ep.out()) {
+                    break;
+                }
+            }
         }
-        ok(list_response(data, last, limit))
+        ok(page.finish())
     }
 
     async fn create_endpoint(&self, scope: &Scope, a: &str, b: &[u8]) -> Answer {
         let app = self.app_for(scope, a).await?;
-        let ep = Endpoint::from_body(
+        self.insert_endpoint(&app, b, None).await
+    }
+
+    /// Creates an endpoint of `app` from an `EndpointIn` body; `path_uid` is the name a `PUT` to
+    /// an endpoint that does not exist used, which becomes its uid when it is a valid one (as
+    /// `PUT /app/{uid}` does for applications).
+    async fn insert_endpoint(&self, app: &Application, b: &[u8], path_uid: Option<&str>) -> Answer {
+        let mut ep = Endpoint::from_body(
             body::object(b)?,
             Mode::Create,
             None,
@@ -773,6 +706,9 @@ impl Api {
             &self.settings.urls,
             self.env.now(),
         )?;
+        if let Some(u) = path_uid.filter(|u| id::check_uid(IdKind::Endpoint, u).is_ok()) {
+            ep.uid = Some(u.to_owned());
+        }
         let aliases: Vec<String> = ep.uid.iter().map(|u| uid_alias(u)).collect();
         self.create(
             Kind::Endpoint,
@@ -798,7 +734,16 @@ impl Api {
         b: &[u8],
         mode: Mode,
     ) -> Answer {
-        let (app, current) = self.endpoint_for(scope, a, e).await?;
+        let (app, current) = match self.endpoint_for(scope, a, e).await {
+            Ok(found) => found,
+            // PUT to an endpoint that does not exist creates it (Svix's upsert); the path, when
+            // it is a valid uid, becomes its uid.
+            Err(err) if err.status() == 404 && mode == Mode::Replace => {
+                let app = self.app_for(scope, a).await?;
+                return self.insert_endpoint(&app, b, Some(e)).await;
+            }
+            Err(err) => return Err(err),
+        };
         let ep = Endpoint::from_body(
             body::object(b)?,
             mode,
@@ -855,12 +800,11 @@ impl Api {
 
     async fn set_headers(&self, scope: &Scope, a: &str, e: &str, b: &[u8], patch: bool) -> Answer {
         let (_, current) = self.endpoint_for(scope, a, e).await?;
-        let given = model::headers_from_body(body::object(b)?)?;
         let mut ep = current.clone();
         if patch {
-            ep.headers.extend(given);
+            HeadersPatch::from_body(body::object(b)?)?.apply(&mut ep.headers);
         } else {
-            ep.headers = given;
+            ep.headers = model::headers_from_body(body::object(b)?)?;
         }
         ep.updated_at = self.env.now().to_rfc3339();
         self.save_endpoint(&current, &ep).await?;
@@ -885,18 +829,21 @@ impl Api {
         let app = self.app_for(scope, a).await?;
         let (limit, after) = q.page(|it| id::is_id(IdKind::Message, it))?;
         let with_content = q.flag("with_content", true)?;
-        let items = self
-            .store()
-            .list(Kind::Message, &app.id, after.as_deref(), limit)
-            .await
-            .map_err(unavailable)?;
-        let last = items.last().map(|i| i.id.clone());
-        let mut data = Vec::with_capacity(items.len());
-        for i in items {
-            let m: Message = decode(Kind::Message, &i.id, &i.doc).map_err(unavailable)?;
-            data.push(m.out(with_content));
+        let filter = MessageFilter::parse(q)?;
+        let window = Window::parse(q)?;
+        let mut page = Page::new(limit, after);
+        while let Some(batch) = page.next(self.store(), Kind::Message, &app.id).await? {
+            for (id, m) in batch {
+                let m: Message = m;
+                if filter.keeps(&m)
+                    && window.keeps(&m.timestamp)
+                    && page.push(id, m.out(with_content))
+                {
+                    break;
+                }
+            }
         }
-        ok(list_response(data, last, limit))
+        ok(page.finish())
     }
 
     /// `POST /app/{app}/msg`: stored, put on the outbound queue, then `202`.
@@ -914,9 +861,16 @@ impl Api {
         b: &[u8],
         idem: Option<&str>,
     ) -> Answer {
-        let app = self.app_for(scope, a).await?;
         let with_content = q.flag("with_content", true)?;
-        let input = MessageIn::parse(b)?;
+        let mut input = MessageIn::parse(b)?;
+        let app = match self.app_for(scope, a).await {
+            Ok(app) => app,
+            Err(e) if e.status() == 404 => match input.application.take() {
+                Some(new) => self.implicit_app(scope, a, new).await?,
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
         let msg = Message {
             id: self.new_id(IdKind::Message),
             app_id: app.id.clone(),
@@ -999,6 +953,62 @@ impl Api {
         Ok((StatusCode::ACCEPTED, marked.out(with_content)))
     }
 
+    /// Creates the application a message names by `uid` when it does not exist yet, from the
+    /// message's `application` (Svix's implicit creation: the body's uid must be the path's).
+    async fn implicit_app(
+        &self,
+        scope: &Scope,
+        a: &str,
+        new: serde_json::Map<String, Value>,
+    ) -> Result<Application, ApiError> {
+        scope.require_all()?;
+        let app = Application::from_body(
+            body::from_object(new),
+            Mode::Create,
+            None,
+            self.new_id(IdKind::Application),
+            self.env.now(),
+        )
+        .map_err(|e| e.nested("application"))?;
+        match app.uid.as_deref() {
+            Some(u) if u == a => {}
+            Some(_) => {
+                return Err(ApiError::field(
+                    &["body", "application", "uid"],
+                    "must be the application uid in the path",
+                ));
+            }
+            None => {
+                return Err(ApiError::field(
+                    &["body", "application", "uid"],
+                    "is required to create the application (the uid in the path)",
+                ));
+            }
+        }
+        let aliases = [uid_alias(a)];
+        match self
+            .create(
+                Kind::Application,
+                "",
+                &app.id,
+                &aliases,
+                &encode(&app),
+                None,
+            )
+            .await
+        {
+            Ok(()) => Ok(app),
+            // Created by a concurrent request meanwhile: use that one.
+            Err(StoreError::Conflict) => self
+                .registry
+                .app(a)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| ApiError::conflict("An application with this uid already exists.")),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// Puts `msg` on the outbound queue, for every endpoint that takes it or for one.
     async fn enqueue(&self, msg: &Message, only: Option<&str>) -> Result<(), ApiError> {
         // The sender's own wire format (one definition of it), with the payload's bytes as the
@@ -1029,27 +1039,35 @@ impl Api {
 
     // ---- attempts ----
 
-    async fn list_attempts(&self, kind: Kind, parent: &str, q: &Query) -> Answer {
-        let (limit, after) = q.page(|it| id::is_id(IdKind::Attempt, it))?;
-        let items = self
-            .store()
-            .list(kind, parent, after.as_deref(), limit)
-            .await
-            .map_err(unavailable)?;
-        let last = items.last().map(|i| i.id.clone());
-        let mut data = Vec::with_capacity(items.len());
-        for i in items {
-            let at: Attempt = decode(kind, &i.id, &i.doc).map_err(unavailable)?;
-            data.push(at.out());
-        }
-        ok(list_response(data, last, limit))
-    }
-
     async fn list_attempts_by_msg(&self, scope: &Scope, a: &str, msg: &str, q: &Query) -> Answer {
         let app = self.app_for(scope, a).await?;
         let m = self.message_of(&app, msg).await?;
-        self.list_attempts(Kind::AttemptByMessage, &format!("{}/{}", app.id, m.id), q)
-            .await
+        let (limit, after) = q.page(|it| id::is_id(IdKind::Attempt, it))?;
+        let filter = AttemptFilter::parse(q)?;
+        let endpoint = match q.get("endpoint_id") {
+            None => None,
+            Some(e) => Some(self.endpoint_for(scope, a, e).await?.1.id),
+        };
+        // Every attempt here is of the one message: its filter keeps all of them or none.
+        let message_kept = filter.message.keeps(&m);
+        let parent = format!("{}/{}", app.id, m.id);
+        let mut page = Page::new(limit, after);
+        while let Some(batch) = page
+            .next(self.store(), Kind::AttemptByMessage, &parent)
+            .await?
+        {
+            for (id, at) in batch {
+                let at: Attempt = at;
+                if message_kept
+                    && filter.keeps(&at)
+                    && endpoint.as_ref().is_none_or(|e| *e == at.endpoint_id)
+                    && page.push(id, at.out(filter.with_content, None))
+                {
+                    break;
+                }
+            }
+        }
+        ok(page.finish())
     }
 
     async fn list_attempts_by_endpoint(
@@ -1060,8 +1078,42 @@ impl Api {
         q: &Query,
     ) -> Answer {
         let (app, ep) = self.endpoint_for(scope, a, e).await?;
-        self.list_attempts(Kind::AttemptByEndpoint, &format!("{}/{}", app.id, ep.id), q)
-            .await
+        let (limit, after) = q.page(|it| id::is_id(IdKind::Attempt, it))?;
+        let filter = AttemptFilter::parse(q)?;
+        let with_msg = q.flag("with_msg", false)?;
+        let need_msg = with_msg || !filter.message.is_empty();
+        // Attempts of one message come together: the last message read serves the next ones.
+        let mut last: Option<Message> = None;
+        let parent = format!("{}/{}", app.id, ep.id);
+        let mut page = Page::new(limit, after);
+        while let Some(batch) = page
+            .next(self.store(), Kind::AttemptByEndpoint, &parent)
+            .await?
+        {
+            for (id, at) in batch {
+                let at: Attempt = at;
+                if !filter.keeps(&at) {
+                    continue;
+                }
+                if need_msg && last.as_ref().is_none_or(|m| m.id != at.msg_id) {
+                    last = self
+                        .registry
+                        .message(&app.id, &at.msg_id)
+                        .await
+                        .map_err(unavailable)?;
+                }
+                // An attempt whose message has expired (it outlived it by a moment) matches no
+                // message filter and is shown without `msg`.
+                let msg = last.as_ref().filter(|m| need_msg && m.id == at.msg_id);
+                if !filter.message.is_empty() && !msg.is_some_and(|m| filter.message.keeps(m)) {
+                    continue;
+                }
+                if page.push(id, at.out(filter.with_content, msg.filter(|_| with_msg))) {
+                    break;
+                }
+            }
+        }
+        ok(page.finish())
     }
 }
 

@@ -52,6 +52,15 @@ pub struct Body {
     errors: Vec<FieldError>,
 }
 
+/// A body already parsed into an object (one nested in another body, such as `MessageIn`'s
+/// `application`).
+pub fn from_object(obj: Map<String, Value>) -> Body {
+    Body {
+        obj,
+        errors: Vec::new(),
+    }
+}
+
 /// Parses a request body as a JSON object: `400` if it is not JSON, `422` if not an object.
 pub fn object(bytes: &[u8]) -> Result<Body, ApiError> {
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -188,6 +197,38 @@ impl Body {
                             out.insert(k, s);
                         }
                         _ => self.wrong(&["body", &name, &k], "must be a string"),
+                    }
+                }
+                Field::Set(out)
+            }
+            Field::Set(_) => {
+                self.wrong(&["body", &name], "must be an object of strings");
+                Field::Absent
+            }
+            Field::Null => Field::Null,
+            Field::Absent => Field::Absent,
+        }
+    }
+
+    /// An object of string or `null` values (`EndpointHeadersPatchIn`'s `headers`, where `null`
+    /// removes a header).
+    pub fn nullable_string_map(
+        &mut self,
+        names: &[&str],
+    ) -> Field<BTreeMap<String, Option<String>>> {
+        let (name, f) = self.take(names);
+        match f {
+            Field::Set(Value::Object(m)) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => {
+                            out.insert(k, Some(s));
+                        }
+                        Value::Null => {
+                            out.insert(k, None);
+                        }
+                        _ => self.wrong(&["body", &name, &k], "must be a string or null"),
                     }
                 }
                 Field::Set(out)

@@ -122,6 +122,22 @@ impl ApiError {
         )
     }
 
+    /// The same error, for a body read from the object at `field` of the request body: each
+    /// `["body", ...]` location becomes `["body", field, ...]`.
+    pub fn nested(self, field: &str) -> Self {
+        match self {
+            Self::Validation(mut fields) => {
+                for f in &mut fields {
+                    if f.loc.first().is_some_and(|p| p == "body") {
+                        f.loc.insert(1, field.to_owned());
+                    }
+                }
+                Self::Validation(fields)
+            }
+            other => other,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
@@ -142,7 +158,7 @@ impl ApiError {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
     use super::*;
 
     #[test]
@@ -162,5 +178,18 @@ mod tests {
             v,
             json!({"detail": [{"loc": ["body", "url"], "msg": "must be https", "type": "value_error"}]})
         );
+    }
+
+    #[test]
+    fn nested_errors_say_where_the_object_was() {
+        let e = ApiError::Validation(vec![
+            FieldError::value(&["body", "uid"], "bad"),
+            FieldError::value(&["query", "limit"], "bad"),
+        ])
+        .nested("application");
+        let ApiError::Validation(f) = e else { panic!() };
+        assert_eq!(f[0].loc, ["body", "application", "uid"]);
+        assert_eq!(f[1].loc, ["query", "limit"]);
+        assert_eq!(ApiError::forbidden().nested("x"), ApiError::forbidden());
     }
 }

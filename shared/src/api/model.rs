@@ -367,19 +367,75 @@ fn check_header_value(v: &str) -> Result<(), String> {
     }
 }
 
-/// Reads a `headers` object for an endpoint, checking names and values.
-pub fn headers_from_body(mut b: Body) -> Result<BTreeMap<String, String>, ApiError> {
-    let headers = b.string_map(&["headers"]);
-    let headers = b.require("headers", headers).unwrap_or_default();
-    for (k, v) in &headers {
+/// Checks header names and values (a `None` value is a header being removed: only its name is
+/// checked), reporting each wrong one at `["body", "headers", name]`.
+fn check_headers<'a>(b: &mut Body, headers: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
+    for (k, v) in headers {
         if let Err(msg) = check_header_name(k) {
             b.invalid(&["body", "headers", k], msg);
-        } else if let Err(msg) = check_header_value(v) {
+        } else if let Some(Err(msg)) = v.map(check_header_value) {
             b.invalid(&["body", "headers", k], msg);
         }
     }
+}
+
+/// Reads an `EndpointHeadersIn` body (`PUT .../headers`): the headers, checked.
+pub fn headers_from_body(mut b: Body) -> Result<BTreeMap<String, String>, ApiError> {
+    let headers = b.string_map(&["headers"]);
+    let headers = b.require("headers", headers).unwrap_or_default();
+    check_headers(
+        &mut b,
+        headers.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))),
+    );
     b.finish()?;
     Ok(headers)
+}
+
+/// An `EndpointHeadersPatchIn` body (`PATCH .../headers`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeadersPatch {
+    /// Headers to add or replace.
+    pub set: BTreeMap<String, String>,
+    /// Header names to remove: those given as `null` in `headers` (Svix's older form) and
+    /// those in `deleteHeaders`.
+    pub delete: Vec<String>,
+}
+
+impl HeadersPatch {
+    /// Reads an `EndpointHeadersPatchIn` body.
+    pub fn from_body(mut b: Body) -> Result<Self, ApiError> {
+        let headers = b.nullable_string_map(&["headers"]);
+        let headers = b.require("headers", headers).unwrap_or_default();
+        let delete = b.string_set(&["deleteHeaders"], usize::MAX, check_header_name);
+        check_headers(
+            &mut b,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())),
+        );
+        b.finish()?;
+        let mut out = Self::default();
+        for (k, v) in headers {
+            match v {
+                Some(v) => {
+                    out.set.insert(k, v);
+                }
+                None => out.delete.push(k),
+            }
+        }
+        out.delete.extend(delete.set().unwrap_or_default());
+        Ok(out)
+    }
+
+    /// Applies the patch: names compare without regard to case, as HTTP's do.
+    pub fn apply(self, headers: &mut BTreeMap<String, String>) {
+        headers.retain(|k, _| {
+            !self
+                .delete
+                .iter()
+                .chain(self.set.keys())
+                .any(|d| d.eq_ignore_ascii_case(k))
+        });
+        headers.extend(self.set);
+    }
 }
 
 impl Endpoint {
@@ -404,10 +460,18 @@ impl Endpoint {
         let event_types = b.string_set(&["eventTypes", "filterTypes"], usize::MAX, check_name);
         let channels = b.string_set(&["channels"], MAX_ENDPOINT_CHANNELS, check_name);
         let metadata = b.string_map(&["metadata"]);
-        let given_secret = if mode == Mode::Create {
-            b.string(&["secret"], |s| check_secret(s).map(|_| ()))
+        let (given_secret, given_headers) = if mode == Mode::Create {
+            let secret = b.string(&["secret"], |s| check_secret(s).map(|_| ()));
+            let headers = b.string_map(&["headers"]);
+            if let Field::Set(h) = &headers {
+                check_headers(
+                    &mut b,
+                    h.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))),
+                );
+            }
+            (secret, headers)
         } else {
-            Field::Absent
+            (Field::Absent, Field::Absent)
         };
         b.ignore(&["version"]);
         let url = match (mode, current) {
@@ -440,7 +504,10 @@ impl Endpoint {
                 event_types: empty_is_none(event_types.set()),
                 channels: empty_is_none(channels.set()),
                 metadata: metadata.set().unwrap_or_default(),
-                headers: current.map(|c| c.headers.clone()).unwrap_or_default(),
+                headers: match current {
+                    Some(c) => c.headers.clone(),
+                    None => given_headers.set().unwrap_or_default(),
+                },
                 secret: match current {
                     Some(c) => c.secret.clone(),
                     None => given_secret
@@ -578,6 +645,9 @@ pub struct MessageIn {
     pub event_id: Option<String>,
     /// Its channels.
     pub channels: Option<Vec<String>>,
+    /// An `ApplicationIn` to create when the path names no application (Svix's implicit
+    /// creation); not checked here.
+    pub application: Option<serde_json::Map<String, Value>>,
 }
 
 /// The fields of `MessageIn` read into a raw payload: serde keeps `payload`'s bytes as sent.
@@ -602,11 +672,11 @@ impl MessageIn {
         let payload_ok = b.require("payload", payload).is_some();
         let event_id = b.string(&["eventId"], check_name);
         let channels = b.string_set(&["channels"], MAX_MESSAGE_CHANNELS, check_name);
+        let application = b.json_object(&["application"]);
         b.ignore(&[
             "payloadRetentionPeriod",
             "payloadRetentionHours",
             "tags",
-            "application",
             "transformationsParams",
             "deliverAt",
         ]);
@@ -620,6 +690,7 @@ impl MessageIn {
             payload,
             event_id: event_id.set(),
             channels: channels.set().filter(|c| !c.is_empty()),
+            application: application.set(),
         })
     }
 }
@@ -721,21 +792,26 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// `MessageAttemptOut`.
-    pub fn out(&self) -> Value {
-        json!({
+    /// `MessageAttemptOut`; the response body is `{}` when `with_content` is false (as Svix
+    /// answers), and `msg` is the message (without its payload) when given.
+    pub fn out(&self, with_content: bool, msg: Option<&Message>) -> Value {
+        let mut v = json!({
             "id": self.id,
             "msgId": self.msg_id,
             "endpointId": self.endpoint_id,
             "url": self.url,
-            "response": self.response,
+            "response": if with_content { self.response.as_str() } else { "{}" },
             "responseStatusCode": self.response_status_code,
             "responseDurationMs": self.response_duration_ms,
             "status": u8::from(self.status),
             "statusText": self.status.text(),
             "triggerType": u8::from(self.manual),
             "timestamp": self.timestamp,
-        })
+        });
+        if let (Some(m), Some(o)) = (msg, v.as_object_mut()) {
+            o.insert("msg".into(), m.out(false));
+        }
+        v
     }
 }
 
@@ -952,6 +1028,94 @@ mod tests {
         let e = headers_from_body(object(br#"{"headers":{"X-A":"1\r\nX-B: 2"}}"#).unwrap())
             .unwrap_err();
         assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn headers_patch_sets_and_removes_without_regard_to_case() {
+        let p = HeadersPatch::from_body(
+            object(br#"{"headers":{"x-a":"1","X-B":null},"deleteHeaders":["x-c"]}"#).unwrap(),
+        )
+        .unwrap();
+        let mut h: BTreeMap<String, String> =
+            [("X-A", "0"), ("x-b", "2"), ("X-C", "3"), ("X-D", "4")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        p.apply(&mut h);
+        let got: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, [("X-D", "4"), ("x-a", "1")]);
+        for bad in [
+            r#"{"headers":{"Host":null}}"#,
+            r#"{"headers":{"X-A":1}}"#,
+            r#"{"headers":{},"deleteHeaders":["webhook-id"]}"#,
+            r#"{"deleteHeaders":[]}"#,
+        ] {
+            let e = HeadersPatch::from_body(object(bad.as_bytes()).unwrap()).unwrap_err();
+            assert_eq!(e.status(), 422, "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoint_headers_at_create_are_checked() {
+        let e = endpoint(
+            r#"{"url":"https://example.com/a","headers":{"X-Key":"k"}}"#,
+            &urls(false),
+        )
+        .unwrap();
+        assert_eq!(e.headers.get("X-Key").map(String::as_str), Some("k"));
+        let Err(ApiError::Validation(errs)) = endpoint(
+            r#"{"url":"https://example.com/a","headers":{"Content-Length":"1"}}"#,
+            &urls(false),
+        ) else {
+            panic!()
+        };
+        assert_eq!(errs[0].loc, ["body", "headers", "Content-Length"]);
+    }
+
+    #[test]
+    fn message_in_keeps_its_application_for_the_service() {
+        let m = MessageIn::parse(br#"{"eventType":"a","payload":{},"application":{"name":"x"}}"#)
+            .unwrap();
+        assert_eq!(m.application.unwrap()["name"], "x");
+        let e =
+            MessageIn::parse(br#"{"eventType":"a","payload":{},"application":"x"}"#).unwrap_err();
+        assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn attempt_out_without_content_and_with_its_message() {
+        let m = MessageIn::parse(br#"{"eventType":"a","payload":{"k":1}}"#).unwrap();
+        let msg = Message {
+            id: "msg_1".into(),
+            app_id: "app_1".into(),
+            event_id: None,
+            event_type: m.event_type,
+            payload: m.payload,
+            channels: None,
+            timestamp: "2027-01-15T08:00:00Z".into(),
+            enqueued: true,
+        };
+        let at = Attempt {
+            id: "atmpt_1".into(),
+            app_id: "app_1".into(),
+            msg_id: "msg_1".into(),
+            endpoint_id: "ep_1".into(),
+            url: "https://example.com/".into(),
+            response: "body".into(),
+            response_status_code: 200,
+            response_duration_ms: 3,
+            status: AttemptStatus::Success,
+            manual: true,
+            timestamp: "2027-01-15T08:00:01Z".into(),
+        };
+        assert_eq!(at.out(true, None)["response"], "body");
+        assert!(at.out(true, None).get("msg").is_none());
+        let v = at.out(false, Some(&msg));
+        assert_eq!(v["response"], "{}");
+        assert_eq!(v["triggerType"], 1);
+        // Svix never includes the payload with an attempt.
+        assert_eq!(v["msg"]["payload"], json!({}));
+        assert_eq!(v["msg"]["id"], "msg_1");
     }
 
     #[test]

