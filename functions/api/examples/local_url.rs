@@ -46,16 +46,23 @@ async fn main() {
     let (_, dlq) = queue_with_dlq(&sqs, "api-sender", 20).await;
     let parsed = Config::from_json(&config.to_string()).unwrap();
     let settings = Settings::from_config(&parsed, api.queue_url.clone(), dlq, |_| None).unwrap();
-    let store = Arc::new(DynamoStore::new(dynamo_client(&moto.endpoint), api.table.clone()));
+    let store = Arc::new(DynamoStore::new(
+        dynamo_client(&moto.endpoint),
+        api.table.clone(),
+    ));
     let sender = Arc::new(
-        Sender::new(settings, sqs.clone(), Logger::with_sink(|line| eprintln!("{line}")))
-            .unwrap()
-            .with_registry(RegistryCache::new(
-                store,
-                parsed.api.registry_cache,
-                parsed.api.retention,
-                parsed.delivery.clone(),
-            )),
+        Sender::new(
+            settings,
+            sqs.clone(),
+            Logger::with_sink(|line| eprintln!("{line}")),
+        )
+        .unwrap()
+        .with_registry(RegistryCache::new(
+            store,
+            parsed.api.registry_cache,
+            parsed.api.retention,
+            parsed.delivery.clone(),
+        )),
     );
     let source = LocalEventSource::new(sqs, api.queue_url.clone(), 10, 1);
     tokio::spawn(async move {

@@ -18,7 +18,7 @@ use hookline_core::api::model::{
     self, Application, Attempt, Endpoint, EventType, HeadersPatch, Message, MessageIn, Mode,
     UrlPolicy,
 };
-use hookline_core::envelope::{OutboundMessage, RawJson, Trigger};
+use hookline_core::envelope::{OutboundMessage, RawJson, Trigger, is_valid_outbound_id};
 use hookline_core::time::Timestamp;
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -815,7 +815,9 @@ impl Api {
 
     async fn message_of(&self, app: &Application, msg: &str) -> Result<Message, ApiError> {
         let not_found = || ApiError::not_found("Message not found");
-        if id::check_name(msg).is_err() {
+        // An id the API minted, an `eventId`, or the id of a message an app put straight on the
+        // queue (`A-Z a-z 0-9 _ : -`, the outbound format's rule).
+        if id::check_name(msg).is_err() && !is_valid_outbound_id(msg) {
             return Err(not_found());
         }
         self.registry
@@ -827,7 +829,9 @@ impl Api {
 
     async fn list_messages(&self, scope: &Scope, a: &str, q: &Query) -> Answer {
         let app = self.app_for(scope, a).await?;
-        let (limit, after) = q.page(|it| id::is_id(IdKind::Message, it))?;
+        // Messages put straight on the queue are listed under their own ids.
+        let (limit, after) =
+            q.page(|it| id::is_id(IdKind::Message, it) || is_valid_outbound_id(it))?;
         let with_content = q.flag("with_content", true)?;
         let filter = MessageFilter::parse(q)?;
         let window = Window::parse(q)?;

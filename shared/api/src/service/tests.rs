@@ -1423,3 +1423,51 @@ async fn resend_queues_the_message_for_one_endpoint() {
     )
     .await;
 }
+
+/// A message an app put straight on the queue is stored by the sender under its own id
+/// (`A-Z a-z 0-9 _ : -`): it can be fetched, its attempts listed, and a page may end on it.
+#[tokio::test]
+async fn messages_from_the_queue_keep_their_own_ids() {
+    let w = world();
+    let app = w.app("acme").await;
+    let msg = Message {
+        id: "inv_123:paid".into(),
+        app_id: app.clone(),
+        event_id: None,
+        event_type: "invoice.paid".into(),
+        payload: serde_json::value::RawValue::from_string("{}".into()).unwrap(),
+        channels: None,
+        timestamp: store_now().to_rfc3339(),
+        enqueued: true,
+    };
+    w.api
+        .store()
+        .create(Kind::Message, &app, &msg.id, &[], &encode(&msg), None)
+        .await
+        .unwrap();
+    let got = w
+        .ok("GET", &format!("/app/{app}/msg/inv_123:paid"), "", 200)
+        .await;
+    assert_eq!(got["id"], "inv_123:paid");
+    w.ok(
+        "GET",
+        &format!("/app/{app}/attempt/msg/inv_123:paid"),
+        "",
+        200,
+    )
+    .await;
+    let page = w
+        .ok(
+            "GET",
+            &format!("/app/{app}/msg?iterator=inv_123:paid"),
+            "",
+            200,
+        )
+        .await;
+    assert_eq!(page["done"], true);
+    // Still refused: what no message id can be.
+    let (status, _) = w
+        .call("GET", &format!("/app/{app}/msg?iterator=a%20b"), "")
+        .await;
+    assert_eq!(status, 422);
+}
