@@ -580,6 +580,39 @@ fn the_readme_quickstart_works_as_written() {
         "{seen}"
     );
     dev.wait_for("→ delivered", 2);
+
+    // The API part: the README's Python block, with the token dev's banner printed.
+    let python = section
+        .split("```python\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let banner = dev.out.lock().unwrap().clone();
+    let token = banner
+        .lines()
+        .find(|l| l.contains("/api/v1") && l.contains("token"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no API token in the banner:\n{banner}"))
+        .to_owned();
+    assert!(token.starts_with("hl_dev_"), "{token}");
+    let sdk = Command::new(hookline_tests::harness::harness_bin().join("python"))
+        .arg("-c")
+        .arg(python)
+        .env("HOOKLINE_API_TOKEN", &token)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(sdk.status.success(), "{sdk:?}");
+    assert!(
+        String::from_utf8_lossy(&sdk.stdout).starts_with("sent msg_"),
+        "{sdk:?}"
+    );
+    listen.wait_for("✔ verified", 3);
+    let seen = listen.out.lock().unwrap().clone();
+    assert!(
+        seen.contains("invoice.paid") || seen.contains("4200"),
+        "{seen}"
+    );
 }
 
 /// The operator's loop on the embedded queue: `send --dev` enqueues, a `410` dead-letters,
