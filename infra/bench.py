@@ -17,6 +17,7 @@ range of its ratios.
     bench.py bundle WASM JS           append the Worker bundle's size (raw and gzip -9)
     bench.py report FIGURES [--machine TEXT] [--started ISO] [--previous FILE] > BENCHMARKS.md
     bench.py soak FIGURES --into FILE [--machine TEXT] [--started ISO]
+    bench.py api FIGURES --into FILE [--machine TEXT] [--started ISO]
 
 The soaks (infra/soak.sh: minutes of sustained load, errors, deliveries and memory) run apart
 from the other benchmarks and have a section of their own, "## Soak", with its own date, machine
@@ -24,7 +25,8 @@ and commit. `soak` renders it from the soak's figures and puts it into FILE (BEN
 place of the previous one, or at the end, leaving every other line as it was. `report` keeps the
 Soak section of FILE given with --previous (the BENCHMARKS.md it replaces), unless FIGURES holds
 soak figures of its own: rewriting the other tables does not drop it, and without a soak
-nothing is added.
+nothing is added. `api` does the same for the "## Management API" section (infra/bench-api.sh:
+the svix SDK against hookline dev and a self-hosted Svix server), which `report` keeps too.
 """
 
 from __future__ import annotations
@@ -245,12 +247,27 @@ def render_rows(rows: list[dict], w, header: str = TABLE_HEADER, section_level: 
             w("\n")
 
 
-def soak_span(text: str) -> tuple[int, int] | None:
-    """Where the Soak section is in `text` (character offsets), if anywhere: from its `## Soak`
+API_SECTION = "Management API"
+API_INTRO = (
+    "Written by `infra/bench-api.sh`, apart from the tables above (`infra/bench.sh` keeps this "
+    "section when it rewrites them, and runs the script when `SVIX_SERVER_BIN` names the peer). "
+    "The same calls of the official `svix` Python "
+    "SDK against `hookline dev` (release build, its SQLite store) and against a self-hosted Svix "
+    "server (its open-source server, built outside this repository, with PostgreSQL and Redis "
+    "from Debian's packages), one after the other on one machine; every endpoint is a sink on "
+    "loopback. Then the store reads per message of the sender's registry, with its cache and "
+    "without.\n\n"
+)
+# Sections written by their own scripts, kept when bench.sh rewrites the rest.
+KEPT_SECTIONS = (API_SECTION, SOAK_SECTION)
+
+
+def soak_span(text: str, name: str = SOAK_SECTION) -> tuple[int, int] | None:
+    """Where the section `name` is in `text` (character offsets), if anywhere: from its `## name`
     line to the next `## ` heading or the end."""
     offset, start = 0, None
     for line in text.splitlines(keepends=True):
-        if start is None and line.rstrip("\n") == f"## {SOAK_SECTION}":
+        if start is None and line.rstrip("\n") == f"## {name}":
             start = offset
         elif start is not None and line.startswith("## "):
             return start, offset
@@ -276,12 +293,15 @@ def cmd_report(path: Path, machine: str, started: str, previous: Path | None = N
         w(f"- {line}\n")
     w("\n")
     render_rows(rows, w)
-    # The soak's section, from its own run, is kept (see the module's doc).
-    if previous is not None and previous.is_file() and all(r["section"] != SOAK_SECTION for r in rows):
+    # The sections from their own runs are kept (see the module's doc).
+    if previous is not None and previous.is_file():
         text = previous.read_text(encoding="utf-8")
-        span = soak_span(text)
-        if span is not None:
-            w(text[span[0]:span[1]].rstrip("\n") + "\n")
+        for name in KEPT_SECTIONS:
+            if any(r["section"] == name for r in rows):
+                continue
+            span = soak_span(text, name)
+            if span is not None:
+                w("\n" + text[span[0]:span[1]].strip("\n") + "\n")
     return 0
 
 
@@ -299,15 +319,29 @@ def render_soak(rows: list[dict], machine: str, started: str) -> str:
     return "".join(out).rstrip("\n") + "\n"
 
 
-def cmd_soak(path: Path, into: Path, machine: str, started: str) -> int:
+def render_api(rows: list[dict], machine: str, started: str) -> str:
+    out: list[str] = []
+    w = out.append
+    w(f"## {API_SECTION}\n\n")
+    w(API_INTRO)
+    w(f"- **Date:** {started}\n")
+    for line in machine.strip().splitlines():
+        w(f"- {line}\n")
+    w("\n")
+    render_rows(rows, w, TABLE_HEADER, section_level="### ")
+    return "".join(out).rstrip("\n") + "\n"
+
+
+def cmd_soak(path: Path, into: Path, machine: str, started: str, name: str = SOAK_SECTION) -> int:
     lines = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
     rows = collapse(lines)
     if not rows:
         print(f"bench.py: no figures in {path}", file=sys.stderr)
         return 1
-    section = render_soak(rows, machine, started)
+    render = render_api if name == API_SECTION else render_soak
+    section = render(rows, machine, started)
     text = into.read_text(encoding="utf-8") if into.is_file() else "# hookline benchmarks\n"
-    span = soak_span(text)
+    span = soak_span(text, name)
     if span is None:
         new = text.rstrip("\n") + "\n\n" + section
     else:
@@ -317,7 +351,7 @@ def cmd_soak(path: Path, into: Path, machine: str, started: str) -> int:
     tmp = into.with_name(into.name + ".tmp")
     tmp.write_text(new, encoding="utf-8")
     tmp.replace(into)
-    print(f"bench.py: {len(rows)} soak figures into {into}", file=sys.stderr)
+    print(f"bench.py: {len(rows)} {name} figures into {into}", file=sys.stderr)
     return 0
 
 
@@ -344,7 +378,7 @@ def main(argv: list[str]) -> int:
             return 2
         previous = Path(opts["--previous"]) if "--previous" in opts else None
         return cmd_report(Path(argv[2]), opts.get("--machine", ""), opts.get("--started", ""), previous)
-    if len(argv) >= 3 and argv[1] == "soak":
+    if len(argv) >= 3 and argv[1] in ("soak", "api"):
         opts = options(argv[3:], {"--machine", "--started", "--into"})
         if opts is None:
             return 2
@@ -352,7 +386,7 @@ def main(argv: list[str]) -> int:
             print("bench.py: soak needs --into FILE", file=sys.stderr)
             return 2
         return cmd_soak(Path(argv[2]), Path(opts["--into"]), opts.get("--machine", ""),
-                        opts.get("--started", ""))
+                        opts.get("--started", ""), API_SECTION if argv[1] == "api" else SOAK_SECTION)
     print(__doc__, file=sys.stderr)
     return 2
 

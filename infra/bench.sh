@@ -8,7 +8,8 @@
 # The soaks (minutes of sustained load: errors, deliveries, memory) are not run here: see
 # infra/soak.sh, which writes the Soak section of the same file; this script keeps that section.
 #
-# Environment: HOOKLINE_BENCH_RUNS (default 3): how many times each load benchmark whose figures
+# Environment: SVIX_SERVER_BIN (a built svix-server): also run infra/bench-api.sh, the management
+# API beside it. HOOKLINE_BENCH_RUNS (default 3): how many times each load benchmark whose figures
 # vary from run to run (the sender's handler, hookline dev) is run; the table shows medians.
 # Run it on a quiet machine: anything else running slows hookline and its peers unevenly.
 #
@@ -78,3 +79,9 @@ Command: \`infra/bench.sh\` ($runs runs of each load benchmark; $(( $(date +%s) 
 python3 infra/bench.py report "$HOOKLINE_BENCH_JSON" --machine "$machine" --started "$started_iso" --previous "$out" >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out ($(grep -c '^| ' "$out") table rows)"
+
+# The management API beside a self-hosted Svix server: its own section, rewritten only when the
+# peer is there to measure (otherwise the previous section stays, as the Soak section does).
+if [ -n "${SVIX_SERVER_BIN:-}" ]; then
+  infra/bench-api.sh --out "$out"
+fi

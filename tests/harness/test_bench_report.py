@@ -259,6 +259,27 @@ class Soak(unittest.TestCase):
         self.assertEqual(self.report("--previous", str(self.md)), plain)
         self.assertEqual(self.report("--previous", str(self.dir / "absent.md")), plain)
 
+    def test_the_api_section_is_kept_beside_the_soak_and_replaced_by_its_own_run(self):
+        self.md.write_text(MAIN, encoding="utf-8")
+        self.soak()
+        api = self.dir / "api.jsonl"
+        api.write_text(json.dumps({"section": "API latency", "command": "infra/bench_api.py"}) + "\n"
+                       + json.dumps({"bench": "api", "figure": "API message.create, p50", "value": 1.5,
+                                     "unit": "ms", "peer": "svix-server", "peer_value": 3.0,
+                                     "ratio": 0.5, "goal": None, "met": None}) + "\n")
+        with redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            self.assertEqual(bench.main(["bench.py", "api", str(api), "--into", str(self.md),
+                                         "--machine", "Machine: m", "--started", "s"]), 0)
+        text = self.md.read_text(encoding="utf-8")
+        self.assertEqual(text.count("## Management API"), 1)
+        self.assertIn("### API latency", text)
+        self.assertIn("| API message.create, p50 | 1.50 ms | svix-server | 3 ms | 0.500 | 1 |", text)
+        # `report` keeps both sections it did not produce.
+        out = self.report("--previous", str(self.md))
+        self.assertIn("## Management API\n", out)
+        self.assertIn("## Soak\n", out)
+        self.assertIn("| API message.create, p50 |", out)
+
 
 if __name__ == "__main__":
     unittest.main()
