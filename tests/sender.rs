@@ -780,5 +780,41 @@ mod registry {
             attr(&dead[0], dlq_attr::ERROR)
         );
         assert_eq!(sink.deliveries().len(), 3);
+
+        // Created a moment later, it is found at once: "unknown" is never cached.
+        let late = Application {
+            id: "app_late".into(),
+            uid: Some("nobody".into()),
+            ..app.clone()
+        };
+        store
+            .create(
+                Kind::Application,
+                "",
+                "app_late",
+                &["u:nobody"],
+                &serde_json::to_string(&late).unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        let mut ep = endpoint("ep_late", sink.url("/ok/late"), SECRETS[2]);
+        ep.app_id = "app_late".into();
+        store
+            .create(
+                Kind::Endpoint,
+                "app_late",
+                "ep_late",
+                &[],
+                &serde_json::to_string(&ep).unwrap(),
+                None,
+            )
+            .await
+            .unwrap();
+        w.send(&json!({"type": "invoice.paid", "application": "nobody", "data": {}}))
+            .await;
+        w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 4)
+            .await;
+        assert_eq!(sink.deliveries()[3]["path"], "/ok/late");
     }
 }

@@ -111,7 +111,11 @@ impl RegistryCache {
             return Ok(c.value.clone());
         }
         let value = self.read(app, now).await?;
-        if let Ok(mut cache) = self.cache.lock() {
+        // Only what exists is cached: an application created a moment ago must not stay
+        // "unknown" (and its messages dead-lettered) for the staleness window.
+        if value.is_some()
+            && let Ok(mut cache) = self.cache.lock()
+        {
             if cache.len() >= MAX_CACHED_APPS {
                 cache.clear();
             }
