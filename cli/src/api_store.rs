@@ -6,15 +6,11 @@
 //! (`expires_ms <= now`) and their aliases are never read, may be taken again by a create, and
 //! are deleted a few at a time by each create, so the file does not grow forever.
 //!
-//! **Where it lives.** Its own file, `api.sqlite3` beside the queue's `dev.sqlite3`, with its own
-//! connection on its own thread. Sharing the queue's connection (and its thread and group
-//! commits, [`crate::store::StoreThread`]) would need the queue's [`crate::store::Store`] to lend
-//! its connection, which it keeps private; and a second connection to the queue's file cannot
-//! work either: the queue holds the file with `locking_mode = EXCLUSIVE` (so that a second
-//! `hookline dev` on the same data directory is refused), so any other connection gets
-//! `SQLITE_BUSY` for as long as the queue is open. The SQL below runs on any `&Connection`
-//! inside a savepoint, so moving these tables into the queue's file, on its thread, only changes
-//! [`SqliteStore`]'s runner.
+//! **Where it lives.** In `hookline dev`, in the queue's own file (`dev.sqlite3`), on the
+//! queue's thread ([`crate::store::StoreThread`]): each call is a savepoint of the queue's group
+//! commits, so it shares their fsync and their durability, and one data directory is one
+//! database. [`SqliteStore::open`] and [`SqliteStore::in_memory`] give it a file or a memory
+//! database of its own, on its own thread (the tests, and any other embedding).
 //!
 //! The same durability as the queue: WAL, `synchronous = FULL`, one process per file.
 
@@ -26,8 +22,7 @@ use hookline_api::store::{Item, Kind, Store, StoreError};
 use hookline_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
-/// The file's name in `hookline dev`'s data directory.
-pub const FILE_NAME: &str = "api.sqlite3";
+use crate::store::StoreThread;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS api_records (
@@ -71,11 +66,20 @@ pub enum OpenError {
 /// A job for the store's thread.
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
+/// Where the store's SQL runs.
+#[derive(Clone, Debug)]
+enum Runner {
+    /// A connection of its own, on a thread of its own.
+    Own(std::sync::mpsc::Sender<Job>),
+    /// The queue's connection, on the queue's thread.
+    Queue(StoreThread),
+}
+
 /// The API's store in SQLite. Cloning shares the connection; the thread (and the connection)
 /// stop when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    jobs: std::sync::mpsc::Sender<Job>,
+    runner: Runner,
     now: fn() -> Timestamp,
 }
 
@@ -88,6 +92,18 @@ impl SqliteStore {
     /// A database in memory (for tests).
     pub fn in_memory(now: fn() -> Timestamp) -> Result<Self, OpenError> {
         Self::setup(Connection::open_in_memory()?, false, now)
+    }
+
+    /// The API's tables in the queue's database, on its thread (`hookline dev`).
+    pub async fn on_queue(queue: StoreThread, now: fn() -> Timestamp) -> Result<Self, StoreError> {
+        let store = Self {
+            runner: Runner::Queue(queue),
+            now,
+        };
+        store
+            .write(|conn, _| conn.execute_batch(SCHEMA).map_err(db))
+            .await?;
+        Ok(store)
     }
 
     fn setup(conn: Connection, file: bool, now: fn() -> Timestamp) -> Result<Self, OpenError> {
@@ -119,7 +135,10 @@ impl SqliteStore {
                 }
             })
             .map_err(OpenError::Thread)?;
-        Ok(Self { jobs, now })
+        Ok(Self {
+            runner: Runner::Own(jobs),
+            now,
+        })
     }
 
     /// Runs `f` on the store's thread with the current time (ms since the epoch).
@@ -128,13 +147,25 @@ impl SqliteStore {
         f: impl FnOnce(&Connection, i64) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
         let now = (self.now)().unix_millis();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let _ = tx.send(f(conn, now));
-        });
-        let gone = || StoreError::Unavailable("the API database's thread stopped".to_owned());
-        self.jobs.send(job).map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        match &self.runner {
+            Runner::Own(jobs) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let job: Job = Box::new(move |conn| {
+                    let _ = tx.send(f(conn, now));
+                });
+                let gone =
+                    || StoreError::Unavailable("the API database's thread stopped".to_owned());
+                jobs.send(job).map_err(|_| gone())?;
+                rx.await.map_err(|_| gone())?
+            }
+            // The answer comes back once the queue's group commit holding these writes is done.
+            Runner::Queue(queue) => queue
+                .run(move |store| store.with_connection(|conn| f(conn, now)))
+                .await
+                .map_err(|e: crate::store::StoreError| {
+                    StoreError::Unavailable(format!("the database failed: {e}"))
+                })?,
+        }
     }
 
     /// Runs `f` as one transaction on the store's thread.
@@ -461,8 +492,33 @@ mod tests {
     #[tokio::test]
     async fn a_fresh_file_passes_the_conformance_suite() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join(FILE_NAME), crate::now).unwrap();
+        let store = SqliteStore::open(&dir.path().join("api.sqlite3"), crate::now).unwrap();
         hookline_api::conformance::run(&store, "sqlite").await;
+    }
+
+    /// As `hookline dev` runs it: in the queue's file, on the queue's thread, in its group
+    /// commits, with queue traffic interleaved.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn on_the_queues_database_it_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = crate::store::Store::open(&dir.path().join("dev.sqlite3")).unwrap();
+        let thread = StoreThread::spawn(queue).unwrap();
+        let store = SqliteStore::on_queue(thread.clone(), crate::now)
+            .await
+            .unwrap();
+        let noise = tokio::spawn(async move {
+            for _ in 0..200 {
+                let _ = thread
+                    .run(|s| s.queue_names().map(|_| ()))
+                    .await
+                    .map_err(|e: crate::store::StoreError| e);
+            }
+        });
+        hookline_api::conformance::run(&store, "sqlite-queue").await;
+        noise.await.unwrap();
+        // The queue's file holds the API's tables.
+        assert!(rows(&store).await.0 > 0);
+        assert!(!dir.path().join("api.sqlite3").exists());
     }
 
     #[tokio::test]
@@ -474,7 +530,7 @@ mod tests {
     #[tokio::test]
     async fn records_survive_reopening_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE_NAME);
+        let path = dir.path().join("api.sqlite3");
         {
             let store = SqliteStore::open(&path, crate::now).unwrap();
             store
@@ -507,7 +563,7 @@ mod tests {
     #[test]
     fn a_second_process_cannot_open_a_file_in_use() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE_NAME);
+        let path = dir.path().join("api.sqlite3");
         let _first = SqliteStore::open(&path, crate::now).unwrap();
         let second = SqliteStore::open(&path, crate::now);
         assert!(matches!(second, Err(OpenError::InUse)), "{second:?}");

@@ -10,7 +10,7 @@
 //! - **Outbound events**: `POST /events` takes the same JSON an app puts on SQS (one message, or
 //!   an array of them) and answers `202` once it is stored.
 //! - **Management API**: Svix's v1 REST API under `/api/v1` (`hookline_api::Api`), its records
-//!   in `api.sqlite3` beside the queue ([`crate::api_store`]), its messages put on
+//!   in the queue's own SQLite file, on its thread ([`crate::api_store`]), its messages put on
 //!   `hookline-outbound` before the `202`. Every route needs a bearer token: the configuration's
 //!   `[api]` tokens, and a development token printed at start (`HOOKLINE_API_TOKEN`, or a fresh
 //!   random one each start).
@@ -45,7 +45,7 @@ use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api_store::{OpenError, SqliteStore};
+use crate::api_store::SqliteStore;
 use crate::error::{DevStoreError, FileError, ListenError};
 use crate::sqs_api::SqsApi;
 use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
@@ -887,21 +887,6 @@ fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
     Ok((store, path))
 }
 
-/// Opens the management API's database in `dir` (which [`open_store`] created).
-fn open_api_store(dir: &Path) -> Result<SqliteStore, CliError> {
-    let path = dir.join(crate::api_store::FILE_NAME);
-    SqliteStore::open(&path, crate::now).map_err(|e| {
-        CliError::Store(match e {
-            OpenError::InUse => DevStoreError::InUse { path },
-            OpenError::Db(e) => DevStoreError::Open {
-                path,
-                source: StoreError::Db(e),
-            },
-            OpenError::Thread(_) => DevStoreError::Failed(StoreError::Unavailable),
-        })
-    })
-}
-
 /// The API's tokens: the configuration's `[api]` tokens, and the development token with every
 /// application in its scope. (`Tokens` takes no token once built, so the development token joins
 /// the configured ones as one more `literal:` entry, resolved with them.)
@@ -948,7 +933,15 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .map(|c| c.visible + c.in_flight + c.delayed)
         .sum();
     let store = StoreThread::spawn(store).map_err(DevStoreError::from)?;
-    let api_store: Arc<dyn hookline_api::Store> = Arc::new(open_api_store(&args.data_dir)?);
+    // The API's tables live in the same file, on the same thread, in the same group commits.
+    let api_store: Arc<dyn hookline_api::Store> = Arc::new(
+        SqliteStore::on_queue(store.clone(), crate::now)
+            .await
+            .map_err(|e| DevStoreError::ApiTables {
+                path: db_path.clone(),
+                reason: e.to_string(),
+            })?,
+    );
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };

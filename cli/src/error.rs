@@ -600,6 +600,14 @@ pub enum DevStoreError {
         /// The store's reason.
         source: StoreError,
     },
+    /// The management API's tables could not be created in the database.
+    #[error("cannot create the management API's tables in {}: {reason}", path.display())]
+    ApiTables {
+        /// The database file.
+        path: PathBuf,
+        /// The store's reason.
+        reason: String,
+    },
     /// The open database failed (releasing leases, starting its thread).
     #[error(transparent)]
     Failed(#[from] StoreError),

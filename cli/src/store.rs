@@ -193,6 +193,14 @@ impl Store {
             .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// Lends the connection to `f`, for other tables kept in this file (the management API's,
+    /// [`crate::api_store`]). Called on the store's thread ([`StoreThread::run`]), `f`'s writes
+    /// join the group commit like any other call's; `f` wraps them in a savepoint of its own.
+    pub fn with_connection<R>(&self, f: impl FnOnce(&Connection) -> R) -> Result<R, StoreError> {
+        let conn = self.conn()?;
+        Ok(f(&conn))
+    }
+
     /// Opens a transaction that the calls up to [`Store::commit`] join (each of theirs becomes
     /// a savepoint): many sends, one fsync. Only the worker thread of [`crate::store`]'s owner
     /// does this, between requests.
