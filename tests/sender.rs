@@ -768,6 +768,24 @@ mod registry {
         assert_eq!(resent["signature_valid"], true);
         assert_eq!(resent["matched_secret_index"], 3);
 
+        // Named without being a resend, an endpoint must take the type, one or several alike.
+        w.send(
+            &json!({"type": "invoice.paid", "application": "acme", "id": "msg_reg2",
+            "endpoints": ["ep_other", "ep_eu"], "data": {}}),
+        )
+        .await;
+        let dead = w.pump_until_dead_lettered(1, Duration::from_secs(15)).await;
+        assert!(
+            attr(&dead[0], dlq_attr::ERROR)
+                .unwrap()
+                .starts_with("not_subscribed"),
+            "{:?}",
+            attr(&dead[0], dlq_attr::ERROR)
+        );
+        w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 4)
+            .await;
+        assert_eq!(sink.deliveries()[3]["path"], "/ok/eu");
+
         // An unknown application: dead-lettered with the reason, nothing delivered.
         w.send(&json!({"type": "invoice.paid", "application": "nobody", "data": {}}))
             .await;
@@ -779,7 +797,7 @@ mod registry {
             "{:?}",
             attr(&dead[0], dlq_attr::ERROR)
         );
-        assert_eq!(sink.deliveries().len(), 3);
+        assert_eq!(sink.deliveries().len(), 4);
 
         // Created a moment later, it is found at once: "unknown" is never cached.
         let late = Application {
@@ -813,8 +831,8 @@ mod registry {
             .unwrap();
         w.send(&json!({"type": "invoice.paid", "application": "nobody", "data": {}}))
             .await;
-        w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 4)
+        w.pump_until(Duration::from_secs(15), || sink.deliveries().len() >= 5)
             .await;
-        assert_eq!(sink.deliveries()[3]["path"], "/ok/late");
+        assert_eq!(sink.deliveries()[4]["path"], "/ok/late");
     }
 }

@@ -751,14 +751,19 @@ impl Sender {
         }
         let mut targets: Vec<&(hookline_core::api::model::Endpoint, Endpoint)> = Vec::new();
         match &msg.endpoints {
-            // Named endpoints (a resend): each must exist and be enabled.
+            // Named endpoints: each must exist and be enabled, and take the event type unless
+            // this is a manual resend (which goes to the endpoint asked for, as Svix's does).
+            // `deliver_app` holds delivery messages to the same rule.
             Some(refs) => {
                 for r in refs {
                     match eps.find(r) {
-                        Some(pair) if !pair.0.disabled => targets.push(pair),
+                        Some(pair) if named_takes(&pair.0, &msg.event_type, msg.trigger) => {
+                            targets.push(pair);
+                        }
                         found => {
                             let (code, why) = match found {
-                                Some(_) => (code::NOT_SUBSCRIBED, "is disabled"),
+                                Some((m, _)) if m.disabled => (code::NOT_SUBSCRIBED, "is disabled"),
+                                Some(_) => (code::NOT_SUBSCRIBED, "does not take this event type"),
                                 None => (code::UNKNOWN_ENDPOINT, "does not exist"),
                             };
                             let mut d =
@@ -831,14 +836,15 @@ impl Sender {
         };
         let refused = match eps.find(&d.endpoint) {
             None => Some(Unroutable::UnknownEndpoint),
-            Some((_, e)) => {
-                use hookline_core::fanout::Subscriber as _;
-                match e.admits(&d.event_type, &d.message_id, &EventData::new(&d.data)) {
-                    Ok(()) => {
-                        return self.deliver_admitted(rec, d, e, attempt, clock).await;
-                    }
-                    Err(r) => Some(Unroutable::Refused(r)),
+            Some((m, e)) => {
+                if named_takes(m, &d.event_type, d.trigger) {
+                    return self.deliver_admitted(rec, d, e, attempt, clock).await;
                 }
+                Some(Unroutable::Refused(if m.disabled {
+                    Refusal::Disabled
+                } else {
+                    Refusal::NotSubscribed
+                }))
             }
         };
         match refused {
@@ -935,6 +941,20 @@ impl Sender {
         self.log
             .metric("HistoryWriteFailed", "Count", 1.0, "-", now.unix_millis());
     }
+}
+
+/// Whether a registered endpoint a message names takes it: enabled, and subscribed to its type
+/// unless the message is a manual resend. Channels are not checked: naming the endpoint chose it.
+fn named_takes(
+    m: &hookline_core::api::model::Endpoint,
+    event_type: &str,
+    trigger: hookline_core::envelope::Trigger,
+) -> bool {
+    !m.disabled
+        && (trigger == hookline_core::envelope::Trigger::Manual
+            || m.event_types
+                .as_ref()
+                .is_none_or(|types| types.iter().any(|t| t == event_type)))
 }
 
 /// An attempt's id: time-ordered like every API id, and the same for the same try of the same

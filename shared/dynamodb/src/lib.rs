@@ -30,7 +30,7 @@
 //! deflated (`docz`): the API accepts 1 MiB request bodies (Svix's limit), and JSON payloads
 //! shrink five to ten times. A document that is still too large once compressed (about 1 MiB of
 //! random-looking data, such as base64 of compressed files) is refused with
-//! [`StoreError::Unavailable`] naming the size, before anything is written.
+//! [`StoreError::TooLarge`] naming the size, before anything is written (the API answers 413).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
