@@ -26,6 +26,8 @@ fn message(data: RawJson) -> DeliveryMessage {
         event_type: "invoice.paid".to_owned(),
         data,
         timestamp: Timestamp::from_unix_millis(1_795_435_200_120),
+        application: None,
+        trigger: hookline_core::envelope::Trigger::Scheduled,
     }
 }
 
