@@ -86,7 +86,7 @@ if [ -n "${SVIX_SERVER_BIN:-}" ] && [ -x "$SVIX_SERVER_BIN" ]; then
   export SVIX_QUEUE_TYPE=redis SVIX_CACHE_TYPE=redis
   export SVIX_LISTEN_ADDRESS="127.0.0.1:$svix_port"
   export SVIX_WHITELIST_SUBNETS="[127.0.0.0/8]"
-  export SVIX_LOG_LEVEL=warn
+  export SVIX_LOG_LEVEL=info
   "$SVIX_SERVER_BIN" --run-migrations >"$work/svix.log" 2>&1 &
   pids+=($!)
   wait_http "http://127.0.0.1:$svix_port/api/v1/health/" 60 || { cat "$work/svix.log" >&2; exit 1; }
