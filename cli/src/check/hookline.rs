@@ -7,7 +7,7 @@ use hookline_core::config::Config;
 
 use super::Lookup;
 use super::report::{Report, names};
-use super::secrets::{endpoint_refs, env_name, is_literal, source_refs};
+use super::secrets::{api_token_refs, endpoint_refs, env_name, is_literal, source_refs};
 
 /// `hookline.toml`: parses and validates, lists the `env:` secrets it needs (resolving them with
 /// `--env`). Returns the configuration when it could be read, even with validation errors, for
@@ -28,6 +28,7 @@ pub(super) fn check_hookline(
     let refs: Vec<(String, String)> = source_refs(&config)
         .into_iter()
         .chain(endpoint_refs(&config))
+        .chain(api_token_refs(&config))
         .collect();
     let mut needed = BTreeSet::new();
     for (path, reference) in &refs {
@@ -124,6 +125,30 @@ mod tests {
             !f.iter().any(|f| f.path.starts_with("endpoints.billing")),
             "{f:#?}"
         );
+    }
+
+    #[test]
+    fn api_tokens_are_secret_references_like_the_others() {
+        let config = format!(
+            "{CONFIG}\n[api]\ntokens = [{{ secret = \"env:HOOKLINE_API_TOKEN\" }}, {{ secret = \"literal:tok\", app = \"acme\" }}]\n"
+        );
+        let inputs = Inputs {
+            config: Some(Input {
+                name: "hookline.toml",
+                text: &config,
+            }),
+            ..Inputs::default()
+        };
+        let lookup = |_: &str| None;
+        let f = check(&inputs, Some(&lookup));
+        expect(
+            &f,
+            Severity::Warning,
+            "api.tokens[0].secret",
+            "HOOKLINE_API_TOKEN is not set",
+        );
+        expect(&f, Severity::Note, "api.tokens[1].secret", "hookline dev");
+        assert!(!f.iter().any(|f| f.message.contains("literal:tok")));
     }
 
     #[test]

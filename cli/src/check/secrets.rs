@@ -34,6 +34,17 @@ pub(super) fn endpoint_refs(config: &Config) -> Vec<(String, String)> {
     out
 }
 
+/// Every secret reference of the management API's tokens (what the API function reads).
+pub(super) fn api_token_refs(config: &Config) -> Vec<(String, String)> {
+    config
+        .api
+        .tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("api.tokens[{i}].secret"), t.secret.clone()))
+        .collect()
+}
+
 pub(super) fn env_name(reference: &str) -> Option<&str> {
     match reference.parse::<SecretRef>() {
         Ok(SecretRef::Env(_)) => reference.strip_prefix("env:"),
@@ -50,7 +61,11 @@ pub(super) const LITERAL_IN_DEPLOYABLE: &str = "a literal secret in a deployed f
 
 /// Flags `literal:` secrets in a configuration that is deployed.
 pub(super) fn literal_secrets(r: &mut Report, prefix: &str, config: &Config, fix: &str) {
-    for (path, reference) in source_refs(config).into_iter().chain(endpoint_refs(config)) {
+    for (path, reference) in source_refs(config)
+        .into_iter()
+        .chain(endpoint_refs(config))
+        .chain(api_token_refs(config))
+    {
         if is_literal(&reference) {
             r.error(
                 join(prefix, &path),

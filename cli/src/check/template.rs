@@ -785,6 +785,14 @@ mod tests {
             "Resources.Sender.Properties.Environment.Variables.HOOKLINE_CONFIG.endpoints.b.secrets[0]",
             "local development only",
         );
+        // The API's tokens ride in the same ConfigJson.
+        let f = template(&with(r#"{"api":{"tokens":[{"secret":"literal:tok"}]}}"#));
+        expect(
+            &f,
+            Severity::Error,
+            "Resources.Sender.Properties.Environment.Variables.HOOKLINE_CONFIG.api.tokens[0].secret",
+            "local development only",
+        );
         let text =
             with(r#"{"endpoints":{"b":{"url":"https://b.example","secrets":["env:B_WHSEC"]}}}"#)
                 .replace(
