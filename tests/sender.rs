@@ -593,7 +593,6 @@ mod registry {
     use hookline_api::{Kind, Registry, Store};
     use hookline_core::api::model::{Application, Attempt, AttemptStatus, Endpoint};
     use hookline_core::config::Config;
-    use hookline_core::time::Timestamp;
     use hookline_sender::registry::RegistryCache;
     use std::sync::Arc;
 
@@ -604,17 +603,7 @@ mod registry {
         "whsec_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD",
     ];
 
-    fn now() -> Timestamp {
-        Timestamp::from_unix_millis(
-            i64::try_from(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis(),
-            )
-            .unwrap(),
-        )
-    }
+    use hookline_tests::now;
 
     fn endpoint(id: &str, url: String, secret: &str) -> Endpoint {
         Endpoint {

@@ -32,10 +32,5 @@ pub mod ui;
 pub use error::CliError;
 
 /// The system clock as the core's timestamp (the core never reads a clock itself).
-pub fn now() -> hookline_core::time::Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    hookline_core::time::Timestamp::from_unix_millis(ms)
-}
+pub use hookline_api::system_now as now;
 pub use ui::Ui;

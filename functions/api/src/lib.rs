@@ -157,10 +157,7 @@ pub struct SystemEnv;
 
 impl Env for SystemEnv {
     fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        Timestamp::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+        hookline_api::system_now()
     }
 
     fn random(&self, buf: &mut [u8]) {

@@ -90,13 +90,7 @@ impl Store for Counting {
     }
 }
 
-fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    Timestamp::from_unix_millis(i64::try_from(ms).unwrap())
-}
+use hookline_tests::now;
 
 /// A keep-alive sink answering 204 to every request.
 async fn sink() -> u16 {

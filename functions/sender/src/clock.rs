@@ -2,8 +2,6 @@
 //! read inside it, as the core takes them: the Lambda and `hookline dev` pass [`SystemClock`],
 //! tests pass a [`FixedClock`] and can then assert exact signing timestamps and retry delays.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use hookline_core::time::Timestamp;
 
 /// The sender's clock and its source of retry jitter.
@@ -23,10 +21,7 @@ impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         // A system clock set before 1970 reads as the epoch: timestamps are then stale and the
         // endpoint refuses the signature, which is retried and visible, not silently wrong.
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Timestamp::from_unix_millis(ms)
+        hookline_api::system_now()
     }
 
     fn jitter(&self) -> f64 {

@@ -40,12 +40,7 @@ const TOKEN_VAR: &str = "HOOKLINE_API_TOKEN";
 /// How long messages are kept (the store is gone with the process anyway).
 const RETENTION: Duration = Duration::from_secs(24 * 3600);
 
-fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_unix_millis(ms)
-}
+use hookline_api::system_now as now;
 
 struct SystemEnv;
 

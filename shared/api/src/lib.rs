@@ -19,5 +19,14 @@ pub mod store;
 pub mod conformance;
 
 pub use registry::Registry;
+
+/// The system clock as the core's timestamp (the core never reads a clock: its callers do, all
+/// through this). A clock set before 1970 reads as the epoch.
+pub fn system_now() -> hookline_core::time::Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    hookline_core::time::Timestamp::from_unix_millis(ms)
+}
 pub use service::{Api, Env, Outbox, Settings};
 pub use store::{Item, Kind, Store, StoreError};

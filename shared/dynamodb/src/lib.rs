@@ -127,21 +127,13 @@ pub struct DynamoStore {
     counters: [Counter; Op::ALL.len()],
 }
 
-/// The system clock.
-fn system_now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    Timestamp::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
-}
-
 impl DynamoStore {
     /// The store on `table`, reading the system clock to decide expiry.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
-            now: system_now,
+            now: hookline_api::system_now,
             counters: Default::default(),
         }
     }
