@@ -503,24 +503,6 @@ impl hookline_api::Outbox for DevOutbox {
     }
 }
 
-/// The system clock and the operating system's random source.
-struct DevEnv;
-
-impl hookline_api::Env for DevEnv {
-    fn now(&self) -> Timestamp {
-        crate::now()
-    }
-
-    fn random(&self, buf: &mut [u8]) {
-        if getrandom::fill(buf).is_err() {
-            // The OS's CSPRNG failing (checked once at start, when the development token is
-            // made) leaves no safe way to mint ids and signing secrets: stop, rather than hand
-            // out guessable ones.
-            std::process::abort();
-        }
-    }
-}
-
 /// The environment variable that sets the development API token.
 const API_TOKEN_VAR: &str = "HOOKLINE_API_TOKEN";
 /// What a generated development token starts with.
@@ -976,7 +958,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         Arc::new(DevOutbox {
             sqs: sqs_api.clone(),
         }),
-        Arc::new(DevEnv),
+        Arc::new(hookline_api::SystemEnv),
         hookline_api::Settings {
             tokens: api_tokens(&loaded, &api_token, lookup)?,
             urls: UrlPolicy {

@@ -21,12 +21,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::Engine as _;
 use bytes::Bytes;
-use hookline_api::{Api, Env, Outbox, Settings};
+use hookline_api::{Api, Outbox, Settings, SystemEnv};
 use hookline_core::api::error::ApiError;
 use hookline_core::api::model::UrlPolicy;
 use hookline_core::config::{Config, ConfigErrors};
 use hookline_core::ssrf::SsrfPolicy;
-use hookline_core::time::Timestamp;
 use hookline_dynamodb::DynamoStore;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -148,24 +147,6 @@ impl Outbox for SqsOutbox {
             Err(SdkError::TimeoutError(_)) => Err("SendMessage: timeout".to_owned()),
             Err(SdkError::DispatchFailure(_)) => Err("SendMessage: request not sent".to_owned()),
             Err(_) => Err("SendMessage: failed".to_owned()),
-        }
-    }
-}
-
-/// The system clock and the operating system's random source.
-pub struct SystemEnv;
-
-impl Env for SystemEnv {
-    fn now(&self) -> Timestamp {
-        hookline_api::system_now()
-    }
-
-    fn random(&self, buf: &mut [u8]) {
-        // Ids and endpoint secrets come from here: never hand out predictable bytes. The cold
-        // start checked the source works ([`SetupError::Randomness`]); if it stops working the
-        // process ends, and Lambda answers this request 502 and starts a new one.
-        if getrandom::fill(buf).is_err() {
-            std::process::abort();
         }
     }
 }
@@ -306,7 +287,7 @@ mod tests {
         let setup = Setup::from_lookup(lookup).unwrap();
         Api::new(
             Arc::new(hookline_api::memory::MemoryStore::new(|| {
-                Timestamp::from_unix_secs(2_000_000_000)
+                hookline_core::time::Timestamp::from_unix_secs(2_000_000_000)
             })),
             Arc::new(NoQueue),
             Arc::new(SystemEnv),

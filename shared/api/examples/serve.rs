@@ -24,13 +24,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use hookline_api::memory::MemoryStore;
 use hookline_api::service::MAX_BODY;
-use hookline_api::{Api, Env, Outbox, Settings};
+use hookline_api::{Api, Outbox, Settings, SystemEnv};
 use hookline_core::api::auth::{Scope, Token, Tokens};
 use hookline_core::api::error::ApiError;
 use hookline_core::api::model::UrlPolicy;
 use hookline_core::secret::Secret;
 use hookline_core::ssrf::SsrfPolicy;
-use hookline_core::time::Timestamp;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -41,22 +40,6 @@ const TOKEN_VAR: &str = "HOOKLINE_API_TOKEN";
 const RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 use hookline_api::system_now as now;
-
-struct SystemEnv;
-
-impl Env for SystemEnv {
-    fn now(&self) -> Timestamp {
-        now()
-    }
-
-    fn random(&self, buf: &mut [u8]) {
-        // Without the OS's generator there is nothing safe to mint ids and secrets from.
-        if let Err(e) = getrandom::fill(buf) {
-            eprintln!("serve: the OS random generator failed: {e}");
-            std::process::abort();
-        }
-    }
-}
 
 /// The outbound queue, in memory: every message the API accepted, in order.
 #[derive(Default)]

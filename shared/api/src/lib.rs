@@ -28,5 +28,5 @@ pub fn system_now() -> hookline_core::time::Timestamp {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     hookline_core::time::Timestamp::from_unix_millis(ms)
 }
-pub use service::{Api, Env, Outbox, Settings};
+pub use service::{Api, Env, Outbox, Settings, SystemEnv};
 pub use store::{Item, Kind, Store, StoreError};

@@ -58,6 +58,26 @@ pub trait Env: Send + Sync + 'static {
     fn random(&self, buf: &mut [u8]);
 }
 
+/// The system clock and the operating system's random generator: what every deployment uses
+/// (`hookline dev`, the API Lambda); tests give their own.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemEnv;
+
+impl Env for SystemEnv {
+    fn now(&self) -> Timestamp {
+        crate::system_now()
+    }
+
+    fn random(&self, buf: &mut [u8]) {
+        // Ids and endpoint secrets come from here: never hand out predictable bytes. Callers
+        // check the generator works at start; if it stops working later the process ends (the
+        // request is not answered, and nothing was written for it).
+        if getrandom::fill(buf).is_err() {
+            std::process::abort();
+        }
+    }
+}
+
 /// What the service is configured with.
 pub struct Settings {
     /// The tokens and their scopes.
