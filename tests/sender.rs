@@ -724,8 +724,13 @@ mod registry {
         for item in &by_msg {
             let a: Attempt = serde_json::from_str(&item.doc).unwrap();
             assert_eq!(
-                (a.status, a.response_status_code, a.manual),
-                (AttemptStatus::Success, 200, false)
+                (a.status, a.response_status_code, a.trigger, a.attempt),
+                (
+                    AttemptStatus::Success,
+                    200,
+                    hookline_core::envelope::Trigger::Scheduled,
+                    1
+                )
             );
             assert!(a.id.starts_with("atmpt_"));
         }

@@ -393,6 +393,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn put(
+        &self,
+        _kind: Kind,
+        _parent: &str,
+        _id: &str,
+        _doc: &str,
+        _expires: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable(
+            "put: not yet implemented".to_owned(),
+        ))
+    }
+
+    async fn swap(
+        &self,
+        _kind: Kind,
+        _parent: &str,
+        _id: &str,
+        _expected: Option<&str>,
+        _doc: &str,
+        _expires: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        Err(StoreError::Unavailable(
+            "swap: not yet implemented".to_owned(),
+        ))
+    }
+
     async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
         let (parent, id) = (parent.to_owned(), id.to_owned());
         self.run(move |c, now| {

@@ -85,7 +85,7 @@ pub struct ApiConfig {
     /// Accept `http://` endpoint URLs (`hookline dev` always does).
     #[serde(default)]
     pub allow_http: bool,
-    /// How long messages and their attempts are kept (default 90 days, Svix's longest).
+    /// How long messages, their attempts and statuses are kept (default 30 days).
     #[serde(default = "default_retention", with = "crate::time::duration_serde")]
     pub retention: Duration,
     /// How long the sender may use an application's endpoints before reading them again.
@@ -94,6 +94,11 @@ pub struct ApiConfig {
         with = "crate::time::duration_serde"
     )]
     pub registry_cache: Duration,
+    /// Endpoints of this configuration that also receive the operational webhooks
+    /// (`endpoint.disabled`, `message.attempt.exhausted`, ...), besides those registered through
+    /// `/api/v1/operational-webhook/endpoint`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operational_endpoints: Vec<String>,
 }
 
 /// One API token (`[[api.tokens]]`).
@@ -108,7 +113,7 @@ pub struct ApiTokenConfig {
 }
 
 /// The default of `api.retention`.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The default of `api.registry_cache`: how stale a warm sender's view of endpoints may be.
 pub const DEFAULT_REGISTRY_CACHE: Duration = Duration::from_secs(30);
 /// The longest `api.registry_cache`.
@@ -129,6 +134,7 @@ impl Default for ApiConfig {
             allow_http: false,
             retention: DEFAULT_RETENTION,
             registry_cache: DEFAULT_REGISTRY_CACHE,
+            operational_endpoints: Vec::new(),
         }
     }
 }
@@ -470,6 +476,72 @@ pub struct DeliveryConfig {
     /// Address blocks the SSRF guard lets through (e.g. `127.0.0.0/8` for local development).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ssrf_allow: Vec<Cidr>,
+    /// When an endpoint that keeps failing is disabled.
+    #[serde(default)]
+    pub auto_disable: AutoDisableConfig,
+}
+
+/// `[delivery.auto_disable]`: when an endpoint that keeps failing is disabled (registered
+/// endpoints through the API's `disabled`; configured ones in the store, until re-enabled).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoDisableConfig {
+    /// Whether endpoints are disabled automatically at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// At least this many failed attempts in a row...
+    #[serde(default = "default_disable_failures")]
+    pub failures: u32,
+    /// ...over at least this long since the first of them.
+    #[serde(
+        default = "default_disable_failing_for",
+        with = "crate::time::duration_serde"
+    )]
+    pub failing_for: Duration,
+    /// Disable at once on `410 Gone`.
+    #[serde(default = "default_true")]
+    pub on_gone: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_disable_failures() -> u32 {
+    crate::api::history::HealthPolicy::DEFAULT.failures
+}
+
+fn default_disable_failing_for() -> Duration {
+    crate::api::history::HealthPolicy::DEFAULT.failing_for
+}
+
+impl Default for AutoDisableConfig {
+    fn default() -> Self {
+        Self::from(crate::api::history::HealthPolicy::DEFAULT)
+    }
+}
+
+impl From<crate::api::history::HealthPolicy> for AutoDisableConfig {
+    fn from(p: crate::api::history::HealthPolicy) -> Self {
+        Self {
+            enabled: p.enabled,
+            failures: p.failures,
+            failing_for: p.failing_for,
+            on_gone: p.on_gone,
+        }
+    }
+}
+
+impl AutoDisableConfig {
+    /// The policy the sender applies.
+    pub fn policy(&self) -> crate::api::history::HealthPolicy {
+        crate::api::history::HealthPolicy {
+            enabled: self.enabled,
+            failures: self.failures,
+            failing_for: self.failing_for,
+            on_gone: self.on_gone,
+        }
+    }
 }
 
 fn default_timeout() -> Duration {
@@ -482,6 +554,7 @@ impl Default for DeliveryConfig {
             retry: RetryPolicy::default(),
             timeout: DEFAULT_TIMEOUT,
             ssrf_allow: Vec::new(),
+            auto_disable: AutoDisableConfig::default(),
         }
     }
 }
@@ -680,7 +753,18 @@ impl Config {
             p.add("delivery.retry", e.to_string());
         }
         check_timeout("delivery.timeout", self.delivery.timeout, &mut p);
+        if self.delivery.auto_disable.failures == 0 {
+            p.add("delivery.auto_disable.failures", "must be at least 1");
+        }
         self.api.check(&mut p);
+        for (i, name) in self.api.operational_endpoints.iter().enumerate() {
+            if !self.endpoints.contains_key(name) {
+                p.add(
+                    format!("api.operational_endpoints[{i}]"),
+                    format!("no endpoint named \"{name}\" in [endpoints]"),
+                );
+            }
+        }
         p.finish(())
     }
 

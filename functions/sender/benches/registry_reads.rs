@@ -66,6 +66,29 @@ impl Store for Counting {
         self.writes.fetch_add(1, Ordering::Relaxed);
         self.inner.replace(k, p, id, r, c, d).await
     }
+    async fn put(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        d: &str,
+        e: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.put(k, p, id, d, e).await
+    }
+    async fn swap(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        x: Option<&str>,
+        d: &str,
+        e: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.inner.swap(k, p, id, x, d, e).await
+    }
     async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.inner.get(k, p, id).await

@@ -926,7 +926,10 @@ impl Sender {
                 Decision::Delivered => AttemptStatus::Success,
                 Decision::Retry { .. } | Decision::GiveUp { .. } => AttemptStatus::Fail,
             },
-            manual: d.trigger == hookline_core::envelope::Trigger::Manual,
+            trigger: d.trigger,
+            attempt,
+            error_class: None,
+            next_attempt: None,
             timestamp: now.to_rfc3339(),
         };
         if let Err(e) = registry.record(&record, now).await {

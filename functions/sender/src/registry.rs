@@ -290,6 +290,31 @@ impl Store for DeferredStore {
             .await
     }
 
+    async fn put(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.get().put(kind, parent, id, doc, expires).await
+    }
+
+    async fn swap(
+        &self,
+        kind: hookline_api::Kind,
+        parent: &str,
+        id: &str,
+        expected: Option<&str>,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.get()
+            .swap(kind, parent, id, expected, doc, expires)
+            .await
+    }
+
     async fn get(
         &self,
         kind: hookline_api::Kind,

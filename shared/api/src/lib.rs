@@ -10,6 +10,7 @@
 //!
 //! Feature `conformance`: the suite every store adapter's tests run ([`conformance::run`]).
 
+pub mod history;
 pub mod memory;
 pub mod registry;
 pub mod service;

@@ -131,6 +131,54 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn put(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let mut g = self.lock()?;
+        g.records
+            .entry((kind, parent.to_owned()))
+            .or_default()
+            .insert(id.to_owned(), (doc.to_owned(), expires));
+        Ok(())
+    }
+
+    async fn swap(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        expected: Option<&str>,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        let now = (self.now)();
+        let mut g = self.lock()?;
+        let space = (kind, parent.to_owned());
+        let current = g
+            .records
+            .get(&space)
+            .and_then(|m| m.get(id))
+            .filter(|(_, e)| live(*e, now))
+            .map(|(d, _)| d.as_str());
+        if current != expected {
+            return Ok(false);
+        }
+        if expected.is_none() {
+            // An expired record's aliases go with it.
+            g.forget_aliases_of(&space, id);
+        }
+        g.records
+            .entry(space)
+            .or_default()
+            .insert(id.to_owned(), (doc.to_owned(), expires));
+        Ok(true)
+    }
+
     async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
         let now = (self.now)();
         let g = self.lock()?;

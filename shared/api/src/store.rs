@@ -29,11 +29,17 @@ pub enum Kind {
     AttemptByEndpoint,
     /// A stored answer to a request with an `idempotency-key`, parent = the token's scope.
     Idempotency,
+    /// [`hookline_core::api::history::Destination`]: a message's status at an endpoint,
+    /// parent = `{app}/{endpoint}`, id = the message's id.
+    Destination,
+    /// [`hookline_core::api::history::Health`]: an endpoint's run of failures, parent = the
+    /// application's id, id = the endpoint's id.
+    Health,
 }
 
 impl Kind {
     /// Every kind, for adapters that set up one table or index per kind.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Application,
         Kind::EventType,
         Kind::Endpoint,
@@ -41,6 +47,8 @@ impl Kind {
         Kind::AttemptByMessage,
         Kind::AttemptByEndpoint,
         Kind::Idempotency,
+        Kind::Destination,
+        Kind::Health,
     ];
 
     /// The kind's stored name.
@@ -53,6 +61,8 @@ impl Kind {
             Kind::AttemptByMessage => "atmsg",
             Kind::AttemptByEndpoint => "atep",
             Kind::Idempotency => "idem",
+            Kind::Destination => "dest",
+            Kind::Health => "health",
         }
     }
 }
@@ -113,6 +123,33 @@ pub trait Store: Send + Sync + 'static {
         claim: &[&str],
         doc: &str,
     ) -> Result<(), StoreError>;
+
+    /// Writes record `id` whether or not it exists (its aliases, if any, are kept), expiring at
+    /// `expires`. For records one writer owns at a time, such as a message's status at an
+    /// endpoint while its delivery is under way.
+    async fn put(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+
+    /// Writes `doc` as record `id` only if its document is still `expected`, in one conditional
+    /// step: with `expected` `None`, only if there is no such record (it is created without
+    /// aliases); otherwise only if it exists with exactly that document (its aliases are kept).
+    /// `Ok(false)`, with nothing written, when the condition does not hold: read again, decide
+    /// again, and swap again. This is how counters shared by concurrent senders change.
+    async fn swap(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        expected: Option<&str>,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<bool, StoreError>;
 
     /// The document of record `id`.
     async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError>;

@@ -175,6 +175,31 @@ impl Store for Flaky {
             .replace(kind, parent, id, release, claim, doc)
             .await
     }
+    async fn put(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put(kind, parent, id, doc, expires).await
+    }
+    async fn swap(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        expected: Option<&str>,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner
+            .swap(kind, parent, id, expected, doc, expires)
+            .await
+    }
     async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
         self.check()?;
         self.inner.get(kind, parent, id).await
@@ -757,7 +782,10 @@ async fn every_operation_answers_as_documented() {
                 response_status_code: 200,
                 response_duration_ms: 87,
                 status: AttemptStatus::Success,
-                manual: false,
+                trigger: hookline_core::envelope::Trigger::Scheduled,
+                attempt: 1,
+                error_class: None,
+                next_attempt: None,
                 timestamp: now().to_rfc3339(),
             };
             Registry::new(s.store.clone())

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod history;
 pub mod id;
 pub mod model;
 

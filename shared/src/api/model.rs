@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::body::{Body, Field};
 use super::error::ApiError;
+use super::history::ErrorClass;
 use super::id::{IdKind, check_name, check_secret, check_uid};
+use crate::envelope::Trigger;
 use crate::ssrf::SsrfPolicy;
 use crate::time::Timestamp;
 
@@ -785,8 +787,19 @@ pub struct Attempt {
     pub response_duration_ms: u64,
     /// How it ended.
     pub status: AttemptStatus,
-    /// `true` for a resend asked for through the API.
-    pub manual: bool,
+    /// Why it was sent: scheduled, a manual resend, or an endpoint's recover.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// Which try of this message at this endpoint it was (1 for the first; counted per trigger:
+    /// a resend starts again at 1).
+    #[serde(default)]
+    pub attempt: u32,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<ErrorClass>,
+    /// When the next try is due (RFC 3339), when one is scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<String>,
     /// When it was made, RFC 3339.
     pub timestamp: String,
 }
@@ -805,8 +818,12 @@ impl Attempt {
             "responseDurationMs": self.response_duration_ms,
             "status": u8::from(self.status),
             "statusText": self.status.text(),
-            "triggerType": u8::from(self.manual),
+            "triggerType": u8::from(self.trigger != Trigger::Scheduled),
             "timestamp": self.timestamp,
+            "trigger": self.trigger.as_str(),
+            "attempt": self.attempt,
+            "errorClass": self.error_class.map(ErrorClass::as_str),
+            "nextAttempt": self.next_attempt,
         });
         if let (Some(m), Some(o)) = (msg, v.as_object_mut()) {
             o.insert("msg".into(), m.out(false));
@@ -1105,7 +1122,10 @@ mod tests {
             response_status_code: 200,
             response_duration_ms: 3,
             status: AttemptStatus::Success,
-            manual: true,
+            trigger: Trigger::Manual,
+            attempt: 1,
+            error_class: None,
+            next_attempt: None,
             timestamp: "2027-01-15T08:00:01Z".into(),
         };
         assert_eq!(at.out(true, None)["response"], "body");

@@ -121,8 +121,12 @@ impl DeliveryMessage {
             None => Trigger::Scheduled,
             Some(raw) => {
                 let t = read_string(&raw, "trigger")?;
-                Trigger::parse(&t)
-                    .ok_or_else(|| invalid("trigger", "must be \"scheduled\" or \"manual\""))?
+                Trigger::parse(&t).ok_or_else(|| {
+                    invalid(
+                        "trigger",
+                        "must be \"scheduled\", \"manual\" or \"recovery\"",
+                    )
+                })?
             }
         };
         let msg = Self {

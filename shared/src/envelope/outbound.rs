@@ -44,6 +44,9 @@ pub enum Trigger {
     Scheduled,
     /// Sent again because someone asked (`"manual"`: the API's resend).
     Manual,
+    /// Sent again by an endpoint's `recover` (`"recovery"`): a message that failed or was
+    /// skipped while the endpoint was disabled.
+    Recovery,
 }
 
 impl Trigger {
@@ -52,6 +55,7 @@ impl Trigger {
         match self {
             Self::Scheduled => "scheduled",
             Self::Manual => "manual",
+            Self::Recovery => "recovery",
         }
     }
 
@@ -60,6 +64,7 @@ impl Trigger {
         match s {
             "scheduled" => Some(Self::Scheduled),
             "manual" => Some(Self::Manual),
+            "recovery" => Some(Self::Recovery),
             _ => None,
         }
     }
@@ -72,6 +77,13 @@ impl Trigger {
 impl Serialize for Trigger {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Trigger {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown trigger \"{s}\"")))
     }
 }
 
@@ -198,8 +210,12 @@ impl OutboundMessage {
             None => Trigger::Scheduled,
             Some(raw) => {
                 let t = read_string(&raw, "trigger")?;
-                Trigger::parse(&t)
-                    .ok_or_else(|| invalid("trigger", "must be \"scheduled\" or \"manual\""))?
+                Trigger::parse(&t).ok_or_else(|| {
+                    invalid(
+                        "trigger",
+                        "must be \"scheduled\", \"manual\" or \"recovery\"",
+                    )
+                })?
             }
         };
         let msg = Self {

@@ -1220,7 +1220,10 @@ fn attempt(w: &World, app: &str, msg: &str, ep: &str, status: AttemptStatus, cod
         response_status_code: code,
         response_duration_ms: 12,
         status,
-        manual: false,
+        trigger: hookline_core::envelope::Trigger::Scheduled,
+        attempt: 1,
+        error_class: None,
+        next_attempt: None,
         timestamp: w.env.now().to_rfc3339(),
     }
 }
