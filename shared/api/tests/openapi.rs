@@ -265,6 +265,7 @@ fn server() -> Server {
                 allow_http: false,
             },
             retention: Duration::from_secs(90 * 24 * 3600),
+            operational_endpoints: Vec::new(),
         },
     );
     Server { api, store, queue }

@@ -85,6 +85,7 @@ fn world() -> World {
             allow_http: true,
         },
         retention: Duration::from_secs(7 * 24 * 3600),
+        operational_endpoints: Vec::new(),
     };
     let api = Api::new(
         Arc::new(MemoryStore::new(store_now)),
