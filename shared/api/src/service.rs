@@ -906,7 +906,7 @@ impl Api {
             }
             Err(err) => return Err(err),
         };
-        let ep = Endpoint::from_body(
+        let mut ep = Endpoint::from_body(
             body::object(b)?,
             mode,
             Some(&current),
@@ -916,6 +916,7 @@ impl Api {
             &self.settings.urls,
             self.env.now(),
         )?;
+        keep_path_uid(&current, &mut ep, e);
         if current.disabled && !ep.disabled {
             // Enabled again: its run of failures is forgotten, so the next failure does not
             // disable it at once. Before the write: if this fails the endpoint stays disabled
@@ -1321,6 +1322,15 @@ impl Api {
 
 fn app_out(app: &Application) -> Value {
     json!(app)
+}
+
+/// A `PUT` that names an endpoint by its uid and gives none in the body keeps it: the upsert
+/// that created the endpoint from the path then finds it again the next time, rather than
+/// clearing the uid and creating a second endpoint on the third call.
+fn keep_path_uid(current: &Endpoint, ep: &mut Endpoint, path: &str) {
+    if ep.uid.is_none() && current.uid.as_deref() == Some(path) {
+        ep.uid = current.uid.clone();
+    }
 }
 
 /// `EndpointHeadersOut` (hookline hides no header: `sensitive` is always empty).

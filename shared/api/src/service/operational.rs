@@ -155,7 +155,7 @@ impl Api {
             }
             Err(err) => return Err(err),
         };
-        let ep = Endpoint::from_body(
+        let mut ep = Endpoint::from_body(
             operational_body(b)?,
             Mode::Replace,
             Some(&current),
@@ -165,6 +165,7 @@ impl Api {
             &self.settings.urls,
             self.env.now(),
         )?;
+        keep_path_uid(&current, &mut ep, e);
         check_event_types(&ep)?;
         if current.disabled && !ep.disabled {
             // As for an application's endpoint (`change_endpoint`): forget its failures first.
