@@ -966,6 +966,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
                 allow_http: true,
             },
             retention: loaded.config.api.retention,
+            operational_endpoints: loaded.config.api.operational_endpoints.clone(),
         },
     );
     let app = Arc::new(App {

@@ -86,6 +86,7 @@ fuzz_target!(|data: &[u8]| {
                 allow_http: sel & 0x40 != 0,
             },
             retention: std::time::Duration::from_secs(86_400),
+            operational_endpoints: Vec::new(),
         },
     );
     let method = METHODS[usize::from(sel) % METHODS.len()];

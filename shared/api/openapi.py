@@ -353,17 +353,142 @@ SCHEMAS["MessageAttemptOut"] = {
                    "description": "0 success, 1 pending, 2 fail."},
         "statusText": {"type": "string", "enum": ["success", "pending", "fail"]},
         "triggerType": {"type": "integer", "enum": [0, 1],
-                        "description": "0 scheduled, 1 manual (a resend)."},
+                        "description": "0 scheduled, 1 manual (a resend or a recover)."},
         "timestamp": date_time("When the attempt was made."),
+        "trigger": {"type": "string", "enum": ["scheduled", "manual", "recovery"],
+                    "description": "hookline's: why it was sent (the first time, a resend, an "
+                                   "endpoint's recover)."},
+        "attempt": {"type": "integer", "minimum": 0,
+                    "description": "hookline's: which try of the message at the endpoint it "
+                                   "was (1 for the first; a resend or recover starts again at "
+                                   "1)."},
+        "errorClass": nullable({"type": "string", "enum": [
+            "timeout", "connection", "dns", "tls", "ssrf", "status", "gone", "request", None]},
+            "hookline's: why it failed (null when it did not): no answer in time, connection "
+            "refused or reset, name not resolved, TLS handshake, refused by the SSRF guard, a "
+            "non-2xx status, 410 Gone, or the request could not be made."),
+        "nextAttempt": nullable(date_time("hookline's: when the next try is due, when one is "
+                                          "scheduled.")),
     },
     "example": {"id": "atmpt_2mK8pW3cY1fZzR4sU6vX8aB0dE5", "msgId": "msg_2mK8pV1bX0eYyQ3rT5uW7zA9cD4",
                 "endpointId": "ep_2mK8pVbQx8mN3sT6uW9yA1cE5fH",
                 "url": "https://hooks.acme.example/hookline", "response": "ok",
                 "responseStatusCode": 200, "responseDurationMs": 87, "status": 0,
                 "statusText": "success", "triggerType": 0,
-                "timestamp": "2026-12-07T12:00:01Z"},
+                "timestamp": "2026-12-07T12:00:01Z", "trigger": "scheduled", "attempt": 1,
+                "errorClass": None, "nextAttempt": None},
 }
-for item in ["ApplicationOut", "EventTypeOut", "EndpointOut", "MessageOut", "MessageAttemptOut"]:
+MESSAGE_STATUS = {
+    "status": {"type": "integer", "enum": [0, 1, 2, 3, 4],
+               "description": "Where the message stands at the endpoint: 0 success, 1 pending "
+                              "(another try is scheduled), 2 fail (every try failed), 3 sending, "
+                              "4 canceled (skipped: the endpoint was disabled; `recover` sends "
+                              "it once the endpoint is enabled)."},
+    "statusText": {"type": "string",
+                   "enum": ["success", "pending", "fail", "sending", "canceled"]},
+    "nextAttempt": nullable(date_time("When the next try is due, while pending.")),
+}
+STATUS_EXAMPLE = {"status": 2, "statusText": "fail", "nextAttempt": None}
+SCHEMAS["MessageEndpointOut"] = {
+    "type": "object",
+    "description": "An endpoint, and where one message stands there.",
+    "required": SCHEMAS["EndpointOut"]["required"] + ["status", "statusText", "nextAttempt"],
+    "properties": {**SCHEMAS["EndpointOut"]["properties"], **MESSAGE_STATUS},
+    "example": {**SCHEMAS["EndpointOut"]["example"], **STATUS_EXAMPLE},
+}
+SCHEMAS["EndpointMessageOut"] = {
+    "type": "object",
+    "description": "A message, and where it stands at one endpoint.",
+    "required": SCHEMAS["MessageOut"]["required"] + ["status", "statusText", "nextAttempt"],
+    "properties": {**SCHEMAS["MessageOut"]["properties"], **MESSAGE_STATUS},
+    "example": {**SCHEMAS["MessageOut"]["example"], **STATUS_EXAMPLE},
+}
+SCHEMAS["EndpointStats"] = {
+    "type": "object",
+    "description": "How many of the endpoint's messages stand at each status, among those whose "
+                   "status last changed in the period.",
+    "required": ["success", "pending", "sending", "fail", "canceled"],
+    "properties": {k: {"type": "integer", "minimum": 0}
+                   for k in ["success", "pending", "sending", "fail", "canceled"]},
+    "example": {"success": 1520, "pending": 3, "sending": 0, "fail": 12, "canceled": 40},
+}
+SCHEMAS["RecoverIn"] = {
+    "type": "object",
+    "required": ["since"],
+    "properties": {
+        "since": date_time("Recover the messages whose status changed from then on."),
+        "until": nullable(date_time("...and before then (default: now). At most 14 days after "
+                                    "`since`.")),
+    },
+    "example": {"since": "2026-12-07T00:00:00Z", "until": "2026-12-08T00:00:00Z"},
+}
+SCHEMAS["RecoverOut"] = {
+    "type": "object",
+    "required": ["id", "status", "task", "updatedAt"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^qtask_[0-9A-Za-z]{27}$"},
+        "status": {"type": "string", "enum": ["finished"],
+                   "description": "Always `finished`: the messages are on the queue when the "
+                                  "answer is sent."},
+        "task": {"type": "string", "enum": ["endpoint.recover"]},
+        "updatedAt": date_time("When it finished."),
+    },
+    "example": {"id": "qtask_2mK8pV1bX0eYyQ3rT5uW7zA9cD4", "status": "finished",
+                "task": "endpoint.recover", "updatedAt": "2026-12-08T09:00:00Z"},
+}
+OPERATIONAL_EVENTS = ["endpoint.created", "endpoint.updated", "endpoint.deleted",
+                      "endpoint.disabled", "message.attempt.exhausted",
+                      "message.attempt.failing", "message.attempt.recovered"]
+OPERATIONAL_FIELDS = {
+    **{k: v for k, v in ENDPOINT_FIELDS.items() if k != "channels"},
+    "uid": nullable(name("Your own unique id for it, among operational endpoints. It may stand "
+                         "for the id in every path. Must not start with `ep_`.")),
+    "eventTypes": nullable({
+        "type": "array", "uniqueItems": True,
+        "items": {"type": "string", "enum": OPERATIONAL_EVENTS},
+        "description": "The operational events it takes; null or empty: all. `filterTypes` "
+                       "is read as well."}),
+}
+SCHEMAS["OperationalWebhookEndpointIn"] = {
+    "type": "object",
+    "description": "An endpoint that receives hookline's own events, signed like any delivery. "
+                   "`channels` is not a field of it (ignored).",
+    "required": ["url"],
+    "properties": {**OPERATIONAL_FIELDS,
+                   "secret": SCHEMAS["EndpointIn"]["properties"]["secret"],
+                   "headers": nullable(string_map("Headers added to every delivery (the rules "
+                                                  "of `EndpointHeadersIn`)."))},
+    "example": {"url": "https://ops.acme.example/hookline", "uid": "primary-hook",
+                "eventTypes": ["endpoint.disabled", "message.attempt.exhausted"]},
+}
+SCHEMAS["OperationalWebhookEndpointUpsertIn"] = {
+    "type": "object",
+    "description": "The whole operational endpoint (its secret and headers are kept). Given no "
+                   "`uid`, one that the path names by uid keeps it.",
+    "required": ["url"],
+    "properties": dict(OPERATIONAL_FIELDS),
+    "example": {"url": "https://ops.acme.example/hookline/v2",
+                "eventTypes": ["endpoint.disabled"]},
+}
+SCHEMAS["OperationalWebhookEndpointOut"] = {
+    "type": "object",
+    "required": ["id", "uid", "url", "description", "throttleRate", "disabled", "eventTypes",
+                 "metadata", "createdAt", "updatedAt"],
+    "properties": {k: v for k, v in SCHEMAS["EndpointOut"]["properties"].items()
+                   if k not in ("channels", "filterTypes", "version")},
+    "example": {"id": "ep_2mK8pVbQx8mN3sT6uW9yA1cE5fH", "uid": "primary-hook",
+                "url": "https://ops.acme.example/hookline", "description": "",
+                "throttleRate": None, "disabled": False,
+                "eventTypes": ["endpoint.disabled", "message.attempt.exhausted"],
+                "metadata": {}, "createdAt": "2026-12-07T12:00:00Z",
+                "updatedAt": "2026-12-07T12:00:00Z"},
+}
+SCHEMAS["OperationalWebhookEndpointOut"]["properties"]["eventTypes"] = nullable({
+    "type": "array", "items": {"type": "string", "enum": OPERATIONAL_EVENTS},
+    "description": "The operational events it takes; null: all."})
+
+for item in ["ApplicationOut", "EventTypeOut", "EndpointOut", "MessageOut", "MessageAttemptOut",
+             "MessageEndpointOut", "EndpointMessageOut", "OperationalWebhookEndpointOut"]:
     SCHEMAS[f"ListResponse_{item}_"] = {
         "type": "object",
         "required": ["data", "iterator", "prevIterator", "done"],
@@ -385,7 +510,8 @@ SCHEMAS["HttpErrorOut"] = {
     "required": ["code", "detail"],
     "properties": {
         "code": {"type": "string", "enum": [
-            "invalid_json", "authentication_failed", "insufficient_access", "not_found",
+            "invalid_json", "invalid_range", "authentication_failed", "insufficient_access",
+            "not_found",
             "method_not_allowed", "conflict", "payload_too_large", "service_unavailable"]},
         "detail": {"type": "string", "description": "For people; never holds a secret."},
     },
@@ -465,6 +591,24 @@ PARAMETERS = {
                "description": "Only attempts with this status: 0 success, 1 pending, 2 fail "
                               "(3 sending and 4 canceled are accepted and match nothing).",
                "schema": {"type": "integer", "minimum": 0, "maximum": 4}},
+    "msg_status": {"name": "status", "in": "query",
+                   "description": "Only messages with this status at the endpoint: 0 success, "
+                                  "1 pending, 2 fail, 3 sending, 4 canceled (skipped).",
+                   "schema": {"type": "integer", "minimum": 0, "maximum": 4}},
+    "msg_expanded_statuses": {"name": "expanded_statuses", "in": "query",
+                              "description": "`false` shows canceled (4) as success (0), as "
+                                             "Svix answers older clients.",
+                              "schema": {"type": "boolean", "default": True}},
+    "trigger": {"name": "trigger", "in": "query",
+                "description": "hookline's: only attempts sent for this reason.",
+                "schema": {"type": "string", "enum": ["scheduled", "manual", "recovery"]}},
+    "since": {"name": "since", "in": "query",
+              "description": "The period's start (default: 28 days before `until`; at most "
+                             "28 days before it).",
+              "schema": {"type": "string", "format": "date-time"}},
+    "until": {"name": "until", "in": "query",
+              "description": "The period's end, exclusive (default: now; not in the future).",
+              "schema": {"type": "string", "format": "date-time"}},
     "status_code_class": {"name": "status_code_class", "in": "query",
                           "description": "Only attempts whose response status is in this "
                                          "class (0: no response).",
@@ -502,12 +646,14 @@ PARAMETERS = {
 }
 
 ERROR_TEXT = {
-    "400": "The body is not JSON (`invalid_json`).",
+    "400": "The body is not JSON (`invalid_json`), or a period the route does not take "
+           "(`invalid_range`).",
     "401": "No bearer token, or not a configured one (`authentication_failed`).",
     "403": "The token is scoped to one application, and this is another one or a route for "
            "every application (`insufficient_access`).",
     "404": "No such record (`not_found`).",
-    "409": "A `uid`, `eventId` or event type name already taken (`conflict`).",
+    "409": "A `uid`, `eventId` or event type name already taken, or (recover) the endpoint is "
+           "disabled (`conflict`).",
     "413": f"The body is over {MAX_BODY} bytes (`payload_too_large`).",
     "422": "Wrong fields, query parameters or headers, every one listed.",
     "503": "The store or the queue did not answer; nothing was done or acknowledged, and the "
@@ -525,8 +671,16 @@ def json_body(schema_name, description):
             "content": {"application/json": {"schema": ref(schema_name)}}}
 
 
+UNSENT_HEADER = "hookline-unsent-operational-events"
+UNSENT = {UNSENT_HEADER: {
+    "description": "How many operational webhooks (`endpoint.created`, ...) this write caused "
+                   "but could not put on the queue. The write was made; the header is absent "
+                   "when every one was sent.",
+    "schema": {"type": "integer", "minimum": 1}}}
+
+
 def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
-       differences=None, description=None):
+       differences=None, description=None, events=False):
     """One operation. `ok`: {status: (schema or None, description)}. `errors`: the error
     statuses beyond those every authenticated call may get (401, 413, 503)."""
     o = {"operationId": op_id, "summary": summary}
@@ -544,6 +698,8 @@ def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
             responses[status] = {"description": text}
         else:
             responses[status] = json_body(schema, text)
+        if events:
+            responses[status]["headers"] = UNSENT
     codes = set(errors) | {"401", "413", "503"}
     if body:
         codes |= {"400", "422"}
@@ -633,7 +789,7 @@ PATHS = {
                   params=PAGE, errors=["404", "422"]),
         "post": op("v1.endpoint.create", "Create an endpoint",
                    {"201": ("EndpointOut", "Created.")},
-                   params=IDEM, body="EndpointIn", errors=["404", "409"]),
+                   params=IDEM, body="EndpointIn", errors=["404", "409"], events=True),
     },
     "/api/v1/app/{app_id}/endpoint/{endpoint_id}": {
         "parameters": [{"$ref": "#/components/parameters/app_id"},
@@ -645,12 +801,14 @@ PATHS = {
                   {"200": ("EndpointOut", "Replaced."),
                    "201": ("EndpointOut", "There was none: created (Svix's upsert), with the "
                                           "path as its uid (when the path is a valid uid).")},
-                  body="EndpointUpdate", errors=["404", "409"]),
+                  body="EndpointUpdate", errors=["404", "409"], events=True),
         "patch": op("v1.endpoint.patch", "Change some fields of an endpoint",
                     {"200": ("EndpointOut", "Changed.")},
-                    body="EndpointPatch", errors=["404", "409"]),
+                    body="EndpointPatch", errors=["404", "409"], events=True,
+                    description="Enabling a disabled endpoint (`disabled: false`) forgets its "
+                                "run of failures, so automatic disabling counts afresh."),
         "delete": op("v1.endpoint.delete", "Delete an endpoint",
-                     {"204": (None, "Deleted.")}, errors=["404"]),
+                     {"204": (None, "Deleted.")}, errors=["404"], events=True),
     },
     "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret": {
         "parameters": [{"$ref": "#/components/parameters/app_id"},
@@ -715,7 +873,7 @@ PATHS = {
                                                               "first.")},
                   params=PAGE + ["status", "status_code_class", "channel", "event_types",
                                  "tag", "endpoint_id_filter", "before", "after",
-                                 "attempt_with_content", "expanded_statuses"],
+                                 "attempt_with_content", "expanded_statuses", "trigger"],
                   errors=["404", "422"]),
     },
     "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}": {
@@ -726,7 +884,7 @@ PATHS = {
                                                               "first.")},
                   params=PAGE + ["status", "status_code_class", "channel", "event_types",
                                  "tag", "before", "after", "attempt_with_content", "with_msg",
-                                 "expanded_statuses"],
+                                 "expanded_statuses", "trigger"],
                   errors=["404", "422"]),
     },
     "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend": {
@@ -738,13 +896,128 @@ PATHS = {
                    params=IDEM, errors=["404", "422"],
                    differences=["Svix answers 202 with no body; hookline answers `{}`."]),
     },
+    "/api/v1/app/{app_id}/msg/{msg_id}/endpoint": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/msg_id"}],
+        "get": op("v1.message-attempt.list-attempted-destinations",
+                  "List the endpoints a message was sent to, with its status at each",
+                  {"200": ("ListResponse_MessageEndpointOut_", "A page of the application's "
+                                                              "endpoints that have a status "
+                                                              "for the message, oldest "
+                                                              "first.")},
+                  params=PAGE, errors=["404", "422"]),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.message-attempt.list-attempted-messages",
+                  "List an endpoint's messages, with their status there",
+                  {"200": ("ListResponse_EndpointMessageOut_", "A page of messages, oldest "
+                                                               "first.")},
+                  params=PAGE + ["msg_status", "channel", "event_types", "tag", "before",
+                                 "after", "with_content", "msg_expanded_statuses"],
+                  errors=["404", "422"],
+                  description="Reads the endpoint's status records in message order until "
+                              "the page is full, and each shown message."),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.endpoint.get-stats", "Count an endpoint's messages by status",
+                  {"200": ("EndpointStats", "The counts.")},
+                  params=["since", "until"], errors=["400", "404", "422"],
+                  description="Counts the messages whose status at the endpoint last changed "
+                              "in `[since, until)`. Reads every status record the endpoint "
+                              "has in the retention period (one store call per 250).",
+                  differences=["Svix counts attempts made in the period; hookline counts "
+                               "messages by where they stand, as of their last change in "
+                               "it."]),
+    },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "post": op("v1.endpoint.recover", "Send an endpoint's failed and skipped messages again",
+                   {"202": ("RecoverOut", "Done: every message to recover is on the queue for "
+                                          "this endpoint, under its own id (so its "
+                                          "`webhook-id`), and pending.")},
+                   params=IDEM, body="RecoverIn", errors=["404", "409"],
+                   description="Sends again, to this endpoint only, each message that failed "
+                               "there or was skipped while it was disabled, among those whose "
+                               "status last changed in `[since, until)`. A disabled endpoint is "
+                               "refused (409): enable it first. Safe to repeat after a failure "
+                               "or timeout part way: what is still failed or skipped is sent, "
+                               "under the same ids.",
+                   differences=["Svix runs it in the background (`running`) and drops the "
+                                "messages of a disabled endpoint; hookline does it before "
+                                "answering (`finished`) and refuses a disabled endpoint (409).",
+                                "Messages skipped while the endpoint was disabled (status 4) "
+                                "are recovered too."]),
+    },
+    "/api/v1/operational-webhook/endpoint": {
+        "get": op("v1.operational-webhook-endpoint.list", "List operational webhook endpoints",
+                  {"200": ("ListResponse_OperationalWebhookEndpointOut_",
+                           "A page of operational endpoints, oldest first.")},
+                  params=PAGE, errors=["422"],
+                  description="Operational endpoints receive hookline's own events "
+                              "(`endpoint.created`, `endpoint.updated`, `endpoint.deleted`, "
+                              "`endpoint.disabled`, `message.attempt.exhausted`, "
+                              "`message.attempt.failing`, `message.attempt.recovered`), signed "
+                              "and retried like any delivery. All-applications tokens only."),
+        "post": op("v1.operational-webhook-endpoint.create", "Create an operational webhook "
+                                                             "endpoint",
+                   {"201": ("OperationalWebhookEndpointOut", "Created.")},
+                   params=IDEM, body="OperationalWebhookEndpointIn", errors=["409"]),
+    },
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}": {
+        "parameters": [{"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.operational-webhook-endpoint.get", "Get an operational webhook endpoint",
+                  {"200": ("OperationalWebhookEndpointOut", "The endpoint.")}, errors=["404"]),
+        "put": op("v1.operational-webhook-endpoint.update",
+                  "Replace an operational webhook endpoint, or create it",
+                  {"200": ("OperationalWebhookEndpointOut", "Replaced."),
+                   "201": ("OperationalWebhookEndpointOut", "There was none: created, with the "
+                                                            "path as its uid (when the path is "
+                                                            "a valid uid).")},
+                  body="OperationalWebhookEndpointUpsertIn", errors=["404", "409"]),
+        "delete": op("v1.operational-webhook-endpoint.delete",
+                     "Delete an operational webhook endpoint",
+                     {"204": (None, "Deleted.")}, errors=["404"]),
+    },
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}/secret": {
+        "parameters": [{"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.operational-webhook-endpoint.get-secret",
+                  "Get an operational webhook endpoint's signing secret",
+                  {"200": ("EndpointSecretOut", "The current secret.")}, errors=["404"]),
+    },
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}/secret/rotate": {
+        "parameters": [{"$ref": "#/components/parameters/endpoint_id"}],
+        "post": op("v1.operational-webhook-endpoint.rotate-secret",
+                   "Rotate an operational webhook endpoint's signing secret",
+                   {"204": (None, "Rotated (read the new one from `.../secret`).")},
+                   params=IDEM, body="EndpointSecretRotateIn", errors=["404", "409"]),
+    },
+    "/api/v1/operational-webhook/endpoint/{endpoint_id}/headers": {
+        "parameters": [{"$ref": "#/components/parameters/endpoint_id"}],
+        "get": op("v1.operational-webhook-endpoint.get-headers",
+                  "Get an operational webhook endpoint's custom headers",
+                  {"200": ("EndpointHeadersOut", "The headers.")}, errors=["404"]),
+        "put": op("v1.operational-webhook-endpoint.update-headers",
+                  "Replace an operational webhook endpoint's custom headers",
+                  {"204": (None, "Replaced.")}, body="EndpointHeadersIn",
+                  errors=["404", "409"]),
+    },
 }
 
 DIFFERENCES = [
-    "A subset of Svix's v1 API: applications, event types, endpoints (secret, headers), "
-    "messages, attempts and resend. Not served: statistics, recover, replay-missing, "
-    "send-example, transformations, integrations, background tasks, operational webhooks, "
-    "message content expunge, attempted-destinations lists, authentication (app portal) routes.",
+    "A subset of Svix's v1 API: applications, event types, endpoints (secret, headers, "
+    "statistics, recover), messages, attempts, attempted destinations and messages, resend, "
+    "and operational webhook endpoints. Not served: replay-missing, send-example, attempt "
+    "statistics, transformations, integrations, background tasks, message content expunge, "
+    "authentication (app portal) routes.",
+    "Endpoint writes (create, replace, patch, delete) send the operational webhooks "
+    "`endpoint.created`, `endpoint.updated`, `endpoint.deleted` and (when a write disables "
+    "it) `endpoint.disabled` with trigger `manual`, after the write; one that cannot be "
+    "queued is counted in the `hookline-unsent-operational-events` response header.",
     "Lists run in ascending (creation) order only, forward only: `order=descending` is "
     "refused (422) and `prevIterator` is always null.",
     "`throttleRate` and event type `schemas` are stored and shown, not enforced.",

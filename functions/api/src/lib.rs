@@ -90,6 +90,7 @@ impl Setup {
                     allow_http: config.api.allow_http,
                 },
                 retention: config.api.retention,
+                operational_endpoints: config.api.operational_endpoints.clone(),
             },
             queue_url,
             table,

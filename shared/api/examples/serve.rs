@@ -129,6 +129,7 @@ async fn main() -> ExitCode {
             allow_http: true,
         },
         retention: RETENTION,
+        operational_endpoints: Vec::new(),
     };
     let outbox = Arc::new(MemoryOutbox::default());
     let api = Arc::new(Api::new(

@@ -5,7 +5,10 @@
 //! [`ApiError`] in Svix's shape; the store or queue failing is a `503` that changed nothing the
 //! client was told about. A message is answered `202` only once it is on the outbound queue.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +16,7 @@ use bytes::Bytes;
 use hookline_core::api::auth::{Scope, Tokens};
 use hookline_core::api::body;
 use hookline_core::api::error::ApiError;
+use hookline_core::api::history::{OperationalEvent, Subject};
 use hookline_core::api::id::{self, IdKind};
 use hookline_core::api::model::{
     self, Application, Attempt, Endpoint, EventType, HeadersPatch, Message, MessageIn, Mode,
@@ -27,6 +31,8 @@ use sha2::{Digest as _, Sha256};
 use crate::registry::{Registry, decode, encode, event_id_alias, uid_alias};
 use crate::store::{Kind, Store, StoreError};
 
+mod history;
+mod operational;
 mod query;
 #[cfg(test)]
 mod tests;
@@ -42,6 +48,9 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 /// The OpenAPI document of the routes served here, at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
+/// The response header that counts the operational webhooks a write caused but could not put on
+/// the queue (the write itself was made: see [`Api::handle`]).
+pub const UNSENT_HEADER: &str = "hookline-unsent-operational-events";
 
 /// The outbound queue, as the API sees it.
 #[async_trait]
@@ -86,6 +95,9 @@ pub struct Settings {
     pub urls: UrlPolicy,
     /// How long messages and attempts are kept.
     pub retention: Duration,
+    /// Endpoints of the configuration (`[api] operational_endpoints`) that get a copy of every
+    /// operational webhook the API sends, besides the registered operational endpoints.
+    pub operational_endpoints: Vec<String>,
 }
 
 /// The API.
@@ -97,6 +109,29 @@ pub struct Api {
 }
 
 type Answer = Result<(StatusCode, Value), ApiError>;
+
+/// A route's work, made by [`Api::dispatch`] and not started until awaited.
+type Work<'r> = Pin<Box<dyn Future<Output = Answer> + Send + 'r>>;
+
+/// The methods a route may take: a path that takes one of them answers 405 to the others.
+const METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+/// What a route reads of its request, once it is authorized.
+struct Req<'r> {
+    scope: Scope,
+    q: Query,
+    b: &'r [u8],
+    /// The idempotency record's key, for a `POST` that sent one.
+    idem: Option<String>,
+    /// Operational webhooks the request caused that did not reach the queue.
+    unsent: &'r AtomicU32,
+}
 
 fn ok(v: Value) -> Answer {
     Ok((StatusCode::OK, v))
@@ -148,8 +183,14 @@ impl Api {
     }
 
     /// Answers one request. `req`'s path includes [`PREFIX`].
+    ///
+    /// A write to an endpoint sends operational webhooks (`endpoint.created`, ...) after the
+    /// write is made. If one cannot be put on the queue, the write's answer stands (it is made,
+    /// and failing the request would have the client repeat a write that happened) and the
+    /// [`UNSENT_HEADER`] header counts the webhooks lost: the crate logs nothing itself.
     pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<String> {
-        let (status, body) = match self.route(&req).await {
+        let unsent = AtomicU32::new(0);
+        let (status, body) = match self.route(&req, &unsent).await {
             Ok((status, _)) if status == StatusCode::NO_CONTENT => (status, String::new()),
             Ok((status, v)) => (status, v.to_string()),
             Err(e) => (
@@ -165,10 +206,15 @@ impl Api {
                 header::HeaderValue::from_static("application/json"),
             );
         }
+        let unsent = unsent.into_inner();
+        if unsent > 0 {
+            resp.headers_mut()
+                .insert(UNSENT_HEADER, header::HeaderValue::from(unsent));
+        }
         resp
     }
 
-    async fn route(&self, req: &http::Request<Bytes>) -> Answer {
+    async fn route(&self, req: &http::Request<Bytes>, unsent: &AtomicU32) -> Answer {
         let path = req.uri().path();
         let Some(rest) = path.strip_prefix(PREFIX) else {
             return Err(ApiError::not_found("No such route."));
@@ -190,7 +236,6 @@ impl Api {
             return Err(ApiError::too_large(MAX_BODY));
         }
         let q = Query::parse(req.uri().query());
-        let b = req.body();
         // Only POST is retried with a stored answer (the SDKs send a key on every POST).
         let idem = match (m, req.headers().get("idempotency-key")) {
             (&Method::POST, Some(k)) => {
@@ -220,105 +265,25 @@ impl Api {
                 stored.1,
             ));
         }
-        let answer = match (m, segs.as_slice()) {
-            (&Method::GET, ["app"]) => self.list_apps(&scope, &q).await,
-            (&Method::POST, ["app"]) => self.create_app(&scope, &q, b).await,
-            (&Method::GET, ["app", a]) => self
-                .app_for(&scope, a)
-                .await
-                .map(|app| (StatusCode::OK, app_out(&app))),
-            (&Method::PUT, ["app", a]) => self.put_app(&scope, a, b).await,
-            (&Method::PATCH, ["app", a]) => self.patch_app(&scope, a, b).await,
-            (&Method::DELETE, ["app", a]) => self.delete_app(&scope, a).await,
-
-            (&Method::GET, ["event-type"]) => self.list_event_types(&q).await,
-            (&Method::POST, ["event-type"]) => self.create_event_type(&scope, b).await,
-            (&Method::GET, ["event-type", n]) => {
-                match self.registry.event_type(n).await.map_err(unavailable)? {
-                    Some(et) => ok(json!(et)),
-                    None => Err(ApiError::not_found("Event type not found")),
-                }
-            }
-            (&Method::PUT, ["event-type", n]) => {
-                self.put_event_type(&scope, n, b, Mode::Replace).await
-            }
-            (&Method::PATCH, ["event-type", n]) => {
-                self.put_event_type(&scope, n, b, Mode::Patch).await
-            }
-            (&Method::DELETE, ["event-type", n]) => self.archive_event_type(&scope, n, &q).await,
-
-            (&Method::GET, ["app", a, "endpoint"]) => self.list_endpoints(&scope, a, &q).await,
-            (&Method::POST, ["app", a, "endpoint"]) => self.create_endpoint(&scope, a, b).await,
-            (&Method::GET, ["app", a, "endpoint", e]) => {
-                let (_, ep) = self.endpoint_for(&scope, a, e).await?;
-                ok(ep.out())
-            }
-            (&Method::PUT, ["app", a, "endpoint", e]) => {
-                self.change_endpoint(&scope, a, e, b, Mode::Replace).await
-            }
-            (&Method::PATCH, ["app", a, "endpoint", e]) => {
-                self.change_endpoint(&scope, a, e, b, Mode::Patch).await
-            }
-            (&Method::DELETE, ["app", a, "endpoint", e]) => {
-                self.delete_endpoint(&scope, a, e).await
-            }
-            (&Method::GET, ["app", a, "endpoint", e, "secret"]) => {
-                let (_, ep) = self.endpoint_for(&scope, a, e).await?;
-                ok(json!({ "key": ep.secret }))
-            }
-            (&Method::POST, ["app", a, "endpoint", e, "secret", "rotate"]) => {
-                self.rotate(&scope, a, e, b).await
-            }
-            (&Method::GET, ["app", a, "endpoint", e, "headers"]) => {
-                let (_, ep) = self.endpoint_for(&scope, a, e).await?;
-                ok(json!({ "headers": ep.headers, "sensitive": [] }))
-            }
-            (&Method::PUT, ["app", a, "endpoint", e, "headers"]) => {
-                self.set_headers(&scope, a, e, b, false).await
-            }
-            (&Method::PATCH, ["app", a, "endpoint", e, "headers"]) => {
-                self.set_headers(&scope, a, e, b, true).await
-            }
-
-            (&Method::GET, ["app", a, "msg"]) => self.list_messages(&scope, a, &q).await,
-            (&Method::POST, ["app", a, "msg"]) => {
-                self.create_message(&scope, a, &q, b, idem.as_deref()).await
-            }
-            (&Method::GET, ["app", a, "msg", msg]) => {
-                let app = self.app_for(&scope, a).await?;
-                let message = self.message_of(&app, msg).await?;
-                ok(message.out(q.flag("with_content", true)?))
-            }
-            (&Method::GET, ["app", a, "attempt", "msg", msg]) => {
-                self.list_attempts_by_msg(&scope, a, msg, &q).await
-            }
-            (&Method::GET, ["app", a, "attempt", "endpoint", e]) => {
-                self.list_attempts_by_endpoint(&scope, a, e, &q).await
-            }
-            (&Method::POST, ["app", a, "msg", msg, "endpoint", e, "resend"]) => {
-                self.resend(&scope, a, msg, e).await
-            }
-
-            (
-                _,
-                ["app"]
-                | ["app", _]
-                | ["event-type"]
-                | ["event-type", _]
-                | ["app", _, "endpoint"]
-                | ["app", _, "endpoint", _]
-                | ["app", _, "endpoint", _, "secret"]
-                | ["app", _, "endpoint", _, "secret", "rotate"]
-                | ["app", _, "endpoint", _, "headers"]
-                | ["app", _, "msg"]
-                | ["app", _, "msg", _]
-                | ["app", _, "attempt", "msg", _]
-                | ["app", _, "attempt", "endpoint", _]
-                | ["app", _, "msg", _, "endpoint", _, "resend"],
-            ) => Err(ApiError::method_not_allowed()),
-            _ => Err(ApiError::not_found("No such route.")),
+        let r = Req {
+            scope,
+            q,
+            b: req.body(),
+            idem,
+            unsent,
         };
-        if let (Some(key), Ok((status, v))) = (&idem, &answer) {
+        let answer = match self.dispatch(m, &segs, &r) {
+            Some(work) => work.await,
+            // The path is a route, the method is not one of its own.
+            None if METHODS
+                .iter()
+                .any(|other| self.dispatch(other, &segs, &r).is_some()) =>
+            {
+                Err(ApiError::method_not_allowed())
+            }
+            None => Err(ApiError::not_found("No such route.")),
+        };
+        if let (Some(key), Ok((status, v))) = (&r.idem, &answer) {
             let doc = encode(&(status.as_u16(), v));
             let expires = self.env.now().saturating_add(IDEMPOTENCY_TTL);
             // A failed write only means a retry is not recognised; the answer stands.
@@ -328,6 +293,154 @@ impl Api {
                 .await;
         }
         answer
+    }
+
+    /// The work for `m` on the path `segs`, not yet started; `None` when there is no such route.
+    /// This one table is every route: a method the path does not take is told apart from a path
+    /// that does not exist by asking it again with the other methods.
+    fn dispatch<'r>(&'r self, m: &Method, segs: &'r [&'r str], r: &'r Req<'r>) -> Option<Work<'r>> {
+        let (s, q, b, u) = (&r.scope, &r.q, r.b, r.unsent);
+        Some(match (m, segs) {
+            (&Method::GET, ["app"]) => Box::pin(self.list_apps(s, q)),
+            (&Method::POST, ["app"]) => Box::pin(self.create_app(s, q, b)),
+            (&Method::GET, ["app", a]) => Box::pin(async move {
+                let app = self.app_for(s, a).await?;
+                ok(app_out(&app))
+            }),
+            (&Method::PUT, ["app", a]) => Box::pin(self.put_app(s, a, b)),
+            (&Method::PATCH, ["app", a]) => Box::pin(self.patch_app(s, a, b)),
+            (&Method::DELETE, ["app", a]) => Box::pin(self.delete_app(s, a)),
+
+            (&Method::GET, ["event-type"]) => Box::pin(self.list_event_types(q)),
+            (&Method::POST, ["event-type"]) => Box::pin(self.create_event_type(s, b)),
+            (&Method::GET, ["event-type", n]) => Box::pin(async move {
+                match self.registry.event_type(n).await.map_err(unavailable)? {
+                    Some(et) => ok(json!(et)),
+                    None => Err(ApiError::not_found("Event type not found")),
+                }
+            }),
+            (&Method::PUT, ["event-type", n]) => {
+                Box::pin(self.put_event_type(s, n, b, Mode::Replace))
+            }
+            (&Method::PATCH, ["event-type", n]) => {
+                Box::pin(self.put_event_type(s, n, b, Mode::Patch))
+            }
+            (&Method::DELETE, ["event-type", n]) => Box::pin(self.archive_event_type(s, n, q)),
+
+            (&Method::GET, ["app", a, "endpoint"]) => Box::pin(self.list_endpoints(s, a, q)),
+            (&Method::POST, ["app", a, "endpoint"]) => Box::pin(self.create_endpoint(s, a, b, u)),
+            (&Method::GET, ["app", a, "endpoint", e]) => Box::pin(async move {
+                let (_, ep) = self.endpoint_for(s, a, e).await?;
+                ok(ep.out())
+            }),
+            (&Method::PUT, ["app", a, "endpoint", e]) => {
+                Box::pin(self.change_endpoint(s, a, e, b, Mode::Replace, u))
+            }
+            (&Method::PATCH, ["app", a, "endpoint", e]) => {
+                Box::pin(self.change_endpoint(s, a, e, b, Mode::Patch, u))
+            }
+            (&Method::DELETE, ["app", a, "endpoint", e]) => {
+                Box::pin(self.delete_endpoint(s, a, e, u))
+            }
+            (&Method::GET, ["app", a, "endpoint", e, "secret"]) => Box::pin(async move {
+                let (_, ep) = self.endpoint_for(s, a, e).await?;
+                ok(json!({ "key": ep.secret }))
+            }),
+            (&Method::POST, ["app", a, "endpoint", e, "secret", "rotate"]) => {
+                Box::pin(async move {
+                    let (_, current) = self.endpoint_for(s, a, e).await?;
+                    let ep = self.rotate(current, b).await?;
+                    ok(json!({ "key": ep.secret }))
+                })
+            }
+            (&Method::GET, ["app", a, "endpoint", e, "headers"]) => Box::pin(async move {
+                let (_, ep) = self.endpoint_for(s, a, e).await?;
+                ok(headers_out(&ep))
+            }),
+            (&Method::PUT, ["app", a, "endpoint", e, "headers"]) => Box::pin(async move {
+                let (_, current) = self.endpoint_for(s, a, e).await?;
+                self.set_headers(current, b, false).await
+            }),
+            (&Method::PATCH, ["app", a, "endpoint", e, "headers"]) => Box::pin(async move {
+                let (_, current) = self.endpoint_for(s, a, e).await?;
+                self.set_headers(current, b, true).await
+            }),
+            (&Method::GET, ["app", a, "endpoint", e, "msg"]) => {
+                Box::pin(self.list_endpoint_messages(s, a, e, q))
+            }
+            (&Method::GET, ["app", a, "endpoint", e, "stats"]) => {
+                Box::pin(self.endpoint_stats(s, a, e, q))
+            }
+            (&Method::POST, ["app", a, "endpoint", e, "recover"]) => {
+                Box::pin(self.recover(s, a, e, b))
+            }
+
+            (&Method::GET, ["app", a, "msg"]) => Box::pin(self.list_messages(s, a, q)),
+            (&Method::POST, ["app", a, "msg"]) => {
+                Box::pin(self.create_message(s, a, q, b, r.idem.as_deref()))
+            }
+            (&Method::GET, ["app", a, "msg", msg]) => Box::pin(async move {
+                let app = self.app_for(s, a).await?;
+                let message = self.message_of(&app, msg).await?;
+                ok(message.out(q.flag("with_content", true)?))
+            }),
+            (&Method::GET, ["app", a, "msg", msg, "endpoint"]) => {
+                Box::pin(self.list_message_endpoints(s, a, msg, q))
+            }
+            (&Method::GET, ["app", a, "attempt", "msg", msg]) => {
+                Box::pin(self.list_attempts_by_msg(s, a, msg, q))
+            }
+            (&Method::GET, ["app", a, "attempt", "endpoint", e]) => {
+                Box::pin(self.list_attempts_by_endpoint(s, a, e, q))
+            }
+            (&Method::POST, ["app", a, "msg", msg, "endpoint", e, "resend"]) => {
+                Box::pin(self.resend(s, a, msg, e))
+            }
+
+            (&Method::GET, ["operational-webhook", "endpoint"]) => {
+                Box::pin(self.list_operational_endpoints(s, q))
+            }
+            (&Method::POST, ["operational-webhook", "endpoint"]) => {
+                Box::pin(self.create_operational_endpoint(s, b))
+            }
+            (&Method::GET, ["operational-webhook", "endpoint", e]) => Box::pin(async move {
+                let ep = self.operational_endpoint(s, e).await?;
+                ok(operational::endpoint_out(&ep))
+            }),
+            (&Method::PUT, ["operational-webhook", "endpoint", e]) => {
+                Box::pin(self.upsert_operational_endpoint(s, e, b))
+            }
+            (&Method::DELETE, ["operational-webhook", "endpoint", e]) => {
+                Box::pin(self.delete_operational_endpoint(s, e))
+            }
+            (&Method::GET, ["operational-webhook", "endpoint", e, "secret"]) => {
+                Box::pin(async move {
+                    let ep = self.operational_endpoint(s, e).await?;
+                    ok(json!({ "key": ep.secret }))
+                })
+            }
+            (&Method::POST, ["operational-webhook", "endpoint", e, "secret", "rotate"]) => {
+                Box::pin(async move {
+                    let current = self.operational_endpoint(s, e).await?;
+                    self.rotate(current, b).await?;
+                    // Svix answers this one with no body (its SDKs read none).
+                    Ok((StatusCode::NO_CONTENT, Value::Null))
+                })
+            }
+            (&Method::GET, ["operational-webhook", "endpoint", e, "headers"]) => {
+                Box::pin(async move {
+                    let ep = self.operational_endpoint(s, e).await?;
+                    ok(headers_out(&ep))
+                })
+            }
+            (&Method::PUT, ["operational-webhook", "endpoint", e, "headers"]) => {
+                Box::pin(async move {
+                    let current = self.operational_endpoint(s, e).await?;
+                    self.set_headers(current, b, false).await
+                })
+            }
+            _ => return None,
+        })
     }
 
     // ---- applications ----
@@ -707,20 +820,45 @@ impl Api {
         ok(page.finish())
     }
 
-    async fn create_endpoint(&self, scope: &Scope, a: &str, b: &[u8]) -> Answer {
+    async fn create_endpoint(&self, scope: &Scope, a: &str, b: &[u8], u: &AtomicU32) -> Answer {
         let app = self.app_for(scope, a).await?;
-        self.insert_endpoint(&app, b, None).await
+        self.insert_endpoint(&app, b, None, u).await
     }
 
     /// Creates an endpoint of `app` from an `EndpointIn` body; `path_uid` is the name a `PUT` to
     /// an endpoint that does not exist used, which becomes its uid when it is a valid one (as
     /// `PUT /app/{uid}` does for applications).
-    async fn insert_endpoint(&self, app: &Application, b: &[u8], path_uid: Option<&str>) -> Answer {
+    async fn insert_endpoint(
+        &self,
+        app: &Application,
+        b: &[u8],
+        path_uid: Option<&str>,
+        u: &AtomicU32,
+    ) -> Answer {
+        let ep = self.new_endpoint(&app.id, body::object(b)?, path_uid)?;
+        self.store_new_endpoint(&ep).await?;
+        self.emit(
+            OperationalEvent::EndpointCreated,
+            subject(app, &ep).endpoint_data(),
+            u,
+        )
+        .await;
+        Ok((StatusCode::CREATED, ep.out()))
+    }
+
+    /// An endpoint under `parent` (an application's id, or `_operational`) read from an
+    /// `EndpointIn` body, with a new id and (unless the body gives one) a new secret.
+    fn new_endpoint(
+        &self,
+        parent: &str,
+        b: body::Body,
+        path_uid: Option<&str>,
+    ) -> Result<Endpoint, ApiError> {
         let mut ep = Endpoint::from_body(
-            body::object(b)?,
+            b,
             Mode::Create,
             None,
-            &app.id,
+            parent,
             self.new_id(IdKind::Endpoint),
             self.new_secret(),
             &self.settings.urls,
@@ -729,21 +867,24 @@ impl Api {
         if let Some(u) = path_uid.filter(|u| id::check_uid(IdKind::Endpoint, u).is_ok()) {
             ep.uid = Some(u.to_owned());
         }
+        Ok(ep)
+    }
+
+    async fn store_new_endpoint(&self, ep: &Endpoint) -> Result<(), ApiError> {
         let aliases: Vec<String> = ep.uid.iter().map(|u| uid_alias(u)).collect();
         self.create(
             Kind::Endpoint,
-            &app.id,
+            &ep.app_id,
             &ep.id,
             &aliases,
-            &encode(&ep),
+            &encode(ep),
             None,
         )
         .await
         .map_err(|e| match e {
             StoreError::Conflict => ApiError::conflict("An endpoint with this uid already exists."),
             e => unavailable(e),
-        })?;
-        Ok((StatusCode::CREATED, ep.out()))
+        })
     }
 
     async fn change_endpoint(
@@ -753,6 +894,7 @@ impl Api {
         e: &str,
         b: &[u8],
         mode: Mode,
+        u: &AtomicU32,
     ) -> Answer {
         let (app, current) = match self.endpoint_for(scope, a, e).await {
             Ok(found) => found,
@@ -760,11 +902,11 @@ impl Api {
             // it is a valid uid, becomes its uid.
             Err(err) if err.status() == 404 && mode == Mode::Replace => {
                 let app = self.app_for(scope, a).await?;
-                return self.insert_endpoint(&app, b, Some(e)).await;
+                return self.insert_endpoint(&app, b, Some(e), u).await;
             }
             Err(err) => return Err(err),
         };
-        let ep = Endpoint::from_body(
+        let mut ep = Endpoint::from_body(
             body::object(b)?,
             mode,
             Some(&current),
@@ -774,7 +916,26 @@ impl Api {
             &self.settings.urls,
             self.env.now(),
         )?;
+        keep_path_uid(&current, &mut ep, e);
+        if current.disabled && !ep.disabled {
+            // Enabled again: its run of failures is forgotten, so the next failure does not
+            // disable it at once. Before the write: if this fails the endpoint stays disabled
+            // and the client retries; after it, a failure could not be retried (the retry would
+            // find the endpoint enabled already).
+            self.registry
+                .reset_health(&app.id, &ep.id)
+                .await
+                .map_err(unavailable)?;
+        }
         self.save_endpoint(&current, &ep).await?;
+        let who = subject(&app, &ep);
+        self.emit(OperationalEvent::EndpointUpdated, who.endpoint_data(), u)
+            .await;
+        if !current.disabled && ep.disabled {
+            // Disabled by hand: deliveries stop now, whatever failed before.
+            let data = who.disabled_data(self.env.now(), false);
+            self.emit(OperationalEvent::EndpointDisabled, data, u).await;
+        }
         ok(ep.out())
     }
 
@@ -794,19 +955,35 @@ impl Api {
         })
     }
 
-    async fn delete_endpoint(&self, scope: &Scope, a: &str, e: &str) -> Answer {
+    async fn delete_endpoint(&self, scope: &Scope, a: &str, e: &str, u: &AtomicU32) -> Answer {
         let (app, ep) = self.endpoint_for(scope, a, e).await?;
-        let aliases: Vec<String> = ep.uid.iter().map(|u| uid_alias(u)).collect();
-        let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
-        self.store()
-            .delete(Kind::Endpoint, &app.id, &ep.id, &aliases)
+        // Its health goes with it; first, so that a failure leaves both for a retry.
+        self.registry
+            .reset_health(&app.id, &ep.id)
             .await
             .map_err(unavailable)?;
+        self.remove_endpoint(&ep).await?;
+        self.emit(
+            OperationalEvent::EndpointDeleted,
+            subject(&app, &ep).endpoint_data(),
+            u,
+        )
+        .await;
         Ok((StatusCode::NO_CONTENT, Value::Null))
     }
 
-    async fn rotate(&self, scope: &Scope, a: &str, e: &str, b: &[u8]) -> Answer {
-        let (_, current) = self.endpoint_for(scope, a, e).await?;
+    async fn remove_endpoint(&self, ep: &Endpoint) -> Result<(), ApiError> {
+        let aliases: Vec<String> = ep.uid.iter().map(|u| uid_alias(u)).collect();
+        let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
+        self.store()
+            .delete(Kind::Endpoint, &ep.app_id, &ep.id, &aliases)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Rotates `current`'s secret from an `EndpointSecretRotateIn` body.
+    async fn rotate(&self, current: Endpoint, b: &[u8]) -> Result<Endpoint, ApiError> {
         let (key, grace) = model::rotate_from_body(body::object(b)?)?;
         let mut ep = current.clone();
         ep.rotate(
@@ -815,11 +992,11 @@ impl Api {
             self.env.now(),
         );
         self.save_endpoint(&current, &ep).await?;
-        ok(json!({ "key": ep.secret }))
+        Ok(ep)
     }
 
-    async fn set_headers(&self, scope: &Scope, a: &str, e: &str, b: &[u8], patch: bool) -> Answer {
-        let (_, current) = self.endpoint_for(scope, a, e).await?;
+    /// Replaces (`PUT`) or patches `current`'s custom headers.
+    async fn set_headers(&self, current: Endpoint, b: &[u8], patch: bool) -> Answer {
         let mut ep = current.clone();
         if patch {
             HeadersPatch::from_body(body::object(b)?)?.apply(&mut ep.headers);
@@ -1033,8 +1210,9 @@ impl Api {
         }
     }
 
-    /// Puts `msg` on the outbound queue, for every endpoint that takes it or for one.
-    async fn enqueue(&self, msg: &Message, only: Option<&str>) -> Result<(), ApiError> {
+    /// Puts `msg` on the outbound queue, for every endpoint that takes it, or for one endpoint
+    /// (its id) sent again for a reason (a resend, a recover).
+    async fn enqueue(&self, msg: &Message, only: Option<(&str, Trigger)>) -> Result<(), ApiError> {
         // The sender's own wire format (one definition of it), with the payload's bytes as the
         // client sent them: the delivered body is the payload exactly.
         let data = RawJson::from_string(msg.payload.get().to_owned())
@@ -1044,9 +1222,9 @@ impl Api {
         wire.timestamp = Timestamp::parse_rfc3339(&msg.timestamp);
         wire.application = Some(msg.app_id.clone());
         wire.channels = msg.channels.clone();
-        if let Some(ep) = only {
+        if let Some((ep, trigger)) = only {
             wire.endpoints = Some(vec![ep.to_owned()]);
-            wire.trigger = Trigger::Manual;
+            wire.trigger = trigger;
         }
         self.outbox
             .send(wire.to_json_string())
@@ -1057,7 +1235,8 @@ impl Api {
     async fn resend(&self, scope: &Scope, a: &str, msg: &str, e: &str) -> Answer {
         let (app, ep) = self.endpoint_for(scope, a, e).await?;
         let message = self.message_of(&app, msg).await?;
-        self.enqueue(&message, Some(&ep.id)).await?;
+        self.enqueue(&message, Some((&ep.id, Trigger::Manual)))
+            .await?;
         Ok((StatusCode::ACCEPTED, json!({})))
     }
 
@@ -1143,6 +1322,30 @@ impl Api {
 
 fn app_out(app: &Application) -> Value {
     json!(app)
+}
+
+/// A `PUT` that names an endpoint by its uid and gives none in the body keeps it: the upsert
+/// that created the endpoint from the path then finds it again the next time, rather than
+/// clearing the uid and creating a second endpoint on the third call.
+fn keep_path_uid(current: &Endpoint, ep: &mut Endpoint, path: &str) {
+    if ep.uid.is_none() && current.uid.as_deref() == Some(path) {
+        ep.uid = current.uid.clone();
+    }
+}
+
+/// `EndpointHeadersOut` (hookline hides no header: `sensitive` is always empty).
+fn headers_out(ep: &Endpoint) -> Value {
+    json!({ "headers": ep.headers, "sensitive": [] })
+}
+
+/// Who an operational webhook about `ep` of `app` is about.
+fn subject<'a>(app: &'a Application, ep: &'a Endpoint) -> Subject<'a> {
+    Subject {
+        app_id: &app.id,
+        app_uid: app.uid.as_deref(),
+        endpoint_id: &ep.id,
+        endpoint_uid: ep.uid.as_deref(),
+    }
 }
 
 /// The store key of an idempotency record: the scope, the path and the key, hashed (the key is

@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 
 use crate::registry::decode;
 use crate::store::{Kind, Store};
-use hookline_core::api::id;
+use hookline_core::api::history::MessageStatus;
+use hookline_core::api::id::{self, IdKind};
 use hookline_core::api::model::{Attempt, Message};
+use hookline_core::envelope::Trigger;
 use hookline_core::time::Timestamp;
 
 /// The most items a list returns (`limit`'s maximum; Svix's).
@@ -84,7 +86,7 @@ impl Query {
     }
 
     /// An RFC 3339 date-time.
-    fn time(&self, name: &str) -> Result<Option<Timestamp>, ApiError> {
+    pub(super) fn time(&self, name: &str) -> Result<Option<Timestamp>, ApiError> {
         self.get(name)
             .map(|s| {
                 Timestamp::parse_rfc3339(s).ok_or_else(|| {
@@ -199,11 +201,30 @@ fn status_code_class(q: &Query) -> Result<Option<u16>, ApiError> {
     }
 }
 
+/// `status`: Svix's `MessageStatus` number (0 success, 1 pending, 2 fail, 3 sending, 4
+/// canceled).
+pub(super) fn status(q: &Query) -> Result<Option<MessageStatus>, ApiError> {
+    q.get("status")
+        .map(|s| {
+            s.parse::<u8>()
+                .ok()
+                .and_then(|n| MessageStatus::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        &["query", "status"],
+                        "must be 0 (success), 1 (pending), 2 (fail), 3 (sending) or 4 (canceled)",
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// What an attempt list keeps (`GET /app/{app}/attempt/...`).
 #[derive(Debug)]
 pub(super) struct AttemptFilter {
-    status: Option<u8>,
+    status: Option<MessageStatus>,
     class: Option<u16>,
+    trigger: Option<Trigger>,
     pub(super) window: Window,
     pub(super) message: MessageFilter,
     /// `with_content`: the response body, or `{}`.
@@ -212,25 +233,26 @@ pub(super) struct AttemptFilter {
 
 impl AttemptFilter {
     pub(super) fn parse(q: &Query) -> Result<Self, ApiError> {
-        let status = match q.get("status") {
-            None => None,
-            // 3 (sending) and 4 (canceled) are Svix statuses hookline never records: valid
-            // filters that match nothing.
-            Some(s) => match s.parse::<u8>() {
-                Ok(n) if n <= 4 => Some(n),
-                _ => {
-                    return Err(ApiError::field(
-                        &["query", "status"],
-                        "must be 0 (success), 1 (pending), 2 (fail), 3 (sending) or 4 (canceled)",
-                    ));
-                }
-            },
-        };
+        // 3 (sending) and 4 (canceled) are statuses of a message at an endpoint, never of an
+        // attempt: valid filters that match nothing here.
+        let status = status(q)?;
         // Accepted and checked; hookline has no canceled attempts to expand.
         q.flag("expanded_statuses", true)?;
+        let trigger = q
+            .get("trigger")
+            .map(|t| {
+                Trigger::parse(t).ok_or_else(|| {
+                    ApiError::field(
+                        &["query", "trigger"],
+                        "must be scheduled, manual or recovery",
+                    )
+                })
+            })
+            .transpose()?;
         Ok(Self {
             status,
             class: status_code_class(q)?,
+            trigger,
             window: Window::parse(q)?,
             message: MessageFilter::parse(q)?,
             with_content: q.flag("with_content", true)?,
@@ -239,7 +261,8 @@ impl AttemptFilter {
 
     /// Whether `at` passes the attempt's own filters (the message filter is applied apart).
     pub(super) fn keeps(&self, at: &Attempt) -> bool {
-        self.status.is_none_or(|s| s == u8::from(at.status))
+        self.status
+            .is_none_or(|s| u8::from(s) == u8::from(at.status))
             && self.class.is_none_or(|c| {
                 let code = at.response_status_code;
                 if c == 0 {
@@ -248,7 +271,68 @@ impl AttemptFilter {
                     code / 100 * 100 == c
                 }
             })
+            && self.trigger.is_none_or(|t| t == at.trigger)
             && self.window.keeps(&at.timestamp)
+    }
+}
+
+/// A period `[since, until)` of message creation times. A message id hookline minted holds its
+/// creation time (ids sort by time), so it tells without reading the message; any other id (a
+/// message put straight on the queue, named by its sender) does not, and the message's own
+/// `timestamp` decides.
+#[derive(Debug, Default)]
+pub(super) struct Period {
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    /// The smallest id minted at `since`, and at `until`.
+    lo: Option<String>,
+    hi: Option<String>,
+}
+
+impl Period {
+    pub(super) fn new(since: Option<Timestamp>, until: Option<Timestamp>) -> Self {
+        let bound = |t: Timestamp| id::new_id(IdKind::Message, t, [0; 16]);
+        Self {
+            since,
+            until,
+            lo: since.map(bound),
+            hi: until.map(bound),
+        }
+    }
+
+    /// `after` and `before`, both exclusive, as Svix's lists read them. Timestamps count whole
+    /// milliseconds, so "after t" is "from t + 1 ms".
+    pub(super) fn window(q: &Query) -> Result<Self, ApiError> {
+        let after = q.time("after")?;
+        let before = q.time("before")?;
+        Ok(Self::new(
+            after.map(|t| t.saturating_add(std::time::Duration::from_millis(1))),
+            before,
+        ))
+    }
+
+    /// Whether it is every time there is (no bound).
+    pub(super) fn is_all(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// Whether message `msg_id` was created in the period, when its id tells (hookline minted
+    /// it); `None` when only the message's timestamp can.
+    pub(super) fn holds_id(&self, msg_id: &str) -> Option<bool> {
+        if !id::is_id(IdKind::Message, msg_id) {
+            return None;
+        }
+        // Minted ids have one length and base62 digits in ASCII order: they compare as strings
+        // as their times and random parts do.
+        Some(
+            self.lo.as_deref().is_none_or(|lo| msg_id >= lo)
+                && self.hi.as_deref().is_none_or(|hi| msg_id < hi),
+        )
+    }
+
+    /// Whether `t` is in the period.
+    pub(super) fn holds(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
 }
 

@@ -18,6 +18,9 @@ use hookline_core::ssrf::SsrfPolicy;
 use super::*;
 use crate::memory::MemoryStore;
 
+mod history;
+mod operational;
+
 const ROOT: &str = "root-token";
 const ACME: &str = "acme-token";
 const START_MS: i64 = 1_800_000_000_000;
@@ -70,6 +73,11 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(Vec::new())
+}
+
+/// A world whose settings name `operational_endpoints` of the configuration.
+fn world_with(operational_endpoints: Vec<String>) -> World {
     let outbox = Arc::new(TestOutbox::default());
     let env = Arc::new(TestEnv {
         now_ms: AtomicI64::new(START_MS),
@@ -85,6 +93,7 @@ fn world() -> World {
             allow_http: true,
         },
         retention: Duration::from_secs(7 * 24 * 3600),
+        operational_endpoints,
     };
     let api = Api::new(
         Arc::new(MemoryStore::new(store_now)),
@@ -224,6 +233,13 @@ fn app_routes(app: &str, ep: &str, msg: &str) -> Vec<(&'static str, String, Stri
         ("GET", format!("{e}/headers"), String::new()),
         ("PUT", format!("{e}/headers"), r#"{"headers":{}}"#.into()),
         ("PATCH", format!("{e}/headers"), r#"{"headers":{}}"#.into()),
+        ("GET", format!("{e}/msg"), String::new()),
+        ("GET", format!("{e}/stats"), String::new()),
+        (
+            "POST",
+            format!("{e}/recover"),
+            r#"{"since":"2027-01-15T07:00:00Z"}"#.into(),
+        ),
         ("GET", format!("{a}/msg"), String::new()),
         (
             "POST",
@@ -231,6 +247,7 @@ fn app_routes(app: &str, ep: &str, msg: &str) -> Vec<(&'static str, String, Stri
             r#"{"eventType":"a","payload":{}}"#.into(),
         ),
         ("GET", format!("{a}/msg/{msg}"), String::new()),
+        ("GET", format!("{a}/msg/{msg}/endpoint"), String::new()),
         ("GET", format!("{a}/attempt/msg/{msg}"), String::new()),
         ("GET", format!("{a}/attempt/endpoint/{ep}"), String::new()),
         (
@@ -327,7 +344,10 @@ async fn a_scoped_token_reaches_its_application_only() {
         ("POST", "/event-type", r#"{"name":"a","description":"d"}"#),
         ("PUT", "/event-type/a", r#"{"description":"d"}"#),
         ("DELETE", "/event-type/a", ""),
-    ] {
+    ]
+    .into_iter()
+    .chain(operational::ROUTES.iter().copied())
+    {
         let (status, _) = w.call_with(m, path, Some(ACME), body, &[]).await;
         assert_eq!(status, 403, "{m} {path}");
     }
