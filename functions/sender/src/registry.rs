@@ -177,8 +177,9 @@ impl RegistryCache {
         })))
     }
 
-    /// The endpoint a registry record describes: the payload sent as it is (`Format::Raw`),
-    /// signed (Standard Webhooks) with the current secret and any still in their grace period.
+    /// The endpoint a registry record describes: the payload sent as it is (`Format::Raw`; the
+    /// operational endpoints excepted), signed (Standard Webhooks) with the current secret and
+    /// any still in their grace period.
     fn build(&self, m: &model::Endpoint, now: Timestamp) -> Option<Endpoint> {
         let secrets: Vec<Secret> = m
             .signing_secrets(now)
@@ -198,11 +199,19 @@ impl RegistryCache {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // An application's endpoints get the payload as it was sent (Svix's behaviour). The
+        // operational-webhook endpoints get Svix's operational payload, `{"type", "timestamp",
+        // "data"}`: the Standard Webhooks envelope of the message `operational_message` makes.
+        let format = if m.app_id == OPERATIONAL_APP {
+            Format::Standard
+        } else {
+            Format::Raw
+        };
         Some(Endpoint {
             name: m.id.clone(),
             url: m.url.clone(),
             signer: Some(signer),
-            format: Format::Raw,
+            format: format.clone(),
             events,
             filter: None,
             headers,
@@ -212,7 +221,7 @@ impl RegistryCache {
                 url: m.url.clone(),
                 secrets: Vec::new(),
                 events: patterns,
-                format: Format::Raw,
+                format,
                 filter: None,
                 headers: m.headers.clone(),
                 timeout: None,

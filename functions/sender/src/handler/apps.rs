@@ -152,7 +152,8 @@ impl Sender {
             hookline_core::api::id::is_id(hookline_core::api::id::IdKind::Message, &message_id);
         let record = || outbound_record(msg, &eps.app_id, &message_id, now);
         if !skipped.is_empty() {
-            self.store_skipped(&record(), &eps, &skipped, now).await?;
+            self.store_skipped(&record(), &eps, &skipped, attempt, now)
+                .await?;
         } else if attempt == 1 && !minted {
             self.remember_message(&record(), now).await;
         }
@@ -205,6 +206,7 @@ impl Sender {
         message: &Message,
         eps: &AppEndpoints,
         skipped: &[&model::Endpoint],
+        attempt: u32,
         now: Timestamp,
     ) -> Result<(), Unfinished> {
         let Some(registry) = &self.registry else {
@@ -227,7 +229,7 @@ impl Sender {
                 app: eps,
                 endpoint: m,
             });
-            self.put_skipped(&target, &message.id, now)
+            self.put_skipped(&target, &message.id, attempt, None, now)
                 .await
                 .map_err(failed)?;
         }

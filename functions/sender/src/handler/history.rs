@@ -335,9 +335,9 @@ impl Sender {
         }
     }
 
-    /// Records the message of `d` as skipped at `target` after `attempt - 1` attempts (or
-    /// `attempt`, with `last`, when this attempt was made): the message in the store if it is
-    /// not there, and its status. Both must succeed before the record may be finished.
+    /// Records the message of `d` as skipped at `target`: the message in the store if it is
+    /// not there, and its status (see [`Sender::put_skipped`]). Both must succeed before the
+    /// record may be finished.
     pub(super) async fn record_skipped(
         &self,
         d: &DeliveryMessage,
@@ -347,42 +347,56 @@ impl Sender {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let Some(registry) = self.registry.as_deref() else {
-            return Err(StoreError::Unavailable(
-                "this sender has no registry to record a skipped message in".to_owned(),
-            ));
+            return Err(no_registry());
         };
         registry
             .remember_message(&delivery_record(d, target.app_id), now)
             .await?;
-        let previous = match &last {
-            // This attempt is the last one: the status says so.
-            Some(_) => None,
-            // A delivery reaching a disabled endpoint: earlier attempts, if any, are kept.
-            None => {
-                registry
-                    .destination(target.app_id, target.endpoint_id, &d.message_id)
-                    .await?
-            }
-        };
-        let attempts = match (&last, &previous) {
-            (Some(_), _) => attempt,
-            (None, Some(p)) => p.attempts,
-            (None, None) => 0,
-        };
-        let last = last.or_else(|| previous.as_ref().and_then(|p| p.last_attempt.clone()));
-        let failing_sent = previous.is_some_and(|p| p.failing_sent);
-        self.put_status(target, &d.message_id, attempts, last, failing_sent, now)
+        self.put_skipped(target, &d.message_id, attempt, last, now)
             .await
     }
 
-    /// Writes a message's status, skipped, at `target` where it was never attempted.
+    /// Writes `msg_id`'s status, skipped, at `target`, for a record received `attempt` times.
+    /// `last`: the attempt this record just made, when it made one (then it was attempt number
+    /// `attempt`). Without one, a record received before may have made attempts: the status
+    /// written then is read (one read, on this rare path) and its attempts are kept.
     pub(super) async fn put_skipped(
         &self,
         target: &Target<'_>,
         msg_id: &str,
+        attempt: u32,
+        last: Option<LastAttempt>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.put_status(target, msg_id, 0, None, false, now).await
+        let Some(registry) = self.registry.as_deref() else {
+            return Err(no_registry());
+        };
+        if last.is_some() {
+            return self
+                .put_status(target, msg_id, attempt, last, false, now)
+                .await;
+        }
+        let previous = if attempt > 1 {
+            registry
+                .destination(target.app_id, target.endpoint_id, msg_id)
+                .await?
+        } else {
+            None
+        };
+        match previous {
+            Some(p) => {
+                self.put_status(
+                    target,
+                    msg_id,
+                    p.attempts,
+                    p.last_attempt,
+                    p.failing_sent,
+                    now,
+                )
+                .await
+            }
+            None => self.put_status(target, msg_id, 0, None, false, now).await,
+        }
     }
 
     async fn put_status(
@@ -395,9 +409,7 @@ impl Sender {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let Some(registry) = self.registry.as_deref() else {
-            return Err(StoreError::Unavailable(
-                "this sender has no registry to record a skipped message in".to_owned(),
-            ));
+            return Err(no_registry());
         };
         let d = Destination {
             app_id: target.app_id.to_owned(),
@@ -534,6 +546,11 @@ impl Sender {
         self.log
             .metric("HistoryWriteFailed", "Count", 1.0, "-", now.unix_millis());
     }
+}
+
+/// Skipping needs a registered endpoint, and those come only from a registry: never seen.
+fn no_registry() -> StoreError {
+    StoreError::Unavailable("this sender has no registry to record a skipped message in".into())
 }
 
 /// The history's record of one attempt.
