@@ -791,6 +791,47 @@ mod tests {
             .build()
     }
 
+    #[test]
+    fn operational_webhooks_are_never_about_operational_endpoints() {
+        let config = Config::from_toml(
+            "[api]\noperational_endpoints = [\"ops\"]\n\
+             [delivery.auto_disable]\nfailures = 3\nfailing_for = \"1m\"\n\
+             [endpoints.ops]\nurl = \"https://ops.example.com/\"\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n\
+             [endpoints.billing]\nurl = \"https://billing.example.com/\"\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n",
+        )
+        .unwrap();
+        let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+        assert_eq!(settings.operational_endpoints, ["ops"]);
+        assert_eq!(
+            (settings.health.failures, settings.health.failing_for),
+            (3, Duration::from_secs(60))
+        );
+        let (log, _) = Logger::capture();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log).unwrap();
+        let configured = |name: &str| {
+            let e = sender.settings.endpoints.get(name).unwrap();
+            sender.emits_about(&Target::configured(e))
+        };
+        assert!(configured("billing"));
+        assert!(!configured("ops"), "a configured operational endpoint");
+        let registered = |app_id: &'static str| Target {
+            app_id,
+            app_uid: None,
+            endpoint_id: "ep_1",
+            endpoint_uid: None,
+            url: "https://x.example.com/",
+            registered: true,
+        };
+        assert!(sender.emits_about(&registered("app_1")));
+        assert!(!sender.emits_about(&registered(hookline_core::api::history::OPERATIONAL_APP)));
+        // A registered endpoint named like a configured operational endpoint is not one.
+        let mut named_ops = registered("app_1");
+        named_ops.endpoint_id = "ops";
+        assert!(sender.emits_about(&named_ops));
+    }
+
     #[tokio::test]
     async fn a_fixed_clock_fixes_the_time_and_the_retry_delay() {
         // An endpoint on a closed port: every attempt is a retryable connection failure.

@@ -437,7 +437,7 @@ impl Sender {
     /// Whether operational webhooks are sent about deliveries to `target`: never about the
     /// operational endpoints themselves (registered or configured), or they would feed on
     /// their own failures.
-    fn emits_about(&self, target: &Target<'_>) -> bool {
+    pub(super) fn emits_about(&self, target: &Target<'_>) -> bool {
         target.app_id != OPERATIONAL_APP
             && !(target.app_id == CONFIG_APP
                 && self
