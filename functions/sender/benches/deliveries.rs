@@ -5,6 +5,11 @@
 //!
 //!     cargo bench -p hookline-sender --bench deliveries            # both runtimes
 //!
+//! The same handler runs again with the delivery history on (a registry over the in-memory
+//! store: every attempt, the message's status and the endpoint's health are written, 3 writes
+//! and 1 read per delivery), beside itself with history off: the CPU the history costs, not a
+//! database's latency.
+//!
 //! Batches of 10 (the event source mapping's default), concurrent within the batch, connections
 //! reused. Runs once on a one-thread runtime (the per-core figure; the sink shares that thread)
 //! and once multi-threaded. With `HOOKLINE_BENCH_JSON` naming a file, one JSON object per figure
@@ -22,10 +27,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use hookline_api::memory::MemoryStore;
 use hookline_core::config::Config;
 use hookline_core::envelope::{DeliveryMessage, OutboundMessage};
 use hookline_core::time::Timestamp;
 use hookline_sender::observe::Logger;
+use hookline_sender::registry::RegistryCache;
 use hookline_sender::{Sender, Settings, SystemClock};
 use hookline_tests::bench;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,6 +41,8 @@ const BATCH: usize = 10;
 const RUN: Duration = Duration::from_secs(3);
 /// The goal, in deliveries per second on one core.
 const GOAL_PER_CORE: f64 = 5_000.0;
+/// The goal for history on, as a share of the same handler's rate with history off.
+const GOAL_HISTORY_RATIO: f64 = 0.8;
 
 /// A keep-alive HTTP/1.1 sink that answers 204 to everything and counts requests.
 async fn sink(count: Arc<AtomicU64>) -> u16 {
@@ -110,28 +119,8 @@ fn event(i: u64) -> SqsEvent {
     ev
 }
 
-/// Measures both and returns (handler deliveries/s, bare reqwest posts/s).
-async fn run(label: &str) -> (f64, f64) {
-    let count = Arc::new(AtomicU64::new(0));
-    let port = sink(Arc::clone(&count)).await;
-    let url = format!("http://127.0.0.1:{port}/hooks");
-    let toml = format!(
-        "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
-    );
-    let config = Config::from_toml(&toml).unwrap();
-    let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build(),
-    );
-    // Logs go nowhere: we measure the handler, not the terminal.
-    let (log, buf) = Logger::capture();
-    let sender = Sender::new(settings, sqs, log).unwrap();
-
-    // The handler.
+/// Deliveries per second of `sender` over `RUN`, after a warm-up.
+async fn measure(sender: &Sender, count: &AtomicU64, buf: &std::sync::Mutex<Vec<String>>) -> f64 {
     for i in 0..20 {
         sender.handle(event(i), &SystemClock).await;
     }
@@ -145,8 +134,48 @@ async fn run(label: &str) -> (f64, f64) {
         i += 1;
         buf.lock().unwrap().clear();
     }
-    let handler_rate =
-        (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
+    (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// What one runtime measured, in deliveries (or posts) per second.
+struct Rates {
+    handler: f64,
+    bare: f64,
+    history: f64,
+}
+
+/// Measures the handler (history off, then on) and bare reqwest.
+async fn run(label: &str) -> Rates {
+    let count = Arc::new(AtomicU64::new(0));
+    let port = sink(Arc::clone(&count)).await;
+    let url = format!("http://127.0.0.1:{port}/hooks");
+    let toml = format!(
+        "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let settings = || Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    );
+    // Logs go nowhere: we measure the handler, not the terminal.
+    let (log, buf) = Logger::capture();
+    let sender = Sender::new(settings(), sqs.clone(), log.clone()).unwrap();
+    let handler_rate = measure(&sender, &count, &buf).await;
+    // History on: the configured endpoint's attempts, statuses and health (under `_config`).
+    let with_history =
+        Sender::new(settings(), sqs, log)
+            .unwrap()
+            .with_registry(RegistryCache::new(
+                Arc::new(MemoryStore::new(hookline_tests::now)),
+                config.api.registry_cache,
+                config.api.retention,
+                config.delivery.clone(),
+            ));
+    let history_rate = measure(&with_history, &count, &buf).await;
 
     // The peer: bare reqwest, same bodies, same concurrency, same reused connections.
     let client = reqwest::Client::new();
@@ -167,21 +196,26 @@ async fn run(label: &str) -> (f64, f64) {
     }
     let bare_rate = (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
     println!(
-        "{label}: handler {handler_rate:.0} deliveries/s, bare reqwest {bare_rate:.0} posts/s, handler/bare = {:.2}",
-        handler_rate / bare_rate
+        "{label}: handler {handler_rate:.0} deliveries/s, bare reqwest {bare_rate:.0} posts/s, handler/bare = {:.2}; with history {history_rate:.0} deliveries/s, on/off = {:.2}",
+        handler_rate / bare_rate,
+        history_rate / handler_rate
     );
-    (handler_rate, bare_rate)
+    Rates {
+        handler: handler_rate,
+        bare: bare_rate,
+        history: history_rate,
+    }
 }
 
 fn main() {
     // What the multi-thread runtime starts.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let (one, one_bare) = tokio::runtime::Builder::new_current_thread()
+    let one = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
         .block_on(run("1 thread "));
-    let (multi, multi_bare) = tokio::runtime::Builder::new_multi_thread()
+    let multi = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap()
@@ -189,14 +223,14 @@ fn main() {
     for (figure, value, bare, goal) in [
         (
             "deliveries/s on one thread (the sink on the same thread)".to_owned(),
-            one,
-            one_bare,
+            one.handler,
+            one.bare,
             true,
         ),
         (
             format!("deliveries/s on a multi-thread runtime ({threads} threads)"),
-            multi,
-            multi_bare,
+            multi.handler,
+            multi.bare,
             false,
         ),
     ] {
@@ -210,6 +244,22 @@ fn main() {
                 bare.round(),
             )),
             goal: goal.then_some((">= 5,000 deliveries/s per core", value >= GOAL_PER_CORE)),
+        });
+    }
+    for (runtime, r) in [
+        ("one thread".to_owned(), &one),
+        (format!("{threads} threads"), &multi),
+    ] {
+        let ratio = r.history / r.handler;
+        bench::record(&bench::Figure {
+            bench: "sender_deliveries",
+            figure: &format!(
+                "deliveries/s with the delivery history on, in-memory store ({runtime})"
+            ),
+            value: r.history.round(),
+            unit: "deliveries/s",
+            peer: Some(("the same handler, history off", r.handler.round())),
+            goal: Some((">= 0.8x history off", ratio >= GOAL_HISTORY_RATIO)),
         });
     }
 }

@@ -28,9 +28,15 @@ use serde_json::json;
 use crate::clock::Clock;
 use crate::http::{Attempt, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
-use crate::registry::{AppEndpoints, RegistryCache};
+use crate::registry::RegistryCache;
 use crate::settings::{Endpoint, Settings};
 use hookline_core::fanout::{self, EventData, Refusal, Unroutable};
+
+mod apps;
+mod history;
+
+use apps::Registered;
+use history::{Next, Step, Target};
 
 /// How many records of one batch are worked on at once.
 const CONCURRENCY: usize = 32;
@@ -346,7 +352,8 @@ impl Sender {
             }
             [only] => {
                 let d = DeliveryMessage::new(message_id, only.name.clone(), msg, now);
-                self.deliver_admitted(rec, &d, only, attempt, clock).await
+                self.deliver_admitted(rec, &d, only, None, attempt, clock)
+                    .await
             }
             many => {
                 let deliveries: Vec<DeliveryMessage> = many
@@ -490,26 +497,35 @@ impl Sender {
                     .await;
             }
         };
-        self.deliver_admitted(rec, d, endpoint, attempt, clock)
+        self.deliver_admitted(rec, d, endpoint, None, attempt, clock)
             .await
     }
 
-    /// Renders, signs and POSTs a delivery whose endpoint has admitted it.
+    /// Renders, signs and POSTs a delivery whose endpoint has admitted it (`reg`: the
+    /// registered endpoint it is, `None` for an endpoint of the configuration), then writes the
+    /// attempt's history and acts on the endpoint's health.
     async fn deliver_admitted(
         &self,
         rec: &SqsMessage,
         d: &DeliveryMessage,
         endpoint: &Endpoint,
+        reg: Option<Registered<'_>>,
         attempt: u32,
         clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
-        let dead =
-            |error: String, status: Option<u16>| delivery_dead_letter(d, error, status, attempt);
+        let now = clock.now();
+        let target = match reg {
+            Some(r) => Target::registered(r),
+            None => Target::configured(endpoint),
+        };
         let rendered = match render(&endpoint.format, d) {
             Ok(r) => r,
-            Err(e) => return self.dead_letter(dead(format!("render: {e}"), None)).await,
+            Err(e) => {
+                return self
+                    .unsent(d, &target, attempt, format!("render: {e}"), now)
+                    .await;
+            }
         };
-        let now = clock.now();
         let mut headers: Vec<(String, String)> = endpoint.headers.clone();
         headers.push(("content-type".to_owned(), rendered.content_type.to_owned()));
         if let Some(signer) = &endpoint.signer {
@@ -518,7 +534,11 @@ impl Sender {
             // Refused ids (with a `.`) are refused at decode; a signing error still dead-letters.
             match signer.sign(&req, &d.message_id, now) {
                 Ok(h) => headers.extend(h),
-                Err(e) => return self.dead_letter(dead(format!("sign: {e}"), None)).await,
+                Err(e) => {
+                    return self
+                        .unsent(d, &target, attempt, format!("sign: {e}"), now)
+                        .await;
+                }
             }
         }
         let result = self
@@ -535,48 +555,82 @@ impl Sender {
             .retry
             .decide(attempt, &result.outcome, clock.jitter());
         self.log_attempt(d, attempt, &result, &decision);
-        self.record_attempt(d, endpoint, attempt, &result, &decision, now)
+        let step = Step::of(&decision, now);
+        let next = self
+            .after_attempt(d, &target, attempt, &result, step, now)
             .await;
-        let endpoint_name = endpoint.name.as_str();
+        let metric = |name: &str, unit: &str, value: f64| {
+            self.log.app_metric(
+                name,
+                unit,
+                value,
+                target.app_id,
+                target.endpoint_id,
+                now.unix_millis(),
+            );
+        };
+        if decision != Decision::Delivered {
+            metric("Failed", "Count", 1.0);
+        }
+        if next == Next::Skipped {
+            // The endpoint is disabled: recorded as skipped (after_attempt), not retried.
+            return Ok(());
+        }
         match decision {
             Decision::Delivered => {
-                self.log
-                    .metric("Delivered", "Count", 1.0, endpoint_name, now.unix_millis());
-                self.log.metric(
+                metric("Delivered", "Count", 1.0);
+                metric(
                     "DeliveryLatency",
                     "Milliseconds",
                     result.latency.as_secs_f64() * 1000.0,
-                    endpoint_name,
-                    now.unix_millis(),
                 );
                 Ok(())
             }
             Decision::Retry { delay, .. } => {
-                self.log
-                    .metric("Retried", "Count", 1.0, endpoint_name, now.unix_millis());
+                metric("Retried", "Count", 1.0);
                 self.delay(rec, delay).await;
                 Err(Unfinished)
             }
             Decision::GiveUp { reason } => {
-                self.log.metric(
-                    "DeadLettered",
-                    "Count",
-                    1.0,
-                    endpoint_name,
-                    now.unix_millis(),
-                );
+                metric("DeadLettered", "Count", 1.0);
                 let detail = result
                     .error
                     .clone()
                     .or_else(|| result.status.map(|s| format!("HTTP {s}")))
                     .unwrap_or_default();
-                self.dead_letter(dead(
+                self.dead_letter(delivery_dead_letter(
+                    d,
                     format!("{}: {detail}", reason.as_str()),
                     result.status,
+                    attempt,
                 ))
                 .await
             }
         }
+    }
+
+    /// A delivery that could not be made (rendering or signing failed): recorded as a failed
+    /// attempt of class `request`, and dead-lettered with `error`, as no retry would change it.
+    async fn unsent(
+        &self,
+        d: &DeliveryMessage,
+        target: &Target<'_>,
+        attempt: u32,
+        error: String,
+        now: Timestamp,
+    ) -> Result<(), Unfinished> {
+        let result = Attempt {
+            outcome: hookline_core::retry::Outcome::Blocked,
+            status: None,
+            error: Some(error.clone()),
+            class: Some(hookline_core::api::history::ErrorClass::Request),
+            response: String::new(),
+            latency: Duration::ZERO,
+        };
+        self.after_attempt(d, target, attempt, &result, Step::GiveUp, now)
+            .await;
+        self.dead_letter(delivery_dead_letter(d, error, None, attempt))
+            .await
     }
 
     fn log_attempt(&self, d: &DeliveryMessage, attempt: u32, a: &Attempt, decision: &Decision) {
@@ -674,315 +728,6 @@ impl Sender {
     }
 }
 
-/// Messages that name an application: its registered endpoints, and the attempt history.
-impl Sender {
-    /// The application's endpoints, or why not: `Err(None)` means finished (dead-lettered),
-    /// `Err(Some(Unfinished))` means the store did not answer and the record is retried.
-    async fn app_endpoints(
-        &self,
-        app: &str,
-        body: impl FnOnce() -> String,
-        attempt: u32,
-        endpoint: Option<&str>,
-        now: Timestamp,
-    ) -> Result<Arc<AppEndpoints>, Result<(), Unfinished>> {
-        let found = match &self.registry {
-            None => None,
-            Some(registry) => match registry.app(app, now).await {
-                Ok(found) => found,
-                Err(e) => {
-                    // The store did not answer: the record comes back and is tried again.
-                    self.log.event(json!({
-                        "level": "warn", "msg": "registry_unavailable", "application": app,
-                        "error": e.to_string(),
-                    }));
-                    return Err(Err(Unfinished));
-                }
-            },
-        };
-        match found {
-            Some(eps) => Ok(eps),
-            None => {
-                let why = if self.registry.is_none() {
-                    "this sender has no registry (deploy the API's table, or drop `application`)"
-                } else {
-                    "no such application"
-                };
-                Err(self
-                    .dead_letter(DeadLetter {
-                        body: body(),
-                        error: format!("{}: \"{app}\": {why}", code::UNKNOWN_APPLICATION),
-                        status: None,
-                        attempts: attempt,
-                        endpoint,
-                    })
-                    .await)
-            }
-        }
-    }
-
-    /// Fans a message for an application out to its endpoints that take it (event type and
-    /// channels, `hookline_core::api::model::Endpoint::takes`), or to the endpoints it names (a
-    /// resend). The delivered body is the payload as sent, the `webhook-id` the message id.
-    async fn fan_out_app(
-        &self,
-        rec: &SqsMessage,
-        msg: &OutboundMessage,
-        app: &str,
-        attempt: u32,
-        clock: &dyn Clock,
-    ) -> Result<(), Unfinished> {
-        let now = clock.now();
-        let eps = match self
-            .app_endpoints(app, || msg.to_json_string(), attempt, None, now)
-            .await
-        {
-            Ok(eps) => eps,
-            Err(done) => return done,
-        };
-        let message_id = fanout::message_id(msg, rec.message_id.as_deref());
-        // A message put straight on the queue is recorded so that it and its attempts can be
-        // listed; one the API minted an id for is in the store already.
-        if attempt == 1
-            && !hookline_core::api::id::is_id(hookline_core::api::id::IdKind::Message, &message_id)
-        {
-            self.remember_message(msg, &eps.app_id, &message_id, now)
-                .await;
-        }
-        let mut targets: Vec<&(hookline_core::api::model::Endpoint, Endpoint)> = Vec::new();
-        match &msg.endpoints {
-            // Named endpoints: each must exist and be enabled, and take the event type unless
-            // this is a manual resend (which goes to the endpoint asked for, as Svix's does).
-            // `deliver_app` holds delivery messages to the same rule.
-            Some(refs) => {
-                for r in refs {
-                    match eps.find(r) {
-                        Some(pair) if named_takes(&pair.0, &msg.event_type, msg.trigger) => {
-                            targets.push(pair);
-                        }
-                        found => {
-                            let (code, why) = match found {
-                                Some((m, _)) if m.disabled => (code::NOT_SUBSCRIBED, "is disabled"),
-                                Some(_) => (code::NOT_SUBSCRIBED, "does not take this event type"),
-                                None => (code::UNKNOWN_ENDPOINT, "does not exist"),
-                            };
-                            let mut d =
-                                DeliveryMessage::new(message_id.clone(), r.clone(), msg, now);
-                            d.application = Some(eps.app_id.clone());
-                            self.dead_letter(DeadLetter {
-                                body: d.to_json_string(),
-                                error: format!(
-                                    "{code}: endpoint \"{r}\" of application \"{app}\" {why}"
-                                ),
-                                status: None,
-                                attempts: 0,
-                                endpoint: Some(r),
-                            })
-                            .await?;
-                        }
-                    }
-                }
-            }
-            None => targets.extend(
-                eps.endpoints
-                    .values()
-                    .filter(|(m, _)| m.takes(&msg.event_type, msg.channels.as_deref())),
-            ),
-        }
-        self.log.event(json!({
-            "level": "info", "msg": "fan_out", "message_id": message_id, "application": eps.app_id,
-            "event_type": msg.event_type, "endpoints": targets.iter().map(|(m, _)| &m.id).collect::<Vec<_>>(),
-        }));
-        let delivery = |e: &Endpoint| {
-            let mut d = DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now);
-            d.application = Some(eps.app_id.clone());
-            d
-        };
-        match targets.as_slice() {
-            [] => {
-                self.log
-                    .metric("Unrouted", "Count", 1.0, "-", now.unix_millis());
-                Ok(())
-            }
-            [(_, only)] => {
-                let d = delivery(only);
-                self.deliver_admitted(rec, &d, only, attempt, clock).await
-            }
-            many => {
-                let deliveries: Vec<DeliveryMessage> =
-                    many.iter().map(|(_, e)| delivery(e)).collect();
-                self.enqueue(msg, &deliveries, now).await
-            }
-        }
-    }
-
-    /// Delivers a delivery message bound for an application's endpoint, which must still exist,
-    /// be enabled and take the event type (anyone who can write to the queue can write one).
-    async fn deliver_app(
-        &self,
-        rec: &SqsMessage,
-        d: &DeliveryMessage,
-        app: &str,
-        attempt: u32,
-        clock: &dyn Clock,
-    ) -> Result<(), Unfinished> {
-        let now = clock.now();
-        let eps = match self
-            .app_endpoints(app, || d.to_json_string(), attempt, Some(&d.endpoint), now)
-            .await
-        {
-            Ok(eps) => eps,
-            Err(done) => return done,
-        };
-        let refused = match eps.find(&d.endpoint) {
-            None => Some(Unroutable::UnknownEndpoint),
-            Some((m, e)) => {
-                if named_takes(m, &d.event_type, d.trigger) {
-                    return self.deliver_admitted(rec, d, e, attempt, clock).await;
-                }
-                Some(Unroutable::Refused(if m.disabled {
-                    Refusal::Disabled
-                } else {
-                    Refusal::NotSubscribed
-                }))
-            }
-        };
-        match refused {
-            Some(why) => {
-                self.log
-                    .metric("DeadLettered", "Count", 1.0, &d.endpoint, now.unix_millis());
-                self.dead_letter(delivery_dead_letter(
-                    d,
-                    unroutable_error(&d.endpoint, &why),
-                    None,
-                    attempt,
-                ))
-                .await
-            }
-            None => Ok(()),
-        }
-    }
-
-    async fn remember_message(
-        &self,
-        msg: &OutboundMessage,
-        app_id: &str,
-        message_id: &str,
-        now: Timestamp,
-    ) {
-        let Some(registry) = &self.registry else {
-            return;
-        };
-        let payload = match serde_json::value::RawValue::from_string(msg.data.get().to_owned()) {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        let record = hookline_core::api::model::Message {
-            id: message_id.to_owned(),
-            app_id: app_id.to_owned(),
-            event_id: msg.id.clone(),
-            event_type: msg.event_type.clone(),
-            payload,
-            channels: msg.channels.clone(),
-            timestamp: msg.timestamp.unwrap_or(now).to_rfc3339(),
-            enqueued: true,
-        };
-        if let Err(e) = registry.remember_message(&record, now).await {
-            self.history_failed(message_id, &e.to_string(), now);
-        }
-    }
-
-    /// Writes the attempt to the history when the delivery is for a registered endpoint. A
-    /// failed write is logged and counted (`HistoryWriteFailed`); the delivery's outcome stands.
-    async fn record_attempt(
-        &self,
-        d: &DeliveryMessage,
-        endpoint: &Endpoint,
-        attempt: u32,
-        result: &Attempt,
-        decision: &Decision,
-        now: Timestamp,
-    ) {
-        let (Some(app_id), Some(registry)) = (d.application.as_deref(), &self.registry) else {
-            return;
-        };
-        use hookline_core::api::model::{
-            Attempt as Record, AttemptStatus, MAX_ATTEMPT_RESPONSE, truncate,
-        };
-        let response = match &result.error {
-            Some(e) => e.clone(),
-            None => truncate(&result.response, MAX_ATTEMPT_RESPONSE).to_owned(),
-        };
-        let record = Record {
-            id: attempt_id(d, attempt, now),
-            app_id: app_id.to_owned(),
-            msg_id: d.message_id.clone(),
-            endpoint_id: endpoint.name.clone(),
-            url: endpoint.url.clone(),
-            response,
-            response_status_code: result.status.unwrap_or(0),
-            response_duration_ms: u64::try_from(result.latency.as_millis()).unwrap_or(u64::MAX),
-            status: match decision {
-                Decision::Delivered => AttemptStatus::Success,
-                Decision::Retry { .. } | Decision::GiveUp { .. } => AttemptStatus::Fail,
-            },
-            trigger: d.trigger,
-            attempt,
-            error_class: None,
-            next_attempt: None,
-            timestamp: now.to_rfc3339(),
-        };
-        if let Err(e) = registry.record(&record, now).await {
-            self.history_failed(&d.message_id, &e.to_string(), now);
-        }
-    }
-
-    fn history_failed(&self, message_id: &str, error: &str, now: Timestamp) {
-        self.log.event(json!({
-            "level": "warn", "msg": "history_write_failed", "message_id": message_id, "error": error,
-        }));
-        self.log
-            .metric("HistoryWriteFailed", "Count", 1.0, "-", now.unix_millis());
-    }
-}
-
-/// Whether a registered endpoint a message names takes it: enabled, and subscribed to its type
-/// unless the message is a manual resend. Channels are not checked: naming the endpoint chose it.
-fn named_takes(
-    m: &hookline_core::api::model::Endpoint,
-    event_type: &str,
-    trigger: hookline_core::envelope::Trigger,
-) -> bool {
-    !m.disabled
-        && (trigger == hookline_core::envelope::Trigger::Manual
-            || m.event_types
-                .as_ref()
-                .is_none_or(|types| types.iter().any(|t| t == event_type)))
-}
-
-/// An attempt's id: time-ordered like every API id, and the same for the same try of the same
-/// delivery, so a write retried after a timeout does not record the attempt twice.
-fn attempt_id(d: &DeliveryMessage, attempt: u32, now: Timestamp) -> String {
-    use sha2::{Digest as _, Sha256};
-    let mut h = Sha256::new();
-    for part in [
-        d.message_id.as_bytes(),
-        d.endpoint.as_bytes(),
-        d.trigger.as_str().as_bytes(),
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    h.update(attempt.to_be_bytes());
-    h.update(now.unix_millis().to_be_bytes());
-    let digest = h.finalize();
-    let mut random = [0u8; 16];
-    for (r, b) in random.iter_mut().zip(digest.iter()) {
-        *r = *b;
-    }
-    hookline_core::api::id::new_id(hookline_core::api::id::IdKind::Attempt, now, random)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1044,6 +789,47 @@ mod tests {
             .endpoint_url("http://127.0.0.1:9")
             .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
             .build()
+    }
+
+    #[test]
+    fn operational_webhooks_are_never_about_operational_endpoints() {
+        let config = Config::from_toml(
+            "[api]\noperational_endpoints = [\"ops\"]\n\
+             [delivery.auto_disable]\nfailures = 3\nfailing_for = \"1m\"\n\
+             [endpoints.ops]\nurl = \"https://ops.example.com/\"\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n\
+             [endpoints.billing]\nurl = \"https://billing.example.com/\"\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n",
+        )
+        .unwrap();
+        let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+        assert_eq!(settings.operational_endpoints, ["ops"]);
+        assert_eq!(
+            (settings.health.failures, settings.health.failing_for),
+            (3, Duration::from_secs(60))
+        );
+        let (log, _) = Logger::capture();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log).unwrap();
+        let configured = |name: &str| {
+            let e = sender.settings.endpoints.get(name).unwrap();
+            sender.emits_about(&Target::configured(e))
+        };
+        assert!(configured("billing"));
+        assert!(!configured("ops"), "a configured operational endpoint");
+        let registered = |app_id: &'static str| Target {
+            app_id,
+            app_uid: None,
+            endpoint_id: "ep_1",
+            endpoint_uid: None,
+            url: "https://x.example.com/",
+            registered: true,
+        };
+        assert!(sender.emits_about(&registered("app_1")));
+        assert!(!sender.emits_about(&registered(hookline_core::api::history::OPERATIONAL_APP)));
+        // A registered endpoint named like a configured operational endpoint is not one.
+        let mut named_ops = registered("app_1");
+        named_ops.endpoint_id = "ops";
+        assert!(sender.emits_about(&named_ops));
     }
 
     #[tokio::test]

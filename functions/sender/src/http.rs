@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hookline_core::api::history::ErrorClass;
 use hookline_core::retry::{Outcome, parse_retry_after};
 use hookline_core::ssrf::{Blocked, SsrfPolicy};
 use hookline_core::time::Timestamp;
@@ -37,6 +38,9 @@ pub struct Attempt {
     pub status: Option<u16>,
     /// A short description of a failure without a response (never a body or a secret).
     pub error: Option<String>,
+    /// Why it failed, set where the failure is seen (not read back from `error`): `None` for a
+    /// 2xx. A non-2xx answer is [`ErrorClass::Status`] (`Gone` for 410).
+    pub class: Option<ErrorClass>,
     /// The start of the response body (at most `MAX_ATTEMPT_RESPONSE` bytes, lossy UTF-8),
     /// for the attempt history; never logged.
     pub response: String,
@@ -123,7 +127,11 @@ impl Resolve for GuardedResolver {
         let policy = Arc::clone(&self.policy);
         let lookup = self.lookup.lookup(name.as_str());
         Box::pin(async move {
-            let ips = lookup.await?;
+            let ips = lookup.await.map_err(LookupFailed)?;
+            if ips.is_empty() {
+                return Err(Box::new(LookupFailed(io::ErrorKind::NotFound.into()))
+                    as Box<dyn std::error::Error + Send + Sync>);
+            }
             for ip in &ips {
                 policy.check(*ip)?;
             }
@@ -189,21 +197,28 @@ impl Http {
         now: Timestamp,
     ) -> Attempt {
         let started = Instant::now();
-        let failed = |outcome, error: String| Attempt {
+        let failed = |outcome, class, error: String| Attempt {
             outcome,
             status: None,
             error: Some(error),
+            class: Some(class),
             response: String::new(),
             latency: started.elapsed(),
         };
         let parsed = match reqwest::Url::parse(url) {
             Ok(u) => u,
-            Err(e) => return failed(Outcome::Blocked, format!("invalid URL: {e}")),
+            Err(e) => {
+                return failed(
+                    Outcome::Blocked,
+                    ErrorClass::Request,
+                    format!("invalid URL: {e}"),
+                );
+            }
         };
         if let Some(ip) = literal_ip(&parsed)
             && let Err(blocked) = self.policy.check(ip)
         {
-            return failed(Outcome::Blocked, blocked.to_string());
+            return failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string());
         }
         let mut req = self.client.post(parsed).timeout(timeout).body(body);
         for (name, value) in headers {
@@ -240,17 +255,22 @@ impl Http {
                     },
                     status: Some(status),
                     error: None,
+                    class: status_class(status),
                     response,
                     latency,
                 }
             }
             Err(e) => {
-                if let Some(blocked) = find_blocked(&e) {
-                    failed(Outcome::Blocked, blocked.to_string())
+                if let Some(blocked) = find_cause::<Blocked>(&e) {
+                    failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string())
                 } else if e.is_timeout() {
-                    failed(Outcome::Timeout, format!("timed out after {timeout:?}"))
+                    failed(
+                        Outcome::Timeout,
+                        ErrorClass::Timeout,
+                        format!("timed out after {timeout:?}"),
+                    )
                 } else {
-                    failed(Outcome::Connect, describe(&e))
+                    failed(Outcome::Connect, connect_class(&e), describe(&e))
                 }
             }
         }
@@ -265,14 +285,49 @@ fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
     }
 }
 
-/// The SSRF refusal in an error's source chain, if that is what failed.
-fn find_blocked(e: &(dyn std::error::Error + 'static)) -> Option<Blocked> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+/// The class of an answer: `None` for a 2xx, `Gone` for 410, `Status` for anything else.
+pub(crate) fn status_class(status: u16) -> Option<ErrorClass> {
+    match status {
+        200..=299 => None,
+        410 => Some(ErrorClass::Gone),
+        _ => Some(ErrorClass::Status),
+    }
+}
+
+/// Why a name had no usable address: the [`Lookup`] failed or returned none. The resolver wraps
+/// its error in this so the failure is classed as DNS by type, not by its text.
+#[derive(Debug, thiserror::Error)]
+#[error("DNS lookup failed")]
+struct LookupFailed(#[source] io::Error);
+
+/// The class of a failure to connect or exchange, found by the types in its cause chain.
+fn connect_class(e: &(dyn std::error::Error + 'static)) -> ErrorClass {
+    if find_cause::<LookupFailed>(e).is_some() {
+        ErrorClass::Dns
+    } else if find_cause::<rustls::Error>(e).is_some() {
+        ErrorClass::Tls
+    } else {
+        // Refused, reset, closed early, or a protocol error on the wire: the endpoint's
+        // connection failed, whatever the exact io::ErrorKind.
+        ErrorClass::Connection
+    }
+}
+
+/// The first error of type `T` in an error's causes. `io::Error::source` skips the error it
+/// wraps (it returns the wrapped error's own source), so the wrapped error is looked at too:
+/// that is where rustls's error sits.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cur: Option<&'a (dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
-        if let Some(b) = err.downcast_ref::<Blocked>() {
-            return Some(*b);
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
         }
-        cur = err.source();
+        cur = match err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
+            Some(inner) => Some(inner as &'a (dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     None
 }
@@ -363,6 +418,7 @@ mod tests {
         ] {
             let attempt = post(&http, url).await;
             assert_eq!(attempt.outcome, Outcome::Blocked, "{url}: {attempt:?}");
+            assert_eq!(attempt.class, Some(ErrorClass::Ssrf), "{url}");
             assert_eq!(attempt.error.as_deref(), Some(error), "{url}");
         }
         // The host as the URL parser normalised it; literal IPs are never looked up.
@@ -411,6 +467,94 @@ mod tests {
                 .contains(&format!("host: hooks.invalid:{port}")),
             "{head}"
         );
+    }
+
+    /// A loopback server that accepts connections and, once it has read the start of the
+    /// request, answers each with `answer` (nothing at all when `None`, keeping it open).
+    async fn server(answer: Option<&'static [u8]>) -> u16 {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((mut conn, _)) = listener.accept().await {
+                if let Some(bytes) = answer {
+                    let mut buf = [0u8; 4096];
+                    let _ = conn.read(&mut buf).await;
+                    let _ = conn.write_all(bytes).await;
+                }
+                open.push(conn);
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn each_failure_is_classed_where_it_happens() {
+        let lookup = Arc::new(FixedLookup {
+            names: vec![("empty.test", Vec::new())],
+            ..FixedLookup::default()
+        });
+        let http = Http::with_lookup(loopback_allowed(), TlsRoots::Mozilla, lookup).unwrap();
+        let class = |a: &Attempt| a.class;
+
+        // DNS: a name the lookup does not know, and one with no addresses.
+        for url in ["http://unknown.test/", "http://empty.test/"] {
+            let a = post(&http, url).await;
+            assert_eq!(
+                (a.outcome, class(&a)),
+                (Outcome::Connect, Some(ErrorClass::Dns)),
+                "{url}: {a:?}"
+            );
+        }
+        // Refused: a port nothing listens on.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let a = post(&http, &format!("http://127.0.0.1:{closed}/")).await;
+        assert_eq!(
+            (a.outcome, class(&a)),
+            (Outcome::Connect, Some(ErrorClass::Connection)),
+            "{a:?}"
+        );
+        // TLS: an https URL answered in plain HTTP.
+        let plain = server(Some(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")).await;
+        let a = post(&http, &format!("https://127.0.0.1:{plain}/")).await;
+        assert_eq!(
+            (a.outcome, class(&a)),
+            (Outcome::Connect, Some(ErrorClass::Tls)),
+            "{a:?}"
+        );
+        // Timeout: a server that never answers.
+        let silent = server(None).await;
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        let a = http
+            .post(
+                &format!("http://127.0.0.1:{silent}/"),
+                &[],
+                Vec::new(),
+                Duration::from_millis(200),
+                now,
+            )
+            .await;
+        assert_eq!(
+            (a.outcome, class(&a)),
+            (Outcome::Timeout, Some(ErrorClass::Timeout)),
+            "{a:?}"
+        );
+        // A URL that does not parse is the request's fault, not the endpoint's.
+        let a = post(&http, "not a url").await;
+        assert_eq!(class(&a), Some(ErrorClass::Request), "{a:?}");
+        // Answers: classed by status.
+        let gone = server(Some(b"HTTP/1.1 410 Gone\r\ncontent-length: 0\r\n\r\n")).await;
+        let a = post(&http, &format!("http://127.0.0.1:{gone}/")).await;
+        assert_eq!((a.status, class(&a)), (Some(410), Some(ErrorClass::Gone)));
+        assert_eq!(status_class(200), None);
+        assert_eq!(status_class(299), None);
+        assert_eq!(status_class(500), Some(ErrorClass::Status));
+        assert_eq!(status_class(302), Some(ErrorClass::Status));
     }
 
     #[test]

@@ -103,6 +103,34 @@ impl Logger {
             name: value,
         }));
     }
+
+    /// As [`Logger::metric`], counted per endpoint and per application from the same line: two
+    /// dimension sets, so CloudWatch keeps one series by `Endpoint` (the same series `metric`
+    /// writes, so alarms on it keep working) and one by `Application`. Endpoints of the
+    /// configuration count under the application `_config`.
+    pub fn app_metric(
+        &self,
+        name: &str,
+        unit: &str,
+        value: f64,
+        application: &str,
+        endpoint: &str,
+        now_ms: i64,
+    ) {
+        self.event(json!({
+            "_aws": {
+                "Timestamp": now_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["Endpoint"], ["Application"]],
+                    "Metrics": [{"Name": name, "Unit": unit}],
+                }],
+            },
+            "Endpoint": endpoint,
+            "Application": application,
+            name: value,
+        }));
+    }
 }
 
 #[cfg(test)]
@@ -124,5 +152,35 @@ mod tests {
         let (log, buf) = Logger::capture();
         log.with_level("nonsense").event(json!({"level": "debug"}));
         assert!(buf.lock().unwrap().is_empty(), "unknown levels mean info");
+    }
+
+    #[test]
+    fn app_metrics_count_per_endpoint_and_per_application_in_one_line() {
+        let (log, buf) = Logger::capture();
+        log.app_metric("Delivered", "Count", 1.0, "app_1", "ep_1", 7);
+        log.metric("Delivered", "Count", 1.0, "ep_1", 7);
+        let lines: Vec<Value> = buf
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let emf = &lines[0]["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(emf["Dimensions"], json!([["Endpoint"], ["Application"]]));
+        assert_eq!(emf["Metrics"][0]["Name"], "Delivered");
+        assert_eq!(
+            (
+                &lines[0]["Endpoint"],
+                &lines[0]["Application"],
+                &lines[0]["Delivered"]
+            ),
+            (&json!("ep_1"), &json!("app_1"), &json!(1.0))
+        );
+        // Every name and dimension of the endpoint-only line is in the application line too.
+        assert_eq!(
+            lines[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Endpoint"]])
+        );
+        assert_eq!(lines[1]["Endpoint"], lines[0]["Endpoint"]);
     }
 }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hookline_api::{Registry, Store, StoreError};
+use hookline_core::api::history::{Destination, HealthPolicy, OPERATIONAL_APP, Observed, Verdict};
 use hookline_core::api::model::{self, Attempt};
 use hookline_core::config::{DeliveryConfig, EndpointConfig};
 use hookline_core::pattern::EventPattern;
@@ -32,6 +33,8 @@ const MAX_CACHED_APPS: usize = 10_000;
 pub struct AppEndpoints {
     /// The application's id (messages may name it by `uid`).
     pub app_id: String,
+    /// The application's `uid`, for the operational webhooks' `appUid`.
+    pub app_uid: Option<String>,
     /// By endpoint id: the record and the endpoint built from it.
     pub endpoints: BTreeMap<String, (model::Endpoint, Endpoint)>,
 }
@@ -130,18 +133,33 @@ impl RegistryCache {
         Ok(value)
     }
 
+    /// Drops every cached entry of application `app_id` (under its id and its `uid`), so the
+    /// next message reads its endpoints again: after this sender disabled one of them.
+    pub fn forget(&self, app_id: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, c| c.value.as_ref().is_none_or(|v| v.app_id != app_id));
+        }
+    }
+
     async fn read(
         &self,
         app: &str,
         now: Timestamp,
     ) -> Result<Option<Arc<AppEndpoints>>, StoreError> {
-        self.reads.fetch_add(1, Ordering::Relaxed);
-        let Some(record) = self.registry.app(app).await? else {
-            return Ok(None);
+        // The operational-webhook endpoints have a parent but no application record: they are
+        // listed directly, and always "exist" (with no endpoints until one is registered).
+        let (app_id, app_uid) = if app == OPERATIONAL_APP {
+            (OPERATIONAL_APP.to_owned(), None)
+        } else {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            let Some(record) = self.registry.app(app).await? else {
+                return Ok(None);
+            };
+            (record.id, record.uid)
         };
         self.reads.fetch_add(1, Ordering::Relaxed);
         let mut endpoints = BTreeMap::new();
-        for m in self.registry.endpoints(&record.id).await? {
+        for m in self.registry.endpoints(&app_id).await? {
             match self.build(&m, now) {
                 Some(e) => {
                     endpoints.insert(m.id.clone(), (m, e));
@@ -153,13 +171,15 @@ impl RegistryCache {
             }
         }
         Ok(Some(Arc::new(AppEndpoints {
-            app_id: record.id,
+            app_id,
+            app_uid,
             endpoints,
         })))
     }
 
-    /// The endpoint a registry record describes: the payload sent as it is (`Format::Raw`),
-    /// signed (Standard Webhooks) with the current secret and any still in their grace period.
+    /// The endpoint a registry record describes: the payload sent as it is (`Format::Raw`; the
+    /// operational endpoints excepted), signed (Standard Webhooks) with the current secret and
+    /// any still in their grace period.
     fn build(&self, m: &model::Endpoint, now: Timestamp) -> Option<Endpoint> {
         let secrets: Vec<Secret> = m
             .signing_secrets(now)
@@ -179,11 +199,19 @@ impl RegistryCache {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // An application's endpoints get the payload as it was sent (Svix's behaviour). The
+        // operational-webhook endpoints get Svix's operational payload, `{"type", "timestamp",
+        // "data"}`: the Standard Webhooks envelope of the message `operational_message` makes.
+        let format = if m.app_id == OPERATIONAL_APP {
+            Format::Standard
+        } else {
+            Format::Raw
+        };
         Some(Endpoint {
             name: m.id.clone(),
             url: m.url.clone(),
             signer: Some(signer),
-            format: Format::Raw,
+            format: format.clone(),
             events,
             filter: None,
             headers,
@@ -193,7 +221,7 @@ impl RegistryCache {
                 url: m.url.clone(),
                 secrets: Vec::new(),
                 events: patterns,
-                format: Format::Raw,
+                format,
                 filter: None,
                 headers: m.headers.clone(),
                 timeout: None,
@@ -211,7 +239,7 @@ impl RegistryCache {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let doc = hookline_api::registry::encode(message);
-        let expires = now.saturating_add(self.retention);
+        let expires = self.expiry(now);
         match self
             .registry
             .store()
@@ -230,11 +258,61 @@ impl RegistryCache {
         }
     }
 
-    /// Records one attempt, kept for the retention period.
+    /// Records one attempt, kept for the retention period (two writes: under the message and
+    /// under the endpoint).
     pub async fn record(&self, attempt: &Attempt, now: Timestamp) -> Result<(), StoreError> {
         self.registry
-            .record_attempt(attempt, Some(now.saturating_add(self.retention)))
+            .record_attempt(attempt, Some(self.expiry(now)))
             .await
+    }
+
+    /// Writes a message's status at an endpoint, kept for the retention period (one write).
+    pub async fn put_destination(&self, d: &Destination, now: Timestamp) -> Result<(), StoreError> {
+        self.registry
+            .put_destination(d, Some(self.expiry(now)))
+            .await
+    }
+
+    /// A message's status at an endpoint, if it has one (one read).
+    pub async fn destination(
+        &self,
+        app_id: &str,
+        endpoint_id: &str,
+        msg_id: &str,
+    ) -> Result<Option<Destination>, StoreError> {
+        self.registry.destination(app_id, endpoint_id, msg_id).await
+    }
+
+    /// Counts an attempt into the endpoint's health (one read; one conditional write unless it
+    /// is a success on a healthy endpoint) and says whether `policy` now disables it.
+    pub async fn observe_health(
+        &self,
+        app_id: &str,
+        endpoint_id: &str,
+        seen: Observed,
+        now: Timestamp,
+        policy: &HealthPolicy,
+    ) -> Result<Verdict, StoreError> {
+        self.registry
+            .observe_health(app_id, endpoint_id, seen, now, policy)
+            .await
+    }
+
+    /// Disables a registered endpoint; `Some` only for the call that disabled it.
+    pub async fn disable_endpoint(
+        &self,
+        app_id: &str,
+        endpoint_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<model::Endpoint>, StoreError> {
+        self.registry
+            .disable_endpoint(app_id, endpoint_id, now)
+            .await
+    }
+
+    /// When a history record written at `now` may go: after the retention period.
+    fn expiry(&self, now: Timestamp) -> Timestamp {
+        now.saturating_add(self.retention)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use hookline_core::api::history::HealthPolicy;
 use hookline_core::config::{Config, ConfigError, ConfigErrors, EndpointConfig, Format};
 use hookline_core::contract::sender::MIN_MESSAGE_BYTES;
 use hookline_core::fanout::{Rules, Subscriber};
@@ -96,6 +97,11 @@ pub struct Settings {
     /// The outbound queue's largest message, in bytes: no delivery message over it is enqueued,
     /// and no fan-out batch carries more.
     pub max_message_bytes: usize,
+    /// When a registered endpoint that keeps failing is disabled (`[delivery.auto_disable]`).
+    pub health: HealthPolicy,
+    /// Endpoints of this configuration that also get the operational webhooks
+    /// (`[api] operational_endpoints`).
+    pub operational_endpoints: Vec<String>,
 }
 
 pub use hookline_core::fanout::{EventData, Refusal};
@@ -285,6 +291,8 @@ impl Settings {
             queue_url,
             dlq_url,
             max_message_bytes: MAX_SQS_MESSAGE_BYTES,
+            health: config.delivery.auto_disable.policy(),
+            operational_endpoints: config.api.operational_endpoints.clone(),
         })
     }
 }

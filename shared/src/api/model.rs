@@ -574,9 +574,12 @@ impl Endpoint {
     /// Svix's rule: an endpoint with channels takes only messages on one of them; one without
     /// takes every message.
     pub fn takes(&self, event_type: &str, channels: Option<&[String]>) -> bool {
-        if self.disabled {
-            return false;
-        }
+        !self.disabled && self.subscribed(event_type, channels)
+    }
+
+    /// [`Endpoint::takes`] whether or not it is disabled: a message it is subscribed to while
+    /// disabled is recorded as skipped (and `recover` sends it once it is enabled again).
+    pub fn subscribed(&self, event_type: &str, channels: Option<&[String]>) -> bool {
         if let Some(types) = &self.event_types
             && !types.iter().any(|t| t == event_type)
         {
