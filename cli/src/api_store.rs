@@ -3,8 +3,10 @@
 //! Two tables: `api_records` (a JSON document by `(kind, parent, id)`, with an optional expiry)
 //! and `api_aliases` (unique names in a `(kind, parent)`, each naming a record's id). Every
 //! trait method is one transaction. An alias is live only while its record is: expired records
-//! (`expires_ms <= now`) and their aliases are never read, may be taken again by a create, and
-//! are deleted a few at a time by each create, so the file does not grow forever.
+//! (`expires_ms <= now`) and their aliases are never read, may be taken again by a create, a
+//! put or a swap, and are deleted a few at a time by each create and all at once by
+//! [`SqliteStore::sweep_expired`] (the history's retention), so the file does not grow forever.
+//! A swap's check and write are one job on the store's only thread: nothing runs between them.
 //!
 //! **Where it lives.** In `hookline dev`, in the queue's own file (`dev.sqlite3`), on the
 //! queue's thread ([`crate::store::StoreThread`]): each call is a savepoint of the queue's group
