@@ -59,6 +59,8 @@ pub const DEMO_CONFIG: &str = include_str!("../../hookline.toml");
 pub use crate::sqs_target::dev_queue::{
     INBOUND as INBOUND_QUEUE, INBOUND_DLQ, OUTBOUND as OUTBOUND_QUEUE, OUTBOUND_DLQ,
 };
+/// Where `hookline dev` keeps its data, and where `hookline log` looks for it, by default.
+pub const DEFAULT_DATA_DIR: &str = ".hookline";
 /// The largest `POST /events` or SQS request body.
 const MAX_API_BODY: usize = 2 * 1024 * 1024;
 
@@ -89,8 +91,8 @@ pub struct Args {
     /// The port to listen on.
     #[arg(long, short, default_value_t = 8787, env = "HOOKLINE_DEV_PORT")]
     pub port: u16,
-    /// Where the queue and API databases live.
-    #[arg(long, default_value = ".hookline", env = "HOOKLINE_DATA_DIR")]
+    /// Where the queue and API databases live (and api.json, which `hookline log` reads).
+    #[arg(long, default_value = DEFAULT_DATA_DIR, env = "HOOKLINE_DATA_DIR")]
     pub data_dir: PathBuf,
     /// Delete every queued message before starting.
     #[arg(long)]
