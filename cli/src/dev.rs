@@ -18,6 +18,11 @@
 //!   event-source loop the tests use, talking to the embedded queue through `aws-sdk-sqs`: the
 //!   same fan-out, signing, SSRF guard, retries (visibility timeouts) and dead-lettering.
 //!
+//! - **Metrics**: `GET /metrics`, Prometheus's text format: the sender's own CloudWatch metric
+//!   lines counted ([`metrics`]), and the queues' depths.
+//! - **`hookline log`**: the API's address and the development token are written to `api.json`
+//!   in the data directory (readable by its owner only), where `hookline log` finds them.
+//!
 //! Everything it receives and delivers is printed as it happens (`--json` for JSON lines).
 
 use std::borrow::Cow;
@@ -45,8 +50,11 @@ use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+mod metrics;
+
 use crate::api_store::SqliteStore;
 use crate::error::{DevStoreError, FileError, ListenError};
+use crate::log::client::DevApi;
 use crate::sqs_api::SqsApi;
 use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 use crate::ui::{Style, untrusted};
@@ -158,6 +166,8 @@ struct App {
     sqs: SqsApi,
     /// The management API, under `/api/v1`.
     api: hookline_api::Api,
+    /// The sender's metrics, for `GET /metrics`.
+    metrics: Arc<metrics::Metrics>,
     out: Printer,
 }
 
@@ -417,6 +427,13 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
     if path == "/events" {
         return Ok(events(req, &app).await);
     }
+    if path == "/metrics" {
+        // The counters name endpoints and applications: for this machine's programs only.
+        if let Some(code) = browser_guard(req.headers(), app.open_host) {
+            return Ok(json_response(403, json!({ "error": code }).to_string()));
+        }
+        return Ok(metrics_page(req.method(), &app).await);
+    }
     Ok(match hook(req, &app, &target).await {
         Ok(resp) => resp,
         Err(r) => reject(r, &path),
@@ -659,6 +676,64 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
             json_response(503, Rejection::QUEUE_UNAVAILABLE.body())
         }
     }
+}
+
+/// The queues whose depths `/metrics` shows (the dead-letter queues' are the ones to alarm on).
+const METRIC_QUEUES: [&str; 4] = [INBOUND_QUEUE, OUTBOUND_QUEUE, INBOUND_DLQ, OUTBOUND_DLQ];
+
+/// `GET /metrics`: the sender's counters, then each queue's messages by state.
+async fn metrics_page(method: &Method, app: &App) -> Resp {
+    if *method != Method::GET && *method != Method::HEAD {
+        let mut r = json_response(405, Rejection::METHOD_NOT_ALLOWED.body());
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
+        return r;
+    }
+    let now = now_ms();
+    let counted = app
+        .sqs
+        .store()
+        .run(move |s| {
+            METRIC_QUEUES
+                .iter()
+                .map(|q| s.counts(q, now).map(|c| (*q, c)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await;
+    let counts = match counted {
+        Ok(c) => c,
+        Err(e) => {
+            app.out
+                .ui
+                .note(&format!("hookline dev: /metrics: the queues' counts: {e}"));
+            return json_response(503, Rejection::QUEUE_UNAVAILABLE.body());
+        }
+    };
+    let mut gauges = Vec::with_capacity(counts.len() * 3);
+    for (queue, c) in counts {
+        for (state, n) in [
+            ("visible", c.visible),
+            ("in_flight", c.in_flight),
+            ("delayed", c.delayed),
+        ] {
+            gauges.push((
+                "hookline_queue_messages",
+                vec![
+                    ("queue".to_owned(), queue.to_owned()),
+                    ("state".to_owned(), state.to_owned()),
+                ],
+                n,
+            ));
+        }
+    }
+    let mut r = response(200, app.metrics.render(&gauges));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
 }
 
 /// The receiver's routes, as the Worker answers them.
@@ -938,8 +1013,13 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     .map_err(|errors| loaded.invalid(errors))?;
     // The embedded queues take what SQS's largest queues do: fan-out plans with their limit.
     settings.max_message_bytes = crate::sqs_api::MAX_MESSAGE_BYTES;
-    let log = Logger::with_sink(move |line| printer.sender_line(line))
-        .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
+    let metrics = Arc::new(metrics::Metrics::default());
+    let counted = Arc::clone(&metrics);
+    let log = Logger::with_sink(move |line| {
+        counted.observe(line);
+        printer.sender_line(line);
+    })
+    .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
     // Messages naming an application go to the endpoints registered through the API.
     let registry = hookline_sender::registry::RegistryCache::new(
         Arc::clone(&api_store),
@@ -976,8 +1056,10 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         sources,
         sqs: sqs_api.clone(),
         api,
+        metrics,
         out: printer,
     });
+    let api_file = write_api_file(ui, &args.data_dir, &base_url, &api_token);
     banner(
         ui, &loaded, &app, &sender, &base_url, &db_path, released, pending, &api_token,
     );
@@ -1007,11 +1089,38 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             () = &mut shutdown => break,
         }
     }
+    if let Some(path) = api_file
+        && let Err(e) = std::fs::remove_file(&path)
+    {
+        ui.note(&format!(
+            "hookline dev: cannot remove {}: {e} (its token is no longer valid)",
+            path.display()
+        ));
+    }
     ui.emit(
         || "hookline dev stopped; queued messages are kept for the next start".to_owned(),
         || json!({"event": "stopped"}),
     );
     Ok(())
+}
+
+/// Writes the API's address and token where `hookline log` looks for them; returns the file, or
+/// `None` (said on stderr) when it could not be written: everything else works without it.
+fn write_api_file(ui: Ui, data_dir: &Path, base_url: &str, token: &str) -> Option<PathBuf> {
+    let dev = DevApi {
+        url: format!("{base_url}{}", hookline_api::service::PREFIX),
+        token: token.to_owned(),
+    };
+    match dev.write(data_dir) {
+        Ok(()) => Some(DevApi::path(data_dir)),
+        Err(e) => {
+            ui.note(&format!(
+                "hookline dev: cannot write {}: {e}; `hookline log` will need --api and --token",
+                DevApi::path(data_dir).display()
+            ));
+            None
+        }
+    }
 }
 
 /// One delivery loop: what Lambda's event source mapping does, against the embedded queue.

@@ -375,10 +375,14 @@ pub struct Answer {
 
 impl std::fmt::Display for Answer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The hint that follows starts with `;`: a detail's own full stop would double it.
         write!(
             f,
             "GET {} answered {} {}: {}",
-            self.route, self.status, self.code, self.detail
+            self.route,
+            self.status,
+            self.code,
+            self.detail.trim_end_matches('.')
         )
     }
 }
@@ -508,7 +512,8 @@ pub enum LogError {
     },
     /// No application (of those read) has the record.
     #[error(
-        "{what}: not found in {}; check the id (or uid), or name its application with --app",
+        "{what}: not found in {}; check it (an id, or the uid or eventId you gave), or name \
+         its application with --app",
         if *apps == 1 { "the application".to_owned() } else { format!("any of the {apps} applications") }
     )]
     Missing {
