@@ -514,7 +514,7 @@ pub enum LogError {
     #[error(
         "{what}: not found in {}; check it (an id, or the uid or eventId you gave), or name \
          its application with --app",
-        if *apps == 1 { "the application".to_owned() } else { format!("any of the {apps} applications") }
+        match apps { 0 => "any application (there are none)".to_owned(), 1 => "the application".to_owned(), n => format!("any of the {n} applications") }
     )]
     Missing {
         /// What was looked for (`message msg_1`).
