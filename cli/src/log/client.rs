@@ -336,7 +336,8 @@ impl Client {
             },
             403 => LogError::Forbidden { answer },
             404 => LogError::NotFound { answer },
-            422 => LogError::Invalid { answer },
+            // Svix's 400 `invalid_range` (a stats period over 28 days) is about the query too.
+            400 | 422 => LogError::Invalid { answer },
             _ => LogError::Failed { answer },
         }
     }
@@ -499,7 +500,7 @@ pub enum LogError {
         answer: Answer,
     },
     /// The API refused the query's values.
-    #[error("{answer}")]
+    #[error("{answer}; check --since and --status")]
     Invalid {
         /// What it answered.
         answer: Answer,
@@ -737,7 +738,8 @@ mod tests {
         let e = client.refused("/app/a/attempt/msg/m".into(), 422, body);
         assert_eq!(
             e.to_string(),
-            "GET /app/a/attempt/msg/m answered 422 validation: query.status: must be 0..4"
+            "GET /app/a/attempt/msg/m answered 422 validation: query.status: must be 0..4; check \
+             --since and --status"
         );
         assert_eq!(e.exit_code(), exit::USAGE);
         let e = client.refused(
