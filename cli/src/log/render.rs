@@ -245,7 +245,7 @@ fn next_in(next: Option<&str>, now: Timestamp) -> String {
 impl AttemptRow {
     fn json(&self) -> Value {
         json!({
-            "event": "attempt",
+            "kind": "attempt",
             "time": self.time.to_rfc3339(),
             "app_id": self.app.id,
             "app_uid": self.app.uid,
@@ -287,7 +287,7 @@ impl AttemptRow {
 impl MessageRow {
     fn json(&self) -> Value {
         json!({
-            "event": "message",
+            "kind": "message",
             "time": self.time.to_rfc3339(),
             "app_id": self.app.id,
             "app_uid": self.app.uid,
@@ -319,7 +319,7 @@ impl MessageRow {
 impl StatsRow {
     fn json(&self) -> Value {
         json!({
-            "event": "stats",
+            "kind": "stats",
             "app_id": self.app.id,
             "app_uid": self.app.uid,
             "endpoint_id": self.endpoint.id,
@@ -463,7 +463,7 @@ mod tests {
         assert_eq!(lines[0].find("STATUS"), lines[1].find("fail"));
         assert_eq!(lines[0].find("NEXT"), lines[1].find("in 1m30s"));
         let v = &rows.json()[0];
-        assert_eq!(v["event"], "attempt");
+        assert_eq!(v["kind"], "attempt");
         assert_eq!(v["status"], "fail");
         assert_eq!(v["http_status"], 500);
         assert_eq!(v["app_uid"], "acme");

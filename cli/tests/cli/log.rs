@@ -142,7 +142,7 @@ async fn log_lists_a_delivered_and_a_failing_message_s_attempts_as_a_table_and_a
     sorted.sort();
     assert_eq!(times, sorted);
     for r in &rows {
-        assert_eq!(r["event"], "attempt");
+        assert_eq!(r["kind"], "attempt");
         assert_eq!(r["app_uid"], "acme");
         assert_eq!(r["msg_id"], w.msg.as_str());
         assert_eq!(r["event_type"], "user.created");
@@ -475,7 +475,7 @@ async fn log_shows_an_endpoint_s_messages_its_stats_and_why_attempts_failed() {
     });
     assert_eq!(messages.len(), 1, "{messages:#?}");
     let m = &messages[0];
-    assert_eq!(m["event"], "message");
+    assert_eq!(m["kind"], "message");
     assert_eq!(m["msg_id"], w.msg.as_str());
     assert_eq!(m["event_type"], "user.created");
     assert_eq!(m["endpoint_uid"], "bad");
