@@ -55,6 +55,110 @@ async fn passes_the_conformance_suite() {
     assert_eq!(store.requests(Op::Create).reads, 0);
     let r = store.requests(Op::Replace);
     assert!(r.reads <= r.calls, "{r:?}");
+    // A put or a swap (a delivery's status, an endpoint's health) is one write and no read.
+    for op in [Op::Put, Op::Swap] {
+        let r = store.requests(op);
+        assert!(r.calls > 0, "{op:?} not exercised");
+        assert_eq!((r.reads, r.writes), (0, r.calls), "{op:?}: {r:?}");
+    }
+}
+
+/// The noise of `an_incompressible_document_over_the_item_limit_is_refused_whole`: hex of
+/// xorshift output, which deflate can only halve.
+fn noise(len: usize) -> String {
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b"0123456789abcdef"[(x % 16) as usize])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_swap_matches_a_document_deflated_before_digests_were_stored() {
+    use aws_sdk_dynamodb::types::AttributeValue as Av;
+    let store = store("legacy").await;
+    let client = dynamo_client(&moto().endpoint);
+    let doc = format!("{{\"d\":\"{}\"}}", "legacy ".repeat(10_000));
+    // An item as `create` wrote them before `docsha`: `docz` alone.
+    store
+        .create(Kind::Endpoint, "app", "ep_1", &[], &doc, None)
+        .await
+        .unwrap();
+    let key = |req: aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder| {
+        req.table_name(store.table())
+            .key("pk", Av::S("ep#app".into()))
+            .key("sk", Av::S("ep_1".into()))
+    };
+    client
+        .update_item()
+        .table_name(store.table())
+        .key("pk", Av::S("ep#app".into()))
+        .key("sk", Av::S("ep_1".into()))
+        .update_expression("REMOVE docsha")
+        .send()
+        .await
+        .unwrap();
+    let item = key(client.get_item()).send().await.unwrap().item.unwrap();
+    assert!(item.contains_key("docz") && !item.contains_key("docsha"));
+    assert_eq!(
+        store
+            .get(Kind::Endpoint, "app", "ep_1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(doc.as_str())
+    );
+    let other = doc.replace("legacy", "LEGACY");
+    assert!(
+        !store
+            .swap(Kind::Endpoint, "app", "ep_1", Some(&other), "{}", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .swap(Kind::Endpoint, "app", "ep_1", Some(&doc), &other, None)
+            .await
+            .unwrap()
+    );
+    // Written again with its digest, it compares by that from now on.
+    let item = key(client.get_item()).send().await.unwrap().item.unwrap();
+    assert!(item.contains_key("docsha"), "{:?}", item.keys());
+    assert!(
+        store
+            .swap(Kind::Endpoint, "app", "ep_1", Some(&other), "{}", None)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn put_and_swap_refuse_an_oversized_document_and_write_nothing() {
+    let store = store("oversized").await;
+    let n = noise(MAX_ITEM_BYTES);
+    let doc = format!("{{\"payload\":\"{n}{n}\"}}");
+    let k = Kind::Destination;
+    let r = store.put(k, "app/ep", "msg_1", &doc, None).await;
+    assert!(matches!(r, Err(StoreError::TooLarge(_))), "{r:?}");
+    let r = store.swap(k, "app/ep", "msg_1", None, &doc, None).await;
+    assert!(matches!(r, Err(StoreError::TooLarge(_))), "{r:?}");
+    assert_eq!(store.get(k, "app/ep", "msg_1").await.unwrap(), None);
+    store.put(k, "app/ep", "msg_1", "1", None).await.unwrap();
+    let r = store
+        .swap(k, "app/ep", "msg_1", Some("1"), &doc, None)
+        .await;
+    assert!(matches!(r, Err(StoreError::TooLarge(_))), "{r:?}");
+    assert_eq!(
+        store.get(k, "app/ep", "msg_1").await.unwrap().as_deref(),
+        Some("1")
+    );
+    // Refused before any request.
+    assert_eq!(store.requests(Op::Put).writes, 1);
+    assert_eq!(store.requests(Op::Swap).writes, 0);
 }
 
 #[tokio::test]
@@ -151,16 +255,7 @@ async fn a_message_of_one_mebibyte_of_json_fits_compressed() {
 #[tokio::test]
 async fn an_incompressible_document_over_the_item_limit_is_refused_whole() {
     let store = store("incompressible").await;
-    // xorshift noise as hex: deflate can only halve it.
-    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
-    let noise: String = (0..MAX_ITEM_BYTES)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from(b"0123456789abcdef"[(x % 16) as usize])
-        })
-        .collect();
+    let noise = noise(MAX_ITEM_BYTES);
     let doc = format!("{{\"payload\":\"{noise}{noise}\"}}");
     let r = store
         .create(Kind::Message, "app", "msg_noise", &["evt"], &doc, None)

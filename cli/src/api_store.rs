@@ -3,8 +3,10 @@
 //! Two tables: `api_records` (a JSON document by `(kind, parent, id)`, with an optional expiry)
 //! and `api_aliases` (unique names in a `(kind, parent)`, each naming a record's id). Every
 //! trait method is one transaction. An alias is live only while its record is: expired records
-//! (`expires_ms <= now`) and their aliases are never read, may be taken again by a create, and
-//! are deleted a few at a time by each create, so the file does not grow forever.
+//! (`expires_ms <= now`) and their aliases are never read, may be taken again by a create, a
+//! put or a swap, and are deleted a few at a time by each create and all at once by
+//! [`SqliteStore::sweep_expired`] (the history's retention), so the file does not grow forever.
+//! A swap's check and write are one job on the store's only thread: nothing runs between them.
 //!
 //! **Where it lives.** In `hookline dev`, in the queue's own file (`dev.sqlite3`), on the
 //! queue's thread ([`crate::store::StoreThread`]): each call is a savepoint of the queue's group
@@ -47,7 +49,12 @@ CREATE INDEX IF NOT EXISTS api_aliases_owner ON api_aliases (kind, parent, id);
 
 /// How many expired records one create deletes: enough to keep up with what expires, small
 /// enough that no request waits on a big cleanup.
-const PRUNE_BATCH: i64 = 64;
+const PRUNE_BATCH: usize = 64;
+
+/// How many expired records one step of [`SqliteStore::sweep_expired`] deletes: each step is one
+/// job on the store's thread (in `hookline dev`, one savepoint of a group commit), so requests
+/// and queue work wait at most one step (a few milliseconds) for the sweep.
+const SWEEP_BATCH: usize = 512;
 
 /// Why [`SqliteStore::open`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +146,24 @@ impl SqliteStore {
             runner: Runner::Own(jobs),
             now,
         })
+    }
+
+    /// Deletes every record that expired at or before `now`, with its aliases, and says how
+    /// many went: the retention of `hookline dev`, which calls it every few minutes. It works in
+    /// steps of [`SWEEP_BATCH`] records, each its own transaction, so other writes run between
+    /// them; a step that finds fewer is the last.
+    pub async fn sweep_expired(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let now = now.unix_millis();
+        let mut total = 0;
+        loop {
+            let gone = self
+                .run(move |c, _| atomically(c, |c| prune(c, now, SWEEP_BATCH)))
+                .await?;
+            total += gone;
+            if gone < SWEEP_BATCH {
+                return Ok(total);
+            }
+        }
     }
 
     /// Runs `f` on the store's thread with the current time (ms since the epoch).
@@ -272,15 +297,17 @@ fn claim(
     Ok(())
 }
 
-/// Deletes up to [`PRUNE_BATCH`] expired records and their aliases.
-fn prune(conn: &Connection, now: i64) -> Result<(), StoreError> {
+/// Deletes up to `batch` expired records and their aliases; how many went.
+fn prune(conn: &Connection, now: i64, batch: usize) -> Result<usize, StoreError> {
+    // Both batches are small constants: the conversion cannot fail.
+    let batch = i64::try_from(batch).unwrap_or(i64::MAX);
     let expired = conn
         .prepare_cached(
             "SELECT kind, parent, id FROM api_records WHERE expires_ms <= ?1
              ORDER BY expires_ms LIMIT ?2",
         )
         .and_then(|mut s| {
-            s.query_map(params![now, PRUNE_BATCH], |r| {
+            s.query_map(params![now, batch], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -290,9 +317,29 @@ fn prune(conn: &Connection, now: i64) -> Result<(), StoreError> {
             .collect::<Result<Vec<_>, _>>()
         })
         .map_err(db)?;
-    for (kind, parent, id) in expired {
-        remove(conn, &kind, &parent, &id)?;
+    for (kind, parent, id) in &expired {
+        remove(conn, kind, parent, id)?;
     }
+    Ok(expired.len())
+}
+
+/// Writes record `id`'s document and expiry, creating the row if there is none; its aliases
+/// are not touched.
+fn upsert(
+    conn: &Connection,
+    kind: &str,
+    parent: &str,
+    id: &str,
+    doc: &str,
+    expires: Option<i64>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO api_records (kind, parent, id, doc, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kind, parent, id) DO UPDATE
+             SET doc = excluded.doc, expires_ms = excluded.expires_ms",
+    )
+    .and_then(|mut s| s.execute(params![kind, parent, id, doc, expires]))
+    .map_err(db)?;
     Ok(())
 }
 
@@ -320,7 +367,7 @@ impl Store for SqliteStore {
         let expires = expires.map(Timestamp::unix_millis);
         self.write(move |c, now| {
             let k = kind.as_str();
-            prune(c, now)?;
+            prune(c, now, PRUNE_BATCH)?;
             if live(c, k, &parent, &id, now)? {
                 return Err(StoreError::Conflict);
             }
@@ -395,29 +442,71 @@ impl Store for SqliteStore {
 
     async fn put(
         &self,
-        _kind: Kind,
-        _parent: &str,
-        _id: &str,
-        _doc: &str,
-        _expires: Option<Timestamp>,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable(
-            "put: not yet implemented".to_owned(),
-        ))
+        let (parent, id, doc) = (parent.to_owned(), id.to_owned(), doc.to_owned());
+        let expires = expires.map(Timestamp::unix_millis);
+        // No prune here, unlike create: puts are on the delivery path (a message's status at
+        // each attempt), and `hookline dev` sweeps expired rows on its own schedule.
+        self.write(move |c, now| {
+            let k = kind.as_str();
+            if !live(c, k, &parent, &id, now)? {
+                // An expired record is absent: its aliases must not come back with the new one.
+                remove(c, k, &parent, &id)?;
+            }
+            upsert(c, k, &parent, &id, &doc, expires)
+        })
+        .await
     }
 
     async fn swap(
         &self,
-        _kind: Kind,
-        _parent: &str,
-        _id: &str,
-        _expected: Option<&str>,
-        _doc: &str,
-        _expires: Option<Timestamp>,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        expected: Option<&str>,
+        doc: &str,
+        expires: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
-        Err(StoreError::Unavailable(
-            "swap: not yet implemented".to_owned(),
-        ))
+        let (parent, id, expected, doc) = (
+            parent.to_owned(),
+            id.to_owned(),
+            expected.map(str::to_owned),
+            doc.to_owned(),
+        );
+        let expires = expires.map(Timestamp::unix_millis);
+        // One job on the store's only thread: nothing else reads or writes between the check
+        // and the write, so the savepoint makes them one step.
+        self.write(move |c, now| {
+            let k = kind.as_str();
+            match expected {
+                None => {
+                    if live(c, k, &parent, &id, now)? {
+                        return Ok(false);
+                    }
+                    // As create: an expired record not yet swept goes with its aliases.
+                    remove(c, k, &parent, &id)?;
+                    upsert(c, k, &parent, &id, &doc, expires)?;
+                    Ok(true)
+                }
+                Some(old) => {
+                    let changed = c
+                        .prepare_cached(
+                            "UPDATE api_records SET doc = ?5, expires_ms = ?6
+                             WHERE kind = ?1 AND parent = ?2 AND id = ?3 AND doc = ?4
+                                 AND (expires_ms IS NULL OR expires_ms > ?7)",
+                        )
+                        .and_then(|mut s| s.execute(params![k, parent, id, old, doc, expires, now]))
+                        .map_err(db)?;
+                    Ok(changed == 1)
+                }
+            }
+        })
+        .await
     }
 
     async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
@@ -626,15 +715,65 @@ mod tests {
             .create(Kind::Message, "app", "live", &["e-live"], "2", None)
             .await
             .unwrap();
-        assert_eq!(
-            rows(&store).await,
-            (100 - PRUNE_BATCH + 1, 100 - PRUNE_BATCH + 1)
-        );
+        let left = 100 - i64::try_from(PRUNE_BATCH).unwrap() + 1;
+        assert_eq!(rows(&store).await, (left, left));
         store
             .create(Kind::Message, "app", "live2", &[], "3", None)
             .await
             .unwrap();
         assert_eq!(rows(&store).await, (2, 1));
+    }
+
+    #[tokio::test]
+    async fn sweep_expired_deletes_what_expired_and_its_aliases_in_steps() {
+        let store = SqliteStore::in_memory(at_2030).unwrap();
+        // More than two steps' worth, and not a multiple of the step.
+        let expired = 2 * SWEEP_BATCH + 7;
+        store
+            .run(move |c, _| {
+                for i in 0..expired {
+                    let id = format!("m{i:05}");
+                    // Expiry times spread out and out of id order, as real ones are.
+                    let at = 1_000 + i64::try_from((i * 7919) % 10_000).unwrap();
+                    c.execute(
+                        "INSERT INTO api_records VALUES ('dest', 'app/ep', ?1, '1', ?2)",
+                        params![id, at],
+                    )
+                    .map_err(db)?;
+                    claim(c, "dest", "app/ep", &format!("a{i}"), &id)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let now = at_2030();
+        let later = Timestamp::from_unix_secs(now.unix_secs() + 3_600);
+        store
+            .create(Kind::Message, "app", "live", &["e-live"], "2", None)
+            .await
+            .unwrap();
+        store
+            .put(Kind::Destination, "app/ep", "soon", "3", Some(later))
+            .await
+            .unwrap();
+        // The create pruned its batch already.
+        let before = rows(&store).await;
+        let pruned = i64::try_from(PRUNE_BATCH).unwrap();
+        let n = i64::try_from(expired).unwrap();
+        assert_eq!(before, (n - pruned + 2, n - pruned + 1));
+        let gone = store.sweep_expired(now).await.unwrap();
+        assert_eq!(gone, expired - PRUNE_BATCH);
+        assert_eq!(rows(&store).await, (2, 1), "only live rows and their alias");
+        assert_eq!(
+            store.resolve(Kind::Message, "app", "e-live").await.unwrap(),
+            Some("live".to_owned())
+        );
+        // Nothing more to do at the same time; an hour later the put's record goes too.
+        assert_eq!(store.sweep_expired(now).await.unwrap(), 0);
+        assert_eq!(store.sweep_expired(later).await.unwrap(), 1);
+        assert_eq!(rows(&store).await, (1, 1));
+        // A sweep leaves no transaction open.
+        assert!(store.run(|c, _| Ok(c.is_autocommit())).await.unwrap());
     }
 
     #[tokio::test]

@@ -139,9 +139,15 @@ impl Store for MemoryStore {
         doc: &str,
         expires: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        let now = (self.now)();
         let mut g = self.lock()?;
+        let space = (kind, parent.to_owned());
+        if !g.live_id(&space, id, now) {
+            // An expired record is absent: its aliases must not come back with the new one.
+            g.forget_aliases_of(&space, id);
+        }
         g.records
-            .entry((kind, parent.to_owned()))
+            .entry(space)
             .or_default()
             .insert(id.to_owned(), (doc.to_owned(), expires));
         Ok(())

@@ -7,14 +7,17 @@
 //!
 //! | item | `pk` (S, partition key) | `sk` (S, sort key) | attributes |
 //! |---|---|---|---|
-//! | record | `{kind}#{parent}` | its id | `doc` (S) or `docz` (B), `expires` (N) |
+//! | record | `{kind}#{parent}` | its id | `doc` (S), or `docz` (B) and `docsha` (B); `expires` (N) |
 //! | alias | `{kind}.alias#{parent}` | the alias | `id` (S, the owner), `expires` (N) |
 //!
 //! `kind` is [`Kind::as_str`]; the text before the first `#` names the space, so no parent,
 //! whatever it holds (even `#` or `.alias`), can make a record's key equal an alias's. `expires`
 //! is the table's TTL attribute, in whole epoch seconds (rounded down, so a record is never
 //! returned after its expiry, and may go up to a second early). An alias carries its owner's
-//! expiry, so an alias outlives nothing.
+//! expiry, so an alias outlives nothing. [`Store::put`] and [`Store::swap`] write the record
+//! item alone and leave its aliases as they are: a record that holds aliases keeps them live
+//! only as long as the expiry they were claimed with (the API puts and swaps records without
+//! aliases, and endpoints, which never expire).
 //!
 //! ## Atomicity
 //!
@@ -23,6 +26,14 @@
 //! DynamoDB cancels the transaction, the cancellation reasons say which item's condition failed:
 //! the record's is [`StoreError::NotFound`] for a replace (a conflict for a create), an alias's is
 //! [`StoreError::Conflict`]. Reads are strongly consistent.
+//!
+//! [`Store::put`] is one `PutItem`; [`Store::swap`] one `PutItem` whose condition is the record's
+//! absence (or expiry) or its current document: `ConditionalCheckFailed` is `Ok(false)`. A
+//! deflated document is compared by `docsha`, the SHA-256 of its text, not by its deflated bytes:
+//! those depend on the compressor's version and level, so two Lambda versions during a deploy
+//! could store the same document differently and never match; the digest is also 32 bytes in
+//! the condition instead of up to 400 KB. An item deflated before `docsha` existed is compared
+//! by its deflated bytes.
 //!
 //! ## Size
 //!
@@ -38,6 +49,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
@@ -54,6 +66,15 @@ pub const EXPIRES: &str = "expires";
 const DOC: &str = "doc";
 /// A record's document, deflated (documents above [`COMPRESS_ABOVE`] bytes).
 const DOCZ: &str = "docz";
+/// The SHA-256 of a deflated record's document (its text), which [`Store::swap`] compares.
+const DOC_SHA256: &str = "docsha";
+/// Every attribute that holds a document, with its placeholders: each write sets those its
+/// encoding has and a replace removes the others.
+const DOC_ATTRS: [(&str, &str, &str); 3] = [
+    (DOC, "#plain", ":plain"),
+    (DOCZ, "#deflated", ":deflated"),
+    (DOC_SHA256, "#sha", ":sha"),
+];
 /// An alias's owner.
 const OWNER: &str = "id";
 
@@ -83,17 +104,23 @@ pub enum Op {
     List,
     /// [`Store::delete`].
     Delete,
+    /// [`Store::put`].
+    Put,
+    /// [`Store::swap`].
+    Swap,
 }
 
 impl Op {
     /// Every operation, in the order of [`DynamoStore::requests`]' table.
-    pub const ALL: [Op; 6] = [
+    pub const ALL: [Op; 8] = [
         Op::Create,
         Op::Replace,
         Op::Get,
         Op::Resolve,
         Op::List,
         Op::Delete,
+        Op::Put,
+        Op::Swap,
     ];
 
     const fn index(self) -> usize {
@@ -310,14 +337,8 @@ struct Expr {
     values: HashMap<String, AttributeValue>,
 }
 
-const NAMES: [(&str, &str); 6] = [
-    ("#pk", PK),
-    ("#sk", SK),
-    ("#exp", EXPIRES),
-    ("#own", OWNER),
-    ("#plain", DOC),
-    ("#deflated", DOCZ),
-];
+/// The placeholders of the attributes that are not a document's ([`DOC_ATTRS`] has those).
+const NAMES: [(&str, &str); 4] = [("#pk", PK), ("#sk", SK), ("#exp", EXPIRES), ("#own", OWNER)];
 
 impl Expr {
     fn new(texts: &[&str], values: Vec<(&str, AttributeValue)>) -> Self {
@@ -325,8 +346,10 @@ impl Expr {
         Self {
             names: NAMES
                 .iter()
+                .copied()
+                .chain(DOC_ATTRS.iter().map(|(attr, name, _)| (*name, *attr)))
                 .filter(|(p, _)| mentions(p))
-                .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+                .map(|(p, n)| (p.to_owned(), n.to_owned()))
                 .collect(),
             values: values
                 .into_iter()
@@ -374,14 +397,37 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-/// A document as stored: its attribute name and value.
-fn encode_doc(doc: &str) -> Result<(&'static str, AttributeValue), StoreError> {
+/// A document as stored: its attributes (names from [`DOC_ATTRS`]). Which encoding depends on
+/// the document's length alone, so a document and an equal one are always stored alike.
+fn encode_doc(doc: &str) -> Vec<(&'static str, AttributeValue)> {
     if doc.len() <= COMPRESS_ABOVE {
-        return Ok((DOC, s(doc)));
+        return vec![(DOC, s(doc))];
     }
+    vec![(DOCZ, deflate(doc)), (DOC_SHA256, digest(doc))]
+}
+
+fn deflate(doc: &str) -> AttributeValue {
     // Level 6, zlib's default: about 5 ms per MiB of JSON on one core; level 1 saves little.
-    let packed = miniz_oxide::deflate::compress_to_vec(doc.as_bytes(), 6);
-    Ok((DOCZ, AttributeValue::B(Blob::new(packed))))
+    AttributeValue::B(Blob::new(miniz_oxide::deflate::compress_to_vec(
+        doc.as_bytes(),
+        6,
+    )))
+}
+
+fn digest(doc: &str) -> AttributeValue {
+    use sha2::{Digest as _, Sha256};
+    AttributeValue::B(Blob::new(Sha256::digest(doc.as_bytes()).to_vec()))
+}
+
+/// The condition that the stored document is exactly `doc`, and its values.
+fn holds_doc(doc: &str) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    if doc.len() <= COMPRESS_ABOVE {
+        return ("#plain = :old", vec![(":old", s(doc))]);
+    }
+    (
+        "#sha = :oldsha OR (attribute_not_exists(#sha) AND #deflated = :oldz)",
+        vec![(":oldsha", digest(doc)), (":oldz", deflate(doc))],
+    )
 }
 
 fn decode_doc(item: &HashMap<String, AttributeValue>) -> Result<String, StoreError> {
@@ -451,7 +497,75 @@ fn distinct<'a>(aliases: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     out
 }
 
+/// A record's item: its key, its document as stored and its expiry, or
+/// [`StoreError::TooLarge`] if DynamoDB would refuse it.
+fn record_item(
+    kind: Kind,
+    parent: &str,
+    id: &str,
+    doc: &str,
+    expires: Option<i64>,
+) -> Result<Vec<(&'static str, AttributeValue)>, StoreError> {
+    let mut attrs = vec![
+        (PK, AttributeValue::S(record_pk(kind, parent))),
+        (SK, s(id)),
+    ];
+    attrs.extend(encode_doc(doc));
+    if let Some(e) = expires {
+        attrs.push((EXPIRES, n(e)));
+    }
+    let size = item_size(&attrs.iter().map(|(k, v)| (*k, v)).collect::<Vec<_>>());
+    if size > MAX_ITEM_BYTES {
+        return Err(too_large(size));
+    }
+    Ok(attrs)
+}
+
+fn item_map(attrs: Vec<(&str, AttributeValue)>) -> HashMap<String, AttributeValue> {
+    attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
 impl DynamoStore {
+    /// One `PutItem` of `attrs` (a record's item) under `condition`, if any: `Ok(false)` if the
+    /// condition failed, and nothing was written.
+    async fn put_record(
+        &self,
+        op: Op,
+        attrs: Vec<(&str, AttributeValue)>,
+        condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
+    ) -> Result<bool, StoreError> {
+        let item = item_map(attrs);
+        let expr = condition.map(|(text, values)| (text, Expr::new(&[text], values)));
+        for _ in 0..TRANSACTION_ATTEMPTS {
+            self.write(op);
+            let mut req = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()));
+            if let Some((text, expr)) = &expr {
+                req = req
+                    .condition_expression(*text)
+                    .set_expression_attribute_names(expr.names())
+                    .set_expression_attribute_values(expr.values());
+            }
+            let err = match req.send().await {
+                Ok(_) => return Ok(true),
+                Err(e) => e,
+            };
+            match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => return Ok(false),
+                // A transaction (a create, replace or delete) holds the item this very moment:
+                // nothing was written, so trying again is safe.
+                Some(PutItemError::TransactionConflictException(_)) => continue,
+                _ => return Err(unavailable("PutItem", &err)),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "PutItem: transaction conflicts persisted".to_owned(),
+        ))
+    }
+
     fn put(
         &self,
         attrs: Vec<(&str, AttributeValue)>,
@@ -462,9 +576,7 @@ impl DynamoStore {
         let put = built(
             Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(
-                    attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-                ))
+                .set_item(Some(item_map(attrs)))
                 .condition_expression(condition)
                 .set_expression_attribute_names(expr.names())
                 .set_expression_attribute_values(expr.values())
@@ -556,19 +668,7 @@ impl Store for DynamoStore {
         self.call(Op::Create);
         let now = self.now_secs();
         let expires = expires.map(Timestamp::unix_secs);
-        let (doc_attr, doc_value) = encode_doc(doc)?;
-        let mut attrs = vec![
-            (PK, AttributeValue::S(record_pk(kind, parent))),
-            (SK, s(id)),
-            (doc_attr, doc_value),
-        ];
-        if let Some(e) = expires {
-            attrs.push((EXPIRES, n(e)));
-        }
-        let size = item_size(&attrs.iter().map(|(k, v)| (*k, v)).collect::<Vec<_>>());
-        if size > MAX_ITEM_BYTES {
-            return Err(too_large(size));
-        }
+        let attrs = record_item(kind, parent, id, doc, expires)?;
         let mut writes = vec![Write {
             role: Role::Record,
             item: self.put(attrs, FREE, vec![(":now", n(now))])?,
@@ -611,29 +711,27 @@ impl Store for DynamoStore {
                 _ => return Err(StoreError::NotFound),
             }
         };
-        let (doc_attr, doc_value) = encode_doc(doc)?;
-        let size = item_size(&[
-            (PK, &AttributeValue::S(record_pk(kind, parent))),
-            (SK, &s(id)),
-            (doc_attr, &doc_value),
-            // The stored expiry is kept: count the largest one.
-            (EXPIRES, &n(i64::MAX)),
-        ]);
-        if size > MAX_ITEM_BYTES {
-            return Err(too_large(size));
+        // The stored expiry is kept: count the largest one. Of the item, only the document's
+        // attributes are written.
+        let item = record_item(kind, parent, id, doc, Some(i64::MAX))?;
+        let (mut set, mut remove) = (Vec::new(), Vec::new());
+        let mut values = vec![(":now", n(now))];
+        for (attr, name, value) in DOC_ATTRS {
+            match item.iter().find(|(a, _)| *a == attr) {
+                Some((_, v)) => {
+                    set.push(format!("{name} = {value}"));
+                    values.push((value, v.clone()));
+                }
+                None => remove.push(name),
+            }
         }
-        let (set, remove) = if doc_attr == DOC {
-            ("#plain", "#deflated")
-        } else {
-            ("#deflated", "#plain")
-        };
-        let update_text = format!("SET {set} = :doc REMOVE {remove}");
+        // Every encoding sets at least one attribute and leaves at least one out.
+        let update_text = format!("SET {} REMOVE {}", set.join(", "), remove.join(", "));
         let condition = match expiry {
             None => LIVE.to_owned(),
             Some(None) => format!("({LIVE}) AND attribute_not_exists(#exp)"),
             Some(Some(_)) => format!("({LIVE}) AND #exp = :exp"),
         };
-        let mut values = vec![(":now", n(now)), (":doc", doc_value)];
         if let Some(Some(e)) = expiry {
             values.push((":exp", n(e)));
         }
@@ -680,29 +778,44 @@ impl Store for DynamoStore {
 
     async fn put(
         &self,
-        _kind: Kind,
-        _parent: &str,
-        _id: &str,
-        _doc: &str,
-        _expires: Option<Timestamp>,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        Err(StoreError::Unavailable(
-            "put: not yet implemented".to_owned(),
-        ))
+        self.call(Op::Put);
+        let attrs = record_item(kind, parent, id, doc, expires.map(Timestamp::unix_secs))?;
+        // The record item alone: its aliases are other items, untouched. Over an expired record
+        // they stay expired (they carry its expiry), so they do not come back with this one.
+        self.put_record(Op::Put, attrs, None).await?;
+        Ok(())
     }
 
     async fn swap(
         &self,
-        _kind: Kind,
-        _parent: &str,
-        _id: &str,
-        _expected: Option<&str>,
-        _doc: &str,
-        _expires: Option<Timestamp>,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        expected: Option<&str>,
+        doc: &str,
+        expires: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
-        Err(StoreError::Unavailable(
-            "swap: not yet implemented".to_owned(),
-        ))
+        self.call(Op::Swap);
+        let now = self.now_secs();
+        let attrs = record_item(kind, parent, id, doc, expires.map(Timestamp::unix_secs))?;
+        // TTL deletes lazily: an expired record still there counts as absent, and matches
+        // nothing.
+        let (condition, values) = match expected {
+            None => (FREE.to_owned(), vec![(":now", n(now))]),
+            Some(old) => {
+                let (same, mut values) = holds_doc(old);
+                values.push((":now", n(now)));
+                (format!("({LIVE}) AND ({same})"), values)
+            }
+        };
+        self.put_record(Op::Swap, attrs, Some((&condition, values)))
+            .await
     }
 
     async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
@@ -838,6 +951,11 @@ mod tests {
         let e = Expr::new(&[FREE], vec![(":now", n(1)), (":id", s("x"))]);
         assert_eq!(e.names.len(), 2);
         assert_eq!(e.values.len(), 1, "unused :id dropped");
+        // The document's attributes are named too.
+        let (cond, _) = holds_doc(&"x".repeat(COMPRESS_ABOVE + 1));
+        let e = Expr::new(&[cond], vec![]);
+        assert_eq!(e.names["#sha"], DOC_SHA256);
+        assert_eq!(e.names["#deflated"], DOCZ);
     }
 
     #[test]
@@ -854,18 +972,36 @@ mod tests {
     #[test]
     fn large_documents_are_deflated_and_round_trip() {
         let small = "{\"a\":1}";
-        let (attr, v) = encode_doc(small).unwrap();
-        assert_eq!(attr, DOC);
-        assert_eq!(
-            decode_doc(&HashMap::from([(attr.to_owned(), v)])).unwrap(),
-            small
-        );
+        let map = item_map(encode_doc(small));
+        assert_eq!(map.keys().collect::<Vec<_>>(), [DOC]);
+        assert_eq!(decode_doc(&map).unwrap(), small);
         let big = format!("{{\"data\":\"{}\"}}", "abc é ".repeat(200_000));
-        let (attr, v) = encode_doc(&big).unwrap();
-        assert_eq!(attr, DOCZ);
-        let map = HashMap::from([(attr.to_owned(), v)]);
+        let map = item_map(encode_doc(&big));
+        assert!(map.contains_key(DOCZ) && !map.contains_key(DOC));
         assert!(item_size(&[(DOCZ, &map[DOCZ])]) < MAX_ITEM_BYTES);
         assert_eq!(decode_doc(&map).unwrap(), big);
+    }
+
+    #[test]
+    fn a_deflated_document_carries_the_digest_of_its_text() {
+        use sha2::{Digest as _, Sha256};
+        let big = "x".repeat(COMPRESS_ABOVE + 1);
+        let map = item_map(encode_doc(&big));
+        let AttributeValue::B(sha) = &map[DOC_SHA256] else {
+            panic!("{map:?}")
+        };
+        assert_eq!(sha.as_ref(), Sha256::digest(big.as_bytes()).as_slice());
+        // The swap condition compares the same digest, and plain documents as text.
+        let (cond, values) = holds_doc(&big);
+        assert!(mentions(cond, "#sha"), "{cond}");
+        assert_eq!(values[0], (":oldsha", map[DOC_SHA256].clone()));
+        let (cond, values) = holds_doc("{}");
+        assert_eq!(cond, "#plain = :old");
+        assert_eq!(values, [(":old", s("{}"))]);
+        // The boundary: stored plain, compared plain.
+        let edge = "y".repeat(COMPRESS_ABOVE);
+        assert!(item_map(encode_doc(&edge)).contains_key(DOC));
+        assert_eq!(holds_doc(&edge).0, "#plain = :old");
     }
 
     #[test]

@@ -23,9 +23,9 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `$HOOKLINE_HARNESS_BIN/moto_server -H 127.0.0.1 -p <free port>` and waits (at most
-    /// 20 s) until it answers. Panics, naming `tests/harness/setup.sh`, when the harness is not
-    /// installed.
+    /// Starts `tests/harness/moto_server.py -H 127.0.0.1 -p <free port>` (moto_server with each
+    /// DynamoDB request atomic) on the harness venv's python and waits (at most 20 s) until it
+    /// answers. Panics, naming `tests/harness/setup.sh`, when the harness is not installed.
     pub fn start() -> Moto {
         let mut failures = String::new();
         // A port taken between our probe and moto's bind makes moto exit: try another.
@@ -45,8 +45,8 @@ impl Moto {
     }
 
     fn try_start_on(port: u16) -> Result<Moto, String> {
-        let moto = harness_tool("moto_server");
         let python = harness_tool("python");
+        let moto = harness_file("moto_server.py");
         let guard = harness_file("guard.py");
         {
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -54,6 +54,7 @@ impl Moto {
             let mut child = Command::new(&python)
                 .arg(&guard)
                 .arg("--")
+                .arg(&python)
                 .arg(&moto)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::piped())
