@@ -993,7 +993,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .sum();
     let store = StoreThread::spawn(store).map_err(DevStoreError::from)?;
     // The API's tables live in the same file, on the same thread, in the same group commits.
-    let api_store: Arc<dyn hookline_api::Store> = Arc::new(
+    let sqlite = Arc::new(
         SqliteStore::on_queue(store.clone(), crate::now)
             .await
             .map_err(|e| DevStoreError::ApiTables {
@@ -1001,6 +1001,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
                 reason: e.to_string(),
             })?,
     );
+    let api_store: Arc<dyn hookline_api::Store> = sqlite.clone();
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };
@@ -1064,6 +1065,13 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         ui, &loaded, &app, &sender, &base_url, &db_path, released, pending, &api_token,
     );
 
+    // History past its retention goes (DynamoDB's TTL does it on AWS): now, then every few
+    // minutes.
+    tokio::spawn(sweep_loop(printer, SWEEP_EVERY, move |now| {
+        let sqlite = Arc::clone(&sqlite);
+        async move { sqlite.sweep_expired(now).await }
+    }));
+
     for _ in 0..args.workers {
         let source =
             LocalEventSource::new(client.clone(), sqs_api.queue_url(OUTBOUND_QUEUE), 10, 1);
@@ -1119,6 +1127,43 @@ fn write_api_file(ui: Ui, data_dir: &Path, base_url: &str, token: &str) -> Optio
                 DevApi::path(data_dir).display()
             ));
             None
+        }
+    }
+}
+
+/// How often `hookline dev` deletes the history records past the retention period (and once at
+/// start). Each sweep deletes in short steps on the store's thread, so queue work and API
+/// requests barely wait for it.
+const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Calls `sweep` with the time now, then every `every`, and says how many records expired (with
+/// `--json`: every sweep, as `{"event":"history_swept","expired":n}`; for people only when some
+/// did). A failed sweep is said and tried again at the next tick: what it left stays expired,
+/// and expired records are never read.
+async fn sweep_loop<F, Fut>(out: Printer, every: Duration, mut sweep: F)
+where
+    F: FnMut(Timestamp) -> Fut,
+    Fut: std::future::Future<Output = Result<usize, hookline_api::StoreError>>,
+{
+    let mut tick = tokio::time::interval(every);
+    // After a stall (a suspended laptop), one sweep, not a burst of them.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match sweep(crate::now()).await {
+            Ok(n) if out.ui.json => out
+                .ui
+                .json_line(&json!({"event": "history_swept", "expired": n})),
+            Ok(0) => {}
+            Ok(n) => out.ui.line(&format!(
+                "{} {} {n} history record(s) past the retention period",
+                out.clock(),
+                out.ui.paint(Style::Dim, "⌫ expired")
+            )),
+            Err(e) => out.ui.note(&format!(
+                "hookline dev: the history sweep failed ({e}); it runs again in {}",
+                hookline_core::time::format_duration(every)
+            )),
         }
     }
 }
@@ -1333,6 +1378,67 @@ mod tests {
         assert!(!is_api_v1("/api/v1x/app"));
         assert!(!is_api_v1("/api"));
         assert!(!is_api_v1("/hooks/api/v1"));
+    }
+
+    /// Counts the calls of a fake sweep whose second call fails.
+    fn fake_sweep(
+        calls: Arc<std::sync::Mutex<usize>>,
+    ) -> impl FnMut(Timestamp) -> std::future::Ready<Result<usize, hookline_api::StoreError>> {
+        move |_now| {
+            let mut n = calls.lock().unwrap();
+            *n += 1;
+            std::future::ready(if *n == 2 {
+                Err(hookline_api::StoreError::Unavailable("disk".into()))
+            } else {
+                Ok(*n)
+            })
+        }
+    }
+
+    fn wait_for_calls(calls: &Arc<std::sync::Mutex<usize>>, n: usize) {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while *calls.lock().unwrap() < n {
+            assert!(std::time::Instant::now() < until, "{n} sweeps");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_history_is_swept_at_start_then_every_period_and_a_failure_is_retried() {
+        let printer = Printer { ui: Ui::plain() };
+        // At start, without waiting for the first period.
+        let calls = Arc::new(std::sync::Mutex::new(0));
+        let task = tokio::spawn(sweep_loop(
+            printer,
+            SWEEP_EVERY,
+            fake_sweep(Arc::clone(&calls)),
+        ));
+        tokio::task::spawn_blocking({
+            let calls = Arc::clone(&calls);
+            move || wait_for_calls(&calls, 1)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            *calls.lock().unwrap(),
+            1,
+            "not again before {SWEEP_EVERY:?}"
+        );
+        task.abort();
+        // Then every period, on after the second one failed.
+        let calls = Arc::new(std::sync::Mutex::new(0));
+        let task = tokio::spawn(sweep_loop(
+            printer,
+            Duration::from_millis(10),
+            fake_sweep(Arc::clone(&calls)),
+        ));
+        tokio::task::spawn_blocking({
+            let calls = Arc::clone(&calls);
+            move || wait_for_calls(&calls, 4)
+        })
+        .await
+        .unwrap();
+        task.abort();
     }
 
     #[test]

@@ -374,6 +374,11 @@ async fn log_errors_say_what_to_do_and_exit_with_their_codes() {
     let dev = Dev::start(dir.path(), CONFIG, free_port());
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
+    // The history's retention is enforced from the start: one sweep (nothing to expire yet).
+    let swept = super::common::wait_until(Duration::from_secs(10), "the first sweep", || {
+        dev.events("history_swept").first().cloned()
+    });
+    assert_eq!(swept["expired"], 0, "{swept}");
     // dev's file: its address and token, for its owner's eyes only.
     let file: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("data/api.json")).unwrap()).unwrap();
