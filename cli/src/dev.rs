@@ -18,6 +18,11 @@
 //!   event-source loop the tests use, talking to the embedded queue through `aws-sdk-sqs`: the
 //!   same fan-out, signing, SSRF guard, retries (visibility timeouts) and dead-lettering.
 //!
+//! - **Metrics**: `GET /metrics`, Prometheus's text format: the sender's own CloudWatch metric
+//!   lines counted ([`metrics`]), and the queues' depths.
+//! - **`hookline log`**: the API's address and the development token are written to `api.json`
+//!   in the data directory (readable by its owner only), where `hookline log` finds them.
+//!
 //! Everything it receives and delivers is printed as it happens (`--json` for JSON lines).
 
 use std::borrow::Cow;
@@ -45,8 +50,11 @@ use hyper::body::Incoming as HyperBody;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+mod metrics;
+
 use crate::api_store::SqliteStore;
 use crate::error::{DevStoreError, FileError, ListenError};
+use crate::log::client::DevApi;
 use crate::sqs_api::SqsApi;
 use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
 use crate::ui::{Style, untrusted};
@@ -59,6 +67,8 @@ pub const DEMO_CONFIG: &str = include_str!("../../hookline.toml");
 pub use crate::sqs_target::dev_queue::{
     INBOUND as INBOUND_QUEUE, INBOUND_DLQ, OUTBOUND as OUTBOUND_QUEUE, OUTBOUND_DLQ,
 };
+/// Where `hookline dev` keeps its data, and where `hookline log` looks for it, by default.
+pub const DEFAULT_DATA_DIR: &str = ".hookline";
 /// The largest `POST /events` or SQS request body.
 const MAX_API_BODY: usize = 2 * 1024 * 1024;
 
@@ -89,8 +99,8 @@ pub struct Args {
     /// The port to listen on.
     #[arg(long, short, default_value_t = 8787, env = "HOOKLINE_DEV_PORT")]
     pub port: u16,
-    /// Where the queue and API databases live.
-    #[arg(long, default_value = ".hookline", env = "HOOKLINE_DATA_DIR")]
+    /// Where the queue and API databases live (and api.json, which `hookline log` reads).
+    #[arg(long, default_value = DEFAULT_DATA_DIR, env = "HOOKLINE_DATA_DIR")]
     pub data_dir: PathBuf,
     /// Delete every queued message before starting.
     #[arg(long)]
@@ -156,6 +166,8 @@ struct App {
     sqs: SqsApi,
     /// The management API, under `/api/v1`.
     api: hookline_api::Api,
+    /// The sender's metrics, for `GET /metrics`.
+    metrics: Arc<metrics::Metrics>,
     out: Printer,
 }
 
@@ -415,6 +427,13 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
     if path == "/events" {
         return Ok(events(req, &app).await);
     }
+    if path == "/metrics" {
+        // The counters name endpoints and applications: for this machine's programs only.
+        if let Some(code) = browser_guard(req.headers(), app.open_host) {
+            return Ok(json_response(403, json!({ "error": code }).to_string()));
+        }
+        return Ok(metrics_page(req.method(), &app).await);
+    }
     Ok(match hook(req, &app, &target).await {
         Ok(resp) => resp,
         Err(r) => reject(r, &path),
@@ -657,6 +676,64 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
             json_response(503, Rejection::QUEUE_UNAVAILABLE.body())
         }
     }
+}
+
+/// The queues whose depths `/metrics` shows (the dead-letter queues' are the ones to alarm on).
+const METRIC_QUEUES: [&str; 4] = [INBOUND_QUEUE, OUTBOUND_QUEUE, INBOUND_DLQ, OUTBOUND_DLQ];
+
+/// `GET /metrics`: the sender's counters, then each queue's messages by state.
+async fn metrics_page(method: &Method, app: &App) -> Resp {
+    if *method != Method::GET && *method != Method::HEAD {
+        let mut r = json_response(405, Rejection::METHOD_NOT_ALLOWED.body());
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
+        return r;
+    }
+    let now = now_ms();
+    let counted = app
+        .sqs
+        .store()
+        .run(move |s| {
+            METRIC_QUEUES
+                .iter()
+                .map(|q| s.counts(q, now).map(|c| (*q, c)))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await;
+    let counts = match counted {
+        Ok(c) => c,
+        Err(e) => {
+            app.out
+                .ui
+                .note(&format!("hookline dev: /metrics: the queues' counts: {e}"));
+            return json_response(503, Rejection::QUEUE_UNAVAILABLE.body());
+        }
+    };
+    let mut gauges = Vec::with_capacity(counts.len() * 3);
+    for (queue, c) in counts {
+        for (state, n) in [
+            ("visible", c.visible),
+            ("in_flight", c.in_flight),
+            ("delayed", c.delayed),
+        ] {
+            gauges.push((
+                "hookline_queue_messages",
+                vec![
+                    ("queue".to_owned(), queue.to_owned()),
+                    ("state".to_owned(), state.to_owned()),
+                ],
+                n,
+            ));
+        }
+    }
+    let mut r = response(200, app.metrics.render(&gauges));
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
 }
 
 /// The receiver's routes, as the Worker answers them.
@@ -916,7 +993,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         .sum();
     let store = StoreThread::spawn(store).map_err(DevStoreError::from)?;
     // The API's tables live in the same file, on the same thread, in the same group commits.
-    let api_store: Arc<dyn hookline_api::Store> = Arc::new(
+    let sqlite = Arc::new(
         SqliteStore::on_queue(store.clone(), crate::now)
             .await
             .map_err(|e| DevStoreError::ApiTables {
@@ -924,6 +1001,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
                 reason: e.to_string(),
             })?,
     );
+    let api_store: Arc<dyn hookline_api::Store> = sqlite.clone();
     let sqs_api = SqsApi::new(store, base_url.clone(), now_ms);
     let client = crate::sqs_target::local_client(&base_url, None, false);
     let printer = Printer { ui };
@@ -936,8 +1014,13 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     .map_err(|errors| loaded.invalid(errors))?;
     // The embedded queues take what SQS's largest queues do: fan-out plans with their limit.
     settings.max_message_bytes = crate::sqs_api::MAX_MESSAGE_BYTES;
-    let log = Logger::with_sink(move |line| printer.sender_line(line))
-        .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
+    let metrics = Arc::new(metrics::Metrics::default());
+    let counted = Arc::clone(&metrics);
+    let log = Logger::with_sink(move |line| {
+        counted.observe(line);
+        printer.sender_line(line);
+    })
+    .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
     // Messages naming an application go to the endpoints registered through the API.
     let registry = hookline_sender::registry::RegistryCache::new(
         Arc::clone(&api_store),
@@ -974,11 +1057,20 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         sources,
         sqs: sqs_api.clone(),
         api,
+        metrics,
         out: printer,
     });
+    let api_file = write_api_file(ui, &args.data_dir, &base_url, &api_token);
     banner(
         ui, &loaded, &app, &sender, &base_url, &db_path, released, pending, &api_token,
     );
+
+    // History past its retention goes (DynamoDB's TTL does it on AWS): now, then every few
+    // minutes.
+    tokio::spawn(sweep_loop(printer, SWEEP_EVERY, move |now| {
+        let sqlite = Arc::clone(&sqlite);
+        async move { sqlite.sweep_expired(now).await }
+    }));
 
     for _ in 0..args.workers {
         let source =
@@ -1005,11 +1097,75 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             () = &mut shutdown => break,
         }
     }
+    if let Some(path) = api_file
+        && let Err(e) = std::fs::remove_file(&path)
+    {
+        ui.note(&format!(
+            "hookline dev: cannot remove {}: {e} (its token is no longer valid)",
+            path.display()
+        ));
+    }
     ui.emit(
         || "hookline dev stopped; queued messages are kept for the next start".to_owned(),
         || json!({"event": "stopped"}),
     );
     Ok(())
+}
+
+/// Writes the API's address and token where `hookline log` looks for them; returns the file, or
+/// `None` (said on stderr) when it could not be written: everything else works without it.
+fn write_api_file(ui: Ui, data_dir: &Path, base_url: &str, token: &str) -> Option<PathBuf> {
+    let dev = DevApi {
+        url: format!("{base_url}{}", hookline_api::service::PREFIX),
+        token: token.to_owned(),
+    };
+    match dev.write(data_dir) {
+        Ok(()) => Some(DevApi::path(data_dir)),
+        Err(e) => {
+            ui.note(&format!(
+                "hookline dev: cannot write {}: {e}; `hookline log` will need --api and --token",
+                DevApi::path(data_dir).display()
+            ));
+            None
+        }
+    }
+}
+
+/// How often `hookline dev` deletes the history records past the retention period (and once at
+/// start). Each sweep deletes in short steps on the store's thread, so queue work and API
+/// requests barely wait for it.
+const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Calls `sweep` with the time now, then every `every`, and says how many records expired (with
+/// `--json`: every sweep, as `{"event":"history_swept","expired":n}`; for people only when some
+/// did). A failed sweep is said and tried again at the next tick: what it left stays expired,
+/// and expired records are never read.
+async fn sweep_loop<F, Fut>(out: Printer, every: Duration, mut sweep: F)
+where
+    F: FnMut(Timestamp) -> Fut,
+    Fut: std::future::Future<Output = Result<usize, hookline_api::StoreError>>,
+{
+    let mut tick = tokio::time::interval(every);
+    // After a stall (a suspended laptop), one sweep, not a burst of them.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match sweep(crate::now()).await {
+            Ok(n) if out.ui.json => out
+                .ui
+                .json_line(&json!({"event": "history_swept", "expired": n})),
+            Ok(0) => {}
+            Ok(n) => out.ui.line(&format!(
+                "{} {} {n} history record(s) past the retention period",
+                out.clock(),
+                out.ui.paint(Style::Dim, "⌫ expired")
+            )),
+            Err(e) => out.ui.note(&format!(
+                "hookline dev: the history sweep failed ({e}); it runs again in {}",
+                hookline_core::time::format_duration(every)
+            )),
+        }
+    }
 }
 
 /// One delivery loop: what Lambda's event source mapping does, against the embedded queue.
@@ -1222,6 +1378,67 @@ mod tests {
         assert!(!is_api_v1("/api/v1x/app"));
         assert!(!is_api_v1("/api"));
         assert!(!is_api_v1("/hooks/api/v1"));
+    }
+
+    /// Counts the calls of a fake sweep whose second call fails.
+    fn fake_sweep(
+        calls: Arc<std::sync::Mutex<usize>>,
+    ) -> impl FnMut(Timestamp) -> std::future::Ready<Result<usize, hookline_api::StoreError>> {
+        move |_now| {
+            let mut n = calls.lock().unwrap();
+            *n += 1;
+            std::future::ready(if *n == 2 {
+                Err(hookline_api::StoreError::Unavailable("disk".into()))
+            } else {
+                Ok(*n)
+            })
+        }
+    }
+
+    fn wait_for_calls(calls: &Arc<std::sync::Mutex<usize>>, n: usize) {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while *calls.lock().unwrap() < n {
+            assert!(std::time::Instant::now() < until, "{n} sweeps");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_history_is_swept_at_start_then_every_period_and_a_failure_is_retried() {
+        let printer = Printer { ui: Ui::plain() };
+        // At start, without waiting for the first period.
+        let calls = Arc::new(std::sync::Mutex::new(0));
+        let task = tokio::spawn(sweep_loop(
+            printer,
+            SWEEP_EVERY,
+            fake_sweep(Arc::clone(&calls)),
+        ));
+        tokio::task::spawn_blocking({
+            let calls = Arc::clone(&calls);
+            move || wait_for_calls(&calls, 1)
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            *calls.lock().unwrap(),
+            1,
+            "not again before {SWEEP_EVERY:?}"
+        );
+        task.abort();
+        // Then every period, on after the second one failed.
+        let calls = Arc::new(std::sync::Mutex::new(0));
+        let task = tokio::spawn(sweep_loop(
+            printer,
+            Duration::from_millis(10),
+            fake_sweep(Arc::clone(&calls)),
+        ));
+        tokio::task::spawn_blocking({
+            let calls = Arc::clone(&calls);
+            move || wait_for_calls(&calls, 4)
+        })
+        .await
+        .unwrap();
+        task.abort();
     }
 
     #[test]

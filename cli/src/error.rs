@@ -68,6 +68,9 @@ pub enum CliError {
     /// `hookline dev`'s queue database could not be opened or prepared.
     #[error(transparent)]
     Store(#[from] DevStoreError),
+    /// `hookline log` could not read the history through the management API.
+    #[error(transparent)]
+    Log(#[from] crate::log::client::LogError),
     /// The sender's HTTP client could not be built (no TLS roots, for one); boxed because the
     /// CLI names no HTTP crate of its own (the sender's client is reqwest's).
     #[error("cannot build the HTTP client: {0}")]
@@ -84,6 +87,7 @@ impl CliError {
             CliError::Listen(_) | CliError::HttpClient(_) => exit::UNAVAILABLE,
             CliError::Reported | CliError::Problems(_) => exit::PROBLEMS,
             CliError::Sqs(f) => f.exit_code(),
+            CliError::Log(e) => e.exit_code(),
             CliError::Store(DevStoreError::InUse { .. }) => exit::UNAVAILABLE,
             CliError::Store(_) => exit::IO,
         })

@@ -10,6 +10,7 @@
 //! - [`listen`]: a local sink that verifies Standard Webhooks signatures and prints deliveries.
 //! - [`send`]: enqueue an outbound event on SQS or on `hookline dev`.
 //! - [`replay`]: move dead-lettered messages back to their queue.
+//! - [`log`]: the delivery history and endpoint statistics, through the management API.
 //! - [`check`]: validate `hookline.toml`, `wrangler.toml` and `template.yaml` together.
 //!
 //! No feature flags.
@@ -19,6 +20,7 @@ pub mod check;
 pub mod dev;
 pub mod error;
 pub mod listen;
+pub mod log;
 pub mod replay;
 pub mod send;
 pub mod sign;

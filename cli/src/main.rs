@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hookline_cli::ui::ColorChoice;
-use hookline_cli::{CliError, Ui, check, dev, listen, replay, send, sign};
+use hookline_cli::{CliError, Ui, check, dev, listen, log, replay, send, sign};
 
 /// hookline: verified inbound webhooks and signed, retried outbound webhooks, on the edge or on
 /// your laptop.
@@ -31,6 +31,7 @@ Examples:
     --curl http://127.0.0.1:8787/hooks/demo | sh
   hookline send --dev --type order.created --data '{\"id\":1}'
   hookline replay --dev --dry-run
+  hookline log --status fail --since 1h
   hookline check --strict
 
 Exit codes: 0 ok, 1 problems found, 2 usage, 69 service unavailable, 74 file error, 78 bad configuration.";
@@ -47,6 +48,9 @@ enum Command {
     Send(send::Args),
     /// Move dead-lettered messages back to their queue.
     Replay(replay::Args),
+    /// Show the delivery history (attempts, messages' status, endpoint stats) of `hookline dev`
+    /// or a deployed API.
+    Log(log::Args),
     /// Validate hookline.toml, wrangler.toml and template.yaml against each other.
     Check(check::Args),
 }
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
             Command::Listen(args) => listen::run(args, ui).await,
             Command::Send(args) => send::run(args, ui).await,
             Command::Replay(args) => replay::run(args, ui).await,
+            Command::Log(args) => log::run(args, ui).await,
             Command::Check(args) => check::run(args, ui),
         }
     });

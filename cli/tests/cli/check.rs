@@ -245,13 +245,14 @@ fn help_at_80_columns(command: &[&str]) -> String {
 /// nothing starts or sends).
 #[test]
 fn help_examples_are_whole_commands_that_parse_as_printed() {
-    let commands: [&[&str]; 7] = [
+    let commands: [&[&str]; 8] = [
         &[],
         &["dev"],
         &["sign"],
         &["listen"],
         &["send"],
         &["replay"],
+        &["log"],
         &["check"],
     ];
     for command in commands {

@@ -14,6 +14,7 @@ mod check;
 mod common;
 mod dev;
 mod faults;
+mod log;
 mod send_replay;
 mod sign_listen;
 
@@ -26,6 +27,7 @@ fn every_command_explains_itself_with_examples_and_usage_errors_exit_2() {
         vec!["listen", "--help"],
         vec!["send", "--help"],
         vec!["replay", "--help"],
+        vec!["log", "--help"],
         vec!["check", "--help"],
     ] {
         let out = common::hookline(&cmd);
