@@ -4,11 +4,13 @@
 #   tests/api/run.sh target/debug/hookline
 #
 # Starts `hookline dev --json --port 0` on a fresh data directory with tests/api/dev.toml (loopback
-# opened in the SSRF guard, fast retries, a fresh API token), reads its JSON ready line, then runs
-# the official Python `svix` suite (tests/api/test_svix_python.py) and the official npm `svix`
-# suite (tests/api/svix_sdk.test.mjs) against it with HOOKLINE_API_URL, HOOKLINE_API_TOKEN and
-# HOOKLINE_API_DELIVERS=1, stops dev, and exits non-zero if anything failed. dev's own output is
-# printed only when something failed.
+# opened in the SSRF guard, fast retries, an auto-disable policy, a fresh API token), reads its
+# JSON ready line, then runs the official Python `svix` suites (tests/api/test_svix_python.py, and
+# tests/api/test_history.py for delivery history, recovery, endpoint health and operational
+# webhooks) and the official npm `svix` suite (tests/api/svix_sdk.test.mjs) against it with
+# HOOKLINE_API_URL, HOOKLINE_API_TOKEN, HOOKLINE_API_DELIVERS=1 and HOOKLINE_API_CONFIG (dev.toml
+# as JSON, whose retry schedule and policy test_history.py reads), stops dev, and exits non-zero
+# if anything failed. dev's own output is printed only when something failed.
 #
 # Needs the harness venv (tests/harness/setup.sh, made here if missing) and the repository's npm
 # packages (node_modules, installed with `npm ci` if svix is missing; svix needs the pinned Node 22
@@ -17,7 +19,8 @@ set -euo pipefail
 
 # With --lambda, the same suites run against the API Lambda instead: the function's bootstrap
 # through the Lambda Runtime API behind a Function URL front, DynamoDB and SQS on moto, and the
-# sender's handler reading the same queue and table (functions/api/examples/local_url.rs).
+# sender's handler reading the same queue and table (functions/api/examples/local_url.rs), with
+# dev.toml's [delivery].
 lambda=0
 if [ "${1:-}" = "--lambda" ]; then
   lambda=1
@@ -62,6 +65,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# dev.toml as JSON, for the suites that need to know the policy they run under.
+HOOKLINE_API_CONFIG=$("$venv_bin/python" -c \
+  'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb"))))' \
+  "$here/dev.toml")
+export HOOKLINE_API_CONFIG
+
 # A fresh token for this run: dev reads it through dev.toml's `env:HOOKLINE_API_TOKEN`.
 HOOKLINE_API_TOKEN="testsk_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export HOOKLINE_API_TOKEN
@@ -88,6 +97,8 @@ if [ "$lambda" = 1 ]; then
   failed=0
   echo "== Python svix against the API Lambda at $HOOKLINE_API_URL (DynamoDB and SQS on moto)" >&2
   "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_svix_python.py -v || failed=1
+  echo "== history, recovery, endpoint health, operational webhooks (Python svix) against the API Lambda" >&2
+  "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_history.py -v || failed=1
   echo "== npm svix against the API Lambda at $HOOKLINE_API_URL" >&2
   "$node" --test tests/api/svix_sdk.test.mjs || failed=1
   exec 8>&-
@@ -171,6 +182,8 @@ fi
 failed=0
 echo "== Python svix ($("$venv_bin/python" -c 'import svix; print(svix.__version__)')) against $HOOKLINE_API_URL" >&2
 "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_svix_python.py -v || failed=1
+echo "== history, recovery, endpoint health, operational webhooks (Python svix) against $HOOKLINE_API_URL" >&2
+"$venv_bin/python" -W ignore::ResourceWarning tests/api/test_history.py -v || failed=1
 echo "== npm svix ($("$node" -p 'require("./node_modules/svix/package.json").version')) against $HOOKLINE_API_URL" >&2
 "$node" --test tests/api/svix_sdk.test.mjs || failed=1
 

@@ -821,7 +821,7 @@ async fn dev_json_answers_end_with_a_newline() {
 const CUSTOM_API_TOKEN: &str = "test-dev-api-token-7f3c9a";
 
 /// One API request: `token` as a bearer token when given; the status and the JSON answer.
-async fn api(
+pub(super) async fn api(
     dev: &Dev,
     method: reqwest::Method,
     path: &str,
@@ -856,7 +856,7 @@ async fn api_at(
 }
 
 /// The development token of a running `hookline dev --json`.
-fn token_of(dev: &Dev) -> String {
+pub(super) fn token_of(dev: &Dev) -> String {
     dev.ready()["api_token"].as_str().unwrap().to_owned()
 }
 

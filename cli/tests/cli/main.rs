@@ -14,6 +14,7 @@ mod check;
 mod common;
 mod dev;
 mod faults;
+mod history_kill;
 mod log;
 mod send_replay;
 mod sign_listen;

@@ -34,10 +34,12 @@ use serde_json::json;
 #[tokio::main]
 async fn main() {
     let moto = Moto::start();
+    // The suites' [delivery] (loopback allowed, fast retries, the auto-disable policy that
+    // tests/api/test_history.py reads) is tests/api/dev.toml's: one definition for both targets.
+    let suites = Config::from_toml(include_str!("../../../tests/api/dev.toml")).unwrap();
     let config = json!({
         "api": {"allow_http": true, "registry_cache": "0s"},
-        "delivery": {"ssrf_allow": ["127.0.0.0/8"], "timeout": "5s",
-                     "retry": {"schedule": ["1s", "2s", "4s"], "jitter": 0.0}},
+        "delivery": suites.delivery,
     });
     let api = ApiLambda::start_with(&ApiLambda::binary(), &moto.endpoint, config.clone()).await;
 
