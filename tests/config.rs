@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use hookline_core::config::{Config, Destination, EndpointConfig, Format};
+use hookline_core::config::{Config, Destination, EndpointConfig, Format, SourcesConfig};
 use hookline_core::headers::Headers;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind};
@@ -544,4 +544,65 @@ fn an_endpoint_template_is_parsed_with_its_format() {
             "{extra}: expected {needle:?} in {all:#?}"
         );
     }
+}
+
+/// The receiver Worker reads configurations through `SourcesConfig`: the same sources as
+/// `Config`, for every documented example.
+#[test]
+fn the_worker_reads_the_same_sources_from_every_documented_example() {
+    for (line, text) in doc_examples() {
+        let config = Config::from_toml(&text).unwrap();
+        let json = serde_json::to_string(&config).unwrap();
+        let view = SourcesConfig::from_json(&json)
+            .unwrap_or_else(|e| panic!("docs/config.md:{line}: the Worker refuses it:\n{e}"));
+        assert_eq!(view.sources, config.sources, "docs/config.md:{line}");
+        let a = view.resolve_sources(env).unwrap();
+        let b = config.resolve_sources(env).unwrap();
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            b.keys().collect::<Vec<_>>(),
+            "docs/config.md:{line}"
+        );
+    }
+}
+
+/// The Worker checks its sources as `Config` does (names, schemes, relay endpoint names), refuses
+/// unknown top-level and source fields, and leaves the sender's and the API's sections unread.
+#[test]
+fn the_worker_checks_sources_and_leaves_the_other_sections_to_their_readers() {
+    let relay = r#"{"sources":{"s":{"scheme":"stripe","secrets":["env:S"],"destination":"relay","relay_endpoints":["billing","missing"]}},
+                   "endpoints":{"billing":{"url":"https://e.com","secrets":["env:W"]}}}"#;
+    let e = SourcesConfig::from_json(relay).unwrap_err().to_string();
+    assert!(
+        e.contains("sources.s.relay_endpoints[1]: no endpoint named \"missing\""),
+        "{e}"
+    );
+    let e = SourcesConfig::from_json(r#"{"sources":{"gh":{"scheme":"gitlab"}}}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sources.gh.scheme: unknown scheme \"gitlab\""),
+        "{e}"
+    );
+    for bad in [
+        r#"{"sourcez":{}}"#,
+        r#"{"sources":{"gh":{"scheme":"github","secrets":["env:GH"],"secret":"x"}}}"#,
+    ] {
+        let e = SourcesConfig::from_json(bad).unwrap_err().to_string();
+        assert!(e.contains("unknown field"), "{bad}: {e}");
+    }
+    // A value is never echoed back in an error.
+    let e = SourcesConfig::from_json(
+        r#"{"sources":{"gh":{"scheme":"github","secrets":"whsec_leak"}}}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(!e.contains("whsec_leak"), "{e}");
+    // `[delivery]` and `[api]` are the sender's and the API's: Config refuses this one, the
+    // Worker reads its sources.
+    let other = r#"{"sources":{"gh":{"scheme":"github","secrets":["env:GH"]}},
+                    "delivery":{"timeout":"forever"},"api":{"retention":"1s"}}"#;
+    assert!(Config::from_json(other).is_err());
+    let view = SourcesConfig::from_json(other).unwrap();
+    assert_eq!(view.sources.len(), 1);
 }

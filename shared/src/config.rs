@@ -735,13 +735,7 @@ impl Config {
     /// Checks everything that can be checked without reading secrets.
     pub fn validate(&self) -> Result<(), ConfigErrors> {
         let mut p = Problems::default();
-        for (name, source) in &self.sources {
-            let at = format!("sources.{name}");
-            if !is_name(name) {
-                p.add(&at, NAME_RULE);
-            }
-            source.check(&at, self, &mut p);
-        }
+        check_sources(&self.sources, &self.endpoints, &mut p);
         for (name, endpoint) in &self.endpoints {
             let at = format!("endpoints.{name}");
             if !is_name(name) {
@@ -774,15 +768,7 @@ impl Config {
         &self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<BTreeMap<String, ResolvedSource>, ConfigErrors> {
-        let mut p = Problems::default();
-        let mut out = BTreeMap::new();
-        for (name, source) in &self.sources {
-            let at = format!("sources.{name}");
-            if let Some(resolved) = source.resolve(name, &at, &lookup, &mut p) {
-                out.insert(name.clone(), resolved);
-            }
-        }
-        p.finish(out)
+        resolve_sources(&self.sources, lookup)
     }
 
     /// Reads an endpoint's signing secrets through `lookup`.
@@ -828,6 +814,90 @@ fn entries<T: serde::de::DeserializeOwned>(
         }
     }
     out
+}
+
+/// Checks every source (`endpoints`: the configuration's `[endpoints]`, for relay names).
+fn check_sources<E>(
+    sources: &BTreeMap<String, SourceConfig>,
+    endpoints: &BTreeMap<String, E>,
+    p: &mut Problems,
+) {
+    for (name, source) in sources {
+        let at = format!("sources.{name}");
+        if !is_name(name) {
+            p.add(&at, NAME_RULE);
+        }
+        source.check(&at, endpoints, p);
+    }
+}
+
+/// Builds a ready verifier for every source, reading secrets through `lookup`; reports every
+/// missing or unusable secret at once.
+fn resolve_sources(
+    sources: &BTreeMap<String, SourceConfig>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, ResolvedSource>, ConfigErrors> {
+    let mut p = Problems::default();
+    let mut out = BTreeMap::new();
+    for (name, source) in sources {
+        let at = format!("sources.{name}");
+        if let Some(resolved) = source.resolve(name, &at, &lookup, &mut p) {
+            out.insert(name.clone(), resolved);
+        }
+    }
+    p.finish(out)
+}
+
+/// What the receiver Worker reads of a configuration: `[sources]`, checked as [`Config`] checks
+/// them, and the names of `[endpoints]` (relay sources name them). `[delivery]`, `[api]` and the
+/// endpoints' settings are the sender's and the API's: the Worker accepts them unread, so that
+/// their code (filter expressions, retry policies, URL rules...) is not in its bundle. Those
+/// sections are checked where they are used, and the whole file by `hookline check` and
+/// [`Config::from_json`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesConfig {
+    /// Inbound sources by name.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+    #[serde(default)]
+    endpoints: BTreeMap<String, serde::de::IgnoredAny>,
+    // Accepted, never read (see above).
+    #[serde(default, rename = "delivery")]
+    _delivery: serde::de::IgnoredAny,
+    #[serde(default, rename = "api")]
+    _api: serde::de::IgnoredAny,
+}
+
+impl SourcesConfig {
+    /// Reads and checks the sources of a configuration given as JSON (the Worker's
+    /// `HOOKLINE_CONFIG`). Errors carry a line and column, or the source they are about; values
+    /// are left out of them, as [`Config::from_json`] leaves them out.
+    pub fn from_json(text: &str) -> Result<Self, ConfigErrors> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigErrors::single(
+                "",
+                "configuration is larger than 1 MiB",
+            ));
+        }
+        let view: SourcesConfig = serde_json::from_str(text).map_err(|e| {
+            ConfigErrors::single(
+                format!("line {}, column {}", e.line(), e.column()),
+                redact_values(&e.to_string()),
+            )
+        })?;
+        let mut p = Problems::default();
+        check_sources(&view.sources, &view.endpoints, &mut p);
+        p.finish(view)
+    }
+
+    /// Builds a ready verifier for every source, reading secrets through `lookup`.
+    pub fn resolve_sources(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<BTreeMap<String, ResolvedSource>, ConfigErrors> {
+        resolve_sources(&self.sources, lookup)
+    }
 }
 
 /// The tables of a configuration that have fixed field names, for reporting every unknown
@@ -1038,7 +1108,8 @@ fn resolve_secrets(
 }
 
 impl SourceConfig {
-    fn check(&self, at: &str, config: &Config, p: &mut Problems) {
+    /// `endpoints`: the configuration's `[endpoints]` (only their names are read).
+    fn check<E>(&self, at: &str, endpoints: &BTreeMap<String, E>, p: &mut Problems) {
         let kind = match SchemeKind::from_name(&self.scheme) {
             Some(kind) => Some(kind),
             None => {
@@ -1135,9 +1206,9 @@ impl SourceConfig {
             );
         }
         // A receiver-only deployment has no [endpoints]: names can only be checked when there are.
-        if !config.endpoints.is_empty() {
+        if !endpoints.is_empty() {
             for (i, e) in self.relay_endpoints.iter().enumerate() {
-                if !config.endpoints.contains_key(e) {
+                if !endpoints.contains_key(e) {
                     p.add(
                         format!("{at}.relay_endpoints[{i}]"),
                         format!("no endpoint named \"{e}\""),

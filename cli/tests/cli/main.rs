@@ -15,6 +15,7 @@ mod common;
 mod dev;
 mod faults;
 mod history_kill;
+mod history_replay;
 mod log;
 mod send_replay;
 mod sign_listen;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hookline_core::config::{Config, ConfigErrors, ResolvedSource};
+use hookline_core::config::{ConfigErrors, ResolvedSource, SourcesConfig};
 use hookline_core::time::parse_duration;
 
 use crate::sqs::{Credentials, Queue};
@@ -89,8 +89,8 @@ impl Settings {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SettingsError> {
         let text = config.ok_or(SettingsError::MissingConfig)?;
-        let config = Config::from_json(text)?;
-        config.validate()?;
+        // The sources only: the rest is the sender's and the API's (see `SourcesConfig`).
+        let config = SourcesConfig::from_json(text)?;
         let sources = config.resolve_sources(&lookup)?;
         let region = lookup(REGION_VAR).filter(|r| !r.is_empty());
         let queue = |var: &'static str| -> Result<Option<Queue>, SettingsError> {
