@@ -66,6 +66,10 @@ pub mod code {
     /// The message names an application the registry does not have (or the sender has no
     /// registry).
     pub const UNKNOWN_APPLICATION: &str = "unknown_application";
+    /// The registered endpoint is disabled and the message could not be recorded as skipped
+    /// there (the store did not take the write): kept here instead, for replay, so that the
+    /// message's other endpoints need not wait for the store.
+    pub const ENDPOINT_DISABLED: &str = "endpoint_disabled";
 }
 
 /// The `hookline-error` text for a named endpoint that cannot take a message.

@@ -273,6 +273,20 @@ impl RegistryCache {
             .await
     }
 
+    /// The stored message `msg_id` of application `app_id`, by id only (one read): unlike
+    /// [`Registry::message`], never a message whose `eventId` happens to be `msg_id`.
+    pub async fn message(
+        &self,
+        app_id: &str,
+        msg_id: &str,
+    ) -> Result<Option<model::Message>, StoreError> {
+        let kind = hookline_api::Kind::Message;
+        match self.registry.store().get(kind, app_id, msg_id).await? {
+            Some(doc) => hookline_api::registry::decode(kind, msg_id, &doc).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A message's status at an endpoint, if it has one (one read).
     pub async fn destination(
         &self,

@@ -4,7 +4,8 @@
 //! History never decides delivery: every write here that fails is logged and counted
 //! (`HistoryWriteFailed`, `OperationalWebhookFailed`) and the delivery's outcome stands. The one
 //! exception is a *skip*: a message not sent because its endpoint is disabled is then kept only
-//! in the store, so there its records must be written or the record stays on the queue.
+//! in the store, so there its records must be written, or that endpoint's delivery goes to the
+//! dead-letter queue (`endpoint_disabled`) instead, where it is kept for replay.
 //!
 //! Store calls per attempt (what the cost model and the bench count), with a registry:
 //! - the attempt: 2 writes (under the message and under the endpoint);
@@ -196,7 +197,8 @@ impl Sender {
             .await;
         // Disabled (by this attempt or another sender): a retry would only be skipped when it
         // came back, so the message is recorded as skipped now. If that cannot be written, the
-        // retry goes ahead as decided and is skipped then.
+        // retry goes ahead as decided and is skipped when it comes back (or dead-lettered then,
+        // if the store still does not take it: `skip_delivery`).
         if disabled && matches!(step, Step::Retry { .. }) {
             match self
                 .record_skipped(d, target, attempt, Some(last.clone()), now)
@@ -228,7 +230,12 @@ impl Sender {
         if let Some(event) = event
             && self.emits_about(target)
         {
-            let data = target.subject().attempt_data(&d.message_id, None, &last);
+            let event_id = self
+                .msg_event_id(registry, target, &d.message_id, now)
+                .await;
+            let data = target
+                .subject()
+                .attempt_data(&d.message_id, event_id.as_deref(), &last);
             let sent = self.emit(event, data, now).await;
             failing_sent |= sent && event == OperationalEvent::AttemptFailing;
         }
@@ -250,6 +257,33 @@ impl Sender {
             self.history_failed(&d.message_id, &e.to_string(), now);
         }
         Next::AsDecided
+    }
+
+    /// The `msgEventId` of the operational webhooks about message `msg_id` at `target`: the
+    /// `eventId` the application gave it. A configured endpoint's message has no record: its id
+    /// *is* the app's `id` (or, when the app gave none, the one the sender made for it, which is
+    /// then the only id it has). A registered endpoint's is read from the stored message, one
+    /// read, only when a webhook goes out (rarely: `failing`, `exhausted`, `recovered`). The
+    /// webhook does not wait on the store: a failed read is counted and the field is null, as
+    /// it is for a message stored without an `eventId`, or not stored (its write failed, and
+    /// was counted then).
+    async fn msg_event_id(
+        &self,
+        registry: &RegistryCache,
+        target: &Target<'_>,
+        msg_id: &str,
+        now: Timestamp,
+    ) -> Option<String> {
+        if target.app_id == CONFIG_APP {
+            return Some(msg_id.to_owned());
+        }
+        match registry.message(target.app_id, msg_id).await {
+            Ok(found) => found.and_then(|m| m.event_id),
+            Err(e) => {
+                self.history_failed(msg_id, &e.to_string(), now);
+                None
+            }
+        }
     }
 
     /// Counts the attempt into the endpoint's health and disables a registered endpoint when
@@ -549,7 +583,7 @@ impl Sender {
 }
 
 /// Skipping needs a registered endpoint, and those come only from a registry: never seen.
-fn no_registry() -> StoreError {
+pub(super) fn no_registry() -> StoreError {
     StoreError::Unavailable("this sender has no registry to record a skipped message in".into())
 }
 
