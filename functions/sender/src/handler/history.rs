@@ -13,10 +13,21 @@
 //!   [`FAILING_AFTER_ATTEMPT`] (whether `message.attempt.failing` went out, for
 //!   `message.attempt.recovered`);
 //! - the endpoint's health: 1 read, plus 1 conditional write unless a success finds it healthy;
-//! - disabling: 1 read and 1 conditional write, once per endpoint.
+//!   none at all for a success at an endpoint this sender found healthy less than
+//!   `api.registry_cache` ago (`RegistryCache::observe_health` says what that costs);
+//! - disabling: 1 read and 1 conditional write, once per endpoint;
+//! - an operational webhook about the attempt (`failing`, `exhausted`, `recovered`) at a
+//!   registered endpoint: 1 read, the message's `eventId`.
 //!
-//! So a successful first delivery to a healthy endpoint costs 3 writes and 1 read (and one more
-//! write for a message put straight on the queue: the message itself, once).
+//! So a successful first delivery to a healthy endpoint costs 3 writes, and 1 read per endpoint
+//! per warm sender per `api.registry_cache` (and one more write for a message put straight on
+//! the queue: the message itself, once).
+//!
+//! Latency, in sequential round trips to the store (the calls that do not depend on each other
+//! are made at once, [`Sender::after_attempt`]): 1 for a success early in its run (the attempt,
+//! the health and the status together); 2 for a failure (the attempt, the health and the
+//! previous status together, then the status), more only when it disables the endpoint, is
+//! skipped, or sends a webhook whose `eventId` was not read alongside.
 
 use hookline_api::StoreError;
 use hookline_core::api::history::{
@@ -166,10 +177,24 @@ fn reads_previous(attempt: u32) -> bool {
     attempt > FAILING_AFTER_ATTEMPT
 }
 
+/// Whether attempt `attempt` coming to `step` sends an operational webhook whatever the
+/// previous status says (`exhausted` always; `failing` at its attempt, which reads no previous
+/// status), so what the webhook needs can be read before the previous status is known.
+fn event_is_certain(step: Step, attempt: u32) -> bool {
+    let event_if = |failing_sent: bool| settle(step, attempt, failing_sent).1.is_some();
+    event_if(false) && (!reads_previous(attempt) || event_if(true))
+}
+
 impl Sender {
     /// Writes the history of one attempt at `target` and acts on the endpoint's health. Never
     /// fails the delivery; `Next::Skipped` only when the endpoint was disabled and the message
     /// is safely recorded as skipped.
+    ///
+    /// The store calls that do not depend on each other are made at once (on DynamoDB each is a
+    /// round trip of several milliseconds): the attempt's two writes, the endpoint's health, and
+    /// the reads the status and a webhook need. Only the status waits, for what the health and
+    /// the previous status decide. A success early in its run needs neither, so it is one round
+    /// trip in all.
     pub(super) async fn after_attempt(
         &self,
         d: &DeliveryMessage,
@@ -183,18 +208,80 @@ impl Sender {
             return Next::AsDecided;
         };
         let record = attempt_record(d, target, attempt, result, step, now);
-        if let Err(e) = registry.record(&record, now).await {
-            self.history_failed(&d.message_id, &e.to_string(), now);
-        }
         let last = LastAttempt {
             id: record.id.clone(),
             response_status_code: record.response_status_code,
             timestamp: record.timestamp.clone(),
         };
+        let seen = observed(step, result.status);
+        let write_attempt = async {
+            if let Err(e) = registry.record(&record, now).await {
+                self.history_failed(&d.message_id, &e.to_string(), now);
+            }
+        };
+        let status = |status: MessageStatus, failing_sent: bool| Destination {
+            app_id: target.app_id.to_owned(),
+            endpoint_id: target.endpoint_id.to_owned(),
+            msg_id: d.message_id.clone(),
+            status,
+            attempts: attempt,
+            next_attempt: match step {
+                Step::Retry { next } => Some(next.to_rfc3339()),
+                Step::Delivered | Step::GiveUp => None,
+            },
+            last_attempt: Some(last.clone()),
+            failing_sent,
+            updated_at: now.to_rfc3339(),
+        };
 
-        let disabled = self
-            .observe_health(registry, target, observed(step, result.status), now)
-            .await;
+        if step == Step::Delivered && !reads_previous(attempt) {
+            // A success never disables, and this early in its run nothing can have sent
+            // `failing` (see `reads_previous`), so there is no `recovered` to send: its status
+            // depends on nothing else.
+            let success = status(MessageStatus::Success, false);
+            tokio::join!(
+                write_attempt,
+                self.observe_health(registry, target, seen, now),
+                self.write_status(registry, &success, now),
+            );
+            return Next::AsDecided;
+        }
+
+        // A webhook sure to go out has its `msgEventId` read alongside.
+        let sure_event = event_is_certain(step, attempt) && self.emits_about(target);
+        let previous = async {
+            if !reads_previous(attempt) {
+                return None;
+            }
+            match registry
+                .destination(target.app_id, target.endpoint_id, &d.message_id)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    // Without it, `recovered` is not sent: counted, and delivery goes on.
+                    self.history_failed(&d.message_id, &e.to_string(), now);
+                    None
+                }
+            }
+        };
+        let early_event_id = async {
+            if sure_event {
+                Some(
+                    self.msg_event_id(registry, target, &d.message_id, now)
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
+        let ((), disabled, previous, early_event_id) = tokio::join!(
+            write_attempt,
+            self.observe_health(registry, target, seen, now),
+            previous,
+            early_event_id,
+        );
+
         // Disabled (by this attempt or another sender): a retry would only be skipped when it
         // came back, so the message is recorded as skipped now. If that cannot be written, the
         // retry goes ahead as decided and is skipped when it comes back (or dead-lettered then,
@@ -209,54 +296,35 @@ impl Sender {
             }
         }
 
-        let previous = if reads_previous(attempt) {
-            match registry
-                .destination(target.app_id, target.endpoint_id, &d.message_id)
-                .await
-            {
-                Ok(p) => p,
-                Err(e) => {
-                    // Without it, `recovered` is not sent: counted, and delivery goes on.
-                    self.history_failed(&d.message_id, &e.to_string(), now);
-                    None
-                }
-            }
-        } else {
-            None
-        };
         let failing_sent = previous.as_ref().is_some_and(|p| p.failing_sent);
-        let (status, event) = settle(step, attempt, failing_sent);
+        let (settled, event) = settle(step, attempt, failing_sent);
         let mut failing_sent = failing_sent;
         if let Some(event) = event
             && self.emits_about(target)
         {
-            let event_id = self
-                .msg_event_id(registry, target, &d.message_id, now)
-                .await;
+            let event_id = match early_event_id {
+                Some(id) => id,
+                None => {
+                    self.msg_event_id(registry, target, &d.message_id, now)
+                        .await
+                }
+            };
             let data = target
                 .subject()
                 .attempt_data(&d.message_id, event_id.as_deref(), &last);
             let sent = self.emit(event, data, now).await;
             failing_sent |= sent && event == OperationalEvent::AttemptFailing;
         }
-        let destination = Destination {
-            app_id: target.app_id.to_owned(),
-            endpoint_id: target.endpoint_id.to_owned(),
-            msg_id: d.message_id.clone(),
-            status,
-            attempts: attempt,
-            next_attempt: match step {
-                Step::Retry { next } => Some(next.to_rfc3339()),
-                Step::Delivered | Step::GiveUp => None,
-            },
-            last_attempt: Some(last),
-            failing_sent,
-            updated_at: now.to_rfc3339(),
-        };
-        if let Err(e) = registry.put_destination(&destination, now).await {
-            self.history_failed(&d.message_id, &e.to_string(), now);
-        }
+        self.write_status(registry, &status(settled, failing_sent), now)
+            .await;
         Next::AsDecided
+    }
+
+    /// Writes a message's status at an endpoint after an attempt; a failure is counted.
+    async fn write_status(&self, registry: &RegistryCache, d: &Destination, now: Timestamp) {
+        if let Err(e) = registry.put_destination(d, now).await {
+            self.history_failed(&d.msg_id, &e.to_string(), now);
+        }
     }
 
     /// The `msgEventId` of the operational webhooks about message `msg_id` at `target`: the
@@ -709,6 +777,19 @@ mod tests {
         // it set in its own run, so none pays for the read.
         assert!(!(1..=FAILING_AFTER_ATTEMPT).any(reads_previous));
         assert!(reads_previous(FAILING_AFTER_ATTEMPT + 1));
+    }
+
+    #[test]
+    fn exhausted_and_the_failing_attempt_are_certain_recovered_is_not() {
+        for attempt in [1, FAILING_AFTER_ATTEMPT, FAILING_AFTER_ATTEMPT + 1, 9] {
+            assert!(event_is_certain(Step::GiveUp, attempt), "{attempt}");
+            // Whether `recovered` goes out depends on the previous status.
+            assert!(!event_is_certain(Step::Delivered, attempt), "{attempt}");
+        }
+        assert!(event_is_certain(NEXT, FAILING_AFTER_ATTEMPT));
+        for attempt in [1, FAILING_AFTER_ATTEMPT - 1, FAILING_AFTER_ATTEMPT + 1] {
+            assert!(!event_is_certain(NEXT, attempt), "{attempt}");
+        }
     }
 
     #[test]
