@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use hookline_api::{Item, Kind, Registry, Store, StoreError};
 use hookline_core::api::history::{
     CONFIG_APP, Destination, ErrorClass, Health, MessageStatus, OPERATIONAL_APP,
 };
-use hookline_core::api::model::{Application, Attempt, AttemptStatus, Endpoint};
+use hookline_core::api::model::{Application, Attempt, AttemptStatus, Endpoint, Message};
 use hookline_core::config::Config;
 use hookline_core::time::Timestamp;
 use hookline_sender::Sender;
@@ -324,6 +325,25 @@ async fn attempts_and_statuses_are_recorded_for_registered_and_configured_endpoi
     }
     let dest = h.destination(CONFIG_APP, "cfg", "evt_cfg").await.unwrap();
     assert_eq!((dest.status, dest.attempts), (MessageStatus::Fail, 3));
+    // Exhausted, said to the operational endpoint: a configured endpoint's message has no
+    // record, and its id is the `id` the app gave it.
+    h.settle(Duration::from_secs(10), || {
+        !h.operational("/ok/op", 1).is_empty()
+    })
+    .await;
+    let ops = h.operational("/ok/op", 1);
+    assert_eq!(ops.len(), 1, "{ops:#?}");
+    let (kind, data) = &ops[0];
+    assert_eq!(kind, "message.attempt.exhausted");
+    assert_eq!(
+        (&data["appId"], &data["endpointId"]),
+        (&json!(CONFIG_APP), &json!("cfg"))
+    );
+    assert_eq!(
+        (&data["msgId"], &data["msgEventId"]),
+        (&json!("evt_cfg"), &json!("evt_cfg"))
+    );
+    assert_eq!(data["lastAttempt"]["id"], attempts[2].id);
     // Its health is counted (not acted on: configured endpoints are not disabled).
     assert_eq!(
         h.registry()
@@ -470,6 +490,29 @@ async fn failing_recovered_and_exhausted_reach_registered_and_configured_operati
         &toml,
     )
     .await;
+    // `evt_x` is in the store already, as the API writes a message, with the `eventId` the app
+    // gave it; `evt_f` is recorded by the sender, its `id` being the app's.
+    let stored = Message {
+        id: "evt_x".into(),
+        app_id: "app_1".into(),
+        event_id: Some("order-x".into()),
+        event_type: "a.b".into(),
+        payload: serde_json::value::to_raw_value(&json!({})).unwrap(),
+        channels: None,
+        timestamp: "2026-11-23T12:00:00Z".into(),
+        enqueued: true,
+    };
+    h.store
+        .create(
+            Kind::Message,
+            "app_1",
+            "evt_x",
+            &["e:order-x"],
+            &serde_json::to_string(&stored).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
     h.w.send(&json!({"type": "a.b", "application": "acme", "endpoints": ["ep_flaky"], "id": "evt_f", "data": {}}))
         .await;
     h.w.send(&json!({"type": "a.b", "application": "acme", "endpoints": ["ep_dead"], "id": "evt_x", "data": {}}))
@@ -485,6 +528,12 @@ async fn failing_recovered_and_exhausted_reach_registered_and_configured_operati
         .into_iter()
         .map(|(kind, data)| {
             assert_eq!(data["appUid"], "acme", "{data}");
+            // The `eventId` of the stored message.
+            let event_id = match data["msgId"].as_str().unwrap() {
+                "evt_x" => "order-x",
+                other => other,
+            };
+            assert_eq!(data["msgEventId"], event_id, "{data}");
             let last = &data["lastAttempt"];
             assert!(last["id"].as_str().unwrap().starts_with("atmpt_"), "{data}");
             (
@@ -550,9 +599,21 @@ async fn failing_recovered_and_exhausted_reach_registered_and_configured_operati
     assert!(!h.endpoint_disabled("ep_dead").await, "auto-disable is off");
 }
 
-/// A store that fails every history write and read (attempts, statuses, health, messages),
-/// and serves the endpoints as the real one: what delivery needs.
-struct HistoryDown(Arc<dyn Store>);
+/// A store that, while its switch is on, fails every history write and read (attempts,
+/// statuses, health, messages), and always serves the endpoints as the real one: what delivery
+/// needs.
+struct HistoryDown(Arc<dyn Store>, Arc<AtomicBool>);
+
+impl HistoryDown {
+    /// Down for good.
+    fn always(s: Arc<dyn Store>) -> Arc<dyn Store> {
+        Arc::new(Self(s, Arc::new(AtomicBool::new(true))))
+    }
+
+    fn fails(&self, kind: Kind) -> bool {
+        is_history(kind) && self.1.load(Ordering::SeqCst)
+    }
+}
 
 fn down() -> StoreError {
     StoreError::Unavailable("history store down (test)".into())
@@ -573,7 +634,7 @@ impl Store for HistoryDown {
         d: &str,
         e: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.create(k, p, id, a, d, e).await
@@ -587,7 +648,7 @@ impl Store for HistoryDown {
         c: &[&str],
         d: &str,
     ) -> Result<(), StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.replace(k, p, id, r, c, d).await
@@ -600,7 +661,7 @@ impl Store for HistoryDown {
         d: &str,
         e: Option<Timestamp>,
     ) -> Result<(), StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.put(k, p, id, d, e).await
@@ -614,19 +675,19 @@ impl Store for HistoryDown {
         d: &str,
         e: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.swap(k, p, id, x, d, e).await
     }
     async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.get(k, p, id).await
     }
     async fn resolve(&self, k: Kind, p: &str, a: &str) -> Result<Option<String>, StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.resolve(k, p, a).await
@@ -638,13 +699,13 @@ impl Store for HistoryDown {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Item>, StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.list(k, p, after, limit).await
     }
     async fn delete(&self, k: Kind, p: &str, id: &str, a: &[&str]) -> Result<bool, StoreError> {
-        if is_history(k) {
+        if self.fails(k) {
             return Err(down());
         }
         self.0.delete(k, p, id, a).await
@@ -659,7 +720,7 @@ async fn a_failing_history_store_does_not_change_delivery() {
         "hist-down",
         &[("ep_ok", "/ok/up"), ("ep_retry", "/fail/1/then/200/r")],
         &toml,
-        |s| Arc::new(HistoryDown(s)),
+        HistoryDown::always,
     )
     .await;
     h.w.send(&json!({"type": "a.b", "application": "acme", "id": "evt_u", "data": {}}))
@@ -684,4 +745,100 @@ async fn a_failing_history_store_does_not_change_delivery() {
     let logs = h.w.log_text();
     assert!(logs.contains("\"msg\":\"history_write_failed\""), "{logs}");
     assert!(logs.contains("\"HistoryWriteFailed\""), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_skip_the_store_cannot_take_is_dead_lettered_and_the_other_endpoints_are_served() {
+    let down = Arc::new(AtomicBool::new(true));
+    let switch = Arc::clone(&down);
+    let h = world_over(
+        "hist-skipfail",
+        &[("ep_off", "/ok/off"), ("ep_on", "/ok/on")],
+        &delivery(3, "failures = 100"),
+        move |s| Arc::new(HistoryDown(s, switch)),
+    )
+    .await;
+    let mut off = h
+        .registry()
+        .endpoint("app_1", "ep_off")
+        .await
+        .unwrap()
+        .unwrap();
+    off.disabled = true;
+    h.store
+        .put(
+            Kind::Endpoint,
+            "app_1",
+            "ep_off",
+            &serde_json::to_string(&off).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+
+    // With the history store down: a message fanned out to both endpoints, and a delivery
+    // message (a retry, or a fan-out made before the endpoint was disabled) for the disabled one.
+    h.w.send(&json!({"type": "a.b", "application": "acme", "id": "evt_s1", "data": {}}))
+        .await;
+    h.w.send(&json!({
+        "hookline": "delivery", "version": 1, "message_id": "evt_s2", "endpoint": "ep_off",
+        "type": "a.b", "timestamp": "2026-11-23T12:00:00Z", "application": "app_1", "data": {},
+    }))
+    .await;
+    // The skips cannot be written, so both go to the dead-letter queue, and the enabled
+    // endpoint is served without waiting for the store.
+    let mut dead = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    while dead.len() < 2 || h.hits("/ok/on") < 1 || h.w.queue_depth().await != (0, 0) {
+        assert!(
+            std::time::Instant::now() < until,
+            "dead letters: {dead:#?}\nlogs:\n{}",
+            h.w.log_text()
+        );
+        h.w.poll().await;
+        for m in h.w.dlq_messages().await {
+            hookline_tests::harness::delete(&h.w.sqs, &h.w.dlq, &m).await;
+            dead.push(m);
+        }
+    }
+    assert_eq!(dead.len(), 2, "{dead:#?}");
+    assert_eq!(h.hits("/ok/on"), 1);
+    assert_eq!(h.hits("/ok/off"), 0);
+    let mut ids = Vec::new();
+    for m in &dead {
+        let error = attr(m, hookline_sender::dlq_attr::ERROR).unwrap();
+        assert!(
+            error.starts_with(
+                "endpoint_disabled: endpoint \"ep_off\" of application \"app_1\" is disabled \
+                 (could not record it as skipped: "
+            ),
+            "{error}"
+        );
+        assert!(error.contains("history store down (test)"), "{error}");
+        assert_eq!(attr(m, hookline_sender::dlq_attr::ENDPOINT), Some("ep_off"));
+        assert_eq!(attr(m, hookline_sender::dlq_attr::ATTEMPTS), Some("0"));
+        let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+        assert_eq!(
+            (&body["endpoint"], &body["application"]),
+            (&json!("ep_off"), &json!("app_1"))
+        );
+        ids.push(body["message_id"].as_str().unwrap().to_owned());
+    }
+    ids.sort();
+    assert_eq!(ids, ["evt_s1", "evt_s2"]);
+    assert!(h.w.log_text().contains("\"msg\":\"skip_write_failed\""));
+
+    // Kept, so replayable: once the store is back, a replay records both as skipped.
+    down.store(false, Ordering::SeqCst);
+    for m in &dead {
+        h.w.send_raw(m.body().unwrap()).await;
+    }
+    h.settle(Duration::from_secs(10), || true).await;
+    for id in ["evt_s1", "evt_s2"] {
+        let dest = h.destination("app_1", "ep_off", id).await.unwrap();
+        assert_eq!((dest.status, dest.attempts), (MessageStatus::Skipped, 0));
+        assert!(h.registry().message("app_1", id).await.unwrap().is_some());
+    }
+    assert_eq!(h.hits("/ok/off"), 0);
+    assert!(h.w.dlq_messages().await.is_empty());
 }

@@ -6,9 +6,9 @@
 //!     cargo bench -p hookline-sender --bench deliveries            # both runtimes
 //!
 //! The same handler runs again with the delivery history on (a registry over the in-memory
-//! store: every attempt, the message's status and the endpoint's health are written, 3 writes
-//! and 1 read per delivery), beside itself with history off: the CPU the history costs, not a
-//! database's latency.
+//! store: every attempt and the message's status are written, 3 writes per delivery, and the
+//! endpoint's health read once while it stays healthy, per `api.registry_cache`), beside itself
+//! with history off: the CPU the history costs, not a database's latency.
 //!
 //! Batches of 10 (the event source mapping's default), concurrent within the batch, connections
 //! reused. Runs once on a one-thread runtime (the per-core figure; the sink shares that thread)

@@ -66,6 +66,10 @@ pub mod code {
     /// The message names an application the registry does not have (or the sender has no
     /// registry).
     pub const UNKNOWN_APPLICATION: &str = "unknown_application";
+    /// The registered endpoint is disabled and the message could not be recorded as skipped
+    /// there (the store did not take the write): kept here instead, for replay, so that the
+    /// message's other endpoints need not wait for the store.
+    pub const ENDPOINT_DISABLED: &str = "endpoint_disabled";
 }
 
 /// The `hookline-error` text for a named endpoint that cannot take a message.
@@ -734,6 +738,7 @@ mod tests {
     use crate::clock::SystemClock;
     use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
     use hookline_core::config::Config;
+    use std::sync::Arc;
 
     fn record(id: &str, body: &str) -> SqsMessage {
         let mut rec = SqsMessage::default();
@@ -876,5 +881,248 @@ mod tests {
         assert_eq!(attempt["next_delay_ms"], 8000);
         let retried = lines.iter().find(|v| v.get("Retried").is_some()).unwrap();
         assert_eq!(retried["_aws"]["Timestamp"], 1_795_435_200_000_i64);
+    }
+
+    /// A store that notes each call (`"<op> <Kind>"`, in the order they start) and how many
+    /// were in flight at once; each call takes a few milliseconds, as a network store's do.
+    struct Traced {
+        inner: hookline_api::memory::MemoryStore,
+        calls: std::sync::Mutex<Vec<String>>,
+        inflight: std::sync::atomic::AtomicUsize,
+        peak: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Traced {
+        async fn traced<T>(
+            &self,
+            op: &str,
+            kind: hookline_api::Kind,
+            call: impl std::future::Future<Output = T>,
+        ) -> T {
+            use std::sync::atomic::Ordering::SeqCst;
+            let n = self.inflight.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(n, SeqCst);
+            self.calls.lock().unwrap().push(format!("{op} {kind:?}"));
+            // Every call of one `join` starts before any of them ends.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let out = call.await;
+            self.inflight.fetch_sub(1, SeqCst);
+            out
+        }
+
+        /// The calls since the last take, and the most that were in flight at once.
+        fn take(&self) -> (Vec<String>, usize) {
+            let calls = std::mem::take(&mut *self.calls.lock().unwrap());
+            (
+                calls,
+                self.peak.swap(0, std::sync::atomic::Ordering::SeqCst),
+            )
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl hookline_api::Store for Traced {
+        async fn create(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            id: &str,
+            a: &[&str],
+            d: &str,
+            e: Option<Timestamp>,
+        ) -> Result<(), hookline_api::StoreError> {
+            self.traced("create", k, self.inner.create(k, p, id, a, d, e))
+                .await
+        }
+        async fn replace(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            id: &str,
+            r: &[&str],
+            c: &[&str],
+            d: &str,
+        ) -> Result<(), hookline_api::StoreError> {
+            self.traced("replace", k, self.inner.replace(k, p, id, r, c, d))
+                .await
+        }
+        async fn put(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            id: &str,
+            d: &str,
+            e: Option<Timestamp>,
+        ) -> Result<(), hookline_api::StoreError> {
+            self.traced("put", k, self.inner.put(k, p, id, d, e)).await
+        }
+        async fn swap(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            id: &str,
+            x: Option<&str>,
+            d: &str,
+            e: Option<Timestamp>,
+        ) -> Result<bool, hookline_api::StoreError> {
+            self.traced("swap", k, self.inner.swap(k, p, id, x, d, e))
+                .await
+        }
+        async fn get(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            id: &str,
+        ) -> Result<Option<String>, hookline_api::StoreError> {
+            self.traced("get", k, self.inner.get(k, p, id)).await
+        }
+        async fn resolve(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            a: &str,
+        ) -> Result<Option<String>, hookline_api::StoreError> {
+            self.traced("resolve", k, self.inner.resolve(k, p, a)).await
+        }
+        async fn list(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<hookline_api::Item>, hookline_api::StoreError> {
+            self.traced("list", k, self.inner.list(k, p, after, limit))
+                .await
+        }
+        async fn delete(
+            &self,
+            k: hookline_api::Kind,
+            p: &str,
+            id: &str,
+            a: &[&str],
+        ) -> Result<bool, hookline_api::StoreError> {
+            self.traced("delete", k, self.inner.delete(k, p, id, a))
+                .await
+        }
+    }
+
+    /// An HTTP server on loopback answering `status` to every request (one per connection).
+    async fn answering(status: u16) -> u16 {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            loop {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    // The sender's small bodies: the head and body arrive before it waits.
+                    let mut buf = vec![0u8; 65_536];
+                    let mut got = Vec::new();
+                    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                        let n = sock.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    let _ = sock.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn history_calls_that_do_not_depend_on_each_other_are_made_at_once() {
+        let (ok, bad) = (answering(204).await, answering(500).await);
+        let config = Config::from_toml(&format!(
+            "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[delivery.retry]\nschedule = [\"1s\"]\n\
+             [endpoints.ok]\nurl = \"http://127.0.0.1:{ok}/\"\nevents = [\"ok.*\"]\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n\
+             [endpoints.bad]\nurl = \"http://127.0.0.1:{bad}/\"\nevents = [\"bad.*\"]\n\
+             secrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+        ))
+        .unwrap();
+        let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+        let now = Timestamp::from_unix_secs(1_795_435_200);
+        let store = Arc::new(Traced {
+            inner: hookline_api::memory::MemoryStore::new(|| {
+                Timestamp::from_unix_secs(1_795_435_200)
+            }),
+            calls: Default::default(),
+            inflight: Default::default(),
+            peak: Default::default(),
+        });
+        let (log, _lines) = Logger::capture();
+        let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log)
+            .unwrap()
+            .with_registry(RegistryCache::new(
+                store.clone(),
+                Duration::from_secs(30),
+                Duration::from_secs(3600),
+                config.delivery.clone(),
+            ));
+        let clock = crate::clock::FixedClock { now, jitter: 0.5 };
+        let send = |n: u32, kind: &str| {
+            let mut event = SqsEvent::default();
+            let mut rec = record(
+                &n.to_string(),
+                &format!(r#"{{"type":"{kind}.x","id":"evt_{n}","data":{{}}}}"#),
+            );
+            rec.attributes
+                .insert("ApproximateReceiveCount".into(), "1".into());
+            event.records.push(rec);
+            sender.handle(event, &clock)
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+
+        // A success: the attempt's two writes, the health read and the status write, all at
+        // once (one round trip).
+        assert!(send(1, "ok").await.batch_item_failures.is_empty());
+        let (calls, peak) = store.take();
+        assert_eq!(
+            sorted(calls),
+            [
+                "create AttemptByEndpoint",
+                "create AttemptByMessage",
+                "get Health",
+                "put Destination"
+            ]
+        );
+        assert_eq!(peak, 4);
+
+        // Another success within `api.registry_cache`: the health, clean, is not read again.
+        assert!(send(2, "ok").await.batch_item_failures.is_empty());
+        let (calls, peak) = store.take();
+        assert_eq!(
+            sorted(calls),
+            [
+                "create AttemptByEndpoint",
+                "create AttemptByMessage",
+                "put Destination"
+            ]
+        );
+        assert_eq!(peak, 3);
+
+        // A failure: the attempt and the health together; the health's write follows its
+        // read, and the status comes last (it depends on the health).
+        assert_eq!(send(3, "bad").await.batch_item_failures.len(), 1);
+        let (calls, peak) = store.take();
+        assert_eq!(peak, 3, "{calls:?}");
+        assert_eq!(
+            sorted(calls[..3].to_vec()),
+            [
+                "create AttemptByEndpoint",
+                "create AttemptByMessage",
+                "get Health"
+            ]
+        );
+        assert_eq!(calls[3..], ["swap Health", "put Destination"]);
     }
 }

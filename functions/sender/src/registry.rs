@@ -28,6 +28,10 @@ use crate::settings::Endpoint;
 /// that many applications reads the store more often, and its memory stays bounded).
 const MAX_CACHED_APPS: usize = 10_000;
 
+/// The most endpoints whose clean health is remembered; past it the marks start over (those
+/// endpoints' next successes read their health again).
+const MAX_CLEAN_ENDPOINTS: usize = 10_000;
+
 /// An application's endpoints, ready to deliver to.
 #[derive(Debug)]
 pub struct AppEndpoints {
@@ -62,6 +66,10 @@ pub struct RegistryCache {
     retention: Duration,
     delivery: DeliveryConfig,
     cache: Mutex<HashMap<String, Cached>>,
+    /// By (application id, endpoint id): when this sender last found the endpoint's health
+    /// clean (no run of failures), by reading it or by clearing it (see
+    /// [`RegistryCache::observe_health`]).
+    clean: Mutex<HashMap<(String, String), Timestamp>>,
     reads: AtomicU64,
 }
 
@@ -89,6 +97,7 @@ impl RegistryCache {
             retention,
             delivery,
             cache: Mutex::new(HashMap::new()),
+            clean: Mutex::new(HashMap::new()),
             reads: AtomicU64::new(0),
         }
     }
@@ -273,6 +282,20 @@ impl RegistryCache {
             .await
     }
 
+    /// The stored message `msg_id` of application `app_id`, by id only (one read): unlike
+    /// [`Registry::message`], never a message whose `eventId` happens to be `msg_id`.
+    pub async fn message(
+        &self,
+        app_id: &str,
+        msg_id: &str,
+    ) -> Result<Option<model::Message>, StoreError> {
+        let kind = hookline_api::Kind::Message;
+        match self.registry.store().get(kind, app_id, msg_id).await? {
+            Some(doc) => hookline_api::registry::decode(kind, msg_id, &doc).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A message's status at an endpoint, if it has one (one read).
     pub async fn destination(
         &self,
@@ -285,6 +308,20 @@ impl RegistryCache {
 
     /// Counts an attempt into the endpoint's health (one read; one conditional write unless it
     /// is a success on a healthy endpoint) and says whether `policy` now disables it.
+    ///
+    /// A success at an endpoint whose health this sender found clean less than
+    /// `api.registry_cache` ago (the staleness the endpoints themselves are read with; `0s`:
+    /// never) makes no store call at all: the usual success on a healthy endpoint is then free.
+    /// Any other outcome, or a store error, forgets the mark until a success clears the health
+    /// again. The consequence: a run of failures *another* sender records meanwhile is not
+    /// cleared by this sender's successes at once, but by its first success after the mark
+    /// expires, so within that bound. Until then the other sender's failures go on counting
+    /// from the run's start, and an endpoint failing at one Lambda while it succeeds at another
+    /// can reach the policy's `failures` and `failing_for` up to `api.registry_cache` sooner
+    /// than with a read at every success (nothing against Svix's five days; with a policy of
+    /// `failing_for = "0s"`, failures interleaved with another sender's successes count
+    /// together for that long). One sender alone (`hookline dev`) is exact: its own failure
+    /// forgets the mark, so its next success reads and clears the run.
     pub async fn observe_health(
         &self,
         app_id: &str,
@@ -293,9 +330,39 @@ impl RegistryCache {
         now: Timestamp,
         policy: &HealthPolicy,
     ) -> Result<Verdict, StoreError> {
-        self.registry
+        let key = (app_id.to_owned(), endpoint_id.to_owned());
+        if seen == Observed::Success && self.known_clean(&key, now) {
+            // A success never disables, and there is no run to clear (as far as this sender
+            // may assume, above).
+            return Ok(Verdict::Keep);
+        }
+        let verdict = self
+            .registry
             .observe_health(app_id, endpoint_id, seen, now, policy)
-            .await
+            .await;
+        if let Ok(mut clean) = self.clean.lock() {
+            if seen == Observed::Success && verdict.is_ok() {
+                // Counted: a success leaves the health clean (it was, or this call cleared it).
+                if clean.len() >= MAX_CLEAN_ENDPOINTS {
+                    clean.clear();
+                }
+                clean.insert(key, now);
+            } else {
+                clean.remove(&key);
+            }
+        }
+        verdict
+    }
+
+    /// Whether the endpoint's health was clean when this sender last saw it, less than the
+    /// staleness bound ago.
+    fn known_clean(&self, key: &(String, String), now: Timestamp) -> bool {
+        self.clean.lock().is_ok_and(|clean| {
+            clean.get(key).is_some_and(|at| {
+                now.checked_duration_since(*at)
+                    .is_some_and(|age| age < self.ttl)
+            })
+        })
     }
 
     /// Disables a registered endpoint; `Some` only for the call that disabled it.
@@ -429,5 +496,120 @@ impl Store for DeferredStore {
         aliases: &[&str],
     ) -> Result<bool, StoreError> {
         self.get().delete(kind, parent, id, aliases).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hookline_api::memory::MemoryStore;
+    use hookline_core::api::history::Health;
+
+    use super::*;
+
+    const T0: i64 = 2_000_000_000_000;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_unix_millis(T0 + ms)
+    }
+
+    fn now() -> Timestamp {
+        at(0)
+    }
+
+    /// A cache with staleness `ttl` over `store`, and another sender's view of the same store.
+    fn two_senders(ttl: Duration) -> (RegistryCache, Registry) {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(now));
+        let cache = RegistryCache::new(
+            Arc::clone(&store),
+            ttl,
+            Duration::from_secs(3600),
+            DeliveryConfig::default(),
+        );
+        (cache, Registry::new(store))
+    }
+
+    const POLICY: HealthPolicy = HealthPolicy::DEFAULT;
+
+    async fn observe(cache: &RegistryCache, seen: Observed, ms: i64) {
+        cache
+            .observe_health("app_1", "ep_1", seen, at(ms), &POLICY)
+            .await
+            .unwrap();
+    }
+
+    /// Another sender records a failure.
+    async fn fails_elsewhere(other: &Registry, ms: i64) {
+        other
+            .observe_health("app_1", "ep_1", Observed::Failure, at(ms), &POLICY)
+            .await
+            .unwrap();
+    }
+
+    async fn failures(other: &Registry) -> u32 {
+        other.health("app_1", "ep_1").await.unwrap().failures
+    }
+
+    #[tokio::test]
+    async fn a_success_on_a_known_clean_endpoint_reads_nothing_within_the_bound() {
+        let (cache, other) = two_senders(Duration::from_secs(30));
+        // Read once: clean, and remembered.
+        observe(&cache, Observed::Success, 0).await;
+        fails_elsewhere(&other, 1_000).await;
+        // Within the bound this sender's successes do not read, so they leave the other
+        // sender's run alone (and a success never disables)...
+        let v = cache
+            .observe_health("app_1", "ep_1", Observed::Success, at(29_999), &POLICY)
+            .await
+            .unwrap();
+        assert_eq!(v, Verdict::Keep);
+        assert_eq!(failures(&other).await, 1);
+        // ...and the first one after it reads and clears the run.
+        observe(&cache, Observed::Success, 30_000).await;
+        assert_eq!(
+            other.health("app_1", "ep_1").await.unwrap(),
+            Health::default()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_here_forgets_the_mark_so_the_next_success_clears_at_once() {
+        let (cache, other) = two_senders(Duration::from_secs(30));
+        observe(&cache, Observed::Success, 0).await;
+        observe(&cache, Observed::Failure, 1_000).await;
+        assert_eq!(failures(&other).await, 1);
+        observe(&cache, Observed::Success, 2_000).await;
+        assert_eq!(failures(&other).await, 0);
+        // A 410 forgets it too.
+        observe(&cache, Observed::Gone, 3_000).await;
+        fails_elsewhere(&other, 3_500).await;
+        observe(&cache, Observed::Success, 4_000).await;
+        assert_eq!(failures(&other).await, 0);
+    }
+
+    #[tokio::test]
+    async fn with_the_cache_off_every_success_reads_the_health() {
+        let (cache, other) = two_senders(Duration::ZERO);
+        observe(&cache, Observed::Success, 0).await;
+        fails_elsewhere(&other, 1).await;
+        observe(&cache, Observed::Success, 2).await;
+        assert_eq!(failures(&other).await, 0);
+    }
+
+    #[tokio::test]
+    async fn marks_are_per_endpoint() {
+        let (cache, other) = two_senders(Duration::from_secs(30));
+        observe(&cache, Observed::Success, 0).await;
+        other
+            .observe_health("app_1", "ep_2", Observed::Failure, at(1), &POLICY)
+            .await
+            .unwrap();
+        cache
+            .observe_health("app_1", "ep_2", Observed::Success, at(2), &POLICY)
+            .await
+            .unwrap();
+        assert_eq!(
+            other.health("app_1", "ep_2").await.unwrap(),
+            Health::default()
+        );
     }
 }

@@ -7,7 +7,9 @@
 //!
 //! - outbound, in process: endpoints answering 500, 429 with `Retry-After`, hanging past the
 //!   timeout and resetting connections (the sink's `/chaos/` path), while SQS becomes unreachable
-//!   for a while (a proxy in front of moto resets every connection);
+//!   for a while (a proxy in front of moto resets every connection); the delivery history is
+//!   accounted too (every attempt recorded, each pair's status where it ended), also with a
+//!   history store that fails writes at random (every missing attempt counted);
 //! - outbound, the real bootstrap as a Lambda process fed through the Runtime API, killed with
 //!   SIGKILL in the middle of batches and restarted;
 //! - inbound, the Worker in workerd with its Cloudflare Queue send failing (before and after the
@@ -28,13 +30,20 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::QueueAttributeName;
+use hookline_api::memory::MemoryStore;
+use hookline_api::{Item, Kind, Registry, Store, StoreError};
+use hookline_core::api::history::{CONFIG_APP, MessageStatus};
+use hookline_core::api::model::{Attempt, AttemptStatus};
 use hookline_core::config::Config;
 use hookline_core::envelope::InboundEnvelope;
+use hookline_core::time::Timestamp;
 use hookline_core::verify::SchemeKind;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
+use hookline_sender::registry::RegistryCache;
 use hookline_sender::{Sender, Settings, SystemClock, dlq_attr};
 use hookline_tests::faults::{FaultProxy, LambdaRuntime, Ledger, fault_events, settle_time};
 use hookline_tests::harness::{
@@ -225,7 +234,16 @@ events = ["both.*"]
     })
     .unwrap();
     let (log, logs) = Logger::capture();
-    let sender = Sender::new(settings, sqs.clone(), log).unwrap();
+    // The configured endpoints' history is recorded under `_config`, as with the API's table.
+    let history = Arc::new(MemoryStore::new(hookline_tests::now));
+    let sender = Sender::new(settings, sqs.clone(), log)
+        .unwrap()
+        .with_registry(RegistryCache::new(
+            history.clone(),
+            config.api.registry_cache,
+            config.api.retention,
+            config.delivery.clone(),
+        ));
 
     let mut ledger = Ledger::new("outbound: endpoint faults + SQS unreachable");
     let mut bodies = Vec::new();
@@ -351,6 +369,9 @@ events = ["both.*"]
         "delivered past the planned failures (overlapping redeliveries)".into(),
         json!(past_plan),
     );
+    let lines = logs.lock().unwrap().clone();
+    let figures = account_history(&history, &endpoints, &ledger, &lines, None).await;
+    ledger.notes.insert("history".into(), figures);
     let report = ledger.finish();
     assert!(report["dead_lettered"].as_u64().unwrap() > 0);
 
@@ -359,8 +380,423 @@ events = ["both.*"]
     for s in &signatures {
         needles = needles.signature(s);
     }
-    let lines = logs.lock().unwrap().clone();
     needles.assert_clean("sender (in process)", &lines);
+}
+
+// ---- the delivery history's accounting --------------------------------------------------------
+
+/// A store over `inner` that fails the history writes (not the registry's) whose kind, key and
+/// document hash into `per_1000` of every 1000, always the same ones for the same write. The
+/// error names the write (`injected: <op> <Kind>`), and the attempts it kept out are noted with
+/// their status, so that every missing attempt can be accounted for.
+struct FaultyHistory {
+    inner: Arc<dyn Store>,
+    per_1000: u32,
+    injected: Mutex<BTreeMap<String, usize>>,
+    /// Attempt id → whether it was a success, for attempts one of whose writes failed.
+    lost_attempts: Mutex<BTreeMap<String, bool>>,
+}
+
+impl FaultyHistory {
+    fn new(inner: Arc<dyn Store>, per_1000: u32) -> Self {
+        Self {
+            inner,
+            per_1000,
+            injected: Mutex::default(),
+            lost_attempts: Mutex::default(),
+        }
+    }
+
+    fn fault(
+        &self,
+        op: &str,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+    ) -> Result<(), StoreError> {
+        if matches!(kind, Kind::Application | Kind::Endpoint)
+            || h(&format!("{op}|{kind:?}|{parent}|{id}|{doc}")) % 1000 >= self.per_1000
+        {
+            return Ok(());
+        }
+        let what = format!("{op} {kind:?}");
+        *self
+            .injected
+            .lock()
+            .unwrap()
+            .entry(what.clone())
+            .or_default() += 1;
+        if matches!(kind, Kind::AttemptByMessage | Kind::AttemptByEndpoint) {
+            let a: Attempt = serde_json::from_str(doc).unwrap();
+            self.lost_attempts
+                .lock()
+                .unwrap()
+                .insert(a.id, a.status == AttemptStatus::Success);
+        }
+        Err(StoreError::Unavailable(format!("injected: {what}")))
+    }
+}
+
+#[async_trait]
+impl Store for FaultyHistory {
+    async fn create(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        a: &[&str],
+        d: &str,
+        e: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.fault("create", k, p, id, d)?;
+        self.inner.create(k, p, id, a, d, e).await
+    }
+    async fn replace(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        r: &[&str],
+        c: &[&str],
+        d: &str,
+    ) -> Result<(), StoreError> {
+        self.fault("replace", k, p, id, d)?;
+        self.inner.replace(k, p, id, r, c, d).await
+    }
+    async fn put(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        d: &str,
+        e: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.fault("put", k, p, id, d)?;
+        self.inner.put(k, p, id, d, e).await
+    }
+    async fn swap(
+        &self,
+        k: Kind,
+        p: &str,
+        id: &str,
+        x: Option<&str>,
+        d: &str,
+        e: Option<Timestamp>,
+    ) -> Result<bool, StoreError> {
+        self.fault("swap", k, p, id, d)?;
+        self.inner.swap(k, p, id, x, d, e).await
+    }
+    async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
+        self.inner.get(k, p, id).await
+    }
+    async fn resolve(&self, k: Kind, p: &str, a: &str) -> Result<Option<String>, StoreError> {
+        self.inner.resolve(k, p, a).await
+    }
+    async fn list(
+        &self,
+        k: Kind,
+        p: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.inner.list(k, p, after, limit).await
+    }
+    async fn delete(&self, k: Kind, p: &str, id: &str, a: &[&str]) -> Result<bool, StoreError> {
+        self.fault("delete", k, p, id, "")?;
+        self.inner.delete(k, p, id, a).await
+    }
+}
+
+/// Every record of `kind` under `parent`, page by page.
+async fn list_all<T: serde::de::DeserializeOwned>(
+    store: &MemoryStore,
+    kind: Kind,
+    parent: &str,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list(kind, parent, after.as_deref(), 250)
+            .await
+            .unwrap();
+        let full = page.len() == 250;
+        for item in page {
+            out.push(serde_json::from_str(&item.doc).unwrap());
+            after = Some(item.id);
+        }
+        if !full {
+            return out;
+        }
+    }
+}
+
+/// Accounts for the history of the configured `endpoints` (recorded under `_config`) against
+/// where each acked pair ended and what the sender logged, and returns the figures for the
+/// report. An attempt is recorded when both its records are (under its message and under its
+/// endpoint); the attempts made are the sender's `delivery_attempt` lines.
+///
+/// Always: every attempt made is recorded, or counted as a failed history write; the sink's
+/// deliveries (2xx) are the success attempts recorded, the shortfall being `HistoryWriteFailed`.
+/// With a store that never fails (`faulty` is `None`), also per pair: a delivered one has a
+/// success attempt and its status is success; a dead-lettered one has failed attempts only, its
+/// status is fail and names the last of them. A pair both delivered and dead-lettered
+/// (overlapping redeliveries, allowed) ends with whichever run wrote last.
+async fn account_history(
+    store: &Arc<MemoryStore>,
+    endpoints: &[(&str, &str)],
+    ledger: &Ledger,
+    lines: &[String],
+    faulty: Option<&FaultyHistory>,
+) -> Value {
+    let logs: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let made = logs
+        .iter()
+        .filter(|v| v["msg"] == "delivery_attempt")
+        .count();
+    let history_write_failed = logs
+        .iter()
+        .filter(|v| v.get("HistoryWriteFailed").is_some())
+        .count();
+    // The failed writes that were an attempt's (the store's error names the kind).
+    let attempt_write_failed = logs
+        .iter()
+        .filter(|v| {
+            v["msg"] == "history_write_failed" && v["error"].as_str().unwrap().contains("AttemptBy")
+        })
+        .count();
+    let registry = Registry::new(store.clone());
+
+    let mut by_endpoint = std::collections::HashSet::new();
+    for (name, _) in endpoints {
+        let listed: Vec<Attempt> = list_all(
+            store,
+            Kind::AttemptByEndpoint,
+            &format!("{CONFIG_APP}/{name}"),
+        )
+        .await;
+        by_endpoint.extend(listed.into_iter().map(|a| a.id));
+    }
+    let (mut recorded, mut success_recorded, mut only_under_message) = (0, 0, 0);
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for key in &ledger.acked {
+        let (id, endpoint) = key.split_once('@').unwrap();
+        let listed: Vec<Attempt> =
+            list_all(store, Kind::AttemptByMessage, &format!("{CONFIG_APP}/{id}")).await;
+        let mut attempts = Vec::new();
+        for a in listed.into_iter().filter(|a| a.endpoint_id == endpoint) {
+            if by_endpoint.contains(&a.id) {
+                attempts.push(a);
+            } else {
+                only_under_message += 1;
+            }
+        }
+        recorded += attempts.len();
+        let successes = attempts
+            .iter()
+            .filter(|a| a.status == AttemptStatus::Success)
+            .count();
+        success_recorded += successes;
+        let dest = registry
+            .destination(CONFIG_APP, endpoint, id)
+            .await
+            .unwrap();
+        *statuses
+            .entry(
+                dest.as_ref()
+                    .map_or("none".into(), |d| format!("{:?}", d.status)),
+            )
+            .or_default() += 1;
+        if faulty.is_some() {
+            continue;
+        }
+        let delivered = ledger.delivered.contains_key(key);
+        let dead = ledger.dead_lettered.contains_key(key);
+        let dest = dest.unwrap_or_else(|| panic!("{key}: no status; attempts {attempts:#?}"));
+        match (delivered, dead) {
+            (true, false) => {
+                assert!(
+                    successes > 0,
+                    "{key}: delivered, no success attempt: {attempts:#?}"
+                );
+                assert_eq!(dest.status, MessageStatus::Success, "{key}: {dest:?}");
+            }
+            (false, true) => {
+                assert_eq!(successes, 0, "{key}: dead-lettered: {attempts:#?}");
+                assert!(
+                    !attempts.is_empty(),
+                    "{key}: dead-lettered, no attempt recorded"
+                );
+                assert_eq!(dest.status, MessageStatus::Fail, "{key}: {dest:?}");
+                let last = dest.last_attempt.as_ref().unwrap();
+                let made_last = attempts.iter().find(|a| a.id == last.id);
+                assert!(made_last.is_some(), "{key}: {dest:?} not in {attempts:#?}");
+                let highest = attempts.iter().map(|a| a.attempt).max().unwrap();
+                assert_eq!(dest.attempts, highest, "{key}: {dest:?}");
+            }
+            (true, true) => {
+                assert!(
+                    successes > 0,
+                    "{key}: delivered, no success attempt: {attempts:#?}"
+                );
+                assert!(
+                    matches!(dest.status, MessageStatus::Success | MessageStatus::Fail),
+                    "{key}: {dest:?}"
+                );
+            }
+            (false, false) => panic!("{key}: lost (the ledger says so too)"),
+        }
+    }
+    let sink: usize = ledger.delivered.values().sum();
+    let figures = json!({
+        "attempts made": made,
+        "attempts recorded": recorded,
+        "attempts recorded under their message only": only_under_message,
+        "success attempts recorded": success_recorded,
+        "sink deliveries (2xx)": sink,
+        "HistoryWriteFailed": history_write_failed,
+        "HistoryWriteFailed (attempts)": attempt_write_failed,
+        "statuses": statuses,
+        "injected": faulty.map(|f| json!(*f.injected.lock().unwrap())),
+    });
+    assert_eq!(
+        recorded + attempt_write_failed,
+        made,
+        "every attempt made is recorded or counted: {figures}"
+    );
+    match faulty {
+        None => assert!(
+            sink == success_recorded || sink - success_recorded == history_write_failed,
+            "the sink's deliveries are the success attempts, or the shortfall is counted: {figures}"
+        ),
+        Some(f) => {
+            let lost = f.lost_attempts.lock().unwrap();
+            let lost_successes = lost.values().filter(|s| **s).count();
+            assert_eq!(lost.len(), attempt_write_failed, "{figures}");
+            assert_eq!(sink, success_recorded + lost_successes, "{figures}");
+        }
+    }
+    figures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbound_history_store_failing_at_random_changes_no_delivery_and_counts_every_loss() {
+    let n = fault_events(40);
+    let moto = Moto::start();
+    let sqs = sqs_client(&moto.endpoint).await;
+    let (queue, dlq) = queue_with_dlq(&sqs, "faults-hist", 50).await;
+    set_visibility(&sqs, &queue, 6).await;
+    let sink = Sink::start(&[SECRET]);
+    // Every event goes to both; `flaky` fails its first n/2 requests, so about half its
+    // deliveries are retried (and five attempts leave none dead-lettered).
+    let flaky = format!("/fail/{}/then/200/f", n / 2);
+    let endpoints = [("flaky", flaky.as_str()), ("steady", "/ok/s")];
+    let toml = format!(
+        r#"[delivery]
+timeout = "1s"
+ssrf_allow = ["127.0.0.0/8"]
+[delivery.retry]
+schedule = ["1s", "1s", "1s", "1s"]
+jitter = 0.0
+
+[endpoints.flaky]
+url = "{}"
+secrets = ["env:SINK_WHSEC"]
+
+[endpoints.steady]
+url = "{}"
+secrets = ["env:SINK_WHSEC"]
+"#,
+        sink.url(&flaky),
+        sink.url("/ok/s")
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
+        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
+    })
+    .unwrap();
+    let (log, logs) = Logger::capture();
+    let history = Arc::new(MemoryStore::new(hookline_tests::now));
+    // About one history write in five fails: attempts, statuses and health alike.
+    let faulty = Arc::new(FaultyHistory::new(history.clone(), 200));
+    let sender = Sender::new(settings, sqs.clone(), log)
+        .unwrap()
+        .with_registry(RegistryCache::new(
+            faulty.clone(),
+            config.api.registry_cache,
+            config.api.retention,
+            config.delivery.clone(),
+        ));
+
+    let mut ledger = Ledger::new("outbound: history store failing writes at random");
+    let mut bodies = Vec::new();
+    for i in 0..n {
+        let id = format!("evt_hist_{i:04}");
+        bodies.push(json!({"id": id, "type": "order.paid", "data": {"i": i}}));
+        for (name, _) in &endpoints {
+            ledger.acked.push(format!("{id}@{name}"));
+        }
+    }
+    ledger.injected = ledger.acked.len();
+    enqueue(&sqs, &queue, &bodies).await;
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut pollers = Vec::new();
+    for _ in 0..2 {
+        let (sender, stop) = (sender.clone(), Arc::clone(&stop));
+        let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 1);
+        pollers.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let sender = &sender;
+                let r = source
+                    .poll_once(|event: SqsEvent| async move {
+                        Ok::<SqsBatchResponse, std::convert::Infallible>(
+                            sender.handle(event, &SystemClock).await,
+                        )
+                    })
+                    .await;
+                if r.is_err() {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }));
+    }
+    settle(
+        &sqs,
+        &queue,
+        &dlq,
+        &sink,
+        &endpoints,
+        &mut ledger,
+        settle_time(n, 60),
+    )
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for p in pollers {
+        p.await.unwrap();
+    }
+    count_deliveries(&sink, &endpoints, &mut ledger);
+    for (what, count) in faulty.injected.lock().unwrap().iter() {
+        *ledger
+            .faults
+            .entry(format!("history {what} failed"))
+            .or_default() += count;
+    }
+    let lines = logs.lock().unwrap().clone();
+    let figures = account_history(&history, &endpoints, &ledger, &lines, Some(&faulty)).await;
+    assert!(
+        figures["HistoryWriteFailed (attempts)"].as_u64().unwrap() > 0,
+        "the faults did not reach an attempt: {figures}"
+    );
+    ledger.notes.insert("history".into(), figures);
+    let report = ledger.finish();
+    // History never decides delivery: every pair arrives, none is dead-lettered.
+    assert_eq!(report["dead_lettered"], 0, "{report}");
+    assert_eq!(report["delivered"].as_u64().unwrap() as usize, 2 * n);
 }
 
 // ---- outbound, the bootstrap process killed mid-batch --------------------------------------------

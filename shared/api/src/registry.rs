@@ -138,7 +138,8 @@ impl Registry {
     }
 
     /// Records one delivery attempt, under its message and under its endpoint, both expiring
-    /// at `expires`.
+    /// at `expires`. The two writes are independent and made at once (one round trip of
+    /// latency, not two); both are always tried, and the first error is returned.
     pub async fn record_attempt(
         &self,
         attempt: &Attempt,
@@ -147,20 +148,27 @@ impl Registry {
         let doc = encode(attempt);
         let by_msg = format!("{}/{}", attempt.app_id, attempt.msg_id);
         let by_ep = format!("{}/{}", attempt.app_id, attempt.endpoint_id);
-        for (kind, parent) in [
-            (Kind::AttemptByMessage, by_msg),
-            (Kind::AttemptByEndpoint, by_ep),
-        ] {
-            match self
-                .store
-                .create(kind, &parent, &attempt.id, &[], &doc, expires)
-                .await
-            {
-                // Written by an earlier try of the same record: fine.
-                Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e),
-            }
+        let (msg, ep) = futures_util::future::join(
+            self.create_once(Kind::AttemptByMessage, &by_msg, &attempt.id, &doc, expires),
+            self.create_once(Kind::AttemptByEndpoint, &by_ep, &attempt.id, &doc, expires),
+        )
+        .await;
+        msg.and(ep)
+    }
+
+    /// Creates a record that never changes once written: one already there was written by an
+    /// earlier try of the same write, which is fine.
+    async fn create_once(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        doc: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        match self.store.create(kind, parent, id, &[], doc, expires).await {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
         }
-        Ok(())
     }
 }

@@ -10,7 +10,7 @@ use hookline_core::fanout::{self, Refusal, Unroutable};
 use hookline_core::time::Timestamp;
 use serde_json::json;
 
-use super::history::Target;
+use super::history::{Target, no_registry};
 use super::{DeadLetter, Sender, Unfinished, code, delivery_dead_letter, unroutable_error};
 use crate::clock::Clock;
 use crate::registry::AppEndpoints;
@@ -151,8 +151,13 @@ impl Sender {
         let minted =
             hookline_core::api::id::is_id(hookline_core::api::id::IdKind::Message, &message_id);
         let record = || outbound_record(msg, &eps.app_id, &message_id, now);
+        let delivery = |endpoint_id: &str| {
+            let mut d = DeliveryMessage::new(message_id.clone(), endpoint_id.to_owned(), msg, now);
+            d.application = Some(eps.app_id.clone());
+            d
+        };
         if !skipped.is_empty() {
-            self.store_skipped(&record(), &eps, &skipped, attempt, now)
+            self.store_skipped(&record(), &eps, &skipped, attempt, delivery, now)
                 .await?;
         } else if attempt == 1 && !minted {
             self.remember_message(&record(), now).await;
@@ -162,11 +167,6 @@ impl Sender {
             "event_type": msg.event_type, "endpoints": targets.iter().map(|(m, _)| &m.id).collect::<Vec<_>>(),
             "skipped": skipped.iter().map(|m| &m.id).collect::<Vec<_>>(),
         }));
-        let delivery = |e: &Endpoint| {
-            let mut d = DeliveryMessage::new(message_id.clone(), e.name.clone(), msg, now);
-            d.application = Some(eps.app_id.clone());
-            d
-        };
         match targets.as_slice() {
             [] => {
                 if skipped.is_empty() {
@@ -182,7 +182,7 @@ impl Sender {
                 Ok(())
             }
             [(m, only)] => {
-                let d = delivery(only);
+                let d = delivery(&only.name);
                 let reg = Registered {
                     app: &eps,
                     endpoint: m,
@@ -192,48 +192,84 @@ impl Sender {
             }
             many => {
                 let deliveries: Vec<DeliveryMessage> =
-                    many.iter().map(|(_, e)| delivery(e)).collect();
+                    many.iter().map(|(_, e)| delivery(&e.name)).collect();
                 self.enqueue(msg, &deliveries, now).await
             }
         }
     }
 
     /// Writes the message (if it is not in the store yet) and its status, skipped, at each of
-    /// `skipped`. Both writes must succeed: the store is then the only place the message is
-    /// kept, so a failure leaves the record on the queue (`Unfinished`) to be tried again.
+    /// `skipped`. Both writes must succeed for an endpoint's skip to stand: the store is then
+    /// the only place the message is kept for it (`recover` sends it from there). Where they
+    /// fail, that endpoint's delivery message (made by `delivery`) goes to the dead-letter queue
+    /// instead, where it is kept and can be replayed, and the fan-out goes on: a store that
+    /// does not answer must not hold the message's other, enabled, endpoints. `Unfinished`
+    /// only when the dead-letter queue does not take it either.
     async fn store_skipped(
         &self,
         message: &Message,
         eps: &AppEndpoints,
         skipped: &[&model::Endpoint],
         attempt: u32,
+        delivery: impl Fn(&str) -> DeliveryMessage,
         now: Timestamp,
     ) -> Result<(), Unfinished> {
-        let Some(registry) = &self.registry else {
-            // Skipping needs a registry endpoint, and those come only from a registry.
-            return Err(Unfinished);
-        };
-        let failed = |e: hookline_api::StoreError| {
-            self.log.event(json!({
-                "level": "warn", "msg": "skip_write_failed", "message_id": message.id,
-                "application": eps.app_id, "error": e.to_string(),
-            }));
-            Unfinished
-        };
-        registry
-            .remember_message(message, now)
-            .await
-            .map_err(failed)?;
-        for m in skipped {
-            let target = Target::registered(Registered {
-                app: eps,
-                endpoint: m,
-            });
-            self.put_skipped(&target, &message.id, attempt, None, now)
+        // Every skip needs the message's record; without it none can be written.
+        let remembered = match &self.registry {
+            Some(registry) => registry
+                .remember_message(message, now)
                 .await
-                .map_err(failed)?;
+                .map_err(|e| e.to_string()),
+            None => Err(no_registry().to_string()),
+        };
+        for m in skipped {
+            let written = match &remembered {
+                Ok(()) => {
+                    let target = Target::registered(Registered {
+                        app: eps,
+                        endpoint: m,
+                    });
+                    self.put_skipped(&target, &message.id, attempt, None, now)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e.clone()),
+            };
+            if let Err(e) = written {
+                // Not attempted at this endpoint by this fan-out, as every fan-out dead letter.
+                self.skip_unrecorded(&delivery(&m.id), &eps.app_id, 0, &e)
+                    .await?;
+            }
         }
         Ok(())
+    }
+
+    /// A message for a disabled endpoint (`d`) that could not be recorded as skipped there
+    /// (`error`): dead-lettered as [`code::ENDPOINT_DISABLED`] with `attempts` made, and
+    /// finished once the dead-letter queue has it. A replay delivers it if the endpoint was
+    /// enabled since, or records it as skipped then.
+    async fn skip_unrecorded(
+        &self,
+        d: &DeliveryMessage,
+        app_id: &str,
+        attempts: u32,
+        error: &str,
+    ) -> Result<(), Unfinished> {
+        self.log.event(json!({
+            "level": "warn", "msg": "skip_write_failed", "message_id": d.message_id,
+            "application": app_id, "endpoint": d.endpoint, "error": error,
+        }));
+        self.dead_letter(delivery_dead_letter(
+            d,
+            format!(
+                "{}: endpoint \"{}\" of application \"{app_id}\" is disabled (could not record it as skipped: {error})",
+                code::ENDPOINT_DISABLED,
+                d.endpoint
+            ),
+            None,
+            attempts,
+        ))
+        .await
     }
 
     /// Delivers a delivery message bound for an application's endpoint, which must still exist
@@ -286,7 +322,7 @@ impl Sender {
     }
 
     /// Records a delivery message as skipped at its disabled endpoint and finishes it; if the
-    /// store does not take the records, it stays on the queue.
+    /// store does not take the records, it is dead-lettered instead ([`Sender::skip_unrecorded`]).
     async fn skip_delivery(
         &self,
         d: &DeliveryMessage,
@@ -305,11 +341,10 @@ impl Sender {
                 Ok(())
             }
             Err(e) => {
-                self.log.event(json!({
-                    "level": "warn", "msg": "skip_write_failed", "message_id": d.message_id,
-                    "application": target.app_id, "error": e.to_string(),
-                }));
-                Err(Unfinished)
+                // This receive made no attempt; each one before it may have.
+                let attempts = attempt.saturating_sub(1);
+                self.skip_unrecorded(d, target.app_id, attempts, &e.to_string())
+                    .await
             }
         }
     }

@@ -4,7 +4,8 @@
 //! History never decides delivery: every write here that fails is logged and counted
 //! (`HistoryWriteFailed`, `OperationalWebhookFailed`) and the delivery's outcome stands. The one
 //! exception is a *skip*: a message not sent because its endpoint is disabled is then kept only
-//! in the store, so there its records must be written or the record stays on the queue.
+//! in the store, so there its records must be written, or that endpoint's delivery goes to the
+//! dead-letter queue (`endpoint_disabled`) instead, where it is kept for replay.
 //!
 //! Store calls per attempt (what the cost model and the bench count), with a registry:
 //! - the attempt: 2 writes (under the message and under the endpoint);
@@ -12,10 +13,21 @@
 //!   [`FAILING_AFTER_ATTEMPT`] (whether `message.attempt.failing` went out, for
 //!   `message.attempt.recovered`);
 //! - the endpoint's health: 1 read, plus 1 conditional write unless a success finds it healthy;
-//! - disabling: 1 read and 1 conditional write, once per endpoint.
+//!   none at all for a success at an endpoint this sender found healthy less than
+//!   `api.registry_cache` ago (`RegistryCache::observe_health` says what that costs);
+//! - disabling: 1 read and 1 conditional write, once per endpoint;
+//! - an operational webhook about the attempt (`failing`, `exhausted`, `recovered`) at a
+//!   registered endpoint: 1 read, the message's `eventId`.
 //!
-//! So a successful first delivery to a healthy endpoint costs 3 writes and 1 read (and one more
-//! write for a message put straight on the queue: the message itself, once).
+//! So a successful first delivery to a healthy endpoint costs 3 writes, and 1 read per endpoint
+//! per warm sender per `api.registry_cache` (and one more write for a message put straight on
+//! the queue: the message itself, once).
+//!
+//! Latency, in sequential round trips to the store (the calls that do not depend on each other
+//! are made at once, [`Sender::after_attempt`]): 1 for a success early in its run (the attempt,
+//! the health and the status together); 2 for a failure (the attempt, the health and the
+//! previous status together, then the status), more only when it disables the endpoint, is
+//! skipped, or sends a webhook whose `eventId` was not read alongside.
 
 use hookline_api::StoreError;
 use hookline_core::api::history::{
@@ -165,10 +177,24 @@ fn reads_previous(attempt: u32) -> bool {
     attempt > FAILING_AFTER_ATTEMPT
 }
 
+/// Whether attempt `attempt` coming to `step` sends an operational webhook whatever the
+/// previous status says (`exhausted` always; `failing` at its attempt, which reads no previous
+/// status), so what the webhook needs can be read before the previous status is known.
+fn event_is_certain(step: Step, attempt: u32) -> bool {
+    let event_if = |failing_sent: bool| settle(step, attempt, failing_sent).1.is_some();
+    event_if(false) && (!reads_previous(attempt) || event_if(true))
+}
+
 impl Sender {
     /// Writes the history of one attempt at `target` and acts on the endpoint's health. Never
     /// fails the delivery; `Next::Skipped` only when the endpoint was disabled and the message
     /// is safely recorded as skipped.
+    ///
+    /// The store calls that do not depend on each other are made at once (on DynamoDB each is a
+    /// round trip of several milliseconds): the attempt's two writes, the endpoint's health, and
+    /// the reads the status and a webhook need. Only the status waits, for what the health and
+    /// the previous status decide. A success early in its run needs neither, so it is one round
+    /// trip in all.
     pub(super) async fn after_attempt(
         &self,
         d: &DeliveryMessage,
@@ -182,32 +208,51 @@ impl Sender {
             return Next::AsDecided;
         };
         let record = attempt_record(d, target, attempt, result, step, now);
-        if let Err(e) = registry.record(&record, now).await {
-            self.history_failed(&d.message_id, &e.to_string(), now);
-        }
         let last = LastAttempt {
             id: record.id.clone(),
             response_status_code: record.response_status_code,
             timestamp: record.timestamp.clone(),
         };
-
-        let disabled = self
-            .observe_health(registry, target, observed(step, result.status), now)
-            .await;
-        // Disabled (by this attempt or another sender): a retry would only be skipped when it
-        // came back, so the message is recorded as skipped now. If that cannot be written, the
-        // retry goes ahead as decided and is skipped then.
-        if disabled && matches!(step, Step::Retry { .. }) {
-            match self
-                .record_skipped(d, target, attempt, Some(last.clone()), now)
-                .await
-            {
-                Ok(()) => return Next::Skipped,
-                Err(e) => self.history_failed(&d.message_id, &e.to_string(), now),
+        let seen = observed(step, result.status);
+        let write_attempt = async {
+            if let Err(e) = registry.record(&record, now).await {
+                self.history_failed(&d.message_id, &e.to_string(), now);
             }
+        };
+        let status = |status: MessageStatus, failing_sent: bool| Destination {
+            app_id: target.app_id.to_owned(),
+            endpoint_id: target.endpoint_id.to_owned(),
+            msg_id: d.message_id.clone(),
+            status,
+            attempts: attempt,
+            next_attempt: match step {
+                Step::Retry { next } => Some(next.to_rfc3339()),
+                Step::Delivered | Step::GiveUp => None,
+            },
+            last_attempt: Some(last.clone()),
+            failing_sent,
+            updated_at: now.to_rfc3339(),
+        };
+
+        if step == Step::Delivered && !reads_previous(attempt) {
+            // A success never disables, and this early in its run nothing can have sent
+            // `failing` (see `reads_previous`), so there is no `recovered` to send: its status
+            // depends on nothing else.
+            let success = status(MessageStatus::Success, false);
+            tokio::join!(
+                write_attempt,
+                self.observe_health(registry, target, seen, now),
+                self.write_status(registry, &success, now),
+            );
+            return Next::AsDecided;
         }
 
-        let previous = if reads_previous(attempt) {
+        // A webhook sure to go out has its `msgEventId` read alongside.
+        let sure_event = event_is_certain(step, attempt) && self.emits_about(target);
+        let previous = async {
+            if !reads_previous(attempt) {
+                return None;
+            }
             match registry
                 .destination(target.app_id, target.endpoint_id, &d.message_id)
                 .await
@@ -219,37 +264,94 @@ impl Sender {
                     None
                 }
             }
-        } else {
-            None
         };
+        let early_event_id = async {
+            if sure_event {
+                Some(
+                    self.msg_event_id(registry, target, &d.message_id, now)
+                        .await,
+                )
+            } else {
+                None
+            }
+        };
+        let ((), disabled, previous, early_event_id) = tokio::join!(
+            write_attempt,
+            self.observe_health(registry, target, seen, now),
+            previous,
+            early_event_id,
+        );
+
+        // Disabled (by this attempt or another sender): a retry would only be skipped when it
+        // came back, so the message is recorded as skipped now. If that cannot be written, the
+        // retry goes ahead as decided and is skipped when it comes back (or dead-lettered then,
+        // if the store still does not take it: `skip_delivery`).
+        if disabled && matches!(step, Step::Retry { .. }) {
+            match self
+                .record_skipped(d, target, attempt, Some(last.clone()), now)
+                .await
+            {
+                Ok(()) => return Next::Skipped,
+                Err(e) => self.history_failed(&d.message_id, &e.to_string(), now),
+            }
+        }
+
         let failing_sent = previous.as_ref().is_some_and(|p| p.failing_sent);
-        let (status, event) = settle(step, attempt, failing_sent);
+        let (settled, event) = settle(step, attempt, failing_sent);
         let mut failing_sent = failing_sent;
         if let Some(event) = event
             && self.emits_about(target)
         {
-            let data = target.subject().attempt_data(&d.message_id, None, &last);
+            let event_id = match early_event_id {
+                Some(id) => id,
+                None => {
+                    self.msg_event_id(registry, target, &d.message_id, now)
+                        .await
+                }
+            };
+            let data = target
+                .subject()
+                .attempt_data(&d.message_id, event_id.as_deref(), &last);
             let sent = self.emit(event, data, now).await;
             failing_sent |= sent && event == OperationalEvent::AttemptFailing;
         }
-        let destination = Destination {
-            app_id: target.app_id.to_owned(),
-            endpoint_id: target.endpoint_id.to_owned(),
-            msg_id: d.message_id.clone(),
-            status,
-            attempts: attempt,
-            next_attempt: match step {
-                Step::Retry { next } => Some(next.to_rfc3339()),
-                Step::Delivered | Step::GiveUp => None,
-            },
-            last_attempt: Some(last),
-            failing_sent,
-            updated_at: now.to_rfc3339(),
-        };
-        if let Err(e) = registry.put_destination(&destination, now).await {
-            self.history_failed(&d.message_id, &e.to_string(), now);
-        }
+        self.write_status(registry, &status(settled, failing_sent), now)
+            .await;
         Next::AsDecided
+    }
+
+    /// Writes a message's status at an endpoint after an attempt; a failure is counted.
+    async fn write_status(&self, registry: &RegistryCache, d: &Destination, now: Timestamp) {
+        if let Err(e) = registry.put_destination(d, now).await {
+            self.history_failed(&d.msg_id, &e.to_string(), now);
+        }
+    }
+
+    /// The `msgEventId` of the operational webhooks about message `msg_id` at `target`: the
+    /// `eventId` the application gave it. A configured endpoint's message has no record: its id
+    /// *is* the app's `id` (or, when the app gave none, the one the sender made for it, which is
+    /// then the only id it has). A registered endpoint's is read from the stored message, one
+    /// read, only when a webhook goes out (rarely: `failing`, `exhausted`, `recovered`). The
+    /// webhook does not wait on the store: a failed read is counted and the field is null, as
+    /// it is for a message stored without an `eventId`, or not stored (its write failed, and
+    /// was counted then).
+    async fn msg_event_id(
+        &self,
+        registry: &RegistryCache,
+        target: &Target<'_>,
+        msg_id: &str,
+        now: Timestamp,
+    ) -> Option<String> {
+        if target.app_id == CONFIG_APP {
+            return Some(msg_id.to_owned());
+        }
+        match registry.message(target.app_id, msg_id).await {
+            Ok(found) => found.and_then(|m| m.event_id),
+            Err(e) => {
+                self.history_failed(msg_id, &e.to_string(), now);
+                None
+            }
+        }
     }
 
     /// Counts the attempt into the endpoint's health and disables a registered endpoint when
@@ -549,7 +651,7 @@ impl Sender {
 }
 
 /// Skipping needs a registered endpoint, and those come only from a registry: never seen.
-fn no_registry() -> StoreError {
+pub(super) fn no_registry() -> StoreError {
     StoreError::Unavailable("this sender has no registry to record a skipped message in".into())
 }
 
@@ -675,6 +777,19 @@ mod tests {
         // it set in its own run, so none pays for the read.
         assert!(!(1..=FAILING_AFTER_ATTEMPT).any(reads_previous));
         assert!(reads_previous(FAILING_AFTER_ATTEMPT + 1));
+    }
+
+    #[test]
+    fn exhausted_and_the_failing_attempt_are_certain_recovered_is_not() {
+        for attempt in [1, FAILING_AFTER_ATTEMPT, FAILING_AFTER_ATTEMPT + 1, 9] {
+            assert!(event_is_certain(Step::GiveUp, attempt), "{attempt}");
+            // Whether `recovered` goes out depends on the previous status.
+            assert!(!event_is_certain(Step::Delivered, attempt), "{attempt}");
+        }
+        assert!(event_is_certain(NEXT, FAILING_AFTER_ATTEMPT));
+        for attempt in [1, FAILING_AFTER_ATTEMPT - 1, FAILING_AFTER_ATTEMPT + 1] {
+            assert!(!event_is_certain(NEXT, attempt), "{attempt}");
+        }
     }
 
     #[test]
