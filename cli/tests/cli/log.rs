@@ -188,9 +188,9 @@ async fn log_lists_a_delivered_and_a_failing_message_s_attempts_as_a_table_and_a
     let status_col = lines[0].find("STATUS").unwrap();
     // Oldest first. `good` and `bad` got their first attempt in the same moment, so only the
     // order at one endpoint is fixed: good's one success, bad's two failures in order.
-    let rows = &lines[1..];
-    let good: Vec<&&str> = rows.iter().filter(|l| l.contains(" good ")).collect();
-    let bad: Vec<&&str> = rows.iter().filter(|l| l.contains(" bad ")).collect();
+    let table = &lines[1..];
+    let good: Vec<&&str> = table.iter().filter(|l| l.contains(" good ")).collect();
+    let bad: Vec<&&str> = table.iter().filter(|l| l.contains(" bad ")).collect();
     assert_eq!((good.len(), bad.len()), (1, 2), "{text}");
     for (line, status) in good.iter().chain(&bad).zip(["success", "fail", "fail"]) {
         assert!(line.contains("acme") && line.contains(&w.msg), "{line}");
