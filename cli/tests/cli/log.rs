@@ -204,7 +204,7 @@ async fn log_lists_a_delivered_and_a_failing_message_s_attempts_as_a_table_and_a
     assert!(good[0].contains("200"), "{text}");
     assert!(bad.iter().all(|l| l.contains("500")), "{text}");
     assert_eq!(
-        rows.last(),
+        table.last(),
         bad.last().copied(),
         "the retry is the newest: {text}"
     );
