@@ -1089,9 +1089,9 @@ mod tests {
         assert_eq!(
             sorted(calls),
             [
-                "create AttemptByEndpoint",
-                "create AttemptByMessage",
                 "get Health",
+                "put AttemptByEndpoint",
+                "put AttemptByMessage",
                 "put Destination"
             ]
         );
@@ -1103,8 +1103,8 @@ mod tests {
         assert_eq!(
             sorted(calls),
             [
-                "create AttemptByEndpoint",
-                "create AttemptByMessage",
+                "put AttemptByEndpoint",
+                "put AttemptByMessage",
                 "put Destination"
             ]
         );
@@ -1118,9 +1118,9 @@ mod tests {
         assert_eq!(
             sorted(calls[..3].to_vec()),
             [
-                "create AttemptByEndpoint",
-                "create AttemptByMessage",
-                "get Health"
+                "get Health",
+                "put AttemptByEndpoint",
+                "put AttemptByMessage"
             ]
         );
         assert_eq!(calls[3..], ["swap Health", "put Destination"]);

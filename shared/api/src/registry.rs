@@ -140,6 +140,11 @@ impl Registry {
     /// Records one delivery attempt, under its message and under its endpoint, both expiring
     /// at `expires`. The two writes are independent and made at once (one round trip of
     /// latency, not two); both are always tried, and the first error is returned.
+    ///
+    /// Plain writes (`Store::put`: on DynamoDB a `PutItem`, billed half a transaction's): an
+    /// attempt's id is the same for every try of the same write (the sender derives it from the
+    /// delivery, the try and its time), so a write repeated after a timeout writes the same
+    /// document again, and no record is ever written twice under two ids.
     pub async fn record_attempt(
         &self,
         attempt: &Attempt,
@@ -149,26 +154,12 @@ impl Registry {
         let by_msg = format!("{}/{}", attempt.app_id, attempt.msg_id);
         let by_ep = format!("{}/{}", attempt.app_id, attempt.endpoint_id);
         let (msg, ep) = futures_util::future::join(
-            self.create_once(Kind::AttemptByMessage, &by_msg, &attempt.id, &doc, expires),
-            self.create_once(Kind::AttemptByEndpoint, &by_ep, &attempt.id, &doc, expires),
+            self.store
+                .put(Kind::AttemptByMessage, &by_msg, &attempt.id, &doc, expires),
+            self.store
+                .put(Kind::AttemptByEndpoint, &by_ep, &attempt.id, &doc, expires),
         )
         .await;
         msg.and(ep)
-    }
-
-    /// Creates a record that never changes once written: one already there was written by an
-    /// earlier try of the same write, which is fine.
-    async fn create_once(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        match self.store.create(kind, parent, id, &[], doc, expires).await {
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 }
