@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use async_trait::async_trait;
+use hookline_api::hooked::{Call, Hooked};
 use hookline_api::memory::MemoryStore;
-use hookline_api::{Item, Kind, Registry, Store, StoreError};
+use hookline_api::{Kind, Registry, Store, StoreError};
 use hookline_core::api::history::{
     CONFIG_APP, Destination, ErrorClass, Health, MessageStatus, OPERATIONAL_APP,
 };
@@ -599,117 +599,16 @@ async fn failing_recovered_and_exhausted_reach_registered_and_configured_operati
     assert!(!h.endpoint_disabled("ep_dead").await, "auto-disable is off");
 }
 
-/// A store that, while its switch is on, fails every history write and read (attempts,
-/// statuses, health, messages), and always serves the endpoints as the real one: what delivery
-/// needs.
-struct HistoryDown(Arc<dyn Store>, Arc<AtomicBool>);
-
-impl HistoryDown {
-    /// Down for good.
-    fn always(s: Arc<dyn Store>) -> Arc<dyn Store> {
-        Arc::new(Self(s, Arc::new(AtomicBool::new(true))))
-    }
-
-    fn fails(&self, kind: Kind) -> bool {
-        is_history(kind) && self.1.load(Ordering::SeqCst)
-    }
-}
-
-fn down() -> StoreError {
-    StoreError::Unavailable("history store down (test)".into())
-}
-
-fn is_history(kind: Kind) -> bool {
-    !matches!(kind, Kind::Application | Kind::Endpoint)
-}
-
-#[async_trait]
-impl Store for HistoryDown {
-    async fn create(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        a: &[&str],
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        if self.fails(k) {
-            return Err(down());
+/// A store that, while `down` is on, fails every history write and read (attempts, statuses,
+/// health, messages), and always serves the endpoints as the real one: what delivery needs.
+fn history_down(store: Arc<dyn Store>, down: Arc<AtomicBool>) -> Arc<dyn Store> {
+    Arc::new(Hooked::new(store, move |call: &Call<'_>| {
+        let history = !matches!(call.kind, Kind::Application | Kind::Endpoint);
+        if history && down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("history store down (test)".into()));
         }
-        self.0.create(k, p, id, a, d, e).await
-    }
-    async fn replace(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        r: &[&str],
-        c: &[&str],
-        d: &str,
-    ) -> Result<(), StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.replace(k, p, id, r, c, d).await
-    }
-    async fn put(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.put(k, p, id, d, e).await
-    }
-    async fn swap(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        x: Option<&str>,
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<bool, StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.swap(k, p, id, x, d, e).await
-    }
-    async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.get(k, p, id).await
-    }
-    async fn resolve(&self, k: Kind, p: &str, a: &str) -> Result<Option<String>, StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.resolve(k, p, a).await
-    }
-    async fn list(
-        &self,
-        k: Kind,
-        p: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.list(k, p, after, limit).await
-    }
-    async fn delete(&self, k: Kind, p: &str, id: &str, a: &[&str]) -> Result<bool, StoreError> {
-        if self.fails(k) {
-            return Err(down());
-        }
-        self.0.delete(k, p, id, a).await
-    }
+        Ok(())
+    }))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -720,7 +619,7 @@ async fn a_failing_history_store_does_not_change_delivery() {
         "hist-down",
         &[("ep_ok", "/ok/up"), ("ep_retry", "/fail/1/then/200/r")],
         &toml,
-        HistoryDown::always,
+        |s| history_down(s, Arc::new(AtomicBool::new(true))),
     )
     .await;
     h.w.send(&json!({"type": "a.b", "application": "acme", "id": "evt_u", "data": {}}))
@@ -755,7 +654,7 @@ async fn a_skip_the_store_cannot_take_is_dead_lettered_and_the_other_endpoints_a
         "hist-skipfail",
         &[("ep_off", "/ok/off"), ("ep_on", "/ok/on")],
         &delivery(3, "failures = 100"),
-        move |s| Arc::new(HistoryDown(s, switch)),
+        move |s| history_down(s, switch),
     )
     .await;
     let mut off = h

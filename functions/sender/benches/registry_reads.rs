@@ -22,13 +22,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use hookline_api::hooked::{Call, Hook, Hooked};
 use hookline_api::memory::MemoryStore;
-use hookline_api::{Item, Kind, Store, StoreError};
+use hookline_api::{Kind, Store, StoreError};
 use hookline_core::api::model::{Application, Endpoint};
 use hookline_core::config::Config;
-use hookline_core::time::Timestamp;
 use hookline_sender::observe::Logger;
 use hookline_sender::registry::RegistryCache;
 use hookline_sender::{Sender, Settings, SystemClock};
@@ -37,95 +36,25 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MESSAGES: u64 = 500;
 
-/// Counts reads (of the registry, and of the history) and writes, passing everything to the
-/// memory store.
+/// Counts reads (of the registry, and of the history) and writes, around the memory store.
+#[derive(Default)]
 struct Counting {
-    inner: MemoryStore,
     reads: AtomicU64,
     history_reads: AtomicU64,
     writes: AtomicU64,
 }
 
-impl Counting {
-    fn read(&self, k: Kind) {
-        let counter = match k {
-            Kind::Application | Kind::Endpoint => &self.reads,
-            _ => &self.history_reads,
+impl Hook for Counting {
+    async fn before(&self, call: &Call<'_>) -> Result<(), StoreError> {
+        let counter = if call.op.is_write() {
+            &self.writes
+        } else if matches!(call.kind, Kind::Application | Kind::Endpoint) {
+            &self.reads
+        } else {
+            &self.history_reads
         };
         counter.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-#[async_trait]
-impl Store for Counting {
-    async fn create(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        a: &[&str],
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.create(k, p, id, a, d, e).await
-    }
-    async fn replace(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        r: &[&str],
-        c: &[&str],
-        d: &str,
-    ) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.replace(k, p, id, r, c, d).await
-    }
-    async fn put(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.put(k, p, id, d, e).await
-    }
-    async fn swap(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        x: Option<&str>,
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<bool, StoreError> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.swap(k, p, id, x, d, e).await
-    }
-    async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
-        self.read(k);
-        self.inner.get(k, p, id).await
-    }
-    async fn resolve(&self, k: Kind, p: &str, a: &str) -> Result<Option<String>, StoreError> {
-        self.read(k);
-        self.inner.resolve(k, p, a).await
-    }
-    async fn list(
-        &self,
-        k: Kind,
-        p: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.read(k);
-        self.inner.list(k, p, after, limit).await
-    }
-    async fn delete(&self, k: Kind, p: &str, id: &str, a: &[&str]) -> Result<bool, StoreError> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        self.inner.delete(k, p, id, a).await
+        Ok(())
     }
 }
 
@@ -185,12 +114,7 @@ struct PerMessage {
 }
 
 async fn run(ttl: Duration, port: u16) -> PerMessage {
-    let store = Arc::new(Counting {
-        inner: MemoryStore::new(now),
-        reads: AtomicU64::new(0),
-        history_reads: AtomicU64::new(0),
-        writes: AtomicU64::new(0),
-    });
+    let inner = Arc::new(MemoryStore::new(now));
     let app = Application {
         id: "app_1".into(),
         uid: Some("acme".into()),
@@ -200,8 +124,7 @@ async fn run(ttl: Duration, port: u16) -> PerMessage {
         created_at: String::new(),
         updated_at: String::new(),
     };
-    store
-        .inner
+    inner
         .create(
             Kind::Application,
             "",
@@ -229,8 +152,7 @@ async fn run(ttl: Duration, port: u16) -> PerMessage {
         created_at: String::new(),
         updated_at: String::new(),
     };
-    store
-        .inner
+    inner
         .create(
             Kind::Endpoint,
             "app_1",
@@ -251,6 +173,7 @@ async fn run(ttl: Duration, port: u16) -> PerMessage {
             .build(),
     );
     let (log, _buf) = Logger::capture();
+    let store = Arc::new(Hooked::new(inner, Counting::default()));
     let dyn_store: Arc<dyn Store> = store.clone();
     let sender = Sender::new(settings, sqs, log)
         .unwrap()
@@ -277,9 +200,9 @@ async fn run(ttl: Duration, port: u16) -> PerMessage {
     }
     let n = MESSAGES as f64;
     PerMessage {
-        reads: store.reads.load(Ordering::Relaxed) as f64 / n,
-        history_reads: store.history_reads.load(Ordering::Relaxed) as f64 / n,
-        writes: store.writes.load(Ordering::Relaxed) as f64 / n,
+        reads: store.hook().reads.load(Ordering::Relaxed) as f64 / n,
+        history_reads: store.hook().history_reads.load(Ordering::Relaxed) as f64 / n,
+        writes: store.hook().writes.load(Ordering::Relaxed) as f64 / n,
     }
 }
 

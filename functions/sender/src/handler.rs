@@ -883,33 +883,39 @@ mod tests {
         assert_eq!(retried["_aws"]["Timestamp"], 1_795_435_200_000_i64);
     }
 
-    /// A store that notes each call (`"<op> <Kind>"`, in the order they start) and how many
+    /// A hook that notes each store call (`"<op> <Kind>"`, in the order they start) and how many
     /// were in flight at once; each call takes a few milliseconds, as a network store's do.
+    #[derive(Default)]
     struct Traced {
-        inner: hookline_api::memory::MemoryStore,
         calls: std::sync::Mutex<Vec<String>>,
         inflight: std::sync::atomic::AtomicUsize,
         peak: std::sync::atomic::AtomicUsize,
     }
 
-    impl Traced {
-        async fn traced<T>(
+    impl hookline_api::hooked::Hook for Traced {
+        async fn before(
             &self,
-            op: &str,
-            kind: hookline_api::Kind,
-            call: impl std::future::Future<Output = T>,
-        ) -> T {
+            call: &hookline_api::hooked::Call<'_>,
+        ) -> Result<(), hookline_api::StoreError> {
             use std::sync::atomic::Ordering::SeqCst;
             let n = self.inflight.fetch_add(1, SeqCst) + 1;
             self.peak.fetch_max(n, SeqCst);
-            self.calls.lock().unwrap().push(format!("{op} {kind:?}"));
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("{} {:?}", call.op.as_str(), call.kind));
             // Every call of one `join` starts before any of them ends.
             tokio::time::sleep(Duration::from_millis(5)).await;
-            let out = call.await;
-            self.inflight.fetch_sub(1, SeqCst);
-            out
+            Ok(())
         }
 
+        fn after(&self, _: &hookline_api::hooked::Call<'_>) {
+            self.inflight
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl Traced {
         /// The calls since the last take, and the most that were in flight at once.
         fn take(&self) -> (Vec<String>, usize) {
             let calls = std::mem::take(&mut *self.calls.lock().unwrap());
@@ -917,92 +923,6 @@ mod tests {
                 calls,
                 self.peak.swap(0, std::sync::atomic::Ordering::SeqCst),
             )
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl hookline_api::Store for Traced {
-        async fn create(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            id: &str,
-            a: &[&str],
-            d: &str,
-            e: Option<Timestamp>,
-        ) -> Result<(), hookline_api::StoreError> {
-            self.traced("create", k, self.inner.create(k, p, id, a, d, e))
-                .await
-        }
-        async fn replace(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            id: &str,
-            r: &[&str],
-            c: &[&str],
-            d: &str,
-        ) -> Result<(), hookline_api::StoreError> {
-            self.traced("replace", k, self.inner.replace(k, p, id, r, c, d))
-                .await
-        }
-        async fn put(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            id: &str,
-            d: &str,
-            e: Option<Timestamp>,
-        ) -> Result<(), hookline_api::StoreError> {
-            self.traced("put", k, self.inner.put(k, p, id, d, e)).await
-        }
-        async fn swap(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            id: &str,
-            x: Option<&str>,
-            d: &str,
-            e: Option<Timestamp>,
-        ) -> Result<bool, hookline_api::StoreError> {
-            self.traced("swap", k, self.inner.swap(k, p, id, x, d, e))
-                .await
-        }
-        async fn get(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            id: &str,
-        ) -> Result<Option<String>, hookline_api::StoreError> {
-            self.traced("get", k, self.inner.get(k, p, id)).await
-        }
-        async fn resolve(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            a: &str,
-        ) -> Result<Option<String>, hookline_api::StoreError> {
-            self.traced("resolve", k, self.inner.resolve(k, p, a)).await
-        }
-        async fn list(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            after: Option<&str>,
-            limit: usize,
-        ) -> Result<Vec<hookline_api::Item>, hookline_api::StoreError> {
-            self.traced("list", k, self.inner.list(k, p, after, limit))
-                .await
-        }
-        async fn delete(
-            &self,
-            k: hookline_api::Kind,
-            p: &str,
-            id: &str,
-            a: &[&str],
-        ) -> Result<bool, hookline_api::StoreError> {
-            self.traced("delete", k, self.inner.delete(k, p, id, a))
-                .await
         }
     }
 
@@ -1048,14 +968,12 @@ mod tests {
         .unwrap();
         let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
         let now = Timestamp::from_unix_secs(1_795_435_200);
-        let store = Arc::new(Traced {
-            inner: hookline_api::memory::MemoryStore::new(|| {
+        let store = Arc::new(hookline_api::hooked::Hooked::new(
+            Arc::new(hookline_api::memory::MemoryStore::new(|| {
                 Timestamp::from_unix_secs(1_795_435_200)
-            }),
-            calls: Default::default(),
-            inflight: Default::default(),
-            peak: Default::default(),
-        });
+            })),
+            Traced::default(),
+        ));
         let (log, _lines) = Logger::capture();
         let sender = Sender::with_deferred_sqs(settings, unreachable_sqs(), log)
             .unwrap()
@@ -1085,7 +1003,7 @@ mod tests {
         // A success: the attempt's two writes, the health read and the status write, all at
         // once (one round trip).
         assert!(send(1, "ok").await.batch_item_failures.is_empty());
-        let (calls, peak) = store.take();
+        let (calls, peak) = store.hook().take();
         assert_eq!(
             sorted(calls),
             [
@@ -1099,7 +1017,7 @@ mod tests {
 
         // Another success within `api.registry_cache`: the health, clean, is not read again.
         assert!(send(2, "ok").await.batch_item_failures.is_empty());
-        let (calls, peak) = store.take();
+        let (calls, peak) = store.hook().take();
         assert_eq!(
             sorted(calls),
             [
@@ -1113,7 +1031,7 @@ mod tests {
         // A failure: the attempt and the health together; the health's write follows its
         // read, and the status comes last (it depends on the health).
         assert_eq!(send(3, "bad").await.batch_item_failures.len(), 1);
-        let (calls, peak) = store.take();
+        let (calls, peak) = store.hook().take();
         assert_eq!(peak, 3, "{calls:?}");
         assert_eq!(
             sorted(calls[..3].to_vec()),

@@ -30,16 +30,15 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::QueueAttributeName;
+use hookline_api::hooked::{Call, Hook, Hooked};
 use hookline_api::memory::MemoryStore;
-use hookline_api::{Item, Kind, Registry, Store, StoreError};
+use hookline_api::{Kind, Registry, Store, StoreError};
 use hookline_core::api::history::{CONFIG_APP, MessageStatus};
 use hookline_core::api::model::{Attempt, AttemptStatus};
 use hookline_core::config::Config;
 use hookline_core::envelope::InboundEnvelope;
-use hookline_core::time::Timestamp;
 use hookline_core::verify::SchemeKind;
 use hookline_sender::local::LocalEventSource;
 use hookline_sender::observe::Logger;
@@ -385,12 +384,11 @@ events = ["both.*"]
 
 // ---- the delivery history's accounting --------------------------------------------------------
 
-/// A store over `inner` that fails the history writes (not the registry's) whose kind, key and
-/// document hash into `per_1000` of every 1000, always the same ones for the same write. The
-/// error names the write (`injected: <op> <Kind>`), and the attempts it kept out are noted with
-/// their status, so that every missing attempt can be accounted for.
+/// A hook that fails the history writes (not the registry's) whose kind, key and document hash
+/// into `per_1000` of every 1000, always the same ones for the same write. The error names the
+/// write (`injected: <op> <Kind>`), and the attempts it kept out are noted with their status, so
+/// that every missing attempt can be accounted for.
 struct FaultyHistory {
-    inner: Arc<dyn Store>,
     per_1000: u32,
     injected: Mutex<BTreeMap<String, usize>>,
     /// Attempt id → whether it was a success, for attempts one of whose writes failed.
@@ -398,23 +396,27 @@ struct FaultyHistory {
 }
 
 impl FaultyHistory {
-    fn new(inner: Arc<dyn Store>, per_1000: u32) -> Self {
+    fn new(per_1000: u32) -> Self {
         Self {
-            inner,
             per_1000,
             injected: Mutex::default(),
             lost_attempts: Mutex::default(),
         }
     }
+}
 
-    fn fault(
-        &self,
-        op: &str,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        doc: &str,
-    ) -> Result<(), StoreError> {
+impl Hook for FaultyHistory {
+    async fn before(&self, call: &Call<'_>) -> Result<(), StoreError> {
+        // Reads are never failed.
+        if !call.op.is_write() {
+            return Ok(());
+        }
+        let Call {
+            kind, parent, id, ..
+        } = *call;
+        let op = call.op.as_str();
+        // A delete has no document: it hashes as an empty one.
+        let doc = call.doc.unwrap_or("");
         if matches!(kind, Kind::Application | Kind::Endpoint)
             || h(&format!("{op}|{kind:?}|{parent}|{id}|{doc}")) % 1000 >= self.per_1000
         {
@@ -435,76 +437,6 @@ impl FaultyHistory {
                 .insert(a.id, a.status == AttemptStatus::Success);
         }
         Err(StoreError::Unavailable(format!("injected: {what}")))
-    }
-}
-
-#[async_trait]
-impl Store for FaultyHistory {
-    async fn create(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        a: &[&str],
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.fault("create", k, p, id, d)?;
-        self.inner.create(k, p, id, a, d, e).await
-    }
-    async fn replace(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        r: &[&str],
-        c: &[&str],
-        d: &str,
-    ) -> Result<(), StoreError> {
-        self.fault("replace", k, p, id, d)?;
-        self.inner.replace(k, p, id, r, c, d).await
-    }
-    async fn put(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.fault("put", k, p, id, d)?;
-        self.inner.put(k, p, id, d, e).await
-    }
-    async fn swap(
-        &self,
-        k: Kind,
-        p: &str,
-        id: &str,
-        x: Option<&str>,
-        d: &str,
-        e: Option<Timestamp>,
-    ) -> Result<bool, StoreError> {
-        self.fault("swap", k, p, id, d)?;
-        self.inner.swap(k, p, id, x, d, e).await
-    }
-    async fn get(&self, k: Kind, p: &str, id: &str) -> Result<Option<String>, StoreError> {
-        self.inner.get(k, p, id).await
-    }
-    async fn resolve(&self, k: Kind, p: &str, a: &str) -> Result<Option<String>, StoreError> {
-        self.inner.resolve(k, p, a).await
-    }
-    async fn list(
-        &self,
-        k: Kind,
-        p: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.inner.list(k, p, after, limit).await
-    }
-    async fn delete(&self, k: Kind, p: &str, id: &str, a: &[&str]) -> Result<bool, StoreError> {
-        self.fault("delete", k, p, id, "")?;
-        self.inner.delete(k, p, id, a).await
     }
 }
 
@@ -722,7 +654,7 @@ secrets = ["env:SINK_WHSEC"]
     let (log, logs) = Logger::capture();
     let history = Arc::new(MemoryStore::new(hookline_tests::now));
     // About one history write in five fails: attempts, statuses and health alike.
-    let faulty = Arc::new(FaultyHistory::new(history.clone(), 200));
+    let faulty = Arc::new(Hooked::new(history.clone(), FaultyHistory::new(200)));
     let sender = Sender::new(settings, sqs.clone(), log)
         .unwrap()
         .with_registry(RegistryCache::new(
@@ -780,14 +712,14 @@ secrets = ["env:SINK_WHSEC"]
         p.await.unwrap();
     }
     count_deliveries(&sink, &endpoints, &mut ledger);
-    for (what, count) in faulty.injected.lock().unwrap().iter() {
+    for (what, count) in faulty.hook().injected.lock().unwrap().iter() {
         *ledger
             .faults
             .entry(format!("history {what} failed"))
             .or_default() += count;
     }
     let lines = logs.lock().unwrap().clone();
-    let figures = account_history(&history, &endpoints, &ledger, &lines, Some(&faulty)).await;
+    let figures = account_history(&history, &endpoints, &ledger, &lines, Some(faulty.hook())).await;
     assert!(
         figures["HistoryWriteFailed (attempts)"].as_u64().unwrap() > 0,
         "the faults did not reach an attempt: {figures}"

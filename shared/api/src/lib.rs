@@ -8,9 +8,13 @@
 //! The decisions (what a record holds, how a body changes it, URL rules, token scopes) are in
 //! `hookline_core::api`; this crate wires them to storage and HTTP.
 //!
+//! [`hooked::Hooked`] wraps a store with a hook around each call, for tests, benches and
+//! instrumentation.
+//!
 //! Feature `conformance`: the suite every store adapter's tests run ([`conformance::run`]).
 
 pub mod history;
+pub mod hooked;
 pub mod memory;
 pub mod registry;
 pub mod service;

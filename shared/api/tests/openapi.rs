@@ -28,9 +28,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use hookline_api::hooked::{self, Hook, Hooked};
 use hookline_api::memory::MemoryStore;
 use hookline_api::service::{MAX_BODY, OPENAPI};
-use hookline_api::{Api, Env, Item, Kind, Outbox, Registry, Settings, Store, StoreError};
+use hookline_api::{Api, Env, Outbox, Registry, Settings, StoreError};
 use hookline_core::api::auth::{Scope, Token, Tokens};
 use hookline_core::api::history::{Destination, MessageStatus};
 use hookline_core::api::id::{self, IdKind};
@@ -162,14 +163,14 @@ impl Outbox for Queue {
     }
 }
 
-/// The in-memory store, with a switch that makes every call fail.
+/// A switch that makes every call of the in-memory store fail.
+#[derive(Default)]
 struct Flaky {
-    inner: MemoryStore,
     down: AtomicBool,
 }
 
-impl Flaky {
-    fn check(&self) -> Result<(), StoreError> {
+impl Hook for Flaky {
+    async fn before(&self, _: &hooked::Call<'_>) -> Result<(), StoreError> {
         if self.down.load(Ordering::SeqCst) {
             Err(StoreError::Unavailable("switched off by the test".into()))
         } else {
@@ -178,107 +179,17 @@ impl Flaky {
     }
 }
 
-#[async_trait]
-impl Store for Flaky {
-    async fn create(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        aliases: &[&str],
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner
-            .create(kind, parent, id, aliases, doc, expires)
-            .await
-    }
-    async fn replace(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        release: &[&str],
-        claim: &[&str],
-        doc: &str,
-    ) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner
-            .replace(kind, parent, id, release, claim, doc)
-            .await
-    }
-    async fn put(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.put(kind, parent, id, doc, expires).await
-    }
-    async fn swap(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        expected: Option<&str>,
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner
-            .swap(kind, parent, id, expected, doc, expires)
-            .await
-    }
-    async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
-        self.check()?;
-        self.inner.get(kind, parent, id).await
-    }
-    async fn resolve(
-        &self,
-        kind: Kind,
-        parent: &str,
-        alias: &str,
-    ) -> Result<Option<String>, StoreError> {
-        self.check()?;
-        self.inner.resolve(kind, parent, alias).await
-    }
-    async fn list(
-        &self,
-        kind: Kind,
-        parent: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.check()?;
-        self.inner.list(kind, parent, after, limit).await
-    }
-    async fn delete(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        aliases: &[&str],
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.delete(kind, parent, id, aliases).await
-    }
-}
-
 struct Server {
     api: Api,
-    store: Arc<Flaky>,
+    store: Arc<Hooked<Flaky>>,
     queue: Arc<Queue>,
 }
 
 fn server() -> Server {
-    let store = Arc::new(Flaky {
-        inner: MemoryStore::new(now),
-        down: AtomicBool::new(false),
-    });
+    let store = Arc::new(Hooked::new(
+        Arc::new(MemoryStore::new(now)),
+        Flaky::default(),
+    ));
     let queue = Arc::new(Queue::default());
     let tokens = Tokens::new(vec![
         Token::new(&Secret::new(ROOT_TOKEN).unwrap(), Scope::All),
@@ -960,13 +871,13 @@ async fn failure_probes(doc: &Value, s: &Server, method: &str, template: &str, h
         assert!(method == "GET", "{method} {template} must document 403");
     }
 
-    s.store.down.store(true, Ordering::SeqCst);
+    s.store.hook().down.store(true, Ordering::SeqCst);
     let mut c = happy.clone();
     if method == "POST" {
         c.idempotency_key = Some("probe-store-down".into());
     }
     let a = s.send(&c).await;
-    s.store.down.store(false, Ordering::SeqCst);
+    s.store.hook().down.store(false, Ordering::SeqCst);
     expect("store down", &a, 503);
 
     let mut c = happy.clone();
