@@ -30,10 +30,10 @@ retry = { schedule = ["1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s"
 "#;
 
 /// How long a delivery, or its record, may take.
-const DEADLINE: Duration = Duration::from_secs(20);
+pub(super) const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Polls `GET path` until `done` holds for its JSON answer, and returns that answer.
-async fn poll(dev: &Dev, token: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn poll(dev: &Dev, token: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let until = Instant::now() + DEADLINE;
     loop {
         let (status, got) = api(dev, Method::GET, path, Some(token), None).await;
@@ -48,7 +48,7 @@ async fn poll(dev: &Dev, token: &str, path: &str, done: impl Fn(&Value) -> bool)
 }
 
 /// The `data` of a list answer.
-fn data(page: &Value) -> &[Value] {
+pub(super) fn data(page: &Value) -> &[Value] {
     page["data"].as_array().map_or(&[], Vec::as_slice)
 }
 

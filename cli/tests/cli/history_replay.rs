@@ -3,14 +3,13 @@
 //! replayed with `hookline replay --dev` once the endpoint is fixed, delivered with the same
 //! `webhook-id`, and the new attempt is listed beside the failed ones, the status now `success`.
 
-use std::time::{Duration, Instant};
-
 use hookline_tests::harness::{Sink, free_port};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::common::{Dev, hookline, stdout};
 use super::dev::{api, token_of};
+use super::history_kill::{DEADLINE, data, poll};
 
 const ENDPOINT_SECRET: &str = "whsec_cmVwbGF5LXJlY29yZHMtaXRzLWF0dGVtcHRzLW9r";
 
@@ -23,26 +22,6 @@ registry_cache = "0s"
 ssrf_allow = ["127.0.0.0/8"]
 retry = { schedule = ["1s"], jitter = 0.0 }
 "#;
-
-const DEADLINE: Duration = Duration::from_secs(20);
-
-async fn poll(dev: &Dev, token: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let until = Instant::now() + DEADLINE;
-    loop {
-        let (status, got) = api(dev, Method::GET, path, Some(token), None).await;
-        assert_eq!(status, 200, "GET {path}: {got}");
-        if done(&got) {
-            return got;
-        }
-        assert!(Instant::now() < until, "timed out polling {path}: {got}");
-        // The sender writes records as it goes: nothing to wait on but the clock.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn data(page: &Value) -> &[Value] {
-    page["data"].as_array().map_or(&[], Vec::as_slice)
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replayed_dead_letter_is_delivered_and_recorded() {
