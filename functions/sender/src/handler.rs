@@ -66,9 +66,10 @@ pub mod code {
     /// The message names an application the registry does not have (or the sender has no
     /// registry).
     pub const UNKNOWN_APPLICATION: &str = "unknown_application";
-    /// The registered endpoint is disabled and the message could not be recorded as skipped
-    /// there (the store did not take the write): kept here instead, for replay, so that the
-    /// message's other endpoints need not wait for the store.
+    /// The endpoint is disabled. A registered one's message is kept here when it could not be
+    /// recorded as skipped there (the store did not take the write), so that the message's
+    /// other endpoints need not wait for the store; an endpoint of the configuration's always
+    /// (the store does not keep its messages). Replay once it is enabled again.
     pub const ENDPOINT_DISABLED: &str = "endpoint_disabled";
 }
 
@@ -518,6 +519,13 @@ impl Sender {
         clock: &dyn Clock,
     ) -> Result<(), Unfinished> {
         let now = clock.now();
+        // A registered endpoint's `disabled` was checked with its record; a configured one's
+        // is kept in its health, read here (through the cache) before anything is sent.
+        if reg.is_none()
+            && let Some(done) = self.skip_if_disabled(d, endpoint, attempt, now).await
+        {
+            return done;
+        }
         let target = match reg {
             Some(r) => Target::registered(r),
             None => Target::configured(endpoint),
@@ -576,9 +584,15 @@ impl Sender {
         if decision != Decision::Delivered {
             metric("Failed", "Count", 1.0);
         }
-        if next == Next::Skipped {
+        match next {
+            Next::AsDecided => {}
             // The endpoint is disabled: recorded as skipped (after_attempt), not retried.
-            return Ok(());
+            Next::Skipped => return Ok(()),
+            Next::Disabled => {
+                return self
+                    .dead_letter_disabled(d, result.status, attempt, now)
+                    .await;
+            }
         }
         match decision {
             Decision::Delivered => {

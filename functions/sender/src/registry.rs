@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hookline_api::{Registry, Store, StoreError};
-use hookline_core::api::history::{Destination, HealthPolicy, OPERATIONAL_APP, Observed, Verdict};
+use hookline_core::api::history::{
+    CONFIG_APP, Destination, Health, HealthPolicy, OPERATIONAL_APP, Observed, Verdict,
+};
 use hookline_core::api::model::{self, Attempt};
 use hookline_core::config::{DeliveryConfig, EndpointConfig};
 use hookline_core::pattern::EventPattern;
@@ -59,6 +61,16 @@ struct Cached {
     value: Option<Arc<AppEndpoints>>,
 }
 
+/// What this sender last found an endpoint's health to be (see [`RegistryCache::health_mark`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mark {
+    /// Not disabled, with a run of failures: a configured endpoint may be delivered to, but a
+    /// success must still read the health, to clear the run.
+    Enabled,
+    /// No run of failures (so not disabled either).
+    Clean,
+}
+
 /// The registry as the sender sees it.
 pub struct RegistryCache {
     registry: Registry,
@@ -67,9 +79,9 @@ pub struct RegistryCache {
     delivery: DeliveryConfig,
     cache: Mutex<HashMap<String, Cached>>,
     /// By (application id, endpoint id): when this sender last found the endpoint's health
-    /// clean (no run of failures), by reading it or by clearing it (see
-    /// [`RegistryCache::observe_health`]).
-    clean: Mutex<HashMap<(String, String), Timestamp>>,
+    /// clean (no run of failures) or at least not disabled, by reading it or by writing it (see
+    /// [`RegistryCache::observe_health`] and [`RegistryCache::configured_disabled`]).
+    clean: Mutex<HashMap<(String, String), (Timestamp, Mark)>>,
     reads: AtomicU64,
 }
 
@@ -340,29 +352,83 @@ impl RegistryCache {
             .registry
             .observe_health(app_id, endpoint_id, seen, now, policy)
             .await;
+        let mark = match (&verdict, seen) {
+            // Counted: a success leaves the health clean (it was, or this call cleared it).
+            (Ok(Verdict::Keep), Observed::Success) => Some(Mark::Clean),
+            // Counted, and this sender's write left it enabled.
+            (Ok(Verdict::Keep), Observed::Failure | Observed::Gone) => Some(Mark::Enabled),
+            (Ok(Verdict::Disable { .. } | Verdict::Disabled), _) | (Err(_), _) => None,
+        };
+        self.set_mark(key, now, mark);
+        verdict
+    }
+
+    /// Remembers (or, with `None`, forgets) what this sender found the endpoint's health to be.
+    fn set_mark(&self, key: (String, String), now: Timestamp, mark: Option<Mark>) {
         if let Ok(mut clean) = self.clean.lock() {
-            if seen == Observed::Success && verdict.is_ok() {
-                // Counted: a success leaves the health clean (it was, or this call cleared it).
-                if clean.len() >= MAX_CLEAN_ENDPOINTS {
-                    clean.clear();
+            match mark {
+                Some(mark) => {
+                    if clean.len() >= MAX_CLEAN_ENDPOINTS {
+                        clean.clear();
+                    }
+                    clean.insert(key, (now, mark));
                 }
-                clean.insert(key, now);
-            } else {
-                clean.remove(&key);
+                None => {
+                    clean.remove(&key);
+                }
             }
         }
-        verdict
+    }
+
+    /// What this sender found the endpoint's health to be less than the staleness bound ago.
+    fn health_mark(&self, key: &(String, String), now: Timestamp) -> Option<Mark> {
+        self.clean.lock().ok().and_then(|clean| {
+            clean.get(key).and_then(|(at, mark)| {
+                now.checked_duration_since(*at)
+                    .is_some_and(|age| age < self.ttl)
+                    .then_some(*mark)
+            })
+        })
     }
 
     /// Whether the endpoint's health was clean when this sender last saw it, less than the
     /// staleness bound ago.
     fn known_clean(&self, key: &(String, String), now: Timestamp) -> bool {
-        self.clean.lock().is_ok_and(|clean| {
-            clean.get(key).is_some_and(|at| {
-                now.checked_duration_since(*at)
-                    .is_some_and(|age| age < self.ttl)
-            })
-        })
+        self.health_mark(key, now) == Some(Mark::Clean)
+    }
+
+    /// Whether endpoint `name` of the configuration is disabled ([`Health::disabled`]). One
+    /// read, none when this sender found it enabled (or counted an attempt at it that left it
+    /// enabled) less than `api.registry_cache` ago: a steady stream to a healthy configured
+    /// endpoint costs no read beyond the one per window that [`Self::observe_health`] makes
+    /// anyway (the mark is shared). So an endpoint disabled by another sender is noticed here
+    /// within that bound; one enabled again (its health deleted) at the next message, as
+    /// "disabled" is never remembered.
+    pub async fn configured_disabled(
+        &self,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let key = (CONFIG_APP.to_owned(), name.to_owned());
+        if self.health_mark(&key, now).is_some() {
+            return Ok(false);
+        }
+        let health = self.registry.health(CONFIG_APP, name).await?;
+        let mark = if health.disabled {
+            None
+        } else if health == Health::default() {
+            Some(Mark::Clean)
+        } else {
+            Some(Mark::Enabled)
+        };
+        self.set_mark(key, now, mark);
+        Ok(health.disabled)
+    }
+
+    /// Disables endpoint `name` of the configuration; true only for the call that disabled it.
+    pub async fn disable_configured(&self, name: &str, now: Timestamp) -> Result<bool, StoreError> {
+        self.set_mark((CONFIG_APP.to_owned(), name.to_owned()), now, None);
+        self.registry.disable_configured(name, now).await
     }
 
     /// Disables a registered endpoint; `Some` only for the call that disabled it.

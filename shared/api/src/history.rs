@@ -2,7 +2,9 @@
 //! endpoint, an endpoint's run of failures (changed only by conditional writes, so concurrent
 //! senders never lose a count) and disabling an endpoint exactly once.
 
-use hookline_core::api::history::{Destination, Health, HealthPolicy, Observed, Verdict, observe};
+use hookline_core::api::history::{
+    CONFIG_APP, Destination, Health, HealthPolicy, Observed, Verdict, observe,
+};
 use hookline_core::api::model::Endpoint;
 use hookline_core::time::Timestamp;
 
@@ -125,6 +127,43 @@ impl Registry {
             .map(|_| ())
     }
 
+    /// Disables endpoint `name` of the configuration by conditional write on its health record
+    /// (under [`CONFIG_APP`]; the configuration itself is a file every sender read at its cold
+    /// start). True only for the one call that disabled it, so `endpoint.disabled` goes out once
+    /// however many senders see it fail. [`Registry::reset_health`] enables it again.
+    pub async fn disable_configured(&self, name: &str, now: Timestamp) -> Result<bool, StoreError> {
+        for _ in 0..SWAP_TRIES {
+            let doc = self.store().get(Kind::Health, CONFIG_APP, name).await?;
+            let mut health: Health = match &doc {
+                Some(d) => decode(Kind::Health, name, d)?,
+                None => Health::default(),
+            };
+            if health.disabled {
+                return Ok(false);
+            }
+            health.disabled = true;
+            // Kept for the operator: when the failures that disabled it began.
+            health.failing_since_ms = Some(health.failing_since_ms.unwrap_or(now.unix_millis()));
+            if self
+                .store()
+                .swap(
+                    Kind::Health,
+                    CONFIG_APP,
+                    name,
+                    doc.as_deref(),
+                    &encode(&health),
+                    None,
+                )
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::Unavailable(format!(
+            "health of {CONFIG_APP}/{name}: {SWAP_TRIES} conditional writes lost to others"
+        )))
+    }
+
     /// Disables a registered endpoint by conditional write. `Some(endpoint)` (as disabled) only
     /// for the one call that disabled it: `None` if it is gone or was disabled already, so the
     /// `endpoint.disabled` webhook goes out once however many senders see it fail.
@@ -207,7 +246,8 @@ mod tests {
             h,
             Health {
                 failures: 50,
-                failing_since_ms: Some(now().unix_millis())
+                failing_since_ms: Some(now().unix_millis()),
+                disabled: false,
             }
         );
         // A 410 disables at once; a success afterwards clears the run.
@@ -229,5 +269,42 @@ mod tests {
             reg.health("app_1", "ep_1").await.unwrap(),
             Health::default()
         );
+    }
+
+    #[tokio::test]
+    async fn a_configured_endpoint_is_disabled_once_and_enabled_by_reset() {
+        let reg = Registry::new(Arc::new(MemoryStore::new(now)));
+        let policy = HealthPolicy::DEFAULT;
+        reg.observe_health(CONFIG_APP, "orders", Observed::Failure, now(), &policy)
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let reg = reg.clone();
+            tasks.push(tokio::spawn(async move {
+                reg.disable_configured("orders", now()).await
+            }));
+        }
+        let mut flipped = 0;
+        for t in tasks {
+            flipped += usize::from(t.await.unwrap().unwrap());
+        }
+        assert_eq!(flipped, 1, "exactly one call disables it");
+        let h = reg.health(CONFIG_APP, "orders").await.unwrap();
+        assert!(h.disabled);
+        assert_eq!(h.failures, 1, "the run is kept");
+        // An attempt under way when it was disabled changes nothing.
+        let v = reg
+            .observe_health(CONFIG_APP, "orders", Observed::Success, now(), &policy)
+            .await
+            .unwrap();
+        assert_eq!(v, Verdict::Disabled);
+        assert!(reg.health(CONFIG_APP, "orders").await.unwrap().disabled);
+        reg.reset_health(CONFIG_APP, "orders").await.unwrap();
+        assert_eq!(
+            reg.health(CONFIG_APP, "orders").await.unwrap(),
+            Health::default()
+        );
+        assert!(reg.disable_configured("orders", now()).await.unwrap());
     }
 }

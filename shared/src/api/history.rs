@@ -210,6 +210,12 @@ pub struct Health {
     /// When the first of them was made (milliseconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since_ms: Option<i64>,
+    /// An endpoint of the configuration ([`CONFIG_APP`]) that the sender disabled: the
+    /// configuration is read once per cold start, so "disabled" is kept here, where every
+    /// sender reads it. Registered endpoints keep using their own record's `disabled`. Deleting
+    /// this record enables the endpoint again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 /// How an attempt went, as endpoint health sees it.
@@ -235,6 +241,8 @@ pub enum Verdict {
         /// Why, for the logs and the operator.
         reason: DisableReason,
     },
+    /// It is disabled already ([`Health::disabled`]): nothing changes, nothing is sent.
+    Disabled,
 }
 
 /// Why an endpoint was disabled.
@@ -264,6 +272,11 @@ pub fn observe(
     now: Timestamp,
     policy: &HealthPolicy,
 ) -> (Option<Health>, Verdict) {
+    if health.disabled {
+        // Only an attempt already under way when the endpoint was disabled gets here: its
+        // outcome must neither re-enable the endpoint (a success) nor disable it again.
+        return (None, Verdict::Disabled);
+    }
     match seen {
         Observed::Success => {
             let next = (*health != Health::default()).then(Health::default);
@@ -274,6 +287,7 @@ pub fn observe(
             let next = Health {
                 failures: health.failures.saturating_add(1),
                 failing_since_ms: Some(since_ms),
+                disabled: false,
             };
             let fail_since = Timestamp::from_unix_millis(since_ms);
             let verdict = if !policy.enabled {
@@ -454,6 +468,7 @@ mod tests {
         let h = Health {
             failures: 3,
             failing_since_ms: Some(T0),
+            disabled: false,
         };
         let (next, v) = observe(&h, Observed::Success, at(T0 + 1), &HealthPolicy::DEFAULT);
         assert_eq!((next, v), (Some(Health::default()), Verdict::Keep));
@@ -477,7 +492,8 @@ mod tests {
             h,
             Health {
                 failures: 3,
-                failing_since_ms: Some(T0)
+                failing_since_ms: Some(T0),
+                disabled: false,
             }
         );
         // A minute after the first failure, the next one disables it.
@@ -493,6 +509,7 @@ mod tests {
         let few = Health {
             failures: 1,
             failing_since_ms: Some(T0),
+            disabled: false,
         };
         let (_, v) = observe(&few, Observed::Failure, at(T0 + 3_600_000), &policy);
         assert_eq!(v, Verdict::Keep);
@@ -510,7 +527,8 @@ mod tests {
             next,
             Some(Health {
                 failures: 1,
-                failing_since_ms: Some(T0)
+                failing_since_ms: Some(T0),
+                disabled: false,
             })
         );
         assert_eq!(
@@ -537,6 +555,42 @@ mod tests {
         assert_eq!(
             observe(&Health::default(), Observed::Gone, at(T0), &off).1,
             Verdict::Keep
+        );
+    }
+
+    #[test]
+    fn a_disabled_health_stays_disabled_whatever_an_attempt_under_way_did() {
+        let disabled = Health {
+            failures: 3,
+            failing_since_ms: Some(T0),
+            disabled: true,
+        };
+        for seen in [Observed::Success, Observed::Failure, Observed::Gone] {
+            assert_eq!(
+                observe(&disabled, seen, at(T0 + 1), &HealthPolicy::DEFAULT),
+                (None, Verdict::Disabled),
+                "{seen:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn disabled_is_stored_only_when_set() {
+        // Records written before the field existed (and every registered endpoint's) read as
+        // enabled, and an enabled one is written as it was.
+        let h: Health = serde_json::from_str(r#"{"failures":2,"failingSinceMs":5}"#).unwrap();
+        assert!(!h.disabled);
+        assert_eq!(
+            serde_json::to_string(&h).unwrap(),
+            r#"{"failures":2,"failingSinceMs":5}"#
+        );
+        let off = Health {
+            disabled: true,
+            ..Health::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&off).unwrap(),
+            r#"{"failures":0,"disabled":true}"#
         );
     }
 

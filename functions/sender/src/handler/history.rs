@@ -40,8 +40,8 @@ use hookline_core::retry::Decision;
 use hookline_core::time::Timestamp;
 use serde_json::{Value, json};
 
-use super::Sender;
 use super::apps::{Registered, delivery_record};
+use super::{Sender, Unfinished, delivery_dead_letter};
 use crate::http::Attempt;
 use crate::registry::RegistryCache;
 use crate::settings::Endpoint;
@@ -134,6 +134,11 @@ pub(super) enum Next {
     /// The attempt disabled the endpoint (or found it disabled): the message was recorded as
     /// skipped instead of being retried, and the record is finished.
     Skipped,
+    /// The attempt disabled an endpoint of the configuration (or found it disabled): no retry;
+    /// the message was recorded as skipped where the store took it, and the delivery goes to
+    /// the dead-letter queue (`endpoint_disabled`), the only place a configured endpoint's
+    /// message is kept.
+    Disabled,
 }
 
 /// A message's status at an endpoint after an attempt that came to `step` (its number
@@ -286,6 +291,16 @@ impl Sender {
         // came back, so the message is recorded as skipped now. If that cannot be written, the
         // retry goes ahead as decided and is skipped when it comes back (or dead-lettered then,
         // if the store still does not take it: `skip_delivery`).
+        if disabled && matches!(step, Step::Retry { .. }) && !target.registered {
+            if let Err(e) = self
+                .put_skipped(target, &d.message_id, attempt, Some(last.clone()), now)
+                .await
+            {
+                // The dead-letter queue keeps the message; only its status is missing.
+                self.history_failed(&d.message_id, &e.to_string(), now);
+            }
+            return Next::Disabled;
+        }
         if disabled && matches!(step, Step::Retry { .. }) {
             match self
                 .record_skipped(d, target, attempt, Some(last.clone()), now)
@@ -354,8 +369,8 @@ impl Sender {
         }
     }
 
-    /// Counts the attempt into the endpoint's health and disables a registered endpoint when
-    /// the policy says so. True when the endpoint is disabled now (by this call or another).
+    /// Counts the attempt into the endpoint's health and disables the endpoint (registered, or
+    /// of the configuration) when the policy says so. True when the endpoint is disabled now (by this call or another).
     async fn observe_health(
         &self,
         registry: &RegistryCache,
@@ -379,14 +394,29 @@ impl Sender {
                 return false;
             }
         };
-        let Verdict::Disable { fail_since, reason } = verdict else {
-            return false;
+        let (fail_since, reason) = match verdict {
+            Verdict::Keep => return false,
+            // Disabled already (an endpoint of the configuration; another sender said so).
+            Verdict::Disabled => return true,
+            Verdict::Disable { fail_since, reason } => (fail_since, reason),
         };
         if !target.registered {
-            // Endpoints of the configuration are counted but not disabled yet: disabling one
-            // needs somewhere to keep "disabled" that every sender reads (the configuration is
-            // read once per cold start). This is where it would go.
-            return false;
+            // The configuration is read once per cold start, so "disabled" is kept in the
+            // endpoint's health record, which every sender reads before delivering to it.
+            return match registry.disable_configured(target.endpoint_id, now).await {
+                Ok(flipped) => {
+                    if flipped {
+                        self.endpoint_disabled(registry, target, fail_since, reason, now)
+                            .await;
+                    }
+                    // Not flipped: disabled already, by another sender (which said so).
+                    true
+                }
+                Err(e) => {
+                    self.history_failed(target.endpoint_id, &e.to_string(), now);
+                    false
+                }
+            };
         }
         match registry
             .disable_endpoint(target.app_id, target.endpoint_id, now)
@@ -435,6 +465,68 @@ impl Sender {
             self.emit(OperationalEvent::EndpointDisabled, data, now)
                 .await;
         }
+    }
+
+    /// Whether a delivery to `endpoint` of the configuration must not be made, as the endpoint
+    /// is disabled ([`RegistryCache::configured_disabled`]; without a registry nothing is
+    /// ever disabled). Then it is handled here: its status at the endpoint is written as
+    /// skipped (a failed write is counted: the message is not lost) and the delivery is
+    /// dead-lettered as `endpoint_disabled`, where it is kept until a replay after the endpoint
+    /// is enabled again. `None`: deliver. A store that does not answer does not hold up
+    /// delivery (history never decides it): the failure is counted and the delivery made.
+    pub(super) async fn skip_if_disabled(
+        &self,
+        d: &DeliveryMessage,
+        endpoint: &Endpoint,
+        attempt: u32,
+        now: Timestamp,
+    ) -> Option<Result<(), Unfinished>> {
+        let registry = self.registry.as_deref()?;
+        match registry.configured_disabled(&endpoint.name, now).await {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(e) => {
+                self.history_failed(&d.message_id, &e.to_string(), now);
+                return None;
+            }
+        }
+        let target = Target::configured(endpoint);
+        if let Err(e) = self
+            .put_skipped(&target, &d.message_id, attempt, None, now)
+            .await
+        {
+            self.history_failed(&d.message_id, &e.to_string(), now);
+        }
+        self.log.event(json!({
+            "level": "info", "msg": "skipped", "message_id": d.message_id,
+            "application": CONFIG_APP, "endpoint": endpoint.name,
+            "reason": "endpoint disabled",
+        }));
+        // This receive made no attempt; each one before it may have.
+        Some(
+            self.dead_letter_disabled(d, None, attempt.saturating_sub(1), now)
+                .await,
+        )
+    }
+
+    /// Dead-letters a delivery to a disabled endpoint of the configuration, with `attempts`
+    /// made (the last answering `status`).
+    pub(super) async fn dead_letter_disabled(
+        &self,
+        d: &DeliveryMessage,
+        status: Option<u16>,
+        attempts: u32,
+        now: Timestamp,
+    ) -> Result<(), Unfinished> {
+        self.log
+            .metric("DeadLettered", "Count", 1.0, &d.endpoint, now.unix_millis());
+        self.dead_letter(delivery_dead_letter(
+            d,
+            configured_disabled_error(&d.endpoint),
+            status,
+            attempts,
+        ))
+        .await
     }
 
     /// Records the message of `d` as skipped at `target`: the message in the store if it is
@@ -650,6 +742,15 @@ impl Sender {
     }
 }
 
+/// The `hookline-error` of a delivery dead-lettered because endpoint `name` of the
+/// configuration is disabled.
+pub(super) fn configured_disabled_error(name: &str) -> String {
+    format!(
+        "{}: endpoint \"{name}\" was disabled after failing (re-enable it, then replay)",
+        super::code::ENDPOINT_DISABLED
+    )
+}
+
 /// Skipping needs a registered endpoint, and those come only from a registry: never seen.
 pub(super) fn no_registry() -> StoreError {
     StoreError::Unavailable("this sender has no registry to record a skipped message in".into())
@@ -790,6 +891,14 @@ mod tests {
         for attempt in [1, FAILING_AFTER_ATTEMPT - 1, FAILING_AFTER_ATTEMPT + 1] {
             assert!(!event_is_certain(NEXT, attempt), "{attempt}");
         }
+    }
+
+    #[test]
+    fn a_disabled_configured_endpoint_names_itself_and_the_way_back() {
+        assert_eq!(
+            configured_disabled_error("orders"),
+            "endpoint_disabled: endpoint \"orders\" was disabled after failing (re-enable it, then replay)"
+        );
     }
 
     #[test]
