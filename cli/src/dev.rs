@@ -1050,6 +1050,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             },
             retention: loaded.config.api.retention,
             operational_endpoints: loaded.config.api.operational_endpoints.clone(),
+            configured: hookline_api::service::ConfiguredEndpoint::from_config(&loaded.config),
         },
     );
     let app = Arc::new(App {

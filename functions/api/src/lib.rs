@@ -21,6 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use base64::Engine as _;
 use bytes::Bytes;
+use hookline_api::service::ConfiguredEndpoint;
 use hookline_api::{Api, Outbox, Settings, SystemEnv};
 use hookline_core::api::error::ApiError;
 use hookline_core::api::model::UrlPolicy;
@@ -91,6 +92,7 @@ impl Setup {
                 },
                 retention: config.api.retention,
                 operational_endpoints: config.api.operational_endpoints.clone(),
+                configured: ConfiguredEndpoint::from_config(&config),
             },
             queue_url,
             table,

@@ -130,6 +130,7 @@ async fn main() -> ExitCode {
         },
         retention: RETENTION,
         operational_endpoints: Vec::new(),
+        configured: Vec::new(),
     };
     let outbox = Arc::new(MemoryOutbox::default());
     let api = Arc::new(Api::new(

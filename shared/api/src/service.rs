@@ -31,12 +31,14 @@ use sha2::{Digest as _, Sha256};
 use crate::registry::{Registry, decode, encode, event_id_alias, uid_alias};
 use crate::store::{Kind, Store, StoreError};
 
+mod configured;
 mod history;
 mod operational;
 mod query;
 #[cfg(test)]
 mod tests;
 
+pub use configured::ConfiguredEndpoint;
 use query::{AttemptFilter, MessageFilter, Page, Query, Window};
 pub use query::{DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -98,6 +100,9 @@ pub struct Settings {
     /// Endpoints of the configuration (`[api] operational_endpoints`) that get a copy of every
     /// operational webhook the API sends, besides the registered operational endpoints.
     pub operational_endpoints: Vec<String>,
+    /// The configuration's endpoints (`[endpoints]`), whose history the API shows under the
+    /// read-only pseudo-application `_config` (none: `_config` is an unknown application).
+    pub configured: Vec<ConfiguredEndpoint>,
 }
 
 /// The API.
@@ -300,6 +305,11 @@ impl Api {
     /// that does not exist by asking it again with the other methods.
     fn dispatch<'r>(&'r self, m: &Method, segs: &'r [&'r str], r: &'r Req<'r>) -> Option<Work<'r>> {
         let (s, q, b, u) = (&r.scope, &r.q, r.b, r.unsent);
+        if let ["app", a, rest @ ..] = segs
+            && self.is_configured(a)
+        {
+            return self.dispatch_configured(m, rest, r);
+        }
         Some(match (m, segs) {
             (&Method::GET, ["app"]) => Box::pin(self.list_apps(s, q)),
             (&Method::POST, ["app"]) => Box::pin(self.create_app(s, q, b)),

@@ -210,6 +210,7 @@ fn server() -> Server {
             },
             retention: Duration::from_secs(90 * 24 * 3600),
             operational_endpoints: Vec::new(),
+            configured: Vec::new(),
         },
     );
     Server { api, store, queue }

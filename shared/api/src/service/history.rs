@@ -29,7 +29,7 @@ const PERIOD_SLACK: Duration = Duration::from_secs(5 * 60);
 
 /// The `status`, `statusText` and `nextAttempt` of a message at an endpoint, added to `out`.
 /// Without `expanded`, canceled (skipped) reads as success, as Svix answers older clients.
-fn with_status(mut out: Value, d: &Destination, expanded: bool) -> Value {
+pub(super) fn with_status(mut out: Value, d: &Destination, expanded: bool) -> Value {
     let status = match d.status {
         MessageStatus::Skipped if !expanded => MessageStatus::Success,
         s => s,
@@ -146,6 +146,13 @@ impl Api {
         e: &str,
         q: &Query,
     ) -> Answer {
+        let (since, until) = self.stats_range(q)?;
+        let (app, ep) = self.endpoint_for(scope, a, e).await?;
+        self.count_statuses(&app.id, &ep.id, since, until).await
+    }
+
+    /// The `[since, until)` of a `stats` request: by default the 28 days before now.
+    pub(super) fn stats_range(&self, q: &Query) -> Result<(Timestamp, Timestamp), ApiError> {
         let now = self.env.now();
         let until = q.time("until")?.unwrap_or(now);
         let since = q
@@ -162,9 +169,20 @@ impl Api {
         if until.saturating_sub(STATS_PERIOD + PERIOD_SLACK) > since {
             return invalid("'since' cannot be more than 28 days before 'until'");
         }
-        let (app, ep) = self.endpoint_for(scope, a, e).await?;
+        Ok((since, until))
+    }
+
+    /// `EndpointStats`: how many of an endpoint's messages stand at each status, among those
+    /// whose status last changed in `[since, until)`.
+    pub(super) async fn count_statuses(
+        &self,
+        app_id: &str,
+        endpoint_id: &str,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Answer {
         let mut counts = [0u64; MessageStatus::ALL.len()];
-        let mut scan = Scan::new(&app.id, &ep.id);
+        let mut scan = Scan::new(app_id, endpoint_id);
         while let Some(d) = scan.next(&self.registry).await? {
             let t = changed_at(&d)?;
             if t >= since && t < until {

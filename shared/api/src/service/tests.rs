@@ -18,6 +18,7 @@ use hookline_core::ssrf::SsrfPolicy;
 use super::*;
 use crate::memory::MemoryStore;
 
+mod configured;
 mod history;
 mod operational;
 
@@ -78,6 +79,14 @@ fn world() -> World {
 
 /// A world whose settings name `operational_endpoints` of the configuration.
 fn world_with(operational_endpoints: Vec<String>) -> World {
+    world_settings(operational_endpoints, Vec::new())
+}
+
+/// A world with `operational_endpoints` and the configuration's endpoints `configured`.
+fn world_settings(
+    operational_endpoints: Vec<String>,
+    configured: Vec<ConfiguredEndpoint>,
+) -> World {
     let outbox = Arc::new(TestOutbox::default());
     let env = Arc::new(TestEnv {
         now_ms: AtomicI64::new(START_MS),
@@ -94,6 +103,7 @@ fn world_with(operational_endpoints: Vec<String>) -> World {
         },
         retention: Duration::from_secs(7 * 24 * 3600),
         operational_endpoints,
+        configured,
     };
     let api = Api::new(
         Arc::new(MemoryStore::new(store_now)),
