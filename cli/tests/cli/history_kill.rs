@@ -33,7 +33,12 @@ retry = { schedule = ["1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s"
 pub(super) const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Polls `GET path` until `done` holds for its JSON answer, and returns that answer.
-pub(super) async fn poll(dev: &Dev, token: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn poll(
+    dev: &Dev,
+    token: &str,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let until = Instant::now() + DEADLINE;
     loop {
         let (status, got) = api(dev, Method::GET, path, Some(token), None).await;
