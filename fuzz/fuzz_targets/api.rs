@@ -87,6 +87,7 @@ fuzz_target!(|data: &[u8]| {
             },
             retention: std::time::Duration::from_secs(86_400),
             operational_endpoints: Vec::new(),
+            configured: Vec::new(),
         },
     );
     let method = METHODS[usize::from(sel) % METHODS.len()];

@@ -7,7 +7,7 @@
 //! [`read_only`] (`409`), except re-enabling an endpoint the sender disabled
 //! (`PATCH /app/_config/endpoint/{name}` with `{"disabled": false}`), which forgets its run of
 //! failures. Their messages come straight from the queue and are not stored: message routes
-//! answer from the status records, and `GET /app/_config/msg...` is `404`.
+//! answer from the status records (`GET /app/_config/msg/{msg}` too), and the message list is `404`.
 
 use hookline_core::api::history::{CONFIG_APP, Destination};
 use hookline_core::config::Config;
@@ -140,6 +140,7 @@ impl Api {
                 self.count_statuses(CONFIG_APP, &ep.name, since, until)
                     .await
             }),
+            (&Method::GET, ["msg", msg]) => Box::pin(self.configured_message(s, msg, q)),
             (&Method::GET, ["msg", msg, "endpoint"]) => {
                 Box::pin(self.configured_destinations(s, msg, q))
             }
@@ -277,6 +278,28 @@ impl Api {
             .await
             .map_err(unavailable)?;
         ok(self.configured_endpoint(c).await?.out())
+    }
+
+    /// `GET /app/_config/msg/{msg}`: the message as its status records know it (see
+    /// [`message_from`]: the message itself is not stored), from the first configured endpoint,
+    /// in name order, that has one; `404` when none has.
+    async fn configured_message(&self, scope: &Scope, msg: &str, q: &Query) -> Answer {
+        scope.require_all()?;
+        let with_content = q.flag("with_content", true)?;
+        if !is_valid_outbound_id(msg) {
+            return Err(ApiError::not_found("Message not found"));
+        }
+        for c in &self.settings.configured {
+            if let Some(d) = self
+                .registry
+                .destination(CONFIG_APP, &c.name, msg)
+                .await
+                .map_err(unavailable)?
+            {
+                return ok(message_from(&d)?.out(with_content));
+            }
+        }
+        Err(ApiError::not_found("Message not found"))
     }
 
     /// `GET /app/_config/msg/{msg}/endpoint`: the configured endpoints that have a status for

@@ -158,6 +158,16 @@ async fn history_written_by_the_sender_is_read_back() {
     assert_eq!(dests["data"][1]["statusText"], "success");
     let dests = w.ok("GET", "/app/_config/msg/m1/endpoint", "", 200).await;
     assert_eq!(ids(&dests), ["billing"]);
+    // The message itself, as its status records know it (`hookline log --msg` reads it).
+    let m2 = w.ok("GET", "/app/_config/msg/m2", "", 200).await;
+    assert_eq!(
+        (&m2["id"], &m2["eventId"]),
+        (&json!("m2"), &json!("m2")),
+        "{m2}"
+    );
+    assert_eq!(m2["payload"], json!({}));
+    let (status, v) = w.call("GET", "/app/_config/msg/m9", "").await;
+    assert_eq!((status, &v["code"]), (404, &json!("not_found")), "{v}");
 
     let msgs = w
         .ok("GET", "/app/_config/endpoint/billing/msg", "", 200)
