@@ -623,7 +623,11 @@ async fn send_and_replay_work_against_dev() {
     let dir = tempfile::tempdir().unwrap();
     let dev = Dev::start(
         dir.path(),
-        &demo_config(&sink.url("/status/410/gone"), "[\"1s\"]"),
+        // A 410 would also disable the endpoint (`[delivery.auto_disable] on_gone`), and the
+        // second message would then be dead-lettered without a POST: this test is about send
+        // and replay, so the endpoint stays enabled.
+        &(demo_config(&sink.url("/status/410/gone"), "[\"1s\"]")
+            + "\n[delivery.auto_disable]\non_gone = false\n"),
         free_port(),
     );
     let dev_url = dev.url("");
