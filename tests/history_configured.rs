@@ -16,12 +16,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use async_trait::async_trait;
+use hookline_api::hooked::{Call, Hook, Hooked, Op};
 use hookline_api::memory::MemoryStore;
-use hookline_api::{Item, Kind, Registry, Store, StoreError};
+use hookline_api::{Kind, Registry, Store, StoreError};
 use hookline_core::api::history::{CONFIG_APP, MessageStatus};
 use hookline_core::config::Config;
-use hookline_core::time::Timestamp;
 use hookline_sender::Sender;
 use hookline_sender::registry::RegistryCache;
 use hookline_tests::harness::{Moto, Sink};
@@ -35,100 +34,22 @@ fn moto() -> &'static Moto {
     MOTO.get_or_init(Moto::start)
 }
 
-/// A store that counts reads of endpoint health.
-struct Counting {
-    inner: Arc<dyn Store>,
-    health_reads: AtomicUsize,
-}
+/// Counts reads of endpoint health (a hook of `Hooked`).
+#[derive(Default)]
+struct HealthReads(AtomicUsize);
 
-#[async_trait]
-impl Store for Counting {
-    async fn create(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        aliases: &[&str],
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .create(kind, parent, id, aliases, doc, expires)
-            .await
-    }
-    async fn replace(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        release: &[&str],
-        claim: &[&str],
-        doc: &str,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .replace(kind, parent, id, release, claim, doc)
-            .await
-    }
-    async fn put(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        self.inner.put(kind, parent, id, doc, expires).await
-    }
-    async fn swap(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        expected: Option<&str>,
-        doc: &str,
-        expires: Option<Timestamp>,
-    ) -> Result<bool, StoreError> {
-        self.inner
-            .swap(kind, parent, id, expected, doc, expires)
-            .await
-    }
-    async fn get(&self, kind: Kind, parent: &str, id: &str) -> Result<Option<String>, StoreError> {
-        if kind == Kind::Health {
-            self.health_reads.fetch_add(1, Ordering::SeqCst);
+impl Hook for HealthReads {
+    fn before(&self, call: &Call<'_>) -> impl Future<Output = Result<(), StoreError>> + Send {
+        if call.op == Op::Get && call.kind == Kind::Health {
+            self.0.fetch_add(1, Ordering::SeqCst);
         }
-        self.inner.get(kind, parent, id).await
-    }
-    async fn resolve(
-        &self,
-        kind: Kind,
-        parent: &str,
-        alias: &str,
-    ) -> Result<Option<String>, StoreError> {
-        self.inner.resolve(kind, parent, alias).await
-    }
-    async fn list(
-        &self,
-        kind: Kind,
-        parent: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.inner.list(kind, parent, after, limit).await
-    }
-    async fn delete(
-        &self,
-        kind: Kind,
-        parent: &str,
-        id: &str,
-        aliases: &[&str],
-    ) -> Result<bool, StoreError> {
-        self.inner.delete(kind, parent, id, aliases).await
+        std::future::ready(Ok(()))
     }
 }
 
 struct World {
     sink: Sink,
-    store: Arc<Counting>,
+    store: Arc<Hooked<HealthReads>>,
     w: SenderWorld,
 }
 
@@ -136,10 +57,10 @@ struct World {
 /// whose configured operational endpoint `ops` is at the sink's `/ok/cfgops`.
 async fn world(suite: &str, toml: &str) -> World {
     let sink = Sink::start(&[SINK_SECRET]);
-    let store = Arc::new(Counting {
-        inner: Arc::new(MemoryStore::new(now)),
-        health_reads: AtomicUsize::new(0),
-    });
+    let store = Arc::new(Hooked::new(
+        Arc::new(MemoryStore::new(now)),
+        HealthReads::default(),
+    ));
     let toml = toml.replace("{sink}", &sink.base_url)
         + &format!(
             "[endpoints.ops]\nurl = \"{}/ok/cfgops\"\nsecrets = [\"env:SINK_WHSEC\"]\n",
@@ -346,14 +267,14 @@ async fn a_healthy_configured_endpoint_reads_its_health_once_per_cache_window() 
     h.settle(Duration::from_secs(10), || h.hits("/ok/cfg") == 1)
         .await;
     // The first delivery reads it (clean), and its success then needs no read.
-    assert_eq!(h.store.health_reads.load(Ordering::SeqCst), 1);
+    assert_eq!(h.store.hook().0.load(Ordering::SeqCst), 1);
     for i in 1..=5 {
         h.w.send(&message(&format!("evt_h{i}"))).await;
     }
     h.settle(Duration::from_secs(10), || h.hits("/ok/cfg") == 6)
         .await;
     assert_eq!(
-        h.store.health_reads.load(Ordering::SeqCst),
+        h.store.hook().0.load(Ordering::SeqCst),
         1,
         "a steady stream within the window reads nothing more"
     );

@@ -283,7 +283,12 @@ pub fn observe(
             (next, Verdict::Keep)
         }
         Observed::Failure | Observed::Gone => {
-            let since_ms = health.failing_since_ms.unwrap_or(now.unix_millis());
+            // Concurrent senders take `now` before their writes land, so a failure may be
+            // counted after one stamped a little later: the run began at the earlier of the two,
+            // and the time it has lasted is never negative.
+            let since_ms = health
+                .failing_since_ms
+                .map_or(now.unix_millis(), |s| s.min(now.unix_millis()));
             let next = Health {
                 failures: health.failures.saturating_add(1),
                 failing_since_ms: Some(since_ms),
@@ -513,6 +518,24 @@ mod tests {
         };
         let (_, v) = observe(&few, Observed::Failure, at(T0 + 3_600_000), &policy);
         assert_eq!(v, Verdict::Keep);
+    }
+
+    #[test]
+    fn a_failure_stamped_before_the_run_began_still_counts_its_whole_run() {
+        // Three concurrent failures, the last one written stamped 1 ms before the first.
+        let policy = HealthPolicy {
+            failures: 3,
+            failing_for: Duration::ZERO,
+            ..HealthPolicy::DEFAULT
+        };
+        let h = Health {
+            failures: 2,
+            failing_since_ms: Some(T0 + 1),
+            disabled: false,
+        };
+        let (next, v) = observe(&h, Observed::Failure, at(T0), &policy);
+        assert_eq!(next.unwrap().failing_since_ms, Some(T0));
+        assert!(matches!(v, Verdict::Disable { .. }), "{v:?}");
     }
 
     #[test]
