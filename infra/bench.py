@@ -18,6 +18,7 @@ range of its ratios.
     bench.py report FIGURES [--machine TEXT] [--started ISO] [--previous FILE] > BENCHMARKS.md
     bench.py soak FIGURES --into FILE [--machine TEXT] [--started ISO]
     bench.py api FIGURES --into FILE [--machine TEXT] [--started ISO]
+    bench.py history FIGURES --into FILE [--machine TEXT] [--started ISO]
 
 The soaks (infra/soak.sh: minutes of sustained load, errors, deliveries and memory) run apart
 from the other benchmarks and have a section of their own, "## Soak", with its own date, machine
@@ -26,7 +27,8 @@ place of the previous one, or at the end, leaving every other line as it was. `r
 Soak section of FILE given with --previous (the BENCHMARKS.md it replaces), unless FIGURES holds
 soak figures of its own: rewriting the other tables does not drop it, and without a soak
 nothing is added. `api` does the same for the "## Management API" section (infra/bench-api.sh:
-the svix SDK against hookline dev and a self-hosted Svix server), which `report` keeps too.
+the svix SDK against hookline dev and a self-hosted Svix server), which `report` keeps too, and
+`history` for the "## Delivery history" section (infra/bench-history.sh).
 """
 
 from __future__ import annotations
@@ -258,8 +260,18 @@ API_INTRO = (
     "loopback. Then the store reads per message of the sender's registry, with its cache and "
     "without.\n\n"
 )
+HISTORY_SECTION = "Delivery history"
+HISTORY_INTRO = (
+    "Written by `infra/bench-history.sh`, apart from the tables above (`infra/bench.sh` keeps "
+    "this section when it rewrites them, and runs the script). The sender's handler with the "
+    "delivery history on beside the same handler with it off, in the same run (the goal: at "
+    "least 0.8x), over a store elsewhere (each write encoded and handed over, as to DynamoDB: "
+    "what history costs the sender) and over the in-memory store in the sender's own heap; then "
+    "the store requests per delivered message, which DynamoDB bills (docs/sender.md, DynamoDB "
+    "costs).\n\n"
+)
 # Sections written by their own scripts, kept when bench.sh rewrites the rest.
-KEPT_SECTIONS = (API_SECTION, SOAK_SECTION)
+KEPT_SECTIONS = (API_SECTION, HISTORY_SECTION, SOAK_SECTION)
 
 
 def soak_span(text: str, name: str = SOAK_SECTION) -> tuple[int, int] | None:
@@ -319,11 +331,12 @@ def render_soak(rows: list[dict], machine: str, started: str) -> str:
     return "".join(out).rstrip("\n") + "\n"
 
 
-def render_api(rows: list[dict], machine: str, started: str) -> str:
+def render_api(rows: list[dict], machine: str, started: str, name: str = API_SECTION,
+               intro: str = API_INTRO) -> str:
     out: list[str] = []
     w = out.append
-    w(f"## {API_SECTION}\n\n")
-    w(API_INTRO)
+    w(f"## {name}\n\n")
+    w(intro)
     w(f"- **Date:** {started}\n")
     for line in machine.strip().splitlines():
         w(f"- {line}\n")
@@ -338,8 +351,12 @@ def cmd_soak(path: Path, into: Path, machine: str, started: str, name: str = SOA
     if not rows:
         print(f"bench.py: no figures in {path}", file=sys.stderr)
         return 1
-    render = render_api if name == API_SECTION else render_soak
-    section = render(rows, machine, started)
+    if name == API_SECTION:
+        section = render_api(rows, machine, started)
+    elif name == HISTORY_SECTION:
+        section = render_api(rows, machine, started, HISTORY_SECTION, HISTORY_INTRO)
+    else:
+        section = render_soak(rows, machine, started)
     text = into.read_text(encoding="utf-8") if into.is_file() else "# hookline benchmarks\n"
     span = soak_span(text, name)
     if span is None:
@@ -378,7 +395,7 @@ def main(argv: list[str]) -> int:
             return 2
         previous = Path(opts["--previous"]) if "--previous" in opts else None
         return cmd_report(Path(argv[2]), opts.get("--machine", ""), opts.get("--started", ""), previous)
-    if len(argv) >= 3 and argv[1] in ("soak", "api"):
+    if len(argv) >= 3 and argv[1] in ("soak", "api", "history"):
         opts = options(argv[3:], {"--machine", "--started", "--into"})
         if opts is None:
             return 2
@@ -386,7 +403,8 @@ def main(argv: list[str]) -> int:
             print("bench.py: soak needs --into FILE", file=sys.stderr)
             return 2
         return cmd_soak(Path(argv[2]), Path(opts["--into"]), opts.get("--machine", ""),
-                        opts.get("--started", ""), API_SECTION if argv[1] == "api" else SOAK_SECTION)
+                        opts.get("--started", ""),
+                        {"api": API_SECTION, "history": HISTORY_SECTION}.get(argv[1], SOAK_SECTION))
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -80,6 +80,10 @@ python3 infra/bench.py report "$HOOKLINE_BENCH_JSON" --machine "$machine" --star
 mv "$out.tmp" "$out"
 echo "wrote $out ($(grep -c '^| ' "$out") table rows)"
 
+# The delivery history's cost (history on beside off, store requests per message): its own
+# section, which report keeps.
+infra/bench-history.sh --out "$out"
+
 # The management API beside a self-hosted Svix server: its own section, rewritten only when the
 # peer is there to measure (otherwise the previous section stays, as the Soak section does).
 if [ -n "${SVIX_SERVER_BIN:-}" ]; then

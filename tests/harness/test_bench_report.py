@@ -280,6 +280,34 @@ class Soak(unittest.TestCase):
         self.assertIn("## Soak\n", out)
         self.assertIn("| API message.create, p50 |", out)
 
+    def test_the_history_section_is_kept_by_report_and_replaced_by_its_own_run(self):
+        self.md.write_text(MAIN, encoding="utf-8")
+        figures = self.dir / "history.jsonl"
+
+        def run(value: float) -> str:
+            figures.write_text(
+                json.dumps({"section": "Throughput with history on (sender)", "command": "c"}) + "\n"
+                + json.dumps({"bench": "sender_deliveries",
+                              "figure": "deliveries/s with the delivery history on, the store elsewhere",
+                              "value": value, "unit": "deliveries/s",
+                              "peer": "the same handler, history off", "peer_value": 1000.0,
+                              "ratio": value / 1000.0, "goal": ">= 0.8x history off",
+                              "met": value >= 800.0}) + "\n")
+            with redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                self.assertEqual(bench.main(["bench.py", "history", str(figures), "--into", str(self.md),
+                                             "--machine", "Machine: m", "--started", "s"]), 0)
+            return self.md.read_text(encoding="utf-8")
+
+        run(700.0)
+        text = run(900.0)
+        self.assertEqual(text.count("## Delivery history"), 1, text)
+        self.assertIn("### Throughput with history on (sender)", text)
+        self.assertIn("0.900", text)
+        self.assertNotIn("0.700", text)
+        out = self.report("--previous", str(self.md))
+        self.assertIn("## Delivery history\n", out)
+        self.assertIn("the store elsewhere", out)
+
 
 if __name__ == "__main__":
     unittest.main()
