@@ -15,6 +15,8 @@
 //! - the endpoint's health: 1 read, plus 1 conditional write unless a success finds it healthy;
 //!   none at all for a success at an endpoint this sender found healthy less than
 //!   `api.registry_cache` ago (`RegistryCache::observe_health` says what that costs);
+//! - an endpoint of the configuration: its health is read before the POST (is it disabled?),
+//!   under the same `api.registry_cache` bound, and that read serves the count after it;
 //! - disabling: 1 read and 1 conditional write, once per endpoint;
 //! - an operational webhook about the attempt (`failing`, `exhausted`, `recovered`) at a
 //!   registered endpoint: 1 read, the message's `eventId`.
