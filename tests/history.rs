@@ -208,33 +208,6 @@ impl World {
             })
             .collect()
     }
-
-    /// Requests the sink received at `path`.
-    fn hits(&self, path: &str) -> usize {
-        self.sink
-            .deliveries()
-            .iter()
-            .filter(|d| d["path"] == path)
-            .count()
-    }
-
-    /// Polls until the queue is empty (nothing visible, nothing in flight) and `done` holds.
-    async fn settle(&self, deadline: Duration, mut done: impl FnMut() -> bool) {
-        let until = std::time::Instant::now() + deadline;
-        loop {
-            self.w.poll().await;
-            if done() && self.w.queue_depth().await == (0, 0) {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "not settled within {deadline:?}; sink: {:#?}\nlogs:\n{}",
-                self.sink.deliveries(),
-                self.w.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -261,7 +234,7 @@ async fn attempts_and_statuses_are_recorded_for_registered_and_configured_endpoi
     // The registered endpoint: one failure (500), then a success.
     poll_until(Duration::from_secs(15), || async {
         h.w.poll().await;
-        (h.hits("/fail/1/then/200/a") >= 2).then_some(())
+        (h.sink.hits("/fail/1/then/200/a") >= 2).then_some(())
     })
     .await;
     let attempts = h.attempts("app_1", "ep_flaky").await;
@@ -327,7 +300,7 @@ async fn attempts_and_statuses_are_recorded_for_registered_and_configured_endpoi
     assert_eq!((dest.status, dest.attempts), (MessageStatus::Fail, 3));
     // Exhausted, said to the operational endpoint: a configured endpoint's message has no
     // record, and its id is the `id` the app gave it.
-    h.settle(Duration::from_secs(10), || {
+    h.w.settle(&h.sink, Duration::from_secs(10), || {
         !h.operational("/ok/op", 1).is_empty()
     })
     .await;
@@ -367,14 +340,14 @@ async fn an_endpoint_failing_as_the_policy_says_is_disabled_once_and_then_skippe
         )
         .await;
     }
-    h.settle(Duration::from_secs(20), || {
+    h.w.settle(&h.sink, Duration::from_secs(20), || {
         !h.operational("/ok/op", 1).is_empty()
     })
     .await;
     assert!(h.endpoint_disabled("ep_down").await);
     // The third failure disables it. A record of the same batch that read the endpoint before
     // that may still make its attempt; none is made once the batch is over.
-    let hits = h.hits("/status/500/down");
+    let hits = h.sink.hits("/status/500/down");
     assert!((3..=5).contains(&hits), "{hits}");
     let ops = h.operational("/ok/op", 1);
     assert_eq!(ops.len(), 1, "{ops:#?}");
@@ -408,7 +381,7 @@ async fn an_endpoint_failing_as_the_policy_says_is_disabled_once_and_then_skippe
     // While it is disabled, a new message is skipped at fan-out: recorded, never sent.
     h.w.send(&json!({"type": "a.b", "application": "acme", "id": "evt_later", "data": {}}))
         .await;
-    h.settle(Duration::from_secs(10), || true).await;
+    h.w.settle(&h.sink, Duration::from_secs(10), || true).await;
     let dest = poll_until(Duration::from_secs(5), || async {
         h.destination("app_1", "ep_down", "evt_later").await
     })
@@ -421,7 +394,7 @@ async fn an_endpoint_failing_as_the_policy_says_is_disabled_once_and_then_skippe
             .unwrap()
             .is_some()
     );
-    assert_eq!(h.hits("/status/500/down"), 3);
+    assert_eq!(h.sink.hits("/status/500/down"), 3);
     assert_eq!(h.operational("/ok/op", 1).len(), 1, "still exactly one");
     assert!(h.w.log_text().contains("\"EndpointDisabled\""));
     assert!(h.w.log_text().contains("\"Skipped\""));
@@ -438,11 +411,11 @@ async fn gone_disables_at_once_and_dead_letters() {
     .await;
     h.w.send(&json!({"type": "a.b", "application": "acme", "endpoints": ["ep_gone"], "id": "evt_g1", "data": {}}))
         .await;
-    h.settle(Duration::from_secs(15), || {
+    h.w.settle(&h.sink, Duration::from_secs(15), || {
         h.operational("/ok/op", 1).len() >= 2
     })
     .await;
-    assert_eq!(h.hits("/status/410/g"), 1);
+    assert_eq!(h.sink.hits("/status/410/g"), 1);
     assert!(h.endpoint_disabled("ep_gone").await);
     assert!(!h.endpoint_disabled("ep_ok").await);
     // Finished as a give-up: dead-lettered (nothing lost), status failed.
@@ -468,11 +441,13 @@ async fn gone_disables_at_once_and_dead_letters() {
     // The other endpoint still takes messages; the gone one skips them.
     h.w.send(&json!({"type": "a.b", "application": "acme", "id": "evt_g2", "data": {}}))
         .await;
-    h.settle(Duration::from_secs(10), || h.hits("/ok/fine") >= 1)
-        .await;
+    h.w.settle(&h.sink, Duration::from_secs(10), || {
+        h.sink.hits("/ok/fine") >= 1
+    })
+    .await;
     let dest = h.destination("app_1", "ep_gone", "evt_g2").await.unwrap();
     assert_eq!(dest.status, MessageStatus::Skipped);
-    assert_eq!(h.hits("/status/410/g"), 1);
+    assert_eq!(h.sink.hits("/status/410/g"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -517,12 +492,12 @@ async fn failing_recovered_and_exhausted_reach_registered_and_configured_operati
         .await;
     h.w.send(&json!({"type": "a.b", "application": "acme", "endpoints": ["ep_dead"], "id": "evt_x", "data": {}}))
         .await;
-    h.settle(Duration::from_secs(30), || {
-        h.operational("/ok/op", 1).len() >= 4 && h.hits("/ok/cfgops") >= 4
+    h.w.settle(&h.sink, Duration::from_secs(30), || {
+        h.operational("/ok/op", 1).len() >= 4 && h.sink.hits("/ok/cfgops") >= 4
     })
     .await;
-    assert_eq!(h.hits("/fail/4/then/200/f"), 5);
-    assert_eq!(h.hits("/status/503/d"), 5);
+    assert_eq!(h.sink.hits("/fail/4/then/200/f"), 5);
+    assert_eq!(h.sink.hits("/status/503/d"), 5);
     let mut got: Vec<(String, String, u64)> = h
         .operational("/ok/op", 1)
         .into_iter()
@@ -628,15 +603,15 @@ async fn a_failing_history_store_does_not_change_delivery() {
         .await;
     // Delivered, and retried, exactly as without history (a policy of one failure would have
     // disabled `ep_retry` had its health been written); nothing dead-lettered.
-    h.settle(Duration::from_secs(20), || {
-        h.hits("/ok/up") >= 1
-            && h.hits("/fail/1/then/200/r") >= 2
-            && h.hits("/fail/1/then/200/cfg") >= 2
+    h.w.settle(&h.sink, Duration::from_secs(20), || {
+        h.sink.hits("/ok/up") >= 1
+            && h.sink.hits("/fail/1/then/200/r") >= 2
+            && h.sink.hits("/fail/1/then/200/cfg") >= 2
     })
     .await;
-    assert_eq!(h.hits("/ok/up"), 1);
-    assert_eq!(h.hits("/fail/1/then/200/r"), 2);
-    assert_eq!(h.hits("/fail/1/then/200/cfg"), 2);
+    assert_eq!(h.sink.hits("/ok/up"), 1);
+    assert_eq!(h.sink.hits("/fail/1/then/200/r"), 2);
+    assert_eq!(h.sink.hits("/fail/1/then/200/cfg"), 2);
     assert!(h.w.dlq_messages().await.is_empty());
     assert!(!h.endpoint_disabled("ep_retry").await);
     // Nothing was written, and every failed write was logged and counted.
@@ -688,7 +663,7 @@ async fn a_skip_the_store_cannot_take_is_dead_lettered_and_the_other_endpoints_a
     // endpoint is served without waiting for the store.
     let mut dead = Vec::new();
     let until = std::time::Instant::now() + Duration::from_secs(15);
-    while dead.len() < 2 || h.hits("/ok/on") < 1 || h.w.queue_depth().await != (0, 0) {
+    while dead.len() < 2 || h.sink.hits("/ok/on") < 1 || h.w.queue_depth().await != (0, 0) {
         assert!(
             std::time::Instant::now() < until,
             "dead letters: {dead:#?}\nlogs:\n{}",
@@ -701,8 +676,8 @@ async fn a_skip_the_store_cannot_take_is_dead_lettered_and_the_other_endpoints_a
         }
     }
     assert_eq!(dead.len(), 2, "{dead:#?}");
-    assert_eq!(h.hits("/ok/on"), 1);
-    assert_eq!(h.hits("/ok/off"), 0);
+    assert_eq!(h.sink.hits("/ok/on"), 1);
+    assert_eq!(h.sink.hits("/ok/off"), 0);
     let mut ids = Vec::new();
     for m in &dead {
         let error = attr(m, hookline_sender::dlq_attr::ERROR).unwrap();
@@ -732,12 +707,12 @@ async fn a_skip_the_store_cannot_take_is_dead_lettered_and_the_other_endpoints_a
     for m in &dead {
         h.w.send_raw(m.body().unwrap()).await;
     }
-    h.settle(Duration::from_secs(10), || true).await;
+    h.w.settle(&h.sink, Duration::from_secs(10), || true).await;
     for id in ["evt_s1", "evt_s2"] {
         let dest = h.destination("app_1", "ep_off", id).await.unwrap();
         assert_eq!((dest.status, dest.attempts), (MessageStatus::Skipped, 0));
         assert!(h.registry().message("app_1", id).await.unwrap().is_some());
     }
-    assert_eq!(h.hits("/ok/off"), 0);
+    assert_eq!(h.sink.hits("/ok/off"), 0);
     assert!(h.w.dlq_messages().await.is_empty());
 }

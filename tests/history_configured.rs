@@ -112,14 +112,6 @@ impl World {
             .map(|d| (d.status, d.attempts))
     }
 
-    fn hits(&self, path: &str) -> usize {
-        self.sink
-            .deliveries()
-            .iter()
-            .filter(|d| d["path"] == path)
-            .count()
-    }
-
     /// The operational webhooks received at the configured operational endpoint, (type, data).
     fn operational(&self) -> Vec<(String, Value)> {
         self.sink
@@ -135,24 +127,6 @@ impl World {
                 )
             })
             .collect()
-    }
-
-    /// Polls until the queue is empty and `done` holds.
-    async fn settle(&self, deadline: Duration, mut done: impl FnMut() -> bool) {
-        let until = std::time::Instant::now() + deadline;
-        loop {
-            self.w.poll().await;
-            if done() && self.w.queue_depth().await == (0, 0) {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "not settled within {deadline:?}; sink: {:#?}\nlogs:\n{}",
-                self.sink.deliveries(),
-                self.w.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 }
 
@@ -184,11 +158,13 @@ async fn a_configured_endpoint_failing_as_the_policy_says_is_disabled_once_then_
     for i in 1..=3 {
         h.w.send(&message(&format!("evt_c{i}"))).await;
     }
-    h.settle(Duration::from_secs(20), || !h.operational().is_empty())
-        .await;
+    h.w.settle(&h.sink, Duration::from_secs(20), || {
+        !h.operational().is_empty()
+    })
+    .await;
     let health = h.registry().health(CONFIG_APP, "cfg").await.unwrap();
     assert!(health.disabled, "{health:?}");
-    assert_eq!(h.hits("/fail/3/then/200/cfg"), 3);
+    assert_eq!(h.sink.hits("/fail/3/then/200/cfg"), 3);
     let ops = h.operational();
     assert_eq!(ops.len(), 1, "{ops:#?}");
     let (kind, data) = &ops[0];
@@ -224,7 +200,7 @@ async fn a_configured_endpoint_failing_as_the_policy_says_is_disabled_once_then_
 
     // While disabled, a new message is never POSTed: skipped and dead-lettered.
     h.w.send(&message("evt_later")).await;
-    h.settle(Duration::from_secs(10), || true).await;
+    h.w.settle(&h.sink, Duration::from_secs(10), || true).await;
     let later = h.w.wait_dlq(1).await;
     assert_eq!(later.len(), 1, "{later:?}");
     assert_eq!(disabled_dead_letter(&later[0]), "evt_later");
@@ -233,7 +209,7 @@ async fn a_configured_endpoint_failing_as_the_policy_says_is_disabled_once_then_
         h.status("evt_later").await,
         Some((MessageStatus::Skipped, 0))
     );
-    assert_eq!(h.hits("/fail/3/then/200/cfg"), 3);
+    assert_eq!(h.sink.hits("/fail/3/then/200/cfg"), 3);
     assert_eq!(h.operational().len(), 1, "still exactly one");
 
     // Enabled again (what `PATCH /app/_config/endpoint/cfg {"disabled": false}` does), a replay
@@ -243,8 +219,8 @@ async fn a_configured_endpoint_failing_as_the_policy_says_is_disabled_once_then_
     for m in &dead {
         h.w.send_raw(m.body().unwrap()).await;
     }
-    h.settle(Duration::from_secs(10), || {
-        h.hits("/fail/3/then/200/cfg") == 7
+    h.w.settle(&h.sink, Duration::from_secs(10), || {
+        h.sink.hits("/fail/3/then/200/cfg") == 7
     })
     .await;
     for id in ["evt_c1", "evt_c2", "evt_c3", "evt_later"] {
@@ -264,15 +240,19 @@ async fn a_healthy_configured_endpoint_reads_its_health_once_per_cache_window() 
         + "[endpoints.cfg]\nurl = \"{sink}/ok/cfg\"\nsecrets = [\"env:SINK_WHSEC\"]\n";
     let h = world("histcfg-cache", &toml).await;
     h.w.send(&message("evt_h0")).await;
-    h.settle(Duration::from_secs(10), || h.hits("/ok/cfg") == 1)
-        .await;
+    h.w.settle(&h.sink, Duration::from_secs(10), || {
+        h.sink.hits("/ok/cfg") == 1
+    })
+    .await;
     // The first delivery reads it (clean), and its success then needs no read.
     assert_eq!(h.store.hook().0.load(Ordering::SeqCst), 1);
     for i in 1..=5 {
         h.w.send(&message(&format!("evt_h{i}"))).await;
     }
-    h.settle(Duration::from_secs(10), || h.hits("/ok/cfg") == 6)
-        .await;
+    h.w.settle(&h.sink, Duration::from_secs(10), || {
+        h.sink.hits("/ok/cfg") == 6
+    })
+    .await;
     assert_eq!(
         h.store.hook().0.load(Ordering::SeqCst),
         1,

@@ -12,7 +12,9 @@ use hookline_sender::observe::Logger;
 use hookline_sender::{Sender, Settings, SystemClock};
 use serde_json::Value;
 
-use crate::harness::{Moto, poll_until, queue_counts, queue_with_dlq, receive_batch, sqs_client};
+use crate::harness::{
+    Moto, Sink, poll_until, queue_counts, queue_with_dlq, receive_batch, sqs_client,
+};
 
 /// The environment variable the worlds' endpoints name for their secret (`env:SINK_WHSEC`).
 pub const SINK_SECRET_VAR: &str = "SINK_WHSEC";
@@ -149,6 +151,25 @@ impl SenderWorld {
     /// The log lines the sender wrote so far, one text.
     pub fn log_text(&self) -> String {
         self.log_lines().join("\n")
+    }
+
+    /// Polls until the queue is empty (nothing visible, nothing in flight) and `done` holds;
+    /// at the deadline, fails with what `sink` received and the sender's logs.
+    pub async fn settle(&self, sink: &Sink, deadline: Duration, mut done: impl FnMut() -> bool) {
+        let until = Instant::now() + deadline;
+        loop {
+            self.poll().await;
+            if done() && self.queue_depth().await == (0, 0) {
+                return;
+            }
+            assert!(
+                Instant::now() < until,
+                "not settled within {deadline:?}; sink: {:#?}\nlogs:\n{}",
+                sink.deliveries(),
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 

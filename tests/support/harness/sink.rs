@@ -52,6 +52,14 @@ impl Sink {
         format!("{}{path}", self.base_url)
     }
 
+    /// How many requests were received at `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.deliveries()
+            .iter()
+            .filter(|d| d["path"] == path)
+            .count()
+    }
+
     /// Every request recorded so far, oldest first (`GET /_deliveries`). Each is an object with
     /// `path`, `method`, `headers` (lower-case names), `body` (`body_is_base64` when not UTF-8),
     /// `received_at` (unix seconds), `signature_valid`, `matched_secret_index`, `verify_error`,
