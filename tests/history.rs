@@ -21,7 +21,7 @@ use hookline_api::{Kind, Registry, Store, StoreError};
 use hookline_core::api::history::{
     CONFIG_APP, Destination, ErrorClass, Health, MessageStatus, OPERATIONAL_APP,
 };
-use hookline_core::api::model::{Application, Attempt, AttemptStatus, Endpoint, Message};
+use hookline_core::api::model::{Attempt, AttemptStatus, Endpoint, Message};
 use hookline_core::config::Config;
 use hookline_core::time::Timestamp;
 use hookline_sender::Sender;
@@ -86,26 +86,7 @@ async fn world_over(
 ) -> World {
     let sink = Sink::start(&SECRETS);
     let store = Arc::new(MemoryStore::new(now));
-    let app = Application {
-        id: "app_1".into(),
-        uid: Some("acme".into()),
-        name: "Acme".into(),
-        throttle_rate: None,
-        metadata: Default::default(),
-        created_at: String::new(),
-        updated_at: String::new(),
-    };
-    store
-        .create(
-            Kind::Application,
-            "",
-            "app_1",
-            &["u:acme"],
-            &serde_json::to_string(&app).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    hookline_tests::seed_application(&*store, "app_1", "acme").await;
     let op = endpoint(OPERATIONAL_APP, "ep_op", sink.url("/ok/op"), OP_SECRET);
     let mut all = vec![op];
     for (id, path) in endpoints {

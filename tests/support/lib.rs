@@ -36,6 +36,31 @@ pub fn now() -> Timestamp {
     Timestamp::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
+/// Stores application `id` named Acme with `uid`, as the API would, for the sender to find.
+pub async fn seed_application(store: &dyn hookline_api::Store, id: &str, uid: &str) {
+    let app = hookline_core::api::model::Application {
+        id: id.into(),
+        uid: Some(uid.into()),
+        name: "Acme".into(),
+        throttle_rate: None,
+        metadata: Default::default(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    };
+    let alias = hookline_api::registry::uid_alias(uid);
+    store
+        .create(
+            hookline_api::Kind::Application,
+            "",
+            id,
+            &[alias.as_str()],
+            &hookline_api::registry::encode(&app),
+            None,
+        )
+        .await
+        .unwrap();
+}
+
 /// The headers a provider using `scheme` sends for `body` signed with `secret` now (`id` is the
 /// message id where the scheme signs one).
 pub fn sign_now(

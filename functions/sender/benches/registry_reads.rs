@@ -26,7 +26,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use hookline_api::hooked::{Call, Hook, Hooked};
 use hookline_api::memory::MemoryStore;
 use hookline_api::{Kind, Store, StoreError};
-use hookline_core::api::model::{Application, Endpoint};
+use hookline_core::api::model::Endpoint;
 use hookline_core::config::Config;
 use hookline_sender::observe::Logger;
 use hookline_sender::registry::RegistryCache;
@@ -115,26 +115,7 @@ struct PerMessage {
 
 async fn run(ttl: Duration, port: u16) -> PerMessage {
     let inner = Arc::new(MemoryStore::new(now));
-    let app = Application {
-        id: "app_1".into(),
-        uid: Some("acme".into()),
-        name: "Acme".into(),
-        throttle_rate: None,
-        metadata: Default::default(),
-        created_at: String::new(),
-        updated_at: String::new(),
-    };
-    inner
-        .create(
-            Kind::Application,
-            "",
-            "app_1",
-            &["u:acme"],
-            &serde_json::to_string(&app).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    hookline_tests::seed_application(&*inner, "app_1", "acme").await;
     let ep = Endpoint {
         id: "ep_1".into(),
         app_id: "app_1".into(),
