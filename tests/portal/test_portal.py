@@ -451,7 +451,11 @@ class Journey(PortalCase):
                 event_type="invoice.paid",
                 payload=dict(INVOICE_EXAMPLE, invoiceId=f"inv_{1043 + i}")))
         wait_attempts(app_id, ep_id, 2 + 6, status=0)
-        self.d.set_window_size(1280, 800)
+        # Exactly 1280x800 of page (a window of that size has less: headless Chromium keeps
+        # room for its toolbar).
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+        self.addCleanup(self.d.execute_cdp_cmd, "Emulation.clearDeviceMetricsOverride", {})
         self.route(f"#/app/{app_id}/endpoints")
         self.ready()
         self.open_endpoint(app_id, ep_id)
