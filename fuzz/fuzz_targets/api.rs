@@ -88,6 +88,7 @@ fuzz_target!(|data: &[u8]| {
             retention: std::time::Duration::from_secs(86_400),
             operational_endpoints: Vec::new(),
             configured: Vec::new(),
+            portal: hookline_api::service::PortalSettings::default(),
         },
     );
     let method = METHODS[usize::from(sel) % METHODS.len()];
