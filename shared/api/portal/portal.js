@@ -1,0 +1,1 @@
+placeholder: the portal UI lands here
