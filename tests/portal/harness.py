@@ -89,6 +89,7 @@ class Dev:
         except AssertionError:
             self.stop()
             raise
+        self.ready = ready
         url = ready.get("url") or ready["api_url"]
         for tail in ("/api/v1/", "/api/v1"):
             if url.endswith(tail):
