@@ -85,25 +85,52 @@ function timeEl(iso) {
   return h('time', { datetime: iso, title: iso }, d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }));
 }
 
-/** A table that scrolls sideways on a narrow window instead of squeezing its columns. */
-function table(id, heads, rows, empty) {
-  return h('div', { class: 'table-wrap' },
-    h('table', { id },
-      h('thead', {}, h('tr', {}, heads.map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows.length ? rows : h('tr', { class: 'empty' }, h('td', { colspan: heads.length }, empty)))));
+/**
+ * A table (scrolling sideways on a narrow window rather than squeezing its columns) whose
+ * fill(items) keeps the row of each item it shows already, by key: a live update adds and drops
+ * rows without rebuilding the others, so keyboard focus and a test's reference to a row survive.
+ */
+function liveTable(id, heads, keyOf, makeRow) {
+  const tbody = h('tbody');
+  const el = h('div', { class: 'table-wrap' },
+    h('table', { id }, h('thead', {}, h('tr', {}, heads.filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))), tbody));
+  const emptyRow = h('tr', { class: 'empty' }, h('td', { colspan: heads.filter(Boolean).length }));
+  let shown = new Map();
+  const fill = (items, emptyText) => {
+    const next = new Map();
+    const rows = items.map((it) => {
+      const k = keyOf(it);
+      const tr = shown.get(k) || makeRow(it);
+      next.set(k, tr);
+      return tr;
+    });
+    shown = next;
+    if (!rows.length) {
+      emptyRow.firstChild.textContent = emptyText;
+      rows.push(emptyRow);
+    }
+    const keep = new Set(rows);
+    for (const tr of [...tbody.children]) if (!keep.has(tr)) tr.remove();
+    // Move only what is out of place: rows already in position are never detached.
+    rows.forEach((tr, i) => { if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null); });
+  };
+  return { el, fill };
+}
+
+/** A static table of items. */
+function table(id, heads, items, makeRow, empty) {
+  const t = liveTable(id, heads, (it) => it, makeRow);
+  t.fill(items, empty);
+  return t.el;
 }
 
 function card(title, ...kids) {
   return h('section', { class: 'card' }, h('h3', {}, title), kids);
 }
 
-/** Replaces `holder`'s content, giving focus back to the control that had it (found by data-key). */
+/** Replaces `holder`'s content (for parts without controls: live tables use liveTable). */
 function swap(holder, ...kids) {
-  const active = document.activeElement;
-  const key = holder.contains(active) ? active.dataset.key : null;
   holder.replaceChildren(...kids.flat().filter((k) => k != null && k !== false));
-  const again = key && holder.querySelector(`[data-key="${CSS.escape(key)}"]`);
-  if (again) again.focus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,7 +324,7 @@ function endSession(err) {
   resetSession();
   if (err.code === 'token_expired') {
     render(h('section', { id: 'expired', class: 'notice', role: 'alert' },
-      h('h1', { tabindex: -1 }, 'This link has expired.'),
+      h('h1', { tabindex: -1 }, 'Link expired'),
       h('p', {}, 'This link has expired. Ask for a new one.')), 'Link expired');
   } else {
     render(h('section', { id: 'denied', class: 'notice', role: 'alert' },
@@ -529,17 +556,20 @@ function typesText(ep) {
   return t && t.length ? t.join(', ') : 'All event types';
 }
 
-function stateBadge(ep) {
-  return h('span', { class: `ep-state badge ${ep.disabled ? 'st-off' : 'st-on'}` }, ep.disabled ? 'disabled' : 'enabled');
+/** The enabled/disabled badge; given `el`, updates it in place. */
+function stateBadge(ep, el = h('span')) {
+  el.className = `ep-state badge ${ep.disabled ? 'st-off' : 'st-on'}`;
+  el.textContent = ep.disabled ? 'disabled' : 'enabled';
+  return el;
 }
 
 async function endpointsView({ app: appId }) {
   const [app, { items }] = await Promise.all([appOf(appId), pages(`/app/${seg(appId)}/endpoint`, {})]);
-  const rows = items.map((ep) => h('tr', { 'data-endpoint-id': ep.id },
+  const row = (ep) => h('tr', { 'data-endpoint-id': ep.id },
     h('td', { class: 'ep-url' }, h('a', { href: `#/app/${seg(app.id)}/endpoint/${seg(ep.id)}`, class: 'mono' }, ep.url)),
     h('td', {}, ep.description || h('span', { class: 'muted' }, '—')),
     h('td', { class: 'types' }, typesText(ep)),
-    h('td', {}, stateBadge(ep))));
+    h('td', {}, stateBadge(ep)));
   const add = can('ManageEndpoint') && h('button', {
     id: 'endpoint-new', type: 'button', class: 'btn btn-primary',
     onclick: () => endpointForm(app, null),
@@ -548,7 +578,7 @@ async function endpointsView({ app: appId }) {
     title: 'Endpoints',
     el: h('section', { class: 'view' }, appHeader(app, 'endpoints'),
       h('div', { class: 'view-head' }, h('h2', { tabindex: -1 }, 'Endpoints'), add),
-      table('endpoints', ['URL', 'Description', 'Event types', 'State'], rows, 'No endpoints yet.')),
+      table('endpoints', ['URL', 'Description', 'Event types', 'State'], items, row, 'No endpoints yet.')),
   };
 }
 
@@ -640,7 +670,10 @@ function niceMax(x) {
 function chart(att) {
   const w = WINDOWS[att.win];
   const bs = buckets(att);
-  const W = 720; const H = 240; const L = 40; const R = 60; const T = 24; const B = 28;
+  // Drawn at about the width it is shown at, so its text keeps the page's size (it still scales
+  // to fit; each poll redraws it, which follows a resized window).
+  const W = Math.round(Math.min(1150, Math.max(300, document.documentElement.clientWidth - 100)));
+  const H = 240; const L = 40; const R = 56; const T = 24; const B = 28;
   const pw = W - L - R; const ph = H - T - B;
   const deliveries = bs.reduce((s, b) => s + b.ok, 0);
   const failures = bs.reduce((s, b) => s + b.fail, 0);
@@ -654,9 +687,9 @@ function chart(att) {
   const grid = [0, 0.5, 1].map((f) => [
     svg('line', { class: 'grid', x1: L, x2: L + pw, y1: y(f * yMax), y2: y(f * yMax) }),
     svg('text', { class: 'axis', x: L - 6, y: y(f * yMax) + 4, 'text-anchor': 'end' }, +(f * yMax).toFixed(1)),
-    svg('text', { class: 'axis', x: L + pw + 6, y: yMs(f * msMax) + 4 }, `${Math.round(f * msMax)} ms`),
+    svg('text', { class: 'axis', x: L + pw + 6, y: yMs(f * msMax) + 4 }, `${+(f * msMax).toFixed(1)} ms`),
   ]);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+  const ticks = (W < 560 ? [0, 0.5, 1] : [0, 0.25, 0.5, 0.75, 1]).map((f) => {
     const i = Math.round(f * bs.length);
     const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
     return svg('text', { class: 'axis', x: L + i * bw, y: H - 8, 'text-anchor': anchor }, when(att.start + i * att.size));
@@ -686,8 +719,8 @@ function chart(att) {
     'data-deliveries': deliveries, 'data-failures': failures, 'data-window': att.win,
   },
   svg('title', { id: 'chart-title' }, `Deliveries, failures and median latency over ${w.label}`),
-  svg('text', { class: 'axis-title', x: L - 6, y: 12, 'text-anchor': 'end' }, 'attempts'),
-  svg('text', { class: 'axis-title', x: L + pw + 6, y: 12 }, 'latency'),
+  svg('text', { class: 'axis-title', x: 0, y: 12 }, 'attempts'),
+  svg('text', { class: 'axis-title', x: W, y: 12, 'text-anchor': 'end' }, 'latency'),
   grid, bars, d && svg('path', { class: 'latency', d }), dots,
   svg('line', { class: 'axis-line', x1: L, x2: L + pw, y1: T + ph, y2: T + ph }),
   ticks,
@@ -707,8 +740,8 @@ function attemptRow(a, ...extra) {
     h('td', {}, badge(a.status)),
     h('td', { class: 'at-code mono' }, a.responseStatusCode || '—'),
     h('td', { class: 'at-error' }, a.errorClass || ''),
-    h('td', { class: 'at-response' }, a.response && a.response !== '{}' ? h('pre', { class: 'excerpt' }, a.response) : h('span', { class: 'muted' }, '—')),
-    h('td', { class: 'at-time' }, timeEl(a.timestamp)),
+    h('td', { class: 'at-response' }, a.response && a.response !== '{}' ? h('pre', { class: 'excerpt', tabindex: 0, title: a.response }, a.response) : h('span', { class: 'muted' }, '—')),
+    h('td', { class: 'at-time nowrap' }, timeEl(a.timestamp)),
     h('td', { class: 'mono nowrap' }, `${a.responseDurationMs} ms`),
     h('td', { class: 'nowrap' }, `${a.trigger || (a.triggerType ? 'manual' : 'scheduled')}${a.attempt ? ` #${a.attempt}` : ''}`),
     extra.map((x) => h('td', {}, x)));
@@ -749,16 +782,17 @@ async function endpointView({ app: appId, ep: epId }) {
     catalogue(), windowAttempts(attPath, win),
   ]);
   let ep = ep0;
-  let attSig = null;
+  let chartKey = null;
+  let statsKey = null;
   const manage = can('ManageEndpoint');
 
   const title = h('h2', { tabindex: -1, class: 'mono ep-title' });
-  const stateHold = h('span');
+  const stateEl = h('span');
   const meta = h('dl', { class: 'meta' });
   const toggle = manage && h('button', { id: 'ep-toggle', type: 'button', class: 'btn' });
   const paint = () => {
     title.textContent = ep.url;
-    swap(stateHold, stateBadge(ep));
+    stateBadge(ep, stateEl);
     swap(meta,
       h('dt', {}, 'Description'), h('dd', {}, ep.description || '—'),
       h('dt', {}, 'Event types'), h('dd', {}, typesText(ep)),
@@ -768,20 +802,25 @@ async function endpointView({ app: appId, ep: epId }) {
   };
   paint();
 
-  const statsHold = h('div', { id: 'stats' }, statsList(stats));
+  const statsHold = h('div', { id: 'stats' });
+  const showStats = (s) => {
+    if (JSON.stringify(s) === statsKey) return;
+    statsKey = JSON.stringify(s);
+    swap(statsHold, statsList(s));
+  };
+  showStats(stats);
   const chartHold = h('div', { class: 'chart' });
-  const attemptsHold = h('div');
   const resend = can('CreateAttempts');
+  const attempts = liveTable('attempts', [...ATTEMPT_HEADS, 'Message', resend && 'Action'], (a) => a.id, (a) => attemptRow(a,
+    h('a', { href: `#/app/${seg(app.id)}/msg/${seg(a.msgId)}`, class: 'mono' }, a.msgId),
+    resend && resendButton(`${appBase}/msg/${seg(a.msgId)}/endpoint/${seg(ep.id)}/resend`,
+      { 'data-msg-id': a.msgId }, `Resend message ${a.msgId}`)));
   const showAttempts = (att) => {
-    swap(chartHold, chart(att));
-    if (sig(att.items) === attSig) return;
-    attSig = sig(att.items);
-    const rows = [...att.items].reverse().map((a) => attemptRow(a, // newest first
-      h('a', { href: `#/app/${seg(app.id)}/msg/${seg(a.msgId)}`, class: 'mono' }, a.msgId),
-      resend && resendButton(`${appBase}/msg/${seg(a.msgId)}/endpoint/${seg(ep.id)}/resend`,
-        { 'data-msg-id': a.msgId, 'data-key': `resend-${a.id}` }, `Resend message ${a.msgId}`)));
-    swap(attemptsHold, table('attempts', [...ATTEMPT_HEADS, 'Message', resend && 'Action'].filter(Boolean), rows,
-      `No attempts in ${WINDOWS[att.win].label}.`));
+    // Redrawn only when something it shows changed, so a poll leaves it alone most of the time.
+    const key = `${att.win}|${att.start}|${document.documentElement.clientWidth}|${sig(att.items)}`;
+    if (key !== chartKey) swap(chartHold, chart(att));
+    chartKey = key;
+    attempts.fill([...att.items].reverse(), `No attempts in ${WINDOWS[att.win].label}.`); // newest first
   };
   showAttempts(att0);
 
@@ -789,7 +828,7 @@ async function endpointView({ app: appId, ep: epId }) {
     const [e, s, att] = await Promise.all([api(base), api(`${base}/stats`), windowAttempts(attPath, win)]);
     ep = e;
     paint();
-    swap(statsHold, statsList(s));
+    showStats(s);
     showAttempts(att);
   };
 
@@ -819,21 +858,20 @@ async function endpointView({ app: appId, ep: epId }) {
   const el = h('section', { id: 'endpoint-detail', class: 'view', 'data-endpoint-id': ep.id },
     appHeader(app, 'endpoints'),
     h('div', { class: 'view-head' },
-      h('div', { class: 'title-block' }, title, stateHold),
+      h('div', { class: 'title-block' }, title, stateEl),
       h('div', { class: 'toolbar' }, edit, toggle, del, refreshButton())),
     meta,
     h('p', {}, h('a', { href: `#/app/${seg(app.id)}/messages?endpoint=${seg(ep.id)}` }, 'Messages sent to this endpoint')),
     h('div', { class: 'grid' },
-      card('Messages by status (last 28 days)', statsHold),
+      card('Messages, last 28 days', statsHold),
       secretCard(base),
       card('Custom headers', h('div', { id: 'ep-headers' }, headersText(headers))),
-      resend && exampleCard(base, types),
-      resend && recoverCard(base)),
+      resend && card('Send again', exampleForm(base, types), recoverForm(base))),
     h('section', { class: 'card wide' },
       h('div', { class: 'card-head' }, h('h3', {}, 'Deliveries'),
         h('label', { class: 'inline' }, 'Window ', winSel)),
       chartHold),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Attempts'), attemptsHold));
+    h('section', { class: 'card wide' }, h('h3', {}, 'Attempts'), attempts.el));
   return { title: ep.url, el, refresh: refreshAll };
 }
 
@@ -879,7 +917,7 @@ function secretCard(base) {
     shown, h('div', { class: 'actions' }, reveal, rotate));
 }
 
-function exampleCard(base, types) {
+function exampleForm(base, types) {
   const sel = h('select', { id: 'example-type', 'aria-label': 'Event type' },
     ['svix.ping', ...types.map((t) => t.name).filter((n) => n !== 'svix.ping')].map((n) => h('option', { value: n }, n)));
   const send = h('button', { id: 'example-send', type: 'button', class: 'btn' }, 'Send example');
@@ -888,11 +926,11 @@ function exampleCard(base, types) {
       (r) => `Example sent: ${r.eventType} (${r.id})`);
     if (m) refresh(false);
   });
-  return card('Send an example', h('p', { class: 'muted' }, 'Delivers an example event to this endpoint only.'),
+  return h('div', { class: 'subform' }, h('p', { class: 'muted' }, 'Send an example event to this endpoint only:'),
     h('div', { class: 'inline-form' }, sel, send));
 }
 
-function recoverCard(base) {
+function recoverForm(base) {
   const since = h('input', { id: 'recover-since', type: 'datetime-local', value: toLocalInput(new Date(Date.now() - 86400e3)) });
   const btn = h('button', { id: 'recover', type: 'button', class: 'btn' }, 'Recover');
   btn.addEventListener('click', async () => {
@@ -903,7 +941,7 @@ function recoverCard(base) {
     }, 'Recovery started: failed and skipped messages since then are being sent again');
     if (r) refresh(false);
   });
-  return card('Recover', h('p', { class: 'muted' }, 'Sends again every failed or skipped message since:'),
+  return h('div', { class: 'subform' }, h('p', { class: 'muted' }, 'Recover: send every failed or skipped message since'),
     h('div', { class: 'inline-form' }, h('label', { for: 'recover-since', class: 'sr-only' }, 'Since'), since, btn));
 }
 
@@ -980,19 +1018,19 @@ async function messagesView({ app: appId }, q) {
     const s = p.toString();
     go(`#/app/${seg(app.id)}/messages${s ? `?${s}` : ''}`);
   });
-  const rows = res.rows.map(({ msg, status }) => h('tr', { 'data-msg-id': msg.id },
+  const row = ({ msg, status }) => h('tr', { 'data-msg-id': msg.id },
     h('td', { class: 'nowrap' }, timeEl(msg.timestamp)),
     h('td', { class: 'msg-type mono' }, msg.eventType),
     h('td', { class: 'msg-status' }, badge(status)),
     h('td', {}, h('a', { href: `#/app/${seg(app.id)}/msg/${seg(msg.id)}`, class: 'mono' }, msg.id)),
-    h('td', { class: 'mono muted' }, msg.eventId || '')));
+    h('td', { class: 'mono muted' }, msg.eventId || ''));
   return {
     title: 'Messages',
     el: h('section', { id: 'messages-view', class: 'view' }, appHeader(app, 'messages'),
       h('div', { class: 'view-head' }, h('h2', { tabindex: -1 }, 'Messages'),
-        h('span', { class: 'muted' }, `${rows.length} shown`)),
+        h('span', { class: 'muted' }, `${res.rows.length} shown`)),
       form, note && h('p', { class: 'note' }, note),
-      table('messages', ['Time', 'Event type', 'Status', 'Message', 'Event id'], rows, 'No messages match.')),
+      table('messages', ['Time', 'Event type', 'Status', 'Message', 'Event id'], res.rows, row, 'No messages match.')),
   };
 }
 
@@ -1003,21 +1041,15 @@ async function messageView({ app: appId, msg: msgId }) {
   const [app, msg, first] = await Promise.all([appOf(appId), api(mBase), live()]);
   const resend = can('CreateAttempts');
   const epLink = (id, url) => h('a', { href: `#/app/${seg(app.id)}/endpoint/${seg(id)}`, class: 'mono' }, url);
-  const destHold = h('div');
-  const attHold = h('div');
-  let last = null;
-  const paint = ([dests, atts]) => {
-    const key = `${sig(dests.items)}|${sig(atts.items)}`;
-    if (key === last) return;
-    last = key;
-    swap(destHold, table('msg-destinations', ['Endpoint', 'Status', 'Next attempt', resend && 'Action'].filter(Boolean),
-      dests.items.map((d) => h('tr', { 'data-endpoint-id': d.id },
-        h('td', {}, epLink(d.id, d.url)), h('td', {}, badge(d.status)), h('td', {}, d.nextAttempt ? timeEl(d.nextAttempt) : '—'),
-        resend && h('td', {}, resendButton(`${mBase}/endpoint/${seg(d.id)}/resend`,
-          { 'data-endpoint-id': d.id, 'data-key': `resend-${d.id}` }, `Resend to ${d.url}`)))),
-      'No endpoint has taken this message.'));
-    swap(attHold, table('msg-attempts', [...ATTEMPT_HEADS, 'Endpoint'],
-      [...atts.items].reverse().map((a) => attemptRow(a, epLink(a.endpointId, a.url))), 'No attempts yet.'));
+  // A destination's row is rebuilt when its status changes; attempts never change once made.
+  const dests = liveTable('msg-destinations', ['Endpoint', 'Status', 'Next attempt', resend && 'Action'],
+    (d) => `${d.id}|${d.status}|${d.nextAttempt}|${d.url}`, (d) => h('tr', { 'data-endpoint-id': d.id, 'data-status': d.status },
+      h('td', {}, epLink(d.id, d.url)), h('td', {}, badge(d.status)), h('td', {}, d.nextAttempt ? timeEl(d.nextAttempt) : '—'),
+      resend && h('td', {}, resendButton(`${mBase}/endpoint/${seg(d.id)}/resend`, { 'data-endpoint-id': d.id }, `Resend to ${d.url}`))));
+  const attempts = liveTable('msg-attempts', [...ATTEMPT_HEADS, 'Endpoint'], (a) => a.id, (a) => attemptRow(a, epLink(a.endpointId, a.url)));
+  const paint = ([d, a]) => {
+    dests.fill(d.items, 'No endpoint has taken this message.');
+    attempts.fill([...a.items].reverse(), 'No attempts yet.');
   };
   paint(first);
   const el = h('section', { id: 'message-detail', class: 'view', 'data-msg-id': msg.id }, appHeader(app, 'messages'),
@@ -1031,8 +1063,8 @@ async function messageView({ app: appId, msg: msgId }) {
       h('dt', {}, 'Channels'), h('dd', {}, msg.channels && msg.channels.length ? msg.channels.join(', ') : '—')),
     h('section', { class: 'card wide' }, h('h3', {}, 'Payload'),
       h('pre', { id: 'msg-payload', class: 'payload', tabindex: 0 }, JSON.stringify(msg.payload, null, 2))),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Endpoints'), destHold),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Attempts'), attHold));
+    h('section', { class: 'card wide' }, h('h3', {}, 'Endpoints'), dests.el),
+    h('section', { class: 'card wide' }, h('h3', {}, 'Attempts'), attempts.el));
   return { title: msg.eventType, el, refresh: async () => paint(await live()) };
 }
 
