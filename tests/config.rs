@@ -606,3 +606,29 @@ fn the_worker_checks_sources_and_leaves_the_other_sections_to_their_readers() {
     let view = SourcesConfig::from_json(other).unwrap();
     assert_eq!(view.sources.len(), 1);
 }
+
+#[test]
+fn portal_origins_are_checked_and_unknown_fields_named() {
+    assert_problem(
+        "[api.portal]\nframe_ancestors = [\"https://ok.example.com\", \"https://a.com; script-src *\"]\n",
+        "api.portal.frame_ancestors[1]",
+        "host",
+    );
+    assert_problem(
+        "[api.portal]\nframe_ancestors = [\"http://app.example.com\"]\n",
+        "api.portal.frame_ancestors[0]",
+        "https",
+    );
+    assert_problem(
+        "[api.portal]\nurl = \"https://hooks.example.com/prefix\"\n",
+        "api.portal.url",
+        "no path",
+    );
+    assert_problem(
+        "[api.portal]\nframe_ancestor = [\"https://a.com\"]\n",
+        "api.portal.frame_ancestor",
+        "did you mean `frame_ancestors`",
+    );
+    let ok = "[api.portal]\nurl = \"https://hooks.example.com\"\nframe_ancestors = [\"https://app.example.com\", \"https://*.example.org\"]\n";
+    assert_eq!(problems(ok), Vec::<String>::new());
+}

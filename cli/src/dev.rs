@@ -400,6 +400,9 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
     if is_api_v1(&path) {
         return Ok(api_v1(req, &app, &target).await);
     }
+    if is_portal(&path) {
+        return Ok(portal(req, &app, &target).await);
+    }
     let local_api = path == "/" || path == "/events";
     // The SQS API and /events act without a signature: only this machine's programs may use
     // them. The receiver's routes verify signatures, and tunnels (ngrok, cloudflared) pass a
@@ -444,6 +447,26 @@ async fn serve(req: Request<HyperBody>, app: Arc<App>) -> Result<Resp, Infallibl
 fn is_api_v1(path: &str) -> bool {
     path.strip_prefix(hookline_api::service::PREFIX)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Whether `path` is the portal's: `/portal` or below it.
+fn is_portal(path: &str) -> bool {
+    path.strip_prefix(hookline_api::service::PORTAL_PATH)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `/portal/...`: the portal's pages, answered by the API (the same files and headers as the
+/// API Lambda serves). Like `/api/v1`, not behind [`browser_guard`]: the pages hold no data, and
+/// what they show comes from the API with the token of the link that opened them.
+async fn portal(req: Request<HyperBody>, app: &App, target: &str) -> Resp {
+    // The pages take no body: none is read.
+    let (parts, _) = req.into_parts();
+    let mut request = Request::from_parts(parts, Bytes::new());
+    if let Ok(uri) = target.parse::<hyper::Uri>() {
+        *request.uri_mut() = uri;
+    }
+    let (parts, body) = app.api.handle(request).await.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::from(body)))
 }
 
 /// `/api/v1/...`: the management API. Not behind [`browser_guard`]: every route but the OpenAPI
@@ -1051,6 +1074,13 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
             retention: loaded.config.api.retention,
             operational_endpoints: loaded.config.api.operational_endpoints.clone(),
             configured: hookline_api::service::ConfiguredEndpoint::from_config(&loaded.config),
+            // Links name the address dev listens on unless the configuration names another.
+            portal: {
+                let mut portal =
+                    hookline_api::service::PortalSettings::from_config(&loaded.config.api.portal);
+                portal.url.get_or_insert_with(|| base_url.clone());
+                portal
+            },
         },
     );
     let app = Arc::new(App {
@@ -1211,6 +1241,14 @@ async fn shutdown_signal() {
     }
 }
 
+/// The portal's address with the development token in its fragment (never sent to a server).
+fn portal_link(base_url: &str, api_token: &str) -> String {
+    format!(
+        "{base_url}{}/#token={api_token}",
+        hookline_api::service::PORTAL_PATH
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn banner(
     ui: Ui,
@@ -1249,6 +1287,7 @@ fn banner(
             "sqs_endpoint": base_url,
             "api_url": format!("{base_url}{}", hookline_api::service::PREFIX),
             "api_token": api_token,
+            "portal_url": portal_link(base_url, api_token),
             "queues": {
                 "inbound": app.sqs.queue_url(INBOUND_QUEUE),
                 "outbound": app.sqs.queue_url(OUTBOUND_QUEUE),
@@ -1303,6 +1342,11 @@ fn banner(
         "  {} {base_url}{}  token {api_token}",
         b("API     "),
         hookline_api::service::PREFIX
+    ));
+    ui.line(&format!(
+        "  {} {}  (every application, with the token above)",
+        b("portal  "),
+        ui.paint(Style::Cyan, &portal_link(base_url, api_token))
     ));
     ui.line("ready: press Ctrl-C to stop (queued messages are kept)");
 }

@@ -59,7 +59,15 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-const AUTH: [&str; 4] = ["Bearer root", "Bearer acme", "Bearer wrong", ""];
+const AUTH: [&str; 6] = [
+    "Bearer root",
+    "Bearer acme",
+    "Bearer wrong",
+    "",
+    // Portal tokens' form: one never minted (looked up, unknown), one expired (refused unread).
+    "Bearer hlp_4102444800_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa",
+    "Bearer hlp_1_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa",
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&sel, rest)) = data.split_first() else {
@@ -88,6 +96,7 @@ fuzz_target!(|data: &[u8]| {
             retention: std::time::Duration::from_secs(86_400),
             operational_endpoints: Vec::new(),
             configured: Vec::new(),
+            portal: hookline_api::service::PortalSettings::default(),
         },
     );
     let method = METHODS[usize::from(sel) % METHODS.len()];

@@ -99,6 +99,23 @@ pub struct ApiConfig {
     /// `/api/v1/operational-webhook/endpoint`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operational_endpoints: Vec<String>,
+    /// The portal the API serves at `/portal/` (`[api.portal]`).
+    #[serde(default)]
+    pub portal: PortalConfig,
+}
+
+/// The portal's settings (`[api.portal]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// The public address the API is reached at (`https://hooks.example.com`), which
+    /// app-portal links start with; by default the address the request came to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The origins allowed to show the portal in a frame (`https://app.example.com`); none by
+    /// default, so it opens only as a page of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frame_ancestors: Vec<String>,
 }
 
 /// One API token (`[[api.tokens]]`).
@@ -135,6 +152,7 @@ impl Default for ApiConfig {
             retention: DEFAULT_RETENTION,
             registry_cache: DEFAULT_REGISTRY_CACHE,
             operational_endpoints: Vec::new(),
+            portal: PortalConfig::default(),
         }
     }
 }
@@ -159,6 +177,16 @@ impl ApiConfig {
         }
         if self.registry_cache > MAX_REGISTRY_CACHE {
             p.add("api.registry_cache", "must be at most 10m");
+        }
+        if let Err(errors) = crate::api::portal::FrameAncestors::new(&self.portal.frame_ancestors) {
+            for (i, e) in errors {
+                p.add(format!("api.portal.frame_ancestors[{i}]"), e);
+            }
+        }
+        if let Some(url) = &self.portal.url
+            && let Err(e) = crate::api::portal::check_origin(url)
+        {
+            p.add("api.portal.url", e);
         }
     }
 
@@ -910,6 +938,7 @@ enum Shape {
     Endpoint,
     Delivery,
     Api,
+    Portal,
     Generic,
     Retry,
 }
@@ -930,6 +959,7 @@ impl Shape {
             Shape::Endpoint => field_names::<EndpointConfig>(),
             Shape::Delivery => field_names::<DeliveryConfig>(),
             Shape::Api => field_names::<ApiConfig>(),
+            Shape::Portal => field_names::<PortalConfig>(),
             Shape::Generic => field_names::<crate::verify::GenericHmac>(),
             Shape::Retry => field_names::<RetryPolicy>(),
         }
@@ -941,6 +971,7 @@ impl Shape {
             (Shape::Config, "endpoints") => Some(Holds::Named(Shape::Endpoint)),
             (Shape::Config, "delivery") => Some(Holds::Table(Shape::Delivery)),
             (Shape::Config, "api") => Some(Holds::Table(Shape::Api)),
+            (Shape::Api, "portal") => Some(Holds::Table(Shape::Portal)),
             (Shape::Source, "generic") => Some(Holds::Table(Shape::Generic)),
             (Shape::Endpoint | Shape::Delivery, "retry") => Some(Holds::Table(Shape::Retry)),
             _ => None,

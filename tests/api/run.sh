@@ -99,6 +99,8 @@ if [ "$lambda" = 1 ]; then
   "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_svix_python.py -v || failed=1
   echo "== history, recovery, endpoint health, operational webhooks (Python svix) against the API Lambda" >&2
   "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_history.py -v || failed=1
+  echo "== app-portal links and send-example (Python svix) against the API Lambda" >&2
+  "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_portal_api.py -v || failed=1
   echo "== npm svix against the API Lambda at $HOOKLINE_API_URL" >&2
   "$node" --test tests/api/svix_sdk.test.mjs || failed=1
   exec 8>&-
@@ -184,6 +186,8 @@ echo "== Python svix ($("$venv_bin/python" -c 'import svix; print(svix.__version
 "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_svix_python.py -v || failed=1
 echo "== history, recovery, endpoint health, operational webhooks (Python svix) against $HOOKLINE_API_URL" >&2
 "$venv_bin/python" -W ignore::ResourceWarning tests/api/test_history.py -v || failed=1
+echo "== app-portal links and send-example (Python svix) against $HOOKLINE_API_URL" >&2
+"$venv_bin/python" -W ignore::ResourceWarning tests/api/test_portal_api.py -v || failed=1
 echo "== npm svix ($("$node" -p 'require("./node_modules/svix/package.json").version')) against $HOOKLINE_API_URL" >&2
 "$node" --test tests/api/svix_sdk.test.mjs || failed=1
 

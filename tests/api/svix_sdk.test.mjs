@@ -133,6 +133,25 @@ describe("svix (npm) against the hookline API", { skip: !configured && "set HOOK
     assert.equal((await status(svix.endpoint.get(app.id, ep.id))).code, 404);
   });
 
+  test("app-portal links", async () => {
+    const other = await svix.application.create({ name: `js other ${s}`, uid: `js-other-${s}` });
+    const link = await svix.authentication.appPortalAccess(app.id, { capabilities: ["ViewBase", "CreateAttempts"] });
+    assert.equal(link.url, `${URL_}/portal/#token=${link.token}`);
+    const customer = new Svix(link.token, { serverUrl: URL_, numRetries: 0 });
+    const ep = await svix.endpoint.create(app.id, { url: "https://example.com/portal-js" });
+    assert.deepEqual((await customer.endpoint.list(app.id)).data.map((e) => e.id), [ep.id]);
+    const msg = await customer.endpoint.sendExample(app.id, ep.id, { eventType: "svix.ping" });
+    assert.deepEqual(msg.payload, { success: true });
+    // Its capabilities and its application only.
+    assert.equal((await status(customer.endpoint.getSecret(app.id, ep.id))).code, 403);
+    assert.equal((await status(customer.endpoint.delete(app.id, ep.id))).code, 403);
+    assert.equal((await status(customer.endpoint.list(other.id))).code, 403);
+    await customer.authentication.logout();
+    assert.equal((await status(customer.endpoint.list(app.id))).code, 401);
+    await svix.endpoint.delete(app.id, ep.id);
+    await svix.application.delete(other.id);
+  });
+
   test("messages", async () => {
     const payload = { id: 7, nested: { ok: true } };
     const msg = await svix.message.create(

@@ -93,6 +93,7 @@ impl Setup {
                 retention: config.api.retention,
                 operational_endpoints: config.api.operational_endpoints.clone(),
                 configured: ConfiguredEndpoint::from_config(&config),
+                portal: hookline_api::service::PortalSettings::from_config(&config.api.portal),
             },
             queue_url,
             table,
@@ -317,6 +318,46 @@ mod tests {
         let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["code"], "invalid_request", "{body}");
         assert!(body["detail"].is_string(), "{body}");
+    }
+
+    #[tokio::test]
+    async fn the_portal_is_served_with_its_policy_and_links_name_the_function_url() {
+        let api = api();
+        let r = handle(&api, event("GET", "/portal/", "", None, false)).await;
+        assert_eq!(r["statusCode"], 200, "{r}");
+        assert_eq!(r["headers"]["content-type"], "text/html; charset=utf-8");
+        let csp = r["headers"]["content-security-policy"].as_str().unwrap();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.ends_with("frame-ancestors 'none'"), "{csp}");
+        // A link minted behind the Function URL starts with its address (the Host header
+        // AWS passes on), over https.
+        let mut create = event(
+            "POST",
+            "/api/v1/app",
+            "",
+            Some(r#"{"name":"A","uid":"acme"}"#),
+            false,
+        );
+        create["headers"]["authorization"] = json!("Bearer tok");
+        assert_eq!(handle(&api, create).await["statusCode"], 201);
+        let mut mint = event(
+            "POST",
+            "/api/v1/auth/app-portal-access/acme",
+            "",
+            Some("{}"),
+            false,
+        );
+        mint["headers"]["authorization"] = json!("Bearer tok");
+        mint["headers"]["host"] = json!("abcdefghijklmnop.lambda-url.us-east-1.on.aws");
+        let r = handle(&api, mint).await;
+        assert_eq!(r["statusCode"], 200, "{r}");
+        let out: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+        assert!(
+            out["url"].as_str().unwrap().starts_with(
+                "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/portal/#token=hlp_"
+            ),
+            "{out}"
+        );
     }
 
     #[test]

@@ -131,6 +131,7 @@ async fn main() -> ExitCode {
         retention: RETENTION,
         operational_endpoints: Vec::new(),
         configured: Vec::new(),
+        portal: hookline_api::service::PortalSettings::default(),
     };
     let outbox = Arc::new(MemoryOutbox::default());
     let api = Arc::new(Api::new(

@@ -34,11 +34,13 @@ use crate::store::{Kind, Store, StoreError};
 mod configured;
 mod history;
 mod operational;
+mod portal;
 mod query;
 #[cfg(test)]
 mod tests;
 
 pub use configured::ConfiguredEndpoint;
+pub use portal::{PORTAL_PATH, PortalSettings};
 use query::{AttemptFilter, MessageFilter, Page, Query, Window};
 pub use query::{DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -103,6 +105,8 @@ pub struct Settings {
     /// The configuration's endpoints (`[endpoints]`), whose history the API shows under the
     /// read-only pseudo-application `_config` (none: `_config` is an unknown application).
     pub configured: Vec<ConfiguredEndpoint>,
+    /// The portal's settings (`[api.portal]`).
+    pub portal: PortalSettings,
 }
 
 /// The API.
@@ -130,6 +134,12 @@ const METHODS: [Method; 5] = [
 /// What a route reads of its request, once it is authorized.
 struct Req<'r> {
     scope: Scope,
+    /// What the token may do (every capability, but for a portal token).
+    caps: hookline_core::api::portal::Capabilities,
+    /// For a portal token: its stored key and when it expires.
+    portal: Option<(String, Timestamp)>,
+    /// The request's `Host`, for links to the portal when no URL is configured.
+    host: Option<&'r str>,
     q: Query,
     b: &'r [u8],
     /// The idempotency record's key, for a `POST` that sent one.
@@ -187,13 +197,17 @@ impl Api {
         self.env.now().saturating_add(self.settings.retention)
     }
 
-    /// Answers one request. `req`'s path includes [`PREFIX`].
+    /// Answers one request: the management API under [`PREFIX`], the portal's pages under
+    /// [`PORTAL_PATH`]; every other path is a `404`.
     ///
     /// A write to an endpoint sends operational webhooks (`endpoint.created`, ...) after the
     /// write is made. If one cannot be put on the queue, the write's answer stands (it is made,
     /// and failing the request would have the client repeat a write that happened) and the
     /// [`UNSENT_HEADER`] header counts the webhooks lost: the crate logs nothing itself.
     pub async fn handle(&self, req: http::Request<Bytes>) -> http::Response<String> {
+        if let Some(page) = self.portal_page(req.method(), req.uri().path()) {
+            return page;
+        }
         let unsent = AtomicU32::new(0);
         let (status, body) = match self.route(&req, &unsent).await {
             Ok((status, _)) if status == StatusCode::NO_CONTENT => (status, String::new()),
@@ -232,18 +246,23 @@ impl Api {
                 .map_err(|_| ApiError::unavailable("OpenAPI document"));
         }
         // Every other route needs a token, in the Authorization header only.
-        let scope = self.settings.tokens.authorize(
-            req.headers()
-                .get(header::AUTHORIZATION)
-                .map(|v| v.as_bytes()),
-        )?;
+        let caller = self
+            .caller(
+                req.headers()
+                    .get(header::AUTHORIZATION)
+                    .map(|v| v.as_bytes()),
+            )
+            .await?;
+        Self::check_capabilities(&caller, m, &segs)?;
         if req.body().len() > MAX_BODY {
             return Err(ApiError::too_large(MAX_BODY));
         }
         let q = Query::parse(req.uri().query());
-        // Only POST is retried with a stored answer (the SDKs send a key on every POST).
+        // Only POST is retried with a stored answer (the SDKs send a key on every POST), and
+        // not under /auth: an answer there holds a portal token, which is stored only as a
+        // digest.
         let idem = match (m, req.headers().get("idempotency-key")) {
-            (&Method::POST, Some(k)) => {
+            (&Method::POST, Some(k)) if segs.first() != Some(&"auth") => {
                 let k = k.to_str().map_err(|_| {
                     ApiError::field(&["header", "idempotency-key"], "must be visible ASCII")
                 })?;
@@ -253,7 +272,7 @@ impl Api {
                         "must be 1 to 256 characters",
                     ));
                 }
-                Some(idempotency_id(&scope, path, k))
+                Some(idempotency_id(&caller.scope, path, k))
             }
             _ => None,
         };
@@ -271,7 +290,13 @@ impl Api {
             ));
         }
         let r = Req {
-            scope,
+            scope: caller.scope,
+            caps: caller.caps,
+            portal: caller.portal,
+            host: req
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok()),
             q,
             b: req.body(),
             idem,
@@ -384,6 +409,9 @@ impl Api {
             (&Method::POST, ["app", a, "endpoint", e, "recover"]) => {
                 Box::pin(self.recover(s, a, e, b))
             }
+            (&Method::POST, ["app", a, "endpoint", e, "send-example"]) => {
+                Box::pin(self.send_example(s, a, e, b))
+            }
 
             (&Method::GET, ["app", a, "msg"]) => Box::pin(self.list_messages(s, a, q)),
             (&Method::POST, ["app", a, "msg"]) => {
@@ -449,6 +477,11 @@ impl Api {
                     self.set_headers(current, b, false).await
                 })
             }
+
+            (&Method::POST, ["auth", "app-portal-access", a]) => Box::pin(self.portal_access(r, a)),
+            (&Method::GET, ["auth", "session"]) => Box::pin(self.session(r)),
+            (&Method::POST, ["auth", "logout"]) => Box::pin(self.logout(r)),
+            (&Method::POST, ["auth", "app", a, "expire-all"]) => Box::pin(self.expire_all(r, a)),
             _ => return None,
         })
     }

@@ -35,11 +35,14 @@ pub enum Kind {
     /// [`hookline_core::api::history::Health`]: an endpoint's run of failures, parent = the
     /// application's id, id = the endpoint's id.
     Health,
+    /// [`hookline_core::api::portal::Grant`]: what a portal token may do, parent `""`, id = the
+    /// token's SHA-256 ([`hookline_core::api::portal::digest`]); it expires with the token.
+    PortalToken,
 }
 
 impl Kind {
     /// Every kind, for adapters that set up one table or index per kind.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Application,
         Kind::EventType,
         Kind::Endpoint,
@@ -49,6 +52,7 @@ impl Kind {
         Kind::Idempotency,
         Kind::Destination,
         Kind::Health,
+        Kind::PortalToken,
     ];
 
     /// The kind's stored name.
@@ -63,6 +67,7 @@ impl Kind {
             Kind::Idempotency => "idem",
             Kind::Destination => "dest",
             Kind::Health => "health",
+            Kind::PortalToken => "portal",
         }
     }
 }

@@ -211,6 +211,7 @@ fn server() -> Server {
             retention: Duration::from_secs(90 * 24 * 3600),
             operational_endpoints: Vec::new(),
             configured: Vec::new(),
+            portal: hookline_api::service::PortalSettings::default(),
         },
     );
     Server { api, store, queue }

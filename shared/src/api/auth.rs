@@ -78,7 +78,7 @@ impl Tokens {
     /// Only the header counts: a token in the query string is not looked at.
     pub fn authorize(&self, authorization: Option<&[u8]>) -> Result<Scope, ApiError> {
         let presented = authorization
-            .and_then(|v| strip_bearer(v))
+            .and_then(bearer)
             .filter(|t| !t.is_empty())
             .ok_or_else(ApiError::unauthorized)?;
         let digest: [u8; 32] = Sha256::digest(presented).into();
@@ -95,7 +95,7 @@ impl Tokens {
 }
 
 /// The token of `Bearer <token>` (the scheme is case-insensitive, as RFC 9110 says).
-fn strip_bearer(v: &[u8]) -> Option<&[u8]> {
+pub fn bearer(v: &[u8]) -> Option<&[u8]> {
     let (scheme, rest) = v.split_at_checked(7)?;
     if !scheme.eq_ignore_ascii_case(b"bearer ") {
         return None;

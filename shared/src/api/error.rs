@@ -74,6 +74,15 @@ impl ApiError {
         )
     }
 
+    /// `401`: a portal link whose time is over (the portal tells its user to ask for a new one).
+    pub fn token_expired() -> Self {
+        Self::http(
+            401,
+            "token_expired",
+            "This portal link has expired: ask for a new one.",
+        )
+    }
+
     /// `403`: a token scoped to one application, used for another or for a global route.
     pub fn forbidden() -> Self {
         Self::http(

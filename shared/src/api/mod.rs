@@ -9,5 +9,6 @@ pub mod error;
 pub mod history;
 pub mod id;
 pub mod model;
+pub mod portal;
 
 pub use error::{ApiError, FieldError};

@@ -21,6 +21,7 @@ use crate::memory::MemoryStore;
 mod configured;
 mod history;
 mod operational;
+mod portal;
 
 const ROOT: &str = "root-token";
 const ACME: &str = "acme-token";
@@ -104,6 +105,7 @@ fn world_settings(
         retention: Duration::from_secs(7 * 24 * 3600),
         operational_endpoints,
         configured,
+        portal: PortalSettings::default(),
     };
     let api = Api::new(
         Arc::new(MemoryStore::new(store_now)),
@@ -249,6 +251,11 @@ fn app_routes(app: &str, ep: &str, msg: &str) -> Vec<(&'static str, String, Stri
             "POST",
             format!("{e}/recover"),
             r#"{"since":"2027-01-15T07:00:00Z"}"#.into(),
+        ),
+        (
+            "POST",
+            format!("{e}/send-example"),
+            r#"{"eventType":"svix.ping"}"#.into(),
         ),
         ("GET", format!("{a}/msg"), String::new()),
         (
