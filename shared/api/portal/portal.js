@@ -33,8 +33,6 @@ const WINDOWS = {
   '7d': { ms: 7 * 86400e3, buckets: 28, label: 'the last 7 days', tick: { weekday: 'short', hour: '2-digit' } },
 };
 
-const CAPS = ['ViewBase', 'ViewEndpointSecret', 'ManageEndpointSecret', 'CreateAttempts', 'ManageEndpoint'];
-
 const state = {
   token: null,
   session: null,
@@ -276,13 +274,14 @@ function catalogue() {
 const isOperator = () => state.session && state.session.scope === 'all';
 const brand = () => (isOperator() ? 'hookline' : 'Webhooks');
 
-/** Whether the session may do `cap`: ManageEndpoint implies the others; readOnly allows only views. */
+/**
+ * Whether the session may do what `cap` allows, by the API's rule (Capabilities::allows):
+ * ManageEndpoint allows everything, ManageEndpointSecret reading the secret too. A readOnly
+ * session has ViewBase alone. The API refuses anything else anyway (403); this only hides it.
+ */
 function can(cap) {
-  const s = state.session;
-  if (!s) return false;
-  const caps = new Set(s.capabilities || []);
-  if (s.readOnly && cap !== 'ViewBase' && cap !== 'ViewEndpointSecret') return false;
-  return caps.has(cap) || (CAPS.includes(cap) && caps.has('ManageEndpoint'));
+  const caps = new Set((state.session && state.session.capabilities) || []);
+  return caps.has(cap) || caps.has('ManageEndpoint') || (cap === 'ViewEndpointSecret' && caps.has('ManageEndpointSecret'));
 }
 
 async function appOf(id) {
@@ -329,7 +328,7 @@ function endSession(err) {
   } else {
     render(h('section', { id: 'denied', class: 'notice', role: 'alert' },
       h('h1', { tabindex: -1 }, 'Access denied'),
-      h('p', {}, 'This link or token is not valid. Ask for a new link, or sign in with an API token.'),
+      h('p', {}, 'This token is not valid: it may have been signed out or ended. Ask for a new link, or sign in with an API token.'),
       h('p', { class: 'detail' }, err.message),
       h('button', { type: 'button', class: 'btn', onclick: () => showLogin() }, 'Sign in with a token')), 'Access denied');
   }
