@@ -414,6 +414,7 @@ async function show(view, params, q) {
     const v = await view(params, q);
     if (gen !== state.gen) return;
     render(v.el, v.title);
+    window.scrollTo(0, 0);
     state.view = v;
     setState('ready');
     const heading = $('#main h2[tabindex]');
@@ -451,8 +452,11 @@ async function refresh(loud) {
   }
 }
 
-/** Runs an action from a button, one at a time, then toasts its result or error; null when it failed. */
-async function act(btn, fn, ok) {
+/**
+ * Runs an action from a button, one at a time, then toasts its result; an error goes to
+ * `onError` (by default a toast). Answers null when it failed.
+ */
+async function act(btn, fn, ok, onError = (e) => toast(e.message, true)) {
   // aria-disabled rather than disabled: a disabled button drops keyboard focus.
   if (btn.getAttribute('aria-disabled') === 'true') return null;
   btn.setAttribute('aria-disabled', 'true');
@@ -461,7 +465,7 @@ async function act(btn, fn, ok) {
     if (ok) toast(typeof ok === 'function' ? ok(r) : ok);
     return r ?? true; // a 202/204 without a body still succeeded
   } catch (e) {
-    if (e.status !== 401) toast(e.message, true);
+    if (e.status !== 401) onError(e);
     return null;
   } finally {
     btn.removeAttribute('aria-disabled');
@@ -613,8 +617,8 @@ async function endpointForm(app, ep, onSaved) {
     const body = { url: url.value.trim(), description: desc.value, filterTypes: filterTypes.length ? filterTypes : null };
     const base = `/app/${seg(app.id)}/endpoint`;
     error.hidden = true;
-    const saved = await act(save, () => api(ep ? `${base}/${seg(ep.id)}` : base, { method: ep ? 'PATCH' : 'POST', body })
-      .catch((err) => { error.textContent = err.message; error.hidden = false; throw err; }), ep ? 'Endpoint saved' : 'Endpoint created');
+    const saved = await act(save, () => api(ep ? `${base}/${seg(ep.id)}` : base, { method: ep ? 'PATCH' : 'POST', body }),
+      ep ? 'Endpoint saved' : 'Endpoint created', (err) => { error.textContent = err.message; error.hidden = false; });
     if (!saved) return;
     dlg.close();
     if (onSaved) onSaved(saved);
