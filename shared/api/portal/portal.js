@@ -669,18 +669,21 @@ function niceMax(x) {
   return [1, 2, 2.5, 5, 10].map((m) => m * p).find((v) => v >= x);
 }
 
-/** svg#chart: deliveries and failures as bars per bucket, median latency as a line; legend; summary. */
-function chart(att) {
+/**
+ * svg#chart: deliveries and failures as bars per bucket, median latency as a line; legend;
+ * summary. Drawn `width` units wide, the width it is shown at, so its text keeps the page's size.
+ */
+function chart(att, width) {
   const w = WINDOWS[att.win];
   const bs = buckets(att);
-  // Drawn at about the width it is shown at, so its text keeps the page's size (it still scales
-  // to fit; each poll redraws it, which follows a resized window).
-  const W = Math.round(Math.min(1150, Math.max(300, document.documentElement.clientWidth - 100)));
+  const W = Math.max(300, Math.round(width));
   const H = 240; const L = 40; const R = 56; const T = 24; const B = 28;
   const pw = W - L - R; const ph = H - T - B;
   const deliveries = bs.reduce((s, b) => s + b.ok, 0);
   const failures = bs.reduce((s, b) => s + b.fail, 0);
-  const yMax = niceMax(Math.max(...bs.map((b) => Math.max(b.ok, b.fail))));
+  // At least 2, so the middle gridline is a whole number of attempts.
+  const yMax = niceMax(Math.max(2, ...bs.map((b) => Math.max(b.ok, b.fail))));
+  const hasMs = bs.some((b) => b.median != null);
   const msMax = niceMax(Math.max(...bs.map((b) => b.median || 0)));
   const bw = pw / bs.length;
   const y = (v) => T + ph - (v / yMax) * ph;
@@ -690,7 +693,7 @@ function chart(att) {
   const grid = [0, 0.5, 1].map((f) => [
     svg('line', { class: 'grid', x1: L, x2: L + pw, y1: y(f * yMax), y2: y(f * yMax) }),
     svg('text', { class: 'axis', x: L - 6, y: y(f * yMax) + 4, 'text-anchor': 'end' }, +(f * yMax).toFixed(1)),
-    svg('text', { class: 'axis', x: L + pw + 6, y: yMs(f * msMax) + 4 }, `${+(f * msMax).toFixed(1)} ms`),
+    hasMs && svg('text', { class: 'axis', x: L + pw + 6, y: yMs(f * msMax) + 4 }, `${+(f * msMax).toFixed(1)} ms`),
   ]);
   const ticks = (W < 560 ? [0, 0.5, 1] : [0, 0.25, 0.5, 0.75, 1]).map((f) => {
     const i = Math.round(f * bs.length);
@@ -785,27 +788,25 @@ async function endpointView({ app: appId, ep: epId }) {
     catalogue(), windowAttempts(attPath, win),
   ]);
   let ep = ep0;
-  let chartKey = null;
   let statsKey = null;
   const manage = can('ManageEndpoint');
 
   const title = h('h2', { tabindex: -1, class: 'mono ep-title' });
   const stateEl = h('span');
-  const meta = h('dl', { class: 'meta' });
+  const meta = h('dl', { class: 'meta meta-row' });
   const toggle = manage && h('button', { id: 'ep-toggle', type: 'button', class: 'btn' });
   const paint = () => {
     title.textContent = ep.url;
     stateBadge(ep, stateEl);
-    swap(meta,
-      h('dt', {}, 'Description'), h('dd', {}, ep.description || '—'),
-      h('dt', {}, 'Event types'), h('dd', {}, typesText(ep)),
-      h('dt', {}, 'Id'), h('dd', { class: 'mono' }, ep.id, ep.uid ? ` (${ep.uid})` : ''),
-      h('dt', {}, 'Created'), h('dd', {}, timeEl(ep.createdAt)));
+    const item = (dt, ...dd) => h('div', {}, h('dt', {}, dt), h('dd', {}, dd));
+    swap(meta, item('Description', ep.description || '—'), item('Event types', typesText(ep)),
+      item('Id', h('span', { class: 'mono' }, ep.id, ep.uid ? ` (${ep.uid})` : '')), item('Created', timeEl(ep.createdAt)));
     if (toggle) toggle.textContent = ep.disabled ? 'Enable' : 'Disable';
   };
   paint();
 
   const statsHold = h('div', { id: 'stats' });
+  const latestHold = h('div', { class: 'latest' });
   const showStats = (s) => {
     if (JSON.stringify(s) === statsKey) return;
     statsKey = JSON.stringify(s);
@@ -813,16 +814,30 @@ async function endpointView({ app: appId, ep: epId }) {
   };
   showStats(stats);
   const chartHold = h('div', { class: 'chart' });
+  let shownAtt = att0;
+  let chartKey = null;
+  // Redrawn only when its width or what it shows changed, so a poll leaves it alone most of the
+  // time. Before the view is on the page its width is a guess; the observer then draws it again.
+  const drawChart = () => {
+    const width = chartHold.clientWidth || Math.min(760, document.documentElement.clientWidth - 80);
+    const key = `${width}|${shownAtt.win}|${shownAtt.start}|${sig(shownAtt.items)}`;
+    if (key === chartKey) return;
+    chartKey = key;
+    swap(chartHold, chart(shownAtt, width));
+  };
+  new ResizeObserver(drawChart).observe(chartHold);
   const resend = can('CreateAttempts');
   const attempts = liveTable('attempts', [...ATTEMPT_HEADS, 'Message', resend && 'Action'], (a) => a.id, (a) => attemptRow(a,
     h('a', { href: `#/app/${seg(app.id)}/msg/${seg(a.msgId)}`, class: 'mono' }, a.msgId),
     resend && resendButton(`${appBase}/msg/${seg(a.msgId)}/endpoint/${seg(ep.id)}/resend`,
       { 'data-msg-id': a.msgId }, `Resend message ${a.msgId}`)));
   const showAttempts = (att) => {
-    // Redrawn only when something it shows changed, so a poll leaves it alone most of the time.
-    const key = `${att.win}|${att.start}|${document.documentElement.clientWidth}|${sig(att.items)}`;
-    if (key !== chartKey) swap(chartHold, chart(att));
-    chartKey = key;
+    shownAtt = att;
+    drawChart();
+    const a = att.items[att.items.length - 1];
+    swap(latestHold, h('h4', {}, 'Latest attempt'), a
+      ? h('p', {}, badge(a.status), ' ', h('span', { class: 'mono' }, a.responseStatusCode || '—'), ' · ', timeEl(a.timestamp))
+      : h('p', { class: 'muted' }, `None in ${WINDOWS[att.win].label}.`));
     attempts.fill([...att.items].reverse(), `No attempts in ${WINDOWS[att.win].label}.`); // newest first
   };
   showAttempts(att0);
@@ -862,19 +877,21 @@ async function endpointView({ app: appId, ep: epId }) {
     appHeader(app, 'endpoints'),
     h('div', { class: 'view-head' },
       h('div', { class: 'title-block' }, title, stateEl),
-      h('div', { class: 'toolbar' }, edit, toggle, del, refreshButton())),
+      h('div', { class: 'toolbar' },
+        h('a', { class: 'btn', href: `#/app/${seg(app.id)}/messages?endpoint=${seg(ep.id)}` }, 'Messages'),
+        edit, toggle, del, refreshButton())),
     meta,
-    h('p', {}, h('a', { href: `#/app/${seg(app.id)}/messages?endpoint=${seg(ep.id)}` }, 'Messages sent to this endpoint')),
+    // The chart first: it is what people come to look at.
+    h('div', { class: 'overview' },
+      h('section', { class: 'card' },
+        h('div', { class: 'card-head' }, h('h3', {}, 'Deliveries'), h('label', { class: 'inline' }, 'Window ', winSel)),
+        chartHold),
+      card('Messages, last 28 days', statsHold, latestHold)),
     h('div', { class: 'grid' },
-      card('Messages, last 28 days', statsHold),
       secretCard(base),
       card('Custom headers', h('div', { id: 'ep-headers' }, headersText(headers))),
       resend && card('Send again', exampleForm(base, types), recoverForm(base))),
-    h('section', { class: 'card wide' },
-      h('div', { class: 'card-head' }, h('h3', {}, 'Deliveries'),
-        h('label', { class: 'inline' }, 'Window ', winSel)),
-      chartHold),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Attempts'), attempts.el));
+    h('section', { class: 'card' }, h('h3', {}, 'Attempts'), attempts.el));
   return { title: ep.url, el, refresh: refreshAll };
 }
 
@@ -1064,10 +1081,10 @@ async function messageView({ app: appId, msg: msgId }) {
       h('dt', {}, 'Event id'), h('dd', { class: 'mono' }, msg.eventId || '—'),
       h('dt', {}, 'Accepted'), h('dd', {}, timeEl(msg.timestamp)),
       h('dt', {}, 'Channels'), h('dd', {}, msg.channels && msg.channels.length ? msg.channels.join(', ') : '—')),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Payload'),
+    h('section', { class: 'card' }, h('h3', {}, 'Payload'),
       h('pre', { id: 'msg-payload', class: 'payload', tabindex: 0 }, JSON.stringify(msg.payload, null, 2))),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Endpoints'), dests.el),
-    h('section', { class: 'card wide' }, h('h3', {}, 'Attempts'), attempts.el));
+    h('section', { class: 'card' }, h('h3', {}, 'Endpoints'), dests.el),
+    h('section', { class: 'card' }, h('h3', {}, 'Attempts'), attempts.el));
   return { title: msg.eventType, el, refresh: async () => paint(await live()) };
 }
 
