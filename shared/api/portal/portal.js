@@ -77,10 +77,13 @@ function badge(status) {
   return h('span', { class: `badge st-${status == null ? 'none' : status}`, 'data-status': status }, label);
 }
 
+/** A local date and time (the year only when not this one), the exact instant in its title. */
 function timeEl(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return h('time', { datetime: iso, title: iso }, d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }));
+  const year = d.getFullYear() === new Date().getFullYear() ? undefined : 'numeric';
+  return h('time', { datetime: iso, title: iso }, d.toLocaleString(undefined,
+    { year, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' }));
 }
 
 /**
@@ -828,7 +831,7 @@ async function endpointView({ app: appId, ep: epId }) {
   new ResizeObserver(drawChart).observe(chartHold);
   const resend = can('CreateAttempts');
   const attempts = liveTable('attempts', [...ATTEMPT_HEADS, 'Message', resend && 'Action'], (a) => a.id, (a) => attemptRow(a,
-    h('a', { href: `#/app/${seg(app.id)}/msg/${seg(a.msgId)}`, class: 'mono' }, a.msgId),
+    h('a', { href: `#/app/${seg(app.id)}/msg/${seg(a.msgId)}`, class: 'mono id-link', title: a.msgId }, a.msgId),
     resend && resendButton(`${appBase}/msg/${seg(a.msgId)}/endpoint/${seg(ep.id)}/resend`,
       { 'data-msg-id': a.msgId }, `Resend message ${a.msgId}`)));
   const showAttempts = (att) => {
