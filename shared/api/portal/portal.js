@@ -591,7 +591,8 @@ async function endpointsView({ app: appId }) {
 /** The create/edit form, in a dialog. `ep` null creates. */
 async function endpointForm(app, ep, onSaved) {
   const types = await catalogue().catch((e) => { toast(e.message, true); return null; });
-  if (!types) return;
+  // The catalogue may take a moment: a second click meanwhile must not open a second form.
+  if (!types || $('#endpoint-dialog')) return;
   const chosen = new Set((ep && (ep.filterTypes || ep.eventTypes)) || []);
   // Types the endpoint has that the catalogue lacks stay listed (and checked) so a save keeps them.
   const names = [...types.map((t) => t.name), ...[...chosen].filter((n) => !types.some((t) => t.name === n))];
