@@ -436,6 +436,20 @@ SCHEMAS["RecoverOut"] = {
     "example": {"id": "qtask_2mK8pV1bX0eYyQ3rT5uW7zA9cD4", "status": "finished",
                 "task": "endpoint.recover", "updatedAt": "2026-12-08T09:00:00Z"},
 }
+SCHEMAS["EventExampleIn"] = {
+    "type": "object",
+    "required": ["eventType"],
+    "properties": {
+        "eventType": name("`svix.ping` (always: its payload is `{\"success\":true}`), or an "
+                          "event type of the catalogue whose `schemas[\"1\"].examples` holds "
+                          "an example."),
+        "exampleIndex": nullable({"type": "integer", "minimum": 0, "maximum": 1000,
+                                  "default": 0},
+                                 "Which of the event type's examples to send; the first when "
+                                 "there are fewer. Ignored for `svix.ping`."),
+    },
+    "example": {"eventType": "svix.ping"},
+}
 OPERATIONAL_EVENTS = ["endpoint.created", "endpoint.updated", "endpoint.deleted",
                       "endpoint.disabled", "message.attempt.exhausted",
                       "message.attempt.failing", "message.attempt.recovered"]
@@ -487,6 +501,114 @@ SCHEMAS["OperationalWebhookEndpointOut"]["properties"]["eventTypes"] = nullable(
     "type": "array", "items": {"type": "string", "enum": OPERATIONAL_EVENTS},
     "description": "The operational events it takes; null: all."})
 
+CAPABILITIES = ["ViewBase", "ViewEndpointSecret", "ManageEndpointSecret", "ManageTransformations",
+                "CreateAttempts", "ManageEndpoint"]
+MAX_EXPIRY = 7 * 24 * 3600
+SESSION_ID = {"type": "string", "minLength": 1, "maxLength": 256}
+LINK_CAPABILITIES = ["ViewBase", "ViewEndpointSecret", "CreateAttempts"]
+LINK_TOKEN = "hlp_1796648400_q3Xv0bPmK7s9TzR2wY5uN8cE1fH4jL6a"
+SCHEMAS["AppPortalCapability"] = {
+    "type": "string",
+    "enum": CAPABILITIES,
+    "description": "What a portal token may do. `ViewBase`: read everything of its application "
+                   "but endpoint secrets (and the event type catalogue). `ViewEndpointSecret`: "
+                   "read endpoint secrets. `ManageEndpointSecret`: read and rotate them. "
+                   "`ManageTransformations`: accepted, grants nothing (hookline has no "
+                   "transformations). `CreateAttempts`: resend, recover and send examples. "
+                   "`ManageEndpoint`: create, change, disable and delete endpoints, and "
+                   "everything above.",
+    "example": "CreateAttempts",
+}
+SCHEMAS["AppPortalAccessIn"] = {
+    "type": "object",
+    "description": "What a new portal token may do, and for how long. An empty body is `{}`: "
+                   "every capability, for an hour.",
+    "properties": {
+        "application": nullable(ref("ApplicationIn"),
+                                "When the path names no application: create it from this (its "
+                                "`uid` must be the path's). Ignored when the application "
+                                "exists."),
+        "expiry": nullable({"type": "integer", "minimum": 1, "maximum": MAX_EXPIRY,
+                            "default": 3600},
+                           f"How long the token lives, in seconds: 1 to {MAX_EXPIRY} (7 days), "
+                           "default 3600 (an hour)."),
+        "readOnly": nullable({"type": "boolean", "default": False},
+                             "`true`: `ViewBase` only, whatever `capabilities` says."),
+        "capabilities": nullable({"type": "array", "items": ref("AppPortalCapability"),
+                                  "uniqueItems": True, "maxItems": len(CAPABILITIES)},
+                                 "What the token may do; `ViewBase` is always granted, named or "
+                                 "not. Null or left out: every capability (as Svix)."),
+        "sessionId": nullable(SESSION_ID,
+                              "Your id for the session the link is made for (1 to 256 bytes), "
+                              "so that `expire-all` can end its tokens alone."),
+        "featureFlags": {"description": "Accepted and ignored, whatever its value: hookline's "
+                                        "portal has no feature flags."},
+    },
+    "example": {"capabilities": LINK_CAPABILITIES, "expiry": 3600, "sessionId": "user_1FB8"},
+}
+SCHEMAS["AppPortalAccessOut"] = {
+    "type": "object",
+    "required": ["url", "token"],
+    "properties": {
+        "url": {"type": "string", "format": "uri",
+                "description": "The portal, opened on the token's application: "
+                               "`{origin}/portal/#token={token}`, the origin being "
+                               "`[api.portal] url`, or else the request's `Host` (`http` for a "
+                               "loopback host, `https` for any other). The token rides in the "
+                               "fragment, which a browser never sends to a server. Open it in "
+                               "a new tab or an iframe (see `[api.portal] frame_ancestors`)."},
+        "token": {"type": "string", "pattern": "^hlp_[1-9][0-9]{0,11}_[A-Za-z0-9_-]{32}$",
+                  "description": "A bearer token for this API (`hlp_`, the Unix second it "
+                                 "expires at, `_`, 24 random bytes in base64url). Only its "
+                                 "SHA-256 is stored: it cannot be shown again."},
+    },
+    "example": {"url": f"https://hooks.example.com/portal/#token={LINK_TOKEN}",
+                "token": LINK_TOKEN},
+}
+SCHEMAS["PortalSessionOut"] = {
+    "type": "object",
+    "description": "What the presented token may see and do.",
+    "required": ["scope", "app", "capabilities", "readOnly", "expiresAt"],
+    "properties": {
+        "scope": {"type": "string", "enum": ["all", "app"],
+                  "description": "`all`: every application (an all-applications token); "
+                                 "`app`: `app` only (a portal token, or an application-scoped "
+                                 "token)."},
+        "app": nullable(ref("ApplicationOut"),
+                        "The one application the token reaches; null for `all`."),
+        "capabilities": {"type": "array", "items": ref("AppPortalCapability"),
+                         "uniqueItems": True,
+                         "description": "What it may do, in the order of "
+                                        "`AppPortalCapability`: a portal token's (always with "
+                                        "`ViewBase`), every one for an API token."},
+        "readOnly": {"type": "boolean",
+                     "description": "`true` when the capabilities are `ViewBase` alone."},
+        "expiresAt": nullable(date_time("When a portal token stops working (moved earlier by "
+                                        "`expire-all`); null for an API token.")),
+    },
+    "example": {"scope": "app", "app": SCHEMAS["ApplicationOut"]["example"],
+                "capabilities": LINK_CAPABILITIES, "readOnly": False,
+                "expiresAt": "2026-12-07T13:00:00Z"},
+}
+SCHEMAS["ApplicationTokenExpireIn"] = {
+    "type": "object",
+    "description": "Which of the application's portal tokens to end, and when. An empty body "
+                   "is `{}`: all of them, now.",
+    "properties": {
+        "expiry": nullable({"type": "integer", "minimum": 0, "maximum": MAX_EXPIRY,
+                            "default": 0},
+                           "Seconds until they stop working: 0 (the default) ends them now; "
+                           "otherwise each token that would live longer expires then (one "
+                           "that expires sooner keeps its time)."),
+        "sessionIds": nullable({"type": "array", "items": SESSION_ID, "uniqueItems": True,
+                                "maxItems": 1000},
+                               "Only the tokens minted with one of these `sessionId`s (1 to "
+                               "256 bytes each). Null, left out or empty: every token of the "
+                               "application."),
+    },
+    "example": {"expiry": 60, "sessionIds": ["user_1FB8"]},
+}
+
 for item in ["ApplicationOut", "EventTypeOut", "EndpointOut", "MessageOut", "MessageAttemptOut",
              "MessageEndpointOut", "EndpointMessageOut", "OperationalWebhookEndpointOut"]:
     SCHEMAS[f"ListResponse_{item}_"] = {
@@ -512,7 +634,9 @@ SCHEMAS["HttpErrorOut"] = {
         "code": {"type": "string", "enum": [
             "invalid_json", "invalid_range", "authentication_failed", "insufficient_access",
             "not_found",
-            "method_not_allowed", "conflict", "payload_too_large", "service_unavailable"]},
+            "method_not_allowed", "conflict", "payload_too_large", "service_unavailable",
+            "token_expired", "not_a_portal_token", "portal_url_unknown", "invalid_scheme",
+            "configured_endpoint"]},
         "detail": {"type": "string", "description": "For people; never holds a secret."},
     },
     "example": {"code": "not_found", "detail": "Application not found"},
@@ -648,9 +772,12 @@ PARAMETERS = {
 ERROR_TEXT = {
     "400": "The body is not JSON (`invalid_json`), or a period the route does not take "
            "(`invalid_range`).",
-    "401": "No bearer token, or not a configured one (`authentication_failed`).",
+    "401": "No bearer token, or neither a configured token nor a live portal token: unknown, "
+           "logged out, or ended by `expire-all` (`authentication_failed`); a portal token past "
+           "the expiry it was minted with (`token_expired`).",
     "403": "The token is scoped to one application, and this is another one or a route for "
-           "every application (`insufficient_access`).",
+           "every application; or a portal token's capabilities do not allow this route "
+           "(`insufficient_access`).",
     "404": "No such record (`not_found`).",
     "409": "A `uid`, `eventId` or event type name already taken, or (recover) the endpoint is "
            "disabled (`conflict`).",
@@ -680,9 +807,12 @@ UNSENT = {UNSENT_HEADER: {
 
 
 def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
-       differences=None, description=None, events=False):
+       differences=None, description=None, events=False, body_optional=False,
+       error_text=None):
     """One operation. `ok`: {status: (schema or None, description)}. `errors`: the error
-    statuses beyond those every authenticated call may get (401, 413, 503)."""
+    statuses beyond those every authenticated call may get (401, 413, 503). `body_optional`:
+    an empty body is `{}`. `error_text`: {status: description} of this operation's own, in
+    place of the shared answer's."""
     o = {"operationId": op_id, "summary": summary}
     if description:
         o["description"] = description
@@ -690,7 +820,7 @@ def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
     if not o["parameters"]:
         del o["parameters"]
     if body:
-        o["requestBody"] = {"required": True, "content": {"application/json": {
+        o["requestBody"] = {"required": not body_optional, "content": {"application/json": {
             "schema": ref(body), "example": SCHEMAS[body]["example"]}}}
     responses = {}
     for status, (schema, text) in ok.items():
@@ -705,8 +835,12 @@ def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
         codes |= {"400", "422"}
     if scoped:
         codes.add("403")
-    for code in sorted(codes):
-        responses[code] = {"$ref": f"#/components/responses/{code}"}
+    own = error_text or {}
+    for code in sorted(codes | set(own)):
+        if code in own:
+            responses[code] = json_body("HttpErrorOut", own[code])
+        else:
+            responses[code] = {"$ref": f"#/components/responses/{code}"}
     o["responses"] = responses
     if differences:
         o["x-hookline-differences"] = differences
@@ -715,6 +849,8 @@ def op(op_id, summary, ok, *, params=(), body=None, errors=(), scoped=True,
 
 PAGE = ["limit", "iterator", "order"]
 IDEM = ["idempotency-key"]
+ALL_APPLICATIONS_ONLY = ("The token is not an all-applications token: an application-scoped "
+                         "token, or a portal token (`insufficient_access`).")
 
 PATHS = {
     "/api/v1/openapi.json": {
@@ -953,6 +1089,29 @@ PATHS = {
                                 "Messages skipped while the endpoint was disabled (status 4) "
                                 "are recovered too."]),
     },
+    "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"},
+                       {"$ref": "#/components/parameters/endpoint_id"}],
+        "post": op("v1.endpoint.send-example", "Send an example of an event type to one endpoint",
+                   {"200": ("MessageOut", "The message, on the queue for this endpoint.")},
+                   params=IDEM, body="EventExampleIn",
+                   error_text={
+                       "400": "The body is not JSON (`invalid_json`), or the event type has no "
+                              "example to send: none in `schemas[\"1\"].examples`, or one that "
+                              "is not a JSON object (`invalid_scheme`).",
+                       "404": "No such application or endpoint, or no such event type in the "
+                              "catalogue (`not_found`).",
+                       "409": "The endpoint is one of the configuration's (`_config`), which "
+                              "is read-only (`configured_endpoint`)."},
+                   description="Makes a message whose payload is the event type's example "
+                               "(`svix.ping`: `{\"success\":true}`), stores it like any other, "
+                               "and puts it on the queue for this endpoint only, as a manual "
+                               "send. With a portal token it needs `CreateAttempts`.",
+                   differences=["Svix's hosted API answers 202; hookline answers 200, as "
+                                "Svix's open-source server does.",
+                                "An example that is not a JSON object is refused (400 "
+                                "`invalid_scheme`): every hookline payload is an object."]),
+    },
     "/api/v1/operational-webhook/endpoint": {
         "get": op("v1.operational-webhook-endpoint.list", "List operational webhook endpoints",
                   {"200": ("ListResponse_OperationalWebhookEndpointOut_",
@@ -1006,14 +1165,83 @@ PATHS = {
                   {"204": (None, "Replaced.")}, body="EndpointHeadersIn",
                   errors=["404", "409"]),
     },
+    "/api/v1/auth/app-portal-access/{app_id}": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"}],
+        "post": op("v1.authentication.app-portal-access",
+                   "Make a link to the portal for one application",
+                   {"200": ("AppPortalAccessOut", "The link and its token.")},
+                   body="AppPortalAccessIn", body_optional=True,
+                   error_text={
+                       "400": "The body is not JSON (`invalid_json`), or there is no origin to "
+                              "start the link with: no `[api.portal] url`, and no usable `Host` "
+                              "header (`portal_url_unknown`).",
+                       "403": ALL_APPLICATIONS_ONLY,
+                       "404": "No such application, and no `application` in the body to "
+                              "create it from (`not_found`)."},
+                   description="Mints a portal token for the application, with the "
+                               "capabilities and life asked for, and answers it with a link to "
+                               "hookline's portal (`/portal/`) that opens with it. "
+                               "All-applications tokens only. Each call mints a new token.",
+                   differences=["`expiry` is 1 to 604800 seconds, default 3600 (an hour); "
+                                "Svix's is 3600 to 604800, default 7 days.",
+                                "`featureFlags` is accepted and ignored.",
+                                "`idempotency-key` is not looked at (Svix takes one): each "
+                                "request mints a new token, since an answer kept for a retry "
+                                "would hold the token in the clear.",
+                                "The token is hookline's (`hlp_...`), and the link opens "
+                                "hookline's own portal, served by this API.",
+                                "`sessionId` is any 1 to 256 bytes (Svix: 1 to 64 of "
+                                "`a-zA-Z0-9@_-`)."]),
+    },
+    "/api/v1/auth/session": {
+        "get": op("v1.authentication.session", "What the presented token may see and do",
+                  {"200": ("PortalSessionOut", "The session.")},
+                  error_text={"403": "The token's one application no longer exists "
+                                     "(`insufficient_access`)."},
+                  description="The portal calls it first, to choose its view: every "
+                              "application, or one; what to show of it.",
+                  differences=["hookline's own route: Svix has none (its portal is its own "
+                               "service)."]),
+    },
+    "/api/v1/auth/logout": {
+        "post": op("v1.authentication.logout", "End the presented portal token",
+                   {"204": (None, "Ended: the token is now refused (401 "
+                                  "`authentication_failed`).")},
+                   scoped=False,
+                   error_text={"400": "The token is an API token, not a portal token "
+                                      "(`not_a_portal_token`)."},
+                   description="The portal token in the `Authorization` header stops working "
+                               "at once (its `Sign out`). The body is not read.",
+                   differences=["`idempotency-key` is not looked at (Svix takes one); ending "
+                                "a token again is harmless."]),
+    },
+    "/api/v1/auth/app/{app_id}/expire-all": {
+        "parameters": [{"$ref": "#/components/parameters/app_id"}],
+        "post": op("v1.authentication.expire-all", "End an application's portal tokens",
+                   {"204": (None, "Done: the tokens are refused from then on.")},
+                   body="ApplicationTokenExpireIn", body_optional=True, errors=["404"],
+                   error_text={"403": ALL_APPLICATIONS_ONLY},
+                   description="Every portal token of the application, or those of the "
+                               "`sessionIds` given, stops working now, or within `expiry` "
+                               "seconds. All-applications tokens only.",
+                   differences=["`expiry` is 0 to 604800 seconds (Svix: up to 259200).",
+                                "Session ids are any 1 to 256 bytes (Svix: 1 to 64 of "
+                                "`a-zA-Z0-9@_-`).",
+                                "`idempotency-key` is not looked at (Svix takes one); ending "
+                                "tokens again is harmless."]),
+    },
 }
 
 DIFFERENCES = [
     "A subset of Svix's v1 API: applications, event types, endpoints (secret, headers, "
-    "statistics, recover), messages, attempts, attempted destinations and messages, resend, "
-    "and operational webhook endpoints. Not served: replay-missing, send-example, attempt "
-    "statistics, transformations, integrations, background tasks, message content expunge, "
-    "authentication (app portal) routes.",
+    "statistics, recover, send-example), messages, attempts, attempted destinations and "
+    "messages, resend, operational webhook endpoints, and the app portal's "
+    "`app-portal-access`, `logout` and `expire-all`. Not served: replay-missing, attempt "
+    "statistics, transformations, integrations, background tasks, message content expunge, and "
+    "Svix's other authentication routes (dashboard access, whoami, poller, stream and MCP "
+    "tokens).",
+    "`GET /api/v1/auth/session` is hookline's own: what the presented token may see and do, "
+    "for its portal.",
     "Endpoint writes (create, replace, patch, delete) send the operational webhooks "
     "`endpoint.created`, `endpoint.updated`, `endpoint.deleted` and (when a write disables "
     "it) `endpoint.disabled` with trigger `manual`, after the write; one that cannot be "
@@ -1043,9 +1271,12 @@ DOC = {
     "components": {
         "securitySchemes": {"HTTPBearer": {
             "type": "http", "scheme": "bearer",
-            "description": "A token of `[api] tokens`, in the `Authorization` header only "
-                           "(never the query string). A token with `app` reaches that "
-                           "application only."}},
+            "description": "A token of `[api] tokens`, or an app-portal token (`hlp_...`, "
+                           "from `POST /api/v1/auth/app-portal-access/{app_id}`), in the "
+                           "`Authorization` header only (never the query string). A token "
+                           "with `app` reaches that application only; a portal token reaches "
+                           "its one application, with the capabilities it was minted with, "
+                           "until it expires."}},
         "parameters": PARAMETERS,
         "responses": RESPONSES,
         "schemas": SCHEMAS,

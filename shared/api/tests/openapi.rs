@@ -4,11 +4,12 @@
 //! examples (path parameters, request bodies), and every answer is checked: its status must be
 //! one the operation documents, and its body must match the schema documented for that status
 //! (objects may hold no field the schema does not name). Each operation is also called the ways
-//! it can fail (no token, another application's token, the store or the queue down, a body that
-//! is not JSON, not an object or too large, a record that does not exist, a bad query value),
-//! and those answers are held to the document the same way. In the other direction, the routes
-//! of `src/service.rs` (read from its source) must be exactly the document's operations, and
-//! every other method on a documented path must answer 405.
+//! it can fail (no token, another application's token, an expired or a read-only portal token,
+//! the store or the queue down, a body that is not JSON, not an object or too large, a record
+//! that does not exist, a bad query value), and those answers are held to the document the same
+//! way. In the other direction, the routes of `src/service.rs` (read from its source) must be
+//! exactly the document's operations, and every other method on a documented path must answer
+//! 405.
 //!
 //! The validator below understands the JSON Schema keywords the document uses, and fails on any
 //! other, so a keyword added to the document cannot go unchecked.
@@ -43,6 +44,11 @@ use serde_json::{Value, json};
 
 const ROOT_TOKEN: &str = "openapi-test-root-token";
 const OTHER_APP_TOKEN: &str = "openapi-test-other-app-token";
+/// A portal token of the right form whose written expiry (2001) is over: refused before any
+/// store read.
+const EXPIRED_PORTAL_TOKEN: &str = "hlp_1000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+/// The `Host` of every request, as a client sends it: portal links start with it.
+const HOST: &str = "127.0.0.1:8787";
 
 /// Every operation, in the order the happy run calls them: creates first, deletes last.
 const ROUTES: &[(&str, &str)] = &[
@@ -89,6 +95,15 @@ const ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
     ),
+    (
+        "POST",
+        "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example",
+    ),
+    // A portal link: its token is then the one `session` and `logout` are called with.
+    ("POST", "/api/v1/auth/app-portal-access/{app_id}"),
+    ("GET", "/api/v1/auth/session"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/app/{app_id}/expire-all"),
     ("DELETE", "/api/v1/event-type/{event_type_name}"),
     ("DELETE", "/api/v1/app/{app_id}/endpoint/{endpoint_id}"),
     ("DELETE", "/api/v1/app/{app_id}"),
@@ -223,7 +238,9 @@ struct Call {
     method: &'static str,
     path: String,
     query: String,
-    token: Option<&'static str>,
+    token: Option<String>,
+    /// The `Host` header (real clients always send one).
+    host: Option<&'static str>,
     idempotency_key: Option<String>,
     body: Vec<u8>,
 }
@@ -248,8 +265,11 @@ impl Server {
             format!("{}?{}", c.path, c.query)
         };
         let mut req = http::Request::builder().method(c.method).uri(uri);
-        if let Some(t) = c.token {
+        if let Some(t) = &c.token {
             req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(h) = c.host {
+            req = req.header("host", h);
         }
         if let Some(k) = &c.idempotency_key {
             req = req.header("idempotency-key", k);
@@ -700,11 +720,18 @@ async fn every_operation_answers_as_documented() {
     let mut key = 0;
 
     for &(method, template) in ROUTES {
+        // `session` and `logout` act on the token presented: the link's, minted above (an API
+        // token's session reads no store, and an API token cannot be logged out).
+        let token = match template {
+            SESSION | LOGOUT => ids["portal_token"].clone(),
+            _ => ROOT_TOKEN.to_owned(),
+        };
         let happy = Call {
             method,
             path: fill(&doc, template, &BTreeMap::new()),
             query: String::new(),
-            token: Some(ROOT_TOKEN),
+            token: Some(token),
+            host: Some(HOST),
             idempotency_key: None,
             body: request_example(&doc, method, template)
                 .map(|b| b.to_string().into_bytes())
@@ -714,7 +741,9 @@ async fn every_operation_answers_as_documented() {
         let check = |what: &str, a: &Answer| check_answer(&doc, method, template, what, a);
 
         if authenticated {
-            failure_probes(&doc, &s, method, template, &happy).await;
+            // The application exists from its POST to its DELETE: its links can be minted.
+            let app = ids.get("app").map(String::as_str);
+            failure_probes(&doc, &s, method, template, &happy, app).await;
         }
 
         if template == "/api/v1/app/{app_id}/attempt/msg/{msg_id}" {
@@ -759,7 +788,20 @@ async fn every_operation_answers_as_documented() {
                 .unwrap();
         }
 
+        // Links of the application, one of the example's session and one of none, for
+        // expire-all to tell apart.
+        let expiring = if template == EXPIRE_ALL {
+            Some((
+                portal_token(&doc, &s, "acme", json!({"sessionId": "user_1FB8"})).await,
+                portal_token(&doc, &s, "acme", json!({})).await,
+            ))
+        } else {
+            None
+        };
+
         let mut call = happy.clone();
+        // As the SDKs do, on every POST; only the operations that document the header replay.
+        let replayed = has_param(&doc, method, template, "idempotency-key");
         if method == "POST" {
             key += 1;
             call.idempotency_key = Some(format!("openapi-test-{key}"));
@@ -792,13 +834,22 @@ async fn every_operation_answers_as_documented() {
                 ("POST", "/api/v1/app/{app_id}/msg") => {
                     ids.insert("msg", v["id"].as_str().unwrap().into())
                 }
+                ("POST", SEND_EXAMPLE) => ids.insert("example", v["id"].as_str().unwrap().into()),
+                ("POST", PORTAL_ACCESS) => {
+                    ids.insert("portal_token", v["token"].as_str().unwrap().into())
+                }
                 _ => None,
             };
         }
+        if (method, template) == ("DELETE", "/api/v1/app/{app_id}") {
+            // Gone: no link can be minted for it any more.
+            ids.remove("app");
+        }
+        portal_effects(&doc, &s, template, &call, &a, &ids, expiring).await;
         if template == "/api/v1/openapi.json" {
             assert_eq!(a.json(), doc, "the served document is openapi.json");
         }
-        if call.idempotency_key.is_some() {
+        if call.idempotency_key.is_some() && replayed {
             // The same request again is answered as the first time, and changes nothing.
             let sent = s.queue.sent.lock().unwrap().len();
             let again = s.send(&call).await;
@@ -810,13 +861,183 @@ async fn every_operation_answers_as_documented() {
             assert_eq!(s.queue.sent.lock().unwrap().len(), sent);
         }
     }
-    // The message went out once, and the resend once more, for one endpoint; the recover's
-    // example period holds none of its messages.
+    // The message went out once, the resend once more, for one endpoint, and the example to
+    // that endpoint only; the recover's example period holds none of its messages.
     let sent = s.queue.sent.lock().unwrap().clone();
-    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent.len(), 3, "{sent:?}");
     let resend: Value = serde_json::from_str(&sent[1]).unwrap();
     assert_eq!(resend["trigger"], "manual");
     assert_eq!(resend["endpoints"], json!([ids["endpoint"]]));
+    let example: Value = serde_json::from_str(&sent[2]).unwrap();
+    assert_eq!(example["id"], ids["example"].as_str());
+    assert_eq!(example["trigger"], "manual");
+    assert_eq!(example["endpoints"], json!([ids["endpoint"]]));
+    assert_eq!(example["data"], json!({"success": true}));
+}
+
+const SEND_EXAMPLE: &str = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example";
+const PORTAL_ACCESS: &str = "/api/v1/auth/app-portal-access/{app_id}";
+const SESSION: &str = "/api/v1/auth/session";
+const LOGOUT: &str = "/api/v1/auth/logout";
+const EXPIRE_ALL: &str = "/api/v1/auth/app/{app_id}/expire-all";
+
+/// A portal link's token for `app`, minted with `body` as an operator's product does; the
+/// answer is held to the document.
+async fn portal_token(doc: &Value, s: &Server, app: &str, body: Value) -> String {
+    let c = Call {
+        method: "POST",
+        path: format!("/api/v1/auth/app-portal-access/{app}"),
+        query: String::new(),
+        token: Some(ROOT_TOKEN.into()),
+        host: Some(HOST),
+        idempotency_key: None,
+        body: body.to_string().into_bytes(),
+    };
+    let a = s.send(&c).await;
+    check_answer(doc, "POST", PORTAL_ACCESS, "minting a link", &a);
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.json()["token"].as_str().unwrap().to_owned()
+}
+
+/// `GET /auth/session` with `token`, held to the document.
+async fn session(doc: &Value, s: &Server, token: &str) -> Answer {
+    let c = Call {
+        method: "GET",
+        path: SESSION.into(),
+        query: String::new(),
+        token: Some(token.into()),
+        host: Some(HOST),
+        idempotency_key: None,
+        body: Vec::new(),
+    };
+    let a = s.send(&c).await;
+    check_answer(doc, "GET", SESSION, "a session", &a);
+    a
+}
+
+/// `now` and `secs` more, as the API writes it.
+fn in_secs(secs: i64) -> String {
+    Timestamp::from_unix_secs(now().unix_secs() + secs).to_rfc3339()
+}
+
+/// What the portal's operations did, beyond their answer to `call` (`a`): the link opens the
+/// session its body asked for, a link is never replayed, logout and expire-all end tokens, and
+/// an example needs one in the catalogue. Every answer is held to the document.
+async fn portal_effects(
+    doc: &Value,
+    s: &Server,
+    template: &str,
+    call: &Call,
+    a: &Answer,
+    ids: &BTreeMap<&str, String>,
+    expiring: Option<(String, String)>,
+) {
+    match template {
+        PORTAL_ACCESS => {
+            let token = ids["portal_token"].as_str();
+            assert_eq!(
+                a.json()["url"],
+                format!("http://{HOST}/portal/#token={token}"),
+                "a loopback Host makes an http link"
+            );
+            // Never from the idempotency-key: the answer would be kept with the token in it.
+            let again = s.send(call).await;
+            check_answer(doc, "POST", template, "the same key again", &again);
+            assert_eq!(again.status, 200, "{}", again.body);
+            assert_ne!(again.json()["token"], token, "a link was replayed");
+            // With no [api.portal] url, the link starts with the request's Host: none, no link.
+            let mut no_host = call.clone();
+            no_host.host = None;
+            let refused = s.send(&no_host).await;
+            check_answer(doc, "POST", template, "no Host header", &refused);
+            assert_eq!(
+                (refused.status, refused.json()["code"].as_str()),
+                (400, Some("portal_url_unknown"))
+            );
+            // An application that does not exist is made from `application`.
+            portal_token(
+                doc,
+                s,
+                "portal-made",
+                json!({"application": {"name": "Made by a link", "uid": "portal-made"}}),
+            )
+            .await;
+            let mut made = call.clone();
+            made.method = "GET";
+            made.path = "/api/v1/app/portal-made".into();
+            made.body = Vec::new();
+            made.idempotency_key = None;
+            assert_eq!(s.send(&made).await.status, 200);
+        }
+        SESSION => {
+            // The link's session: what the request example asked for.
+            let v = a.json();
+            assert_eq!(v["scope"], "app");
+            assert_eq!(v["app"]["id"], ids["app"].as_str());
+            assert_eq!(
+                v["capabilities"],
+                json!(["ViewBase", "ViewEndpointSecret", "CreateAttempts"])
+            );
+            assert_eq!(v["readOnly"], false);
+            assert_eq!(v["expiresAt"], in_secs(3600));
+            // An all-applications token's.
+            let all = session(doc, s, ROOT_TOKEN).await;
+            assert_eq!(all.status, 200, "{}", all.body);
+            let v = all.json();
+            assert_eq!((&v["scope"], &v["app"]), (&json!("all"), &Value::Null));
+            assert_eq!(v["capabilities"].as_array().unwrap().len(), 6);
+            assert_eq!(v["expiresAt"], Value::Null);
+        }
+        LOGOUT => {
+            let after = session(doc, s, &ids["portal_token"]).await;
+            assert_eq!(
+                (after.status, after.json()["code"].as_str()),
+                (401, Some("authentication_failed")),
+                "a logged-out token still works"
+            );
+        }
+        EXPIRE_ALL => {
+            // The example's session ends within its 60 s; the other link keeps its hour.
+            let (in_session, other) = expiring.unwrap();
+            let v = session(doc, s, &in_session).await.json();
+            assert_eq!(v["expiresAt"], in_secs(60), "{v}");
+            let v = session(doc, s, &other).await.json();
+            assert_eq!(v["expiresAt"], in_secs(3600), "{v}");
+            // A list that names no session narrows nothing (as Svix): both end now.
+            let mut all = call.clone();
+            all.idempotency_key = None;
+            all.body = br#"{"sessionIds": []}"#.to_vec();
+            let a = s.send(&all).await;
+            check_answer(doc, "POST", template, "sessionIds []", &a);
+            assert_eq!(a.status, 204, "{}", a.body);
+            for token in [&in_session, &other] {
+                assert_eq!(session(doc, s, token).await.status, 401, "{token} lives on");
+            }
+        }
+        SEND_EXAMPLE => {
+            let v = a.json();
+            assert_eq!(v["eventType"], "svix.ping");
+            assert_eq!(v["payload"], json!({"success": true}));
+            // invoice.paid is in the catalogue without an example; no.such.type is not in it.
+            let sent = s.queue.sent.lock().unwrap().len();
+            for (event_type, status, code) in [
+                ("invoice.paid", 400, "invalid_scheme"),
+                ("no.such.type", 404, "not_found"),
+            ] {
+                let mut c = call.clone();
+                c.idempotency_key = None;
+                c.body = json!({ "eventType": event_type }).to_string().into_bytes();
+                let refused = s.send(&c).await;
+                check_answer(doc, "POST", template, event_type, &refused);
+                assert_eq!(
+                    (refused.status, refused.json()["code"].as_str()),
+                    (status, Some(code))
+                );
+            }
+            assert_eq!(s.queue.sent.lock().unwrap().len(), sent);
+        }
+        _ => {}
+    }
 }
 
 /// `POST /app/{app_id}/msg` when the queue fails, then retried: no loss, no second message.
@@ -849,8 +1070,17 @@ async fn message_retry_semantics(doc: &Value, s: &Server, call: &Call) {
     assert_eq!(s.queue.sent.lock().unwrap().len(), 1, "sent twice");
 }
 
-/// Every way `method template` can fail, each answer held to the document. None changes state.
-async fn failure_probes(doc: &Value, s: &Server, method: &str, template: &str, happy: &Call) {
+/// Every way `method template` can fail, each answer held to the document. None changes what
+/// the happy call reads (a read-only link of `app`, the application while it exists, is minted
+/// for its probe).
+async fn failure_probes(
+    doc: &Value,
+    s: &Server,
+    method: &str,
+    template: &str,
+    happy: &Call,
+    app: Option<&str>,
+) {
     let check = |what: &str, a: &Answer| check_answer(doc, method, template, what, a);
     let expect = |what: &str, a: &Answer, status: u16| {
         check(what, a);
@@ -860,14 +1090,24 @@ async fn failure_probes(doc: &Value, s: &Server, method: &str, template: &str, h
     let mut c = happy.clone();
     c.token = None;
     expect("no token", &s.send(&c).await, 401);
-    c.token = Some("not-a-configured-token");
+    c.token = Some("not-a-configured-token".into());
     expect("unknown token", &s.send(&c).await, 401);
+    c.token = Some(EXPIRED_PORTAL_TOKEN.into());
+    let a = s.send(&c).await;
+    expect("an expired portal token", &a, 401);
+    assert_eq!(a.json()["code"], "token_expired");
 
     let mut c = happy.clone();
-    c.token = Some(OTHER_APP_TOKEN);
+    c.token = Some(OTHER_APP_TOKEN.into());
     let a = s.send(&c).await;
     check("another application's token", &a);
-    if documented_statuses(doc, method, template).contains(&403) {
+    if template == LOGOUT {
+        // It ends the token presented, and an API token is not one it can end.
+        assert_eq!(
+            (a.status, a.json()["code"].as_str()),
+            (400, Some("not_a_portal_token"))
+        );
+    } else if documented_statuses(doc, method, template).contains(&403) {
         assert_eq!(a.status, 403, "{method} {template}: {}", a.body);
     } else {
         assert!(method == "GET", "{method} {template} must document 403");
@@ -886,10 +1126,40 @@ async fn failure_probes(doc: &Value, s: &Server, method: &str, template: &str, h
     c.body = vec![b' '; MAX_BODY + 1];
     expect("body too large", &s.send(&c).await, 413);
 
-    if method == "POST" {
+    if let Some(app) = app {
+        // A read-only link of the application (`ViewBase`): it may read its application but
+        // the secrets, and the catalogue, see its session and sign out; anything else is
+        // refused.
+        let mut c = happy.clone();
+        c.token = Some(portal_token(doc, s, app, json!({"readOnly": true})).await);
+        let a = s.send(&c).await;
+        check("a read-only portal token", &a);
+        let reads = method == "GET"
+            && !template.ends_with("/secret")
+            && ["/api/v1/app/{app_id}", "/api/v1/event-type", SESSION]
+                .iter()
+                .any(|p| template.starts_with(p));
+        if reads || template == LOGOUT {
+            assert!(
+                (200..300).contains(&a.status),
+                "{method} {template}: {}",
+                a.body
+            );
+        } else {
+            assert_eq!(a.status, 403, "{method} {template}: {}", a.body);
+        }
+    }
+
+    if method == "POST" && has_param(doc, method, template, "idempotency-key") {
         let mut c = happy.clone();
         c.idempotency_key = Some("x".repeat(257));
         expect("idempotency-key too long", &s.send(&c).await, 422);
+    } else if method == "POST" {
+        // Only under /auth, where an answer would hold a token, is the key not looked at.
+        assert!(
+            template.starts_with("/api/v1/auth/"),
+            "POST {template} must document idempotency-key"
+        );
     }
 
     if request_example(doc, method, template).is_some() {
@@ -977,7 +1247,8 @@ async fn other_methods_on_documented_paths_are_405() {
                 method: m,
                 path: fill(&doc, path, &BTreeMap::new()),
                 query: String::new(),
-                token: Some(ROOT_TOKEN),
+                token: Some(ROOT_TOKEN.into()),
+                host: Some(HOST),
                 idempotency_key: None,
                 body: Vec::new(),
             };
@@ -1001,7 +1272,8 @@ async fn other_methods_on_documented_paths_are_405() {
             method: "GET",
             path: path.into(),
             query: String::new(),
-            token: Some(ROOT_TOKEN),
+            token: Some(ROOT_TOKEN.into()),
+            host: Some(HOST),
             idempotency_key: None,
             body: Vec::new(),
         };

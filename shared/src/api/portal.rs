@@ -284,30 +284,8 @@ pub fn check_origin(o: &str) -> Result<(), String> {
     let (scheme, rest) = o
         .split_once("://")
         .ok_or_else(|| "must be an origin such as https://app.example.com".to_owned())?;
-    let bad_host = || {
-        "must be scheme://host[:port] with a host of letters, digits, '-' and '.', and no path"
-            .to_owned()
-    };
-    // An IPv6 address is bracketed and holds colons itself: the port follows the bracket.
-    let (host, port) = if rest.starts_with('[') {
-        let end = rest.find(']').ok_or_else(bad_host)?;
-        let (h, tail) = rest.split_at_checked(end + 1).ok_or_else(bad_host)?;
-        match tail {
-            "" => (h, None),
-            t => (h, Some(t.strip_prefix(':').ok_or_else(bad_host)?)),
-        }
-    } else {
-        match rest.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (rest, None),
-        }
-    };
-    if let Some(p) = port
-        && (p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err("the port must be 1 to 5 digits".to_owned());
-    }
-    let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
+    let (host, _) = split_authority(rest)?;
+    let loopback = is_loopback(host);
     match scheme {
         "https" => {}
         "http" if loopback => {}
@@ -330,8 +308,56 @@ pub fn check_origin(o: &str) -> Result<(), String> {
     if bracketed || plain {
         Ok(())
     } else {
-        Err(bad_host())
+        Err(BAD_HOST.to_owned())
     }
+}
+
+const BAD_HOST: &str =
+    "must be scheme://host[:port] with a host of letters, digits, '-' and '.', and no path";
+
+/// The host and port of `host[:port]` (an IPv6 address bracketed: its port follows the
+/// bracket); a port must be 1 to 5 digits.
+fn split_authority(authority: &str) -> Result<(&str, Option<&str>), String> {
+    let bad_host = || BAD_HOST.to_owned();
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']').ok_or_else(bad_host)?;
+        let (h, tail) = authority.split_at_checked(end + 1).ok_or_else(bad_host)?;
+        match tail {
+            "" => (h, None),
+            t => (h, Some(t.strip_prefix(':').ok_or_else(bad_host)?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if let Some(p) = port
+        && (p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("the port must be 1 to 5 digits".to_owned());
+    }
+    Ok((host, port))
+}
+
+/// Whether `host` (no port) is this machine: `localhost`, an IPv4 loopback address written in
+/// full (`127.0.0.1`, not `127.evil.example`), or `[::1]`.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The origin links name for a request that came to `authority` (its `Host` header): `http`
+/// for a loopback host (`hookline dev`), `https` for every other; `None` when `authority` is
+/// not a host and port.
+pub fn origin_for_host(authority: &str) -> Option<String> {
+    let (host, _) = split_authority(authority).ok()?;
+    let scheme = if is_loopback(host) { "http" } else { "https" };
+    let origin = format!("{scheme}://{authority}");
+    check_origin(&origin).ok().map(|()| origin)
 }
 
 /// The event type every endpoint can be sent an example of (Svix's), whatever the catalogue.
@@ -521,6 +547,8 @@ mod tests {
             "https://a.com:123456",
             "https://a.com:80x",
             "http://example.com",
+            "http://127.evil.example",
+            "http://127.0.0.1.evil.example",
             "javascript://x",
             "https://",
             "https://.a.com",
@@ -532,6 +560,21 @@ mod tests {
             "data://x",
         ] {
             assert!(check_origin(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            origin_for_host("127.0.0.1:8787").as_deref(),
+            Some("http://127.0.0.1:8787")
+        );
+        assert_eq!(
+            origin_for_host("[::1]:1").as_deref(),
+            Some("http://[::1]:1")
+        );
+        assert_eq!(
+            origin_for_host("127.evil.example").as_deref(),
+            Some("https://127.evil.example")
+        );
+        for bad in ["", "a b", "evil.com/x", "x:", "[::1"] {
+            assert_eq!(origin_for_host(bad), None, "{bad:?}");
         }
         let f = FrameAncestors::new(&["https://a.com".into(), "bad".into()]).unwrap_err();
         assert_eq!(f.len(), 1);
