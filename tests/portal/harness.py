@@ -15,6 +15,7 @@ Waits poll with a deadline (`wait_for`); nothing sleeps a fixed time for an outc
 
 from __future__ import annotations
 
+import atexit
 import html
 import json
 import os
@@ -84,6 +85,8 @@ class Dev:
                  "--config", str(self.config)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
             )
+        # Stopped even when the suite is interrupted before tearDownModule.
+        atexit.register(self.stop)
         try:
             ready = wait_for("hookline dev's ready line", self._ready, DEV_READY_DEADLINE)
         except AssertionError:

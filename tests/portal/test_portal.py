@@ -36,6 +36,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from svix.exceptions import HttpError
 from svix.api import (
     AppPortalAccessIn,
     ApplicationIn,
@@ -646,6 +647,200 @@ class Security(PortalCase):
         self.shot("refused")
         log = " ".join(e.get("message", "") for e in self.d.get_log("browser"))
         self.assertIn("frame-ancestors", log, "Chromium did not report the refused frame")
+
+
+# ---- what the portal does beyond the journey -----------------------------------------------------
+
+
+class Views(PortalCase):
+    def confirm_if_asked(self):
+        """Accepts the confirmation a destructive button may open (a native dialog, opened in the
+        click's handler, so already open when the click returns)."""
+        ok = self.shown("dialog[open] [type=submit]")
+        if ok:
+            ok.click()
+
+    def message_rows(self) -> set[str]:
+        return {r.get_attribute("data-msg-id")
+                for r in self.d.find_elements(By.CSS_SELECTOR, "#messages tr[data-msg-id]")}
+
+    def test_endpoint_management(self):
+        """Edit, disable and enable, rotate the secret (the next delivery is signed with the new
+        one) and delete, each checked through the SDK."""
+        s = suffix()
+        app = W.svix.application.create(ApplicationIn(name=f"Manage Co {s}"))
+        path = f"/hooks/manage-{s}"
+        ep_id = endpoint_for(app.id, path, description="Before")
+        self.open(portal_link(app.id))
+        self.ready()
+        self.open_endpoint(app.id, ep_id)
+
+        self.click("#ep-edit")
+        self.wait_shown("#endpoint-form")
+        description = self.d.find_element(By.CSS_SELECTOR, "#ep-description")
+        description.clear()
+        description.send_keys("After")
+        self.click('#endpoint-form input[name=eventTypes][value="shipment.delivered"]')
+        self.click("#ep-save")
+        self.wait("#endpoint-form to close", lambda: self.shown("#endpoint-form") is None)
+        wait_for("the edit through the API", lambda: (
+            (e := W.svix.endpoint.get(app.id, ep_id)).description == "After"
+            and e.event_types == ["shipment.delivered"]), UI_DEADLINE)
+
+        self.wait("#ep-toggle: Disable", lambda: self.text("#ep-toggle").strip() == "Disable")
+        self.click("#ep-toggle")
+        self.confirm_if_asked()
+        wait_for("the endpoint disabled", lambda: W.svix.endpoint.get(app.id, ep_id).disabled,
+                 UI_DEADLINE)
+        self.wait("#ep-toggle: Enable", lambda: self.text("#ep-toggle").strip() == "Enable")
+        self.route(f"#/app/{app.id}/endpoints")
+        self.ready()
+        row = self.wait_shown(f'#endpoints [data-endpoint-id="{ep_id}"]')
+        self.assertEqual(row.find_element(By.CSS_SELECTOR, ".ep-state").text.strip(), "disabled")
+        self.shot("disabled")
+        self.open_endpoint(app.id, ep_id)
+        self.click("#ep-toggle")
+        self.confirm_if_asked()
+        wait_for("the endpoint enabled", lambda: not W.svix.endpoint.get(app.id, ep_id).disabled,
+                 UI_DEADLINE)
+
+        self.click("#secret-reveal")
+        before = self.wait("#secret-value", lambda: (t := self.text("#secret-value").strip())
+                           .startswith("whsec_") and t)
+        self.click("#secret-rotate")
+        self.confirm_if_asked()
+        after = wait_for("a new secret", lambda: (k := W.svix.endpoint.get_secret(app.id, ep_id)
+                                                  .key) != before and k, UI_DEADLINE)
+
+        def shows_new_secret():
+            if not self.shown("#secret-value"):
+                self.click("#secret-reveal")
+            return self.text("#secret-value").strip() == after
+        self.wait("#secret-value to show the new secret", shows_new_secret)
+        Select(self.wait_shown("#example-type")).select_by_value("svix.ping")
+        self.click("#example-send")
+        got = wait_for("svix.ping at the sink", lambda: W.sink.received(path),
+                       DELIVERY_DEADLINE)[0]
+        self.assertEqual(W.sink.verify(got, after), {"success": True})
+        self.shot("rotated")
+
+        self.click("#ep-delete")
+        self.confirm_if_asked()
+
+        def gone():
+            try:
+                W.svix.endpoint.get(app.id, ep_id)
+            except HttpError as e:
+                return e.status_code == 404
+            return False
+        wait_for("the endpoint deleted", gone, UI_DEADLINE)
+        self.route(f"#/app/{app.id}/endpoints")
+        self.wait_shown("#endpoint-new")
+        self.ready()
+        self.assertEqual(
+            self.d.find_elements(By.CSS_SELECTOR, f'[data-endpoint-id="{ep_id}"]'), [])
+        self.assert_no_csp_violations()
+
+    def test_message_filters(self):
+        """Messages filtered by endpoint, event type, status and time."""
+        s = suffix()
+        app = W.svix.application.create(ApplicationIn(name=f"Filters Co {s}"))
+        ok_ep = endpoint_for(app.id, f"/hooks/filters-ok-{s}")
+        bad_path = f"/hooks/filters-bad-{s}"
+        W.sink.break_path(bad_path)
+        bad_ep = endpoint_for(app.id, bad_path, event_types=["shipment.delivered"])
+        paid = W.svix.message.create(app.id, MessageIn(
+            event_type="invoice.paid", payload=INVOICE_EXAMPLE)).id
+        shipped = W.svix.message.create(app.id, MessageIn(
+            event_type="shipment.delivered", payload=CATALOGUE["shipment.delivered"][1])).id
+        wait_attempts(app.id, ok_ep, 2, status=0)
+        wait_for(f"{shipped} to fail for good at the broken endpoint", lambda: any(
+            d.id == bad_ep and int(d.status) == 2 and d.next_attempt is None
+            for d in W.svix.message_attempt.list_attempted_destinations(app.id, shipped).data
+        ), DELIVERY_DEADLINE)
+
+        self.open(portal_link(app.id))
+        self.ready()
+        everything = f"#/app/{app.id}/messages"
+        day = "new Date(Date.now() + arguments[0] * 864e5 - new Date().getTimezoneOffset() * 6e4)"
+        cases = [
+            ({"#f-event-type": "shipment.delivered"}, {shipped}),
+            ({"#f-endpoint": bad_ep, "#f-status": "2"}, {shipped}),
+            ({"#f-endpoint": bad_ep, "#f-status": "0"}, set()),
+            ({"#f-endpoint": ok_ep, "#f-status": "0", "#f-event-type": "invoice.paid"}, {paid}),
+            ({"#f-since": +1}, set()),
+            ({"#f-until": -1}, set()),
+            ({"#f-since": -1, "#f-until": +1, "#f-event-type": "invoice.paid"}, {paid}),
+        ]
+        for filters, want in cases:
+            with self.subTest(filters=filters):
+                self.route(everything)
+                self.wait("every message", lambda: self.message_rows() == {paid, shipped})
+                self.ready()
+                for css, value in filters.items():
+                    if css in ("#f-since", "#f-until"):
+                        # datetime-local, in the browser's time zone: a day away.
+                        self.d.execute_script(
+                            f"document.querySelector(arguments[1]).value = "
+                            f"{day}.toISOString().slice(0, 16)", value, css)
+                    else:
+                        Select(self.wait_shown(css)).select_by_value(value)
+                view = self.d.find_element(By.CSS_SELECTOR, "#messages-view")
+                self.click("#f-apply")
+                self.wait("the filtered view", lambda: not self.is_attached(view))
+                self.ready()
+                self.wait(f"messages {sorted(want)}", lambda: self.message_rows() == want)
+                if filters.get("#f-status") == "2":
+                    status = self.text(f'#messages tr[data-msg-id="{shipped}"] .msg-status')
+                    self.assertIn("fail", status.lower())
+                    self.shot("failed-at-endpoint")
+
+        self.route(everything)
+        self.wait("every message", lambda: self.message_rows() == {paid, shipped})
+        self.click(f'#messages tr[data-msg-id="{shipped}"] a')
+        self.wait_shown("#message-detail")
+        self.ready()
+        rows = self.wait("both attempts of the message", lambda: len(
+            rows := self.d.find_elements(By.CSS_SELECTOR, "#msg-attempts tr[data-status]")) >= 3
+            and rows)
+        self.assertEqual(sorted({r.get_attribute("data-status") for r in rows}), ["0", "2"])
+        self.assertTrue(self.shown(f'#message-detail button.resend[data-endpoint-id="{bad_ep}"]'))
+        self.shot("message")
+        W.sink.fix_path(bad_path)
+
+    def is_attached(self, element) -> bool:
+        try:
+            element.is_enabled()
+            return True
+        except StaleElementReferenceException:
+            return False
+
+    def test_view_only_link(self):
+        """A link with only ViewBase shows the data and no control that changes anything; the
+        API refuses the change anyway."""
+        s = suffix()
+        app = W.svix.application.create(ApplicationIn(name=f"Read Only Co {s}"))
+        ep_id = endpoint_for(app.id, f"/hooks/view-only-{s}")
+        W.svix.message.create(app.id, MessageIn(event_type="invoice.paid",
+                                                payload=INVOICE_EXAMPLE))
+        wait_attempts(app.id, ep_id, 1)
+        link = portal_link(app.id, capabilities=["ViewBase"])
+        status, _ = api(link_token(link), "POST", f"/api/v1/app/{app.id}/endpoint",
+                        {"url": W.sink.url(f"/hooks/view-only-new-{s}")})
+        self.assertEqual(status, 403)
+
+        self.open(link)
+        self.ready()
+        self.route(f"#/app/{app.id}/endpoints")
+        self.wait_shown(f'#endpoints [data-endpoint-id="{ep_id}"]')
+        self.ready()
+        self.assertIsNone(self.shown("#endpoint-new"))
+        self.open_endpoint(app.id, ep_id)
+        self.wait("the attempt", lambda: self.attempt_rows(0))
+        for control in ("#ep-edit", "#ep-toggle", "#ep-delete", "#secret-reveal",
+                        "#secret-rotate", "#example-send", "#recover", "button.resend"):
+            self.assertIsNone(self.shown(control), f"{control} shown to a ViewBase link")
+        self.shot("view-only")
 
 
 # ---- 3. what a person notices ------------------------------------------------------------------
