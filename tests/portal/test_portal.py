@@ -445,8 +445,8 @@ class Journey(PortalCase):
             self.readme_screenshot(app.id, ep_id, path)
 
     def readme_screenshot(self, app_id: str, ep_id: str, path: str):
-        """docs/img/portal.png: this endpoint's detail at 1280x800, after a little more traffic so
-        the chart has something to show."""
+        """docs/img/portal.png: this endpoint's detail at 1280x800 (its chart and its latest
+        attempts), after a little more traffic so the chart has something to show."""
         for i in range(6):
             W.svix.message.create(app_id, MessageIn(
                 event_type="invoice.paid",
@@ -463,10 +463,18 @@ class Journey(PortalCase):
         self.wait_chart(8, len([r for r in W.sink.received(path) if r["status"] == 500]))
         self.wait("the last toast to fade", lambda: self.d.execute_script(
             "return getComputedStyle(document.getElementById('toast')).opacity === '0'"), 15)
+        # The chart at the top, the first attempts at the bottom (README's alt text: "an
+        # endpoint, its chart and its attempts"); the pointer away from every control.
         self.d.execute_script("""
             for (const el of document.querySelectorAll('*')) el.scrollLeft = 0;
-            window.scrollTo(0, 0);
+            const chart = document.querySelector('svg#chart').getBoundingClientRect();
+            window.scrollTo(0, Math.max(0, chart.top + scrollY - 68));
             document.activeElement.blur();""")
+        self.d.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 0, "y": 0})
+        first_row = self.d.execute_script(
+            "return document.querySelector('#attempts tr[data-attempt-id]')"
+            ".getBoundingClientRect().bottom")
+        self.assertLess(first_row, 800, "no attempt in the README's picture")
         README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         self.d.save_screenshot(str(README_SCREENSHOT))
 
