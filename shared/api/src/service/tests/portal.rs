@@ -340,8 +340,13 @@ async fn expire_all_ends_an_applications_links_or_one_sessions() {
     assert!(live(&globex).await, "another application's links stay");
     // An empty list names no session: every link of the application ends (Svix's reading).
     let s3 = w.portal_token("acme", json!({"sessionId": "s3"})).await;
-    w.ok("POST", "/auth/app/acme/expire-all", r#"{"sessionIds":[]}"#, 204)
-        .await;
+    w.ok(
+        "POST",
+        "/auth/app/acme/expire-all",
+        r#"{"sessionIds":[]}"#,
+        204,
+    )
+    .await;
     assert!(!live(&s3).await);
 }
 
