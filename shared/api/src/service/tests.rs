@@ -187,6 +187,22 @@ impl World {
             .await
     }
 
+    /// An application `uid` with one endpoint (`https://example.com/`) and one message:
+    /// `(app id, endpoint id, message id)`, what a route table such as [`app_routes`] needs.
+    async fn seeded(&self, uid: &str) -> (String, String, String) {
+        let app = self.app(uid).await;
+        let ep = self
+            .endpoint(&app, json!({"url": "https://example.com/"}))
+            .await;
+        let msg = self
+            .message(&app, json!({"eventType": "a", "payload": {}}))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (app, ep, msg)
+    }
+
     fn tick(&self, ms: i64) {
         self.env.now_ms.fetch_add(ms, Ordering::SeqCst);
     }
@@ -280,16 +296,7 @@ fn app_routes(app: &str, ep: &str, msg: &str) -> Vec<(&'static str, String, Stri
 #[tokio::test]
 async fn every_route_needs_a_bearer_token_in_the_header() {
     let w = world();
-    let app = w.app("acme").await;
-    let ep = w
-        .endpoint(&app, json!({"url": "https://example.com/"}))
-        .await;
-    let msg = w
-        .message(&app, json!({"eventType": "a", "payload": {}}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, ep, msg) = w.seeded("acme").await;
     let mut routes = app_routes(&app, &ep, &msg);
     routes.extend([
         ("GET", "/app".to_owned(), String::new()),
@@ -330,16 +337,7 @@ async fn every_route_needs_a_bearer_token_in_the_header() {
 async fn a_scoped_token_reaches_its_application_only() {
     let w = world();
     let mine = w.app("acme").await;
-    let other = w.app("globex").await;
-    let other_ep = w
-        .endpoint(&other, json!({"url": "https://example.com/"}))
-        .await;
-    let other_msg = w
-        .message(&other, json!({"eventType": "a", "payload": {}}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (other, other_ep, other_msg) = w.seeded("globex").await;
     // Another application (by id or uid), or one that does not exist: 403, never 404, so the
     // token cannot tell which exist.
     for app in [

@@ -48,16 +48,7 @@ fn portal_world() -> World {
 #[tokio::test]
 async fn a_link_opens_one_application_and_nothing_else() {
     let w = portal_world();
-    let mine = w.app("acme").await;
-    let ep = w
-        .endpoint(&mine, json!({"url": "https://example.com/"}))
-        .await;
-    let msg = w
-        .message(&mine, json!({"eventType": "a", "payload": {}}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (mine, ep, msg) = w.seeded("acme").await;
     let other = w.app("globex").await;
     let other_ep = w
         .endpoint(&other, json!({"url": "https://example.com/"}))
@@ -137,16 +128,7 @@ async fn a_link_opens_one_application_and_nothing_else() {
 #[tokio::test]
 async fn capabilities_limit_what_a_link_may_do() {
     let w = portal_world();
-    let app = w.app("acme").await;
-    let ep = w
-        .endpoint(&app, json!({"url": "https://example.com/"}))
-        .await;
-    let msg = w
-        .message(&app, json!({"eventType": "a", "payload": {}}))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (app, ep, msg) = w.seeded("acme").await;
     let read_only = w.portal_token("acme", json!({"readOnly": true})).await;
     let (_, s) = w.as_token(&read_only, "GET", "/auth/session", "").await;
     assert_eq!(s["readOnly"], true);
