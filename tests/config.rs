@@ -629,6 +629,22 @@ fn portal_origins_are_checked_and_unknown_fields_named() {
         "api.portal.frame_ancestor",
         "did you mean `frame_ancestors`",
     );
+    // An API token of a portal link's form would be read as one, and never match.
+    let c = Config::from_toml("[[api.tokens]]\nsecret = \"env:T\"\n").unwrap();
+    let e = c
+        .api
+        .resolve_tokens(|_| Some("hlp_4102444800_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa".to_owned()))
+        .unwrap_err();
+    assert!(e.to_string().contains("api.tokens[0].secret"), "{e}");
+    assert!(
+        !e.to_string().contains("Wlpa"),
+        "the value is not echoed: {e}"
+    );
+    assert!(
+        c.api
+            .resolve_tokens(|_| Some("hlp_not_a_portal_form".to_owned()))
+            .is_ok()
+    );
     let ok = "[api.portal]\nurl = \"https://hooks.example.com\"\nframe_ancestors = [\"https://app.example.com\", \"https://*.example.org\"]\n";
     assert_eq!(problems(ok), Vec::<String>::new());
 }

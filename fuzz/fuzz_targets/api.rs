@@ -65,8 +65,8 @@ const AUTH: [&str; 6] = [
     "Bearer wrong",
     "",
     // Portal tokens' form: one never minted (looked up, unknown), one expired (refused unread).
-    "Bearer hlp_4102444800_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa",
-    "Bearer hlp_1_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa",
+    "Bearer hlp_4102444800_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa",
+    "Bearer hlp_1_WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -204,6 +204,12 @@ impl ApiConfig {
                 .parse::<SecretRef>()
                 .and_then(|r| r.resolve(&lookup))
             {
+                // The API reads a token of a portal link's form as one: this one would never
+                // match.
+                Ok(secret) if crate::api::portal::expiry_of(secret.expose()).is_some() => p.add(
+                    format!("api.tokens[{i}].secret"),
+                    "has the form of a portal link's token (hlp_...): choose another",
+                ),
                 Ok(secret) => out.push(Token::new(
                     &secret,
                     t.app.clone().map_or(Scope::All, Scope::App),
