@@ -194,6 +194,65 @@ async fn settle(
 
 // ---- outbound, in process ---------------------------------------------------------------------
 
+/// The in-process sender of a fault test: `config`'s endpoints, signed with the sink's secret,
+/// their history in `history`; with the log lines it writes.
+fn fault_sender(
+    config: &Config,
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    dlq: &str,
+    history: Arc<dyn Store>,
+) -> (Sender, Arc<Mutex<Vec<String>>>) {
+    let settings = Settings::from_config(config, queue.to_owned(), dlq.to_owned(), |name| {
+        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
+    })
+    .unwrap();
+    let (log, logs) = Logger::capture();
+    let sender = Sender::new(settings, sqs.clone(), log)
+        .unwrap()
+        .with_registry(RegistryCache::new(
+            history,
+            config.api.registry_cache,
+            config.api.retention,
+            config.delivery.clone(),
+        ));
+    (sender, logs)
+}
+
+/// `count` pollers handing `queue`'s batches to `sender`, as Lambda's event source mapping
+/// does, until `stop`; a poll that fails is counted in `errors` and retried after 200 ms.
+fn spawn_pollers(
+    sender: &Sender,
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    count: usize,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+    errors: &Arc<std::sync::atomic::AtomicU64>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..count)
+        .map(|_| {
+            let (sender, stop, errors) = (sender.clone(), Arc::clone(stop), Arc::clone(errors));
+            let source = LocalEventSource::new(sqs.clone(), queue.to_owned(), 10, 1);
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let sender = &sender;
+                    let r = source
+                        .poll_once(|event: SqsEvent| async move {
+                            Ok::<SqsBatchResponse, std::convert::Infallible>(
+                                sender.handle(event, &SystemClock).await,
+                            )
+                        })
+                        .await;
+                    if r.is_err() {
+                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn outbound_endpoint_faults_and_an_sqs_outage_lose_nothing() {
     let n = fault_events(120);
@@ -228,21 +287,9 @@ events = ["both.*"]
         sink.url("/ok/s")
     );
     let config = Config::from_toml(&toml).unwrap();
-    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
-        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
-    })
-    .unwrap();
-    let (log, logs) = Logger::capture();
     // The configured endpoints' history is recorded under `_config`, as with the API's table.
     let history = Arc::new(MemoryStore::new(hookline_tests::now));
-    let sender = Sender::new(settings, sqs.clone(), log)
-        .unwrap()
-        .with_registry(RegistryCache::new(
-            history.clone(),
-            config.api.registry_cache,
-            config.api.retention,
-            config.delivery.clone(),
-        ));
+    let (sender, logs) = fault_sender(&config, &sqs, &queue, &dlq, history.clone());
 
     let mut ledger = Ledger::new("outbound: endpoint faults + SQS unreachable");
     let mut bodies = Vec::new();
@@ -271,27 +318,7 @@ events = ["both.*"]
     // Three pollers, as Lambda runs several batches at once.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let poll_errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut pollers = Vec::new();
-    for _ in 0..3 {
-        let (sender, stop, errors) = (sender.clone(), Arc::clone(&stop), Arc::clone(&poll_errors));
-        let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 1);
-        pollers.push(tokio::spawn(async move {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let sender = &sender;
-                let r = source
-                    .poll_once(|event: SqsEvent| async move {
-                        Ok::<SqsBatchResponse, std::convert::Infallible>(
-                            sender.handle(event, &SystemClock).await,
-                        )
-                    })
-                    .await;
-                if r.is_err() {
-                    errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }));
-    }
+    let pollers = spawn_pollers(&sender, &sqs, &queue, 3, &stop, &poll_errors);
 
     // SQS goes away for a while once deliveries are under way.
     let started = Instant::now();
@@ -647,22 +674,10 @@ secrets = ["env:SINK_WHSEC"]
         sink.url("/ok/s")
     );
     let config = Config::from_toml(&toml).unwrap();
-    let settings = Settings::from_config(&config, queue.clone(), dlq.clone(), |name| {
-        (name == "SINK_WHSEC").then(|| SECRET.to_owned())
-    })
-    .unwrap();
-    let (log, logs) = Logger::capture();
     let history = Arc::new(MemoryStore::new(hookline_tests::now));
     // About one history write in five fails: attempts, statuses and health alike.
     let faulty = Arc::new(Hooked::new(history.clone(), FaultyHistory::new(200)));
-    let sender = Sender::new(settings, sqs.clone(), log)
-        .unwrap()
-        .with_registry(RegistryCache::new(
-            faulty.clone(),
-            config.api.registry_cache,
-            config.api.retention,
-            config.delivery.clone(),
-        ));
+    let (sender, logs) = fault_sender(&config, &sqs, &queue, &dlq, faulty.clone());
 
     let mut ledger = Ledger::new("outbound: history store failing writes at random");
     let mut bodies = Vec::new();
@@ -677,26 +692,8 @@ secrets = ["env:SINK_WHSEC"]
     enqueue(&sqs, &queue, &bodies).await;
 
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut pollers = Vec::new();
-    for _ in 0..2 {
-        let (sender, stop) = (sender.clone(), Arc::clone(&stop));
-        let source = LocalEventSource::new(sqs.clone(), queue.clone(), 10, 1);
-        pollers.push(tokio::spawn(async move {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let sender = &sender;
-                let r = source
-                    .poll_once(|event: SqsEvent| async move {
-                        Ok::<SqsBatchResponse, std::convert::Infallible>(
-                            sender.handle(event, &SystemClock).await,
-                        )
-                    })
-                    .await;
-                if r.is_err() {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }));
-    }
+    let poll_errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let pollers = spawn_pollers(&sender, &sqs, &queue, 2, &stop, &poll_errors);
     settle(
         &sqs,
         &queue,
