@@ -23,15 +23,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="$root/BENCHMARKS.md"
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --out) out="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-    *) echo "infra/bench-api.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
 . infra/bench-lib.sh
+bench_args infra/bench-api.sh 24 "$@"
 rm -rf "$root/target/bench-api"
 bench_start "$root/target/bench-api"
 work=$(mktemp -d)

@@ -13,15 +13,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="$root/BENCHMARKS.md"
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --out) out="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "infra/bench-history.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
 . infra/bench-lib.sh
+bench_args infra/bench-history.sh 13 "$@"
 rm -rf "$root/target/bench-history"
 bench_start "$root/target/bench-history"
 all="$root/target/bench-history/all.jsonl"

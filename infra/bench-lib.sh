@@ -1,5 +1,22 @@
-# Sourced by infra/bench.sh and infra/soak.sh: what both need to time their steps and write the
-# figures file that infra/bench.py turns into BENCHMARKS.md. Not a command of its own.
+# Sourced by infra/bench.sh, infra/bench-api.sh, infra/bench-history.sh and infra/soak.sh: what
+# they need to read their arguments, time their steps and write the figures file that
+# infra/bench.py turns into BENCHMARKS.md. Not a command of its own.
+
+# Reads a bench script's arguments: `--out FILE` (where the report goes, `$out`; BENCHMARKS.md at
+# the repository root by default) and `-h`, which prints lines 2 to $2 of the script (its
+# header). $1 is the script's name for errors; the rest are its arguments.
+bench_args() {
+  local name="$1" help_end="$2"
+  shift 2
+  out="$root/BENCHMARKS.md"
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --out) out="$(realpath -m "$2")"; shift 2 ;;
+      -h|--help) sed -n "2,${help_end}p" "$0"; exit 0 ;;
+      *) echo "$name: unknown argument $1" >&2; exit 2 ;;
+    esac
+  done
+}
 
 # Starts the clock and empties the figures file in $1 (a directory), exported to the benches
 # as HOOKLINE_BENCH_JSON.

@@ -18,17 +18,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-
-out="$root/BENCHMARKS.md"
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --out) out="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) echo "infra/bench.sh: unknown argument $1" >&2; exit 2 ;;
-  esac
-done
-runs="${HOOKLINE_BENCH_RUNS:-3}"
 . infra/bench-lib.sh
+bench_args infra/bench.sh 17 "$@"
+runs="${HOOKLINE_BENCH_RUNS:-3}"
 rm -rf "$root/target/bench"
 bench_start "$root/target/bench"
 
