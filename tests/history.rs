@@ -22,10 +22,7 @@ use hookline_core::api::history::{
     CONFIG_APP, Destination, ErrorClass, Health, MessageStatus, OPERATIONAL_APP,
 };
 use hookline_core::api::model::{Attempt, AttemptStatus, Endpoint, Message};
-use hookline_core::config::Config;
 use hookline_core::time::Timestamp;
-use hookline_sender::Sender;
-use hookline_sender::registry::RegistryCache;
 use hookline_tests::harness::{Moto, Sink, poll_until};
 use hookline_tests::now;
 use hookline_tests::sender_world::{SINK_SECRET, SenderWorld, attr};
@@ -106,21 +103,7 @@ async fn world_over(
             .unwrap();
     }
     let toml = toml.replace("{sink}", &sink.base_url);
-    let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    let api = config.api.clone();
-    let delivery = config.delivery.clone();
-    let sender_store = wrap(store.clone());
-    let w = SenderWorld::start(moto(), suite, &toml, move |settings, sqs, log| {
-        Sender::new(settings, sqs, log)
-            .unwrap()
-            .with_registry(RegistryCache::new(
-                sender_store,
-                api.registry_cache,
-                api.retention,
-                delivery,
-            ))
-    })
-    .await;
+    let w = SenderWorld::start_with_store(moto(), suite, &toml, wrap(store.clone())).await;
     World { sink, store, w }
 }
 

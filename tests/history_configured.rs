@@ -18,11 +18,8 @@ use std::time::Duration;
 
 use hookline_api::hooked::{Call, Hook, Hooked, Op};
 use hookline_api::memory::MemoryStore;
-use hookline_api::{Kind, Registry, Store, StoreError};
+use hookline_api::{Kind, Registry, StoreError};
 use hookline_core::api::history::{CONFIG_APP, MessageStatus};
-use hookline_core::config::Config;
-use hookline_sender::Sender;
-use hookline_sender::registry::RegistryCache;
 use hookline_tests::harness::{Moto, Sink};
 use hookline_tests::now;
 use hookline_tests::sender_world::{SINK_SECRET, SenderWorld, attr};
@@ -66,21 +63,7 @@ async fn world(suite: &str, toml: &str) -> World {
             "[endpoints.ops]\nurl = \"{}/ok/cfgops\"\nsecrets = [\"env:SINK_WHSEC\"]\n",
             sink.base_url
         );
-    let config = Config::from_toml(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    let api = config.api.clone();
-    let delivery = config.delivery.clone();
-    let sender_store: Arc<dyn Store> = store.clone();
-    let w = SenderWorld::start(moto(), suite, &toml, move |settings, sqs, log| {
-        Sender::new(settings, sqs, log)
-            .unwrap()
-            .with_registry(RegistryCache::new(
-                sender_store,
-                api.registry_cache,
-                api.retention,
-                delivery,
-            ))
-    })
-    .await;
+    let w = SenderWorld::start_with_store(moto(), suite, &toml, store.clone()).await;
     World { sink, store, w }
 }
 

@@ -66,6 +66,28 @@ impl SenderWorld {
         }
     }
 
+    /// [`SenderWorld::start`] with the sender's registry and history in `store`, with the
+    /// configuration's `[api]` cache and retention and its `[delivery]` (the health policy).
+    pub async fn start_with_store(
+        moto: &Moto,
+        suite: &str,
+        toml: &str,
+        store: Arc<dyn hookline_api::Store>,
+    ) -> Self {
+        let config = Config::from_toml(toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        Self::start(moto, suite, toml, move |settings, sqs, log| {
+            Sender::new(settings, sqs, log).unwrap().with_registry(
+                hookline_sender::registry::RegistryCache::new(
+                    store,
+                    config.api.registry_cache,
+                    config.api.retention,
+                    config.delivery,
+                ),
+            )
+        })
+        .await
+    }
+
     /// Puts `body` (JSON) on the sender's queue.
     pub async fn send(&self, body: &Value) {
         self.send_raw(body.to_string()).await;
