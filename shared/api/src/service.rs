@@ -1297,16 +1297,28 @@ impl Api {
         // Every attempt here is of the one message: its filter keeps all of them or none.
         let message_kept = filter.message.keeps(&m);
         let parent = format!("{}/{}", app.id, m.id);
-        let mut page = Page::new(limit, after);
-        while let Some(batch) = page
-            .next(self.store(), Kind::AttemptByMessage, &parent)
-            .await?
-        {
+        let page = Page::new(limit, after);
+        self.attempt_page(page, Kind::AttemptByMessage, &parent, &filter, |at| {
+            message_kept && endpoint.as_ref().is_none_or(|e| *e == at.endpoint_id)
+        })
+        .await
+    }
+
+    /// `page` of the attempts under `parent` (`kind`: by message or by endpoint) that `filter`
+    /// and `keep` both keep, shown as `filter` says (no `msg`: the caller needs none).
+    async fn attempt_page(
+        &self,
+        mut page: Page,
+        kind: Kind,
+        parent: &str,
+        filter: &AttemptFilter,
+        keep: impl Fn(&Attempt) -> bool,
+    ) -> Answer {
+        while let Some(batch) = page.next(self.store(), kind, parent).await? {
             for (id, at) in batch {
                 let at: Attempt = at;
-                if message_kept
-                    && filter.keeps(&at)
-                    && endpoint.as_ref().is_none_or(|e| *e == at.endpoint_id)
+                if filter.keeps(&at)
+                    && keep(&at)
                     && page.push(id, at.out(filter.with_content, None))
                 {
                     break;

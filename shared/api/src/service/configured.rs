@@ -379,22 +379,11 @@ impl Api {
             Some(e) => Some(self.configured(scope, e)?.name.as_str()),
         };
         let parent = format!("{CONFIG_APP}/{msg}");
-        let mut page = Page::new(limit, after);
-        while let Some(batch) = page
-            .next(self.store(), Kind::AttemptByMessage, &parent)
-            .await?
-        {
-            for (id, at) in batch {
-                let at: Attempt = at;
-                if filter.keeps(&at)
-                    && endpoint.is_none_or(|e| e == at.endpoint_id)
-                    && page.push(id, at.out(filter.with_content, None))
-                {
-                    break;
-                }
-            }
-        }
-        ok(page.finish())
+        let page = Page::new(limit, after);
+        self.attempt_page(page, Kind::AttemptByMessage, &parent, &filter, |at| {
+            endpoint.is_none_or(|e| e == at.endpoint_id)
+        })
+        .await
     }
 
     /// `GET /app/_config/attempt/endpoint/{name}`: the endpoint's attempts (`with_msg` adds
@@ -406,19 +395,9 @@ impl Api {
         no_message_filter(&filter.message)?;
         q.flag("with_msg", false)?;
         let parent = format!("{CONFIG_APP}/{}", c.name);
-        let mut page = Page::new(limit, after);
-        while let Some(batch) = page
-            .next(self.store(), Kind::AttemptByEndpoint, &parent)
-            .await?
-        {
-            for (id, at) in batch {
-                let at: Attempt = at;
-                if filter.keeps(&at) && page.push(id, at.out(filter.with_content, None)) {
-                    break;
-                }
-            }
-        }
-        ok(page.finish())
+        let page = Page::new(limit, after);
+        self.attempt_page(page, Kind::AttemptByEndpoint, &parent, &filter, |_| true)
+            .await
     }
 }
 
