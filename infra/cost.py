@@ -118,6 +118,8 @@ class Model:
         month = prices["meta"]["seconds_per_month"]
         self.rate = MILLION / month  # events a second, 1M a month evenly
         self.events_per_window = self.rate * 30  # per 30 s registry_cache window
+        # Full batches mean a faster stream: its windows hold more events.
+        self.fast_events_per_window = self.m["fast_stream_events_per_second"] * 30
         self.full = (float(self.consumer_batch), float(self.lambda_batch))
         self.even = (
             min(self.consumer_batch, max(1.0, self.rate * self.consumer_window_s)),
@@ -169,9 +171,12 @@ class Model:
         if history is None:
             u.add("lambda_gb_s", self.lambda_gb_s(b, self.m["sender_cpu_ms_per_delivery_one_core"], 0) / b)
             return u
-        writes = c["history.dynamodb_writes_per_delivery" if history == "api" else "history.dynamodb_writes_per_delivery_app_id"]
-        wru = c["history.dynamodb_write_units_per_delivery_at_most"] * writes / c["history.dynamodb_writes_per_delivery"]
-        reads = c["history.dynamodb_reads_per_cache_window"] / max(1.0, self.events_per_window)
+        wru = c["history.dynamodb_write_units_per_delivery_at_most" if history == "api" else "history.dynamodb_write_units_per_delivery_app_id_at_most"]
+        # A window's reads: one cold message's, or up to every delivery's of a cold full batch.
+        if b <= 1:
+            reads = c["history.dynamodb_reads_per_cache_window"] / max(1.0, self.events_per_window)
+        else:
+            reads = c["history.dynamodb_reads_per_cold_batch_at_most"] / self.fast_events_per_window
         u.add("dynamodb_wru", wru)
         u.add("dynamodb_rru", reads)
         # The writes of a delivery go out together: one round trip, plus the reads' share.
@@ -316,18 +321,42 @@ def tables(m: Model) -> dict[str, str]:
     inbound = paths_full["inbound only (to your SQS queue)"]
     q_cost = inbound.units["queue_ops"] * qp
     direct = inbound.units["worker_requests"] * wp - wp / m.consumer_batch + c["inbound.worker_fetch_per_event"] * sp
-    hist_app = paths_full["outbound only, with history (app puts messages on SQS)"].units["dynamodb_wru"] * dw
-    hist_api = paths_full["outbound only, with history (API message.create)"].units["dynamodb_wru"] * dw
+    hist_api = c["history.dynamodb_write_units_per_delivery_at_most"] * dw
+    hist_app = c["history.dynamodb_write_units_per_delivery_app_id_at_most"] * dw
+    create = sum(m.marginal(m.api_create()).values())
+    create_wru = c["api.dynamodb_write_units_per_create_at_most"]
     one_write = c["history.dynamodb_write_units_per_delivery_at_most"] / c["history.dynamodb_writes_per_delivery"] * dw
     out_even = sum(m.marginal(paths_even["outbound only, no history (configured endpoints)"]).values())
     out_even_batch = sum(m.marginal(m.outbound((m.even[0], float(m.lambda_batch)), None)).values())
     batch_send = sum(m.marginal(m.outbound(m.full, None)).values()) - sp * (1 - 1 / 10)
     rows = [
         f"- **Inbound: the Cloudflare Queue alone is {money(q_cost)} per million** ({num(inbound.units['queue_ops'])} operations an event, write, read and delete, at {money(qp)} per million): over the goal before anything else is counted. Cloudflare bills them per message, not per batch, so no batching on hookline's side changes it. What would: answering `200` after an SQS `SendMessage` from the Worker itself, with no Cloudflare Queue (about {money(direct)} per million: one Worker request and one SQS request an event), at the price of tying every `200` to SQS's availability from the edge; or a cheaper durable store at the edge. Neither is built; the queue is what lets the Worker answer while SQS is down.",
-        f"- **History: {money(hist_api)} per million deliveries** for messages from the API ({money(hist_app)} when apps put their own ids on SQS): {num(c['history.dynamodb_writes_per_delivery'])} writes a delivery at {money(dw)} per million write units. Each write is {money(one_write)} per million; keeping the attempt once (not under the message and the endpoint both) and folding the status into it would take it to one write, and a steady stream is cheaper on provisioned capacity; none of that is built.",
+        f"- **History: {money(hist_api)} per million deliveries** of messages the API created ({money(hist_app)} when apps put messages with their own ids on SQS, stored as they arrive): {num(c['history.dynamodb_writes_per_delivery'])} writes a delivery at {money(dw)} per million write units. Each write is {money(one_write)} per million; keeping the attempt once (not under the message and the endpoint both) with the status folded into it would make it one write, and a steady stream is cheaper on provisioned capacity; none of that is built.",
+        f"- **The API: {money(create)} per million `message.create` calls**, before the delivery: {num(c['api.dynamodb_writes_per_create'])} `TransactWriteItems` a call (the message claiming its `eventId` and idempotency key, the enqueued mark, the answer kept for the key), up to {num(create_wru)} write units, since a transaction takes two units per KB of each item, and {num(c['api.dynamodb_reads_per_create'])} reads. Plain `PutItem`s where nothing else must change at once (the enqueued mark, the kept answer) would take a unit per KB instead of two; not built.",
         f"- **Outbound without history is under $1 with full batches, not with a thin stream**: one million events spread evenly over a month arrive one at a time, so the sender is invoked, receives and deletes once per event ({money(out_even)} per million). A `MaxBatchingWindow` of {math.ceil(m.lambda_batch / m.rate)} s fills batches of {m.lambda_batch} at that rate ({money(out_even_batch)} per million) at the cost of up to that much latency per event; an app that sends with `SendMessageBatch` instead of `SendMessage` saves {money(sp * 0.9)} more ({money(batch_send)} with full batches).",
     ]
     out["verdict"] = "\n".join(rows)
+
+    # Storage, which grows with retention rather than with the month's events.
+    ds = price(m.prices, "aws.dynamodb_storage")
+    r2s = price(m.prices, "cloudflare.r2_storage")
+    gb_history = c["history.dynamodb_write_units_per_delivery_at_most"] * MILLION / 1024 / 1024
+    gb_r2 = 200_000 * MILLION / 1e9
+    cfg = (ROOT / "shared" / "src" / "config.rs").read_text()
+    ret = re.search(r"DEFAULT_RETENTION: Duration = Duration::from_secs\(([0-9* ]+)\)", cfg)
+    if not ret:
+        sys.exit("shared/src/config.rs: DEFAULT_RETENTION moved; update infra/cost.py")
+    retention_days = math.prod(int(x) for x in ret.group(1).split("*")) / 86400
+    out["storage"] = (
+        f"- **History in DynamoDB**: at most {gb_history:.1f} GB per million deliveries kept (each "
+        f"write at most 1 KB, {num(c['history.dynamodb_write_units_per_delivery_at_most'])} a delivery), "
+        f"{money(gb_history * ds['value'])} a month at {money(ds['value'])} per GB-month beyond the "
+        f"{num(ds['included'])} GB free; with the default `api.retention` of {num(retention_days)} days, a steady "
+        f"million deliveries a month keeps about {num(round(gb_history * retention_days / 30, 1))} GB.\n"
+        f"- **Claim-checked bodies in R2**: {num(gb_r2)} GB per million 200 KB bodies, "
+        f"{money(gb_r2 * r2s['value'])} a month at {money(r2s['value'])} per GB-month beyond "
+        f"{num(r2s['included'])} GB free, until a lifecycle rule removes them."
+    )
 
     # Idle.
     lo, hi = m.idle_sqs_requests()
@@ -363,6 +392,7 @@ def tables(m: Model) -> dict[str, str]:
             f"| event source mapping scaling | {num(lim['esm_initial_batches'])} batches at first, +{num(lim['esm_scale_per_minute'])} a minute, at most {num(lim['esm_max_concurrent_batches'])} | {ramp_min:.1f} minutes from idle to full concurrency: a burst waits on SQS meanwhile (nothing is lost) |",
             f"| SQS in-flight messages | about {num(lim['sqs_in_flight'])} per standard queue | retries wait in flight (visibility timeout): with every endpoint failing through the default schedule ({span} s), **{num(round(failing_rate))} events/s** fill it, and then the queue hands out nothing, to healthy endpoints either |",
             f"| DynamoDB partition | {num(lim['dynamodb_partition_wcu'])} WCU/s, {num(lim['dynamodb_partition_rcu'])} RCU/s per partition | **{num(round(endpoint_rate))} deliveries/s per endpoint** with history: each delivery writes one item under `atep#{{app}}/{{endpoint}}` and one under `dest#{{app}}/{{endpoint}}`, each key one partition's worth |",
+            f"| DynamoDB partition, the API | the same | `message.create` writes in transactions (two units per KB of each item) under `msg#{{app}}` and, with an `idempotency-key`, `idem#{{token scope}}`: **{num(lim['dynamodb_partition_wcu'] / 2)} to {num(lim['dynamodb_partition_wcu'])} creates/s per application, and per token scope for the whole deployment** when one global token sends them all |",
             f"| DynamoDB table | {num(lim['dynamodb_table_wru'])} WRU/s per on-demand table (default quota); a new table takes {num(lim['dynamodb_new_table_wru'])} at once | **{num(round(table_rate))} deliveries/s** with history ({num(round(new_table_rate))} on a new table until it has seen more); message.create: {num(round(lim['dynamodb_table_wru'] / api_wru)) if api_wru else 'n/a'} a second |"]
     out["scale"] = "\n".join(rows)
 

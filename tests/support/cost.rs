@@ -130,8 +130,7 @@ pub const DYNAMO_WRITES: [&str; 5] = [
 /// `infra/cost-counts.json`'s value for `key` (`"outbound.esm_receive_per_batch"`, ...).
 pub fn expected(key: &str) -> f64 {
     let path = repo_root().join("infra/cost-counts.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     file["counts"][key]["value"]

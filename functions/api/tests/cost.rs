@@ -42,7 +42,13 @@ async fn message_create() {
         &moto.endpoint,
     )
     .await;
-    let (s, app) = post(&api, "/api/v1/app", "k-app", json!({"name": "Billing", "uid": "billing"})).await;
+    let (s, app) = post(
+        &api,
+        "/api/v1/app",
+        "k-app",
+        json!({"name": "Billing", "uid": "billing"}),
+    )
+    .await;
     assert_eq!(s, 201, "{app}\n{}", api.log.text());
     let (s, ep) = post(
         &api,
