@@ -8,6 +8,8 @@
 //   vars         the Worker's vars and secrets (strings, or objects such as HOOKLINE_CONFIG)
 //   consumer     true: this Worker consumes hookline-inbound (as in wrangler.toml)
 //   maxRetries   the consumer's max_retries (default 10)
+//   maxBatchTimeout  the consumer's max_batch_timeout in seconds (default 0: deliver at once;
+//                wrangler.toml's 5 makes full batches, as tests/cost.rs counts them)
 //   noQueue      true: leave the INBOUND_QUEUE binding out, so every send fails (the 503 path)
 //   queueFaults  a fault plan for INBOUND_QUEUE (fault injection, functions/sender/tests/faults.rs): the binding
 //                becomes a wrapper around the real queue that, for the k-th send (k from 1),
@@ -103,7 +105,7 @@ if (options.consumer) {
     "hookline-inbound": {
       maxBatchSize: 10,
       // 0: a batch is delivered as soon as it is ready (1 s otherwise).
-      maxBatchTimeout: 0,
+      maxBatchTimeout: options.maxBatchTimeout ?? 0,
       maxRetries: options.maxRetries ?? 10,
       deadLetterQueue: "hookline-inbound-dlq",
     },

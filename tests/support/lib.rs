@@ -8,6 +8,7 @@
 )]
 
 pub mod bench;
+pub mod cost;
 pub mod dynamo;
 pub mod faults;
 pub mod harness;
