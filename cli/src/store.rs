@@ -180,7 +180,9 @@ CREATE TABLE IF NOT EXISTS messages (
     leased INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_ms, seq);
-CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
+-- Receipts are found by the row id they start with (`receipt_seq`): an index on them would be
+-- one more page written at each receive and delete. Files made before drop theirs.
+DROP INDEX IF EXISTS messages_receipt;
 ";
 
 impl Store {
@@ -474,8 +476,11 @@ impl Store {
     pub fn delete(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
         let conn = self.conn()?;
         queue_spec(&conn, queue)?;
-        conn.prepare_cached("DELETE FROM messages WHERE queue = ?1 AND receipt = ?2")?
-            .execute(params![queue, receipt])?;
+        let Some(seq) = receipt_seq(receipt) else {
+            return Ok(()); // not a receipt this store made: it names no message
+        };
+        conn.prepare_cached("DELETE FROM messages WHERE seq = ?1 AND queue = ?2 AND receipt = ?3")?
+            .execute(params![seq, queue, receipt])?;
         Ok(())
     }
 
@@ -490,14 +495,19 @@ impl Store {
     ) -> Result<(), StoreError> {
         let conn = self.conn()?;
         queue_spec(&conn, queue)?;
+        let Some(seq) = receipt_seq(receipt) else {
+            return Err(StoreError::InvalidReceipt);
+        };
         let changed = conn
             .prepare_cached(
-                "UPDATE messages SET visible_ms = ?3, leased = 0 WHERE queue = ?1 AND receipt = ?2",
+                "UPDATE messages SET visible_ms = ?3, leased = 0
+                 WHERE seq = ?4 AND queue = ?1 AND receipt = ?2",
             )?
             .execute(params![
                 queue,
                 receipt,
-                now_ms.saturating_add(millis(timeout))
+                now_ms.saturating_add(millis(timeout)),
+                seq
             ])?;
         if changed == 0 {
             return Err(StoreError::InvalidReceipt);
@@ -654,6 +664,12 @@ fn new_message_id() -> String {
     )
 }
 
+/// The row id a receipt of [`new_receipt`]'s form starts with; `None` for any other text (a
+/// client's receipt is untrusted). The whole receipt must still match the row's.
+fn receipt_seq(receipt: &str) -> Option<i64> {
+    receipt.split_once('-')?.0.parse().ok()
+}
+
 fn new_receipt(seq: i64) -> String {
     format!("{seq}-{:032x}", fastrand::u128(..))
 }
@@ -720,6 +736,33 @@ mod tests {
         s.delete("q", &first[0].receipt_handle).unwrap();
         assert_eq!(s.counts("q", 0).unwrap().in_flight, 1);
         s.delete("q", &second[0].receipt_handle).unwrap();
+        assert_eq!(s.counts("q", 100_000).unwrap(), Counts::default());
+    }
+
+    #[test]
+    fn receipts_not_of_this_store_s_form_name_no_message() {
+        let s = store();
+        send(&s, "a", 0);
+        let r = s.receive("q", 1, None, 0).unwrap();
+        let good = &r[0].receipt_handle;
+        let (seq, random) = good.split_once('-').unwrap();
+        for bad in [
+            "".to_owned(),
+            "-".to_owned(),
+            "x-y".to_owned(),
+            random.to_owned(),
+            format!("{seq}-"),
+            format!("{seq}-{random}0"),
+            format!("9{seq}-{random}"),
+        ] {
+            s.delete("q", &bad).unwrap();
+            assert!(matches!(
+                s.change_visibility("q", &bad, Duration::ZERO, 0),
+                Err(StoreError::InvalidReceipt)
+            ));
+        }
+        assert_eq!(s.counts("q", 0).unwrap().in_flight, 1, "still there");
+        s.delete("q", good).unwrap();
         assert_eq!(s.counts("q", 100_000).unwrap(), Counts::default());
     }
 
