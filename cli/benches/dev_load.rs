@@ -8,7 +8,10 @@
 //! no verification, no commit) for latency, and a bare POST loop straight to the sink for
 //! delivery throughput. The ratios are the stable figures on a noisy machine.
 //!
-//! Environment: `HOOKLINE_BENCH_EVENTS` (default 3000), `HOOKLINE_BENCH_CONCURRENCY` (default 32).
+//! Environment: `HOOKLINE_BENCH_EVENTS` (default 3000), `HOOKLINE_BENCH_CONCURRENCY` (default 32),
+//! `HOOKLINE_BENCH_DURABILITY` (the `--durability` settings to measure, comma-separated; default
+//! all: `process`, the default, whose rows carry the plain names and the goals, then `power`,
+//! whose rows say so).
 //!
 //! **Soak** (`HOOKLINE_SOAK_SECONDS=N`, run by `infra/soak.sh`): instead of the phases above, a
 //! sustained load for a warm-up and then N seconds over `HOOKLINE_SOAK_CONCURRENCY` (16)
@@ -446,141 +449,166 @@ async fn soak(dev: Soak, seconds: u64) -> bool {
     )
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo test --benches` asks harness=false benches to list themselves
-    }
-    let events = env_usize("HOOKLINE_BENCH_EVENTS", 3000);
-    let concurrency = env_usize("HOOKLINE_BENCH_CONCURRENCY", 32);
-    let delivered = Arc::new(Delivered::default());
-    let (sink, valid, invalid) = start_sink(Arc::clone(&delivered)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("hookline.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[sources.demo]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:{IN_SECRET}\"]\n\
-             destination = \"relay\"\n\n[endpoints.sink]\nurl = \"{sink}/hook\"\n\
-             secrets = [\"literal:{OUT_SECRET}\"]\n\n[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n"
-        ),
-    )
-    .unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
-        .args(["--json", "dev", "--port", &port.to_string(), "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while out.read_line(&mut line).unwrap() > 0 && !line.contains("\"ready\"") {
-        line.clear();
-    }
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in out.lines() {});
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
+/// The durability settings measured (`--durability`), the default first; its rows keep their
+/// names, the others' say the setting. `HOOKLINE_BENCH_DURABILITY` (a comma-separated list)
+/// picks some.
+const DURABILITIES: [(&str, &str); 2] = [
+    ("process", ""),
+    ("power", "; --durability power (a disk sync at each commit)"),
+];
 
-    let signer = Arc::new(hookline_tests::signer(
-        SchemeKind::StandardWebhooks,
-        IN_SECRET,
-    ));
-    let signed = |n: usize, tag: &str| {
-        (0..n)
-            .map(|i| {
-                let body = format!(
-                    r#"{{"type":"order.created","data":{{"id":{i},"tag":"{tag}","items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
-                )
-                .into_bytes();
-                let headers = sign_with(&signer, &format!("msg_{tag}_{i}"), &body);
-                (format!("{base}/hooks/demo"), headers, Some(body))
-            })
-            .collect::<Vec<_>>()
-    };
+/// A running `hookline dev` and where to reach it.
+struct Dev {
+    child: std::process::Child,
+    base: String,
+    /// Keeps the configuration and data directory alive.
+    _dir: tempfile::TempDir,
+}
 
-    if bench::soak_seconds().is_none() {
-        println!(
-            "hookline dev load: {events} events, {concurrency} in flight, sink verifies every signature"
-        );
-    }
-    // Warm up (connections, SQLite pages), then wait for those deliveries.
-    drive(&client, signed(200, "warm"), concurrency).await;
-    while valid.load(Ordering::Relaxed) < 200 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    if let Some(seconds) = bench::soak_seconds() {
-        let passed = soak(
-            Soak {
-                client: client.clone(),
-                url: format!("{base}/hooks/demo"),
-                signer: Arc::clone(&signer),
-                delivered: Arc::clone(&delivered),
-                valid: Arc::clone(&valid),
-                invalid: Arc::clone(&invalid),
-                pid: child.id(),
-            },
-            seconds,
+impl Dev {
+    /// Starts `hookline dev --durability {durability}` relaying the `demo` source to `sink`.
+    fn start(sink: &str, durability: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("hookline.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[sources.demo]\nscheme = \"standard-webhooks\"\nsecrets = [\"literal:{IN_SECRET}\"]\n\
+                 destination = \"relay\"\n\n[endpoints.sink]\nurl = \"{sink}/hook\"\n\
+                 secrets = [\"literal:{OUT_SECRET}\"]\n\n[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n"
+            ),
         )
-        .await;
-        let _ = child.kill();
-        let _ = child.wait();
-        if !passed {
-            std::process::exit(1);
+        .unwrap();
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
+            .args(["--json", "dev", "--port", &port.to_string(), "--durability"])
+            .arg(durability)
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap() > 0 && !line.contains("\"ready\"") {
+            line.clear();
         }
-        return;
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
     }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `n` signed events for the `demo` source of `base`, ids tagged `tag`.
+fn signed(base: &str, signer: &Signer, n: usize, tag: &str) -> Vec<Planned> {
+    (0..n)
+        .map(|i| {
+            let body = format!(
+                r#"{{"type":"order.created","data":{{"id":{i},"tag":"{tag}","items":[{{"sku":"A-1","qty":2}}],"total":"19.98"}}}}"#
+            )
+            .into_bytes();
+            let headers = sign_with(signer, &format!("msg_{tag}_{i}"), &body);
+            (format!("{base}/hooks/demo"), headers, Some(body))
+        })
+        .collect()
+}
+
+/// The sink and what it counts.
+struct Sink {
+    url: String,
+    valid: Arc<AtomicUsize>,
+    invalid: Arc<AtomicUsize>,
+}
+
+/// Waits until the sink has verified `until` deliveries (at most 600 s).
+async fn delivered(sink: &Sink, until: usize) {
+    let started = Instant::now();
+    while sink.valid.load(Ordering::Relaxed) < until {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "only {} delivered, {until} expected",
+            sink.valid.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// The latency and throughput phases against one `hookline dev`; its rows' names end with
+/// `suffix`, and only the default setting's carry the issue's goals.
+async fn measure(
+    dev: &Dev,
+    sink: &Sink,
+    client: &reqwest::Client,
+    signer: &Signer,
+    (events, concurrency): (usize, usize),
+    (suffix, goals): (&str, bool),
+) {
+    let base = &dev.base;
+    // Warm up (connections, SQLite pages), then wait for those deliveries.
+    let before = sink.valid.load(Ordering::Relaxed);
+    drive(client, signed(base, signer, 200, "warm"), concurrency).await;
+    delivered(sink, before + 200).await;
 
     // Latency alone: one request at a time, so nothing waits behind another commit.
     let one = 500.min(events);
     let health: Vec<_> = (0..one)
         .map(|_| (format!("{base}/healthz"), Vec::new(), None))
         .collect();
-    let (hl, hw) = drive(&client, health, 1).await;
+    let (hl, hw) = drive(client, health, 1).await;
     let (s50, s99, _) = report("GET /healthz, 1 in flight (peer)", hl, hw);
-    let before = valid.load(Ordering::Relaxed);
-    let (rl, rw) = drive(&client, signed(one, "one"), 1).await;
+    let before = sink.valid.load(Ordering::Relaxed);
+    let (rl, rw) = drive(client, signed(base, signer, one, "one"), 1).await;
     let (o50, o99, _) = report("POST /hooks/demo, 1 in flight", rl, rw);
-    while valid.load(Ordering::Relaxed) < before + one {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    delivered(sink, before + one).await;
     println!(
         "ratios (1 in flight): receive p50 {:.2}x and p99 {:.2}x of /healthz",
         o50 / s50,
         o99 / s99
     );
     let healthz = "GET /healthz, same process";
-    figure("receive p50, 1 in flight", o50, "ms", (healthz, s50), None);
-    figure("receive p99, 1 in flight", o99, "ms", (healthz, s99), None);
+    let name = |what: &str| format!("{what}{suffix}");
+    let p50_goal = goals.then_some(("<= 2x GET /healthz", o50 / s50 <= 2.0));
+    figure(
+        &name("receive p50, 1 in flight"),
+        o50,
+        "ms",
+        (healthz, s50),
+        p50_goal,
+    );
+    figure(
+        &name("receive p99, 1 in flight"),
+        o99,
+        "ms",
+        (healthz, s99),
+        None,
+    );
 
     let health: Vec<_> = (0..events)
         .map(|_| (format!("{base}/healthz"), Vec::new(), None))
         .collect();
-    let (hl, hw) = drive(&client, health, concurrency).await;
+    let (hl, hw) = drive(client, health, concurrency).await;
     let (h50, h99, hrate) = report("GET /healthz (peer)", hl, hw);
 
-    let before = valid.load(Ordering::Relaxed);
+    let before = sink.valid.load(Ordering::Relaxed);
     let started = Instant::now();
-    let (rl, rw) = drive(&client, signed(events, "load"), concurrency).await;
+    let (rl, rw) = drive(client, signed(base, signer, events, "load"), concurrency).await;
     let (r50, r99, rrate) = report("POST /hooks/demo → 200 (committed)", rl, rw);
-    while valid.load(Ordering::Relaxed) < before + events {
-        assert!(
-            started.elapsed() < Duration::from_secs(600),
-            "only {} of {events} delivered",
-            valid.load(Ordering::Relaxed) - before
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    delivered(sink, before + events).await;
     let e2e = started.elapsed();
     println!(
         "end to end: {events} received and delivered in {:.2} s = {:.0} events/s (receive alone {:.0}/s)",
@@ -593,13 +621,13 @@ async fn main() {
     let direct: Vec<_> = (0..events)
         .map(|i| {
             (
-                format!("{sink}/direct"),
+                format!("{}/direct", sink.url),
                 Vec::new(),
                 Some(format!("{{\"i\":{i}}}").into_bytes()),
             )
         })
         .collect();
-    let (dl, dw) = drive(&client, direct, concurrency).await;
+    let (dl, dw) = drive(client, direct, concurrency).await;
     let (_, _, drate) = report("POST straight to the sink (peer)", dl, dw);
     let e2e_rate = events as f64 / e2e.as_secs_f64();
     println!(
@@ -608,24 +636,102 @@ async fn main() {
         r99 / h99,
         e2e_rate / drate
     );
-    let at = |what: &str| format!("{what}, {concurrency} in flight");
+    let at = |what: &str| name(&format!("{what}, {concurrency} in flight"));
     figure(&at("receives/s"), rrate, "req/s", (healthz, hrate), None);
     figure(&at("receive p50"), r50, "ms", (healthz, h50), None);
     figure(&at("receive p99"), r99, "ms", (healthz, h99), None);
+    let e2e_goal = goals.then_some((
+        ">= 0.3x bare POSTs, and >= 2,000 events/s",
+        e2e_rate / drate >= 0.3 && e2e_rate >= 2000.0,
+    ));
     figure(
-        &format!(
+        &name(&format!(
             "end to end (received → delivered, signature checked), {events} events, {concurrency} in flight"
-        ),
+        )),
         e2e_rate,
         "events/s",
         ("bare POSTs to the same sink", drate),
-        Some((">= 2,000 events/s", e2e_rate >= 2000.0)),
+        e2e_goal,
     );
     assert_eq!(
-        invalid.load(Ordering::Relaxed),
+        sink.invalid.load(Ordering::Relaxed),
         0,
         "a delivery failed verification"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks harness=false benches to list themselves
+    }
+    let events = env_usize("HOOKLINE_BENCH_EVENTS", 3000);
+    let concurrency = env_usize("HOOKLINE_BENCH_CONCURRENCY", 32);
+    let delivered_refs = Arc::new(Delivered::default());
+    let (url, valid, invalid) = start_sink(Arc::clone(&delivered_refs)).await;
+    let sink = Sink {
+        url,
+        valid,
+        invalid,
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .unwrap();
+    let signer = Arc::new(hookline_tests::signer(
+        SchemeKind::StandardWebhooks,
+        IN_SECRET,
+    ));
+
+    if let Some(seconds) = bench::soak_seconds() {
+        // The soak runs the default setting.
+        let dev = Dev::start(&sink.url, DURABILITIES[0].0);
+        let before = sink.valid.load(Ordering::Relaxed);
+        drive(
+            &client,
+            signed(&dev.base, &signer, 200, "warm"),
+            concurrency,
+        )
+        .await;
+        delivered(&sink, before + 200).await;
+        let passed = soak(
+            Soak {
+                client: client.clone(),
+                url: format!("{}/hooks/demo", dev.base),
+                signer: Arc::clone(&signer),
+                delivered: Arc::clone(&delivered_refs),
+                valid: Arc::clone(&sink.valid),
+                invalid: Arc::clone(&sink.invalid),
+                pid: dev.child.id(),
+            },
+            seconds,
+        )
+        .await;
+        dev.stop();
+        if !passed {
+            std::process::exit(1);
+        }
+        return;
+    }
+
+    let chosen = std::env::var("HOOKLINE_BENCH_DURABILITY").unwrap_or_default();
+    for (i, (durability, suffix)) in DURABILITIES.iter().enumerate() {
+        if !chosen.is_empty() && !chosen.split(',').any(|c| c.trim() == *durability) {
+            continue;
+        }
+        println!(
+            "hookline dev load (--durability {durability}): {events} events, {concurrency} in flight, sink verifies every signature"
+        );
+        let dev = Dev::start(&sink.url, durability);
+        measure(
+            &dev,
+            &sink,
+            &client,
+            &signer,
+            (events, concurrency),
+            (suffix, i == 0),
+        )
+        .await;
+        dev.stop();
+    }
 }

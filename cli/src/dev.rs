@@ -15,8 +15,9 @@
 //!   `[api]` tokens, and a development token printed at start (`HOOKLINE_API_TOKEN`, or a fresh
 //!   random one each start).
 //! - **Sender**: the Lambda's own handler (`hookline_sender::Sender`) fed by the same
-//!   event-source loop the tests use, talking to the embedded queue through `aws-sdk-sqs`: the
-//!   same fan-out, signing, SSRF guard, retries (visibility timeouts) and dead-lettering.
+//!   event-source loop the tests use, which receives and deletes in the process ([`poll`]); the
+//!   handler's own queue calls go to the embedded queue through `aws-sdk-sqs`: the same fan-out,
+//!   signing, SSRF guard, retries (visibility timeouts) and dead-lettering.
 //!
 //! - **Metrics**: `GET /metrics`, Prometheus's text format: the sender's own CloudWatch metric
 //!   lines counted ([`metrics`]), and the queues' depths.
@@ -51,12 +52,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
 mod metrics;
+mod poll;
 
 use crate::api_store::SqliteStore;
 use crate::error::{DevStoreError, FileError, ListenError};
 use crate::log::client::DevApi;
 use crate::sqs_api::SqsApi;
-use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
+use crate::store::{Attribute, Durability, QueueSpec, Store, StoreError, StoreThread};
 use crate::ui::{Style, untrusted};
 use crate::{CliError, Ui};
 
@@ -108,6 +110,11 @@ pub struct Args {
     /// How many delivery loops run at once (each takes batches of 10).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// What an acknowledged event survives: `process` (kill -9, a crash of hookline dev; the
+    /// last commits can be lost on a power cut) or `power` (also a power cut: a disk sync
+    /// before each answer, slower).
+    #[arg(long, value_enum, default_value_t = Durability::Process, env = "HOOKLINE_DEV_DURABILITY")]
+    pub durability: Durability,
 }
 
 /// Milliseconds since the epoch, from the system clock.
@@ -222,6 +229,12 @@ impl Printer {
 
     /// What [`Printer::sender_line`] prints for a line of the sender's log, if anything.
     fn sender_text(&self, line: &str) -> Option<String> {
+        if self.ui.json && !line.contains("\"_aws\"") {
+            // Not a metric line: printed as it is, once checked to be JSON (without building
+            // its tree, as this is done for every delivery).
+            serde_json::from_str::<serde::de::IgnoredAny>(line).ok()?;
+            return Some(crate::ui::json_escape(line).into_owned());
+        }
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             return None;
         };
@@ -857,12 +870,14 @@ async fn receive(
             Ok(resp)
         }
         Accepted::Event(envelope) => {
-            if inbound::needs_claim_check(envelope.to_json().len()) {
+            // Encoded once: its size decides the claim check, and it is the inbound queue's body.
+            let json = envelope.to_json_string();
+            if inbound::needs_claim_check(json.len()) {
                 // The Worker stores such bodies in R2 and queues a claim check; dev has no
                 // bucket, so it answers as the Worker does without one.
                 return Err(Rejection::PAYLOAD_TOO_LARGE);
             }
-            let (queue, message_id) = enqueue(&envelope, source, app).await?;
+            let (queue, message_id) = enqueue(&envelope, json, source, app).await?;
             let event_type = envelope.event_type.as_deref().unwrap_or("-");
             app.out.received(
                 &source.name,
@@ -885,21 +900,17 @@ async fn receive(
     }
 }
 
-/// Commits the event to its queue (the inbound queue, or the outbound queue as a relay message)
-/// before anything is answered.
+/// Commits the event (`json`, its envelope encoded) to its queue (the inbound queue, or the
+/// outbound queue as a relay message) before anything is answered.
 async fn enqueue(
     envelope: &InboundEnvelope,
+    json: String,
     source: &ResolvedSource,
     app: &App,
 ) -> Result<(&'static str, String), Rejection> {
     // The embedded queues are standard queues: no FIFO ids.
-    let routed = route::route(
-        envelope,
-        Cow::Owned(envelope.to_json_string()),
-        source,
-        false,
-    )
-    .map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
+    let routed = route::route(envelope, Cow::Owned(json), source, false)
+        .map_err(|_| Rejection::QUEUE_UNAVAILABLE)?;
     let queue = match routed.destination {
         Destination::Queue => INBOUND_QUEUE,
         Destination::Relay => OUTBOUND_QUEUE,
@@ -929,13 +940,17 @@ fn text_attr(name: &str, value: &str) -> Attribute {
     }
 }
 
-fn open_store(dir: &Path, reset: bool) -> Result<(Store, PathBuf), CliError> {
+fn open_store(
+    dir: &Path,
+    reset: bool,
+    durability: Durability,
+) -> Result<(Store, PathBuf), CliError> {
     std::fs::create_dir_all(dir).map_err(|source| DevStoreError::CreateDir {
         dir: dir.to_owned(),
         source,
     })?;
     let path = dir.join("dev.sqlite3");
-    let store = Store::open(&path).map_err(|e| match e {
+    let store = Store::open_with(&path, durability).map_err(|e| match e {
         StoreError::InUse => DevStoreError::InUse { path: path.clone() },
         source => DevStoreError::Open {
             path: path.clone(),
@@ -1003,7 +1018,7 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         source,
     })?;
     let base_url = format!("http://{local}");
-    let (store, db_path) = open_store(&args.data_dir, args.reset)?;
+    let (store, db_path) = open_store(&args.data_dir, args.reset, args.durability)?;
     // Only the outbound queue is this process's alone to release; your consumers hold the
     // inbound queue's receipts.
     let released = store
@@ -1040,8 +1055,10 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     let metrics = Arc::new(metrics::Metrics::default());
     let counted = Arc::clone(&metrics);
     let log = Logger::with_sink(move |line| {
-        counted.observe(line);
-        printer.sender_line(line);
+        // A metric line is parsed once, to count it, and never printed.
+        if !counted.observe(line) {
+            printer.sender_line(line);
+        }
     })
     .with_level(&std::env::var("RUST_LOG").unwrap_or_default());
     // Messages naming an application go to the endpoints registered through the API.
@@ -1093,7 +1110,15 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
     });
     let api_file = write_api_file(ui, &args.data_dir, &base_url, &api_token);
     banner(
-        ui, &loaded, &app, &sender, &base_url, &db_path, released, pending, &api_token,
+        ui,
+        &loaded,
+        &app,
+        &sender,
+        &base_url,
+        (&db_path, args.durability),
+        released,
+        pending,
+        &api_token,
     );
 
     // History past its retention goes (DynamoDB's TTL does it on AWS): now, then every few
@@ -1103,9 +1128,12 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         async move { sqlite.sweep_expired(now).await }
     }));
 
+    // The loops read and delete in the process (no HTTP round trip to dev's own SQS API); the
+    // sender's other queue calls (retries, dead letters, fan-out) go through `client`.
+    let outbound: Arc<dyn hookline_sender::local::PollQueue> =
+        Arc::new(poll::InProcess::new(sqs_api.clone(), OUTBOUND_QUEUE));
     for _ in 0..args.workers {
-        let source =
-            LocalEventSource::new(client.clone(), sqs_api.queue_url(OUTBOUND_QUEUE), 10, 1);
+        let source = LocalEventSource::with_queue(Arc::clone(&outbound), OUTBOUND_QUEUE, 10, 1);
         let sender = Arc::clone(&sender);
         tokio::spawn(deliver_loop(source, sender, printer.ui));
     }
@@ -1256,7 +1284,7 @@ fn banner(
     app: &App,
     sender: &Sender,
     base_url: &str,
-    db_path: &Path,
+    (db_path, durability): (&Path, Durability),
     released: usize,
     pending: u64,
     api_token: &str,
@@ -1282,7 +1310,8 @@ fn banner(
     if ui.json {
         ui.json_line(&json!({
             "event": "ready", "url": base_url, "config": loaded.origin,
-            "database": db_path.display().to_string(), "pending": pending,
+            "database": db_path.display().to_string(), "durability": durability.name(),
+            "pending": pending,
             "released": released, "sources": sources, "endpoints": endpoints,
             "sqs_endpoint": base_url,
             "api_url": format!("{base_url}{}", hookline_api::service::PREFIX),
@@ -1299,11 +1328,12 @@ fn banner(
     }
     let b = |t: &str| ui.paint(Style::Bold, t);
     ui.line(&format!(
-        "{} {}  ({}; queue {}, {pending} pending{})",
+        "{} {}  ({}; queue {}, durability {}, {pending} pending{})",
         b("hookline dev"),
         ui.paint(Style::Cyan, base_url),
         loaded.origin,
         db_path.display(),
+        durability.name(),
         if released > 0 {
             format!(", {released} in-flight released")
         } else {

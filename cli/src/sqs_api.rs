@@ -25,7 +25,7 @@ use hookline_sqs::limits::{
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::store::{Attribute, QueueSpec, Store, StoreError, StoreThread};
+use crate::store::{Attribute, QueueSpec, Received, Store, StoreError, StoreThread};
 
 /// The account id in queue URLs (as moto and ElasticMQ use).
 pub const ACCOUNT: &str = "000000000000";
@@ -95,7 +95,11 @@ impl From<StoreError> for SqsError {
 pub struct SqsApi {
     store: StoreThread,
     base_url: String,
+    /// Wakes every long poll of the SQS API.
     arrivals: Arc<Notify>,
+    /// Wakes one in-process poller ([`SqsApi::receive_local`]) per arrival: waking them all
+    /// for one message would cost a store call each for nothing.
+    local_arrivals: Arc<Notify>,
     clock: fn() -> i64,
 }
 
@@ -107,6 +111,7 @@ impl SqsApi {
             store,
             base_url: base_url.trim_end_matches('/').to_owned(),
             arrivals: Arc::new(Notify::new()),
+            local_arrivals: Arc::new(Notify::new()),
             clock,
         }
     }
@@ -124,6 +129,8 @@ impl SqsApi {
     /// Wakes long polls: call after putting messages on a queue outside this API.
     pub fn notify(&self) {
         self.arrivals.notify_waiters();
+        // A permit is kept when no poller waits, so one that is about to wait still wakes.
+        self.local_arrivals.notify_one();
     }
 
     /// Commits one message from inside the process (the receiver's enqueue). Call
@@ -140,6 +147,75 @@ impl SqsApi {
             .run(move |s| s.send(queue, body, attributes, Duration::ZERO, now))
             .await?;
         Ok(sent.message_id)
+    }
+
+    /// Receives up to `max` messages of `queue` from inside the process (`hookline dev`'s own
+    /// delivery loop), as `ReceiveMessage` does: hidden for `hide` (the queue's visibility
+    /// timeout when `None`), waiting up to `wait` for the first one (one waiting poller is
+    /// woken by each [`SqsApi::notify`]).
+    pub async fn receive_local(
+        &self,
+        queue: String,
+        max: usize,
+        wait: Duration,
+        hide: Option<Duration>,
+    ) -> Result<Vec<Received>, StoreError> {
+        self.receive_waiting(queue, max, wait, hide, &self.local_arrivals)
+            .await
+    }
+
+    /// As [`SqsApi::receive_local`], woken by `arrivals`.
+    async fn receive_waiting(
+        &self,
+        queue: String,
+        max: usize,
+        wait: Duration,
+        hide: Option<Duration>,
+        arrivals: &Notify,
+    ) -> Result<Vec<Received>, StoreError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register for wake-ups before looking, so a send in between is not missed.
+            let arrived = arrivals.notified();
+            let (q, now_ms) = (queue.clone(), (self.clock)());
+            let got = self
+                .store
+                .run(move |s| s.receive(&q, max, hide, now_ms))
+                .await?;
+            let now = tokio::time::Instant::now();
+            if !got.is_empty() || now >= deadline {
+                return Ok(got);
+            }
+            // Delayed or hidden messages come due without a send: look again at least every
+            // 100 ms, sooner when the next one is due.
+            let mut nap = (deadline - now).min(Duration::from_millis(100));
+            let q = queue.clone();
+            if let Some(next) = self.store.run(move |s| s.next_visible_ms(&q)).await? {
+                let due = u64::try_from(next.saturating_sub((self.clock)())).unwrap_or(0);
+                nap = nap.min(Duration::from_millis(due.max(1)));
+            }
+            let _ = tokio::time::timeout(nap, arrived).await;
+        }
+    }
+
+    /// Deletes the received messages of `queue` that `receipts` name, from inside the process,
+    /// in one commit, as `DeleteMessageBatch` does (a receipt whose message is gone deletes
+    /// nothing and is no error). Returns how many receipts it took.
+    pub async fn delete_local(
+        &self,
+        queue: &'static str,
+        receipts: Vec<String>,
+    ) -> Result<usize, StoreError> {
+        self.store
+            .run(move |store| {
+                store.atomically(|store| {
+                    for r in &receipts {
+                        store.delete(queue, r)?;
+                    }
+                    Ok::<_, StoreError>(receipts.len())
+                })
+            })
+            .await
     }
 
     /// Handles one request: `target` is the `X-Amz-Target` header, `body` the JSON request.
@@ -204,33 +280,10 @@ impl SqsApi {
             None | Some(Value::Null) => None,
             Some(_) => Some(visibility(req)?),
         };
-        let deadline = tokio::time::Instant::now() + wait;
-        let messages = loop {
-            // Register for wake-ups before looking, so a send in between is not missed.
-            let arrived = self.arrivals.notified();
-            let (q, n, now_ms) = (
-                queue.clone(),
-                usize::try_from(max).unwrap_or(1),
-                (self.clock)(),
-            );
-            let got = self
-                .store
-                .run(move |s| s.receive(&q, n, hide, now_ms))
-                .await?;
-            let now = tokio::time::Instant::now();
-            if !got.is_empty() || now >= deadline {
-                break got;
-            }
-            // Delayed or hidden messages come due without a send: look again at least every
-            // 100 ms, sooner when the next one is due.
-            let mut nap = (deadline - now).min(Duration::from_millis(100));
-            let q = queue.clone();
-            if let Some(next) = self.store.run(move |s| s.next_visible_ms(&q)).await? {
-                let due = u64::try_from(next.saturating_sub((self.clock)())).unwrap_or(0);
-                nap = nap.min(Duration::from_millis(due.max(1)));
-            }
-            let _ = tokio::time::timeout(nap, arrived).await;
-        };
+        let n = usize::try_from(max).unwrap_or(1);
+        let messages = self
+            .receive_waiting(queue, n, wait, hide, &self.arrivals)
+            .await?;
         let out: Vec<Value> = messages
             .into_iter()
             .map(|m| -> Result<Value, SqsError> {
@@ -251,15 +304,11 @@ impl SqsApi {
                 o.insert("ReceiptHandle".into(), json!(m.receipt_handle));
                 o.insert("MD5OfBody".into(), json!(m.md5_of_body));
                 o.insert("Body".into(), json!(m.body));
-                o.insert(
-                    "Attributes".into(),
-                    json!({
-                        "SenderId": ACCOUNT,
-                        "SentTimestamp": m.sent_ms.to_string(),
-                        "ApproximateReceiveCount": m.receive_count.to_string(),
-                        "ApproximateFirstReceiveTimestamp": m.first_receive_ms.to_string(),
-                    }),
-                );
+                let system: serde_json::Map<String, Value> = system_attributes(&m)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), Value::String(v)))
+                    .collect();
+                o.insert("Attributes".into(), Value::Object(system));
                 if !attrs.is_empty() {
                     o.insert("MessageAttributes".into(), Value::Object(attrs));
                     o.insert(
@@ -272,6 +321,20 @@ impl SqsApi {
             .collect::<Result<_, _>>()?;
         Ok(json!({"Messages": out}))
     }
+}
+
+/// The system attributes a received message carries (`ReceiveMessage` answers them all when
+/// asked, as the sender's event source does): one list for the SQS API and the in-process loop.
+pub fn system_attributes(m: &Received) -> [(&'static str, String); 4] {
+    [
+        ("SenderId", ACCOUNT.to_owned()),
+        ("SentTimestamp", m.sent_ms.to_string()),
+        ("ApproximateReceiveCount", m.receive_count.to_string()),
+        (
+            "ApproximateFirstReceiveTimestamp",
+            m.first_receive_ms.to_string(),
+        ),
+    ]
 }
 
 /// The queue a request names by `QueueUrl` (its last path segment).

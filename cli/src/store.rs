@@ -1,7 +1,10 @@
 //! The embedded durable queue of `hookline dev`: SQLite, with SQS's semantics.
 //!
-//! - **Durable before acknowledged**: every send is committed (WAL, `synchronous = FULL`) before
-//!   the caller hears back, so a `kill -9` right after a `200` loses nothing.
+//! - **Durable before acknowledged**: every send is committed to the write-ahead log before the
+//!   caller hears back, so a `kill -9` right after a `200` loses nothing. How far beyond a
+//!   process kill that goes is the [`Durability`] the store is opened with: by default the OS
+//!   holds the commit (it survives the process, not a power cut); [`Durability::Power`] also
+//!   syncs it to the disk before the caller hears back.
 //! - **Visibility timeout**: a received message is hidden for the queue's timeout (or the one the
 //!   receive asks for) and comes back unless it is deleted; `ChangeMessageVisibility` moves that
 //!   moment, which is how the sender schedules retries.
@@ -116,6 +119,39 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// How far a commit has gone when the caller hears back: what survives what.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// The commit is written to the write-ahead log (in the OS's page cache) before the answer:
+    /// it survives the process dying (`kill -9`, a panic, the OOM killer), not a power cut or an
+    /// OS crash, which can lose the last commits (never corrupt the file). SQLite's WAL with
+    /// `synchronous = NORMAL`: the disk is synced at each checkpoint, not at each commit.
+    #[default]
+    Process,
+    /// The write-ahead log is synced to the disk at each commit before the answer (`fsync`;
+    /// `F_FULLFSYNC` on macOS): a commit also survives a power cut. SQLite's WAL with
+    /// `synchronous = FULL`. Concurrent calls still share one sync (group commit).
+    Power,
+}
+
+impl Durability {
+    /// The name the `--durability` option takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Durability::Process => "process",
+            Durability::Power => "power",
+        }
+    }
+
+    /// SQLite's `synchronous` setting for it (in WAL mode).
+    fn synchronous(self) -> &'static str {
+        match self {
+            Durability::Process => "NORMAL",
+            Durability::Power => "FULL",
+        }
+    }
+}
+
 /// The queue database.
 #[derive(Debug)]
 pub struct Store {
@@ -144,31 +180,41 @@ CREATE TABLE IF NOT EXISTS messages (
     leased INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_ms, seq);
-CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
+-- Receipts are found by the row id they start with (`receipt_seq`): an index on them would be
+-- one more page written at each receive and delete. Files made before drop theirs.
+DROP INDEX IF EXISTS messages_receipt;
 ";
 
 impl Store {
-    /// Opens (or creates) the database at `path`.
+    /// Opens (or creates) the database at `path`, each commit synced to the disk
+    /// ([`Durability::Power`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::setup(Connection::open(path)?)
+        Self::open_with(path, Durability::Power)
+    }
+
+    /// Opens (or creates) the database at `path`, its commits as durable as `durability` says.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Self::setup(Connection::open(path)?, durability)
     }
 
     /// An in-memory database, for tests.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Connection::open_in_memory()?, Durability::Power)
     }
 
-    fn setup(conn: Connection) -> Result<Self, StoreError> {
+    fn setup(conn: Connection, durability: Durability) -> Result<Self, StoreError> {
         let prepare = || -> Result<(), rusqlite::Error> {
             // One process owns the file: a second `hookline dev` on the same data directory
             // would take the first one's messages. The first write below takes the lock, and
             // it is held until the connection closes.
             conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
             conn.busy_timeout(Duration::from_millis(200))?;
-            // WAL with a full sync at each commit: a committed send survives kill -9 and power
-            // loss (`fullfsync` makes that true on macOS too, where a plain fsync is not enough).
+            // WAL: a commit is in the log file (the OS's page cache at least) before it returns,
+            // so it survives kill -9 whatever the setting; `synchronous` says whether it is
+            // also synced to the disk then (see `Durability`). `fullfsync` makes a sync a real
+            // one on macOS too, where a plain fsync is not enough.
             conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "synchronous", durability.synchronous())?;
             conn.pragma_update(None, "fullfsync", "ON")?;
             conn.pragma_update(None, "checkpoint_fullfsync", "ON")?;
             conn.execute_batch(SCHEMA)
@@ -430,10 +476,11 @@ impl Store {
     pub fn delete(&self, queue: &str, receipt: &str) -> Result<(), StoreError> {
         let conn = self.conn()?;
         queue_spec(&conn, queue)?;
-        conn.execute(
-            "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2",
-            params![queue, receipt],
-        )?;
+        let Some(seq) = receipt_seq(receipt) else {
+            return Ok(()); // not a receipt this store made: it names no message
+        };
+        conn.prepare_cached("DELETE FROM messages WHERE seq = ?1 AND queue = ?2 AND receipt = ?3")?
+            .execute(params![seq, queue, receipt])?;
         Ok(())
     }
 
@@ -448,10 +495,20 @@ impl Store {
     ) -> Result<(), StoreError> {
         let conn = self.conn()?;
         queue_spec(&conn, queue)?;
-        let changed = conn.execute(
-            "UPDATE messages SET visible_ms = ?3, leased = 0 WHERE queue = ?1 AND receipt = ?2",
-            params![queue, receipt, now_ms.saturating_add(millis(timeout))],
-        )?;
+        let Some(seq) = receipt_seq(receipt) else {
+            return Err(StoreError::InvalidReceipt);
+        };
+        let changed = conn
+            .prepare_cached(
+                "UPDATE messages SET visible_ms = ?3, leased = 0
+                 WHERE seq = ?4 AND queue = ?1 AND receipt = ?2",
+            )?
+            .execute(params![
+                queue,
+                receipt,
+                now_ms.saturating_add(millis(timeout)),
+                seq
+            ])?;
         if changed == 0 {
             return Err(StoreError::InvalidReceipt);
         }
@@ -489,11 +546,8 @@ impl Store {
     pub fn next_visible_ms(&self, queue: &str) -> Result<Option<i64>, StoreError> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row(
-                "SELECT MIN(visible_ms) FROM messages WHERE queue = ?1",
-                params![queue],
-                |r| r.get::<_, Option<i64>>(0),
-            )
+            .prepare_cached("SELECT MIN(visible_ms) FROM messages WHERE queue = ?1")?
+            .query_row(params![queue], |r| r.get::<_, Option<i64>>(0))
             .optional()?
             .flatten())
     }
@@ -574,20 +628,20 @@ impl StoreThread {
 }
 
 fn queue_spec(conn: &Connection, name: &str) -> Result<QueueSpec, StoreError> {
-    conn.query_row(
+    // Every queue call reads it: the statement is prepared once.
+    conn.prepare_cached(
         "SELECT visibility_timeout_ms, dlq, max_receive_count FROM queues WHERE name = ?1",
-        params![name],
-        |r| {
-            let vt: i64 = r.get(0)?;
-            let dlq: Option<String> = r.get(1)?;
-            let max: Option<u32> = r.get(2)?;
-            Ok(QueueSpec {
-                name: name.to_owned(),
-                visibility_timeout: Duration::from_millis(u64::try_from(vt).unwrap_or(0)),
-                redrive: dlq.zip(max),
-            })
-        },
-    )
+    )?
+    .query_row(params![name], |r| {
+        let vt: i64 = r.get(0)?;
+        let dlq: Option<String> = r.get(1)?;
+        let max: Option<u32> = r.get(2)?;
+        Ok(QueueSpec {
+            name: name.to_owned(),
+            visibility_timeout: Duration::from_millis(u64::try_from(vt).unwrap_or(0)),
+            redrive: dlq.zip(max),
+        })
+    })
     .optional()?
     .ok_or_else(|| StoreError::NoSuchQueue(name.to_owned()))
 }
@@ -608,6 +662,12 @@ fn new_message_id() -> String {
         h.get(16..20).unwrap_or_default(),
         h.get(20..32).unwrap_or_default()
     )
+}
+
+/// The row id a receipt of [`new_receipt`]'s form starts with; `None` for any other text (a
+/// client's receipt is untrusted). The whole receipt must still match the row's.
+fn receipt_seq(receipt: &str) -> Option<i64> {
+    receipt.split_once('-')?.0.parse().ok()
 }
 
 fn new_receipt(seq: i64) -> String {
@@ -676,6 +736,33 @@ mod tests {
         s.delete("q", &first[0].receipt_handle).unwrap();
         assert_eq!(s.counts("q", 0).unwrap().in_flight, 1);
         s.delete("q", &second[0].receipt_handle).unwrap();
+        assert_eq!(s.counts("q", 100_000).unwrap(), Counts::default());
+    }
+
+    #[test]
+    fn receipts_not_of_this_store_s_form_name_no_message() {
+        let s = store();
+        send(&s, "a", 0);
+        let r = s.receive("q", 1, None, 0).unwrap();
+        let good = &r[0].receipt_handle;
+        let (seq, random) = good.split_once('-').unwrap();
+        for bad in [
+            "".to_owned(),
+            "-".to_owned(),
+            "x-y".to_owned(),
+            random.to_owned(),
+            format!("{seq}-"),
+            format!("{seq}-{random}0"),
+            format!("9{seq}-{random}"),
+        ] {
+            s.delete("q", &bad).unwrap();
+            assert!(matches!(
+                s.change_visibility("q", &bad, Duration::ZERO, 0),
+                Err(StoreError::InvalidReceipt)
+            ));
+        }
+        assert_eq!(s.counts("q", 0).unwrap().in_flight, 1, "still there");
+        s.delete("q", good).unwrap();
         assert_eq!(s.counts("q", 100_000).unwrap(), Counts::default());
     }
 
@@ -801,6 +888,26 @@ mod tests {
             }
         };
         assert_eq!(again.counts("q", 0).unwrap().visible, 200);
+    }
+
+    #[test]
+    fn each_durability_sets_its_sync_mode_and_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        for (durability, synchronous) in [(Durability::Process, 1), (Durability::Power, 2)] {
+            let path = dir.path().join(format!("{}.sqlite3", durability.name()));
+            let s = Store::open_with(&path, durability).unwrap();
+            let conn = s.conn().unwrap();
+            let mode: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            // 1 = NORMAL, 2 = FULL
+            assert_eq!(mode, synchronous, "{durability:?}");
+            let journal: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(journal, "wal", "{durability:?}");
+        }
+        assert_eq!(Durability::default(), Durability::Process);
     }
 
     #[test]

@@ -106,16 +106,19 @@ fn label_text(labels: &[(String, String)], extra: Option<(&str, &str)>) -> Strin
 
 impl Metrics {
     /// Reads one line of the sender's log: an EMF line is counted, any other line is not ours.
-    pub fn observe(&self, line: &str) {
+    /// Returns whether it was a metric line (an unreadable one counts as one: it is counted as
+    /// unreadable, and is nothing to print either).
+    pub fn observe(&self, line: &str) -> bool {
         // Cheap test first: most lines are not metrics.
         if !line.contains("\"_aws\"") {
-            return;
+            return false;
         }
         let Ok(v) = serde_json::from_str::<Value>(line) else {
-            return self.unreadable();
+            self.unreadable();
+            return true;
         };
         if v.get("_aws").is_none() {
-            return; // the text was in a string: not an EMF line
+            return false; // the text was in a string: not an EMF line
         }
         match parse(&v) {
             Ok(points) => {
@@ -127,6 +130,7 @@ impl Metrics {
             }
             Err(Unreadable) => self.unreadable(),
         }
+        true
     }
 
     fn unreadable(&self) {
@@ -298,7 +302,9 @@ mod tests {
     /// The sender's own logger, its lines fed to `metrics`.
     fn logger(metrics: &std::sync::Arc<Metrics>) -> Logger {
         let m = std::sync::Arc::clone(metrics);
-        Logger::with_sink(move |line| m.observe(line))
+        Logger::with_sink(move |line| {
+            m.observe(line);
+        })
     }
 
     #[test]

@@ -85,10 +85,17 @@ fn read_lines(
 
 impl Dev {
     pub fn start(dir: &Path, config: &str, port: u16) -> Dev {
+        Self::start_with(dir, config, port, &[])
+    }
+
+    /// As [`Dev::start`], with more options for `hookline dev`.
+    pub fn start_with(dir: &Path, config: &str, port: u16, options: &[&str]) -> Dev {
         let cfg = dir.join("hookline.toml");
         std::fs::write(&cfg, config).unwrap();
         let mut child = Command::new(bin())
-            .args(["--json", "dev", "--port", &port.to_string(), "--config"])
+            .args(["--json", "dev", "--port", &port.to_string()])
+            .args(options)
+            .arg("--config")
             .arg(&cfg)
             .arg("--data-dir")
             .arg(dir.join("data"))

@@ -62,6 +62,63 @@ async fn the_demo_relays_a_signed_webhook_to_a_verifying_sink() {
     assert_eq!(received[0]["queue"], "hookline-outbound");
 }
 
+/// Both `--durability` settings keep what they acknowledged through a `kill -9` (the default,
+/// `process`, is the one every other test here runs); the banner says which is on.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_durability_keeps_what_it_acknowledged_through_kill_9() {
+    for durability in ["power", "process"] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        // The endpoint is down: everything stays pending.
+        let dead_port = free_port();
+        let dev = Dev::start_with(
+            dir.path(),
+            &demo_config(
+                &format!("http://127.0.0.1:{dead_port}/ok/down"),
+                "[\"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\", \"1s\"]",
+            ),
+            port,
+            &["--durability", durability],
+        );
+        assert_eq!(dev.ready()["durability"], durability);
+        let mut relayed = Vec::new();
+        for i in 0..8 {
+            let body = format!(r#"{{"type":"order.paid","data":{{"n":{i}}}}}"#).into_bytes();
+            let id = format!("msg_{durability}_{i}");
+            let (status, answer) = post(
+                &dev.url("/hooks/demo"),
+                &standard_headers(DEMO_SECRET, &id, &body),
+                body,
+            )
+            .await;
+            assert_eq!(status, 200, "{answer}");
+            relayed.push(format!("demo:{id}"));
+        }
+        // Answered, so committed: kill -9 loses nothing.
+        dev.kill_9();
+
+        let sink = Sink::start(&[LISTENER_SECRET]);
+        let dev = Dev::start(
+            dir.path(),
+            &demo_config(&sink.url("/ok/up"), "[\"1s\"]"),
+            port,
+        );
+        assert_eq!(dev.ready()["durability"], "process", "the default");
+        let got = sink.wait_for(relayed.len(), Duration::from_secs(30));
+        let mut ids: Vec<String> = got
+            .iter()
+            .map(|d| {
+                assert_eq!(d["signature_valid"], true, "{d}");
+                d["webhook_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        relayed.sort();
+        assert_eq!(ids, relayed, "{durability}: every acknowledged event");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_with_messages_pending_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
