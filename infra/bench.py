@@ -15,6 +15,8 @@ range of its ratios.
 
     bench.py criterion DIR            append the core's criterion results (DIR: target/criterion)
     bench.py bundle WASM JS           append the Worker bundle's size (raw and gzip -9)
+    bench.py linked WHAT < TREE       append the crates WHAT links that a Lambda never uses
+                                      (TREE: `cargo tree --prefix none -f '{p}'`)
     bench.py report FIGURES [--machine TEXT] [--started ISO] [--previous FILE] > BENCHMARKS.md
     bench.py soak FIGURES --into FILE [--machine TEXT] [--started ISO]
     bench.py api FIGURES --into FILE [--machine TEXT] [--started ISO]
@@ -36,8 +38,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import statistics
 import sys
+import tomllib
 from pathlib import Path
 
 # The core's criterion groups, in the order of the table, and the peers each is compared with.
@@ -151,6 +155,25 @@ def cmd_bundle(wasm: Path, js: Path) -> int:
     return 0
 
 
+# What a Lambda bootstrap has no use for: credential sources other than the environment (SSO, STS
+# web identity and assume-role) and more than one set of trusted roots.
+UNUSED_IN_LAMBDA = ["aws-sdk-sso", "aws-sdk-ssooidc", "aws-sdk-sts"]
+CERT_STORES = ["webpki-roots", "webpki-root-certs", "rustls-native-certs",
+               "rustls-platform-verifier"]
+
+
+def cmd_linked(tree: str, what: str) -> int:
+    """Counts, in `cargo tree --prefix none -f '{p}'` output, the crates a Lambda never uses."""
+    names = {line.split()[0] for line in tree.splitlines() if line.strip()}
+    unused = sorted(n for n in names if n in UNUSED_IN_LAMBDA)
+    certs = sorted(n for n in names if n in CERT_STORES)
+    emit(figure("linked", f"{what}: AWS SDK crates for credential sources a Lambda never uses "
+                f"({', '.join(unused) or 'none'})", len(unused), "crates"))
+    emit(figure("linked", f"{what}: certificate-store crates ({', '.join(certs) or 'none'})",
+                len(certs), "crates"))
+    return 0
+
+
 def fmt(v) -> str:
     if v is None:
         return ""
@@ -165,15 +188,55 @@ def fmt(v) -> str:
     return f"{int(v):,}"
 
 
-def collapse(lines: list[dict]) -> list[dict]:
+GOALS_FILE = Path(__file__).with_name("bench-goals.toml")
+CHECKS = {
+    "ratio_at_least": lambda row, x: row.get("ratio") is not None and row["ratio"] >= x,
+    "ratio_at_most": lambda row, x: row.get("ratio") is not None and row["ratio"] <= x,
+    "value_at_least": lambda row, x: row["value"] >= x,
+    "value_at_most": lambda row, x: row["value"] <= x,
+}
+
+
+def load_goals(path: Path = GOALS_FILE) -> list[dict]:
+    """The goals of infra/bench-goals.toml, each with its compiled pattern and its one check."""
+    if not path.is_file():
+        return []
+    goals = tomllib.loads(path.read_text(encoding="utf-8")).get("goal", [])
+    for g in goals:
+        g["pattern"] = re.compile(g["figure"])
+        checks = [k for k in CHECKS if k in g]
+        if len(checks) != 1:
+            raise ValueError(f"{path}: goal {g['figure']!r} needs exactly one of {sorted(CHECKS)}")
+        g["check"] = checks[0]
+        g["matched"] = 0
+    return goals
+
+
+def goal_for(goals: list[dict], obj: dict) -> dict | None:
+    """The first goal whose pattern matches the figure (and whose `peer`, if any, is in the
+    figure's peer): it replaces whatever goal the benchmark itself set."""
+    for g in goals:
+        if g["pattern"].search(obj["figure"]) and g.get("peer", "") in (obj.get("peer") or ""):
+            return g
+    return None
+
+
+def collapse(lines: list[dict], goals: list[dict] | None = None) -> list[dict]:
     """Groups figures by (command, bench, figure, peer), in order of first appearance, with
-    medians over the runs."""
+    medians over the runs. A goal of infra/bench-goals.toml that matches a figure sets its goal
+    and decides, run by run, whether it was met."""
+    goals = load_goals() if goals is None else goals
     rows: dict[tuple, dict] = {}
     command = section = None
     for obj in lines:
         if "command" in obj:
             command, section = obj["command"], obj.get("section")
             continue
+        g = goal_for(goals, obj)
+        if g is not None:
+            g["matched"] += 1
+            obj = {**obj, "goal": g["goal"], "met": CHECKS[g["check"]](obj, g[g["check"]]),
+                   "why": g.get("why")}
         key = (command, obj["bench"], obj["figure"], obj.get("peer"))
         row = rows.setdefault(key, {"section": section, "command": command, "runs": [], **obj})
         row["runs"].append(obj)
@@ -249,6 +312,25 @@ def render_rows(rows: list[dict], w, header: str = TABLE_HEADER, section_level: 
             w("\n")
 
 
+def render_unmet(rows: list[dict], w, level: str = "### ") -> None:
+    """After a section's tables: every goal not met (in all runs), with why and what it would
+    take, from infra/bench-goals.toml; or one line saying every goal was met."""
+    unmet = [r for r in rows if r.get("goal") and r["met_text"] not in ("", "yes")]
+    judged = [r for r in rows if r.get("goal") and r["met_text"]]
+    if not judged:
+        return
+    if not unmet:
+        w(f"All {len(judged)} goals of this section are met.\n\n")
+        return
+    w(f"{level}Goals not met ({len(unmet)} of {len(judged)})\n\n")
+    for r in unmet:
+        ratio = f"{fmt(r['ratio'])}x" if r.get("ratio") is not None else fmt(r["value"]) + f" {r['unit']}"
+        why = r.get("why") or "(no note yet in infra/bench-goals.toml)"
+        w(f"- **{r['figure']}**: {ratio} against {r['goal']} ({r['met_text'].strip('*')}). "
+          f"{' '.join(why.split())}\n")
+    w("\n")
+
+
 API_SECTION = "Management API"
 API_INTRO = (
     "Written by `infra/bench-api.sh`, apart from the tables above (`infra/bench.sh` keeps this "
@@ -305,6 +387,7 @@ def cmd_report(path: Path, machine: str, started: str, previous: Path | None = N
         w(f"- {line}\n")
     w("\n")
     render_rows(rows, w)
+    render_unmet(rows, w, "## ")
     # The sections from their own runs are kept (see the module's doc).
     if previous is not None and previous.is_file():
         text = previous.read_text(encoding="utf-8")
@@ -328,6 +411,7 @@ def render_soak(rows: list[dict], machine: str, started: str) -> str:
     w("\n")
     # soak.sh's section markers name the targets: subsections here.
     render_rows(rows, w, SOAK_HEADER, section_level="### ")
+    render_unmet(rows, w)
     return "".join(out).rstrip("\n") + "\n"
 
 
@@ -342,6 +426,7 @@ def render_api(rows: list[dict], machine: str, started: str, name: str = API_SEC
         w(f"- {line}\n")
     w("\n")
     render_rows(rows, w, TABLE_HEADER, section_level="### ")
+    render_unmet(rows, w)
     return "".join(out).rstrip("\n") + "\n"
 
 
@@ -387,6 +472,8 @@ def options(rest: list[str], allowed: set[str]) -> dict[str, str] | None:
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[1] == "criterion" and len(argv) == 3:
         return cmd_criterion(Path(argv[2]))
+    if len(argv) == 3 and argv[1] == "linked":
+        return cmd_linked(sys.stdin.read(), argv[2])
     if len(argv) >= 2 and argv[1] == "bundle" and len(argv) == 4:
         return cmd_bundle(Path(argv[2]), Path(argv[3]))
     if len(argv) >= 3 and argv[1] == "report":

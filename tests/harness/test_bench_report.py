@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import unittest
+import unittest.mock
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -203,7 +204,8 @@ class Soak(unittest.TestCase):
                       "(median of the first 20%) | 581.3 MiB | 1.08 | 1 | end ≤ 1.10 × start, or ≤ start + 8 MiB | yes |", soak)
         self.assertIn("| unexpected answers | 0 requests |  |  |  | 1 | 0 | yes |", soak)
         self.assertIn("**flat** means", soak)
-        self.assertTrue(text.endswith("|\n"))
+        # The section ends with its goals' verdict (the three soak goals are met).
+        self.assertTrue(text.endswith("|\n\nAll 3 goals of this section are met.\n"), text[-200:])
 
     def test_a_second_soak_replaces_the_first_in_place(self):
         # The Soak section between two others: the one after it stays, byte for byte.
@@ -307,6 +309,87 @@ class Soak(unittest.TestCase):
         out = self.report("--previous", str(self.md))
         self.assertIn("## Delivery history\n", out)
         self.assertIn("the store elsewhere", out)
+
+
+def goals_from(text: str) -> list[dict]:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "goals.toml"
+        path.write_text(text, encoding="utf-8")
+        return bench.load_goals(path)
+
+
+GOALS = """
+[[goal]]
+figure = '^end to end'
+peer = "sink"
+goal = ">= 0.3x the sink"
+ratio_at_least = 0.3
+why = "the queue round trip"
+"""
+
+
+class Linked(unittest.TestCase):
+    def test_counts_the_unused_credential_crates_and_the_certificate_stores(self):
+        tree = ("hookline-sender v0.1.0\naws-sdk-sts v1.124.0\naws-sdk-sso v1.119.0\n"
+                "aws-sdk-sqs v1.119.0\nrustls-native-certs v0.8.5\nrustls-native-certs v0.8.5 (*)\n"
+                "webpki-root-certs v1.0.11\n")
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "f.jsonl"
+            with unittest.mock.patch.dict(os.environ, {"HOOKLINE_BENCH_JSON": str(path)}):
+                self.assertEqual(bench.cmd_linked(tree, "sender bootstrap"), 0)
+            unused, certs = [json.loads(l) for l in path.read_text().splitlines()]
+        self.assertEqual(unused["value"], 2)
+        self.assertIn("(aws-sdk-sso, aws-sdk-sts)", unused["figure"])
+        self.assertEqual(certs["value"], 2)
+        self.assertIn("(rustls-native-certs, webpki-root-certs)", certs["figure"])
+        # Both are judged by the project's goals: none, and one.
+        rows = bench.collapse([{"section": "s", "command": "c"}, unused, certs])
+        self.assertEqual([r["met_text"] for r in rows], ["**no**", "**no**"])
+
+
+class Goals(unittest.TestCase):
+    def test_a_goal_from_the_file_replaces_the_benchmarks_own_and_is_judged_run_by_run(self):
+        goals = goals_from(GOALS)
+        rows = bench.collapse([
+            {"section": "dev", "command": "c"},
+            fig(35.0, 100.0, True),   # 0.35: met
+            fig(25.0, 100.0, True),   # 0.25: not met, whatever the benchmark said
+        ], goals)
+        self.assertEqual(rows[0]["goal"], ">= 0.3x the sink")
+        self.assertEqual(rows[0]["met_text"], "in 1 of 2 runs")
+        self.assertEqual(goals[0]["matched"], 2)
+
+    def test_the_peer_must_match_too(self):
+        goals = goals_from(GOALS)
+        rows = bench.collapse([{"section": "dev", "command": "c"},
+                               bench.figure("dev_load", "end to end", 1.0, "x", "other", 100.0)], goals)
+        self.assertIsNone(rows[0]["goal"])
+        self.assertEqual(goals[0]["matched"], 0)
+
+    def test_unmet_goals_are_listed_with_why_and_met_ones_counted(self):
+        goals = goals_from(GOALS)
+        out = io.StringIO()
+        bench.render_unmet(bench.collapse([{"section": "dev", "command": "c"},
+                                           fig(20.0, 100.0)], goals), out.write)
+        self.assertIn("Goals not met (1 of 1)", out.getvalue())
+        self.assertIn("**end to end**: 0.200x against >= 0.3x the sink (no). the queue round trip",
+                      out.getvalue())
+        out = io.StringIO()
+        bench.render_unmet(bench.collapse([{"section": "dev", "command": "c"},
+                                           fig(40.0, 100.0)], goals), out.write)
+        self.assertEqual(out.getvalue(), "All 1 goals of this section are met.\n\n")
+
+    def test_a_goal_needs_exactly_one_check(self):
+        with self.assertRaises(ValueError):
+            goals_from(GOALS.replace("ratio_at_least = 0.3", "ratio_at_least = 0.3\nvalue_at_most = 1"))
+        with self.assertRaises(ValueError):
+            goals_from(GOALS.replace("ratio_at_least = 0.3", ""))
+
+    def test_the_projects_goals_load_and_each_names_its_issue(self):
+        goals = bench.load_goals()
+        self.assertGreater(len(goals), 5)
+        for g in goals:
+            self.assertIn("issue", g, g["figure"])
 
 
 if __name__ == "__main__":
