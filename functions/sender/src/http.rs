@@ -2,12 +2,15 @@
 //!
 //! The guard sits in the DNS resolver: every address a host name resolves to is checked, and the
 //! connection goes to the checked addresses only, so a DNS answer cannot change between the check
-//! and the connect (DNS rebinding). Literal IP addresses, which reqwest does not resolve, are
-//! checked before the request. Redirects are never followed: a 3xx is an answer like any other.
+//! and the connect (DNS rebinding). Literal IP addresses, which are never resolved, are checked
+//! before the request. Redirects are never followed: a 3xx is an answer like any other.
+//!
+//! The client is hyper's (`hyper_util`'s pooled client over `hyper_rustls`), which the Lambda
+//! runtime and the AWS SDK link already: HTTP/1.1, connections kept alive and reused, no proxy.
 //!
 //! Names are looked up by a [`Lookup`]: the system resolver ([`SystemLookup`]) unless the client
 //! is built with [`Http::with_lookup`]. The guard does not depend on it: whatever a lookup
-//! answers is checked before reqwest connects.
+//! answers is checked before the client connects.
 //!
 //! Certificates are checked against [`TlsRoots`]: the system's store, or Mozilla's roots compiled
 //! into the binary, which spares a cold start reading and parsing every file of the store.
@@ -23,7 +26,16 @@ use hookline_core::api::history::ErrorClass;
 use hookline_core::retry::{Outcome, parse_retry_after};
 use hookline_core::ssrf::{Blocked, SsrfPolicy};
 use hookline_core::time::Timestamp;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// The most of a response body read (and discarded) so the connection can be reused.
 const MAX_DRAIN: usize = 64 * 1024;
@@ -81,11 +93,37 @@ impl std::str::FromStr for TlsRoots {
 }
 
 /// The HTTP client, built once per cold start.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    client: Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>,
     policy: Arc<SsrfPolicy>,
 }
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the HTTP client could not be built: the TLS roots could not be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The system's certificate store had no usable root (`TlsRoots::System`).
+    #[error("no usable root certificate in the system's store: {0}")]
+    NoSystemRoots(String),
+    /// The TLS configuration was refused (a root, or the protocol versions).
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// The connect timeout: a TCP (and TLS) connection not made by then fails the attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle connection is kept for the next delivery to the same endpoint.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Sent with every delivery.
+const USER_AGENT: &str = concat!("hookline/", env!("CARGO_PKG_VERSION"));
 
 /// What [`Lookup::lookup`] returns: every address of the name, or why there are none.
 pub type LookupFuture = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
@@ -94,7 +132,7 @@ pub type LookupFuture = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + S
 ///
 /// The default is [`SystemLookup`]; tests (a resolver they control) and embedders (their own DNS)
 /// pass another to [`Http::with_lookup`]. A lookup cannot open the SSRF guard: every address it
-/// returns is checked, a name with any refused address is refused, and reqwest connects only to
+/// returns is checked, a name with any refused address is refused, and the client connects only to
 /// the addresses returned. Literal IP hosts are never looked up.
 pub trait Lookup: Send + Sync {
     /// The addresses of `host`: an ASCII name as the URL parser normalised it (lower-case,
@@ -117,13 +155,34 @@ impl Lookup for SystemLookup {
 }
 
 /// Looks the name up, then refuses it if any address is not allowed.
+#[derive(Clone)]
 struct GuardedResolver {
     policy: Arc<SsrfPolicy>,
     lookup: Arc<dyn Lookup>,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+/// The checked addresses of one name, as the connector takes them.
+type Resolving = Pin<
+    Box<
+        dyn Future<
+                Output = Result<
+                    std::vec::IntoIter<SocketAddr>,
+                    Box<dyn std::error::Error + Send + Sync>,
+                >,
+            > + Send,
+    >,
+>;
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
         let policy = Arc::clone(&self.policy);
         let lookup = self.lookup.lookup(name.as_str());
         Box::pin(async move {
@@ -135,21 +194,65 @@ impl Resolve for GuardedResolver {
             for ip in &ips {
                 policy.check(*ip)?;
             }
-            // The port is reqwest's to fill in; the addresses are exactly the checked ones.
-            Ok(Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0))) as Addrs)
+            // The port is the connector's to fill in; the addresses are exactly the checked ones.
+            Ok(ips
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, 0))
+                .collect::<Vec<_>>()
+                .into_iter())
         })
     }
+}
+
+/// The TLS configuration: `roots`, TLS 1.2 and 1.3 with aws-lc-rs (the SDK's provider),
+/// HTTP/1.1 by ALPN.
+fn tls_config(roots: TlsRoots) -> Result<rustls::ClientConfig, ClientError> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        TlsRoots::Mozilla => {
+            let (_, refused) = store.add_parsable_certificates(
+                webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned(),
+            );
+            // Every compiled-in root parses (a test checks it); one that did not would be left
+            // out rather than fail every cold start.
+            debug_assert_eq!(refused, 0);
+        }
+        TlsRoots::System => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = store.add_parsable_certificates(found.certs);
+            if added == 0 {
+                let why = found
+                    .errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(ClientError::NoSystemRoots(if why.is_empty() {
+                    "no certificates found".to_owned()
+                } else {
+                    why
+                }));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 impl Http {
     /// A client that never follows redirects and connects only where `policy` allows, checking
     /// certificates against the system's store.
-    pub fn new(policy: SsrfPolicy) -> Result<Self, reqwest::Error> {
+    pub fn new(policy: SsrfPolicy) -> Result<Self, ClientError> {
         Self::with_roots(policy, TlsRoots::System)
     }
 
     /// As [`Http::new`], checking certificates against `roots`.
-    pub fn with_roots(policy: SsrfPolicy, roots: TlsRoots) -> Result<Self, reqwest::Error> {
+    pub fn with_roots(policy: SsrfPolicy, roots: TlsRoots) -> Result<Self, ClientError> {
         Self::with_lookup(policy, roots, Arc::new(SystemLookup))
     }
 
@@ -159,35 +262,31 @@ impl Http {
         policy: SsrfPolicy,
         roots: TlsRoots,
         lookup: Arc<dyn Lookup>,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
         let policy = Arc::new(policy);
-        let mut builder = reqwest::Client::builder();
-        if roots == TlsRoots::Mozilla {
-            // Only the roots change: reqwest still builds the TLS configuration (crypto provider,
-            // protocol versions, ALPN) as it does for the system's store.
-            let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|der| reqwest::Certificate::from_der(der))
-                .collect::<Result<Vec<_>, _>>()?;
-            builder = builder.tls_certs_only(certs);
-        }
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy from HTTP(S)_PROXY/ALL_PROXY would resolve endpoint names itself, out of
-            // the guard's sight: deliveries always connect directly.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver {
-                policy: Arc::clone(&policy),
-                lookup,
-            }))
-            .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
+        let mut tcp = HttpConnector::new_with_resolver(GuardedResolver {
+            policy: Arc::clone(&policy),
+            lookup,
+        });
+        // https:// URLs too: the TLS layer wraps this connector.
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        tcp.set_keepalive(Some(Duration::from_secs(15)));
+        // http:// and https:// URLs both (the connector's builder would refuse our ALPN).
+        let https = HttpsConnector::from((tcp, tls_config(roots)?));
+        // No proxy (one would resolve endpoint names out of the guard's sight) and no redirects:
+        // this client does neither.
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .build(https);
         Ok(Self { client, policy })
     }
 
-    /// POSTs `body` to `url` with `headers`, within `timeout`.
+    /// POSTs `body` to `url` with `headers`, within `timeout` (from sending to the end of the
+    /// part of the answer that is read).
     pub async fn post(
         &self,
         url: &str,
@@ -205,7 +304,7 @@ impl Http {
             response: String::new(),
             latency: started.elapsed(),
         };
-        let parsed = match reqwest::Url::parse(url) {
+        let parsed = match url::Url::parse(url) {
             Ok(u) => u,
             Err(e) => {
                 return failed(
@@ -220,50 +319,17 @@ impl Http {
         {
             return failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string());
         }
-        let mut req = self.client.post(parsed).timeout(timeout).body(body);
-        for (name, value) in headers {
-            req = req.header(name.as_str(), value.as_str());
-        }
-        match req.send().await {
-            Ok(mut resp) => {
-                let latency = started.elapsed();
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, now));
-                // Drain a little so the connection goes back to the pool; keep only the start of
-                // the body, for the attempt history.
-                let mut read = 0usize;
-                let mut head: Vec<u8> = Vec::new();
-                while read < MAX_DRAIN {
-                    match resp.chunk().await {
-                        Ok(Some(chunk)) => {
-                            let room = MAX_ATTEMPT_RESPONSE.saturating_sub(head.len());
-                            head.extend(chunk.iter().take(room));
-                            read += chunk.len();
-                        }
-                        _ => break,
-                    }
-                }
-                let response = String::from_utf8_lossy(&head).into_owned();
-                Attempt {
-                    outcome: Outcome::Status {
-                        code: status,
-                        retry_after,
-                    },
-                    status: Some(status),
-                    error: None,
-                    class: status_class(status),
-                    response,
-                    latency,
-                }
-            }
-            Err(e) => {
-                if let Some(blocked) = find_cause::<Blocked>(&e) {
+        let req = match request(&parsed, headers, body) {
+            Ok(req) => req,
+            Err(e) => return failed(Outcome::Connect, ErrorClass::Connection, e),
+        };
+        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let mut resp = match tokio::time::timeout_at(deadline, self.client.request(req)).await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => {
+                return if let Some(blocked) = find_cause::<Blocked>(&e) {
                     failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string())
-                } else if e.is_timeout() {
+                } else if timed_out(&e) {
                     failed(
                         Outcome::Timeout,
                         ErrorClass::Timeout,
@@ -271,13 +337,113 @@ impl Http {
                     )
                 } else {
                     failed(Outcome::Connect, connect_class(&e), describe(&e))
-                }
+                };
             }
+            Err(_) => {
+                return failed(
+                    Outcome::Timeout,
+                    ErrorClass::Timeout,
+                    format!("timed out after {timeout:?}"),
+                );
+            }
+        };
+        let latency = started.elapsed();
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(hyper::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, now));
+        // Drain a little (within the same timeout) so the connection goes back to the pool; keep
+        // only the start of the body, for the attempt history.
+        let mut read = 0usize;
+        let mut head: Vec<u8> = Vec::new();
+        let body = resp.body_mut();
+        while read < MAX_DRAIN {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(frame))) => {
+                    if let Some(chunk) = frame.data_ref() {
+                        let room = MAX_ATTEMPT_RESPONSE.saturating_sub(head.len());
+                        head.extend(chunk.iter().take(room));
+                        read += chunk.len();
+                    }
+                }
+                _ => break,
+            }
+        }
+        let response = String::from_utf8_lossy(&head).into_owned();
+        Attempt {
+            outcome: Outcome::Status {
+                code: status,
+                retry_after,
+            },
+            status: Some(status),
+            error: None,
+            class: status_class(status),
+            response,
+            latency,
         }
     }
 }
 
-fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
+/// The POST itself: the URL as parsed, the user agent, `*/*` accepted, then `headers`. A URL's
+/// user and password (`https://user:pass@host/`) go in an `Authorization: Basic` header, not on
+/// the wire's request line, as browsers and reqwest send them.
+fn request(
+    url: &url::Url,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let mut basic = None;
+    let mut target = std::borrow::Cow::Borrowed(url);
+    if !url.username().is_empty() || url.password().is_some() {
+        use base64::Engine as _;
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = decode(url.username());
+        let pass = url.password().map(decode).unwrap_or_default();
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        let mut value = HeaderValue::from_str(&format!("Basic {token}"))
+            .map_err(|e| format!("invalid URL credentials: {e}"))?;
+        value.set_sensitive(true);
+        basic = Some(value);
+        let mut bare = url.clone();
+        // Only a URL that cannot have credentials refuses these, and this one had them.
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        target = std::borrow::Cow::Owned(bare);
+    }
+    let mut req = hyper::Request::post(target.as_str())
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| format!("invalid request: {e}"))?;
+    let map = req.headers_mut();
+    if let Some(value) = basic {
+        map.insert(hyper::header::AUTHORIZATION, value);
+    }
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| format!("invalid header name {name:?}: {e}"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| format!("invalid value of header {}: {e}", name.as_str()))?;
+        map.append(name, value);
+    }
+    // The client's own headers, unless the endpoint's configuration sets them.
+    map.entry(hyper::header::USER_AGENT)
+        .or_insert(HeaderValue::from_static(USER_AGENT));
+    map.entry(hyper::header::ACCEPT)
+        .or_insert(HeaderValue::from_static("*/*"));
+    Ok(req)
+}
+
+/// Whether a failure was a timeout (connecting, or a timer of the client's own).
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    find_cause::<io::Error>(e).is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+}
+
+fn literal_ip(url: &url::Url) -> Option<IpAddr> {
     match url.host()? {
         url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
         url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
@@ -433,7 +599,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_custom_lookup_decides_where_reqwest_connects() {
+    async fn a_custom_lookup_decides_where_the_client_connects() {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -558,10 +724,48 @@ mod tests {
     }
 
     #[test]
+    fn requests_carry_the_clients_headers_unless_configured_and_url_credentials_as_basic_auth() {
+        let url = url::Url::parse("https://ada:p%40ss@hooks.example.com/in?x=1").unwrap();
+        let headers = [
+            ("User-Agent".to_owned(), "acme/2".to_owned()),
+            ("x-one".to_owned(), "a".to_owned()),
+            ("x-one".to_owned(), "b".to_owned()),
+        ];
+        let req = request(&url, &headers, b"{}".to_vec()).unwrap();
+        assert_eq!(req.uri().to_string(), "https://hooks.example.com/in?x=1");
+        let h = req.headers();
+        // base64("ada:p@ss")
+        assert_eq!(h["authorization"], "Basic YWRhOnBAc3M=");
+        assert_eq!(
+            h.get_all("user-agent").iter().collect::<Vec<_>>(),
+            ["acme/2"]
+        );
+        assert_eq!(h.get_all("x-one").iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(h["accept"], "*/*");
+        let plain = request(
+            &url::Url::parse("http://127.0.0.1:9/").unwrap(),
+            &[],
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(plain.headers()["user-agent"], USER_AGENT);
+        assert!(plain.headers().get("authorization").is_none());
+        let bad = [("bad name".to_owned(), "v".to_owned())];
+        assert!(request(&url, &bad, Vec::new()).is_err());
+    }
+
+    #[test]
     fn every_compiled_in_root_is_accepted() {
-        // reqwest parses each root when the client is built: one it rejected would fail every
-        // cold start, so this is checked here rather than in the Lambda.
+        // Each root is parsed when the client is built: one that did not parse would be left
+        // out, so this is checked here rather than in the Lambda.
         assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+        let mut store = rustls::RootCertStore::empty();
+        let (added, refused) = store
+            .add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+        assert_eq!(
+            (added, refused),
+            (webpki_root_certs::TLS_SERVER_ROOT_CERTS.len(), 0)
+        );
         Http::with_roots(SsrfPolicy::new(Vec::new()), TlsRoots::Mozilla).unwrap();
     }
 }
