@@ -68,8 +68,9 @@ pub enum TlsRoots {
     /// added there is trusted. Reading and parsing the store takes milliseconds of CPU.
     #[default]
     System,
-    /// Mozilla's root program, compiled in (`webpki-root-certs`): nothing is read from disk. The
-    /// list Amazon Linux's bundle is also made from, as recent as the build; no private CAs.
+    /// Mozilla's root program, compiled in as trust anchors (`webpki-roots`): nothing is read from
+    /// disk or parsed. The list Amazon Linux's bundle is also made from, as recent as the build;
+    /// no private CAs.
     Mozilla,
 }
 
@@ -97,6 +98,65 @@ impl std::str::FromStr for TlsRoots {
 pub struct Http {
     client: Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>,
     policy: Arc<SsrfPolicy>,
+    /// Endpoint URLs parsed once (a parse is a few hundred nanoseconds, twice per delivery).
+    targets: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<Target>>>>,
+}
+
+/// The most endpoint URLs kept parsed; past it the cache starts again (a sender delivers to
+/// a handful of endpoints, or to an application's few dozen).
+const MAX_TARGETS: usize = 1024;
+
+/// An endpoint URL, parsed: where it connects and what its request line and host say.
+#[derive(Debug)]
+struct Target {
+    /// The host, when it is an IP literal (never looked up, so checked before each request).
+    literal: Option<IpAddr>,
+    /// The URL without credentials, as the request's target.
+    uri: hyper::Uri,
+    /// The URL's user and password (`https://user:pass@host/`), as `Authorization: Basic`, as
+    /// browsers and reqwest send them (not on the request line).
+    basic: Option<HeaderValue>,
+}
+
+impl Target {
+    /// Parses `url` as the URL standard does (lower-case host, punycode), or says why not: the
+    /// outcome, the class and the error of the attempt.
+    fn parse(url: &str) -> Result<Self, (Outcome, ErrorClass, String)> {
+        let mut parsed = url::Url::parse(url).map_err(|e| {
+            (
+                Outcome::Blocked,
+                ErrorClass::Request,
+                format!("invalid URL: {e}"),
+            )
+        })?;
+        let invalid = |e: String| (Outcome::Connect, ErrorClass::Connection, e);
+        let mut basic = None;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            use base64::Engine as _;
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let user = decode(parsed.username());
+            let pass = parsed.password().map(decode).unwrap_or_default();
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            let mut value = HeaderValue::from_str(&format!("Basic {token}"))
+                .map_err(|e| invalid(format!("invalid URL credentials: {e}")))?;
+            value.set_sensitive(true);
+            basic = Some(value);
+            // Only a URL that cannot have credentials refuses these, and this one had them.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+        }
+        let uri = hyper::Uri::try_from(parsed.as_str())
+            .map_err(|e| invalid(format!("invalid request: {e}")))?;
+        Ok(Self {
+            literal: literal_ip(&parsed),
+            uri,
+            basic,
+        })
+    }
 }
 
 impl std::fmt::Debug for Http {
@@ -209,14 +269,8 @@ impl tower_service::Service<Name> for GuardedResolver {
 fn tls_config(roots: TlsRoots) -> Result<rustls::ClientConfig, ClientError> {
     let mut store = rustls::RootCertStore::empty();
     match roots {
-        TlsRoots::Mozilla => {
-            let (_, refused) = store.add_parsable_certificates(
-                webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned(),
-            );
-            // Every compiled-in root parses (a test checks it); one that did not would be left
-            // out rather than fail every cold start.
-            debug_assert_eq!(refused, 0);
-        }
+        // Compiled in as trust anchors: nothing is read or parsed.
+        TlsRoots::Mozilla => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         TlsRoots::System => {
             let found = rustls_native_certs::load_native_certs();
             let (added, _) = store.add_parsable_certificates(found.certs);
@@ -282,7 +336,29 @@ impl Http {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build(https);
-        Ok(Self { client, policy })
+        Ok(Self {
+            client,
+            policy,
+            targets: Arc::default(),
+        })
+    }
+
+    /// `url` parsed, from the cache or parsed now (and kept when it parses).
+    fn target(&self, url: &str) -> Result<Arc<Target>, (Outcome, ErrorClass, String)> {
+        // A poisoned lock only means another delivery panicked mid-insert: parse afresh.
+        if let Ok(targets) = self.targets.read()
+            && let Some(t) = targets.get(url)
+        {
+            return Ok(Arc::clone(t));
+        }
+        let target = Arc::new(Target::parse(url)?);
+        if let Ok(mut targets) = self.targets.write() {
+            if targets.len() >= MAX_TARGETS {
+                targets.clear();
+            }
+            targets.insert(url.to_owned(), Arc::clone(&target));
+        }
+        Ok(target)
     }
 
     /// POSTs `body` to `url` with `headers`, within `timeout` (from sending to the end of the
@@ -304,22 +380,16 @@ impl Http {
             response: String::new(),
             latency: started.elapsed(),
         };
-        let parsed = match url::Url::parse(url) {
-            Ok(u) => u,
-            Err(e) => {
-                return failed(
-                    Outcome::Blocked,
-                    ErrorClass::Request,
-                    format!("invalid URL: {e}"),
-                );
-            }
+        let target = match self.target(url) {
+            Ok(t) => t,
+            Err((outcome, class, error)) => return failed(outcome, class, error),
         };
-        if let Some(ip) = literal_ip(&parsed)
+        if let Some(ip) = target.literal
             && let Err(blocked) = self.policy.check(ip)
         {
             return failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string());
         }
-        let req = match request(&parsed, headers, body) {
+        let req = match request(&target, headers, body) {
             Ok(req) => req,
             Err(e) => return failed(Outcome::Connect, ErrorClass::Connection, e),
         };
@@ -386,42 +456,19 @@ impl Http {
     }
 }
 
-/// The POST itself: the URL as parsed, the user agent, `*/*` accepted, then `headers`. A URL's
-/// user and password (`https://user:pass@host/`) go in an `Authorization: Basic` header, not on
-/// the wire's request line, as browsers and reqwest send them.
+/// The POST itself: the target's URL and credentials, then `headers`, then the client's user
+/// agent and `*/*` accepted unless `headers` set them.
 fn request(
-    url: &url::Url,
+    target: &Target,
     headers: &[(String, String)],
     body: Vec<u8>,
 ) -> Result<hyper::Request<Full<Bytes>>, String> {
-    let mut basic = None;
-    let mut target = std::borrow::Cow::Borrowed(url);
-    if !url.username().is_empty() || url.password().is_some() {
-        use base64::Engine as _;
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        let user = decode(url.username());
-        let pass = url.password().map(decode).unwrap_or_default();
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        let mut value = HeaderValue::from_str(&format!("Basic {token}"))
-            .map_err(|e| format!("invalid URL credentials: {e}"))?;
-        value.set_sensitive(true);
-        basic = Some(value);
-        let mut bare = url.clone();
-        // Only a URL that cannot have credentials refuses these, and this one had them.
-        let _ = bare.set_username("");
-        let _ = bare.set_password(None);
-        target = std::borrow::Cow::Owned(bare);
-    }
-    let mut req = hyper::Request::post(target.as_str())
+    let mut req = hyper::Request::post(target.uri.clone())
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("invalid request: {e}"))?;
     let map = req.headers_mut();
-    if let Some(value) = basic {
-        map.insert(hyper::header::AUTHORIZATION, value);
+    if let Some(value) = &target.basic {
+        map.insert(hyper::header::AUTHORIZATION, value.clone());
     }
     for (name, value) in headers {
         let name = HeaderName::from_bytes(name.as_bytes())
@@ -725,7 +772,7 @@ mod tests {
 
     #[test]
     fn requests_carry_the_clients_headers_unless_configured_and_url_credentials_as_basic_auth() {
-        let url = url::Url::parse("https://ada:p%40ss@hooks.example.com/in?x=1").unwrap();
+        let url = Target::parse("https://ada:p%40ss@hooks.example.com/in?x=1").unwrap();
         let headers = [
             ("User-Agent".to_owned(), "acme/2".to_owned()),
             ("x-one".to_owned(), "a".to_owned()),
@@ -743,7 +790,7 @@ mod tests {
         assert_eq!(h.get_all("x-one").iter().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(h["accept"], "*/*");
         let plain = request(
-            &url::Url::parse("http://127.0.0.1:9/").unwrap(),
+            &Target::parse("http://127.0.0.1:9/").unwrap(),
             &[],
             Vec::new(),
         )
@@ -755,17 +802,12 @@ mod tests {
     }
 
     #[test]
-    fn every_compiled_in_root_is_accepted() {
-        // Each root is parsed when the client is built: one that did not parse would be left
-        // out, so this is checked here rather than in the Lambda.
-        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+    fn the_compiled_in_roots_are_mozillas() {
+        // The trust anchors webpki-roots compiles in: Mozilla's program, well over a hundred.
+        assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
         let mut store = rustls::RootCertStore::empty();
-        let (added, refused) = store
-            .add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
-        assert_eq!(
-            (added, refused),
-            (webpki_root_certs::TLS_SERVER_ROOT_CERTS.len(), 0)
-        );
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        assert_eq!(store.len(), webpki_roots::TLS_SERVER_ROOTS.len());
         Http::with_roots(SsrfPolicy::new(Vec::new()), TlsRoots::Mozilla).unwrap();
     }
 }
