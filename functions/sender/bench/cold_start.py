@@ -61,6 +61,8 @@ CONFIG = {
 PEER_EXAMPLE = "cold_start_peer"
 PEER_NAME = "minimal lambda_runtime function"
 GOAL_MS = 30.0
+# Issue 20: the cold start p50 at most this multiple of the minimal function's, in the same run.
+GOAL_RATIO = 1.15
 
 
 class FakeRuntime(ThreadingHTTPServer):
@@ -203,8 +205,8 @@ def figures(peer_name, mine, peer, size, peer_size):
             "peer": peer_name,
             "peer_value": round(peer[key], 1),
             "ratio": ratio(mine[key], peer[key]),
-            "goal": f"< {GOAL_MS:g} ms" if goal else None,
-            "met": mine[key] < GOAL_MS if goal else None,
+            "goal": f"<= {GOAL_RATIO:g}x the minimal function, and < {GOAL_MS:g} ms" if goal else None,
+            "met": (mine[key] < GOAL_MS and mine[key] <= GOAL_RATIO * peer[key]) if goal else None,
         })
     rows.append({
         "bench": "sender_cold_start",
@@ -250,8 +252,9 @@ def main():
           f"p50 {m['p50']:.1f} ms, min {m['min']:.1f} ms, max {m['max']:.1f} ms")
     print(f"peer ({peer_name}), same runs, alternating: "
           f"p50 {p['p50']:.1f} ms, min {p['min']:.1f} ms, max {p['max']:.1f} ms")
+    met = m['p50'] < GOAL_MS and m['p50'] <= GOAL_RATIO * p['p50']
     print(f"hookline/peer: p50 {m['p50'] / p['p50']:.2f}, min {m['min'] / p['min']:.2f}; "
-          f"goal p50 < {GOAL_MS:g} ms: {'met' if m['p50'] < GOAL_MS else 'not met'}")
+          f"goal p50 <= {GOAL_RATIO:g}x the peer and < {GOAL_MS:g} ms: {'met' if met else 'not met'}")
     print(f"binary size: {size:,} B, peer {peer_size:,} B ({size / peer_size:.2f}x)")
     out = os.environ.get("HOOKLINE_BENCH_JSON")
     if out:

@@ -26,7 +26,7 @@ use hookline_sqs::{BatchLimits, batches};
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::http::{Attempt, Http, Lookup, SystemLookup};
+use crate::http::{Attempt, ClientError, Http, Lookup, SystemLookup};
 use crate::observe::Logger;
 use crate::registry::RegistryCache;
 use crate::settings::{Endpoint, Settings};
@@ -110,6 +110,38 @@ fn delivery_dead_letter(
     }
 }
 
+/// The `delivery_attempt` log line, one per attempt: serialised as it stands, with no `Value`
+/// tree built per delivery.
+#[derive(serde::Serialize)]
+struct AttemptLine<'a> {
+    level: &'static str,
+    msg: &'static str,
+    message_id: &'a str,
+    endpoint: &'a str,
+    event_type: &'a str,
+    attempt: u32,
+    status: Option<u16>,
+    error: Option<&'a str>,
+    outcome: &'static str,
+    latency_ms: u64,
+    next_delay_ms: Option<u64>,
+}
+
+/// The `fan_out` log line of a message to the configuration's endpoints.
+#[derive(serde::Serialize)]
+struct FanOutLine<'a> {
+    level: &'static str,
+    msg: &'static str,
+    message_id: &'a str,
+    event_type: &'a str,
+    endpoints: Vec<&'a str>,
+}
+
+/// Whole milliseconds, as a log line's number (saturating: no delay or latency comes near it).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// The sender: settings, an HTTP client and an SQS client, made once per cold start.
 #[derive(Clone, Debug)]
 pub struct Sender {
@@ -172,7 +204,7 @@ impl Sender {
         settings: Settings,
         sqs: aws_sdk_sqs::Client,
         log: Logger,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
         Self::with_parts(settings, Sqs::ready(sqs), log, Arc::new(SystemLookup))
     }
 
@@ -182,7 +214,7 @@ impl Sender {
         settings: Settings,
         sqs: aws_sdk_sqs::Config,
         log: Logger,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
         Self::with_parts(settings, Sqs::deferred(sqs), log, Arc::new(SystemLookup))
     }
 
@@ -194,7 +226,7 @@ impl Sender {
         sqs: aws_sdk_sqs::Client,
         log: Logger,
         lookup: Arc<dyn Lookup>,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
         Self::with_parts(settings, Sqs::ready(sqs), log, lookup)
     }
 
@@ -203,7 +235,7 @@ impl Sender {
         sqs: Sqs,
         log: Logger,
         lookup: Arc<dyn Lookup>,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
         let http = Http::with_lookup(settings.ssrf.clone(), settings.tls_roots, lookup)?;
         Ok(Self {
             settings: Arc::new(settings),
@@ -343,10 +375,18 @@ impl Sender {
             .await?;
         }
         let targets = &plan.targets;
-        self.log.event(json!({
-            "level": "info", "msg": "fan_out", "message_id": message_id,
-            "event_type": msg.event_type, "endpoints": targets.iter().map(|e| &e.name).collect::<Vec<_>>(),
-        }));
+        if self.log.enabled("info") {
+            self.log.write(
+                Some("info"),
+                &FanOutLine {
+                    level: "info",
+                    msg: "fan_out",
+                    message_id: &message_id,
+                    event_type: &msg.event_type,
+                    endpoints: targets.iter().map(|e| e.name.as_str()).collect(),
+                },
+            );
+        }
         match targets.as_slice() {
             [] => {
                 if plan.is_unrouted() {
@@ -654,22 +694,33 @@ impl Sender {
     fn log_attempt(&self, d: &DeliveryMessage, attempt: u32, a: &Attempt, decision: &Decision) {
         let (outcome, next_delay_ms) = match decision {
             Decision::Delivered => ("delivered", None),
-            Decision::Retry { delay, .. } => ("retry", Some(delay.as_millis())),
+            Decision::Retry { delay, .. } => ("retry", Some(millis(*delay))),
             Decision::GiveUp { .. } => ("dead_lettered", None),
         };
-        self.log.event(json!({
-            "level": if outcome == "delivered" { "info" } else { "warn" },
-            "msg": "delivery_attempt",
-            "message_id": d.message_id,
-            "endpoint": d.endpoint,
-            "event_type": d.event_type,
-            "attempt": attempt,
-            "status": a.status,
-            "error": a.error,
-            "outcome": outcome,
-            "latency_ms": a.latency.as_millis(),
-            "next_delay_ms": next_delay_ms,
-        }));
+        let level = if outcome == "delivered" {
+            "info"
+        } else {
+            "warn"
+        };
+        if !self.log.enabled(level) {
+            return;
+        }
+        self.log.write(
+            Some(level),
+            &AttemptLine {
+                level,
+                msg: "delivery_attempt",
+                message_id: &d.message_id,
+                endpoint: &d.endpoint,
+                event_type: &d.event_type,
+                attempt,
+                status: a.status,
+                error: a.error.as_deref(),
+                outcome,
+                latency_ms: millis(a.latency),
+                next_delay_ms,
+            },
+        );
     }
 
     /// Hides the record until its next attempt is due. If this fails the record still comes

@@ -2,12 +2,15 @@
 //!
 //! The guard sits in the DNS resolver: every address a host name resolves to is checked, and the
 //! connection goes to the checked addresses only, so a DNS answer cannot change between the check
-//! and the connect (DNS rebinding). Literal IP addresses, which reqwest does not resolve, are
-//! checked before the request. Redirects are never followed: a 3xx is an answer like any other.
+//! and the connect (DNS rebinding). Literal IP addresses, which are never resolved, are checked
+//! before the request. Redirects are never followed: a 3xx is an answer like any other.
+//!
+//! The client is hyper's (`hyper_util`'s pooled client over `hyper_rustls`), which the Lambda
+//! runtime and the AWS SDK link already: HTTP/1.1, connections kept alive and reused, no proxy.
 //!
 //! Names are looked up by a [`Lookup`]: the system resolver ([`SystemLookup`]) unless the client
 //! is built with [`Http::with_lookup`]. The guard does not depend on it: whatever a lookup
-//! answers is checked before reqwest connects.
+//! answers is checked before the client connects.
 //!
 //! Certificates are checked against [`TlsRoots`]: the system's store, or Mozilla's roots compiled
 //! into the binary, which spares a cold start reading and parsing every file of the store.
@@ -23,7 +26,16 @@ use hookline_core::api::history::ErrorClass;
 use hookline_core::retry::{Outcome, parse_retry_after};
 use hookline_core::ssrf::{Blocked, SsrfPolicy};
 use hookline_core::time::Timestamp;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// The most of a response body read (and discarded) so the connection can be reused.
 const MAX_DRAIN: usize = 64 * 1024;
@@ -56,8 +68,9 @@ pub enum TlsRoots {
     /// added there is trusted. Reading and parsing the store takes milliseconds of CPU.
     #[default]
     System,
-    /// Mozilla's root program, compiled in (`webpki-root-certs`): nothing is read from disk. The
-    /// list Amazon Linux's bundle is also made from, as recent as the build; no private CAs.
+    /// Mozilla's root program, compiled in as trust anchors (`webpki-roots`): nothing is read from
+    /// disk or parsed. The list Amazon Linux's bundle is also made from, as recent as the build;
+    /// no private CAs.
     Mozilla,
 }
 
@@ -81,11 +94,96 @@ impl std::str::FromStr for TlsRoots {
 }
 
 /// The HTTP client, built once per cold start.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Http {
-    client: reqwest::Client,
+    client: Client<HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>,
     policy: Arc<SsrfPolicy>,
+    /// Endpoint URLs parsed once (a parse is a few hundred nanoseconds, twice per delivery).
+    targets: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<Target>>>>,
 }
+
+/// The most endpoint URLs kept parsed; past it the cache starts again (a sender delivers to
+/// a handful of endpoints, or to an application's few dozen).
+const MAX_TARGETS: usize = 1024;
+
+/// An endpoint URL, parsed: where it connects and what its request line and host say.
+#[derive(Debug)]
+struct Target {
+    /// The host, when it is an IP literal (never looked up, so checked before each request).
+    literal: Option<IpAddr>,
+    /// The URL without credentials, as the request's target.
+    uri: hyper::Uri,
+    /// The URL's user and password (`https://user:pass@host/`), as `Authorization: Basic`, as
+    /// browsers and reqwest send them (not on the request line).
+    basic: Option<HeaderValue>,
+}
+
+impl Target {
+    /// Parses `url` as the URL standard does (lower-case host, punycode), or says why not: the
+    /// outcome, the class and the error of the attempt.
+    fn parse(url: &str) -> Result<Self, (Outcome, ErrorClass, String)> {
+        let mut parsed = url::Url::parse(url).map_err(|e| {
+            (
+                Outcome::Blocked,
+                ErrorClass::Request,
+                format!("invalid URL: {e}"),
+            )
+        })?;
+        let invalid = |e: String| (Outcome::Connect, ErrorClass::Connection, e);
+        let mut basic = None;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            use base64::Engine as _;
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            let user = decode(parsed.username());
+            let pass = parsed.password().map(decode).unwrap_or_default();
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+            let mut value = HeaderValue::from_str(&format!("Basic {token}"))
+                .map_err(|e| invalid(format!("invalid URL credentials: {e}")))?;
+            value.set_sensitive(true);
+            basic = Some(value);
+            // Only a URL that cannot have credentials refuses these, and this one had them.
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+        }
+        let uri = hyper::Uri::try_from(parsed.as_str())
+            .map_err(|e| invalid(format!("invalid request: {e}")))?;
+        Ok(Self {
+            literal: literal_ip(&parsed),
+            uri,
+            basic,
+        })
+    }
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the HTTP client could not be built: the TLS roots could not be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The system's certificate store had no usable root (`TlsRoots::System`).
+    #[error("no usable root certificate in the system's store: {0}")]
+    NoSystemRoots(String),
+    /// The TLS configuration was refused (a root, or the protocol versions).
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// The connect timeout: a TCP (and TLS) connection not made by then fails the attempt.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle connection is kept for the next delivery to the same endpoint.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Sent with every delivery.
+const USER_AGENT: &str = concat!("hookline/", env!("CARGO_PKG_VERSION"));
 
 /// What [`Lookup::lookup`] returns: every address of the name, or why there are none.
 pub type LookupFuture = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + Send>>;
@@ -94,7 +192,7 @@ pub type LookupFuture = Pin<Box<dyn Future<Output = io::Result<Vec<IpAddr>>> + S
 ///
 /// The default is [`SystemLookup`]; tests (a resolver they control) and embedders (their own DNS)
 /// pass another to [`Http::with_lookup`]. A lookup cannot open the SSRF guard: every address it
-/// returns is checked, a name with any refused address is refused, and reqwest connects only to
+/// returns is checked, a name with any refused address is refused, and the client connects only to
 /// the addresses returned. Literal IP hosts are never looked up.
 pub trait Lookup: Send + Sync {
     /// The addresses of `host`: an ASCII name as the URL parser normalised it (lower-case,
@@ -117,13 +215,34 @@ impl Lookup for SystemLookup {
 }
 
 /// Looks the name up, then refuses it if any address is not allowed.
+#[derive(Clone)]
 struct GuardedResolver {
     policy: Arc<SsrfPolicy>,
     lookup: Arc<dyn Lookup>,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+/// The checked addresses of one name, as the connector takes them.
+type Resolving = Pin<
+    Box<
+        dyn Future<
+                Output = Result<
+                    std::vec::IntoIter<SocketAddr>,
+                    Box<dyn std::error::Error + Send + Sync>,
+                >,
+            > + Send,
+    >,
+>;
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
         let policy = Arc::clone(&self.policy);
         let lookup = self.lookup.lookup(name.as_str());
         Box::pin(async move {
@@ -135,21 +254,59 @@ impl Resolve for GuardedResolver {
             for ip in &ips {
                 policy.check(*ip)?;
             }
-            // The port is reqwest's to fill in; the addresses are exactly the checked ones.
-            Ok(Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0))) as Addrs)
+            // The port is the connector's to fill in; the addresses are exactly the checked ones.
+            Ok(ips
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, 0))
+                .collect::<Vec<_>>()
+                .into_iter())
         })
     }
+}
+
+/// The TLS configuration: `roots`, TLS 1.2 and 1.3 with aws-lc-rs (the SDK's provider),
+/// HTTP/1.1 by ALPN.
+fn tls_config(roots: TlsRoots) -> Result<rustls::ClientConfig, ClientError> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        // Compiled in as trust anchors: nothing is read or parsed.
+        TlsRoots::Mozilla => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        TlsRoots::System => {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = store.add_parsable_certificates(found.certs);
+            if added == 0 {
+                let why = found
+                    .errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(ClientError::NoSystemRoots(if why.is_empty() {
+                    "no certificates found".to_owned()
+                } else {
+                    why
+                }));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 impl Http {
     /// A client that never follows redirects and connects only where `policy` allows, checking
     /// certificates against the system's store.
-    pub fn new(policy: SsrfPolicy) -> Result<Self, reqwest::Error> {
+    pub fn new(policy: SsrfPolicy) -> Result<Self, ClientError> {
         Self::with_roots(policy, TlsRoots::System)
     }
 
     /// As [`Http::new`], checking certificates against `roots`.
-    pub fn with_roots(policy: SsrfPolicy, roots: TlsRoots) -> Result<Self, reqwest::Error> {
+    pub fn with_roots(policy: SsrfPolicy, roots: TlsRoots) -> Result<Self, ClientError> {
         Self::with_lookup(policy, roots, Arc::new(SystemLookup))
     }
 
@@ -159,35 +316,53 @@ impl Http {
         policy: SsrfPolicy,
         roots: TlsRoots,
         lookup: Arc<dyn Lookup>,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
         let policy = Arc::new(policy);
-        let mut builder = reqwest::Client::builder();
-        if roots == TlsRoots::Mozilla {
-            // Only the roots change: reqwest still builds the TLS configuration (crypto provider,
-            // protocol versions, ALPN) as it does for the system's store.
-            let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|der| reqwest::Certificate::from_der(der))
-                .collect::<Result<Vec<_>, _>>()?;
-            builder = builder.tls_certs_only(certs);
-        }
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy from HTTP(S)_PROXY/ALL_PROXY would resolve endpoint names itself, out of
-            // the guard's sight: deliveries always connect directly.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver {
-                policy: Arc::clone(&policy),
-                lookup,
-            }))
-            .user_agent(concat!("hookline/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
-        Ok(Self { client, policy })
+        let mut tcp = HttpConnector::new_with_resolver(GuardedResolver {
+            policy: Arc::clone(&policy),
+            lookup,
+        });
+        // https:// URLs too: the TLS layer wraps this connector.
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        tcp.set_keepalive(Some(Duration::from_secs(15)));
+        // http:// and https:// URLs both (the connector's builder would refuse our ALPN).
+        let https = HttpsConnector::from((tcp, tls_config(roots)?));
+        // No proxy (one would resolve endpoint names out of the guard's sight) and no redirects:
+        // this client does neither.
+        let client = Client::builder(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .build(https);
+        Ok(Self {
+            client,
+            policy,
+            targets: Arc::default(),
+        })
     }
 
-    /// POSTs `body` to `url` with `headers`, within `timeout`.
+    /// `url` parsed, from the cache or parsed now (and kept when it parses).
+    fn target(&self, url: &str) -> Result<Arc<Target>, (Outcome, ErrorClass, String)> {
+        // A poisoned lock only means another delivery panicked mid-insert: parse afresh.
+        if let Ok(targets) = self.targets.read()
+            && let Some(t) = targets.get(url)
+        {
+            return Ok(Arc::clone(t));
+        }
+        let target = Arc::new(Target::parse(url)?);
+        if let Ok(mut targets) = self.targets.write() {
+            if targets.len() >= MAX_TARGETS {
+                targets.clear();
+            }
+            targets.insert(url.to_owned(), Arc::clone(&target));
+        }
+        Ok(target)
+    }
+
+    /// POSTs `body` to `url` with `headers`, within `timeout` (from sending to the end of the
+    /// part of the answer that is read).
     pub async fn post(
         &self,
         url: &str,
@@ -205,65 +380,26 @@ impl Http {
             response: String::new(),
             latency: started.elapsed(),
         };
-        let parsed = match reqwest::Url::parse(url) {
-            Ok(u) => u,
-            Err(e) => {
-                return failed(
-                    Outcome::Blocked,
-                    ErrorClass::Request,
-                    format!("invalid URL: {e}"),
-                );
-            }
+        let target = match self.target(url) {
+            Ok(t) => t,
+            Err((outcome, class, error)) => return failed(outcome, class, error),
         };
-        if let Some(ip) = literal_ip(&parsed)
+        if let Some(ip) = target.literal
             && let Err(blocked) = self.policy.check(ip)
         {
             return failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string());
         }
-        let mut req = self.client.post(parsed).timeout(timeout).body(body);
-        for (name, value) in headers {
-            req = req.header(name.as_str(), value.as_str());
-        }
-        match req.send().await {
-            Ok(mut resp) => {
-                let latency = started.elapsed();
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, now));
-                // Drain a little so the connection goes back to the pool; keep only the start of
-                // the body, for the attempt history.
-                let mut read = 0usize;
-                let mut head: Vec<u8> = Vec::new();
-                while read < MAX_DRAIN {
-                    match resp.chunk().await {
-                        Ok(Some(chunk)) => {
-                            let room = MAX_ATTEMPT_RESPONSE.saturating_sub(head.len());
-                            head.extend(chunk.iter().take(room));
-                            read += chunk.len();
-                        }
-                        _ => break,
-                    }
-                }
-                let response = String::from_utf8_lossy(&head).into_owned();
-                Attempt {
-                    outcome: Outcome::Status {
-                        code: status,
-                        retry_after,
-                    },
-                    status: Some(status),
-                    error: None,
-                    class: status_class(status),
-                    response,
-                    latency,
-                }
-            }
-            Err(e) => {
-                if let Some(blocked) = find_cause::<Blocked>(&e) {
+        let req = match request(&target, headers, body) {
+            Ok(req) => req,
+            Err(e) => return failed(Outcome::Connect, ErrorClass::Connection, e),
+        };
+        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let mut resp = match tokio::time::timeout_at(deadline, self.client.request(req)).await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => {
+                return if let Some(blocked) = find_cause::<Blocked>(&e) {
                     failed(Outcome::Blocked, ErrorClass::Ssrf, blocked.to_string())
-                } else if e.is_timeout() {
+                } else if timed_out(&e) {
                     failed(
                         Outcome::Timeout,
                         ErrorClass::Timeout,
@@ -271,13 +407,90 @@ impl Http {
                     )
                 } else {
                     failed(Outcome::Connect, connect_class(&e), describe(&e))
-                }
+                };
             }
+            Err(_) => {
+                return failed(
+                    Outcome::Timeout,
+                    ErrorClass::Timeout,
+                    format!("timed out after {timeout:?}"),
+                );
+            }
+        };
+        let latency = started.elapsed();
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(hyper::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, now));
+        // Drain a little (within the same timeout) so the connection goes back to the pool; keep
+        // only the start of the body, for the attempt history.
+        let mut read = 0usize;
+        let mut head: Vec<u8> = Vec::new();
+        let body = resp.body_mut();
+        while read < MAX_DRAIN {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(frame))) => {
+                    if let Some(chunk) = frame.data_ref() {
+                        let room = MAX_ATTEMPT_RESPONSE.saturating_sub(head.len());
+                        head.extend(chunk.iter().take(room));
+                        read += chunk.len();
+                    }
+                }
+                _ => break,
+            }
+        }
+        let response = String::from_utf8_lossy(&head).into_owned();
+        Attempt {
+            outcome: Outcome::Status {
+                code: status,
+                retry_after,
+            },
+            status: Some(status),
+            error: None,
+            class: status_class(status),
+            response,
+            latency,
         }
     }
 }
 
-fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
+/// The POST itself: the target's URL and credentials, then `headers`, then the client's user
+/// agent and `*/*` accepted unless `headers` set them.
+fn request(
+    target: &Target,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let mut req = hyper::Request::post(target.uri.clone())
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| format!("invalid request: {e}"))?;
+    let map = req.headers_mut();
+    if let Some(value) = &target.basic {
+        map.insert(hyper::header::AUTHORIZATION, value.clone());
+    }
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| format!("invalid header name {name:?}: {e}"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| format!("invalid value of header {}: {e}", name.as_str()))?;
+        map.append(name, value);
+    }
+    // The client's own headers, unless the endpoint's configuration sets them.
+    map.entry(hyper::header::USER_AGENT)
+        .or_insert(HeaderValue::from_static(USER_AGENT));
+    map.entry(hyper::header::ACCEPT)
+        .or_insert(HeaderValue::from_static("*/*"));
+    Ok(req)
+}
+
+/// Whether a failure was a timeout (connecting, or a timer of the client's own).
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    find_cause::<io::Error>(e).is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+}
+
+fn literal_ip(url: &url::Url) -> Option<IpAddr> {
     match url.host()? {
         url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
         url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
@@ -433,7 +646,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_custom_lookup_decides_where_reqwest_connects() {
+    async fn a_custom_lookup_decides_where_the_client_connects() {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -558,10 +771,43 @@ mod tests {
     }
 
     #[test]
-    fn every_compiled_in_root_is_accepted() {
-        // reqwest parses each root when the client is built: one it rejected would fail every
-        // cold start, so this is checked here rather than in the Lambda.
-        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+    fn requests_carry_the_clients_headers_unless_configured_and_url_credentials_as_basic_auth() {
+        let url = Target::parse("https://ada:p%40ss@hooks.example.com/in?x=1").unwrap();
+        let headers = [
+            ("User-Agent".to_owned(), "acme/2".to_owned()),
+            ("x-one".to_owned(), "a".to_owned()),
+            ("x-one".to_owned(), "b".to_owned()),
+        ];
+        let req = request(&url, &headers, b"{}".to_vec()).unwrap();
+        assert_eq!(req.uri().to_string(), "https://hooks.example.com/in?x=1");
+        let h = req.headers();
+        // base64("ada:p@ss")
+        assert_eq!(h["authorization"], "Basic YWRhOnBAc3M=");
+        assert_eq!(
+            h.get_all("user-agent").iter().collect::<Vec<_>>(),
+            ["acme/2"]
+        );
+        assert_eq!(h.get_all("x-one").iter().collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(h["accept"], "*/*");
+        let plain = request(
+            &Target::parse("http://127.0.0.1:9/").unwrap(),
+            &[],
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(plain.headers()["user-agent"], USER_AGENT);
+        assert!(plain.headers().get("authorization").is_none());
+        let bad = [("bad name".to_owned(), "v".to_owned())];
+        assert!(request(&url, &bad, Vec::new()).is_err());
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_mozillas() {
+        // The trust anchors webpki-roots compiles in: Mozilla's program, well over a hundred.
+        assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
+        let mut store = rustls::RootCertStore::empty();
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        assert_eq!(store.len(), webpki_roots::TLS_SERVER_ROOTS.len());
         Http::with_roots(SsrfPolicy::new(Vec::new()), TlsRoots::Mozilla).unwrap();
     }
 }

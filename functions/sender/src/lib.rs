@@ -29,5 +29,7 @@ pub mod settings;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use handler::code;
 pub use handler::{Sender, dlq_attr};
-pub use http::{Attempt, Http, Lookup, LookupFuture, SystemLookup, TlsRoots, UnknownTlsRoots};
+pub use http::{
+    Attempt, ClientError, Http, Lookup, LookupFuture, SystemLookup, TlsRoots, UnknownTlsRoots,
+};
 pub use settings::{Endpoint, EventData, Refusal, Settings, SettingsError};

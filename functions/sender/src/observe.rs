@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The metric namespace.
 pub const NAMESPACE: &str = "hookline";
@@ -87,21 +87,39 @@ impl Logger {
         (self.sink)(&value.to_string());
     }
 
+    /// Whether a line at `level` would be written: callers check it before they build a line.
+    pub fn enabled(&self, level: &str) -> bool {
+        rank(level).is_none_or(|l| l >= self.min)
+    }
+
+    /// Writes one line serialised straight from `line` (a struct, not a `Value` tree: no map is
+    /// built per line), unless `level` is below the logger's. The line must carry `level` as
+    /// its `"level"` field; lines without one (metrics) pass `None` and are always written.
+    pub fn write(&self, level: Option<&str>, line: &impl serde::Serialize) {
+        if level.is_some_and(|l| !self.enabled(l)) {
+            return;
+        }
+        // Serialising ids, names and numbers cannot fail; were it ever to, the line is dropped
+        // as an unwritable one is.
+        if let Ok(text) = serde_json::to_string(line) {
+            (self.sink)(&text);
+        }
+    }
+
     /// Writes one EMF line: `name` (a count of 1, or `value` milliseconds for latency) with the
     /// endpoint as a dimension.
     pub fn metric(&self, name: &str, unit: &str, value: f64, endpoint: &str, now_ms: i64) {
-        self.event(json!({
-            "_aws": {
-                "Timestamp": now_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": NAMESPACE,
-                    "Dimensions": [["Endpoint"]],
-                    "Metrics": [{"Name": name, "Unit": unit}],
-                }],
+        self.write(
+            None,
+            &Emf {
+                name,
+                unit,
+                value,
+                endpoint,
+                application: None,
+                now_ms,
             },
-            "Endpoint": endpoint,
-            name: value,
-        }));
+        );
     }
 
     /// As [`Logger::metric`], counted per endpoint and per application from the same line: two
@@ -117,25 +135,89 @@ impl Logger {
         endpoint: &str,
         now_ms: i64,
     ) {
-        self.event(json!({
-            "_aws": {
-                "Timestamp": now_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": NAMESPACE,
-                    "Dimensions": [["Endpoint"], ["Application"]],
-                    "Metrics": [{"Name": name, "Unit": unit}],
-                }],
+        self.write(
+            None,
+            &Emf {
+                name,
+                unit,
+                value,
+                endpoint,
+                application: Some(application),
+                now_ms,
             },
-            "Endpoint": endpoint,
-            "Application": application,
-            name: value,
-        }));
+        );
+    }
+}
+
+/// One EMF line: `{"_aws": {...}, "Endpoint": .., ["Application": ..,] name: value}`. Written
+/// field by field (the metric's name is a key), as `json!` would build it, without the tree.
+struct Emf<'a> {
+    name: &'a str,
+    unit: &'a str,
+    value: f64,
+    endpoint: &'a str,
+    application: Option<&'a str>,
+    now_ms: i64,
+}
+
+/// The dimension sets of an endpoint metric, and of one also counted per application.
+const BY_ENDPOINT: &[&[&str]] = &[&["Endpoint"]];
+const BY_ENDPOINT_AND_APPLICATION: &[&[&str]] = &[&["Endpoint"], &["Application"]];
+
+impl serde::Serialize for Emf<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Aws<'a> {
+            timestamp: i64,
+            cloud_watch_metrics: [Directive<'a>; 1],
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Directive<'a> {
+            namespace: &'static str,
+            dimensions: &'static [&'static [&'static str]],
+            metrics: [Metric<'a>; 1],
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Metric<'a> {
+            name: &'a str,
+            unit: &'a str,
+        }
+
+        let aws = Aws {
+            timestamp: self.now_ms,
+            cloud_watch_metrics: [Directive {
+                namespace: NAMESPACE,
+                dimensions: if self.application.is_some() {
+                    BY_ENDPOINT_AND_APPLICATION
+                } else {
+                    BY_ENDPOINT
+                },
+                metrics: [Metric {
+                    name: self.name,
+                    unit: self.unit,
+                }],
+            }],
+        };
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("_aws", &aws)?;
+        map.serialize_entry("Endpoint", self.endpoint)?;
+        if let Some(application) = self.application {
+            map.serialize_entry("Application", application)?;
+        }
+        map.serialize_entry(self.name, &self.value)?;
+        map.end()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn level_filters_log_lines_but_never_metrics() {
@@ -152,6 +234,73 @@ mod tests {
         let (log, buf) = Logger::capture();
         log.with_level("nonsense").event(json!({"level": "debug"}));
         assert!(buf.lock().unwrap().is_empty(), "unknown levels mean info");
+    }
+
+    /// The lines as they were built before (a `json!` tree per line): the typed lines say the
+    /// same, field for field.
+    #[test]
+    fn metric_lines_say_what_the_json_trees_said() {
+        let (log, buf) = Logger::capture();
+        log.metric("DeliveryLatency", "Milliseconds", 12.5, "e\"1", -3);
+        log.app_metric(
+            "Delivered",
+            "Count",
+            1.0,
+            "app_1",
+            "ep_1",
+            1_795_435_200_000,
+        );
+        let lines: Vec<Value> = buf
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[0],
+            json!({
+                "_aws": {
+                    "Timestamp": -3,
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [["Endpoint"]],
+                        "Metrics": [{"Name": "DeliveryLatency", "Unit": "Milliseconds"}],
+                    }],
+                },
+                "Endpoint": "e\"1",
+                "DeliveryLatency": 12.5,
+            })
+        );
+        assert_eq!(
+            lines[1],
+            json!({
+                "_aws": {
+                    "Timestamp": 1_795_435_200_000_i64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [["Endpoint"], ["Application"]],
+                        "Metrics": [{"Name": "Delivered", "Unit": "Count"}],
+                    }],
+                },
+                "Endpoint": "ep_1",
+                "Application": "app_1",
+                "Delivered": 1.0,
+            })
+        );
+    }
+
+    #[test]
+    fn typed_lines_are_filtered_by_level_like_the_others() {
+        #[derive(serde::Serialize)]
+        struct Line {
+            level: &'static str,
+        }
+        let (log, buf) = Logger::capture();
+        let log = log.with_level("warn");
+        assert!(!log.enabled("info") && log.enabled("warn") && log.enabled("error"));
+        log.write(Some("info"), &Line { level: "info" });
+        log.write(Some("error"), &Line { level: "error" });
+        assert_eq!(*buf.lock().unwrap(), [r#"{"level":"error"}"#]);
     }
 
     #[test]
