@@ -15,8 +15,9 @@ range of its ratios.
 
     bench.py criterion DIR            append the core's criterion results (DIR: target/criterion)
     bench.py bundle WASM JS           append the Worker bundle's size (raw and gzip -9)
-    bench.py linked WHAT < TREE       append the crates WHAT links that a Lambda never uses
-                                      (TREE: `cargo tree --prefix none -f '{p}'`)
+    bench.py linked BINARY WHAT < TREE   append the crates BINARY (WHAT) has code of that a
+                                      Lambda never uses, and the certificate stores of TREE
+                                      (`cargo tree --prefix none -f '{p}'` of its package)
     bench.py report FIGURES [--machine TEXT] [--started ISO] [--previous FILE] > BENCHMARKS.md
     bench.py soak FIGURES --into FILE [--machine TEXT] [--started ISO]
     bench.py api FIGURES --into FILE [--machine TEXT] [--started ISO]
@@ -156,21 +157,35 @@ def cmd_bundle(wasm: Path, js: Path) -> int:
 
 
 # What a Lambda bootstrap has no use for: credential sources other than the environment (SSO, STS
-# web identity and assume-role) and more than one set of trusted roots.
-UNUSED_IN_LAMBDA = ["aws-sdk-sso", "aws-sdk-ssooidc", "aws-sdk-sts"]
-CERT_STORES = ["webpki-roots", "webpki-root-certs", "rustls-native-certs",
-               "rustls-platform-verifier"]
+# web identity and assume-role); and the certificate stores, of which each one linked must be used.
+UNUSED_IN_LAMBDA = ["aws_sdk_sso", "aws_sdk_ssooidc", "aws_sdk_sts"]
+CERT_STORES = ["webpki-roots", "webpki-root-certs", "rustls-native-certs", "rustls-platform-verifier"]
+# Crates every bootstrap links: without their names, the binary is stripped and says nothing.
+ALWAYS_LINKED = ["lambda_runtime", "tokio"]
 
 
-def cmd_linked(tree: str, what: str) -> int:
-    """Counts, in `cargo tree --prefix none -f '{p}'` output, the crates a Lambda never uses."""
-    names = {line.split()[0] for line in tree.splitlines() if line.strip()}
-    unused = sorted(n for n in names if n in UNUSED_IN_LAMBDA)
-    certs = sorted(n for n in names if n in CERT_STORES)
-    emit(figure("linked", f"{what}: AWS SDK crates for credential sources a Lambda never uses "
-                f"({', '.join(unused) or 'none'})", len(unused), "crates"))
-    emit(figure("linked", f"{what}: certificate-store crates ({', '.join(certs) or 'none'})",
-                len(certs), "crates"))
+def linked_crates(binary: bytes, names: list[str]) -> list[str]:
+    """The crates of `names` with code in `binary`: a symbol names each function by its crate,
+    length-prefixed as both Rust manglings write it (`11aws_sdk_sso`, which `15aws_sdk_ssooidc`
+    does not contain). A crate in `cargo tree` whose code the linker dropped is not counted."""
+    return [n for n in names if f"{len(n)}{n}".encode() in binary]
+
+
+def cmd_linked(binary: Path, what: str, tree: str) -> int:
+    """The AWS SDK crates a Lambda never uses that have code in `binary`, and the certificate
+    stores in `tree` (`cargo tree --prefix none -f '{p}'`: a store is mostly data, which has no
+    symbol to find, so it is counted when the build compiles it)."""
+    data = binary.read_bytes()
+    if linked_crates(data, ALWAYS_LINKED) != ALWAYS_LINKED:
+        print(f"bench.py: {binary} has no symbols (stripped?): cannot tell what it links", file=sys.stderr)
+        return 1
+    unused = linked_crates(data, UNUSED_IN_LAMBDA)
+    built = {line.split()[0] for line in tree.splitlines() if line.strip()}
+    certs = [n for n in CERT_STORES if n in built]
+    emit(figure("linked", f"{what}: AWS SDK crates for credential sources a Lambda never uses, "
+                f"with code in the binary ({', '.join(unused) or 'none'})", len(unused), "crates"))
+    emit(figure("linked", f"{what}: certificate-store crates built into it "
+                f"({', '.join(certs) or 'none'})", len(certs), "crates"))
     return 0
 
 
@@ -472,8 +487,8 @@ def options(rest: list[str], allowed: set[str]) -> dict[str, str] | None:
 def main(argv: list[str]) -> int:
     if len(argv) >= 2 and argv[1] == "criterion" and len(argv) == 3:
         return cmd_criterion(Path(argv[2]))
-    if len(argv) == 3 and argv[1] == "linked":
-        return cmd_linked(sys.stdin.read(), argv[2])
+    if len(argv) == 4 and argv[1] == "linked":
+        return cmd_linked(Path(argv[2]), argv[3], sys.stdin.read())
     if len(argv) >= 2 and argv[1] == "bundle" and len(argv) == 4:
         return cmd_bundle(Path(argv[2]), Path(argv[3]))
     if len(argv) >= 3 and argv[1] == "report":

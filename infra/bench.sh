@@ -52,11 +52,9 @@ step "sender: cold start beside a minimal Lambda, then the handler's deliveries/
 # Built here, after the benches: `cargo bench` writes its own (opt-level 3) build of the
 # bootstrap to the same target/release/hookline-sender path.
 cargo build --release --locked -p hookline-sender --bin hookline-sender --example cold_start_peer
-section "Sender Lambda" "cargo tree -p hookline-sender / -p hookline-api-lambda (x86_64 Linux, normal dependencies) | infra/bench.py linked"
-for crate in hookline-sender:"sender bootstrap" hookline-api-lambda:"API Lambda bootstrap"; do
-  cargo tree --locked -p "${crate%%:*}" -e normal --prefix none -f '{p}' --target x86_64-unknown-linux-gnu |
-    python3 infra/bench.py linked "${crate#*:}"
-done
+section "Sender Lambda" "python3 infra/bench.py linked target/release/hookline-sender (its symbols, and cargo tree -p hookline-sender)"
+cargo tree --locked -p hookline-sender -e normal --prefix none -f '{p}' --target x86_64-unknown-linux-gnu |
+  python3 infra/bench.py linked target/release/hookline-sender "sender bootstrap"
 section "Sender Lambda" "python3 functions/sender/bench/cold_start.py target/release/hookline-sender 30"
 python3 functions/sender/bench/cold_start.py target/release/hookline-sender 30
 section "Sender Lambda" "cargo bench -p hookline-sender --bench deliveries"

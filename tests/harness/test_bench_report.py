@@ -329,22 +329,34 @@ why = "the queue round trip"
 
 
 class Linked(unittest.TestCase):
-    def test_counts_the_unused_credential_crates_and_the_certificate_stores(self):
-        tree = ("hookline-sender v0.1.0\naws-sdk-sts v1.124.0\naws-sdk-sso v1.119.0\n"
-                "aws-sdk-sqs v1.119.0\nrustls-native-certs v0.8.5\nrustls-native-certs v0.8.5 (*)\n"
-                "webpki-root-certs v1.0.11\n")
+    TREE = ("hookline-sender v0.1.0\naws-sdk-sts v1.124.0\naws-sdk-sso v1.119.0\n"
+            "rustls-native-certs v0.8.5\nrustls-native-certs v0.8.5 (*)\nwebpki-root-certs v1.0.11\n")
+
+    def linked(self, symbols: bytes) -> tuple[int, list[dict]]:
         with tempfile.TemporaryDirectory() as d:
-            path = Path(d) / "f.jsonl"
+            binary, path = Path(d) / "bootstrap", Path(d) / "f.jsonl"
+            binary.write_bytes(b"\x7fELF..." + symbols)
             with unittest.mock.patch.dict(os.environ, {"HOOKLINE_BENCH_JSON": str(path)}):
-                self.assertEqual(bench.cmd_linked(tree, "sender bootstrap"), 0)
-            unused, certs = [json.loads(l) for l in path.read_text().splitlines()]
+                code = bench.cmd_linked(binary, "sender bootstrap", self.TREE)
+            lines = path.read_text().splitlines() if path.exists() else []
+        return code, [json.loads(l) for l in lines]
+
+    def test_counts_credential_crates_by_their_code_and_certificate_stores_by_the_build(self):
+        # aws-sdk-sts is in the tree but the linker dropped its code; sso's is there. The
+        # ssooidc crate's name contains sso's, but not length-prefixed.
+        code, (unused, certs) = self.linked(b"_ZN14lambda_runtime3run_ZN5tokio2rt_ZN11aws_sdk_sso6config"
+                                            b"_ZN15aws_sdk_ssooidc1x")
+        self.assertEqual(code, 0)
         self.assertEqual(unused["value"], 2)
-        self.assertIn("(aws-sdk-sso, aws-sdk-sts)", unused["figure"])
+        self.assertIn("(aws_sdk_sso, aws_sdk_ssooidc)", unused["figure"])
         self.assertEqual(certs["value"], 2)
-        self.assertIn("(rustls-native-certs, webpki-root-certs)", certs["figure"])
-        # Both are judged by the project's goals: none, and one.
+        self.assertIn("(webpki-root-certs, rustls-native-certs)", certs["figure"])
         rows = bench.collapse([{"section": "s", "command": "c"}, unused, certs])
-        self.assertEqual([r["met_text"] for r in rows], ["**no**", "**no**"])
+        self.assertEqual(rows[0]["met_text"], "**no**")
+
+    def test_a_stripped_binary_says_nothing(self):
+        code, figures = self.linked(b"no symbols at all")
+        self.assertEqual((code, figures), (1, []))
 
 
 class Goals(unittest.TestCase):
