@@ -181,7 +181,15 @@ fn raw_value_unchecked(doc: &str) -> Option<&RawValue> {
     <&RawValue>::deserialize(map).ok()
 }
 
+/// One valid JSON value's text, parsed. A string without escapes (the usual id or type) is
+/// its own text between the quotes (the validator refused control characters in it), so it
+/// needs no parser; anything else goes through serde_json.
 fn parse(text: &str) -> Option<Value> {
+    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+        && !inner.contains(['\\', '"'])
+    {
+        return Some(Value::String(inner.to_owned()));
+    }
     serde_json::from_str(text).ok()
 }
 
@@ -292,6 +300,7 @@ fn validate(bytes: &[u8]) -> Option<Checked> {
 
 /// An object's key at `i` (its opening quote), the colon and the whitespace after it; returns
 /// where the value starts. Keys of the top-level object (`depth` 1) are added to `members`.
+#[inline(always)]
 fn key(
     bytes: &[u8],
     i: usize,
@@ -333,6 +342,7 @@ fn literal(bytes: &[u8], i: usize, word: &[u8]) -> Option<usize> {
 
 /// A number starting at `i`; returns where it ends. Sets `needs_full_parse` for an exponent or
 /// over 300 digits (without either, the value is under 1e300: within f64's range).
+#[inline(always)]
 fn number(bytes: &[u8], mut i: usize, needs_full_parse: &mut bool) -> Option<usize> {
     let digits_from = |bytes: &[u8], mut i: usize| {
         while bytes.get(i).is_some_and(u8::is_ascii_digit) {
@@ -394,6 +404,7 @@ fn string_specials(word: u64) -> u64 {
 /// The rest of a string whose opening quote is just before `i`: returns where it ends (after
 /// its closing quote) and whether it has escapes. Refuses control characters and bad escapes;
 /// flags `\uD...` (a surrogate, perhaps lone) for a full parse.
+#[inline(always)]
 fn string(bytes: &[u8], mut i: usize, needs_full_parse: &mut bool) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
