@@ -176,12 +176,51 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (year, month, day) = civil_from_days(self.millis.div_euclid(MILLIS_PER_DAY));
         let (h, m, s) = hms_of_day(self.millis);
-        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
         let ms = self.millis.rem_euclid(MILLIS_PER_SEC);
+        // Years 0 to 9999, all of them in practice, are written from a buffer on the stack in
+        // one call (each envelope writes one; the formatting machinery cost more than the rest
+        // of a small envelope); other years the general way, with the same result.
+        if (0..=9999).contains(&year) {
+            let mut buf = *b"0000-00-00T00:00:00.000Z";
+            for (at, width, n) in [
+                (0, 4, year),
+                (5, 2, i64::from(month)),
+                (8, 2, i64::from(day)),
+                (11, 2, h),
+                (14, 2, m),
+                (17, 2, s),
+                (20, 3, ms),
+            ] {
+                put_digits(&mut buf, at, width, n);
+            }
+            let text = if ms != 0 {
+                buf.get(..)
+            } else {
+                if let Some(z) = buf.get_mut(19) {
+                    *z = b'Z';
+                }
+                buf.get(..20)
+            };
+            if let Some(Ok(text)) = text.map(std::str::from_utf8) {
+                return f.write_str(text);
+            }
+        }
+        write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
         if ms != 0 {
             write!(f, ".{ms:03}")?;
         }
         f.write_str("Z")
+    }
+}
+
+/// Writes the last `width` decimal digits of `n` (not negative) into `buf` from `at`.
+fn put_digits(buf: &mut [u8], at: usize, width: usize, mut n: i64) {
+    for k in (at..at + width).rev() {
+        if let Some(b) = buf.get_mut(k) {
+            // A digit, 0 to 9: the cast cannot truncate.
+            *b = b'0' + n.rem_euclid(10) as u8;
+        }
+        n /= 10;
     }
 }
 
@@ -697,6 +736,48 @@ mod tests {
 
     fn http(s: &str) -> Option<i64> {
         Timestamp::parse_http_date(s).map(Timestamp::unix_secs)
+    }
+
+    /// The stack-buffer path of `Display` writes what the general `write!` path writes, for
+    /// instants across and beyond years 0 to 9999.
+    #[test]
+    fn rfc3339_fast_path_matches_the_general_formatting() {
+        let general = |t: Timestamp| {
+            let (year, month, day) = civil_from_days(t.millis.div_euclid(MILLIS_PER_DAY));
+            let (h, m, s) = hms_of_day(t.millis);
+            let ms = t.millis.rem_euclid(MILLIS_PER_SEC);
+            let mut out = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}");
+            if ms != 0 {
+                out.push_str(&format!(".{ms:03}"));
+            }
+            out + "Z"
+        };
+        let mut next = crate::testkit::xorshift(0x0dd_ba11_cafe_f00d);
+        let year_ms = 31_556_952_000i64;
+        let mut instants = vec![
+            0,
+            1,
+            -1,
+            999,
+            1_000,
+            1_795_435_200_123,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for _ in 0..20_000 {
+            let span = 12_000 * year_ms;
+            let r = i64::try_from(next() % u64::try_from(span).unwrap()).unwrap();
+            instants.push(r - 2_000 * year_ms - 62_167_219_200_000);
+            instants.push(r / 1000 * 1000);
+        }
+        for millis in instants {
+            let t = Timestamp::from_unix_millis(millis);
+            assert_eq!(t.to_string(), general(t), "{millis}");
+        }
     }
 
     #[test]
