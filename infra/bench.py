@@ -58,6 +58,8 @@ VERIFY_GOALS = {
     "standardwebhooks": ("<= 0.667 (1.5x faster)", lambda r: r <= 1 / 1.5),
     "bare_hmac_sha256": ("<= 1.3", lambda r: r <= 1.3),
 }
+# Issue 20's goal for the core's receive + envelope path: at most 2.5x its verification alone.
+RECEIVE_GOAL = ("<= 2.5", lambda r: r <= 2.5)
 BUNDLE_GOAL_BYTES = 300 * 1024
 
 
@@ -136,6 +138,8 @@ def cmd_criterion(root: Path) -> int:
             "µs",
             "its Stripe verification alone",
             round(theirs / 1000, 4),
+            RECEIVE_GOAL[0],
+            RECEIVE_GOAL[1](ours / theirs),
         ))
         found += 1
     print(f"bench.py: {found} core figures from {root}", file=sys.stderr)

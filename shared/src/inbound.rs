@@ -21,6 +21,7 @@
 //! | 503 | `queue_unavailable` | (adapter) the durable enqueue failed: the provider retries |
 //! | 500 | `configuration_error` | (adapter) the configuration does not load |
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -249,13 +250,13 @@ pub fn receive(
 
 /// The URL the provider signed: `public_url` when set (with the request's query string when
 /// `public_url` has none), otherwise the request's own URL.
-pub fn signed_url(public_url: Option<&str>, request_url: &str) -> String {
+pub fn signed_url<'a>(public_url: Option<&'a str>, request_url: &'a str) -> Cow<'a, str> {
     match public_url {
-        None => request_url.to_owned(),
-        Some(public) if public.contains('?') => public.to_owned(),
+        None => Cow::Borrowed(request_url),
+        Some(public) if public.contains('?') => Cow::Borrowed(public),
         Some(public) => match request_url.split_once('?') {
-            Some((_, query)) => format!("{public}?{query}"),
-            None => public.to_owned(),
+            Some((_, query)) => Cow::Owned(format!("{public}?{query}")),
+            None => Cow::Borrowed(public),
         },
     }
 }
@@ -374,10 +375,16 @@ fn forwarded_headers(source: &ResolvedSource, headers: &Headers) -> BTreeMap<Str
         if secret_ones.iter().any(|s| s.eq_ignore_ascii_case(name)) {
             continue;
         }
-        let values: Vec<&str> = headers.get_all(name).collect();
-        if !values.is_empty() {
-            out.insert(name.to_ascii_lowercase(), values.join(", "));
+        let mut values = headers.get_all(name);
+        let Some(first) = values.next() else {
+            continue;
+        };
+        let mut joined = first.to_owned();
+        for value in values {
+            joined.push_str(", ");
+            joined.push_str(value);
         }
+        out.insert(name.to_ascii_lowercase(), joined);
     }
     out
 }

@@ -242,8 +242,8 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
             Ok(json_response_with(200, body, "content-type", content_type))
         }
         Accepted::Event(mut envelope) => {
-            let mut json = envelope.to_json_string();
-            if needs_claim_check(json.len()) {
+            // Decided on the length, counted without encoding: the envelope is encoded once.
+            if needs_claim_check(envelope.encoded_len()) {
                 let Some(bucket) = settings.bucket.as_deref() else {
                     worker::console_error!(
                         "hookline: a {} byte body from {} needs the BODIES R2 binding and HOOKLINE_BODIES_BUCKET",
@@ -274,9 +274,8 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
                         worker::console_error!("hookline: R2 put {key} failed: {e}");
                         Rejection::QUEUE_UNAVAILABLE
                     })?;
-                json = envelope.to_json_string();
             }
-            enqueue(env, json).await.map_err(|e| {
+            enqueue(env, envelope.to_json_string()).await.map_err(|e| {
                 worker::console_error!("hookline: queue send failed: {e:?}");
                 Rejection::QUEUE_UNAVAILABLE
             })?;

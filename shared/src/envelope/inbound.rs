@@ -12,7 +12,7 @@ use super::MAX_DECODE_BYTES;
 use super::error::{EnvelopeError, Fault, invalid};
 use super::raw::RawJson;
 use super::wire::{
-    self, FromObject, RawObject, check_version, encode, encode_string, parse_top, read_non_empty,
+    self, FromObject, RawObject, check_version, encode_string, parse_top, read_non_empty,
     read_object, read_string, read_timestamp, read_u64,
 };
 use crate::time::Timestamp;
@@ -297,14 +297,64 @@ impl InboundEnvelope {
     /// The format version this build reads and writes.
     pub const VERSION: u32 = 1;
 
-    /// Encodes as compact JSON.
+    /// Encodes as compact JSON: the bytes serde_json writes for the `Serialize` impl, written
+    /// in one pass into a buffer of exactly [`Self::encoded_len`] bytes (the body copied once).
     pub fn to_json(&self) -> Vec<u8> {
-        encode(self)
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.write_json(&mut out);
+        out
+    }
+
+    /// The length of [`Self::to_json`] in bytes, counted without encoding (the body is not
+    /// copied): whether an envelope fits a queue message, or needs a claim check, is decided
+    /// on this, and the envelope is then encoded once.
+    pub fn encoded_len(&self) -> usize {
+        let mut len = JsonLen(0);
+        self.write_json(&mut len);
+        len.0
     }
 
     /// [`Self::to_json`] as text, such as a queue message body.
     pub fn to_json_string(&self) -> String {
-        encode_string(self)
+        // The JSON is UTF-8 (serde_json's output, UTF-8 raw JSON and base64), so the fallback,
+        // the `Serialize` path, is never taken.
+        String::from_utf8(self.to_json()).unwrap_or_else(|_| encode_string(self))
+    }
+
+    /// Writes the JSON of the derived `Serialize` impl, field for field in its order: the small
+    /// fields through serde_json (its escapes), the body's bytes as they are.
+    fn write_json(&self, out: &mut impl JsonSink) {
+        out.raw(b"{\"version\":");
+        out.value(&self.version);
+        out.raw(b",\"id\":");
+        out.value(&self.id);
+        out.raw(b",\"source\":");
+        out.value(&self.source);
+        if let Some(handler) = &self.handler {
+            out.raw(b",\"handler\":");
+            out.value(handler);
+        }
+        if let Some(event_type) = &self.event_type {
+            out.raw(b",\"type\":");
+            out.value(event_type);
+        }
+        out.raw(b",\"received_at\":");
+        out.value(&self.received_at);
+        out.raw(b",\"headers\":");
+        out.value(&self.headers);
+        out.raw(b",\"body\":{\"encoding\":\"");
+        out.raw(self.body.encoding().as_bytes());
+        out.raw(b"\",\"data\":");
+        match &self.body {
+            Body::Json(raw) => out.raw(raw.get().as_bytes()),
+            Body::Base64(bytes) => {
+                out.raw(b"\"");
+                out.base64(bytes);
+                out.raw(b"\"");
+            }
+            Body::ClaimCheck(check) => out.value(check),
+        }
+        out.raw(b"}}");
     }
 
     /// Decodes and validates untrusted bytes (at most [`MAX_DECODE_BYTES`]); unknown fields are
@@ -360,6 +410,76 @@ impl FromObject for InboundEnvelope {
             headers,
             body,
         })
+    }
+}
+
+/// Where [`InboundEnvelope::write_json`] writes: a buffer, or a count of the bytes.
+trait JsonSink {
+    /// Bytes that are JSON already.
+    fn raw(&mut self, bytes: &[u8]);
+    /// `bytes` as standard padded base64 (its alphabet needs no JSON escapes).
+    fn base64(&mut self, bytes: &[u8]);
+    /// A small value as serde_json writes it.
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T);
+}
+
+/// The length of `n` bytes in standard padded base64.
+fn base64_len(n: usize) -> usize {
+    n.div_ceil(3).saturating_mul(4)
+}
+
+impl JsonSink for Vec<u8> {
+    fn raw(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+
+    fn base64(&mut self, bytes: &[u8]) {
+        let start = self.len();
+        self.resize(start.saturating_add(base64_len(bytes.len())), 0);
+        let written = self
+            .get_mut(start..)
+            .and_then(|tail| BASE64.encode_slice(bytes, tail).ok());
+        // `encode_slice` only fails on a too short buffer, and it is exactly long enough; were
+        // it not, the encoding is appended the allocating way instead.
+        if written != Some(base64_len(bytes.len())) {
+            self.truncate(start);
+            self.extend_from_slice(BASE64.encode(bytes).as_bytes());
+        }
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+        // Writing to a Vec cannot fail, and the values here (strings, integers, a timestamp,
+        // a string map, a claim check) always serialise; see `wire::encode`.
+        let _ = serde_json::to_writer(self, value);
+    }
+}
+
+/// Counts bytes instead of writing them.
+struct JsonLen(usize);
+
+impl std::io::Write for JsonLen {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl JsonSink for JsonLen {
+    fn raw(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+
+    fn base64(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(base64_len(bytes.len()));
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+        // Counting cannot fail; the values always serialise (as for `Vec<u8>` above).
+        let _ = serde_json::to_writer(self, value);
     }
 }
 
@@ -476,6 +596,65 @@ mod tests {
             let back = InboundEnvelope::from_json(&encoded).unwrap();
             assert_eq!(back, env);
             assert_eq!(back.body.decoded_bytes().unwrap(), bytes);
+        }
+    }
+
+    /// The hand-written encoder writes exactly the bytes of the derived `Serialize` impl, and
+    /// `encoded_len` is their length, for every body encoding and optional field, and for
+    /// strings serde_json escapes.
+    #[test]
+    fn to_json_is_the_serialize_impl_byte_for_byte() {
+        let odd = "a\"b\\c\u{1}\u{1f}\n\t/é\u{2028}😀\u{7f}";
+        let claim = |content_type: Option<&str>| ClaimCheck {
+            store: ClaimStore::R2,
+            bucket: "bodies".into(),
+            key: odd.into(),
+            size: 12_345,
+            sha256: [7; 32],
+            content_type: content_type.map(str::to_owned),
+        };
+        let bodies = [
+            Body::from_bytes(
+                br#"{"z":1,"s":"\u00e9\n","n":[1.0,-0,1e400]}"#,
+                Some("application/json"),
+            ),
+            Body::from_bytes(b"[]", Some("application/json")),
+            Body::Base64(Vec::new()),
+            Body::Base64(b"a".to_vec()),
+            Body::Base64(b"ab".to_vec()),
+            Body::Base64(b"abc".to_vec()),
+            Body::Base64((0..=255u8).cycle().take(1000).collect()),
+            Body::ClaimCheck(claim(None)),
+            Body::ClaimCheck(claim(Some(odd))),
+        ];
+        for body in bodies {
+            for (handler, event_type) in [(None, None), (Some(odd), Some(odd)), (Some("h"), None)] {
+                for headers in [
+                    BTreeMap::new(),
+                    BTreeMap::from([
+                        ("content-type".to_owned(), "application/json".to_owned()),
+                        ("x-odd".to_owned(), odd.to_owned()),
+                    ]),
+                ] {
+                    let env = InboundEnvelope {
+                        version: InboundEnvelope::VERSION,
+                        id: odd.into(),
+                        source: "src".into(),
+                        handler: handler.map(str::to_owned),
+                        event_type: event_type.map(str::to_owned),
+                        received_at: Timestamp::from_unix_millis(1_795_435_200_123),
+                        headers,
+                        body: body.clone(),
+                    };
+                    let expected = serde_json::to_vec(&env).unwrap();
+                    assert_eq!(
+                        String::from_utf8(env.to_json()).unwrap(),
+                        String::from_utf8(expected.clone()).unwrap()
+                    );
+                    assert_eq!(env.encoded_len(), expected.len());
+                    assert_eq!(env.to_json_string().into_bytes(), expected);
+                }
+            }
         }
     }
 

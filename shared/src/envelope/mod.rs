@@ -417,6 +417,8 @@ mod tests {
         let check = |bytes: &[u8]| {
             if let Ok(env) = InboundEnvelope::from_json(bytes) {
                 assert_eq!(InboundEnvelope::from_json(&env.to_json()).unwrap(), env);
+                assert_eq!(env.to_json(), serde_json::to_vec(&env).unwrap());
+                assert_eq!(env.encoded_len(), env.to_json().len());
             }
             if let Ok(msg) = QueueMessage::from_json(bytes) {
                 assert_eq!(QueueMessage::from_json(&msg.to_json()).unwrap(), msg);
