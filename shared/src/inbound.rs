@@ -250,7 +250,7 @@ pub fn receive(
 
 /// The URL the provider signed: `public_url` when set (with the request's query string when
 /// `public_url` has none), otherwise the request's own URL.
-fn signed_url<'a>(public_url: Option<&'a str>, request_url: &'a str) -> Cow<'a, str> {
+pub fn signed_url<'a>(public_url: Option<&'a str>, request_url: &'a str) -> Cow<'a, str> {
     match public_url {
         None => Cow::Borrowed(request_url),
         Some(public) if public.contains('?') => Cow::Borrowed(public),
@@ -412,8 +412,21 @@ pub fn claim_check(
     store: ClaimStore,
     bucket: &str,
 ) -> Option<(String, Vec<u8>)> {
+    let sha256: [u8; 32] = Sha256::digest(envelope.body.as_bytes()?).into();
+    claim_check_hashed(envelope, store, bucket, sha256)
+}
+
+/// [`claim_check`] with the SHA-256 of the body's bytes computed by the caller (the Worker
+/// hashes with WebCrypto). The key and the check are made from `sha256`; the store refuses an
+/// upload whose bytes do not hash to it (R2's `sha256` option), so a wrong one fails the
+/// request rather than storing a body under another body's key.
+pub fn claim_check_hashed(
+    envelope: &mut InboundEnvelope,
+    store: ClaimStore,
+    bucket: &str,
+    sha256: [u8; 32],
+) -> Option<(String, Vec<u8>)> {
     let bytes = envelope.body.decoded_bytes()?;
-    let sha256: [u8; 32] = Sha256::digest(&bytes).into();
     let day = envelope
         .received_at
         .to_rfc3339()

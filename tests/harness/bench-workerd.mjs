@@ -16,10 +16,12 @@
 // messages it acked per queue, so the benchmark can wait until a phase's messages have all been
 // delivered before it reads the CPU counters. Two floors, for reference: `baseline` only reads
 // the body and answers 200 (the runtime's own cost per request); `baseline-queue` also awaits a
-// queue send of the body (adding what Miniflare's queue simulation costs per message).
+// queue send of the body (adding what Miniflare's queue simulation costs per message). A third,
+// `webcrypto`, only checks the Stripe HMAC over the body with crypto.subtle (the least any
+// Worker verifying the body can do), for the size sweep.
 //
 // It prints one line, `READY {"hookline":url,"peer":url,"baseline":url,"baselineQueue":url,
-// "drain":url,"workerd":[pid,...],"node":pid}`, once everything listens, and shuts workerd down
+// "webcrypto":url,"drain":url,"workerd":[pid,...],"node":pid}`, once everything listens, and shuts workerd down
 // when its stdin closes (a killed node would leave workerd orphaned).
 //
 // With `"runtime": "workerd"` (the soak's default, see `HOOKLINE_SOAK_SECONDS` in
@@ -304,6 +306,55 @@ async function startMiniflare() {
     unsafeDirectSockets: direct,
   };
 
+  // The WebCrypto floor: what checking the body's Stripe HMAC costs in JavaScript and nothing
+  // else (no replay window, no JSON, no envelope, no queue): the key imported once per isolate,
+  // the message `{t}.{body}` put together once, crypto.subtle.verify against each v1 signature.
+  // 200 {"ok":true} when one matches, else 401 {"error":"invalid_signature"}.
+  const webcrypto = {
+    name: "webcrypto",
+    modules: true,
+    compatibilityDate,
+    script: `const encoder = new TextEncoder();
+    let key;
+    function unhex(s) {
+      if (!/^[0-9a-f]{64}$/.test(s)) return null;
+      const out = new Uint8Array(32);
+      for (let i = 0; i < 32; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+      return out;
+    }
+    const answer = (status, body) =>
+      new Response(body, { status, headers: { "content-type": "application/json" } });
+    export default {
+      async fetch(request, env) {
+        const body = new Uint8Array(await request.arrayBuffer());
+        let t = null;
+        const signatures = [];
+        for (const item of (request.headers.get("stripe-signature") ?? "").split(",")) {
+          const [k, v] = item.split("=");
+          if (k === "t") t = v;
+          else if (k === "v1") {
+            const s = unhex(v ?? "");
+            if (s !== null) signatures.push(s);
+          }
+        }
+        if (t !== null) {
+          key ??= crypto.subtle.importKey(
+            "raw", encoder.encode(env.STRIPE_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+          const prefix = encoder.encode(t + ".");
+          const message = new Uint8Array(prefix.length + body.length);
+          message.set(prefix);
+          message.set(body, prefix.length);
+          for (const s of signatures) {
+            if (await crypto.subtle.verify("HMAC", await key, s, message)) return answer(200, '{"ok":true}');
+          }
+        }
+        return answer(401, '{"error":"invalid_signature"}');
+      },
+    };`,
+    bindings: { STRIPE_SECRET: secret },
+    unsafeDirectSockets: direct,
+  };
+
   const queues = ["hookline-inbound", "peer-inbound", "baseline-inbound"];
   const drain = {
     name: "drain",
@@ -336,7 +387,7 @@ async function startMiniflare() {
     port: 0,
     // Otherwise Miniflare fetches request.cf data from the internet.
     cf: false,
-    workers: [hookline, peer, baseline, baselineQueue, drain],
+    workers: [hookline, peer, baseline, baselineQueue, webcrypto, drain],
   });
   await mf.ready;
 
@@ -346,6 +397,7 @@ async function startMiniflare() {
     peer: await url("peer"),
     baseline: await url("baseline"),
     baselineQueue: await url("baseline-queue"),
+    webcrypto: await url("webcrypto"),
     drain: await url("drain"),
     workerd: childrenNamed("workerd"),
     node: process.pid,

@@ -2,12 +2,14 @@
 //! constant-time matching, header access and the replay window.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use super::{Algorithm, Request, VerifyError};
 use crate::time::Timestamp;
@@ -17,8 +19,18 @@ pub(crate) const MAX_SIG_LEN: usize = 64;
 
 /// An HMAC key with its inner and outer pads already hashed: cloning it per request saves
 /// two compression-function calls compared to re-keying, which matters for small bodies.
+///
+/// It also keeps the key's bytes (wiped on drop), shared between clones: a runtime with native
+/// HMAC (the Worker's WebCrypto) imports them to compute the MACs a verification needs (see
+/// [`super::MacJob`]), and a supplied MAC is matched to its key by that shared allocation.
 #[derive(Clone)]
-pub(crate) enum MacKey {
+pub(crate) struct MacKey {
+    state: MacState,
+    raw: Arc<Zeroizing<Vec<u8>>>,
+}
+
+#[derive(Clone)]
+enum MacState {
     Sha1(Hmac<sha1::Sha1>),
     Sha256(Hmac<sha2::Sha256>),
     Sha512(Hmac<sha2::Sha512>),
@@ -28,29 +40,38 @@ impl MacKey {
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
         // HMAC accepts keys of any length (long keys are hashed first), so `new_from_slice`
         // cannot fail for it; the fallback below is unreachable but keeps this panic-free.
-        match algorithm {
+        let state = match algorithm {
             Algorithm::Sha1 => Hmac::new_from_slice(key).map_or_else(
-                |_| MacKey::Sha1(Hmac::new(&Default::default())),
-                MacKey::Sha1,
+                |_| MacState::Sha1(Hmac::new(&Default::default())),
+                MacState::Sha1,
             ),
             Algorithm::Sha256 => Hmac::new_from_slice(key).map_or_else(
-                |_| MacKey::Sha256(Hmac::new(&Default::default())),
-                MacKey::Sha256,
+                |_| MacState::Sha256(Hmac::new(&Default::default())),
+                MacState::Sha256,
             ),
             Algorithm::Sha512 => Hmac::new_from_slice(key).map_or_else(
-                |_| MacKey::Sha512(Hmac::new(&Default::default())),
-                MacKey::Sha512,
+                |_| MacState::Sha512(Hmac::new(&Default::default())),
+                MacState::Sha512,
             ),
+        };
+        Self {
+            state,
+            raw: Arc::new(Zeroizing::new(key.to_vec())),
         }
     }
 
     /// The hash function this key uses.
     pub(crate) fn algorithm(&self) -> Algorithm {
-        match self {
-            MacKey::Sha1(_) => Algorithm::Sha1,
-            MacKey::Sha256(_) => Algorithm::Sha256,
-            MacKey::Sha512(_) => Algorithm::Sha512,
+        match self.state {
+            MacState::Sha1(_) => Algorithm::Sha1,
+            MacState::Sha256(_) => Algorithm::Sha256,
+            MacState::Sha512(_) => Algorithm::Sha512,
         }
+    }
+
+    /// The key's bytes, shared by its clones.
+    pub(crate) fn raw(&self) -> &Arc<Zeroizing<Vec<u8>>> {
+        &self.raw
     }
 
     /// The MAC of the concatenation of `parts`, without concatenating them.
@@ -62,10 +83,10 @@ impl MacKey {
             }
             SigBuf::from_slice(&mac.finalize().into_bytes())
         }
-        match self {
-            MacKey::Sha1(m) => run(m, parts),
-            MacKey::Sha256(m) => run(m, parts),
-            MacKey::Sha512(m) => run(m, parts),
+        match &self.state {
+            MacState::Sha1(m) => run(m, parts),
+            MacState::Sha256(m) => run(m, parts),
+            MacState::Sha512(m) => run(m, parts),
         }
     }
 }
@@ -186,8 +207,12 @@ pub(crate) fn any_mac_matches<'k>(
     if candidates.is_empty() {
         return false;
     }
-    keys.into_iter().any(|key| {
-        let expected = key.compute(parts);
+    // Where a runtime supplied MACs (or asked which it needs), they come from there; see
+    // `super::supplied`.
+    keys.into_iter().enumerate().any(|(index, key)| {
+        let Some(expected) = super::supplied::mac(index, key, parts) else {
+            return false;
+        };
         candidates.iter().any(|c| expected.ct_eq(c))
     })
 }

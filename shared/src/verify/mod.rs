@@ -34,6 +34,7 @@ mod discord;
 mod generic;
 mod hmac_schemes;
 mod standard;
+mod supplied;
 mod table;
 mod twilio;
 
@@ -45,6 +46,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use generic::{GenericHmac, SecretEncoding, Template, TemplateError, TimestampFormat};
+pub use supplied::{MacJob, MacPart, SuppliedMac, with_supplied_macs};
 pub use table::{COMMON_FORWARDED_HEADERS, Handshake, SchemeKind, SchemeSpec};
 pub use twilio::body_sha256_hex as twilio_body_sha256_hex;
 
