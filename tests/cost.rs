@@ -21,8 +21,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hookline_api::{Kind, Store};
-use hookline_core::api::model::Endpoint;
 use hookline_core::headers::Headers;
 use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind};
@@ -122,27 +120,6 @@ async fn outbound_without_history() {
     );
 }
 
-/// An endpoint of application `app_1` posting to `url`.
-fn app_endpoint(url: String) -> Endpoint {
-    Endpoint {
-        id: "ep_1".into(),
-        app_id: "app_1".into(),
-        uid: None,
-        url,
-        description: String::new(),
-        throttle_rate: None,
-        disabled: false,
-        event_types: None,
-        channels: None,
-        metadata: Default::default(),
-        headers: Default::default(),
-        secret: SINK_SECRET.into(),
-        old_secrets: Vec::new(),
-        created_at: String::new(),
-        updated_at: String::new(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn outbound_with_history() {
     let moto = Moto::start();
@@ -151,18 +128,8 @@ async fn outbound_with_history() {
     let table = fresh_table(&dynamo, "cost").await;
     let store = Arc::new(DynamoStore::new(dynamo, table));
     hookline_tests::seed_application(&*store, "app_1", "acme").await;
-    let ep = app_endpoint(sink.url("/ok/app"));
-    store
-        .create(
-            Kind::Endpoint,
-            "app_1",
-            "ep_1",
-            &[],
-            &serde_json::to_string(&ep).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let ep = hookline_tests::endpoint("app_1", "ep_1", sink.url("/ok/app"), SINK_SECRET);
+    hookline_tests::seed_endpoint(&*store, &ep).await;
     // The default registry cache (30 s) and retention.
     let toml = "[delivery]\ntimeout = \"2s\"\nssrf_allow = [\"127.0.0.0/8\"]\n";
     let w = SenderWorld::start_with_store(&moto, "cost", toml, store.clone()).await;

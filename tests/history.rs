@@ -41,23 +41,11 @@ const OP_SECRET: &str = "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
 /// The sinks accept all three secrets; `matched_secret_index` says which signed.
 const SECRETS: [&str; 3] = [APP_SECRET, OP_SECRET, SINK_SECRET];
 
+/// An endpoint as the API stores it, with a uid (`{id}-uid`).
 fn endpoint(app_id: &str, id: &str, url: String, secret: &str) -> Endpoint {
     Endpoint {
-        id: id.into(),
-        app_id: app_id.into(),
         uid: Some(format!("{id}-uid")),
-        url,
-        description: String::new(),
-        throttle_rate: None,
-        disabled: false,
-        event_types: None,
-        channels: None,
-        metadata: Default::default(),
-        headers: Default::default(),
-        secret: secret.into(),
-        old_secrets: Vec::new(),
-        created_at: String::new(),
-        updated_at: String::new(),
+        ..hookline_tests::endpoint(app_id, id, url, secret)
     }
 }
 
@@ -90,17 +78,7 @@ async fn world_over(
         all.push(endpoint("app_1", id, sink.url(path), APP_SECRET));
     }
     for e in &all {
-        store
-            .create(
-                Kind::Endpoint,
-                &e.app_id,
-                &e.id,
-                &[],
-                &serde_json::to_string(e).unwrap(),
-                None,
-            )
-            .await
-            .unwrap();
+        hookline_tests::seed_endpoint(&*store, e).await;
     }
     let toml = toml.replace("{sink}", &sink.base_url);
     let w = SenderWorld::start_with_store(moto(), suite, &toml, wrap(store.clone())).await;

@@ -606,23 +606,7 @@ mod registry {
     use hookline_tests::now;
 
     fn endpoint(id: &str, url: String, secret: &str) -> Endpoint {
-        Endpoint {
-            id: id.into(),
-            app_id: "app_1".into(),
-            uid: None,
-            url,
-            description: String::new(),
-            throttle_rate: None,
-            disabled: false,
-            event_types: None,
-            channels: None,
-            metadata: Default::default(),
-            headers: Default::default(),
-            secret: secret.into(),
-            old_secrets: Vec::new(),
-            created_at: String::new(),
-            updated_at: String::new(),
-        }
+        hookline_tests::endpoint("app_1", id, url, secret)
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -661,17 +645,7 @@ mod registry {
         let mut us = endpoint("ep_us", sink.url("/ok/us"), SECRETS[3]);
         us.channels = Some(vec!["us".into()]);
         for e in [&typed, &eu, &off, &other, &us] {
-            store
-                .create(
-                    Kind::Endpoint,
-                    "app_1",
-                    &e.id,
-                    &[],
-                    &serde_json::to_string(e).unwrap(),
-                    None,
-                )
-                .await
-                .unwrap();
+            hookline_tests::seed_endpoint(&*store, e).await;
         }
         let toml = "[delivery]\ntimeout = \"2s\"\nssrf_allow = [\"127.0.0.0/8\"]\n[delivery.retry]\nschedule = [\"1s\"]\njitter = 0.0\n";
         let delivery = Config::from_toml(toml).unwrap().delivery;

@@ -62,6 +62,51 @@ pub async fn seed_application(store: &dyn hookline_api::Store, id: &str, uid: &s
         .unwrap();
 }
 
+/// Endpoint `id` of application `app_id`, posting to `url` and signing with `secret`, as the API
+/// stores it: no uid, every event type and channel, enabled, no custom header.
+pub fn endpoint(
+    app_id: &str,
+    id: &str,
+    url: String,
+    secret: &str,
+) -> hookline_core::api::model::Endpoint {
+    hookline_core::api::model::Endpoint {
+        id: id.into(),
+        app_id: app_id.into(),
+        uid: None,
+        url,
+        description: String::new(),
+        throttle_rate: None,
+        disabled: false,
+        event_types: None,
+        channels: None,
+        metadata: Default::default(),
+        headers: Default::default(),
+        secret: secret.into(),
+        old_secrets: Vec::new(),
+        created_at: String::new(),
+        updated_at: String::new(),
+    }
+}
+
+/// Stores `endpoint` under its application, as the API would, for the sender to find.
+pub async fn seed_endpoint(
+    store: &dyn hookline_api::Store,
+    endpoint: &hookline_core::api::model::Endpoint,
+) {
+    store
+        .create(
+            hookline_api::Kind::Endpoint,
+            &endpoint.app_id,
+            &endpoint.id,
+            &[],
+            &serde_json::to_string(endpoint).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+}
+
 /// The headers a provider using `scheme` sends for `body` signed with `secret` now (`id` is the
 /// message id where the scheme signs one).
 pub fn sign_now(
