@@ -108,7 +108,10 @@ pub struct Args {
     #[arg(long)]
     pub reset: bool,
     /// How many delivery loops run at once (each takes batches of 10).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    // 16: at 4, delivery fell behind the receives under load (3,000 to 3,600 events/s end to end
+    // against 4,900 received; `cargo bench -p hookline-cli --bench dev_load`); at 16 it keeps up
+    // with them (see docs/cli.md).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
     /// What an acknowledged event survives: `process` (kill -9, a crash of hookline dev; the
     /// last commits can be lost on a power cut) or `power` (also a power cut: a disk sync
