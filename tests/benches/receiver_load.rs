@@ -32,7 +32,8 @@
 //! Environment: `HOOKLINE_BENCH_REQUESTS` (per phase, default 2000), `HOOKLINE_BENCH_ROUNDS`
 //! (default 5), `HOOKLINE_BENCH_CONCURRENCY` (default 32), `HOOKLINE_BENCH_JSON` (a file to
 //! append one JSON object per figure to, for the bench runner), `HOOKLINE_BENCH_BUILD` (another
-//! receiver build directory to measure; default `functions/receiver/build`, the release build).
+//! receiver build directory to measure; default `functions/receiver/build`, the release build),
+//! `HOOKLINE_BENCH_SWEEP_MAX_KIB` (sweep only the body sizes up to this many KiB).
 //!
 //! The node process's CPU is shown too: Miniflare's queue broker reports every delivered batch
 //! to node over loopback, so it is not zero, but it is outside the figure.
@@ -931,6 +932,10 @@ async fn main() {
         256 * KIB,
         usize::try_from(DEFAULT_MAX_BODY_BYTES).unwrap(),
     ];
+    // `HOOKLINE_BENCH_SWEEP_MAX_KIB`: leave out the larger sizes (a quicker run while tuning the
+    // fixed cost per request; the bench runner never sets it).
+    let max_kib = env_usize("HOOKLINE_BENCH_SWEEP_MAX_KIB", usize::MAX);
+    let sizes: Vec<usize> = sizes.into_iter().filter(|&s| s / KIB <= max_kib).collect();
     // Enough requests per phase for a few hundred ms of CPU (the counters tick every 10 ms),
     // fewer for large bodies; the 401 path is cheaper, so it gets more.
     let sweep_count = |size: usize, wrong: bool| {

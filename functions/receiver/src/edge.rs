@@ -22,9 +22,10 @@ use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::web_sys::{self, ResponseInit};
 use worker::{
     Context, Date, Delay, Env, Fetch, MessageBatch, MessageExt as _, Method,
-    QueueRetryOptionsBuilder, Request, RequestInit, Response, event,
+    QueueRetryOptionsBuilder, Request, RequestInit, event,
 };
 
 use crate::forward::{Target, entry_index, plan};
@@ -120,64 +121,95 @@ fn now(env: &Env) -> Timestamp {
 }
 
 thread_local! {
-    /// The headers of every JSON answer, made once per isolate: the runtime copies an init's
-    /// headers into each new Response, so one object serves them all (never mutate it).
-    static JSON_HEADERS: worker::Headers = {
-        let headers = worker::Headers::new();
-        let _ = headers.set("content-type", "application/json");
-        let _ = headers.set("cache-control", "no-store");
-        headers
-    };
+    /// A `ResponseInit` (`{status, headers}`) per status, made once per isolate: the runtime
+    /// copies an init's headers into each new Response, so one object serves every answer with
+    /// that status (never mutate it). An answer is then one call into JavaScript,
+    /// `new Response(body, init)`, where `Response::builder` made and filled an init and a
+    /// headers object and copied the body into a `Uint8Array` first.
+    static JSON_INITS: RefCell<Vec<(u16, ResponseInit)>> = const { RefCell::new(Vec::new()) };
 }
 
-fn json_response(status: u16, body: String) -> Response {
-    Response::builder()
-        .with_status(status)
-        // The same JS object (a reference, not `worker::Headers::clone`, which copies it).
-        .with_headers(JSON_HEADERS.with(|h| worker::Headers(h.0.clone())))
-        .fixed(body.into_bytes())
-}
-
-/// A JSON answer with one more header (or another value for one of the usual ones).
-fn json_response_with(status: u16, body: String, name: &str, value: &str) -> Response {
-    let headers = worker::Headers::new();
-    let _ = headers.set("content-type", "application/json");
-    let _ = headers.set("cache-control", "no-store");
-    let _ = headers.set(name, value);
-    Response::builder()
-        .with_status(status)
-        .with_headers(headers)
-        .fixed(body.into_bytes())
-}
-
-fn reject(r: Rejection) -> Response {
-    json_response(r.status, r.body())
-}
-
-#[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(match handle(&mut req, &env).await {
-        Ok(response) => response,
-        Err(rejection) if rejection == Rejection::METHOD_NOT_ALLOWED => {
-            let path = req.path();
-            let allow = route(&path).map_or("POST", |r| Rejection::allow(&r));
-            json_response_with(rejection.status, rejection.body(), "allow", allow)
+fn json_init(status: u16, extra: Option<(&str, &str)>) -> ResponseInit {
+    let headers = web_sys::Headers::new().ok();
+    if let Some(h) = &headers {
+        let _ = h.set("content-type", "application/json");
+        let _ = h.set("cache-control", "no-store");
+        if let Some((name, value)) = extra {
+            let _ = h.set(name, value);
         }
-        Err(rejection) => reject(rejection),
+    }
+    let init = ResponseInit::new();
+    init.set_status(status);
+    if let Some(h) = &headers {
+        init.set_headers(h);
+    }
+    init
+}
+
+fn respond(body: &str, init: &ResponseInit) -> JsValue {
+    web_sys::Response::new_with_opt_str_and_init(Some(body), init).map_or_else(|e| e, JsValue::from)
+}
+
+fn json_response(status: u16, body: &str) -> JsValue {
+    JSON_INITS.with(|inits| {
+        if let Some((_, init)) = inits.borrow().iter().find(|(s, _)| *s == status) {
+            return respond(body, init);
+        }
+        let init = json_init(status, None);
+        let response = respond(body, &init);
+        inits.borrow_mut().push((status, init));
+        response
     })
 }
 
-async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
-    // The runtime's URL is already serialised (WHATWG) and `req.path()` was cut from it when the
-    // request was made: parsing it again with the `url` crate cost CPU on every request.
-    let url = req.inner().url();
+/// A JSON answer with one more header (or another value for one of the usual ones).
+fn json_response_with(status: u16, body: &str, name: &str, value: &str) -> JsValue {
+    respond(body, &json_init(status, Some((name, value))))
+}
+
+/// The fetch handler, exported by hand rather than by `#[event(fetch)]`: that glue turned every
+/// request into a `worker::Request` first (its method, URL, path, headers and `cf` object, five
+/// calls into JavaScript and three strings, whatever the request) and every answer back from a
+/// `worker::Response`. Here the runtime's own Request is read only for what each step needs.
+#[wasm_bindgen]
+pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
+    std::panic::AssertUnwindSafe(async move {
+        Ok(match handle(&req, &env).await {
+            Ok(response) => response,
+            Err(rejection) if rejection == Rejection::METHOD_NOT_ALLOWED => {
+                let url = req.url();
+                let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
+                json_response_with(rejection.status, &rejection.body(), "allow", allow)
+            }
+            Err(rejection) => json_response(rejection.status, &rejection.body()),
+        })
+    })
+    .await
+}
+
+/// The path of the runtime's URL (already serialised, WHATWG): from the first `/` after the
+/// authority to the query or fragment; as `worker::Request::path` cuts it.
+fn path_of(url: &str) -> &str {
+    let Some(scheme_end) = url.find("://") else {
+        return url;
+    };
+    let rest = url.get(scheme_end + 3..).unwrap_or_default();
+    let Some(slash) = rest.find('/') else {
+        return "/";
+    };
+    let path = rest.get(slash..).unwrap_or_default();
+    path.get(..path.find(['?', '#']).unwrap_or(path.len()))
+        .unwrap_or_default()
+}
+
+async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection> {
+    let url = req.url();
     let method = req.method();
-    let path = req.path();
-    let target = route(&path)?;
+    let target = route(path_of(&url))?;
     let Route::Hook { source, handler } = target else {
-        return match method {
-            Method::Get | Method::Head => match settings(env) {
-                Ok(_) => Ok(json_response(200, HEALTH_BODY.to_owned())),
+        return match method.as_str() {
+            "GET" | "HEAD" => match settings(env) {
+                Ok(_) => Ok(json_response(200, HEALTH_BODY)),
                 Err(e) => {
                     worker::console_error!("hookline: {e}");
                     Err(Rejection::CONFIGURATION_ERROR)
@@ -186,7 +218,7 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
             _ => Err(Rejection::METHOD_NOT_ALLOWED),
         };
     };
-    if method != Method::Post {
+    if method != "POST" {
         return Err(Rejection::METHOD_NOT_ALLOWED);
     }
     let settings = settings(env).map_err(|e| {
@@ -198,18 +230,17 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
         .get(source)
         .ok_or(Rejection::UNKNOWN_SOURCE)?;
     let limit = source.max_body_bytes;
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
+    // Read before the body: the declared length comes from them (no separate `get`).
+    let headers = request_headers(req);
+    let declared = headers
+        .get_all("content-length")
+        .next()
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(Rejection::PAYLOAD_TOO_LARGE);
     }
     let (body, body_js) = read_limited(req, declared, limit).await?;
 
-    let headers = request_headers(req);
     let now = now(env);
     // Above a size, the body's MACs are computed by the runtime's WebCrypto (native code)
     // rather than in wasm; the scheme logic, the comparison, the replay window and rotation stay
@@ -239,7 +270,7 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
     };
     match with_supplied_macs(macs, || receive(source, &incoming, now))? {
         Accepted::Handshake { content_type, body } => {
-            Ok(json_response_with(200, body, "content-type", content_type))
+            Ok(json_response_with(200, &body, "content-type", content_type))
         }
         Accepted::Event(mut envelope) => {
             // Decided on the length, counted without encoding: the envelope is encoded once.
@@ -279,7 +310,7 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
                 worker::console_error!("hookline: queue send failed: {e:?}");
                 Rejection::QUEUE_UNAVAILABLE
             })?;
-            Ok(json_response(200, ok_body(&envelope.id)))
+            Ok(json_response(200, &ok_body(&envelope.id)))
         }
     }
 }
@@ -288,12 +319,8 @@ async fn handle(req: &mut Request, env: &Env) -> Result<Response, Rejection> {
 /// `, `), read in one string: `Array.from(headers).flat().join("\n")`. A name or value can never
 /// hold a newline (the runtime refuses one), so the split is exact. Four calls into JavaScript,
 /// where iterating `entries()` took five per header.
-fn request_headers(req: &Request) -> CoreHeaders {
-    let joined = String::from(
-        js_sys::Array::from(&req.inner().headers())
-            .flat(1)
-            .join("\n"),
-    );
+fn request_headers(req: &web_sys::Request) -> CoreHeaders {
+    let joined = String::from(js_sys::Array::from(&req.headers()).flat(1).join("\n"));
     let mut headers = CoreHeaders::new();
     let mut items = joined.split('\n');
     while let (Some(name), Some(value)) = (items.next(), items.next()) {
@@ -307,7 +334,8 @@ fn request_headers(req: &Request) -> CoreHeaders {
 /// per request ÷ the WebCrypto floor, same run; 2026-12-07, loaded 2-core machine): HMAC in
 /// wasm 1.74x at 16 KiB, 1.86x at 64 KiB, 2.65x at 256 KiB, 2.63x at 1 MiB; by WebCrypto
 /// 1.56-1.74x, 1.20-1.71x, 1.22-1.38x, 1.06-1.25x. Even at 16 KiB, so the crossover is at or
-/// below it; 1 KiB stays in wasm.
+/// below it; 1 KiB stays in wasm: with the threshold at 1 KiB, the 1 KiB 401 row was 1.46x the
+/// JS peer's CPU where wasm HMAC gave 0.86-1.05x (2026-12-07, same machine, 3000 requests).
 #[cfg(not(feature = "test-clock"))]
 const WEBCRYPTO_MIN_BODY_BYTES: usize = 4 * 1024;
 /// The test build sends every MAC through WebCrypto, so that the workerd suite
@@ -461,15 +489,12 @@ async fn webcrypto_macs<'a>(
 /// await, where the chunked stream costs a promise, a copy and a wake-up per chunk. Without one
 /// (chunked transfer), the stream is read chunk by chunk and stopped at the limit.
 async fn read_limited(
-    req: &mut Request,
+    req: &web_sys::Request,
     declared: Option<u64>,
     limit: u64,
 ) -> Result<(Vec<u8>, Option<Uint8Array>), Rejection> {
     if declared.is_some() {
-        let promise = req
-            .inner()
-            .array_buffer()
-            .map_err(|_| Rejection::UNREADABLE_BODY)?;
+        let promise = req.array_buffer().map_err(|_| Rejection::UNREADABLE_BODY)?;
         let buffer = JsFuture::from(promise)
             .await
             .map_err(|_| Rejection::UNREADABLE_BODY)?;
@@ -480,7 +505,8 @@ async fn read_limited(
         }
         return Ok((js.to_vec(), Some(js)));
     }
-    let mut stream = match req.stream() {
+    // The runtime's Request handle, not `Request.clone()` (which tees the body).
+    let mut stream = match Request::from(Clone::clone(req)).stream() {
         Ok(stream) => stream,
         // No body at all.
         Err(_) => return Ok((Vec::new(), None)),
