@@ -173,18 +173,15 @@ fn json_response_with(status: u16, body: &str, name: &str, value: &str) -> JsVal
 /// `worker::Response`. Here the runtime's own Request is read only for what each step needs.
 #[wasm_bindgen]
 pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
-    std::panic::AssertUnwindSafe(async move {
-        Ok(match handle(&req, &env).await {
-            Ok(response) => response,
-            Err(rejection) if rejection == Rejection::METHOD_NOT_ALLOWED => {
-                let url = req.url();
-                let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
-                json_response_with(rejection.status, &rejection.body(), "allow", allow)
-            }
-            Err(rejection) => json_response(rejection.status, &rejection.body()),
-        })
+    Ok(match handle(&req, &env).await {
+        Ok(response) => response,
+        Err(rejection) if rejection == Rejection::METHOD_NOT_ALLOWED => {
+            let url = req.url();
+            let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
+            json_response_with(rejection.status, &rejection.body(), "allow", allow)
+        }
+        Err(rejection) => json_response(rejection.status, &rejection.body()),
     })
-    .await
 }
 
 /// The path of the runtime's URL (already serialised, WHATWG): from the first `/` after the
