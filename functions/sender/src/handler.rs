@@ -611,13 +611,7 @@ impl Sender {
         }
         let result = self
             .http
-            .post_with(
-                &endpoint.url,
-                headers,
-                rendered.body,
-                endpoint.timeout,
-                now,
-            )
+            .post_with(&endpoint.url, headers, rendered.body, endpoint.timeout, now)
             .await;
         let decision = endpoint
             .retry
