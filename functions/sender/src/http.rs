@@ -907,6 +907,34 @@ mod tests {
     }
 
     #[test]
+    fn headers_added_without_a_copy_are_checked_as_copied_ones_are() {
+        let url = Target::parse("http://127.0.0.1:9/").unwrap();
+        let mut headers = RequestHeaders::with_capacity(4);
+        headers.push("x-one", "a");
+        headers.push_static("content-type", "application/json");
+        headers.push_owned("webhook-id", "msg_1".to_owned());
+        headers.push_owned("Webhook-Signature", "v1,abc".to_owned());
+        let req = request(&url, headers, Vec::new()).unwrap();
+        let h = req.headers();
+        assert_eq!(h["x-one"], "a");
+        assert_eq!(h["content-type"], "application/json");
+        assert_eq!(h["webhook-id"], "msg_1");
+        assert_eq!(h["webhook-signature"], "v1,abc");
+        // A value with a control character fails the request, whichever way it was added.
+        for bad in [
+            RequestHeaders::from(&[("x-a".to_owned(), "a\nb".to_owned())][..]),
+            {
+                let mut h = RequestHeaders::default();
+                h.push_owned("webhook-id", "a\rb".to_owned());
+                h
+            },
+        ] {
+            let e = request(&url, bad, Vec::new()).unwrap_err();
+            assert!(e.starts_with("invalid value of header "), "{e}");
+        }
+    }
+
+    #[test]
     fn the_compiled_in_roots_are_mozillas() {
         // The trust anchors webpki-roots compiles in: Mozilla's program, well over a hundred.
         assert!(webpki_roots::TLS_SERVER_ROOTS.len() > 100);
