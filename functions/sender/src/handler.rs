@@ -26,7 +26,7 @@ use hookline_sqs::{BatchLimits, batches};
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::http::{Attempt, ClientError, Http, Lookup, SystemLookup};
+use crate::http::{Attempt, ClientError, Http, Lookup, RequestHeaders, SystemLookup};
 use crate::observe::Logger;
 use crate::registry::RegistryCache;
 use crate::settings::{Endpoint, Settings};
@@ -273,16 +273,17 @@ impl Sender {
         // stream's future not `Send` (rust-lang/rust#102211), and `hookline dev` runs the handler
         // on spawned tasks. Futures are still made lazily, CONCURRENCY at a time.
         let records = &event.records;
-        let results: Vec<(Option<String>, Result<(), Unfinished>)> =
+        let results: Vec<(usize, Result<(), Unfinished>)> =
             futures_util::stream::iter(0..records.len())
                 .map(|i| self.handle_at(records, i, clock))
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
         let mut response = SqsBatchResponse::default();
-        for (id, result) in results {
+        for (i, result) in results {
             if result.is_err() {
-                match id {
+                // The id is looked up (not cloned for every record) only for a failure.
+                match records.get(i).and_then(|rec| rec.message_id.clone()) {
                     Some(id) => response.add_failure(id),
                     // Without an id a failure cannot be reported; Lambda never sends one.
                     None => self
@@ -299,10 +300,10 @@ impl Sender {
         records: &[SqsMessage],
         i: usize,
         clock: &dyn Clock,
-    ) -> (Option<String>, Result<(), Unfinished>) {
+    ) -> (usize, Result<(), Unfinished>) {
         match records.get(i) {
-            Some(rec) => (rec.message_id.clone(), self.handle_record(rec, clock).await),
-            None => (None, Ok(())),
+            Some(rec) => (i, self.handle_record(rec, clock).await),
+            None => (i, Ok(())),
         }
     }
 
@@ -333,7 +334,11 @@ impl Sender {
                 })
                 .await
             }
-            Ok(QueueMessage::Outbound(msg)) => self.fan_out(rec, &msg, attempt, clock).await,
+            // Boxed: the fan-out's future (its registry reads, its batch send) would otherwise
+            // size every record's future, deliveries included.
+            Ok(QueueMessage::Outbound(msg)) => {
+                Box::pin(self.fan_out(rec, &msg, attempt, clock)).await
+            }
             Ok(QueueMessage::Delivery(d)) => self.deliver(rec, &d, attempt, clock).await,
         }
     }
@@ -477,8 +482,10 @@ impl Sender {
                 .send_message_batch()
                 .queue_url(&self.settings.queue_url)
                 .set_entries(Some(entries))
-                .send()
-                .await;
+                .send();
+            // Boxed, as every SDK call here: its future is several KB, and inline it would size
+            // every record's future (moved as the batch starts it) for the rare path.
+            let out = Box::pin(out).await;
             match out {
                 Ok(o) if o.failed().is_empty() => {}
                 Ok(o) => {
@@ -578,14 +585,23 @@ impl Sender {
                     .await;
             }
         };
-        let mut headers: Vec<(String, String)> = endpoint.headers.clone();
-        headers.push(("content-type".to_owned(), rendered.content_type.to_owned()));
+        // Converted as they are added: the configured headers copied, the content type and the
+        // signature headers without a copy.
+        let mut headers = RequestHeaders::with_capacity(endpoint.headers.len() + 4);
+        for (name, value) in &endpoint.headers {
+            headers.push(name, value);
+        }
+        headers.push_static("content-type", rendered.content_type);
         if let Some(signer) = &endpoint.signer {
             let none = hookline_core::headers::Headers::new();
             let req = hookline_core::verify::Request::post(&endpoint.url, &none, &rendered.body);
             // Refused ids (with a `.`) are refused at decode; a signing error still dead-letters.
             match signer.sign(&req, &d.message_id, now) {
-                Ok(h) => headers.extend(h),
+                Ok(h) => {
+                    for (name, value) in h {
+                        headers.push_owned(&name, value);
+                    }
+                }
                 Err(e) => {
                     return self
                         .unsent(d, &target, attempt, format!("sign: {e}"), now)
@@ -595,13 +611,7 @@ impl Sender {
         }
         let result = self
             .http
-            .post(
-                &endpoint.url,
-                &headers,
-                rendered.body,
-                endpoint.timeout,
-                now,
-            )
+            .post_with(&endpoint.url, headers, rendered.body, endpoint.timeout, now)
             .await;
         let decision = endpoint
             .retry
@@ -731,16 +741,15 @@ impl Sender {
         };
         // SQS counts whole seconds; round up so a 1.5 s delay is not cut to 1 s.
         let secs = i32::try_from(delay.as_millis().div_ceil(1000)).unwrap_or(i32::MAX);
-        if let Err(e) = self
+        let sent = self
             .sqs
             .client()
             .change_message_visibility()
             .queue_url(&self.settings.queue_url)
             .receipt_handle(receipt)
             .visibility_timeout(secs)
-            .send()
-            .await
-        {
+            .send();
+        if let Err(e) = Box::pin(sent).await {
             self.log.event(
                 json!({"level": "warn", "msg": "change_visibility_failed", "error": e.to_string()}),
             );
@@ -785,7 +794,7 @@ impl Sender {
                 req = req.message_attributes(name, v);
             }
         }
-        match req.send().await {
+        match Box::pin(req.send()).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 self.log.event(

@@ -371,6 +371,20 @@ impl Http {
         timeout: Duration,
         now: Timestamp,
     ) -> Attempt {
+        self.post_with(url, RequestHeaders::from(headers), body, timeout, now)
+            .await
+    }
+
+    /// As [`Http::post`], with the headers already converted (the sender's own are built
+    /// without copying their names and values again).
+    pub async fn post_with(
+        &self,
+        url: &str,
+        headers: RequestHeaders,
+        body: Vec<u8>,
+        timeout: Duration,
+        now: Timestamp,
+    ) -> Attempt {
         let started = Instant::now();
         let failed = |outcome, class, error: String| Attempt {
             outcome,
@@ -456,26 +470,117 @@ impl Http {
     }
 }
 
+/// A request's headers, converted as they are added. A name or value that is not valid HTTP is
+/// kept as the error the attempt fails with (the first such one), when the request is built.
+#[derive(Debug, Default)]
+pub struct RequestHeaders {
+    map: hyper::HeaderMap,
+    invalid: Option<String>,
+}
+
+impl RequestHeaders {
+    /// Room for `n` headers, besides the client's own (user agent, accept, credentials).
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            map: hyper::HeaderMap::with_capacity(n + 3),
+            invalid: None,
+        }
+    }
+
+    /// Adds `name: value` (copied), after any header of the same name.
+    pub fn push(&mut self, name: &str, value: &str) {
+        self.push_bytes(name, Bytes::copy_from_slice(value.as_bytes()));
+    }
+
+    /// Adds `name: value`, taking `value` without copying it; a name the sender itself signs
+    /// with (`webhook-id`, ...) is not copied either.
+    pub fn push_owned(&mut self, name: &str, value: String) {
+        self.push_bytes(name, Bytes::from(value));
+    }
+
+    /// Adds `name: value`, with a value that lives as long as the program (not copied).
+    pub fn push_static(&mut self, name: &str, value: &'static str) {
+        self.push_bytes(name, Bytes::from_static(value.as_bytes()));
+    }
+
+    fn push_bytes(&mut self, name: &str, value: Bytes) {
+        if self.invalid.is_some() {
+            return;
+        }
+        let name = match known_name(name) {
+            Some(known) => known,
+            None => match HeaderName::from_bytes(name.as_bytes()) {
+                Ok(name) => name,
+                Err(e) => {
+                    self.invalid = Some(format!("invalid header name {name:?}: {e}"));
+                    return;
+                }
+            },
+        };
+        match HeaderValue::from_maybe_shared(value) {
+            Ok(value) => {
+                self.map.append(name, value);
+            }
+            Err(e) => {
+                self.invalid = Some(format!("invalid value of header {}: {e}", name.as_str()));
+            }
+        }
+    }
+}
+
+impl From<&[(String, String)]> for RequestHeaders {
+    fn from(pairs: &[(String, String)]) -> Self {
+        let mut headers = Self::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            headers.push(name, value);
+        }
+        headers
+    }
+}
+
+/// The names the Standard Webhooks signer writes, as static names (a custom name parsed from
+/// bytes is copied into an allocation of its own; a standard one, such as `content-type`, is
+/// not). Exact matches only: any other spelling is parsed as before.
+fn known_name(name: &str) -> Option<HeaderName> {
+    Some(HeaderName::from_static(match name {
+        "webhook-id" => "webhook-id",
+        "webhook-timestamp" => "webhook-timestamp",
+        "webhook-signature" => "webhook-signature",
+        _ => return None,
+    }))
+}
+
 /// The POST itself: the target's URL and credentials, then `headers`, then the client's user
 /// agent and `*/*` accepted unless `headers` set them.
 fn request(
     target: &Target,
-    headers: &[(String, String)],
+    headers: RequestHeaders,
     body: Vec<u8>,
 ) -> Result<hyper::Request<Full<Bytes>>, String> {
+    if let Some(invalid) = headers.invalid {
+        return Err(invalid);
+    }
     let mut req = hyper::Request::post(target.uri.clone())
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("invalid request: {e}"))?;
     let map = req.headers_mut();
-    if let Some(value) = &target.basic {
-        map.insert(hyper::header::AUTHORIZATION, value.clone());
-    }
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| format!("invalid header name {name:?}: {e}"))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|e| format!("invalid value of header {}: {e}", name.as_str()))?;
-        map.append(name, value);
+    match &target.basic {
+        // Credentials first, then the configured headers after them (an `Authorization` of the
+        // endpoint's is sent too, after it), as before.
+        Some(value) => {
+            map.reserve(headers.map.len() + 3);
+            map.insert(hyper::header::AUTHORIZATION, value.clone());
+            let mut last: Option<HeaderName> = None;
+            for (name, value) in headers.map {
+                if let Some(name) = name {
+                    last = Some(name);
+                }
+                if let Some(name) = &last {
+                    map.append(name.clone(), value);
+                }
+            }
+        }
+        None => *map = headers.map,
     }
     // The client's own headers, unless the endpoint's configuration sets them.
     map.entry(hyper::header::USER_AGENT)
@@ -778,7 +883,7 @@ mod tests {
             ("x-one".to_owned(), "a".to_owned()),
             ("x-one".to_owned(), "b".to_owned()),
         ];
-        let req = request(&url, &headers, b"{}".to_vec()).unwrap();
+        let req = request(&url, RequestHeaders::from(&headers[..]), b"{}".to_vec()).unwrap();
         assert_eq!(req.uri().to_string(), "https://hooks.example.com/in?x=1");
         let h = req.headers();
         // base64("ada:p@ss")
@@ -791,14 +896,42 @@ mod tests {
         assert_eq!(h["accept"], "*/*");
         let plain = request(
             &Target::parse("http://127.0.0.1:9/").unwrap(),
-            &[],
+            RequestHeaders::default(),
             Vec::new(),
         )
         .unwrap();
         assert_eq!(plain.headers()["user-agent"], USER_AGENT);
         assert!(plain.headers().get("authorization").is_none());
         let bad = [("bad name".to_owned(), "v".to_owned())];
-        assert!(request(&url, &bad, Vec::new()).is_err());
+        assert!(request(&url, RequestHeaders::from(&bad[..]), Vec::new()).is_err());
+    }
+
+    #[test]
+    fn headers_added_without_a_copy_are_checked_as_copied_ones_are() {
+        let url = Target::parse("http://127.0.0.1:9/").unwrap();
+        let mut headers = RequestHeaders::with_capacity(4);
+        headers.push("x-one", "a");
+        headers.push_static("content-type", "application/json");
+        headers.push_owned("webhook-id", "msg_1".to_owned());
+        headers.push_owned("Webhook-Signature", "v1,abc".to_owned());
+        let req = request(&url, headers, Vec::new()).unwrap();
+        let h = req.headers();
+        assert_eq!(h["x-one"], "a");
+        assert_eq!(h["content-type"], "application/json");
+        assert_eq!(h["webhook-id"], "msg_1");
+        assert_eq!(h["webhook-signature"], "v1,abc");
+        // A value with a control character fails the request, whichever way it was added.
+        for bad in [
+            RequestHeaders::from(&[("x-a".to_owned(), "a\nb".to_owned())][..]),
+            {
+                let mut h = RequestHeaders::default();
+                h.push_owned("webhook-id", "a\rb".to_owned());
+                h
+            },
+        ] {
+            let e = request(&url, bad, Vec::new()).unwrap_err();
+            assert!(e.starts_with("invalid value of header "), "{e}");
+        }
     }
 
     #[test]

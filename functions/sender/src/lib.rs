@@ -30,6 +30,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use handler::code;
 pub use handler::{Sender, dlq_attr};
 pub use http::{
-    Attempt, ClientError, Http, Lookup, LookupFuture, SystemLookup, TlsRoots, UnknownTlsRoots,
+    Attempt, ClientError, Http, Lookup, LookupFuture, RequestHeaders, SystemLookup, TlsRoots,
+    UnknownTlsRoots,
 };
 pub use settings::{Endpoint, EventData, Refusal, Settings, SettingsError};

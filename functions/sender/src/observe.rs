@@ -16,16 +16,31 @@ pub struct Logger {
     min: u8,
 }
 
+/// The first size of a thread's line buffer: an EMF line with both dimensions is about 300 bytes.
+const LINE_CAPACITY: usize = 512;
+/// A buffer grown past this by one long line is not kept for the next.
+const MAX_KEPT_LINE: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`Logger::write`] serialises a line before the sink takes it.
+    static LINE: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(Vec::with_capacity(LINE_CAPACITY));
+}
+
 /// Orders log levels; lines below the logger's level are dropped.
 fn rank(level: &str) -> Option<u8> {
-    match level.trim().to_ascii_lowercase().as_str() {
-        "trace" => Some(0),
-        "debug" => Some(1),
-        "info" => Some(2),
-        "warn" | "warning" => Some(3),
-        "error" => Some(4),
-        _ => None,
-    }
+    // Compared without case and without a lower-cased copy: this runs for every line.
+    let level = level.trim();
+    [
+        ("trace", 0),
+        ("debug", 1),
+        ("info", 2),
+        ("warn", 3),
+        ("warning", 3),
+        ("error", 4),
+    ]
+    .into_iter()
+    .find_map(|(name, rank)| level.eq_ignore_ascii_case(name).then_some(rank))
 }
 
 impl std::fmt::Debug for Logger {
@@ -99,10 +114,28 @@ impl Logger {
         if level.is_some_and(|l| !self.enabled(l)) {
             return;
         }
+        // Serialised into this thread's buffer, kept from line to line: no allocation per line
+        // (an EMF line outgrows `to_string`'s first 128 bytes twice). A sink that logs from
+        // inside itself finds the buffer taken and gets a fresh one.
+        LINE.with(|buf| match buf.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                self.write_with(&mut buf, line);
+                if buf.capacity() > MAX_KEPT_LINE {
+                    *buf = Vec::with_capacity(LINE_CAPACITY);
+                }
+            }
+            Err(_) => self.write_with(&mut Vec::with_capacity(LINE_CAPACITY), line),
+        });
+    }
+
+    fn write_with(&self, buf: &mut Vec<u8>, line: &impl serde::Serialize) {
         // Serialising ids, names and numbers cannot fail; were it ever to, the line is dropped
-        // as an unwritable one is.
-        if let Ok(text) = serde_json::to_string(line) {
-            (self.sink)(&text);
+        // as an unwritable one is. serde_json writes UTF-8 only.
+        if serde_json::to_writer(&mut *buf, line).is_ok()
+            && let Ok(text) = std::str::from_utf8(buf)
+        {
+            (self.sink)(text);
         }
     }
 

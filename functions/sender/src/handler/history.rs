@@ -214,6 +214,23 @@ impl Sender {
         let Some(registry) = self.registry.as_deref() else {
             return Next::AsDecided;
         };
+        // Boxed: its joined store calls make a future of a few KB, which inline would size
+        // every delivery's future, history on or off (each is moved as its batch starts it).
+        Box::pin(self.record_attempt(registry, d, target, attempt, result, step, now)).await
+    }
+
+    /// [`Sender::after_attempt`] with the history on.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_attempt(
+        &self,
+        registry: &RegistryCache,
+        d: &DeliveryMessage,
+        target: &Target<'_>,
+        attempt: u32,
+        result: &Attempt,
+        step: Step,
+        now: Timestamp,
+    ) -> Next {
         let record = attempt_record(d, target, attempt, result, step, now);
         let last = LastAttempt {
             id: record.id.clone(),
