@@ -46,7 +46,14 @@ step "receiver: bundle size, then load in workerd beside a JavaScript Worker usi
 section "Receiver Worker" "infra/build-receiver.sh (release), sizes of functions/receiver/build/"
 python3 infra/bench.py bundle functions/receiver/build/index_bg.wasm functions/receiver/build/index.js
 section "Receiver Worker" "cargo bench -p hookline-tests --bench receiver_load"
-cargo bench --locked -p hookline-tests --bench receiver_load
+# Once more if it fails: Miniflare now and then drops a connection to one of the floor Workers
+# ("error sending request"); the figures of the failed run are taken out first.
+lines=$(wc -l <"$HOOKLINE_BENCH_JSON")
+if ! cargo bench --locked -p hookline-tests --bench receiver_load; then
+  head -n "$lines" "$HOOKLINE_BENCH_JSON" >"$HOOKLINE_BENCH_JSON.tmp" && mv "$HOOKLINE_BENCH_JSON.tmp" "$HOOKLINE_BENCH_JSON"
+  echo "infra/bench.sh: receiver_load failed; running it again" >&2
+  cargo bench --locked -p hookline-tests --bench receiver_load
+fi
 
 step "sender: cold start beside a minimal Lambda, then the handler's deliveries/s beside bare reqwest ($runs runs)"
 # Built here, after the benches: `cargo bench` writes its own (opt-level 3) build of the
