@@ -26,7 +26,6 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use hookline_api::hooked::{Call, Hook, Hooked};
 use hookline_api::memory::MemoryStore;
 use hookline_api::{Kind, Store, StoreError};
-use hookline_core::api::model::Endpoint;
 use hookline_core::config::Config;
 use hookline_sender::observe::Logger;
 use hookline_sender::registry::RegistryCache;
@@ -116,34 +115,13 @@ struct PerMessage {
 async fn run(ttl: Duration, port: u16) -> PerMessage {
     let inner = Arc::new(MemoryStore::new(now));
     hookline_tests::seed_application(&*inner, "app_1", "acme").await;
-    let ep = Endpoint {
-        id: "ep_1".into(),
-        app_id: "app_1".into(),
-        uid: None,
-        url: format!("http://127.0.0.1:{port}/h"),
-        description: String::new(),
-        throttle_rate: None,
-        disabled: false,
-        event_types: None,
-        channels: None,
-        metadata: Default::default(),
-        headers: Default::default(),
-        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-        old_secrets: Vec::new(),
-        created_at: String::new(),
-        updated_at: String::new(),
-    };
-    inner
-        .create(
-            Kind::Endpoint,
-            "app_1",
-            "ep_1",
-            &[],
-            &serde_json::to_string(&ep).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let ep = hookline_tests::endpoint(
+        "app_1",
+        "ep_1",
+        format!("http://127.0.0.1:{port}/h"),
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    );
+    hookline_tests::seed_endpoint(&*inner, &ep).await;
     let config = Config::from_toml("[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n").unwrap();
     let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
     let sqs = aws_sdk_sqs::Client::from_conf(
