@@ -125,6 +125,7 @@ impl SqliteStore {
                 conn.pragma_update(None, "fullfsync", "ON")?;
                 conn.pragma_update(None, "checkpoint_fullfsync", "ON")?;
             }
+            crate::store::tune(&conn)?;
             conn.execute_batch(SCHEMA)
         };
         prepare().map_err(|e| match e.sqlite_error_code() {
@@ -215,13 +216,15 @@ fn atomically<R>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    conn.execute_batch("SAVEPOINT hookline_api").map_err(db)?;
+    // Prepared once (`run_cached`): these run at every call.
+    let run = |sql| crate::store::run_cached(conn, sql);
+    run("SAVEPOINT hookline_api").map_err(db)?;
     let result = f(conn);
-    let end = match result {
-        Ok(_) => "RELEASE hookline_api",
-        Err(_) => "ROLLBACK TO hookline_api; RELEASE hookline_api",
+    let ended = match result {
+        Ok(_) => run("RELEASE hookline_api"),
+        Err(_) => run("ROLLBACK TO hookline_api").and_then(|()| run("RELEASE hookline_api")),
     };
-    if let Err(e) = conn.execute_batch(end) {
+    if let Err(e) = ended {
         // The commit failed (disk full, I/O error): leave nothing open for the next call, which
         // would otherwise join this transaction.
         if !conn.is_autocommit() {
@@ -248,6 +251,25 @@ fn live(
     .map_err(db)
 }
 
+/// Whether record `id` exists: `None` if not, else whether it is live (not expired).
+fn state(
+    conn: &Connection,
+    kind: &str,
+    parent: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<bool>, StoreError> {
+    conn.prepare_cached(
+        "SELECT expires_ms IS NULL OR expires_ms > ?4 FROM api_records
+         WHERE kind = ?1 AND parent = ?2 AND id = ?3",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![kind, parent, id, now], |r| r.get(0))
+            .optional()
+    })
+    .map_err(db)
+}
+
 /// The live record that claimed `alias`, if any.
 fn owner(
     conn: &Connection,
@@ -271,10 +293,16 @@ fn owner(
 
 /// Deletes record `id`, expired or not, and every alias naming it.
 fn remove(conn: &Connection, kind: &str, parent: &str, id: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM api_aliases WHERE kind = ?1 AND parent = ?2 AND id = ?3")
+    release_all(conn, kind, parent, id)?;
+    conn.prepare_cached("DELETE FROM api_records WHERE kind = ?1 AND parent = ?2 AND id = ?3")
         .and_then(|mut s| s.execute(params![kind, parent, id]))
         .map_err(db)?;
-    conn.prepare_cached("DELETE FROM api_records WHERE kind = ?1 AND parent = ?2 AND id = ?3")
+    Ok(())
+}
+
+/// Deletes every alias naming record `id`.
+fn release_all(conn: &Connection, kind: &str, parent: &str, id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM api_aliases WHERE kind = ?1 AND parent = ?2 AND id = ?3")
         .and_then(|mut s| s.execute(params![kind, parent, id]))
         .map_err(db)?;
     Ok(())
@@ -454,9 +482,13 @@ impl Store for SqliteStore {
         // each attempt), and `hookline dev` sweeps expired rows on its own schedule.
         self.write(move |c, now| {
             let k = kind.as_str();
-            if !live(c, k, &parent, &id, now)? {
-                // An expired record is absent: its aliases must not come back with the new one.
-                remove(c, k, &parent, &id)?;
+            // An expired record is absent: its aliases must not come back with the new one. (A
+            // record with no row has nothing of its own to delete: one statement less for the
+            // attempts, each a new record.)
+            match state(c, k, &parent, &id, now)? {
+                Some(true) => {}
+                Some(false) => remove(c, k, &parent, &id)?,
+                None => release_all(c, k, &parent, &id)?,
             }
             upsert(c, k, &parent, &id, &doc, expires)
         })

@@ -201,11 +201,65 @@ impl Printer {
         )
     }
 
-    fn received(&self, source: &str, status: u16, detail: &str, json: Value) {
+    /// One line about a request: `json` is what `--json` prints, `detail` what a person reads
+    /// after the source and the status; only the one printed is made.
+    fn received(
+        &self,
+        source: &str,
+        status: u16,
+        detail: impl FnOnce() -> String,
+        json: impl FnOnce() -> Value,
+    ) {
         if self.ui.json {
-            self.ui.json_line(&json);
+            self.ui.json_line(&json());
             return;
         }
+        self.received_line(source, status, &detail());
+    }
+
+    /// [`Printer::received`] for an accepted event, the line printed at every receive: its JSON
+    /// written straight from the fields (no `Value` tree), the same object as the others'.
+    fn accepted(&self, source: &str, envelope: &InboundEnvelope, queue: &str, message_id: &str) {
+        if self.ui.json {
+            /// `{"event":"received",...}`, keys in the order `json!` writes them (sorted).
+            #[derive(serde::Serialize)]
+            struct Line<'a> {
+                event: &'static str,
+                id: &'a str,
+                message_id: &'a str,
+                queue: &'a str,
+                source: &'a str,
+                status: u16,
+                r#type: Option<&'a str>,
+            }
+            let line = Line {
+                event: "received",
+                id: &envelope.id,
+                message_id,
+                queue,
+                source,
+                status: 200,
+                r#type: envelope.event_type.as_deref(),
+            };
+            // Strings and numbers only: serialising cannot fail.
+            if let Ok(text) = serde_json::to_string(&line) {
+                self.ui.line(&crate::ui::json_escape(&text));
+            }
+            return;
+        }
+        let event_type = envelope.event_type.as_deref().unwrap_or("-");
+        self.received_line(
+            source,
+            200,
+            &format!(
+                "{} {} → {queue}",
+                untrusted(event_type),
+                self.ui.paint(Style::Dim, &untrusted(&envelope.id))
+            ),
+        );
+    }
+
+    fn received_line(&self, source: &str, status: u16, detail: &str) {
         let style = if status < 300 {
             Style::Green
         } else {
@@ -538,8 +592,8 @@ fn api_v1_printed(app: &App, method: &Method, target: &str, status: u16) {
     app.out.received(
         "api",
         status,
-        &format!("{method} {}", untrusted(path)),
-        json!({"event": "api", "method": method.as_str(), "path": path, "status": status}),
+        || format!("{method} {}", untrusted(path)),
+        || json!({"event": "api", "method": method.as_str(), "path": path, "status": status}),
     );
 }
 
@@ -702,8 +756,8 @@ async fn events(req: Request<HyperBody>, app: &App) -> Resp {
             app.out.received(
                 "/events",
                 202,
-                &format!("{} queued on {OUTBOUND_QUEUE}", untrusted(&types.join(", "))),
-                json!({"event": "queued", "queue": OUTBOUND_QUEUE, "types": types, "message_ids": ids}),
+                || format!("{} queued on {OUTBOUND_QUEUE}", untrusted(&types.join(", "))),
+                || json!({"event": "queued", "queue": OUTBOUND_QUEUE, "types": types, "message_ids": ids}),
             );
             app.sqs.notify();
             json_response(202, json!({"ok": true, "message_ids": ids}).to_string())
@@ -794,8 +848,8 @@ async fn hook(req: Request<HyperBody>, app: &App, target: &str) -> Result<Resp, 
         app.out.received(
             &name,
             404,
-            "unknown_source",
-            json!({"event": "rejected", "source": name, "status": 404, "error": "unknown_source"}),
+            || "unknown_source".to_owned(),
+            || json!({"event": "rejected", "source": name, "status": 404, "error": "unknown_source"}),
         );
         return Err(Rejection::UNKNOWN_SOURCE);
     };
@@ -804,8 +858,8 @@ async fn hook(req: Request<HyperBody>, app: &App, target: &str) -> Result<Resp, 
         app.out.received(
             &name,
             r.status,
-            r.code,
-            json!({"event": "rejected", "source": name, "status": r.status, "error": r.code}),
+            || r.code.to_owned(),
+            || json!({"event": "rejected", "source": name, "status": r.status, "error": r.code}),
         );
     }
     result
@@ -863,8 +917,8 @@ async fn receive(
             app.out.received(
                 &source.name,
                 200,
-                "handshake answered",
-                json!({"event": "handshake", "source": source.name}),
+                || "handshake answered".to_owned(),
+                || json!({"event": "handshake", "source": source.name}),
             );
             let mut resp = response(200, body);
             if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
@@ -881,21 +935,8 @@ async fn receive(
                 return Err(Rejection::PAYLOAD_TOO_LARGE);
             }
             let (queue, message_id) = enqueue(&envelope, json, source, app).await?;
-            let event_type = envelope.event_type.as_deref().unwrap_or("-");
-            app.out.received(
-                &source.name,
-                200,
-                &format!(
-                    "{} {} → {queue}",
-                    untrusted(event_type),
-                    app.out.ui.paint(Style::Dim, &untrusted(&envelope.id))
-                ),
-                json!({
-                    "event": "received", "source": source.name, "status": 200,
-                    "id": envelope.id, "type": envelope.event_type, "queue": queue,
-                    "message_id": message_id,
-                }),
-            );
+            app.out
+                .accepted(&source.name, &envelope, queue, &message_id);
             // Woken only now, so the delivery's line never comes before this one.
             app.sqs.notify();
             Ok(json_response(200, inbound::ok_body(&envelope.id)))
@@ -1124,6 +1165,12 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         &api_token,
     );
 
+    // From here on lines are written a few at a time by a thread of their own (`ui`); what is
+    // left is written when `run` returns. The delivery loops write them out before each delete
+    // (`poll`), so a delivery's lines are never lost to a kill that its delete outlived.
+    crate::ui::write_lines_in_background();
+    let _flush = FlushOnReturn;
+
     // History past its retention goes (DynamoDB's TTL does it on AWS): now, then every few
     // minutes.
     tokio::spawn(sweep_loop(printer, SWEEP_EVERY, move |now| {
@@ -1172,6 +1219,15 @@ pub async fn run(args: Args, ui: Ui) -> Result<(), CliError> {
         || json!({"event": "stopped"}),
     );
     Ok(())
+}
+
+/// Writes out the lines not yet written when dropped (when `run` returns).
+struct FlushOnReturn;
+
+impl Drop for FlushOnReturn {
+    fn drop(&mut self) {
+        crate::ui::flush_lines();
+    }
 }
 
 /// Writes the API's address and token where `hookline log` looks for them; returns the file, or

@@ -44,6 +44,10 @@ impl PollQueue for InProcess {
     }
 
     async fn delete(&self, receipts: &[&str]) -> Result<usize, PollError> {
+        // The lines printed about these messages (their fan-out, their deliveries) are out
+        // before the delete can commit: a kill -9 never leaves a delivered message without
+        // its lines, gone from the queue (see `crate::ui::write_lines_in_background`).
+        crate::ui::flush_lines();
         let receipts = receipts.iter().map(|r| (*r).to_owned()).collect();
         Ok(self.sqs.delete_local(self.queue, receipts).await?)
     }
