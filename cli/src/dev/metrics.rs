@@ -15,6 +15,7 @@
 //! `/metrics` is asked, as gauges. Everything counts from the start of this `hookline dev`:
 //! counters restart at zero, as Prometheus expects of a restarted process.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -113,14 +114,20 @@ impl Metrics {
         if !line.contains("\"_aws\"") {
             return false;
         }
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            self.unreadable();
-            return true;
+        // Read as the object's members, each value left as its JSON text: one per delivery,
+        // so no tree of it is built (its names and values are read from the text below).
+        let parsed = match serde_json::from_str::<Members<'_>>(line) {
+            Ok(members) => match members.get("_aws") {
+                None => return false, // the text was in a string: not an EMF line
+                Some(aws) => parse(aws, &members),
+            },
+            // Not an object of members (or one with an escaped name): read as any JSON is.
+            Err(_) => match serde_json::from_str::<Value>(line) {
+                Ok(v) if v.get("_aws").is_none() => return false,
+                _ => Err(Unreadable),
+            },
         };
-        if v.get("_aws").is_none() {
-            return false; // the text was in a string: not an EMF line
-        }
-        match parse(&v) {
+        match parsed {
             Ok(points) => {
                 if let Ok(mut series) = self.series.lock() {
                     for (name, unit, labels, value) in points {
@@ -205,47 +212,69 @@ impl Metrics {
 /// One metric of one line: its name, unit, labels and value.
 type Point = (String, String, Labels, f64);
 
-/// The metrics of one EMF line: every directive's metrics, each labelled with every dimension
-/// the directive names (one series, whatever the dimension sets: CloudWatch's rollups are sums
-/// Prometheus makes with `sum by`).
-fn parse(v: &Value) -> Result<Vec<Point>, Unreadable> {
-    let directives = v
-        .pointer("/_aws/CloudWatchMetrics")
-        .and_then(Value::as_array)
-        .ok_or(Unreadable)?;
+/// A line's members: each name with its value's JSON text.
+type Members<'a> = std::collections::HashMap<&'a str, &'a serde_json::value::RawValue>;
+
+/// `_aws` of an EMF line: its metric directives.
+#[derive(serde::Deserialize)]
+struct Aws<'a> {
+    #[serde(rename = "CloudWatchMetrics", borrow)]
+    directives: Vec<Directive<'a>>,
+}
+
+/// One directive: the dimension sets and the metrics they apply to.
+#[derive(serde::Deserialize)]
+struct Directive<'a> {
+    #[serde(rename = "Dimensions", borrow)]
+    dimensions: Vec<Vec<Cow<'a, str>>>,
+    #[serde(rename = "Metrics", borrow)]
+    metrics: Vec<MetricDef<'a>>,
+}
+
+/// One metric of a directive.
+#[derive(serde::Deserialize)]
+struct MetricDef<'a> {
+    #[serde(rename = "Name", borrow)]
+    name: Cow<'a, str>,
+    /// EMF's default unit is `None`.
+    #[serde(rename = "Unit", borrow, default)]
+    unit: Option<Cow<'a, str>>,
+}
+
+/// The metrics of one EMF line (`aws`, its `_aws` member; `members`, all of them): every
+/// directive's metrics, each labelled with every dimension the directive names (one series,
+/// whatever the dimension sets: CloudWatch's rollups are sums Prometheus makes with `sum by`).
+fn parse(
+    aws: &serde_json::value::RawValue,
+    members: &Members<'_>,
+) -> Result<Vec<Point>, Unreadable> {
+    let aws: Aws<'_> = serde_json::from_str(aws.get()).map_err(|_| Unreadable)?;
+    let member = |name: &str| members.get(name).map(|raw| raw.get()).ok_or(Unreadable);
     let mut points = Vec::new();
-    for d in directives {
+    for d in &aws.directives {
         let mut dims: Vec<&str> = Vec::new();
-        for set in d
-            .get("Dimensions")
-            .and_then(Value::as_array)
-            .ok_or(Unreadable)?
-        {
-            for dim in set.as_array().ok_or(Unreadable)? {
-                let dim = dim.as_str().ok_or(Unreadable)?;
-                if !dims.contains(&dim) {
-                    dims.push(dim);
-                }
+        for dim in d.dimensions.iter().flatten() {
+            if !dims.contains(&dim.as_ref()) {
+                dims.push(dim);
             }
         }
         let mut labels: Labels = dims
             .iter()
             .map(|d| {
-                let value = v.get(*d).and_then(Value::as_str).ok_or(Unreadable)?;
-                Ok((snake(d), value.to_owned()))
+                let value: String = serde_json::from_str(member(d)?).map_err(|_| Unreadable)?;
+                Ok((snake(d), value))
             })
             .collect::<Result<_, Unreadable>>()?;
         labels.sort();
-        for m in d
-            .get("Metrics")
-            .and_then(Value::as_array)
-            .ok_or(Unreadable)?
-        {
-            let name = m.get("Name").and_then(Value::as_str).ok_or(Unreadable)?;
-            // EMF's default unit is None.
-            let unit = m.get("Unit").and_then(Value::as_str).unwrap_or("None");
-            let value = v.get(name).and_then(Value::as_f64).ok_or(Unreadable)?;
-            points.push((name.to_owned(), unit.to_owned(), labels.clone(), value));
+        for m in &d.metrics {
+            let value: f64 = serde_json::from_str(member(&m.name)?).map_err(|_| Unreadable)?;
+            let unit = m.unit.as_deref().unwrap_or("None");
+            points.push((
+                m.name.clone().into_owned(),
+                unit.to_owned(),
+                labels.clone(),
+                value,
+            ));
         }
     }
     Ok(points)
