@@ -184,6 +184,11 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsV
     })
 }
 
+/// A request with this header makes the test build trap (tests only: the header means nothing to
+/// the release build).
+#[cfg(feature = "test-clock")]
+const TEST_TRAP_HEADER: &str = "x-hookline-test-trap";
+
 /// The path of the runtime's URL (already serialised, WHATWG): from the first `/` after the
 /// authority to the query or fragment; as `worker::Request::path` cuts it.
 fn path_of(url: &str) -> &str {
@@ -200,6 +205,13 @@ fn path_of(url: &str) -> &str {
 }
 
 async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection> {
+    // The test build traps on demand, in the middle of a request as a panic would, so that the
+    // workerd suite can check that the instance is made anew before the next request
+    // (infra/receiver-entry.mjs).
+    #[cfg(feature = "test-clock")]
+    if req.headers().has(TEST_TRAP_HEADER).unwrap_or(false) {
+        core::arch::wasm32::unreachable();
+    }
     let url = req.url();
     let method = req.method();
     let target = route(path_of(&url))?;
