@@ -171,17 +171,71 @@ fn json_response_with(status: u16, body: &str, name: &str, value: &str) -> JsVal
 /// request into a `worker::Request` first (its method, URL, path, headers and `cf` object, five
 /// calls into JavaScript and three strings, whatever the request) and every answer back from a
 /// `worker::Response`. Here the runtime's own Request is read only for what each step needs.
+///
+/// The entry module (infra/receiver-entry.mjs) calls it for every request that
+/// [`fetch_small`] does not take.
 #[wasm_bindgen]
 pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
-    Ok(match handle(&req, &env).await {
-        Ok(response) => response,
-        Err(rejection) if rejection == Rejection::METHOD_NOT_ALLOWED => {
-            let url = req.url();
-            let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
-            json_response_with(rejection.status, &rejection.body(), "allow", allow)
-        }
-        Err(rejection) => json_response(rejection.status, &rejection.body()),
-    })
+    Ok(handle(&req, &env, None)
+        .await
+        .unwrap_or_else(|rejection| refusal(&req, rejection)))
+}
+
+/// [`fetch`] for a request whose body the entry module has already read (`body`, all of it):
+/// what [`fetch_small`] hands back.
+#[wasm_bindgen]
+pub async fn fetch_read(
+    req: web_sys::Request,
+    env: Env,
+    body: Uint8Array,
+) -> Result<JsValue, JsValue> {
+    Ok(handle(&req, &env, Some(body))
+        .await
+        .unwrap_or_else(|rejection| refusal(&req, rejection)))
+}
+
+/// The largest body (exclusive) the entry module sends down the synchronous path,
+/// [`fetch_small`], by its declared `Content-Length`: the bodies whose MACs are computed in wasm.
+#[wasm_bindgen]
+pub fn fast_path_max_bytes() -> u32 {
+    u32::try_from(WEBCRYPTO_MIN_BODY_BYTES).unwrap_or(0)
+}
+
+/// The synchronous path of a `POST` with a small body, which the entry module has already read
+/// (`body`, all of it): everything but the I/O, so that no Rust future, promise or closure is
+/// made for the request. It answers with one of
+/// - a Response: the request is answered (a refusal, a health check, a handshake);
+/// - `[queue, text, options, response]`: the event is accepted once `queue.send(text, options)`
+///   has resolved, and only then answered with `response` (the 200); if the send fails, the
+///   answer is [`queue_failed`]'s;
+/// - `undefined`: this request needs the asynchronous path, [`fetch_read`] (a body whose MACs
+///   WebCrypto computes, or an envelope too large for a queue message).
+#[wasm_bindgen]
+pub fn fetch_small(req: web_sys::Request, env: Env, body: Uint8Array) -> JsValue {
+    match small(&req, &env, &body) {
+        Ok(Some(answer)) => answer,
+        Ok(None) => JsValue::UNDEFINED,
+        Err(rejection) => refusal(&req, rejection),
+    }
+}
+
+/// The answer when the queue send of [`fetch_small`]'s event failed (`error`, logged): 503, so
+/// that the provider retries; nothing was accepted.
+#[wasm_bindgen]
+pub fn queue_failed(error: JsValue) -> JsValue {
+    worker::console_error!("hookline: queue send failed: {error:?}");
+    let rejection = Rejection::QUEUE_UNAVAILABLE;
+    json_response(rejection.status, &rejection.body())
+}
+
+/// The JSON answer to a refused request.
+fn refusal(req: &web_sys::Request, rejection: Rejection) -> JsValue {
+    if rejection == Rejection::METHOD_NOT_ALLOWED {
+        let url = req.url();
+        let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
+        return json_response_with(rejection.status, &rejection.body(), "allow", allow);
+    }
+    json_response(rejection.status, &rejection.body())
 }
 
 /// A request with this header makes the test build trap (tests only: the header means nothing to
@@ -204,21 +258,25 @@ fn path_of(url: &str) -> &str {
         .unwrap_or_default()
 }
 
-async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection> {
-    // The test build traps on demand, in the middle of a request as a panic would, so that the
-    // workerd suite can check that the instance is made anew before the next request
-    // (infra/receiver-entry.mjs).
-    #[cfg(feature = "test-clock")]
-    if req.headers().has(TEST_TRAP_HEADER).unwrap_or(false) {
-        core::arch::wasm32::unreachable();
-    }
-    let url = req.url();
-    let method = req.method();
-    let target = route(path_of(&url))?;
+/// Where a request goes, decided before its body is read.
+enum Start<'u> {
+    /// Answered without a body (the health check).
+    Answer(JsValue),
+    /// A webhook for the source named `source`.
+    Hook {
+        settings: Rc<Settings>,
+        source: &'u str,
+        handler: Option<&'u str>,
+    },
+}
+
+/// The route, the method and the settings: what every request checks first.
+fn start<'u>(env: &Env, url: &'u str, method: &str) -> Result<Start<'u>, Rejection> {
+    let target = route(path_of(url))?;
     let Route::Hook { source, handler } = target else {
-        return match method.as_str() {
+        return match method {
             "GET" | "HEAD" => match settings(env) {
-                Ok(_) => Ok(json_response(200, HEALTH_BODY)),
+                Ok(_) => Ok(Start::Answer(json_response(200, HEALTH_BODY))),
                 Err(e) => {
                     worker::console_error!("hookline: {e}");
                     Err(Rejection::CONFIGURATION_ERROR)
@@ -234,13 +292,15 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection>
         worker::console_error!("hookline: {e}");
         Rejection::CONFIGURATION_ERROR
     })?;
-    let source = settings
-        .sources
-        .get(source)
-        .ok_or(Rejection::UNKNOWN_SOURCE)?;
-    let limit = source.max_body_bytes;
-    // Read before the body: the declared length comes from them (no separate `get`).
-    let headers = request_headers(req);
+    Ok(Start::Hook {
+        settings,
+        source,
+        handler,
+    })
+}
+
+/// The request's declared body length; a body over `limit` by it is refused before it is read.
+fn declared_length(headers: &CoreHeaders, limit: u64) -> Result<Option<u64>, Rejection> {
     let declared = headers
         .get_all("content-length")
         .next()
@@ -248,7 +308,109 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection>
     if declared.is_some_and(|n| n > limit) {
         return Err(Rejection::PAYLOAD_TOO_LARGE);
     }
-    let (body, body_js) = read_limited(req, declared, limit).await?;
+    Ok(declared)
+}
+
+/// A body the entry module read, held to `limit`, copied into wasm memory.
+fn read_body(body: &Uint8Array, limit: u64) -> Result<Vec<u8>, Rejection> {
+    if u64::from(body.length()) > limit {
+        return Err(Rejection::PAYLOAD_TOO_LARGE);
+    }
+    Ok(body.to_vec())
+}
+
+/// [`fetch_small`]'s work: `Ok(None)` sends the request down the asynchronous path.
+fn small(
+    req: &web_sys::Request,
+    env: &Env,
+    body_js: &Uint8Array,
+) -> Result<Option<JsValue>, Rejection> {
+    if u64::from(body_js.length()) >= WEBCRYPTO_MIN_BODY_BYTES as u64 {
+        return Ok(None);
+    }
+    let url = req.url();
+    let method = req.method();
+    let (settings, source, handler) = match start(env, &url, &method)? {
+        Start::Answer(answer) => return Ok(Some(answer)),
+        Start::Hook {
+            settings,
+            source,
+            handler,
+        } => (settings, source, handler),
+    };
+    let source = settings
+        .sources
+        .get(source)
+        .ok_or(Rejection::UNKNOWN_SOURCE)?;
+    let limit = source.max_body_bytes;
+    let headers = request_headers(req);
+    declared_length(&headers, limit)?;
+    let body = read_body(body_js, limit)?;
+    let now = now(env);
+    let incoming = Incoming {
+        method: "POST",
+        url: &url,
+        headers: &headers,
+        body: &body,
+        handler,
+    };
+    match receive(source, &incoming, now)? {
+        Accepted::Handshake { content_type, body } => Ok(Some(json_response_with(
+            200,
+            &body,
+            "content-type",
+            content_type,
+        ))),
+        // The asynchronous path stores the body in R2 first.
+        Accepted::Event(envelope) if needs_claim_check(envelope.encoded_len()) => Ok(None),
+        Accepted::Event(envelope) => {
+            let queue = queue_binding(env).map_err(|e| {
+                worker::console_error!("hookline: queue send failed: {e:?}");
+                Rejection::QUEUE_UNAVAILABLE
+            })?;
+            let text = JsValue::from_str(&envelope.to_json_string());
+            let accepted = json_response(200, &ok_body(&envelope.id));
+            Ok(Some(TEXT_MESSAGE.with(|options| {
+                js_sys::Array::of4(&queue, &text, options, &accepted).into()
+            })))
+        }
+    }
+}
+
+async fn handle(
+    req: &web_sys::Request,
+    env: &Env,
+    pre_read: Option<Uint8Array>,
+) -> Result<JsValue, Rejection> {
+    // The test build traps on demand, in the middle of a request as a panic would, so that the
+    // workerd suite can check that the instance is made anew before the next request
+    // (infra/receiver-entry.mjs).
+    #[cfg(feature = "test-clock")]
+    if req.headers().has(TEST_TRAP_HEADER).unwrap_or(false) {
+        core::arch::wasm32::unreachable();
+    }
+    let url = req.url();
+    let method = req.method();
+    let (settings, source, handler) = match start(env, &url, &method)? {
+        Start::Answer(answer) => return Ok(answer),
+        Start::Hook {
+            settings,
+            source,
+            handler,
+        } => (settings, source, handler),
+    };
+    let source = settings
+        .sources
+        .get(source)
+        .ok_or(Rejection::UNKNOWN_SOURCE)?;
+    let limit = source.max_body_bytes;
+    // Read before the body: the declared length comes from them (no separate `get`).
+    let headers = request_headers(req);
+    let declared = declared_length(&headers, limit)?;
+    let (body, body_js) = match pre_read {
+        Some(js) => (read_body(&js, limit)?, Some(js)),
+        None => read_limited(req, declared, limit).await?,
+    };
 
     let now = now(env);
     // Above a size, the body's MACs are computed by the runtime's WebCrypto (native code)
@@ -556,12 +718,19 @@ async fn store_body(
 /// read), straight through the binding with options made once per isolate: `worker`'s
 /// `send_raw` serialised its options with serde on every call.
 async fn enqueue(env: &Env, text: String) -> Result<(), JsValue> {
-    let queue: QueueBinding = js_sys::Reflect::get(env, &JsValue::from_str(QUEUE_BINDING))?
-        .dyn_into::<js_sys::Object>()
-        .map_err(|_| JsValue::from_str("no INBOUND_QUEUE binding"))?
-        .unchecked_into();
+    let queue = queue_binding(env)?;
     let promise = TEXT_MESSAGE.with(|options| queue.send(&JsValue::from_str(&text), options))?;
     JsFuture::from(promise).await.map(|_| ())
+}
+
+/// The inbound queue's producer binding.
+fn queue_binding(env: &Env) -> Result<QueueBinding, JsValue> {
+    Ok(
+        js_sys::Reflect::get(env, &JsValue::from_str(QUEUE_BINDING))?
+            .dyn_into::<js_sys::Object>()
+            .map_err(|_| JsValue::from_str("no INBOUND_QUEUE binding"))?
+            .unchecked_into(),
+    )
 }
 
 // ------------------------------------------------------------------------------------------
