@@ -40,16 +40,60 @@ function noteCritical(e) {
 addEventListener("error", (e) => noteCritical(e.error));
 addEventListener("unhandledrejection", (e) => noteCritical(e.reason));
 
-// Bodies under this many bytes (by their declared Content-Length) take the synchronous path,
-// `fetch_small`: the body is read and the queue send awaited here, in JavaScript, and wasm does
-// only the synchronous work in one call (route, verification, envelope). The asynchronous Rust
-// path (`fetch`) costs a future, promises and closures per request, with a trip through
-// wasm-bindgen-futures' task queue at each await. 0 in the test build, which sends every MAC
-// through WebCrypto (the asynchronous path) so that its suite covers it.
-const smallBodyMax = glue.fast_path_max_bytes();
+// A POST with a declared length takes the synchronous path: the body is read, the MACs computed
+// (by WebCrypto, when the body is long enough for that to pay) and the queue send awaited here,
+// in JavaScript, while wasm does the synchronous work (route, verification, envelope) in one
+// call, `fetch_small`. The asynchronous Rust path (`fetch`), which every other request takes,
+// costs a future, promises and closures per request and a trip through wasm-bindgen-futures'
+// task queue at each await. The test build's threshold is 0: every MAC goes through WebCrypto, so
+// that its suite replays every signature vector through this path.
+const webcryptoMin = glue.webcrypto_min_body_bytes();
 const DIGITS = /^[0-9]{1,15}$/;
 
-async function small(request, env, ctx) {
+// WebCrypto HMAC keys by `fetch_small`'s key id (source and key index): settings only change
+// with a new isolate.
+const keys = new Map();
+
+function message(parts, body) {
+  if (parts.length === 1 && parts[0] === null) return body;
+  let length = 0;
+  for (const p of parts) length += p === null ? body.length : p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    const bytes = p === null ? body : p;
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
+}
+
+// Each job's MAC, or null where WebCrypto failed (the core then computes that one).
+async function macs(jobs, body) {
+  const out = [];
+  for (const [id, hash, raw, parts] of jobs) {
+    try {
+      let key = keys.get(id);
+      if (key === undefined) {
+        key = crypto.subtle.importKey("raw", raw, { name: "HMAC", hash }, false, ["sign"]);
+        keys.set(id, key);
+      }
+      out.push(new Uint8Array(await crypto.subtle.sign("HMAC", await key, message(parts, body))));
+    } catch (e) {
+      keys.delete(id);
+      console.error(`hookline: WebCrypto HMAC failed: ${e}`);
+      out.push(null);
+    }
+  }
+  return out;
+}
+
+async function post(request, env, ctx, declared) {
+  if (declared >= webcryptoMin) {
+    // A body as long as this one is read only within its source's limit.
+    const refused = call(glue.body_limit, request, env);
+    if (refused !== undefined) return refused;
+  }
   let body;
   try {
     body = new Uint8Array(await request.arrayBuffer());
@@ -57,8 +101,14 @@ async function small(request, env, ctx) {
     // The asynchronous path reads it again, fails the same way, and answers as it always does.
     return call(glue.fetch, request, env, ctx);
   }
-  const answer = call(glue.fetch_small, request, env, body);
-  if (answer === undefined) return call(glue.fetch_read, request, env, body);
+  let answer = call(glue.fetch_small, request, env, body, undefined);
+  if (answer !== undefined && answer.jobs !== undefined) {
+    const computed = await macs(answer.jobs, body);
+    answer = call(glue.fetch_small, request, env, body, computed);
+    if (answer === undefined) return call(glue.fetch_read, request, env, body, computed);
+  } else if (answer === undefined) {
+    return call(glue.fetch_read, request, env, body, undefined);
+  }
   if (!Array.isArray(answer)) return answer;
   const [queue, text, options, accepted] = answer;
   // The 200 only once the queue has the event.
@@ -71,10 +121,10 @@ async function small(request, env, ctx) {
 }
 
 // A wasm export, with the re-initialisation check before and the trap check after.
-function call(f, a, b, c) {
+function call(f, a, b, c, d) {
   if (initState.criticalError) reinitialize();
   try {
-    return f(a, b, c);
+    return f(a, b, c, d);
   } catch (e) {
     noteCritical(e);
     throw e;
@@ -84,15 +134,10 @@ function call(f, a, b, c) {
 export default {
   fetch(request, env, ctx) {
     // The runtime delivers exactly the declared length (it refuses a request whose body
-    // disagrees), so no more than smallBodyMax bytes are read here.
+    // disagrees); a chunked body (no length) is read and counted by the asynchronous path.
     const declared = request.headers.get("content-length");
-    if (
-      request.method === "POST" &&
-      declared !== null &&
-      DIGITS.test(declared) &&
-      Number(declared) < smallBodyMax
-    ) {
-      return small(request, env, ctx);
+    if (request.method === "POST" && declared !== null && DIGITS.test(declared)) {
+      return post(request, env, ctx, Number(declared));
     }
     return call(glue.fetch, request, env, ctx);
   },

@@ -181,38 +181,76 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsV
         .unwrap_or_else(|rejection| refusal(&req, rejection)))
 }
 
-/// [`fetch`] for a request whose body the entry module has already read (`body`, all of it):
-/// what [`fetch_small`] hands back.
+/// [`fetch`] for a request whose body the entry module has already read (`body`, all of it), and
+/// perhaps its MACs (`macs`, as [`fetch_small`] takes them): what [`fetch_small`] hands back.
 #[wasm_bindgen]
 pub async fn fetch_read(
     req: web_sys::Request,
     env: Env,
     body: Uint8Array,
+    macs: JsValue,
 ) -> Result<JsValue, JsValue> {
-    Ok(handle(&req, &env, Some(body))
+    let macs = macs.dyn_into::<js_sys::Array>().ok();
+    Ok(handle(&req, &env, Some((body, macs)))
         .await
         .unwrap_or_else(|rejection| refusal(&req, rejection)))
 }
 
-/// The largest body (exclusive) the entry module sends down the synchronous path,
-/// [`fetch_small`], by its declared `Content-Length`: the bodies whose MACs are computed in wasm.
+/// From this body length on (by the declared `Content-Length`), the entry module asks
+/// [`body_limit`] before it reads a body, and [`fetch_small`] asks it for the body's MACs.
 #[wasm_bindgen]
-pub fn fast_path_max_bytes() -> u32 {
+pub fn webcrypto_min_body_bytes() -> u32 {
     u32::try_from(WEBCRYPTO_MIN_BODY_BYTES).unwrap_or(0)
 }
 
-/// The synchronous path of a `POST` with a small body, which the entry module has already read
-/// (`body`, all of it): everything but the I/O, so that no Rust future, promise or closure is
-/// made for the request. It answers with one of
+/// Before the entry module reads a body of [`webcrypto_min_body_bytes`] or more: `undefined` when
+/// the request may go on (a `POST` to a source whose limit its declared length is within, the
+/// runtime then delivering exactly that many bytes), else the answer (a refusal: 404, 405, 413,
+/// 500; or the health check).
+#[wasm_bindgen]
+pub fn body_limit(req: web_sys::Request, env: Env) -> JsValue {
+    let check = || {
+        test_trap(&req);
+        let url = req.url();
+        let method = req.method();
+        let (settings, source) = match start(&env, &url, &method)? {
+            Start::Answer(answer) => return Ok(Some(answer)),
+            Start::Hook {
+                settings, source, ..
+            } => (settings, source),
+        };
+        let source = settings
+            .sources
+            .get(source)
+            .ok_or(Rejection::UNKNOWN_SOURCE)?;
+        declared_length(&request_headers(&req), source.max_body_bytes)?;
+        Ok(None)
+    };
+    match check() {
+        Ok(Some(answer)) => answer,
+        Ok(None) => JsValue::UNDEFINED,
+        Err(rejection) => refusal(&req, rejection),
+    }
+}
+
+/// The synchronous path of a `POST` whose body the entry module has already read (`body`, all of
+/// it): everything but the I/O, so that no Rust future, promise or closure is made for the
+/// request. It answers with one of
 /// - a Response: the request is answered (a refusal, a health check, a handshake);
 /// - `[queue, text, options, response]`: the event is accepted once `queue.send(text, options)`
 ///   has resolved, and only then answered with `response` (the 200); if the send fails, the
 ///   answer is [`queue_failed`]'s;
-/// - `undefined`: this request needs the asynchronous path, [`fetch_read`] (a body whose MACs
-///   WebCrypto computes, or an envelope too large for a queue message).
+/// - `{jobs}`, when the body's MACs are WebCrypto's (a body of [`webcrypto_min_body_bytes`] or
+///   more) and `macs` is `undefined`: the MACs to compute, each `[key id, hash name, raw key,
+///   parts]`, the parts Uint8Arrays with `null` where the body goes; then call again with
+///   `macs`, an Array of each job's MAC (a Uint8Array, or `null` if WebCrypto failed: the core
+///   then computes that one itself);
+/// - `undefined`: the request needs the asynchronous path, [`fetch_read`] (an envelope too large
+///   for a queue message, whose body goes to R2 first).
 #[wasm_bindgen]
-pub fn fetch_small(req: web_sys::Request, env: Env, body: Uint8Array) -> JsValue {
-    match small(&req, &env, &body) {
+pub fn fetch_small(req: web_sys::Request, env: Env, body: Uint8Array, macs: JsValue) -> JsValue {
+    let macs = macs.dyn_into::<js_sys::Array>().ok();
+    match small(&req, &env, &body, macs.as_ref()) {
         Ok(Some(answer)) => answer,
         Ok(None) => JsValue::UNDEFINED,
         Err(rejection) => refusal(&req, rejection),
@@ -319,15 +357,25 @@ fn read_body(body: &Uint8Array, limit: u64) -> Result<Vec<u8>, Rejection> {
     Ok(body.to_vec())
 }
 
+/// The test build traps on demand, in the middle of a request as a panic would, so that the
+/// workerd suite can check that the instance is made anew before the next request
+/// (infra/receiver-entry.mjs).
+fn test_trap(req: &web_sys::Request) {
+    #[cfg(feature = "test-clock")]
+    if req.headers().has(TEST_TRAP_HEADER).unwrap_or(false) {
+        core::arch::wasm32::unreachable();
+    }
+    let _ = req;
+}
+
 /// [`fetch_small`]'s work: `Ok(None)` sends the request down the asynchronous path.
 fn small(
     req: &web_sys::Request,
     env: &Env,
     body_js: &Uint8Array,
+    macs: Option<&js_sys::Array>,
 ) -> Result<Option<JsValue>, Rejection> {
-    if u64::from(body_js.length()) >= WEBCRYPTO_MIN_BODY_BYTES as u64 {
-        return Ok(None);
-    }
+    test_trap(req);
     let url = req.url();
     let method = req.method();
     let (settings, source, handler) = match start(env, &url, &method)? {
@@ -347,6 +395,25 @@ fn small(
     declared_length(&headers, limit)?;
     let body = read_body(body_js, limit)?;
     let now = now(env);
+    let mut supplied = Vec::new();
+    let signed;
+    if body.len() >= WEBCRYPTO_MIN_BODY_BYTES {
+        signed = signed_url(source.public_url.as_deref(), &url);
+        let jobs = source.verifier.mac_jobs(
+            &SignedRequest {
+                method: "POST",
+                url: &signed,
+                headers: &headers,
+                body: &body,
+            },
+            now,
+        );
+        match macs {
+            Some(macs) => supplied = with_macs(jobs, macs),
+            None if jobs.is_empty() => {}
+            None => return Ok(Some(job_list(&source.name, &jobs))),
+        }
+    }
     let incoming = Incoming {
         method: "POST",
         url: &url,
@@ -354,7 +421,7 @@ fn small(
         body: &body,
         handler,
     };
-    match receive(source, &incoming, now)? {
+    match with_supplied_macs(supplied, || receive(source, &incoming, now))? {
         Accepted::Handshake { content_type, body } => Ok(Some(json_response_with(
             200,
             &body,
@@ -377,18 +444,50 @@ fn small(
     }
 }
 
+/// `{jobs}`, as [`fetch_small`] hands MAC jobs to the entry module.
+fn job_list(source: &str, jobs: &[MacJob<'_>]) -> JsValue {
+    let list = js_sys::Array::new();
+    for job in jobs {
+        let parts = js_sys::Array::new();
+        for part in job.parts() {
+            parts.push(&match part {
+                MacPart::Body => JsValue::NULL,
+                MacPart::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+            });
+        }
+        let id = JsValue::from_str(&format!("{source}\n{}", job.key_index()));
+        let key = Uint8Array::from(job.key());
+        list.push(&js_sys::Array::of4(
+            &id,
+            &hash_name(job.algorithm()).into(),
+            &key,
+            &parts,
+        ));
+    }
+    let out = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&out, &"jobs".into(), &list);
+    out.into()
+}
+
+/// The jobs with the MACs the entry module computed for them, in the same order. A job without
+/// one (WebCrypto failed, or the list is short) is left out: the core then computes that MAC
+/// itself, so the outcome is the same either way.
+fn with_macs<'a>(jobs: Vec<MacJob<'a>>, macs: &js_sys::Array) -> Vec<SuppliedMac<'a>> {
+    jobs.into_iter()
+        .zip(macs.iter())
+        .filter_map(|(job, mac)| {
+            let mac = mac.dyn_into::<Uint8Array>().ok()?;
+            job.with_mac(&mac.to_vec())
+        })
+        .collect()
+}
+
 async fn handle(
     req: &web_sys::Request,
     env: &Env,
-    pre_read: Option<Uint8Array>,
+    pre_read: Option<(Uint8Array, Option<js_sys::Array>)>,
 ) -> Result<JsValue, Rejection> {
-    // The test build traps on demand, in the middle of a request as a panic would, so that the
-    // workerd suite can check that the instance is made anew before the next request
-    // (infra/receiver-entry.mjs).
-    #[cfg(feature = "test-clock")]
-    if req.headers().has(TEST_TRAP_HEADER).unwrap_or(false) {
-        core::arch::wasm32::unreachable();
-    }
+    test_trap(req);
     let url = req.url();
     let method = req.method();
     let (settings, source, handler) = match start(env, &url, &method)? {
@@ -407,9 +506,12 @@ async fn handle(
     // Read before the body: the declared length comes from them (no separate `get`).
     let headers = request_headers(req);
     let declared = declared_length(&headers, limit)?;
-    let (body, body_js) = match pre_read {
-        Some(js) => (read_body(&js, limit)?, Some(js)),
-        None => read_limited(req, declared, limit).await?,
+    let (body, body_js, pre_macs) = match pre_read {
+        Some((js, macs)) => (read_body(&js, limit)?, Some(js), macs),
+        None => {
+            let (body, body_js) = read_limited(req, declared, limit).await?;
+            (body, body_js, None)
+        }
     };
 
     let now = now(env);
@@ -428,7 +530,10 @@ async fn handle(
             },
             now,
         );
-        webcrypto_macs(&source.name, jobs, body_js.as_ref()).await
+        match &pre_macs {
+            Some(macs) => with_macs(jobs, macs),
+            None => webcrypto_macs(&source.name, jobs, body_js.as_ref()).await,
+        }
     } else {
         Vec::new()
     };
