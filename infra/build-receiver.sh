@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the receiver Worker (functions/receiver) into functions/receiver/build/: index.js (the
-# shim) and index_bg.wasm. wrangler.toml runs it as the build command.
+# entry module, infra/receiver-entry.mjs, bundled with wasm-bindgen's glue) and index_bg.wasm.
+# wrangler.toml runs it as the build command.
 #
 # worker-build would download wasm-bindgen, wasm-opt and esbuild from GitHub; this points it at
 # the pinned copies instead, so the build works offline: wasm-bindgen-cli from `cargo install`

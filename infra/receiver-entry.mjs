@@ -7,7 +7,7 @@
 // instance, and the `get` of `fetch` makes another Proxy around the method whose `async apply`
 // adds a promise and an await before the answer: measurable CPU per request (see "Performance" in
 // docs/receiver.md). Here the default export is a plain `{ fetch, queue }` object that calls the
-// wasm exports directly and hands back their promise.
+// wasm exports directly (and a POST with a declared length takes a synchronous path, below).
 //
 // What the shim's wrapper was for is kept, without the Proxies:
 // - A wasm trap (WebAssembly.RuntimeError: a Rust panic, with panic = "abort", or any other
@@ -45,9 +45,13 @@ addEventListener("unhandledrejection", (e) => noteCritical(e.reason));
 // in JavaScript, while wasm does the synchronous work (route, verification, envelope) in one
 // call, `fetch_small`. The asynchronous Rust path (`fetch`), which every other request takes,
 // costs a future, promises and closures per request and a trip through wasm-bindgen-futures'
-// task queue at each await. The test build's threshold is 0: every MAC goes through WebCrypto, so
-// that its suite replays every signature vector through this path.
-const webcryptoMin = glue.webcrypto_min_body_bytes();
+// task queue at each await. In the test build every MAC goes through WebCrypto, so that its
+// suite replays every signature vector through this path.
+//
+// A body declared shorter than `readFirstBelow` (below every source's limit; made once per
+// isolate, settings only change with a new one) is read at once; a longer one only once wasm has
+// checked its declared length against its source's limit (`body_limit`).
+let readFirstBelow;
 const DIGITS = /^[0-9]{1,15}$/;
 
 // WebCrypto HMAC keys by `fetch_small`'s key id (source and key index): settings only change
@@ -89,7 +93,8 @@ async function macs(jobs, body) {
 }
 
 async function post(request, env, ctx, declared) {
-  if (declared >= webcryptoMin) {
+  readFirstBelow ??= call(glue.read_first_below, env);
+  if (declared >= readFirstBelow) {
     // A body as long as this one is read only within its source's limit.
     const refused = call(glue.body_limit, request, env);
     if (refused !== undefined) return refused;

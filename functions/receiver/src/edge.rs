@@ -196,15 +196,27 @@ pub async fn fetch_read(
         .unwrap_or_else(|rejection| refusal(&req, rejection)))
 }
 
-/// From this body length on (by the declared `Content-Length`), the entry module asks
-/// [`body_limit`] before it reads a body, and [`fetch_small`] asks it for the body's MACs.
+/// The entry module reads a body declared shorter than this before anything else is checked
+/// (then [`fetch_small`] checks it all); from this length on, it asks [`body_limit`] first. Below
+/// every source's `max_body_bytes`, so that no more than a source's limit is ever read, and below
+/// the bodies whose MACs WebCrypto computes, so that the common small webhook takes one call
+/// into wasm. 0 while the settings do not load (every request then gets their 500).
 #[wasm_bindgen]
-pub fn webcrypto_min_body_bytes() -> u32 {
-    // A few KiB: always fits.
-    u32::try_from(WEBCRYPTO_MIN_BODY_BYTES).unwrap_or(u32::MAX)
+pub fn read_first_below(env: Env) -> f64 {
+    let Ok(settings) = settings(&env) else {
+        return 0.0;
+    };
+    let smallest = settings
+        .sources
+        .values()
+        .map(|s| s.max_body_bytes)
+        .min()
+        .unwrap_or(0);
+    // Exact: at most 4 KiB.
+    smallest.min(WEBCRYPTO_MIN_BODY_BYTES as u64) as f64
 }
 
-/// Before the entry module reads a body of [`webcrypto_min_body_bytes`] or more: `undefined` when
+/// Before the entry module reads a body of [`read_first_below`] bytes or more: `undefined` when
 /// the request may go on (a `POST` to a source whose limit its declared length is within, the
 /// runtime then delivering exactly that many bytes), else the answer (a refusal: 404, 405, 413,
 /// 500; or the health check).
@@ -241,8 +253,7 @@ pub fn body_limit(req: web_sys::Request, env: Env) -> JsValue {
 /// - `[queue, text, options, response]`: the event is accepted once `queue.send(text, options)`
 ///   has resolved, and only then answered with `response` (the 200); if the send fails, the
 ///   answer is [`queue_failed`]'s;
-/// - `{jobs}`, when the body's MACs are WebCrypto's (a body of [`webcrypto_min_body_bytes`] or
-///   more) and `macs` is `undefined`: the MACs to compute, each `[key id, hash name, raw key,
+/// - `{jobs}`, when the body's MACs are WebCrypto's (a body of 4 KiB or more) and `macs` is `undefined`: the MACs to compute, each `[key id, hash name, raw key,
 ///   parts]`, the parts Uint8Arrays with `null` where the body goes; then call again with
 ///   `macs`, an Array of each job's MAC (a Uint8Array, or `null` if WebCrypto failed: the core
 ///   then computes that one itself);
