@@ -308,7 +308,10 @@ async fn a_trap_is_followed_by_a_fresh_instance() {
     // Warm: the instance served a request before it traps.
     let body = stripe_event("evt_before_trap");
     let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
-    assert_eq!((s, j), (200, json!({ "ok": true, "id": "evt_before_trap" })));
+    assert_eq!(
+        (s, j),
+        (200, json!({ "ok": true, "id": "evt_before_trap" }))
+    );
 
     let body = stripe_event("evt_trapped");
     let mut req = http
