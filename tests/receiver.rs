@@ -297,6 +297,50 @@ async fn refusals_are_json_with_the_right_status() {
     assert_eq!(chunked_post(&worker.url("/hooks/stripe"), 1024), 401);
 }
 
+/// A wasm trap (what a panic becomes) in the middle of a request leaves that instance unusable:
+/// the entry module (infra/receiver-entry.mjs) must make a new one before the next request. The
+/// test build traps on demand (`x-hookline-test-trap`); the trapped request itself never gets an
+/// answer from the Worker, so the runtime answers it 500 (text, as before the entry module).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trap_is_followed_by_a_fresh_instance() {
+    let worker = Workerd::start(ReceiverBuild::TestClock, stripe_only(1 << 20), false, 0);
+    let http = client();
+    // Warm: the instance served a request before it traps.
+    let body = stripe_event("evt_before_trap");
+    let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
+    assert_eq!(
+        (s, j),
+        (200, json!({ "ok": true, "id": "evt_before_trap" }))
+    );
+
+    let body = stripe_event("evt_trapped");
+    let mut req = http
+        .post(worker.url("/hooks/stripe"))
+        .header("x-hookline-test-trap", "1")
+        .body(body.clone());
+    for (n, v) in stripe_headers(&body, now()) {
+        req = req.header(n, v);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 500);
+    worker
+        .wait_for_log("Critical RuntimeError", Duration::from_secs(10))
+        .await;
+
+    // Every later request is served by a new instance, the first of them included.
+    for i in 0..3 {
+        let id = format!("evt_after_trap_{i}");
+        let body = stripe_event(&id);
+        let (s, j) = post_stripe(&worker.url("/hooks/stripe"), &body).await;
+        assert_eq!((s, j), (200, json!({ "ok": true, "id": id })));
+    }
+    worker
+        .wait_for_log("Reinitializing Wasm application", Duration::from_secs(10))
+        .await;
+    let res = http.get(worker.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_enqueue_is_a_503_never_a_200() {
     // No queue binding: the send fails, so the event was not accepted and the provider must retry.

@@ -171,18 +171,127 @@ fn json_response_with(status: u16, body: &str, name: &str, value: &str) -> JsVal
 /// request into a `worker::Request` first (its method, URL, path, headers and `cf` object, five
 /// calls into JavaScript and three strings, whatever the request) and every answer back from a
 /// `worker::Response`. Here the runtime's own Request is read only for what each step needs.
+///
+/// The entry module (infra/receiver-entry.mjs) calls it for every request that
+/// [`fetch_small`] does not take.
 #[wasm_bindgen]
 pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
-    Ok(match handle(&req, &env).await {
-        Ok(response) => response,
-        Err(rejection) if rejection == Rejection::METHOD_NOT_ALLOWED => {
-            let url = req.url();
-            let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
-            json_response_with(rejection.status, &rejection.body(), "allow", allow)
-        }
-        Err(rejection) => json_response(rejection.status, &rejection.body()),
-    })
+    Ok(handle(&req, &env, None)
+        .await
+        .unwrap_or_else(|rejection| refusal(&req, rejection)))
 }
+
+/// [`fetch`] for a request whose body the entry module has already read (`body`, all of it), and
+/// perhaps its MACs (`macs`, as [`fetch_small`] takes them): what [`fetch_small`] hands back.
+#[wasm_bindgen]
+pub async fn fetch_read(
+    req: web_sys::Request,
+    env: Env,
+    body: Uint8Array,
+    macs: JsValue,
+) -> Result<JsValue, JsValue> {
+    let macs = macs.dyn_into::<js_sys::Array>().ok();
+    Ok(handle(&req, &env, Some((body, macs)))
+        .await
+        .unwrap_or_else(|rejection| refusal(&req, rejection)))
+}
+
+/// The entry module reads a body declared shorter than this before anything else is checked
+/// (then [`fetch_small`] checks it all); from this length on, it asks [`body_limit`] first. Below
+/// every source's `max_body_bytes`, so that no more than a source's limit is ever read, and below
+/// the bodies whose MACs WebCrypto computes, so that the common small webhook takes one call
+/// into wasm. 0 while the settings do not load (every request then gets their 500).
+#[wasm_bindgen]
+pub fn read_first_below(env: Env) -> f64 {
+    let Ok(settings) = settings(&env) else {
+        return 0.0;
+    };
+    let smallest = settings
+        .sources
+        .values()
+        .map(|s| s.max_body_bytes)
+        .min()
+        .unwrap_or(0);
+    // Exact: at most 4 KiB.
+    smallest.min(WEBCRYPTO_MIN_BODY_BYTES as u64) as f64
+}
+
+/// Before the entry module reads a body of [`read_first_below`] bytes or more: `undefined` when
+/// the request may go on (a `POST` to a source whose limit its declared length is within, the
+/// runtime then delivering exactly that many bytes), else the answer (a refusal: 404, 405, 413,
+/// 500; or the health check).
+#[wasm_bindgen]
+pub fn body_limit(req: web_sys::Request, env: Env) -> JsValue {
+    let check = || {
+        test_trap(&req);
+        let url = req.url();
+        let method = req.method();
+        let (settings, source) = match start(&env, &url, &method)? {
+            Start::Answer(answer) => return Ok(Some(answer)),
+            Start::Hook {
+                settings, source, ..
+            } => (settings, source),
+        };
+        let source = settings
+            .sources
+            .get(source)
+            .ok_or(Rejection::UNKNOWN_SOURCE)?;
+        declared_length(&request_headers(&req), source.max_body_bytes)?;
+        Ok(None)
+    };
+    match check() {
+        Ok(Some(answer)) => answer,
+        Ok(None) => JsValue::UNDEFINED,
+        Err(rejection) => refusal(&req, rejection),
+    }
+}
+
+/// The synchronous path of a `POST` whose body the entry module has already read (`body`, all of
+/// it): everything but the I/O, so that no Rust future, promise or closure is made for the
+/// request. It answers with one of
+/// - a Response: the request is answered (a refusal, a health check, a handshake);
+/// - `[queue, text, options, response]`: the event is accepted once `queue.send(text, options)`
+///   has resolved, and only then answered with `response` (the 200); if the send fails, the
+///   answer is [`queue_failed`]'s;
+/// - `{jobs}`, when the body's MACs are WebCrypto's (a body of 4 KiB or more) and `macs` is `undefined`: the MACs to compute, each `[key id, hash name, raw key,
+///   parts]`, the parts Uint8Arrays with `null` where the body goes; then call again with
+///   `macs`, an Array of each job's MAC (a Uint8Array, or `null` if WebCrypto failed: the core
+///   then computes that one itself);
+/// - `undefined`: the request needs the asynchronous path, [`fetch_read`] (an envelope too large
+///   for a queue message, whose body goes to R2 first).
+#[wasm_bindgen]
+pub fn fetch_small(req: web_sys::Request, env: Env, body: Uint8Array, macs: JsValue) -> JsValue {
+    let macs = macs.dyn_into::<js_sys::Array>().ok();
+    match small(&req, &env, &body, macs.as_ref()) {
+        Ok(Some(answer)) => answer,
+        Ok(None) => JsValue::UNDEFINED,
+        Err(rejection) => refusal(&req, rejection),
+    }
+}
+
+/// The answer when the queue send of [`fetch_small`]'s event failed (`error`, logged): 503, so
+/// that the provider retries; nothing was accepted.
+#[wasm_bindgen]
+pub fn queue_failed(error: JsValue) -> JsValue {
+    worker::console_error!("hookline: queue send failed: {error:?}");
+    let rejection = Rejection::QUEUE_UNAVAILABLE;
+    json_response(rejection.status, &rejection.body())
+}
+
+/// The JSON answer to a refused request.
+fn refusal(req: &web_sys::Request, rejection: Rejection) -> JsValue {
+    if rejection == Rejection::METHOD_NOT_ALLOWED {
+        let url = req.url();
+        let allow = route(path_of(&url)).map_or("POST", |r| Rejection::allow(&r));
+        return json_response_with(rejection.status, &rejection.body(), "allow", allow);
+    }
+    json_response(rejection.status, &rejection.body())
+}
+
+/// A request with this header makes the test build trap (tests only: the header means nothing to
+/// the release build).
+#[cfg(feature = "test-clock")]
+const TEST_TRAP_HEADER: &str = "x-hookline-test-trap";
 
 /// The path of the runtime's URL (already serialised, WHATWG): from the first `/` after the
 /// authority to the query or fragment; as `worker::Request::path` cuts it.
@@ -199,14 +308,25 @@ fn path_of(url: &str) -> &str {
         .unwrap_or_default()
 }
 
-async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection> {
-    let url = req.url();
-    let method = req.method();
-    let target = route(path_of(&url))?;
+/// Where a request goes, decided before its body is read.
+enum Start<'u> {
+    /// Answered without a body (the health check).
+    Answer(JsValue),
+    /// A webhook for the source named `source`.
+    Hook {
+        settings: Rc<Settings>,
+        source: &'u str,
+        handler: Option<&'u str>,
+    },
+}
+
+/// The route, the method and the settings: what every request checks first.
+fn start<'u>(env: &Env, url: &'u str, method: &str) -> Result<Start<'u>, Rejection> {
+    let target = route(path_of(url))?;
     let Route::Hook { source, handler } = target else {
-        return match method.as_str() {
+        return match method {
             "GET" | "HEAD" => match settings(env) {
-                Ok(_) => Ok(json_response(200, HEALTH_BODY)),
+                Ok(_) => Ok(Start::Answer(json_response(200, HEALTH_BODY))),
                 Err(e) => {
                     worker::console_error!("hookline: {e}");
                     Err(Rejection::CONFIGURATION_ERROR)
@@ -222,13 +342,15 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection>
         worker::console_error!("hookline: {e}");
         Rejection::CONFIGURATION_ERROR
     })?;
-    let source = settings
-        .sources
-        .get(source)
-        .ok_or(Rejection::UNKNOWN_SOURCE)?;
-    let limit = source.max_body_bytes;
-    // Read before the body: the declared length comes from them (no separate `get`).
-    let headers = request_headers(req);
+    Ok(Start::Hook {
+        settings,
+        source,
+        handler,
+    })
+}
+
+/// The request's declared body length; a body over `limit` by it is refused before it is read.
+fn declared_length(headers: &CoreHeaders, limit: u64) -> Result<Option<u64>, Rejection> {
     let declared = headers
         .get_all("content-length")
         .next()
@@ -236,14 +358,58 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection>
     if declared.is_some_and(|n| n > limit) {
         return Err(Rejection::PAYLOAD_TOO_LARGE);
     }
-    let (body, body_js) = read_limited(req, declared, limit).await?;
+    Ok(declared)
+}
 
+/// A body the entry module read, held to `limit`, copied into wasm memory.
+fn read_body(body: &Uint8Array, limit: u64) -> Result<Vec<u8>, Rejection> {
+    if u64::from(body.length()) > limit {
+        return Err(Rejection::PAYLOAD_TOO_LARGE);
+    }
+    Ok(body.to_vec())
+}
+
+/// The test build traps on demand, in the middle of a request as a panic would, so that the
+/// workerd suite can check that the instance is made anew before the next request
+/// (infra/receiver-entry.mjs).
+fn test_trap(req: &web_sys::Request) {
+    #[cfg(feature = "test-clock")]
+    if req.headers().has(TEST_TRAP_HEADER).unwrap_or(false) {
+        core::arch::wasm32::unreachable();
+    }
+    let _ = req;
+}
+
+/// [`fetch_small`]'s work: `Ok(None)` sends the request down the asynchronous path.
+fn small(
+    req: &web_sys::Request,
+    env: &Env,
+    body_js: &Uint8Array,
+    macs: Option<&js_sys::Array>,
+) -> Result<Option<JsValue>, Rejection> {
+    test_trap(req);
+    let url = req.url();
+    let method = req.method();
+    let (settings, source, handler) = match start(env, &url, &method)? {
+        Start::Answer(answer) => return Ok(Some(answer)),
+        Start::Hook {
+            settings,
+            source,
+            handler,
+        } => (settings, source, handler),
+    };
+    let source = settings
+        .sources
+        .get(source)
+        .ok_or(Rejection::UNKNOWN_SOURCE)?;
+    let limit = source.max_body_bytes;
+    let headers = request_headers(req);
+    declared_length(&headers, limit)?;
+    let body = read_body(body_js, limit)?;
     let now = now(env);
-    // Above a size, the body's MACs are computed by the runtime's WebCrypto (native code)
-    // rather than in wasm; the scheme logic, the comparison, the replay window and rotation stay
-    // in the core, which takes each supplied MAC only for its own key and message.
+    let mut supplied = Vec::new();
     let signed;
-    let macs = if body.len() >= WEBCRYPTO_MIN_BODY_BYTES {
+    if by_webcrypto(body.len()) {
         signed = signed_url(source.public_url.as_deref(), &url);
         let jobs = source.verifier.mac_jobs(
             &SignedRequest {
@@ -254,7 +420,132 @@ async fn handle(req: &web_sys::Request, env: &Env) -> Result<JsValue, Rejection>
             },
             now,
         );
-        webcrypto_macs(&source.name, jobs, body_js.as_ref()).await
+        match macs {
+            Some(macs) => supplied = with_macs(jobs, macs),
+            None if jobs.is_empty() => {}
+            None => return Ok(Some(job_list(&source.name, &jobs))),
+        }
+    }
+    let incoming = Incoming {
+        method: "POST",
+        url: &url,
+        headers: &headers,
+        body: &body,
+        handler,
+    };
+    match with_supplied_macs(supplied, || receive(source, &incoming, now))? {
+        Accepted::Handshake { content_type, body } => Ok(Some(json_response_with(
+            200,
+            &body,
+            "content-type",
+            content_type,
+        ))),
+        // The asynchronous path stores the body in R2 first.
+        Accepted::Event(envelope) if needs_claim_check(envelope.encoded_len()) => Ok(None),
+        Accepted::Event(envelope) => {
+            let queue = queue_binding(env).map_err(|e| {
+                worker::console_error!("hookline: queue send failed: {e:?}");
+                Rejection::QUEUE_UNAVAILABLE
+            })?;
+            let text = JsValue::from_str(&envelope.to_json_string());
+            let accepted = json_response(200, &ok_body(&envelope.id));
+            Ok(Some(TEXT_MESSAGE.with(|options| {
+                js_sys::Array::of4(&queue, &text, options, &accepted).into()
+            })))
+        }
+    }
+}
+
+/// `{jobs}`, as [`fetch_small`] hands MAC jobs to the entry module.
+fn job_list(source: &str, jobs: &[MacJob<'_>]) -> JsValue {
+    let list = js_sys::Array::new();
+    for job in jobs {
+        let parts = js_sys::Array::new();
+        for part in job.parts() {
+            parts.push(&match part {
+                MacPart::Body => JsValue::NULL,
+                MacPart::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+            });
+        }
+        let id = JsValue::from_str(&format!("{source}\n{}", job.key_index()));
+        let key = Uint8Array::from(job.key());
+        list.push(&js_sys::Array::of4(
+            &id,
+            &hash_name(job.algorithm()).into(),
+            &key,
+            &parts,
+        ));
+    }
+    let out = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&out, &"jobs".into(), &list);
+    out.into()
+}
+
+/// The jobs with the MACs the entry module computed for them, in the same order. A job without
+/// one (WebCrypto failed, or the list is short) is left out: the core then computes that MAC
+/// itself, so the outcome is the same either way.
+fn with_macs<'a>(jobs: Vec<MacJob<'a>>, macs: &js_sys::Array) -> Vec<SuppliedMac<'a>> {
+    jobs.into_iter()
+        .zip(macs.iter())
+        .filter_map(|(job, mac)| {
+            let mac = mac.dyn_into::<Uint8Array>().ok()?;
+            job.with_mac(&mac.to_vec())
+        })
+        .collect()
+}
+
+async fn handle(
+    req: &web_sys::Request,
+    env: &Env,
+    pre_read: Option<(Uint8Array, Option<js_sys::Array>)>,
+) -> Result<JsValue, Rejection> {
+    test_trap(req);
+    let url = req.url();
+    let method = req.method();
+    let (settings, source, handler) = match start(env, &url, &method)? {
+        Start::Answer(answer) => return Ok(answer),
+        Start::Hook {
+            settings,
+            source,
+            handler,
+        } => (settings, source, handler),
+    };
+    let source = settings
+        .sources
+        .get(source)
+        .ok_or(Rejection::UNKNOWN_SOURCE)?;
+    let limit = source.max_body_bytes;
+    // Read before the body: the declared length comes from them (no separate `get`).
+    let headers = request_headers(req);
+    let declared = declared_length(&headers, limit)?;
+    let (body, body_js, pre_macs) = match pre_read {
+        Some((js, macs)) => (read_body(&js, limit)?, Some(js), macs),
+        None => {
+            let (body, body_js) = read_limited(req, declared, limit).await?;
+            (body, body_js, None)
+        }
+    };
+
+    let now = now(env);
+    // Above a size, the body's MACs are computed by the runtime's WebCrypto (native code)
+    // rather than in wasm; the scheme logic, the comparison, the replay window and rotation stay
+    // in the core, which takes each supplied MAC only for its own key and message.
+    let signed;
+    let macs = if by_webcrypto(body.len()) {
+        signed = signed_url(source.public_url.as_deref(), &url);
+        let jobs = source.verifier.mac_jobs(
+            &SignedRequest {
+                method: "POST",
+                url: &signed,
+                headers: &headers,
+                body: &body,
+            },
+            now,
+        );
+        match &pre_macs {
+            Some(macs) => with_macs(jobs, macs),
+            None => webcrypto_macs(&source.name, jobs, body_js.as_ref()).await,
+        }
     } else {
         Vec::new()
     };
@@ -335,6 +626,13 @@ fn request_headers(req: &web_sys::Request) -> CoreHeaders {
 /// JS peer's CPU where wasm HMAC gave 0.86-1.05x (2026-12-07, same machine, 3000 requests).
 #[cfg(not(feature = "test-clock"))]
 const WEBCRYPTO_MIN_BODY_BYTES: usize = 4 * 1024;
+/// Whether the MACs of a body this long are computed by WebCrypto.
+// The test build's threshold is 0 (always), which clippy would call an absurd comparison.
+#[allow(clippy::absurd_extreme_comparisons)]
+fn by_webcrypto(body_len: usize) -> bool {
+    body_len >= WEBCRYPTO_MIN_BODY_BYTES
+}
+
 /// The test build sends every MAC through WebCrypto, so that the workerd suite
 /// (tests/receiver.rs) replays every signature vector, good and bad, through the supplied-MAC
 /// path and holds it to the same answers.
@@ -544,12 +842,19 @@ async fn store_body(
 /// read), straight through the binding with options made once per isolate: `worker`'s
 /// `send_raw` serialised its options with serde on every call.
 async fn enqueue(env: &Env, text: String) -> Result<(), JsValue> {
-    let queue: QueueBinding = js_sys::Reflect::get(env, &JsValue::from_str(QUEUE_BINDING))?
-        .dyn_into::<js_sys::Object>()
-        .map_err(|_| JsValue::from_str("no INBOUND_QUEUE binding"))?
-        .unchecked_into();
+    let queue = queue_binding(env)?;
     let promise = TEXT_MESSAGE.with(|options| queue.send(&JsValue::from_str(&text), options))?;
     JsFuture::from(promise).await.map(|_| ())
+}
+
+/// The inbound queue's producer binding.
+fn queue_binding(env: &Env) -> Result<QueueBinding, JsValue> {
+    Ok(
+        js_sys::Reflect::get(env, &JsValue::from_str(QUEUE_BINDING))?
+            .dyn_into::<js_sys::Object>()
+            .map_err(|_| JsValue::from_str("no INBOUND_QUEUE binding"))?
+            .unchecked_into(),
+    )
 }
 
 // ------------------------------------------------------------------------------------------
