@@ -184,6 +184,14 @@ impl<T: Clone> Clone for Shared<T> {
     }
 }
 
+/// The marks by application id, then endpoint id: looked up by `&str` at every delivery with no
+/// key built, and counted as a whole against [`MAX_CLEAN_ENDPOINTS`].
+#[derive(Default)]
+struct Marks {
+    by_app: HashMap<String, HashMap<String, (Timestamp, Mark)>>,
+    len: usize,
+}
+
 /// The registry as the sender sees it.
 pub struct RegistryCache {
     registry: Registry,
@@ -194,7 +202,7 @@ pub struct RegistryCache {
     /// By (application id, endpoint id): when this sender last found the endpoint's health
     /// clean (no run of failures) or at least not disabled, by reading it or by writing it (see
     /// [`RegistryCache::observe_health`] and [`RegistryCache::configured_disabled`]).
-    clean: Mutex<HashMap<(String, String), (Timestamp, Mark)>>,
+    clean: Mutex<Marks>,
     reads: AtomicU64,
     /// Applications being read, by id or `uid` as messages name them.
     app_reads: Flights<Shared<Option<Arc<AppEndpoints>>>>,
@@ -226,7 +234,7 @@ impl RegistryCache {
             retention,
             delivery,
             cache: Mutex::new(HashMap::new()),
-            clean: Mutex::new(HashMap::new()),
+            clean: Mutex::new(Marks::default()),
             reads: AtomicU64::new(0),
             app_reads: Flights::new(),
             health_reads: Flights::new(),
@@ -480,8 +488,7 @@ impl RegistryCache {
         now: Timestamp,
         policy: &HealthPolicy,
     ) -> Result<Verdict, StoreError> {
-        let key = (app_id.to_owned(), endpoint_id.to_owned());
-        if seen == Observed::Success && self.known_clean(&key, now) {
+        if seen == Observed::Success && self.known_clean(app_id, endpoint_id, now) {
             // A success never disables, and there is no run to clear (as far as this sender
             // may assume, above).
             return Ok(Verdict::Keep);
@@ -497,42 +504,61 @@ impl RegistryCache {
             (Ok(Verdict::Keep), Observed::Failure | Observed::Gone) => Some(Mark::Enabled),
             (Ok(Verdict::Disable { .. } | Verdict::Disabled), _) | (Err(_), _) => None,
         };
-        self.set_mark(key, now, mark);
+        self.set_mark(app_id, endpoint_id, now, mark);
         verdict
     }
 
     /// Remembers (or, with `None`, forgets) what this sender found the endpoint's health to be.
-    fn set_mark(&self, key: (String, String), now: Timestamp, mark: Option<Mark>) {
-        if let Ok(mut clean) = self.clean.lock() {
-            match mark {
-                Some(mark) => {
-                    if clean.len() >= MAX_CLEAN_ENDPOINTS {
-                        clean.clear();
-                    }
-                    clean.insert(key, (now, mark));
+    fn set_mark(&self, app_id: &str, endpoint_id: &str, now: Timestamp, mark: Option<Mark>) {
+        let Ok(mut clean) = self.clean.lock() else {
+            return;
+        };
+        let Marks { by_app, len } = &mut *clean;
+        match mark {
+            Some(mark) => {
+                if let Some(m) = by_app
+                    .get_mut(app_id)
+                    .and_then(|eps| eps.get_mut(endpoint_id))
+                {
+                    *m = (now, mark);
+                    return;
                 }
-                None => {
-                    clean.remove(&key);
+                if *len >= MAX_CLEAN_ENDPOINTS {
+                    by_app.clear();
+                    *len = 0;
+                }
+                by_app
+                    .entry(app_id.to_owned())
+                    .or_default()
+                    .insert(endpoint_id.to_owned(), (now, mark));
+                *len += 1;
+            }
+            None => {
+                if let Some(eps) = by_app.get_mut(app_id)
+                    && eps.remove(endpoint_id).is_some()
+                {
+                    *len = len.saturating_sub(1);
+                    if eps.is_empty() {
+                        by_app.remove(app_id);
+                    }
                 }
             }
         }
     }
 
     /// What this sender found the endpoint's health to be less than the staleness bound ago.
-    fn health_mark(&self, key: &(String, String), now: Timestamp) -> Option<Mark> {
-        self.clean.lock().ok().and_then(|clean| {
-            clean.get(key).and_then(|(at, mark)| {
-                now.checked_duration_since(*at)
-                    .is_some_and(|age| age < self.ttl)
-                    .then_some(*mark)
-            })
-        })
+    fn health_mark(&self, app_id: &str, endpoint_id: &str, now: Timestamp) -> Option<Mark> {
+        let clean = self.clean.lock().ok()?;
+        let (at, mark) = clean.by_app.get(app_id)?.get(endpoint_id)?;
+        now.checked_duration_since(*at)
+            .is_some_and(|age| age < self.ttl)
+            .then_some(*mark)
     }
 
     /// Whether the endpoint's health was clean when this sender last saw it, less than the
     /// staleness bound ago.
-    fn known_clean(&self, key: &(String, String), now: Timestamp) -> bool {
-        self.health_mark(key, now) == Some(Mark::Clean)
+    fn known_clean(&self, app_id: &str, endpoint_id: &str, now: Timestamp) -> bool {
+        self.health_mark(app_id, endpoint_id, now) == Some(Mark::Clean)
     }
 
     /// Whether endpoint `name` of the configuration is disabled ([`Health::disabled`]). One
@@ -547,26 +573,20 @@ impl RegistryCache {
         name: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let key = (CONFIG_APP.to_owned(), name.to_owned());
-        if self.health_mark(&key, now).is_some() {
+        if self.health_mark(CONFIG_APP, name, now).is_some() {
             return Ok(false);
         }
         // Concurrent misses (a batch's records for this endpoint) share one read.
         self.health_reads
             .share(name, || async {
-                Shared(self.read_configured_health(key, name, now).await)
+                Shared(self.read_configured_health(name, now).await)
             })
             .await
             .0
     }
 
     /// Reads whether endpoint `name` of the configuration is disabled, and marks what it found.
-    async fn read_configured_health(
-        &self,
-        key: (String, String),
-        name: &str,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn read_configured_health(&self, name: &str, now: Timestamp) -> Result<bool, StoreError> {
         let health = self.registry.health(CONFIG_APP, name).await?;
         let mark = if health.disabled {
             None
@@ -575,13 +595,13 @@ impl RegistryCache {
         } else {
             Some(Mark::Enabled)
         };
-        self.set_mark(key, now, mark);
+        self.set_mark(CONFIG_APP, name, now, mark);
         Ok(health.disabled)
     }
 
     /// Disables endpoint `name` of the configuration; true only for the call that disabled it.
     pub async fn disable_configured(&self, name: &str, now: Timestamp) -> Result<bool, StoreError> {
-        self.set_mark((CONFIG_APP.to_owned(), name.to_owned()), now, None);
+        self.set_mark(CONFIG_APP, name, now, None);
         self.registry.disable_configured(name, now).await
     }
 
@@ -1052,6 +1072,32 @@ mod tests {
             assert_eq!(stated.len(), claims, "{stale}: {stated:?}");
             assert!(stated.iter().all(|s| s.starts_with("90 ") || s == "2160h"));
         }
+    }
+
+    #[test]
+    fn marks_are_counted_replaced_and_forgotten() {
+        let (cache, _) = two_senders(Duration::from_secs(30));
+        cache.set_mark("app_1", "ep_1", at(0), Some(Mark::Clean));
+        cache.set_mark("app_1", "ep_1", at(1), Some(Mark::Enabled));
+        cache.set_mark("app_2", "ep_1", at(1), Some(Mark::Clean));
+        assert_eq!(cache.clean.lock().unwrap().len, 2);
+        assert_eq!(
+            cache.health_mark("app_1", "ep_1", at(2)),
+            Some(Mark::Enabled)
+        );
+        assert_eq!(cache.health_mark("app_1", "ep_1", at(30_001)), None);
+        cache.set_mark("app_1", "ep_1", at(3), None);
+        cache.set_mark("app_1", "ep_9", at(3), None);
+        assert_eq!(cache.health_mark("app_1", "ep_1", at(4)), None);
+        assert_eq!(cache.clean.lock().unwrap().len, 1);
+        assert!(!cache.clean.lock().unwrap().by_app.contains_key("app_1"));
+        // Past the bound the marks start over.
+        for i in 0..MAX_CLEAN_ENDPOINTS {
+            cache.set_mark("app_3", &i.to_string(), at(5), Some(Mark::Clean));
+        }
+        assert_eq!(cache.clean.lock().unwrap().len, 1);
+        assert!(cache.known_clean("app_3", &(MAX_CLEAN_ENDPOINTS - 1).to_string(), at(6)));
+        assert!(!cache.known_clean("app_2", "ep_1", at(6)));
     }
 
     #[tokio::test]
