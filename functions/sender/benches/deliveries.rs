@@ -307,7 +307,60 @@ async fn run(label: &str) -> Rates {
     }
 }
 
+/// `HOOKLINE_BENCH_PROFILE=handler|history|bare`: only that measurement, on one thread, for
+/// `HOOKLINE_BENCH_SECS` (default 10) seconds, for a profiler (`perf record`) to attach to.
+fn profile(what: &str) {
+    let secs = std::env::var("HOOKLINE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let count = Arc::new(AtomicU64::new(0));
+            let port = sink(Arc::clone(&count)).await;
+            let url = format!("http://127.0.0.1:{port}/hooks");
+            let toml = format!(
+                "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+            );
+            let config = Config::from_toml(&toml).unwrap();
+            let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+            let sqs = aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::Config::builder()
+                    .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+                    .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+                    .endpoint_url("http://127.0.0.1:9")
+                    .build(),
+            );
+            let (log, buf) = Logger::capture();
+            let mut sender = Sender::new(settings, sqs, log).unwrap();
+            if what == "history" {
+                sender = sender.with_registry(RegistryCache::new(
+                    Arc::new(Remote::default()),
+                    config.api.registry_cache,
+                    config.api.retention,
+                    config.delivery.clone(),
+                ));
+            }
+            let start = Instant::now();
+            let before = count.load(Ordering::Relaxed);
+            let mut i = 0;
+            while start.elapsed() < Duration::from_secs(secs) {
+                sender.handle(event(i), &SystemClock).await;
+                i += 1;
+                buf.lock().unwrap().clear();
+            }
+            let rate = (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
+            println!("{what}: {rate:.0} deliveries/s");
+        });
+}
+
 fn main() {
+    if let Ok(what) = std::env::var("HOOKLINE_BENCH_PROFILE") {
+        return profile(&what);
+    }
     // What the multi-thread runtime starts.
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let one = tokio::runtime::Builder::new_current_thread()

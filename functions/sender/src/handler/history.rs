@@ -261,8 +261,19 @@ impl Sender {
         if step == Step::Delivered && !reads_previous(attempt) {
             // A success never disables, and this early in its run nothing can have sent
             // `failing` (see `reads_previous`), so there is no `recovered` to send: its status
-            // depends on nothing else.
-            let success = status(MessageStatus::Success, false);
+            // depends on nothing else. Built from the attempt's own fields (`updated_at` is the
+            // attempt's `timestamp`, both `now`): nothing is formatted twice.
+            let success = Destination {
+                app_id: target.app_id.to_owned(),
+                endpoint_id: target.endpoint_id.to_owned(),
+                msg_id: d.message_id.clone(),
+                status: MessageStatus::Success,
+                attempts: attempt,
+                next_attempt: None,
+                updated_at: last.timestamp.clone(),
+                last_attempt: Some(last),
+                failing_sent: false,
+            };
             tokio::join!(
                 write_attempt,
                 self.observe_health(registry, target, seen, now),
