@@ -5,10 +5,11 @@
 //! bootstrap carried about 12,300 `R_*_RELATIVE` relocations (the minimal `lambda_runtime`
 //! function, 2,000), which the loader applies one by one at exec, writing to, and so faulting in
 //! and copying, every page of `.data.rel.ro`. Linked at a fixed address the linker resolves them
-//! all: exec to the first event went from 0.98M to 0.78M instructions and 215 to 162 page faults
-//! (callgrind and `perf stat` around `functions/sender/bench/cold_start.py --wrap`; the minimal
-//! function, a PIE: 0.67M and 136). Lambda's glibc (2.34 on provided.al2023) predates packed
-//! relative relocations (`DT_RELR`, glibc 2.36), the other way to shrink them.
+//! all: exec to the first event went from 0.98M to 0.80-0.82M instructions and 215-227 to 162-173
+//! page faults (callgrind and `perf stat` around `functions/sender/bench/cold_start.py --wrap`;
+//! the minimal function, a PIE: 0.67-0.68M and 136-139). Lambda's glibc (2.34 on
+//! provided.al2023) predates packed relative relocations (`DT_RELR`, glibc 2.36), the other way
+//! to shrink them.
 //!
 //! The price: the bootstrap's own code and data sit at a fixed address (no ASLR for the
 //! executable image; shared libraries, heap, stack and thread stacks stay randomised).
