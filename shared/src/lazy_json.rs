@@ -95,6 +95,10 @@ impl<'a> LazyJson<'a> {
             return parse(self.raw.get());
         }
         let rest = pointer.strip_prefix('/')?;
+        // The usual case, a top-level member such as `/id`: one token without escapes.
+        if self.top.is_some() && !rest.bytes().any(|b| b == b'/' || b == b'~') {
+            return self.member(rest).and_then(parse);
+        }
         let mut tokens = rest.split('/').map(|t| {
             if t.contains('~') {
                 Cow::Owned(t.replace("~1", "/").replace("~0", "~"))
@@ -186,7 +190,7 @@ fn raw_value_unchecked(doc: &str) -> Option<&RawValue> {
 /// needs no parser; anything else goes through serde_json.
 fn parse(text: &str) -> Option<Value> {
     if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
-        && !inner.contains(['\\', '"'])
+        && !inner.bytes().any(|b| b == b'\\' || b == b'"')
     {
         return Some(Value::String(inner.to_owned()));
     }
@@ -409,10 +413,8 @@ fn string(bytes: &[u8], mut i: usize, needs_full_parse: &mut bool) -> Option<(us
     let mut escaped = false;
     loop {
         // Eight bytes at a time to the first one that needs a look.
-        while let Some(chunk) = bytes.get(i..i + 8)
-            && let Ok(chunk) = <[u8; 8]>::try_from(chunk)
-        {
-            let specials = string_specials(u64::from_le_bytes(chunk));
+        while let Some(chunk) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            let specials = string_specials(u64::from_le_bytes(*chunk));
             if specials != 0 {
                 // At most 7: the index of the first special byte in the chunk.
                 i += (specials.trailing_zeros() / 8) as usize;

@@ -172,39 +172,50 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The RFC 3339 text [`Display`](fmt::Display) writes, from a buffer on the stack, for years
+    /// 0 to 9999 (all of them in practice): `None` for the others, which `Display` writes the
+    /// general way. Each envelope writes one; the formatting machinery cost more than the rest
+    /// of a small envelope.
+    pub(crate) fn rfc3339_bytes(self) -> Option<([u8; 24], usize)> {
+        let (year, month, day) = civil_from_days(self.millis.div_euclid(MILLIS_PER_DAY));
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        let (h, m, s) = hms_of_day(self.millis);
+        let ms = self.millis.rem_euclid(MILLIS_PER_SEC);
+        let mut buf = *b"0000-00-00T00:00:00.000Z";
+        for (at, width, n) in [
+            (0, 4, year),
+            (5, 2, i64::from(month)),
+            (8, 2, i64::from(day)),
+            (11, 2, h),
+            (14, 2, m),
+            (17, 2, s),
+            (20, 3, ms),
+        ] {
+            put_digits(&mut buf, at, width, n);
+        }
+        if ms != 0 {
+            return Some((buf, buf.len()));
+        }
+        if let Some(z) = buf.get_mut(19) {
+            *z = b'Z';
+        }
+        Some((buf, 20))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((buf, len)) = self.rfc3339_bytes()
+            && let Some(Ok(text)) = buf.get(..len).map(std::str::from_utf8)
+        {
+            return f.write_str(text);
+        }
         let (year, month, day) = civil_from_days(self.millis.div_euclid(MILLIS_PER_DAY));
         let (h, m, s) = hms_of_day(self.millis);
         let ms = self.millis.rem_euclid(MILLIS_PER_SEC);
-        // Years 0 to 9999, all of them in practice, are written from a buffer on the stack in
-        // one call (each envelope writes one; the formatting machinery cost more than the rest
-        // of a small envelope); other years the general way, with the same result.
-        if (0..=9999).contains(&year) {
-            let mut buf = *b"0000-00-00T00:00:00.000Z";
-            for (at, width, n) in [
-                (0, 4, year),
-                (5, 2, i64::from(month)),
-                (8, 2, i64::from(day)),
-                (11, 2, h),
-                (14, 2, m),
-                (17, 2, s),
-                (20, 3, ms),
-            ] {
-                put_digits(&mut buf, at, width, n);
-            }
-            let text = if ms != 0 {
-                buf.get(..)
-            } else {
-                if let Some(z) = buf.get_mut(19) {
-                    *z = b'Z';
-                }
-                buf.get(..20)
-            };
-            if let Some(Ok(text)) = text.map(std::str::from_utf8) {
-                return f.write_str(text);
-            }
-        }
         write!(f, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")?;
         if ms != 0 {
             write!(f, ".{ms:03}")?;
@@ -213,7 +224,6 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// Writes the last `width` decimal digits of `n` (not negative) into `buf` from `at`.
 fn put_digits(buf: &mut [u8], at: usize, width: usize, mut n: i64) {
     for k in (at..at + width).rev() {
         if let Some(b) = buf.get_mut(k) {

@@ -356,28 +356,48 @@ impl InboundEnvelope {
         String::from_utf8(self.to_json()).unwrap_or_else(|_| encode_string(self))
     }
 
-    /// Writes the JSON of the derived `Serialize` impl, field for field in its order: the small
-    /// fields through serde_json (its escapes), the body's bytes as they are.
+    /// Writes the JSON of the derived `Serialize` impl, field for field in its order: strings
+    /// with serde_json's escapes (copied as they are when they need none, as is usual), the
+    /// body's bytes as they are.
     fn write_json(&self, out: &mut impl JsonSink) {
         out.raw(b"{\"version\":");
         out.value(&self.version);
         out.raw(b",\"id\":");
-        out.value(&self.id);
+        out.string(&self.id);
         out.raw(b",\"source\":");
-        out.value(&self.source);
+        out.string(&self.source);
         if let Some(handler) = &self.handler {
             out.raw(b",\"handler\":");
-            out.value(handler);
+            out.string(handler);
         }
         if let Some(event_type) = &self.event_type {
             out.raw(b",\"type\":");
-            out.value(event_type);
+            out.string(event_type);
         }
         out.raw(b",\"received_at\":");
-        out.value(&self.received_at);
-        out.raw(b",\"headers\":");
-        out.value(&self.headers);
-        out.raw(b",\"body\":{\"encoding\":\"");
+        let received_at = self.received_at.rfc3339_bytes();
+        match received_at
+            .as_ref()
+            .and_then(|(text, len)| text.get(..*len))
+        {
+            // Digits, `-`, `:`, `.`, `T` and `Z`: nothing to escape.
+            Some(text) => {
+                out.raw(b"\"");
+                out.raw(text);
+                out.raw(b"\"");
+            }
+            None => out.value(&self.received_at),
+        }
+        out.raw(b",\"headers\":{");
+        for (i, (name, value)) in self.headers.iter().enumerate() {
+            if i > 0 {
+                out.raw(b",");
+            }
+            out.string(name);
+            out.raw(b":");
+            out.string(value);
+        }
+        out.raw(b"},\"body\":{\"encoding\":\"");
         out.raw(self.body.encoding().as_bytes());
         out.raw(b"\",\"data\":");
         match &self.body {
@@ -454,8 +474,19 @@ trait JsonSink {
     fn raw(&mut self, bytes: &[u8]);
     /// `bytes` as standard padded base64 (its alphabet needs no JSON escapes).
     fn base64(&mut self, bytes: &[u8]);
+    /// A string as serde_json writes it, quoted and escaped.
+    fn string(&mut self, s: &str);
     /// A small value as serde_json writes it.
     fn value<T: Serialize + ?Sized>(&mut self, value: &T);
+}
+
+/// Whether serde_json escapes any byte of `s`: a quote, a backslash or a control character
+/// (under 0x20; it escapes nothing else). Without one, its output is `s` between quotes.
+/// Every byte is looked at, without an early exit, so that the loop vectorises.
+fn needs_escape(s: &str) -> bool {
+    s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    })
 }
 
 /// The length of `n` bytes in standard padded base64.
@@ -479,6 +510,17 @@ impl JsonSink for Vec<u8> {
         if written != Some(base64_len(bytes.len())) {
             self.truncate(start);
             self.extend_from_slice(BASE64.encode(bytes).as_bytes());
+        }
+    }
+
+    fn string(&mut self, s: &str) {
+        if needs_escape(s) {
+            self.value(s);
+        } else {
+            self.reserve(s.len().saturating_add(2));
+            self.push(b'"');
+            self.extend_from_slice(s.as_bytes());
+            self.push(b'"');
         }
     }
 
@@ -510,6 +552,14 @@ impl JsonSink for JsonLen {
 
     fn base64(&mut self, bytes: &[u8]) {
         self.0 = self.0.saturating_add(base64_len(bytes.len()));
+    }
+
+    fn string(&mut self, s: &str) {
+        if needs_escape(s) {
+            self.value(s);
+        } else {
+            self.0 = self.0.saturating_add(s.len()).saturating_add(2);
+        }
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
@@ -691,6 +741,43 @@ mod tests {
                     assert_eq!(env.to_json_string().into_bytes(), expected);
                 }
             }
+        }
+    }
+
+    /// The copy-as-is path for strings is taken exactly when serde_json would escape nothing:
+    /// each ASCII character, at every position of strings around the vector widths, and every
+    /// kind of timestamp (with and without milliseconds, the first and last instants).
+    #[test]
+    fn unescaped_strings_and_timestamps_match_serde_json() {
+        let mut env = envelope(Body::Base64(b"x".to_vec()));
+        for c in (0u8..0x80).map(char::from).chain(['é', '\u{2028}', '😀']) {
+            for len in [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64] {
+                for at in [0, len / 2, len - 1] {
+                    let text: String = (0..len).map(|i| if i == at { c } else { 'a' }).collect();
+                    env.id = text.clone();
+                    env.headers = BTreeMap::from([(text.clone(), text.clone())]);
+                    env.event_type = Some(text);
+                    let expected = serde_json::to_vec(&env).unwrap();
+                    assert_eq!(env.to_json(), expected, "{c:?} at {at} of {len}");
+                    assert_eq!(env.encoded_len(), expected.len());
+                }
+            }
+        }
+        for millis in [
+            0,
+            1,
+            999,
+            1_000,
+            -1,
+            1_795_435_200_000,
+            1_795_435_200_120,
+            Timestamp::MIN.unix_millis(),
+            Timestamp::MAX.unix_millis(),
+        ] {
+            env.received_at = Timestamp::from_unix_millis(millis);
+            let expected = serde_json::to_vec(&env).unwrap();
+            assert_eq!(env.to_json(), expected, "{millis}");
+            assert_eq!(env.encoded_len(), expected.len());
         }
     }
 
