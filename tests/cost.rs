@@ -26,7 +26,7 @@ use hookline_core::time::Timestamp;
 use hookline_core::verify::{Request, SchemeKind};
 use hookline_dynamodb::DynamoStore;
 use hookline_sender::Sender;
-use hookline_tests::cost::{DYNAMO_READS, DYNAMO_WRITES, Requests, assert_count, expected};
+use hookline_tests::cost::{DYNAMO_READS, DYNAMO_WRITES, Requests, assert_count};
 use hookline_tests::dynamo::{dynamo_client, fresh_table};
 use hookline_tests::harness::{
     Moto, ReceiverBuild, Sink, Workerd, fresh_queue, poll_until, sqs_client,
