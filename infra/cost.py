@@ -172,12 +172,12 @@ class Model:
             u.add("lambda_gb_s", self.lambda_gb_s(b, self.m["sender_cpu_ms_per_delivery_one_core"], 0) / b)
             return u
         wru = c["history.dynamodb_write_units_per_delivery_at_most" if history == "api" else "history.dynamodb_write_units_per_delivery_app_id_at_most"]
-        # A window's reads: one cold message's, or a cold full batch's (its concurrent misses
-        # share one read).
+        # A window's reads: one cold message's, or up to a cold full batch's (its concurrent misses
+        # of the application share one read; each delivery may read the endpoint's health).
         if b <= 1:
             reads = c["history.dynamodb_reads_per_cache_window"] / max(1.0, self.events_per_window)
         else:
-            reads = c["history.dynamodb_reads_per_cold_batch"] / self.fast_events_per_window
+            reads = c["history.dynamodb_reads_per_cold_batch_at_most"] / self.fast_events_per_window
         u.add("dynamodb_wru", wru)
         u.add("dynamodb_rru", reads)
         # The writes of a delivery go out together: one round trip, plus the reads' share.
