@@ -14,6 +14,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// An SQS client whose endpoint is a closed loopback port: for the sender's benches, whose
+/// deliveries succeed and so never retry or dead-letter through it.
+pub fn offline_sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+    )
+}
+
 /// One figure: what was measured, and the peer it is compared with in the same run.
 #[derive(Debug, Clone, Default)]
 pub struct Figure<'a> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use futures_util::future::{Either, select};
+use hookline_core::config::ResolvedSource;
 use hookline_core::envelope::{Body, ClaimCheck, ClaimStore, InboundEnvelope};
 use hookline_core::headers::Headers as CoreHeaders;
 use hookline_core::inbound::{
@@ -223,21 +224,12 @@ pub fn read_first_below(env: Env) -> f64 {
 #[wasm_bindgen]
 pub fn body_limit(req: web_sys::Request, env: Env) -> JsValue {
     let check = || {
-        test_trap(&req);
         let url = req.url();
         let method = req.method();
-        let (settings, source) = match start(&env, &url, &method)? {
-            Start::Answer(answer) => return Ok(Some(answer)),
-            Start::Hook {
-                settings, source, ..
-            } => (settings, source),
-        };
-        let source = settings
-            .sources
-            .get(source)
-            .ok_or(Rejection::UNKNOWN_SOURCE)?;
-        declared_length(&request_headers(&req), source.max_body_bytes)?;
-        Ok(None)
+        Ok(match start(&req, &env, &url, &method)? {
+            Start::Answer(answer) => Some(answer),
+            Start::Hook(_) => None,
+        })
     };
     match check() {
         Ok(Some(answer)) => answer,
@@ -312,16 +304,39 @@ fn path_of(url: &str) -> &str {
 enum Start<'u> {
     /// Answered without a body (the health check).
     Answer(JsValue),
-    /// A webhook for the source named `source`.
-    Hook {
-        settings: Rc<Settings>,
-        source: &'u str,
-        handler: Option<&'u str>,
-    },
+    /// A webhook that passed every check made before its body is read.
+    Hook(Hook<'u>),
 }
 
-/// The route, the method and the settings: what every request checks first.
-fn start<'u>(env: &Env, url: &'u str, method: &str) -> Result<Start<'u>, Rejection> {
+/// A webhook request before its body is read: its source is known, its declared length within
+/// that source's limit.
+struct Hook<'u> {
+    settings: Rc<Settings>,
+    /// The source's name, present in `settings` ([`start`] looked it up).
+    source: &'u str,
+    handler: Option<&'u str>,
+    headers: CoreHeaders,
+    declared: Option<u64>,
+}
+
+impl Hook<'_> {
+    fn source(&self) -> Result<&ResolvedSource, Rejection> {
+        self.settings
+            .sources
+            .get(self.source)
+            .ok_or(Rejection::UNKNOWN_SOURCE)
+    }
+}
+
+/// What every request checks first, before its body: the route, the method, the settings, the
+/// source, and the declared length against the source's limit.
+fn start<'u>(
+    req: &web_sys::Request,
+    env: &Env,
+    url: &'u str,
+    method: &str,
+) -> Result<Start<'u>, Rejection> {
+    test_trap(req);
     let target = route(path_of(url))?;
     let Route::Hook { source, handler } = target else {
         return match method {
@@ -342,11 +357,21 @@ fn start<'u>(env: &Env, url: &'u str, method: &str) -> Result<Start<'u>, Rejecti
         worker::console_error!("hookline: {e}");
         Rejection::CONFIGURATION_ERROR
     })?;
-    Ok(Start::Hook {
+    let limit = settings
+        .sources
+        .get(source)
+        .ok_or(Rejection::UNKNOWN_SOURCE)?
+        .max_body_bytes;
+    // Read before the body: the declared length comes from them (no separate `get`).
+    let headers = request_headers(req);
+    let declared = declared_length(&headers, limit)?;
+    Ok(Start::Hook(Hook {
         settings,
         source,
         handler,
-    })
+        headers,
+        declared,
+    }))
 }
 
 /// The request's declared body length; a body over `limit` by it is refused before it is read.
@@ -387,25 +412,14 @@ fn small(
     body_js: &Uint8Array,
     macs: Option<&js_sys::Array>,
 ) -> Result<Option<JsValue>, Rejection> {
-    test_trap(req);
     let url = req.url();
     let method = req.method();
-    let (settings, source, handler) = match start(env, &url, &method)? {
+    let hook = match start(req, env, &url, &method)? {
         Start::Answer(answer) => return Ok(Some(answer)),
-        Start::Hook {
-            settings,
-            source,
-            handler,
-        } => (settings, source, handler),
+        Start::Hook(hook) => hook,
     };
-    let source = settings
-        .sources
-        .get(source)
-        .ok_or(Rejection::UNKNOWN_SOURCE)?;
-    let limit = source.max_body_bytes;
-    let headers = request_headers(req);
-    declared_length(&headers, limit)?;
-    let body = read_body(body_js, limit)?;
+    let (source, headers, handler) = (hook.source()?, &hook.headers, hook.handler);
+    let body = read_body(body_js, source.max_body_bytes)?;
     let now = now(env);
     let mut supplied = Vec::new();
     let signed;
@@ -415,7 +429,7 @@ fn small(
             &SignedRequest {
                 method: "POST",
                 url: &signed,
-                headers: &headers,
+                headers,
                 body: &body,
             },
             now,
@@ -429,7 +443,7 @@ fn small(
     let incoming = Incoming {
         method: "POST",
         url: &url,
-        headers: &headers,
+        headers,
         body: &body,
         handler,
     };
@@ -499,25 +513,14 @@ async fn handle(
     env: &Env,
     pre_read: Option<(Uint8Array, Option<js_sys::Array>)>,
 ) -> Result<JsValue, Rejection> {
-    test_trap(req);
     let url = req.url();
     let method = req.method();
-    let (settings, source, handler) = match start(env, &url, &method)? {
+    let hook = match start(req, env, &url, &method)? {
         Start::Answer(answer) => return Ok(answer),
-        Start::Hook {
-            settings,
-            source,
-            handler,
-        } => (settings, source, handler),
+        Start::Hook(hook) => hook,
     };
-    let source = settings
-        .sources
-        .get(source)
-        .ok_or(Rejection::UNKNOWN_SOURCE)?;
-    let limit = source.max_body_bytes;
-    // Read before the body: the declared length comes from them (no separate `get`).
-    let headers = request_headers(req);
-    let declared = declared_length(&headers, limit)?;
+    let (source, headers, handler) = (hook.source()?, &hook.headers, hook.handler);
+    let (limit, declared) = (source.max_body_bytes, hook.declared);
     let (body, body_js, pre_macs) = match pre_read {
         Some((js, macs)) => (read_body(&js, limit)?, Some(js), macs),
         None => {
@@ -537,7 +540,7 @@ async fn handle(
             &SignedRequest {
                 method: "POST",
                 url: &signed,
-                headers: &headers,
+                headers,
                 body: &body,
             },
             now,
@@ -552,7 +555,7 @@ async fn handle(
     let incoming = Incoming {
         method: "POST",
         url: &url,
-        headers: &headers,
+        headers,
         body: &body,
         handler,
     };
@@ -563,7 +566,7 @@ async fn handle(
         Accepted::Event(mut envelope) => {
             // Decided on the length, counted without encoding: the envelope is encoded once.
             if needs_claim_check(envelope.encoded_len()) {
-                let Some(bucket) = settings.bucket.as_deref() else {
+                let Some(bucket) = hook.settings.bucket.as_deref() else {
                     worker::console_error!(
                         "hookline: a {} byte body from {} needs the BODIES R2 binding and HOOKLINE_BODIES_BUCKET",
                         body.len(),

@@ -102,6 +102,14 @@ async fn sink(count: Arc<AtomicU64>) -> u16 {
     port
 }
 
+/// One configured endpoint, the sink at `url` (loopback, allowed by the SSRF guard).
+fn sink_config(url: &str) -> Config {
+    Config::from_toml(&format!(
+        "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+    ))
+    .unwrap()
+}
+
 fn event(i: u64) -> SqsEvent {
     let msg: OutboundMessage = OutboundMessage::from_json(
         br#"{"type":"invoice.paid","data":{"id":"in_1","amount":4200,"currency":"usd","customer":{"id":"cus_1","email":"ada@example.com"},"lines":[{"sku":"pro","qty":1}]}}"#,
@@ -241,18 +249,9 @@ async fn run(label: &str) -> Rates {
     let count = Arc::new(AtomicU64::new(0));
     let port = sink(Arc::clone(&count)).await;
     let url = format!("http://127.0.0.1:{port}/hooks");
-    let toml = format!(
-        "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
-    );
-    let config = Config::from_toml(&toml).unwrap();
+    let config = sink_config(&url);
     let settings = || Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build(),
-    );
+    let sqs = hookline_tests::bench::offline_sqs();
     // Logs go nowhere: we measure the handler, not the terminal.
     let (log, buf) = Logger::capture();
     let sender = Sender::new(settings(), sqs.clone(), log.clone()).unwrap();
@@ -329,18 +328,10 @@ fn profile(what: &str) {
             let count = Arc::new(AtomicU64::new(0));
             let port = sink(Arc::clone(&count)).await;
             let url = format!("http://127.0.0.1:{port}/hooks");
-            let toml = format!(
-                "[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n[endpoints.sink]\nurl = \"{url}\"\nsecrets = [\"literal:whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
-            );
-            let config = Config::from_toml(&toml).unwrap();
-            let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
-            let sqs = aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::Config::builder()
-                    .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-                    .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-                    .endpoint_url("http://127.0.0.1:9")
-                    .build(),
-            );
+            let config = sink_config(&url);
+            let settings =
+                Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
+            let sqs = hookline_tests::bench::offline_sqs();
             let (log, buf) = Logger::capture();
             let mut sender = Sender::new(settings, sqs, log).unwrap();
             if what == "history" {
@@ -359,7 +350,8 @@ fn profile(what: &str) {
                 i += 1;
                 buf.lock().unwrap().clear();
             }
-            let rate = (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
+            let rate =
+                (count.load(Ordering::Relaxed) - before) as f64 / start.elapsed().as_secs_f64();
             println!("{what}: {rate:.0} deliveries/s");
         });
 }

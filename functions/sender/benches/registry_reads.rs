@@ -124,13 +124,7 @@ async fn run(ttl: Duration, port: u16) -> PerMessage {
     hookline_tests::seed_endpoint(&*inner, &ep).await;
     let config = Config::from_toml("[delivery]\nssrf_allow = [\"127.0.0.0/8\"]\n").unwrap();
     let settings = Settings::from_config(&config, "q".into(), "dlq".into(), |_| None).unwrap();
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build(),
-    );
+    let sqs = hookline_tests::bench::offline_sqs();
     let (log, _buf) = Logger::capture();
     let store = Arc::new(Hooked::new(inner, Counting::default()));
     let dyn_store: Arc<dyn Store> = store.clone();
