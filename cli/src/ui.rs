@@ -130,6 +130,11 @@ static LINES: std::sync::OnceLock<Lines> = std::sync::OnceLock::new();
 /// it, and under load one `write` then carries many lines instead of one each.
 const GATHER: std::time::Duration = std::time::Duration::from_micros(500);
 
+/// The most bytes of lines left to the writer thread; past it, the line that filled it is
+/// written (with all before it) by the caller, so that a reader that does not keep up slows the
+/// printing instead of growing the buffer.
+const MAX_PENDING: usize = 1 << 20;
+
 /// Lines waiting to be written, in the order they were printed.
 struct Lines {
     pending: std::sync::Mutex<Vec<u8>>,
@@ -138,6 +143,8 @@ struct Lines {
     /// Held while lines taken from `pending` are written, so that [`flush_lines`] also waits
     /// for lines the writer thread took before it.
     writing: std::sync::Mutex<()>,
+    /// [`MAX_PENDING`] (smaller in tests).
+    max_pending: usize,
 }
 
 impl Lines {
@@ -146,8 +153,13 @@ impl Lines {
         let was_empty = pending.is_empty();
         pending.extend_from_slice(text.as_bytes());
         pending.push(b'\n');
+        let full = pending.len() >= self.max_pending;
         drop(pending);
-        if was_empty {
+        if full {
+            // Whatever reads stdout is not keeping up: write here, and wait for it, as a line
+            // written directly would (memory stays bounded; the pipe sets the pace).
+            self.flush();
+        } else if was_empty {
             self.arrived.notify_one();
         }
     }
@@ -200,6 +212,7 @@ pub fn write_lines_in_background() {
             pending: std::sync::Mutex::new(Vec::with_capacity(64 * 1024)),
             arrived: std::sync::Condvar::new(),
             writing: std::sync::Mutex::new(()),
+            max_pending: MAX_PENDING,
         }
     });
     if first {
@@ -323,6 +336,28 @@ pub fn json_escape(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_past_the_pending_limit_are_written_by_the_caller_not_left_to_grow() {
+        // No writer thread: only the limit can empty the buffer.
+        let lines = Lines {
+            pending: std::sync::Mutex::new(Vec::new()),
+            arrived: std::sync::Condvar::new(),
+            writing: std::sync::Mutex::new(()),
+            max_pending: 16,
+        };
+        lines.push("hookline test");
+        assert_eq!(
+            lock(&lines.pending).len(),
+            14,
+            "under the limit: left to the writer"
+        );
+        lines.push("hookline test");
+        assert!(
+            lock(&lines.pending).is_empty(),
+            "at the limit: written by the caller"
+        );
+    }
 
     /// One of each kind the terminal would act on, or that reads as something else.
     const NASTY: [char; 14] = [

@@ -425,15 +425,7 @@ fn small(
     let signed;
     if by_webcrypto(body.len()) {
         signed = signed_url(source.public_url.as_deref(), &url);
-        let jobs = source.verifier.mac_jobs(
-            &SignedRequest {
-                method: "POST",
-                url: &signed,
-                headers,
-                body: &body,
-            },
-            now,
-        );
+        let jobs = mac_jobs(source, &signed, headers, &body, now);
         match macs {
             Some(macs) => supplied = with_macs(jobs, macs),
             None if jobs.is_empty() => {}
@@ -468,6 +460,24 @@ fn small(
             })))
         }
     }
+}
+
+/// The MACs `source`'s verifier needs for a `POST` of `body` to `signed` (the URL as the
+/// provider signed it) with `headers`, for WebCrypto to compute.
+fn mac_jobs<'a>(
+    source: &ResolvedSource,
+    signed: &'a str,
+    headers: &'a CoreHeaders,
+    body: &'a [u8],
+    now: Timestamp,
+) -> Vec<MacJob<'a>> {
+    let request = SignedRequest {
+        method: "POST",
+        url: signed,
+        headers,
+        body,
+    };
+    source.verifier.mac_jobs(&request, now)
 }
 
 /// `{jobs}`, as [`fetch_small`] hands MAC jobs to the entry module.
@@ -536,15 +546,7 @@ async fn handle(
     let signed;
     let macs = if by_webcrypto(body.len()) {
         signed = signed_url(source.public_url.as_deref(), &url);
-        let jobs = source.verifier.mac_jobs(
-            &SignedRequest {
-                method: "POST",
-                url: &signed,
-                headers,
-                body: &body,
-            },
-            now,
-        );
+        let jobs = mac_jobs(source, &signed, headers, &body, now);
         match &pre_macs {
             Some(macs) => with_macs(jobs, macs),
             None => webcrypto_macs(&source.name, jobs, body_js.as_ref()).await,
