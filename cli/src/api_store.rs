@@ -216,24 +216,15 @@ fn atomically<R>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    // Prepared once (`run_cached`): these run at every call.
-    let run = |sql| crate::store::run_cached(conn, sql);
-    run("SAVEPOINT hookline_api").map_err(db)?;
-    let result = f(conn);
-    let ended = match result {
-        Ok(_) => run("RELEASE hookline_api"),
-        Err(_) => run("ROLLBACK TO hookline_api").and_then(|()| run("RELEASE hookline_api")),
-    };
-    if let Err(e) = ended {
-        // The commit failed (disk full, I/O error): leave nothing open for the next call, which
-        // would otherwise join this transaction.
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        return Err(db(e));
-    }
-    result
+    API.run(conn, f, db)
 }
+
+/// [`atomically`]'s savepoint.
+const API: crate::store::Savepoint = crate::store::Savepoint::new(
+    "SAVEPOINT hookline_api",
+    "RELEASE hookline_api",
+    "ROLLBACK TO hookline_api",
+);
 
 /// Whether record `id` exists and has not expired.
 fn live(

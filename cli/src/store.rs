@@ -278,15 +278,12 @@ impl Store {
         &self,
         f: impl FnOnce(&Store) -> Result<R, E>,
     ) -> Result<R, E> {
-        run_cached(&*self.conn()?, "SAVEPOINT hookline_action").map_err(|e| E::from(e.into()))?;
+        // `f` takes the lock itself: it is not held across the call.
+        ACTION.open(&*self.conn()?).map_err(|e| E::from(e.into()))?;
         let result = f(self);
-        let conn = self.conn()?;
-        let ended = match result {
-            Ok(_) => run_cached(&conn, "RELEASE hookline_action"),
-            Err(_) => run_cached(&conn, "ROLLBACK TO hookline_action")
-                .and_then(|()| run_cached(&conn, "RELEASE hookline_action")),
-        };
-        ended.map_err(|e| E::from(e.into()))?;
+        ACTION
+            .close(&*self.conn()?, result.is_ok())
+            .map_err(|e| E::from(e.into()))?;
         result
     }
 
@@ -352,7 +349,11 @@ impl Store {
         now_ms: i64,
     ) -> Result<Vec<Sent>, StoreError> {
         let conn = self.conn()?;
-        savepoint(&conn, |tx| insert_batch(tx, queue, messages, now_ms))
+        CALL.run(
+            &conn,
+            |tx| insert_batch(tx, queue, messages, now_ms),
+            StoreError::from,
+        )
     }
 
     /// Sends one message.
@@ -379,7 +380,11 @@ impl Store {
         now_ms: i64,
     ) -> Result<Vec<Received>, StoreError> {
         let conn = self.conn()?;
-        savepoint(&conn, |tx| lease_batch(tx, queue, max, visibility, now_ms))
+        CALL.run(
+            &conn,
+            |tx| lease_batch(tx, queue, max, visibility, now_ms),
+            StoreError::from,
+        )
     }
 
     /// Deletes the received message `receipt` names. A receipt whose message is already gone
@@ -685,30 +690,75 @@ pub(crate) fn run_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::E
     Ok(())
 }
 
-/// Runs `f` in a savepoint of its own: everything it wrote is kept if it succeeds, nothing if it
-/// fails. On its own (autocommit) releasing it commits; inside a group commit it nests.
-fn savepoint<R>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<R, StoreError>,
-) -> Result<R, StoreError> {
-    let outermost = conn.is_autocommit();
-    run_cached(conn, "SAVEPOINT hookline_call")?;
-    let result = f(conn);
-    let ended = match result {
-        Ok(_) => run_cached(conn, "RELEASE hookline_call"),
-        Err(_) => run_cached(conn, "ROLLBACK TO hookline_call")
-            .and_then(|()| run_cached(conn, "RELEASE hookline_call")),
-    };
-    if let Err(e) = ended {
-        // Its commit failed (disk full, I/O error): leave nothing open for the next call,
-        // which would otherwise join this transaction. (Inside a group commit the group's
-        // own COMMIT decides, and fails every call of it if need be.)
-        if outermost && !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+/// A named savepoint's statements, each prepared once ([`run_cached`]): they run at every call.
+pub(crate) struct Savepoint {
+    open: &'static str,
+    release: &'static str,
+    rollback: &'static str,
+}
+
+/// [`Store::atomically`]'s savepoint.
+const ACTION: Savepoint = Savepoint::new(
+    "SAVEPOINT hookline_action",
+    "RELEASE hookline_action",
+    "ROLLBACK TO hookline_action",
+);
+
+/// The savepoint of each queue call ([`Store::send_batch`], [`Store::receive`]).
+const CALL: Savepoint = Savepoint::new(
+    "SAVEPOINT hookline_call",
+    "RELEASE hookline_call",
+    "ROLLBACK TO hookline_call",
+);
+
+impl Savepoint {
+    /// Its statements: `SAVEPOINT x`, `RELEASE x`, `ROLLBACK TO x`, for one name `x`.
+    pub(crate) const fn new(
+        open: &'static str,
+        release: &'static str,
+        rollback: &'static str,
+    ) -> Self {
+        Self {
+            open,
+            release,
+            rollback,
         }
-        return Err(e.into());
     }
-    result
+
+    pub(crate) fn open(&self, conn: &Connection) -> Result<(), rusqlite::Error> {
+        run_cached(conn, self.open)
+    }
+
+    /// Ends it: what was written since [`Self::open`] is kept (`kept`) or rolled back.
+    pub(crate) fn close(&self, conn: &Connection, kept: bool) -> Result<(), rusqlite::Error> {
+        if !kept {
+            run_cached(conn, self.rollback)?;
+        }
+        run_cached(conn, self.release)
+    }
+
+    /// Runs `f` in this savepoint: everything it wrote is kept if it succeeds, nothing if it
+    /// fails. On its own (autocommit) releasing it commits; inside a group commit it nests.
+    pub(crate) fn run<R, E>(
+        &self,
+        conn: &Connection,
+        f: impl FnOnce(&Connection) -> Result<R, E>,
+        db: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<R, E> {
+        let outermost = conn.is_autocommit();
+        self.open(conn).map_err(&db)?;
+        let result = f(conn);
+        if let Err(e) = self.close(conn, result.is_ok()) {
+            // Its commit failed (disk full, I/O error): leave nothing open for the next call,
+            // which would otherwise join this transaction. (Inside a group commit the group's
+            // own COMMIT decides, and fails every call of it if need be.)
+            if outermost && !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            return Err(db(e));
+        }
+        result
+    }
 }
 
 fn queue_spec(conn: &Connection, name: &str) -> Result<QueueSpec, StoreError> {
