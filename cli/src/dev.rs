@@ -241,10 +241,7 @@ impl Printer {
                 status: 200,
                 r#type: envelope.event_type.as_deref(),
             };
-            // Strings and numbers only: serialising cannot fail.
-            if let Ok(text) = serde_json::to_string(&line) {
-                self.ui.line(&crate::ui::json_escape(&text));
-            }
+            self.ui.json_line(&line);
             return;
         }
         let event_type = envelope.event_type.as_deref().unwrap_or("-");

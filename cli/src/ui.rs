@@ -102,9 +102,14 @@ impl Ui {
         let _ = out.flush();
     }
 
-    /// Writes one JSON object as a line to stdout, with [`json_text`]'s escapes.
-    pub fn json_line(&self, value: &serde_json::Value) {
-        self.line(&json_text(value));
+    /// Writes one JSON object as a line to stdout, with [`json_text`]'s escapes: a `Value`, or a
+    /// struct written straight from its fields (no `Value` tree built for a line printed often).
+    pub fn json_line(&self, value: &impl serde::Serialize) {
+        // What is printed serialises (strings, numbers, string-keyed maps); anything that
+        // could not would print nothing rather than half a line.
+        if let Ok(text) = serde_json::to_string(value) {
+            self.line(&json_escape(&text));
+        }
     }
 
     /// Writes one line to stderr (progress, hints).
